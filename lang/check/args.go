@@ -1,0 +1,396 @@
+package check
+
+import (
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/flowc-dev/flowc/lang/registry"
+	"github.com/flowc-dev/flowc/lang/syntax"
+)
+
+// Bound is a command's arguments matched to its applet's signature.
+type Bound struct {
+	Applet     *registry.Applet
+	Positional []*syntax.Value // by parameter index; nil when omitted
+	Tags       map[string]*syntax.Value
+	TagNames   map[string]*syntax.Value // the tag keyword itself, for spans
+}
+
+// optOutKeywords are handled before any flow runs (issue: carrier
+// compliance), so a menu key with one of these names can never be chosen.
+var optOutKeywords = map[string]bool{
+	"stop": true, "stopall": true, "unsubscribe": true, "cancel": true, "end": true, "quit": true,
+	"start": true, "yes": true, "unstop": true, "help": true, "info": true,
+}
+
+// IsOptOutKeyword reports whether word is one of the carrier keywords
+// (STOP, START, HELP and their synonyms) that the server answers itself.
+func IsOptOutKeyword(word string) bool { return optOutKeywords[strings.ToLower(word)] }
+
+// Bind matches a command's flat argument list against the applet's
+// signature: positional parameters first, in order (an optional one is
+// skipped when the next value does not fit), then `TAG VALUE` pairs.
+// It returns what it could bind and a message for each problem.
+func Bind(a *registry.Applet, args []*syntax.Value) (Bound, []ArgProblem) {
+	b := Bound{Applet: a, Positional: make([]*syntax.Value, len(a.Params)), Tags: map[string]*syntax.Value{}, TagNames: map[string]*syntax.Value{}}
+	var probs []ArgProblem
+	i := 0
+	for pi, p := range a.Params {
+		if i < len(args) && fits(p, args[i]) && !(args[i].Type() == syntax.VIdent && a.Tag(args[i].Tok) != nil && !p.Optional) {
+			b.Positional[pi] = args[i]
+			i++
+			continue
+		}
+		if i < len(args) && args[i].Type() == syntax.VIdent && a.Tag(args[i].Tok) != nil && p.Optional {
+			continue
+		}
+		if !p.Optional {
+			if i < len(args) {
+				probs = append(probs, ArgProblem{Value: args[i], Msg: fmt.Sprintf("%s: %s must be %s, not %s", a.Name, p.Name, describeKinds(p), describeValue(args[i]))})
+				i++
+			} else {
+				probs = append(probs, ArgProblem{Msg: fmt.Sprintf("%s needs %s (%s)", a.Name, p.Name, describeKinds(p))})
+			}
+		}
+	}
+	for i < len(args) {
+		v := args[i]
+		i++
+		if v.Type() != syntax.VIdent || a.Tag(v.Tok) == nil {
+			probs = append(probs, ArgProblem{Value: v, Msg: unexpectedArg(a, v)})
+			continue
+		}
+		t := a.Tag(v.Tok)
+		if _, dup := b.Tags[t.Name]; dup {
+			probs = append(probs, ArgProblem{Value: v, Msg: fmt.Sprintf("%s: %q given twice", a.Name, t.Name)})
+		}
+		if i >= len(args) {
+			probs = append(probs, ArgProblem{Value: v, Msg: fmt.Sprintf("%s: %q needs %s", a.Name, t.Name, describeKinds(t.Value))})
+			break
+		}
+		val := args[i]
+		i++
+		if !fits(t.Value, val) {
+			probs = append(probs, ArgProblem{Value: val, Msg: fmt.Sprintf("%s: %s %s must be %s, not %s", a.Name, t.Name, t.Value.Name, describeKinds(t.Value), describeValue(val))})
+			continue
+		}
+		b.Tags[t.Name] = val
+		b.TagNames[t.Name] = v
+	}
+	for _, t := range a.Tags {
+		if _, ok := b.Tags[t.Name]; t.Required && !ok {
+			probs = append(probs, ArgProblem{Msg: fmt.Sprintf("%s needs `%s %s`", a.Name, t.Name, strings.ToUpper(t.Value.Name))})
+		}
+	}
+	return b, probs
+}
+
+// ArgProblem is one argument that does not fit; Value is nil when the
+// problem is something missing.
+type ArgProblem struct {
+	Value *syntax.Value
+	Msg   string
+}
+
+func unexpectedArg(a *registry.Applet, v *syntax.Value) string {
+	msg := fmt.Sprintf("%s: unexpected argument %s", a.Name, v.String())
+	if len(a.Tags) > 0 {
+		var names []string
+		for _, t := range a.Tags {
+			names = append(names, t.Name)
+		}
+		msg += fmt.Sprintf(" (tags: %s)", strings.Join(names, ", "))
+	}
+	return msg
+}
+
+// fits reports whether v can be the value of p.
+func fits(p registry.Param, v *syntax.Value) bool {
+	k := p.Kinds
+	switch v.Type() {
+	case syntax.VString:
+		return k&(registry.String|registry.Template) != 0
+	case syntax.VNumber:
+		return k&registry.Number != 0
+	case syntax.VDuration:
+		return k&registry.Duration != 0
+	case syntax.VIdent:
+		if k&registry.Ident == 0 {
+			return false
+		}
+		if len(p.Enum) == 0 {
+			return true
+		}
+		for _, e := range p.Enum {
+			if e == v.Tok {
+				return true
+			}
+		}
+		return false
+	case syntax.VTarget:
+		if k&registry.Target == 0 {
+			return false
+		}
+		for _, t := range p.Targets {
+			if t == v.TargetKind() {
+				return true
+			}
+		}
+		return false
+	case syntax.VCall:
+		return k&registry.Call != 0
+	}
+	return false
+}
+
+func describeKinds(p registry.Param) string {
+	var alts []string
+	k := p.Kinds
+	if k&registry.Template != 0 {
+		alts = append(alts, "a string")
+	} else if k&registry.String != 0 {
+		alts = append(alts, "a string")
+	}
+	if k&registry.Number != 0 {
+		alts = append(alts, "a number")
+	}
+	if k&registry.Duration != 0 {
+		alts = append(alts, "a duration such as 10m")
+	}
+	if k&registry.Ident != 0 {
+		if len(p.Enum) > 0 {
+			alts = append(alts, "one of "+strings.Join(p.Enum, ", "))
+		} else {
+			alts = append(alts, "a name")
+		}
+	}
+	if k&registry.Target != 0 {
+		var ts []string
+		for _, t := range p.Targets {
+			ts = append(ts, t+":NAME")
+		}
+		alts = append(alts, strings.Join(ts, " or "))
+	}
+	if k&registry.Call != 0 {
+		alts = append(alts, "an applet call NAME(args…)")
+	}
+	return strings.Join(alts, " or ")
+}
+
+func describeValue(v *syntax.Value) string {
+	switch v.Type() {
+	case syntax.VString:
+		return "a string"
+	case syntax.VNumber:
+		return "the number " + v.Tok
+	case syntax.VDuration:
+		return "the duration " + v.Tok
+	case syntax.VIdent:
+		return fmt.Sprintf("%q", v.Tok)
+	case syntax.VTarget:
+		return v.String()
+	case syntax.VCall:
+		return "a call"
+	case syntax.VExpr:
+		return "an expression"
+	}
+	return v.String()
+}
+
+// ParseDuration reads 30s, 10m, 4h, 2d and combinations such as 1h30m.
+func ParseDuration(s string) (time.Duration, error) {
+	total := time.Duration(0)
+	rest := s
+	for rest != "" {
+		i := 0
+		for i < len(rest) && rest[i] >= '0' && rest[i] <= '9' {
+			i++
+		}
+		j := i
+		for j < len(rest) && (rest[j] < '0' || rest[j] > '9') {
+			j++
+		}
+		if i == 0 || j == i {
+			return 0, fmt.Errorf("malformed duration %q", s)
+		}
+		n, err := strconv.Atoi(rest[:i])
+		if err != nil {
+			return 0, fmt.Errorf("malformed duration %q", s)
+		}
+		unit := map[string]time.Duration{"s": time.Second, "m": time.Minute, "h": time.Hour, "d": 24 * time.Hour}[rest[i:j]]
+		if unit == 0 {
+			return 0, fmt.Errorf("unknown unit %q in duration %q (use s, m, h or d)", rest[i:j], s)
+		}
+		total += time.Duration(n) * unit
+		rest = rest[j:]
+	}
+	if total <= 0 {
+		return 0, fmt.Errorf("duration %q must be more than zero", s)
+	}
+	return total, nil
+}
+
+func (c *checker) command(cmd *syntax.Command) {
+	name := cmd.Name.Value
+	a, ok := registry.Lookup(name)
+	if !ok {
+		d := c.diags.Errorf(c.f.Span(cmd.Name), CodeApplet, "unknown applet %q", name)
+		if s := suggest(name, registry.Names()); s != "" {
+			d.Hint = fmt.Sprintf("did you mean %q?", s)
+		} else {
+			d.Hint = "applets are: " + strings.Join(registry.Names(), ", ")
+		}
+		return
+	}
+	for _, v := range cmd.Args {
+		switch v.Type() {
+		case syntax.VBad:
+			c.diags.Errorf(c.f.Span(v), CodeArgs, "malformed argument %s", v.String()).Hint =
+				`write targets as kind:name (team:sales) or kind:"text" (email:"a@b.c"), and calls as name(args)`
+		case syntax.VDuration:
+			if _, err := ParseDuration(v.Tok); err != nil {
+				c.diags.Errorf(c.f.Span(v), CodeDuration, "%v", err)
+			}
+		case syntax.VExpr:
+			c.expr(v.Tok, syntax.Start(v)) // parentheses included: still one expression
+		case syntax.VCall:
+			inner := v.Call[1 : len(v.Call)-1]
+			callOff := syntax.Start(v) + len(v.Kind) + len(v.Tok)
+			if strings.TrimSpace(inner) != "" {
+				c.expr("["+inner+"]", callOff) // the '[' stands where '(' is
+			}
+		}
+	}
+	b, probs := Bind(a, cmd.Args)
+	for _, p := range probs {
+		sp := c.f.Span(cmd.Name)
+		if p.Value != nil {
+			sp = c.f.Span(p.Value)
+		}
+		d := c.diags.Errorf(sp, CodeArgs, "%s", p.Msg)
+		d.Hint = "usage: " + a.Syntax
+	}
+	for i, p := range a.Params {
+		if v := b.Positional[i]; v != nil && p.Kinds&registry.Template != 0 {
+			c.template(v)
+		}
+	}
+	if v := b.Positional[0:]; len(v) > 0 && a.Name == "run" && v[0] != nil {
+		if _, ok := c.info.Applets[v[0].Tok]; !ok {
+			c.diags.Errorf(c.f.Span(v[0]), CodeApplet, "applet %q is not declared", v[0].Tok).Hint =
+				fmt.Sprintf(`declare it at the top of the file: applet %s = "%s.js"`, v[0].Tok, v[0].Tok)
+		}
+	}
+	c.branches(cmd, a)
+}
+
+func (c *checker) branches(cmd *syntax.Command, a *registry.Applet) {
+	if cmd.Block == nil {
+		if a.Block.Required {
+			c.diags.Errorf(c.f.Span(cmd), CodeBranch, "%s needs a block of branches: %s", a.Name, a.Syntax)
+		}
+		return
+	}
+	if !a.Block.Any() {
+		c.diags.Errorf(c.f.Span(cmd.Block), CodeBranch, "%s takes no block", a.Name).Hint = "usage: " + a.Syntax
+		c.block(cmd.Block, true)
+		return
+	}
+	keys := map[string]string{}
+	var elseSeen, timeoutSeen bool
+	for _, it := range cmd.Block.Items {
+		if it.Chain != nil {
+			c.diags.Errorf(c.f.Span(it.Chain), CodeBranch, "a %s block holds branches (LABEL -> …), not statements", a.Name).Hint = "usage: " + a.Syntax
+			c.chain(it.Chain)
+			continue
+		}
+		br := it.Branch
+		l := br.Label
+		lsp := c.f.Span(l)
+		switch {
+		case l.Else:
+			if !a.Block.Else {
+				c.diags.Errorf(lsp, CodeBranch, "%s has no else branch", a.Name)
+			} else if elseSeen {
+				c.diags.Errorf(lsp, CodeBranch, "duplicate else branch")
+			}
+			elseSeen = true
+		case l.Timeout != "":
+			if !a.Block.Timeout {
+				c.diags.Errorf(lsp, CodeBranch, "%s has no timeout branch", a.Name)
+			} else if timeoutSeen {
+				c.diags.Errorf(lsp, CodeBranch, "duplicate timeout branch")
+			}
+			timeoutSeen = true
+			if _, err := ParseDuration(l.Timeout); err != nil {
+				c.diags.Errorf(lsp, CodeDuration, "%v", err)
+			}
+		case l.On != "":
+			ok := false
+			for _, e := range a.Block.On {
+				ok = ok || e == l.On
+			}
+			if !ok {
+				msg := fmt.Sprintf("%s has no `on %s` branch", a.Name, l.On)
+				if len(a.Block.On) > 0 {
+					msg += fmt.Sprintf(" (events: %s)", strings.Join(a.Block.On, ", "))
+				}
+				c.diags.Errorf(lsp, CodeBranch, "%s", msg)
+			}
+		default:
+			if !a.Block.Keys {
+				c.diags.Errorf(lsp, CodeBranch, "%s takes no reply keys", a.Name).Hint = "usage: " + a.Syntax
+				break
+			}
+			key := l.Key
+			if key != "" && key[0] == '"' {
+				key, _ = strconv.Unquote(key)
+			}
+			norm := strings.ToLower(strings.TrimSpace(key))
+			if prev, ok := keys[norm]; ok {
+				c.diags.Errorf(lsp, CodeBranch, "duplicate menu key %q (first at %s)", key, prev)
+			} else {
+				keys[norm] = lsp.String()
+			}
+			if IsOptOutKeyword(norm) {
+				c.diags.Warnf(lsp, CodeOptOut, "menu key %q can never be chosen: %s is answered by the opt-out handling before the flow runs", key, strings.ToUpper(norm))
+			}
+		}
+		c.chain(br.Body)
+	}
+}
+
+// suggest returns the candidate closest to name, if close enough.
+func suggest(name string, candidates []string) string {
+	best, bestD := "", 3
+	sort.Strings(candidates)
+	for _, c := range candidates {
+		if d := levenshtein(name, c); d < bestD {
+			best, bestD = c, d
+		}
+	}
+	return best
+}
+
+func levenshtein(a, b string) int {
+	prev := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur := make([]int, len(b)+1)
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev = cur
+	}
+	return prev[len(b)]
+}

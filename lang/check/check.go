@@ -1,0 +1,410 @@
+// Package check runs the checks that need only the parsed files: headers
+// (numbers, timezone, schedules, holidays, applet files), applet
+// arguments against the registry, branch labels, durations, and the
+// syntax of every expr-lang expression, mapped back to the exact column
+// of the .flow file. Name resolution, types and control flow are the
+// compiler's job; this package is what `flowc check` runs even when a
+// file does not compile.
+package check
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	exprparser "github.com/expr-lang/expr/parser"
+	exprfile "github.com/expr-lang/expr/file"
+
+	"github.com/flowc-dev/flowc/lang/diag"
+	"github.com/flowc-dev/flowc/lang/file"
+	"github.com/flowc-dev/flowc/lang/schedule"
+	"github.com/flowc-dev/flowc/lang/syntax"
+)
+
+// Stable diagnostic codes.
+const (
+	CodeHeader    = "flow/header"
+	CodeNumber    = "flow/number"
+	CodeNoNumbers = "flow/no-numbers"
+	CodeTimezone  = "flow/timezone"
+	CodeSchedule  = "flow/schedule"
+	CodeHoliday   = "flow/holiday"
+	CodeApplet    = "flow/applet"
+	CodeArgs      = "flow/args"
+	CodeBranch    = "flow/branch"
+	CodeDuration  = "flow/duration"
+	CodeExpr      = "flow/expr"
+	CodeTemplate  = "flow/template"
+	CodeDupFlow   = "flow/duplicate-flow"
+	CodeSection   = "flow/section"
+	CodeOptOut    = "flow/opt-out-keyword"
+)
+
+// Info is what the headers of one file declare, collected while checking.
+type Info struct {
+	File      *syntax.File
+	Name      string
+	NameSpan  file.Span
+	Numbers   []Number
+	Timezone  *time.Location
+	Schedules map[string]*schedule.Schedule
+	Holidays  []string
+	Applets   map[string]AppletDecl
+	Help      string
+}
+
+// Number is one E.164 number and where it was declared.
+type Number struct {
+	Value string
+	Span  file.Span
+}
+
+// AppletDecl is `applet NAME = "path.js"`.
+type AppletDecl struct {
+	Name string
+	Path string // resolved relative to the .flow file
+	Span file.Span
+}
+
+// Files checks a set of parsed files together: each file on its own,
+// then what spans files (a number served by two flows, two flows with
+// one name).
+func Files(files []*syntax.File) ([]*Info, diag.List) {
+	var all diag.List
+	infos := make([]*Info, 0, len(files))
+	for _, f := range files {
+		info, d := File(f)
+		infos = append(infos, info)
+		all = append(all, d...)
+	}
+	numbers := map[string]Number{}
+	flowByNumber := map[string]string{}
+	names := map[string]*Info{}
+	for _, info := range infos {
+		if prev, ok := names[info.Name]; ok {
+			all.Errorf(info.NameSpan, CodeDupFlow, "flow %q is also defined in %s", info.Name, prev.NameSpan).Hint =
+				"name one of them with a `flow NAME` header"
+		} else {
+			names[info.Name] = info
+		}
+		for _, n := range info.Numbers {
+			if prev, ok := numbers[n.Value]; ok && flowByNumber[n.Value] != info.Name {
+				all.Errorf(n.Span, CodeNumber, "number %s is already served by flow %q (%s); a number has exactly one SMS flow",
+					n.Value, flowByNumber[n.Value], prev.Span)
+				continue
+			}
+			numbers[n.Value] = n
+			flowByNumber[n.Value] = info.Name
+		}
+	}
+	all.Sort()
+	return infos, all
+}
+
+type checker struct {
+	f     *syntax.File
+	info  *Info
+	diags diag.List
+}
+
+// File checks one parsed file.
+func File(f *syntax.File) (*Info, diag.List) {
+	c := &checker{f: f, info: &Info{File: f, Schedules: map[string]*schedule.Schedule{}, Applets: map[string]AppletDecl{}}}
+	base := filepath.Base(f.Source.Name)
+	c.info.Name = strings.TrimSuffix(base, filepath.Ext(base))
+	c.info.NameSpan = f.Source.Span(0, 0)
+	c.info.Timezone = time.UTC
+	seen := map[string]file.Span{}
+	sections := map[string]file.Span{}
+	// Headers first: statements refer to schedules and applets.
+	for _, it := range f.Items {
+		if it.Header != nil {
+			c.header(it.Header, seen)
+		}
+	}
+	for _, it := range f.Items {
+		switch {
+		case it.Section != nil:
+			sp := f.Span(it.Section.Name)
+			if prev, ok := sections[it.Section.Name.Value]; ok {
+				c.diags.Errorf(sp, CodeSection, "section %q is already defined at %s", it.Section.Name.Value, prev)
+			} else {
+				sections[it.Section.Name.Value] = sp
+			}
+			c.block(it.Section.Body, false)
+		case it.Chain != nil:
+			c.chain(it.Chain)
+		}
+	}
+	if len(c.info.Numbers) == 0 {
+		c.diags.Warnf(c.info.NameSpan, CodeNoNumbers, "flow %q serves no numbers: no message can reach it", c.info.Name).Hint =
+			`add a header such as: numbers "+15550100"`
+	}
+	c.diags.Sort()
+	return c.info, c.diags
+}
+
+var e164 = regexp.MustCompile(`^\+[1-9][0-9]{1,14}$`)
+
+func (c *checker) header(h *syntax.Header, seen map[string]file.Span) {
+	sp := c.f.Span(h)
+	kw := h.Keyword
+	single := kw == "flow" || kw == "timezone" || kw == "help"
+	if single {
+		if prev, ok := seen[kw]; ok {
+			c.diags.Errorf(sp, CodeHeader, "duplicate %s header (first at %s)", kw, prev)
+			return
+		}
+		seen[kw] = sp
+	}
+	wantName := kw == "flow" || kw == "schedule" || kw == "applet"
+	wantEq := kw == "schedule" || kw == "applet"
+	switch {
+	case wantName && h.Name == nil:
+		c.diags.Errorf(sp, CodeHeader, "%s needs a name: %s", kw, headerSyntax[kw])
+		return
+	case !wantName && h.Name != nil:
+		c.diags.Errorf(c.f.Span(h.Name), CodeHeader, "unexpected name after %s: %s", kw, headerSyntax[kw])
+		return
+	case wantEq != h.Eq:
+		c.diags.Errorf(sp, CodeHeader, "malformed %s header: %s", kw, headerSyntax[kw])
+		return
+	}
+	values := make([]string, len(h.Values))
+	for i, v := range h.Values {
+		s, err := v.Value()
+		if err != nil {
+			c.diags.Errorf(c.f.Span(v), CodeHeader, "invalid string: %v", err)
+			return
+		}
+		values[i] = s
+	}
+	switch {
+	case kw == "flow" && len(values) != 0, (kw == "timezone" || kw == "schedule" || kw == "applet" || kw == "help") && len(values) != 1:
+		c.diags.Errorf(sp, CodeHeader, "malformed %s header: %s", kw, headerSyntax[kw])
+		return
+	case (kw == "numbers" || kw == "holidays") && len(values) == 0:
+		c.diags.Errorf(sp, CodeHeader, "%s needs at least one value: %s", kw, headerSyntax[kw])
+		return
+	}
+	switch kw {
+	case "flow":
+		c.info.Name = h.Name.Value
+		c.info.NameSpan = c.f.Span(h.Name)
+	case "numbers":
+		for i, n := range values {
+			vsp := c.f.Span(h.Values[i])
+			if !e164.MatchString(n) {
+				d := c.diags.Errorf(vsp, CodeNumber, "%q is not an E.164 number", n)
+				d.Hint = `write numbers as + then country code and number, digits only: "+15550100"`
+				continue
+			}
+			dup := false
+			for _, prev := range c.info.Numbers {
+				if prev.Value == n {
+					c.diags.Errorf(vsp, CodeNumber, "number %s is listed twice (first at %s)", n, prev.Span)
+					dup = true
+				}
+			}
+			if !dup {
+				c.info.Numbers = append(c.info.Numbers, Number{Value: n, Span: vsp})
+			}
+		}
+	case "timezone":
+		loc, err := time.LoadLocation(values[0])
+		if err != nil || values[0] == "" || values[0] == "Local" {
+			c.diags.Errorf(c.f.Span(h.Values[0]), CodeTimezone, "unknown time zone %q", values[0]).Hint =
+				`use an IANA zone name such as "America/New_York" or "UTC"`
+			return
+		}
+		c.info.Timezone = loc
+	case "schedule":
+		name := h.Name.Value
+		if _, ok := c.info.Schedules[name]; ok {
+			c.diags.Errorf(c.f.Span(h.Name), CodeSchedule, "schedule %q is already defined", name)
+			return
+		}
+		s, ok := c.scheduleSpec(values[0], h.Values[0].Raw, syntax.Start(h.Values[0]))
+		if ok {
+			c.info.Schedules[name] = s
+		}
+	case "holidays":
+		for i, v := range values {
+			if _, err := time.Parse("2006-01-02", v); err != nil {
+				c.diags.Errorf(c.f.Span(h.Values[i]), CodeHoliday, "%q is not a date (YYYY-MM-DD)", v)
+				continue
+			}
+			c.info.Holidays = append(c.info.Holidays, v)
+		}
+	case "applet":
+		name := h.Name.Value
+		if _, ok := c.info.Applets[name]; ok {
+			c.diags.Errorf(c.f.Span(h.Name), CodeApplet, "applet %q is already declared", name)
+			return
+		}
+		path := values[0]
+		if !filepath.IsAbs(path) {
+			path = filepath.Join(filepath.Dir(c.f.Source.Name), path)
+		}
+		if _, err := os.Stat(path); err != nil {
+			c.diags.Errorf(c.f.Span(h.Values[0]), CodeApplet, "applet file %s: %v", values[0], shortErr(err))
+		}
+		c.info.Applets[name] = AppletDecl{Name: name, Path: path, Span: c.f.Span(h)}
+	case "help":
+		c.info.Help = values[0]
+	}
+}
+
+var headerSyntax = map[string]string{
+	"flow":     "flow NAME",
+	"numbers":  `numbers "+15550100", "+15550101"`,
+	"timezone": `timezone "America/New_York"`,
+	"schedule": `schedule NAME = "mon-fri 9-17"`,
+	"holidays": `holidays "2026-12-25", "2027-01-01"`,
+	"applet":   `applet NAME = "path/to/applet.js"`,
+	"help":     `help "Text sent when the contact texts HELP"`,
+}
+
+func shortErr(err error) string {
+	if os.IsNotExist(err) {
+		return "no such file"
+	}
+	return err.Error()
+}
+
+// scheduleSpec parses a schedule spec written as the string literal raw
+// at byte offset off, reporting errors at the exact column.
+func (c *checker) scheduleSpec(spec, raw string, off int) (*schedule.Schedule, bool) {
+	s, err := schedule.Parse(spec)
+	if err == nil {
+		return s, true
+	}
+	start, end := off, off+len(raw)
+	if se, ok := err.(*schedule.SyntaxError); ok && !strings.Contains(raw, `\`) {
+		// Without escapes the literal's bytes are the spec's bytes.
+		start = off + 1 + se.Offset
+		end = off + 1 + max(se.End, se.Offset+1)
+		err = fmt.Errorf("%s", se.Msg)
+	}
+	c.diags.Errorf(c.f.Source.Span(start, min(end, off+len(raw))), CodeSchedule, "bad schedule %q: %v", spec, err).Hint =
+		`write hours like "9-5", "9:30-17:00" or "mon-fri 9-17, sat 10-14" (see docs/language.md)`
+	return nil, false
+}
+
+func (c *checker) chain(ch *syntax.Chain) {
+	for _, st := range ch.Steps {
+		c.step(st)
+	}
+}
+
+func (c *checker) step(st *syntax.Step) {
+	switch {
+	case st.When != nil:
+		c.condition(st.When.Cond)
+		c.block(st.When.Then, false)
+		if st.When.Else != nil {
+			c.chain(st.When.Else)
+		}
+	case st.Block != nil:
+		c.block(st.Block, false)
+	case st.Set != nil:
+		c.expr(st.Set.Expr.Text, syntax.Start(st.Set.Expr))
+	case st.Bad != nil:
+		if st.Bad.Block != nil {
+			c.block(st.Bad.Block, true)
+		}
+	case st.Cmd != nil:
+		c.command(st.Cmd)
+	}
+}
+
+// block checks a block's items. Statement blocks hold no branches;
+// applets' blocks hold only branches (checked in command).
+func (c *checker) block(b *syntax.Block, lenient bool) {
+	for _, it := range b.Items {
+		if it.Branch != nil {
+			if !lenient {
+				c.diags.Errorf(c.f.Span(it.Branch.Label), CodeBranch, "branch %q outside an applet block", it.Branch.Label.String()).Hint =
+					"labelled branches (KEY -> …) belong inside a menu, ask or run block"
+			}
+			c.chain(it.Branch.Body)
+			continue
+		}
+		c.chain(it.Chain)
+	}
+}
+
+// expr reports syntax errors in expr-lang text found at byte offset off.
+func (c *checker) expr(text string, off int) {
+	if _, err := exprparser.Parse(text); err != nil {
+		c.exprError(err, text, off, CodeExpr)
+	}
+}
+
+func (c *checker) exprError(err error, text string, off int, code string) {
+	msg := err.Error()
+	start, end := off, off+len(text)
+	if fe, ok := err.(*exprfile.Error); ok {
+		msg = fe.Message
+		start = off + runeOffset(text, fe.From)
+		end = start + 1
+		if fe.To > fe.From {
+			end = off + runeOffset(text, fe.To)
+		}
+	}
+	c.diags.Errorf(c.f.Source.Span(start, min(end, off+len(text))), code, "%s", msg)
+}
+
+// runeOffset converts expr's rune index to a byte offset in text.
+func runeOffset(text string, runes int) int {
+	off := 0
+	for i := 0; i < runes && off < len(text); i++ {
+		_, n := utf8.DecodeRuneInString(text[off:])
+		off += n
+	}
+	return off
+}
+
+var hoursCall = regexp.MustCompile(`\bhours\(\s*("(?:[^"\\]|\\.)*")\s*\)`)
+
+func (c *checker) condition(cond *syntax.CondExpr) {
+	off := syntax.Start(cond)
+	c.expr(cond.Text, off)
+	c.hoursSpecs(cond.Text, off)
+}
+
+// hoursSpecs checks the literal specs passed to hours() in expression
+// text: a declared schedule's name, or a spec.
+func (c *checker) hoursSpecs(text string, off int) {
+	for _, m := range hoursCall.FindAllStringSubmatchIndex(text, -1) {
+		raw := text[m[2]:m[3]]
+		var spec string
+		if _, err := fmt.Sscanf(raw, "%q", &spec); err != nil {
+			continue
+		}
+		if _, ok := c.info.Schedules[spec]; ok {
+			continue
+		}
+		c.scheduleSpec(spec, raw, off+m[2])
+	}
+}
+
+func (c *checker) template(v *syntax.Value) {
+	off := syntax.Start(v)
+	parts, err := syntax.ParseTemplate(v.Tok, off)
+	if err != nil {
+		te := err.(*syntax.TemplateError)
+		c.diags.Errorf(c.f.Source.Span(te.Offset, te.End), CodeTemplate, "%s", te.Msg)
+		return
+	}
+	for _, p := range parts {
+		if p.IsExpr {
+			c.expr(p.Text, p.Offset)
+			c.hoursSpecs(p.Text, p.Offset)
+		}
+	}
+}

@@ -1,0 +1,184 @@
+// Package diag defines the diagnostics every flowc stage returns.
+//
+// Like HCL's hcl.Diagnostics, a stage never stops at the first problem: it
+// returns a List of everything it found, each with a severity, a stable
+// code (for editors, CI filters and docs), a message, the source range and
+// an optional hint. The CLI renders a List as GNU-style text with the
+// source line and a caret, or as JSON.
+package diag
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+
+	"github.com/flowc-dev/flowc/lang/file"
+)
+
+// Severity orders diagnostics: errors block compilation, warnings do not.
+type Severity int
+
+const (
+	Warning Severity = iota
+	Error
+)
+
+func (s Severity) String() string {
+	if s == Error {
+		return "error"
+	}
+	return "warning"
+}
+
+// MarshalJSON writes the severity as "error" or "warning".
+func (s Severity) MarshalJSON() ([]byte, error) { return json.Marshal(s.String()) }
+
+// Diagnostic is one finding about a source range.
+type Diagnostic struct {
+	Severity Severity
+	Code     string // stable, e.g. "flow/parse", "flow/number"
+	Message  string
+	Span     file.Span
+	Hint     string // optional advice on how to fix it
+}
+
+func (d Diagnostic) Error() string {
+	return fmt.Sprintf("%s: %s: %s [%s]", d.Span, d.Severity, d.Message, d.Code)
+}
+
+// List is an ordered collection of diagnostics.
+type List []Diagnostic
+
+// Errorf appends an error.
+func (l *List) Errorf(span file.Span, code, format string, args ...any) *Diagnostic {
+	*l = append(*l, Diagnostic{Severity: Error, Code: code, Message: fmt.Sprintf(format, args...), Span: span})
+	return &(*l)[len(*l)-1]
+}
+
+// Warnf appends a warning.
+func (l *List) Warnf(span file.Span, code, format string, args ...any) *Diagnostic {
+	*l = append(*l, Diagnostic{Severity: Warning, Code: code, Message: fmt.Sprintf(format, args...), Span: span})
+	return &(*l)[len(*l)-1]
+}
+
+// HasErrors reports whether any diagnostic is an error.
+func (l List) HasErrors() bool {
+	for _, d := range l {
+		if d.Severity == Error {
+			return true
+		}
+	}
+	return false
+}
+
+// Count returns the number of errors and warnings.
+func (l List) Count() (errors, warnings int) {
+	for _, d := range l {
+		if d.Severity == Error {
+			errors++
+		} else {
+			warnings++
+		}
+	}
+	return
+}
+
+// Sort orders by file, then position, then severity (errors first).
+func (l List) Sort() {
+	sort.SliceStable(l, func(i, j int) bool {
+		a, b := l[i], l[j]
+		an, bn := name(a.Span), name(b.Span)
+		if an != bn {
+			return an < bn
+		}
+		if a.Span.Start != b.Span.Start {
+			return a.Span.Start < b.Span.Start
+		}
+		return a.Severity > b.Severity
+	})
+}
+
+func name(s file.Span) string {
+	if s.Source == nil {
+		return ""
+	}
+	return s.Source.Name
+}
+
+// Err returns the list as an error when it holds errors, else nil.
+func (l List) Err() error {
+	if !l.HasErrors() {
+		return nil
+	}
+	return ListError(l)
+}
+
+// ListError adapts a List to the error interface.
+type ListError List
+
+func (e ListError) Error() string {
+	var b strings.Builder
+	WriteText(&b, List(e), false)
+	return strings.TrimRight(b.String(), "\n")
+}
+
+// WriteText renders diagnostics GNU-style:
+//
+//	examples/a.flow:3:7: error: unknown applet "rply" [flow/applet]
+//	    rply "hello"
+//	    ^~~~
+//	  hint: did you mean "reply"?
+//
+// With snippets false only the first line of each is written.
+func WriteText(w io.Writer, l List, snippets bool) {
+	for _, d := range l {
+		fmt.Fprintf(w, "%s: %s: %s [%s]\n", d.Span, d.Severity, d.Message, d.Code)
+		if snippets && d.Span.IsValid() {
+			io.WriteString(w, d.Span.Snippet("    "))
+		}
+		if d.Hint != "" {
+			fmt.Fprintf(w, "  hint: %s\n", d.Hint)
+		}
+	}
+}
+
+// JSONRange is a diagnostic's range in JSON output (1-based lines and
+// columns, byte offsets), as LSP-minded editors want it.
+type JSONRange struct {
+	Start file.Pos `json:"start"`
+	End   file.Pos `json:"end"`
+}
+
+// JSONDiagnostic is the JSON form of one diagnostic.
+type JSONDiagnostic struct {
+	File     string    `json:"file"`
+	Severity Severity  `json:"severity"`
+	Code     string    `json:"code"`
+	Message  string    `json:"message"`
+	Hint     string    `json:"hint,omitempty"`
+	Range    JSONRange `json:"range"`
+}
+
+// JSONReport is what `flowc check --format json` prints.
+type JSONReport struct {
+	Valid       bool             `json:"valid"`
+	Files       int              `json:"files"`
+	Errors      int              `json:"errors"`
+	Warnings    int              `json:"warnings"`
+	Diagnostics []JSONDiagnostic `json:"diagnostics"`
+}
+
+// Report builds the JSON report for l over n files.
+func Report(l List, files int) JSONReport {
+	e, w := l.Count()
+	r := JSONReport{Valid: e == 0, Files: files, Errors: e, Warnings: w, Diagnostics: []JSONDiagnostic{}}
+	for _, d := range l {
+		r.Diagnostics = append(r.Diagnostics, JSONDiagnostic{
+			File: name(d.Span), Severity: d.Severity, Code: d.Code, Message: d.Message, Hint: d.Hint,
+			Range: JSONRange{Start: d.Span.StartPos(), End: d.Span.EndPos()},
+		})
+	}
+	return r
+}

@@ -1,0 +1,16 @@
+// Package lang is the front end of flowc: it finds .flow files, parses
+// them and runs the file-set checks.
+//
+// The pipeline, one package per stage, each depending only on the ones
+// before it (after go.starlark.net):
+//
+//	lang/file      source text, byte offsets, line:column, spans, snippets
+//	lang/diag      diagnostics: severity, stable code, message, span, hint
+//	lang/syntax    tokens → AST (participle grammar), error recovery, formatter
+//	lang/schedule  the business-hours spec language used by hours()
+//	lang/registry  applet signatures: what each applet accepts
+//	lang/check     checks that need only the files: headers, numbers,
+//	               applet arguments, expression syntax
+//	compiler       names, types, control flow → vm.Program
+//	vm             runs a Program once per inbound message
+package lang

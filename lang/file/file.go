@@ -1,0 +1,192 @@
+// Package file holds source files and positions inside them.
+//
+// It is deliberately tiny (after expr-lang/expr's file package): every
+// later stage of flowc (parser, checker, compiler, VM trace) points back
+// into a .flow file through a Span, and this package turns a Span into the
+// `file:line:col` and the source line with a caret that users read.
+package file
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"unicode/utf8"
+)
+
+// Source is one named source text with a precomputed line table.
+type Source struct {
+	Name  string
+	Text  string
+	lines []int // byte offset of the start of each line
+}
+
+// NewSource returns a Source for text, named name (usually a path).
+func NewSource(name, text string) *Source {
+	lines := make([]int, 1, 64)
+	for i := 0; i < len(text); i++ {
+		if text[i] == '\n' {
+			lines = append(lines, i+1)
+		}
+	}
+	return &Source{Name: name, Text: text, lines: lines}
+}
+
+// Pos is a resolved position: byte offset plus 1-based line and column.
+// Columns count runes, as editors do.
+type Pos struct {
+	Offset int `json:"offset"`
+	Line   int `json:"line"`
+	Column int `json:"column"`
+}
+
+func (p Pos) String() string { return fmt.Sprintf("%d:%d", p.Line, p.Column) }
+
+// Span is a half-open byte range [Start, End) inside Source.
+type Span struct {
+	Source *Source
+	Start  int
+	End    int
+}
+
+// Span returns the span [start, end) of s.
+func (s *Source) Span(start, end int) Span { return Span{Source: s, Start: start, End: end} }
+
+// Pos resolves a byte offset to a line and column.
+func (s *Source) Pos(offset int) Pos {
+	if offset < 0 {
+		offset = 0
+	}
+	if offset > len(s.Text) {
+		offset = len(s.Text)
+	}
+	line := sort.Search(len(s.lines), func(i int) bool { return s.lines[i] > offset }) - 1
+	col := utf8.RuneCountInString(s.Text[s.lines[line]:offset]) + 1
+	return Pos{Offset: offset, Line: line + 1, Column: col}
+}
+
+// Offset converts a 1-based line and column (in runes) back to a byte
+// offset, clamped to the text.
+func (s *Source) Offset(line, col int) int {
+	if line < 1 {
+		return 0
+	}
+	if line > len(s.lines) {
+		return len(s.Text)
+	}
+	off := s.lines[line-1]
+	end := s.LineEnd(line)
+	for c := 1; c < col && off < end; c++ {
+		_, n := utf8.DecodeRuneInString(s.Text[off:])
+		off += n
+	}
+	return off
+}
+
+// Line returns the text of 1-based line n without its newline.
+func (s *Source) Line(n int) string {
+	if n < 1 || n > len(s.lines) {
+		return ""
+	}
+	return strings.TrimSuffix(s.Text[s.lines[n-1]:s.LineEnd(n)], "\r")
+}
+
+// LineEnd is the byte offset of the newline ending 1-based line n (or the
+// end of the text).
+func (s *Source) LineEnd(n int) int {
+	if n < len(s.lines) {
+		return s.lines[n] - 1
+	}
+	return len(s.Text)
+}
+
+// Lines is the number of lines in the text.
+func (s *Source) Lines() int { return len(s.lines) }
+
+// IsValid reports whether the span points into a source.
+func (sp Span) IsValid() bool { return sp.Source != nil }
+
+// StartPos is the resolved start of the span.
+func (sp Span) StartPos() Pos {
+	if sp.Source == nil {
+		return Pos{}
+	}
+	return sp.Source.Pos(sp.Start)
+}
+
+// EndPos is the resolved end of the span.
+func (sp Span) EndPos() Pos {
+	if sp.Source == nil {
+		return Pos{}
+	}
+	return sp.Source.Pos(sp.End)
+}
+
+// Text is the source text covered by the span.
+func (sp Span) Text() string {
+	if sp.Source == nil {
+		return ""
+	}
+	return sp.Source.Text[sp.Start:sp.End]
+}
+
+// Join returns the smallest span covering both sp and other.
+func (sp Span) Join(other Span) Span {
+	if sp.Source == nil {
+		return other
+	}
+	if other.Source == nil {
+		return sp
+	}
+	out := sp
+	if other.Start < out.Start {
+		out.Start = other.Start
+	}
+	if other.End > out.End {
+		out.End = other.End
+	}
+	return out
+}
+
+// String renders the span as `file:line:col`.
+func (sp Span) String() string {
+	if sp.Source == nil {
+		return "-"
+	}
+	p := sp.StartPos()
+	return fmt.Sprintf("%s:%d:%d", sp.Source.Name, p.Line, p.Column)
+}
+
+// Snippet renders the span's first line with a caret line under it, each
+// line prefixed with indent, e.g.
+//
+//	when count < 3 < reply "hi" >
+//	           ^~~
+func (sp Span) Snippet(indent string) string {
+	if sp.Source == nil {
+		return ""
+	}
+	start := sp.StartPos()
+	line := sp.Source.Line(start.Line)
+	// Expand tabs so the caret lines up with what terminals show.
+	prefix := []rune(line)
+	if start.Column-1 < len(prefix) {
+		prefix = prefix[:start.Column-1]
+	}
+	pad := strings.Map(func(r rune) rune {
+		if r == '\t' {
+			return '\t'
+		}
+		return ' '
+	}, string(prefix))
+	width := 1
+	lineEnd := sp.Source.LineEnd(start.Line)
+	end := sp.End
+	if end > lineEnd {
+		end = lineEnd
+	}
+	if end > sp.Start {
+		width = utf8.RuneCountInString(sp.Source.Text[sp.Start:end])
+	}
+	caret := "^" + strings.Repeat("~", max(width-1, 0))
+	return indent + line + "\n" + indent + pad + caret + "\n"
+}

@@ -1,0 +1,191 @@
+// Package registry describes every applet a flow can call: its
+// positional parameters, tagged arguments and branches.
+//
+// The grammar knows nothing about individual applets; a statement is
+// just a name, a flat list of values and an optional block of labelled
+// branches (as Sieve does with commands and tagged arguments). This
+// registry gives those values meaning: the checker binds arguments
+// against it, `docs/language.md` is generated from it, and an editor's
+// completion reads it. A new applet (a queue, a blacklist, an agent
+// handoff) is one entry here and no grammar change.
+package registry
+
+import "sort"
+
+// Kinds is a set of argument kinds a parameter accepts.
+type Kinds uint16
+
+const (
+	String   Kinds = 1 << iota // "text"
+	Template                   // "text with {{ expr }}" (implies a string literal)
+	Number                     // 2
+	Duration                   // 10m
+	Ident                      // a bare name: round-robin, a section or variable name
+	Target                     // kind:name, e.g. team:sales, email:"a@b.c"
+	Call                       // applet(args…)
+)
+
+// Param is a positional parameter or the value of a tag.
+type Param struct {
+	Name     string
+	Kinds    Kinds
+	Targets  []string // allowed target kinds, for Target
+	Enum     []string // allowed identifiers, for Ident
+	Optional bool
+	Doc      string
+}
+
+// Tag is a tagged argument: `by round-robin`, `as name`.
+type Tag struct {
+	Name     string
+	Value    Param
+	Required bool
+	Doc      string
+}
+
+// Branches says which labelled branches an applet's block may hold.
+type Branches struct {
+	Keys     bool     // reply keys the contact types: 1, 2, "yes"
+	Timeout  bool     // timeout DUR -> …
+	Else     bool     // else -> …
+	On       []string // on EVENT -> …, e.g. on error
+	Required bool     // the block must be present
+}
+
+// Any reports whether the applet takes a block at all.
+func (b Branches) Any() bool { return b.Keys || b.Timeout || b.Else || len(b.On) > 0 }
+
+// Applet is one applet's signature and documentation.
+type Applet struct {
+	Name     string
+	Summary  string
+	Params   []Param
+	Tags     []Tag
+	Block    Branches
+	Suspends bool // waits for the contact's next message
+	Handles  bool // the message counts as dealt with (no dead end)
+	Terminal bool // control never continues past it in the chain
+	Syntax   string
+	Example  string
+}
+
+// Tag returns the tag named name, or nil.
+func (a *Applet) Tag(name string) *Tag {
+	for i := range a.Tags {
+		if a.Tags[i].Name == name {
+			return &a.Tags[i]
+		}
+	}
+	return nil
+}
+
+var applets = map[string]*Applet{}
+
+func register(a *Applet) { applets[a.Name] = a }
+
+// Lookup returns the applet named name.
+func Lookup(name string) (*Applet, bool) {
+	a, ok := applets[name]
+	return a, ok
+}
+
+// All returns every applet, sorted by name.
+func All() []*Applet {
+	out := make([]*Applet, 0, len(applets))
+	for _, a := range applets {
+		out = append(out, a)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
+// Names returns the sorted applet names.
+func Names() []string {
+	var out []string
+	for _, a := range All() {
+		out = append(out, a.Name)
+	}
+	return out
+}
+
+// Strategies are the ways `inbox team:X by …` picks a member.
+var Strategies = []string{"round-robin", "least-busy", "random", "all"}
+
+func init() {
+	register(&Applet{
+		Name: "reply", Summary: "Send a text message back to the contact.",
+		Params:  []Param{{Name: "text", Kinds: Template, Doc: "the message; `{{ expr }}` inserts a value"}},
+		Handles: true,
+		Syntax:  `reply TEMPLATE`,
+		Example: `reply "Thanks {{contact.name ?? 'there'}}, we got your message."`,
+	})
+	register(&Applet{
+		Name: "inbox", Summary: "Deliver the message to a user's or a team's inbox (the SMS Inbox applet).",
+		Params: []Param{{Name: "to", Kinds: Target, Targets: []string{"user", "team"}, Doc: "user:NAME or team:NAME"}},
+		Tags: []Tag{{Name: "by", Value: Param{Name: "strategy", Kinds: Ident, Enum: Strategies},
+			Doc: "for a team: which member gets it (default all)"}},
+		Handles: true,
+		Syntax:  `inbox user:NAME | team:NAME [by round-robin|least-busy|random|all]`,
+		Example: `inbox team:sales by round-robin`,
+	})
+	register(&Applet{
+		Name: "forward", Summary: "Forward the message by e-mail or to a webhook (for agent platforms).",
+		Params:  []Param{{Name: "to", Kinds: Target, Targets: []string{"email", "webhook"}, Doc: `email:"a@b.c" or webhook:"https://…"`}},
+		Handles: true,
+		Syntax:  `forward email:"ADDRESS" | webhook:"URL"`,
+		Example: `forward email:"owner@example.com"`,
+	})
+	register(&Applet{
+		Name: "tag", Summary: "Add a tag to the contact.",
+		Params:  []Param{{Name: "tag", Kinds: String}},
+		Syntax:  `tag "NAME"`,
+		Example: `tag "after-hours"`,
+	})
+	register(&Applet{
+		Name: "ask", Summary: "Send a question and wait for a free-text reply, stored in a variable.",
+		Params: []Param{{Name: "prompt", Kinds: Template}},
+		Tags: []Tag{{Name: "as", Value: Param{Name: "variable", Kinds: Ident}, Required: true,
+			Doc: "the variable that receives the reply"}},
+		Block:    Branches{Timeout: true},
+		Suspends: true, Handles: true,
+		Syntax:  `ask TEMPLATE as NAME [< timeout DUR -> … >]`,
+		Example: `ask "What is your order number?" as order < timeout 1h -> inbox team:support >`,
+	})
+	register(&Applet{
+		Name: "menu", Summary: "Send a prompt and branch on the key the contact replies with.",
+		Params:   []Param{{Name: "prompt", Kinds: Template, Optional: true}},
+		Block:    Branches{Keys: true, Timeout: true, Else: true, Required: true},
+		Suspends: true, Handles: true,
+		Syntax:  `menu [TEMPLATE] < KEY -> … ; timeout DUR -> … ; else -> … >`,
+		Example: `menu "Reply 1 for sales, 2 for support" < 1 -> inbox team:sales ; 2 -> inbox team:support ; timeout 10m -> inbox team:sales ; else -> retry 2 >`,
+	})
+	register(&Applet{
+		Name: "retry", Summary: "Inside a menu or ask branch: prompt again, at most N times in all (default 1); past that, fall through to the next step.",
+		Params:  []Param{{Name: "times", Kinds: Number, Optional: true}},
+		Handles: true,
+		Syntax:  `retry [N]`,
+		Example: `else -> reply "Please reply 1 or 2." then retry 2`,
+	})
+	register(&Applet{
+		Name: "run", Summary: "Call a JavaScript applet declared with `applet NAME = \"file.js\"`.",
+		Params: []Param{{Name: "call", Kinds: Call, Doc: "NAME(args…), each argument an expression"}},
+		Tags: []Tag{{Name: "as", Value: Param{Name: "variable", Kinds: Ident},
+			Doc: "store the applet's result in this variable"}},
+		Block:   Branches{On: []string{"error"}},
+		Syntax:  `run NAME(ARGS…) [as NAME] [< on error -> … >]`,
+		Example: `run lookup(from) as customer < on error -> inbox team:support >`,
+	})
+	register(&Applet{
+		Name: "goto", Summary: "Continue in a named section.",
+		Params:   []Param{{Name: "section", Kinds: Ident}},
+		Terminal: true,
+		Syntax:   `goto NAME`,
+		Example:  `goto support`,
+	})
+	register(&Applet{
+		Name: "end", Summary: "End the conversation here, on purpose.",
+		Handles: true, Terminal: true,
+		Syntax:  `end`,
+		Example: `end`,
+	})
+}

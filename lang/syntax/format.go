@@ -1,0 +1,291 @@
+package syntax
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/alecthomas/participle/v2/lexer"
+)
+
+// Format prints f in the one canonical style:
+//
+//   - two-space indentation inside `< >` blocks, `>` on its own line
+//     (followed by ` else …` or ` then …` when the chain goes on);
+//   - one statement per line, a chain's steps joined with ` then `;
+//   - the `->` of a block's branches aligned;
+//   - at most one blank line, kept where the source had one, never at the
+//     start of a block;
+//   - comments kept: a comment on its own line stays above what follows
+//     it, a trailing comment stays at the end of its line (two spaces
+//     before the `#`);
+//   - conditions, expressions and string literals exactly as written.
+//
+// Format expects a file without syntax errors.
+func Format(f *File) []byte {
+	p := &printer{f: f, blank: blankLines(f.Source.Text)}
+	for i, it := range f.Items {
+		p.startItem(Start(it), i == 0)
+		switch {
+		case it.Header != nil:
+			p.header(it.Header)
+		case it.Section != nil:
+			p.word(Start(it.Section), "section "+it.Section.Name.Value)
+			p.space()
+			p.block(it.Section.Body)
+		case it.Chain != nil:
+			p.chain(it.Chain)
+		}
+		p.endLine()
+	}
+	p.flushComments(len(f.Source.Text) + 1)
+	var b strings.Builder
+	for _, l := range p.lines {
+		for _, c := range l.above {
+			b.WriteString(strings.Repeat("  ", l.indent) + c + "\n")
+		}
+		if l.blank {
+			b.WriteString("\n")
+			continue
+		}
+		line := strings.Repeat("  ", l.indent) + l.text
+		if l.comment != "" {
+			if l.text == "" {
+				line += l.comment
+			} else {
+				line += "  " + l.comment
+			}
+		}
+		b.WriteString(strings.TrimRight(line, " ") + "\n")
+	}
+	return []byte(b.String())
+}
+
+type outLine struct {
+	indent  int
+	text    string
+	comment string
+	above   []string // full-line comments that had to move above this line
+	blank   bool
+	srcLine int // last source line that contributed a token
+}
+
+type printer struct {
+	f          *File
+	lines      []outLine
+	cur        *outLine
+	indent     int
+	nextCmt    int
+	lastSrc    int // last source line emitted (token or comment)
+	blank      []int
+	afterOpen  bool
+	pendingSep string
+}
+
+// blankLines returns the prefix count of blank lines: blank[i] is the
+// number of whitespace-only lines among lines 1..i.
+func blankLines(text string) []int {
+	lines := strings.Split(text, "\n")
+	out := make([]int, len(lines)+2)
+	for i, l := range lines {
+		out[i+1] = out[i]
+		if strings.TrimSpace(l) == "" {
+			out[i+1]++
+		}
+	}
+	out[len(lines)+1] = out[len(lines)]
+	return out
+}
+
+func (p *printer) blankBetween(a, b int) bool {
+	if a <= 0 || b <= a+1 {
+		return false
+	}
+	if b-1 >= len(p.blank) {
+		b = len(p.blank)
+	}
+	return p.blank[b-1]-p.blank[a] > 0
+}
+
+func (p *printer) lineOf(off int) int { return p.f.Source.Pos(off).Line }
+
+// startItem begins a new statement line at source offset off.
+func (p *printer) startItem(off int, first bool) {
+	p.flushComments(off)
+	line := p.lineOf(off)
+	if !first && !p.afterOpen && p.blankBetween(p.lastSrc, line) {
+		p.lines = append(p.lines, outLine{blank: true})
+	}
+	p.newLine()
+	p.afterOpen = false
+}
+
+func (p *printer) newLine() {
+	p.lines = append(p.lines, outLine{indent: p.indent})
+	p.cur = &p.lines[len(p.lines)-1]
+}
+
+func (p *printer) endLine() { p.cur = nil }
+
+// flushComments emits every comment before source offset off. Full-line
+// comments become their own lines at the current indent (or, when the
+// current output line already has text, move above it); trailing
+// comments attach to the output line holding the code they followed.
+func (p *printer) flushComments(off int) {
+	for p.nextCmt < len(p.f.Comments) && p.f.Comments[p.nextCmt].Offset < off {
+		c := p.f.Comments[p.nextCmt]
+		p.nextCmt++
+		line := p.lineOf(c.Offset)
+		if c.Inline {
+			// Attach to the latest output line with code from that source line or before.
+			for i := len(p.lines) - 1; i >= 0; i-- {
+				l := &p.lines[i]
+				if !l.blank && l.text != "" && l.srcLine <= line {
+					if l.comment != "" {
+						l.comment += " " + c.Text
+					} else {
+						l.comment = c.Text
+					}
+					break
+				}
+			}
+			p.lastSrc = line
+			continue
+		}
+		if p.cur != nil && p.cur.text != "" {
+			p.cur.above = append(p.cur.above, c.Text)
+			p.lastSrc = line
+			continue
+		}
+		if !p.afterOpen && len(p.lines) > 0 && p.blankBetween(p.lastSrc, line) {
+			p.lines = append(p.lines, outLine{blank: true})
+		}
+		p.lines = append(p.lines, outLine{indent: p.indent, comment: c.Text})
+		p.cur = nil
+		p.afterOpen = false
+		p.lastSrc = line
+	}
+}
+
+// word appends text that came from source offset off.
+func (p *printer) word(off int, text string) {
+	if p.cur == nil {
+		p.newLine()
+	}
+	p.cur.text += p.pendingSep + text
+	p.pendingSep = ""
+	end := off + len(text)
+	if l := p.lineOf(min(end, len(p.f.Source.Text))); l > p.cur.srcLine {
+		p.cur.srcLine = l
+	}
+	if p.cur.srcLine > p.lastSrc {
+		p.lastSrc = p.cur.srcLine
+	}
+}
+
+func (p *printer) space() { p.pendingSep = " " }
+
+func (p *printer) tok(t lexer.Token) { p.word(t.Pos.Offset, t.Value) }
+
+func (p *printer) header(h *Header) {
+	p.word(Start(h), h.Keyword)
+	if h.Name != nil {
+		p.space()
+		p.word(Start(h.Name), h.Name.Value)
+	}
+	if h.Eq {
+		p.space()
+		p.word(Start(h), "=")
+	}
+	for i, v := range h.Values {
+		if i > 0 {
+			p.word(Start(v), ",")
+		}
+		p.space()
+		p.word(Start(v), v.Raw)
+	}
+}
+
+func (p *printer) chain(c *Chain) {
+	for i, s := range c.Steps {
+		if i > 0 {
+			p.space()
+			p.word(Start(s), "then")
+			p.space()
+		}
+		p.step(s)
+	}
+}
+
+func (p *printer) step(s *Step) {
+	switch {
+	case s.When != nil:
+		w := s.When
+		p.word(Start(w), "when ")
+		p.word(Start(w.Cond), w.Cond.Text)
+		p.space()
+		p.block(w.Then)
+		if w.Else != nil {
+			p.space()
+			p.word(Start(w.Else), "else")
+			p.space()
+			p.chain(w.Else)
+		}
+	case s.Block != nil:
+		p.block(s.Block)
+	case s.Set != nil:
+		p.word(Start(s.Set), "set "+s.Set.Name.Value+" = ")
+		p.word(Start(s.Set.Expr), s.Set.Expr.Text)
+	case s.Bad != nil:
+		p.word(Start(s.Bad), s.Bad.Text)
+	case s.Cmd != nil:
+		p.word(Start(s.Cmd), s.Cmd.Name.Value)
+		for _, v := range s.Cmd.Args {
+			p.space()
+			p.word(Start(v), v.String())
+		}
+		if s.Cmd.Block != nil {
+			p.space()
+			p.block(s.Cmd.Block)
+		}
+	}
+}
+
+func (p *printer) block(b *Block) {
+	open := b.Tokens[0]
+	closeTok := b.Tokens[len(b.Tokens)-1]
+	p.tok(open)
+	if len(b.Items) == 0 && !p.hasCommentsBefore(closeTok.Pos.Offset) {
+		p.word(closeTok.Pos.Offset, ">")
+		return
+	}
+	width := 0
+	for _, it := range b.Items {
+		if it.Branch != nil {
+			width = max(width, len(it.Branch.Label.String()))
+		}
+	}
+	p.indent++
+	p.afterOpen = true
+	p.endLine()
+	for _, it := range b.Items {
+		p.startItem(Start(it), false)
+		if it.Branch != nil {
+			l := it.Branch.Label.String()
+			p.word(Start(it.Branch), fmt.Sprintf("%-*s ->", width, l))
+			p.space()
+			p.chain(it.Branch.Body)
+		} else {
+			p.chain(it.Chain)
+		}
+		p.endLine()
+	}
+	p.flushComments(closeTok.Pos.Offset)
+	p.indent--
+	p.newLine()
+	p.afterOpen = false
+	p.word(closeTok.Pos.Offset, ">")
+}
+
+func (p *printer) hasCommentsBefore(off int) bool {
+	return p.nextCmt < len(p.f.Comments) && p.f.Comments[p.nextCmt].Offset < off
+}

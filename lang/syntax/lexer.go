@@ -1,0 +1,488 @@
+package syntax
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/alecthomas/participle/v2/lexer"
+
+	"github.com/flowc-dev/flowc/lang/diag"
+	"github.com/flowc-dev/flowc/lang/file"
+)
+
+// Token types. The lexer is hand-written because the language is
+// context-sensitive in two places that a regular lexer cannot express:
+// a `when` condition is raw expr-lang text running to the first `<`
+// outside parentheses, brackets and strings, and `set NAME =` takes the
+// rest of the line as an expression. Everything else is ordinary tokens,
+// which participle then parses.
+const (
+	EOF      lexer.TokenType = lexer.EOF
+	Ident    lexer.TokenType = iota + 1 // sales, round-robin
+	Keyword                             // when else then set section and the header words
+	Kind                                // "team:" in team:sales (the colon is part of the token)
+	String                              // "..." with Go escapes; Value keeps the quotes
+	Number                              // 42
+	Duration                            // 10m, 1h30m
+	Cond                                // raw condition text after `when`
+	Expr                                // raw expression text after `set NAME =`
+	Parens                              // raw "( ... )" text: applet call arguments
+	Punct                               // < > -> , =
+	NL                                  // end of a statement: newline or ';'
+	Bad                                 // text the lexer or the parser's recovery gave up on
+)
+
+var tokenNames = map[lexer.TokenType]string{
+	EOF: "EOF", Ident: "Ident", Keyword: "Keyword", Kind: "Kind", String: "String",
+	Number: "Number", Duration: "Duration", Cond: "Cond", Expr: "Expr", Parens: "Parens",
+	Punct: "Punct", NL: "NL", Bad: "Bad",
+}
+
+// keywords cannot be applet names or bare argument values.
+var keywords = map[string]bool{
+	"when": true, "else": true, "then": true, "set": true, "section": true,
+	"flow": true, "numbers": true, "timezone": true, "schedule": true,
+	"holidays": true, "applet": true, "help": true,
+}
+
+// HeaderKeywords are the keywords that start a header line.
+var HeaderKeywords = []string{"flow", "numbers", "timezone", "schedule", "holidays", "applet", "help"}
+
+// Comment is a `#` comment, kept aside from the token stream so the
+// formatter can put it back.
+type Comment struct {
+	Offset int
+	Text   string // including the leading '#', without the newline
+	Inline bool   // code precedes it on its line
+}
+
+type definition struct{}
+
+func (definition) Symbols() map[string]lexer.TokenType {
+	m := make(map[string]lexer.TokenType, len(tokenNames))
+	for t, n := range tokenNames {
+		m[n] = t
+	}
+	return m
+}
+
+// Lex is unused: Parse hands participle a pre-lexed, normalised slice.
+func (definition) Lex(string, io.Reader) (lexer.Lexer, error) {
+	return nil, fmt.Errorf("flowc: use syntax.Parse")
+}
+
+// sliceLexer feeds participle a token slice.
+type sliceLexer struct {
+	toks []lexer.Token
+	i    int
+	eof  lexer.Token
+}
+
+func (l *sliceLexer) Next() (lexer.Token, error) {
+	if l.i >= len(l.toks) {
+		return l.eof, nil
+	}
+	t := l.toks[l.i]
+	l.i++
+	return t, nil
+}
+
+type scanner struct {
+	src      *file.Source
+	text     string
+	pos      int
+	toks     []lexer.Token
+	comments []Comment
+	diags    diag.List
+	badToks  map[int]bool // offsets of Bad tokens already diagnosed
+	lineHas  bool         // a token precedes pos on this line
+	setState int          // 1 after `set` at statement start, 2 after its name
+}
+
+// lex turns source text into normalised tokens plus comments.
+func lex(src *file.Source) ([]lexer.Token, []Comment, diag.List, map[int]bool) {
+	s := &scanner{src: src, text: src.Text, badToks: map[int]bool{}}
+	s.run()
+	return normalise(s.toks, s.src), s.comments, s.diags, s.badToks
+}
+
+func (s *scanner) emit(t lexer.TokenType, start int, value string) {
+	p := s.src.Pos(start)
+	s.toks = append(s.toks, lexer.Token{Type: t, Value: value, Pos: lexer.Position{
+		Filename: s.src.Name, Offset: start, Line: p.Line, Column: p.Column}})
+	if t != NL {
+		s.lineHas = true
+	}
+}
+
+func (s *scanner) errorf(start, end int, code, format string, args ...any) *diag.Diagnostic {
+	return s.diags.Errorf(s.src.Span(start, end), code, format, args...)
+}
+
+// atStatementStart reports whether the next token begins a statement,
+// which is where `when` and `set` switch the lexer into raw mode.
+func (s *scanner) atStatementStart() bool {
+	if len(s.toks) == 0 {
+		return true
+	}
+	last := s.toks[len(s.toks)-1]
+	switch last.Type {
+	case NL:
+		return true
+	case Punct:
+		return last.Value == "<" || last.Value == "->"
+	case Keyword:
+		return last.Value == "then" || last.Value == "else"
+	}
+	return false
+}
+
+func (s *scanner) run() {
+	for s.pos < len(s.text) {
+		c := s.text[s.pos]
+		start := s.pos
+		switch {
+		case c == '\n':
+			s.emit(NL, start, "\n")
+			s.pos++
+			s.lineHas = false
+		case c == ' ' || c == '\t' || c == '\r':
+			s.pos++
+		case c == '#':
+			end := strings.IndexByte(s.text[s.pos:], '\n')
+			if end < 0 {
+				end = len(s.text) - s.pos
+			}
+			text := strings.TrimRight(s.text[s.pos:s.pos+end], " \t\r")
+			s.comments = append(s.comments, Comment{Offset: start, Text: text, Inline: s.lineHas})
+			s.pos += end
+		case c == ';':
+			s.emit(NL, start, ";")
+			s.pos++
+		case c == '"':
+			s.lexString()
+		case c == '(':
+			end, ok := s.scanRaw(s.pos, true)
+			if !ok {
+				s.errorf(start, end, "flow/parse", "unclosed parenthesis")
+				s.bad(start, end)
+			} else {
+				s.emit(Parens, start, s.text[start:end])
+			}
+			s.pos = end
+		case c == '<' || c == '>' || c == ',' || c == '=':
+			s.emit(Punct, start, string(c))
+			s.pos++
+			if c == '=' && s.setState == 2 {
+				s.setState = 0
+				s.lexRawToEOL()
+			}
+		case c == '-' && strings.HasPrefix(s.text[s.pos:], "->"):
+			s.emit(Punct, start, "->")
+			s.pos += 2
+		case c >= '0' && c <= '9':
+			s.lexNumber()
+		case isIdentStart(c):
+			s.lexWord()
+		default:
+			r, n := utf8.DecodeRuneInString(s.text[s.pos:])
+			s.errorf(start, start+n, "flow/parse", "unexpected character %q", r)
+			s.bad(start, start+n)
+			s.pos += n
+		}
+	}
+}
+
+func (s *scanner) bad(start, end int) {
+	s.badToks[start] = true
+	s.emit(Bad, start, s.text[start:end])
+}
+
+func isIdentStart(c byte) bool { return c == '_' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' }
+func isIdentChar(c byte) bool  { return isIdentStart(c) || c >= '0' && c <= '9' }
+
+func (s *scanner) lexWord() {
+	start := s.pos
+	for s.pos < len(s.text) {
+		c := s.text[s.pos]
+		// A hyphen joins words (round-robin, least-busy) but not "->".
+		if isIdentChar(c) || c == '-' && s.pos+1 < len(s.text) && isIdentChar(s.text[s.pos+1]) {
+			s.pos++
+			continue
+		}
+		break
+	}
+	word := s.text[start:s.pos]
+	if s.pos < len(s.text) && s.text[s.pos] == ':' {
+		s.pos++
+		s.emit(Kind, start, s.text[start:s.pos])
+		return
+	}
+	stmtStart := s.atStatementStart()
+	if keywords[word] {
+		s.emit(Keyword, start, word)
+	} else {
+		s.emit(Ident, start, word)
+	}
+	switch {
+	case word == "when" && stmtStart:
+		s.lexCondition(start)
+	case word == "set" && stmtStart:
+		s.setState = 1
+	case s.setState == 1:
+		s.setState = 2
+	default:
+		s.setState = 0
+	}
+}
+
+func (s *scanner) lexNumber() {
+	start := s.pos
+	for s.pos < len(s.text) && isIdentChar(s.text[s.pos]) {
+		s.pos++
+	}
+	word := s.text[start:s.pos]
+	for _, r := range word {
+		if !unicode.IsDigit(r) {
+			s.emit(Duration, start, word)
+			return
+		}
+	}
+	s.emit(Number, start, word)
+}
+
+func (s *scanner) lexString() {
+	start := s.pos
+	i := s.pos + 1
+	for i < len(s.text) {
+		switch s.text[i] {
+		case '\\':
+			i += 2
+			continue
+		case '"':
+			s.emit(String, start, s.text[start:i+1])
+			s.pos = i + 1
+			return
+		case '\n':
+			i = len(s.text) + 1 // unterminated
+			continue
+		}
+		i++
+	}
+	end := strings.IndexByte(s.text[start:], '\n')
+	if end < 0 {
+		end = len(s.text)
+	} else {
+		end += start
+	}
+	s.errorf(start, end, "flow/parse", "unterminated string").Hint = `close the string with " on the same line`
+	s.bad(start, end)
+	s.pos = end
+}
+
+// scanRaw scans expr-lang text starting at i. With parens set it expects
+// text[i] == '(' and stops after the matching ')'; otherwise it stops
+// before the first '<' (for a condition) outside brackets and strings, or
+// at a newline or comment at depth 0. It returns the end offset and
+// whether the scan ended where it should.
+func (s *scanner) scanRaw(i int, parens bool) (int, bool) {
+	depth := 0
+	for i < len(s.text) {
+		c := s.text[i]
+		switch c {
+		case '(', '[', '{':
+			depth++
+		case ')', ']', '}':
+			depth--
+			if parens && depth == 0 {
+				return i + 1, true
+			}
+			if depth < 0 {
+				return i, false
+			}
+		case '"', '\'', '`':
+			j := i + 1
+			for j < len(s.text) && s.text[j] != c && !(c != '`' && s.text[j] == '\n') {
+				if s.text[j] == '\\' && c != '`' {
+					j++
+				}
+				j++
+			}
+			if j >= len(s.text) || s.text[j] != c {
+				return j, false
+			}
+			i = j
+		case '<':
+			if !parens && depth == 0 {
+				return i, true
+			}
+		case '\n', '#':
+			if depth == 0 {
+				return i, false
+			}
+		}
+		i++
+	}
+	return i, false
+}
+
+// lexCondition takes the raw condition after `when`.
+func (s *scanner) lexCondition(whenStart int) {
+	i := s.pos
+	for i < len(s.text) && (s.text[i] == ' ' || s.text[i] == '\t') {
+		i++
+	}
+	end, ok := s.scanRaw(i, false)
+	text := strings.TrimRight(s.text[i:end], " \t\r")
+	if text == "" {
+		s.errorf(whenStart, whenStart+4, "flow/parse", "missing condition after when")
+		s.bad(whenStart, whenStart+4)
+	} else {
+		s.emit(Cond, i, text)
+	}
+	s.pos = end
+	if !ok && text != "" {
+		d := s.errorf(i, i+len(text), "flow/parse", "expected '<' to open the block after the condition")
+		d.Hint = "a condition runs from `when` to the first `<` outside parentheses, brackets and strings, on the same line"
+		s.badToks[i] = true
+		s.toks[len(s.toks)-1].Type = Bad
+	}
+}
+
+// lexRawToEOL takes the expression after `set NAME =`.
+func (s *scanner) lexRawToEOL() {
+	i := s.pos
+	for i < len(s.text) && (s.text[i] == ' ' || s.text[i] == '\t') {
+		i++
+	}
+	end := s.scanRawLine(i)
+	text := strings.TrimRight(s.text[i:end], " \t\r")
+	if text != "" {
+		s.emit(Expr, i, text)
+	}
+	s.pos = end
+}
+
+// scanRawLine scans to the end of the line (or a comment, or ';') at
+// depth 0.
+func (s *scanner) scanRawLine(i int) int {
+	depth := 0
+	for i < len(s.text) {
+		c := s.text[i]
+		switch c {
+		case '(', '[', '{':
+			depth++
+		case ')', ']', '}':
+			depth--
+		case '"', '\'', '`':
+			j := i + 1
+			for j < len(s.text) && s.text[j] != c && s.text[j] != '\n' {
+				if s.text[j] == '\\' {
+					j++
+				}
+				j++
+			}
+			i = j
+		case '\n', '#', ';':
+			if depth <= 0 {
+				return i
+			}
+		}
+		i++
+	}
+	return i
+}
+
+// normalise turns physical newlines into statement ends:
+//   - leading and repeated NLs are dropped;
+//   - an NL before `then`, or between `>` and `else`, is dropped, so chains
+//     and else-branches may continue on the next line;
+//   - an NL is inserted before every `>` (unless right after `<` or an NL),
+//     so a block's last statement needs no newline: `< reply "x" >`;
+//   - the stream ends with an NL.
+func normalise(in []lexer.Token, src *file.Source) []lexer.Token {
+	out := make([]lexer.Token, 0, len(in)+8)
+	lastSig := func() *lexer.Token {
+		if len(out) == 0 {
+			return nil
+		}
+		return &out[len(out)-1]
+	}
+	for i := 0; i < len(in); i++ {
+		t := in[i]
+		if t.Type == NL {
+			prev := lastSig()
+			if prev == nil || prev.Type == NL {
+				continue
+			}
+			// Look ahead to the next non-NL token.
+			j := i + 1
+			for j < len(in) && in[j].Type == NL {
+				j++
+			}
+			if j < len(in) {
+				next := in[j]
+				if next.Type == Keyword && next.Value == "then" {
+					continue
+				}
+				if next.Type == Keyword && next.Value == "else" && prev.Type == Punct && prev.Value == ">" {
+					continue
+				}
+			}
+			out = append(out, t)
+			continue
+		}
+		if t.Type == Punct && t.Value == ">" {
+			if prev := lastSig(); prev != nil && prev.Type != NL && !(prev.Type == Punct && prev.Value == "<") {
+				out = append(out, synth(NL, t.Pos))
+			}
+		}
+		out = append(out, t)
+	}
+	if prev := lastSig(); prev != nil && prev.Type != NL {
+		p := src.Pos(len(src.Text))
+		out = append(out, synth(NL, lexer.Position{Filename: src.Name, Offset: p.Offset, Line: p.Line, Column: p.Column}))
+	}
+	return out
+}
+
+func synth(t lexer.TokenType, pos lexer.Position) lexer.Token {
+	return lexer.Token{Type: t, Pos: pos}
+}
+
+// tokenEnd is the byte offset just past t.
+func tokenEnd(t lexer.Token) int { return t.Pos.Offset + len(t.Value) }
+
+// describe names a token for an error message.
+func describe(t lexer.Token) string {
+	switch t.Type {
+	case EOF:
+		return "end of file"
+	case NL:
+		if t.Value == ";" {
+			return "';'"
+		}
+		if t.Value == "" && t.Pos.Offset > 0 {
+			return "end of statement"
+		}
+		return "end of line"
+	case String:
+		return "string " + t.Value
+	case Number:
+		return "number " + t.Value
+	case Duration:
+		return "duration " + t.Value
+	case Cond:
+		return "condition"
+	case Parens:
+		return "parenthesised expression"
+	case Keyword:
+		return "keyword " + t.Value
+	case Kind:
+		return fmt.Sprintf("%q", t.Value)
+	}
+	return fmt.Sprintf("%q", t.Value)
+}

@@ -1,0 +1,407 @@
+package syntax
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/alecthomas/participle/v2"
+	"github.com/alecthomas/participle/v2/lexer"
+
+	"github.com/flowc-dev/flowc/lang/diag"
+	"github.com/flowc-dev/flowc/lang/file"
+)
+
+var parser = participle.MustBuild[File](
+	participle.Lexer(definition{}),
+	participle.UseLookahead(4),
+)
+
+// Grammar returns the grammar in EBNF, as participle derives it from the
+// AST's struct tags (docs/language.md quotes it).
+func Grammar() string { return parser.String() }
+
+// maxErrors bounds recovery: past it the file is too broken to be worth
+// more messages.
+const maxErrors = 50
+
+// Parse parses one .flow file. It always returns a File (possibly with
+// BadStep nodes where lines could not be parsed) and every syntax error it
+// found: participle stops at the first error, so Parse reports it, blanks
+// out the offending line (keeping its block brackets balanced) and parses
+// again, until the file parses or maxErrors is reached.
+func Parse(src *file.Source) (*File, diag.List) {
+	toks, comments, diags, lexBad := lex(src)
+	// Lines holding text the lexer rejected (already reported) are blanked
+	// before parsing, so they cause no second message.
+	for i := 0; i < len(toks); i++ {
+		if toks[i].Type == Bad && lexBad[toks[i].Pos.Offset] && !lineIsBad(toks, i) {
+			toks = recoverAt(toks, i)
+			i = -1
+		}
+	}
+	for attempt := 0; ; attempt++ {
+		f, err := parseTokens(src, toks)
+		if err == nil {
+			f.Source = src
+			f.Comments = comments
+			diags.Sort()
+			return f, diags
+		}
+		idx, tok := errorToken(toks, err)
+		silent := tok.Type == Bad && lexBad[tok.Pos.Offset]
+		if tok.Type == EOF {
+			// A block left open by a line recovery already blanked was
+			// reported with that line.
+			if open := unclosed(toks); open > 0 && toks[open-1].Type == Bad {
+				silent = true
+			}
+		}
+		if !silent {
+			if len(diags) >= maxErrors {
+				diags.Errorf(src.Span(tok.Pos.Offset, tokenEnd(tok)), "flow/parse", "too many errors; giving up")
+				return &File{Source: src, Comments: comments}, diags
+			}
+			d := parseDiagnostic(src, toks, idx, err)
+			if !reported(diags, d) {
+				diags = append(diags, d)
+			}
+		}
+		next := recoverAt(toks, idx)
+		if attempt > 4*maxErrors || len(next) == 0 {
+			return &File{Source: src, Comments: comments}, diags
+		}
+		toks = next
+	}
+}
+
+func reported(l diag.List, d diag.Diagnostic) bool {
+	for _, o := range l {
+		if o.Span.Start == d.Span.Start {
+			return true
+		}
+	}
+	return false
+}
+
+// ParseString parses text named name.
+func ParseString(name, text string) (*File, diag.List) {
+	return Parse(file.NewSource(name, text))
+}
+
+func parseTokens(src *file.Source, toks []lexer.Token) (*File, error) {
+	end := src.Pos(len(src.Text))
+	eof := lexer.Token{Type: EOF, Pos: lexer.Position{Filename: src.Name, Offset: end.Offset, Line: end.Line, Column: end.Column}}
+	pl, err := lexer.Upgrade(&sliceLexer{toks: toks, eof: eof})
+	if err != nil {
+		return nil, err
+	}
+	return parser.ParseFromLexer(pl)
+}
+
+// errorToken finds the token a participle error is about.
+func errorToken(toks []lexer.Token, err error) (int, lexer.Token) {
+	var ute *participle.UnexpectedTokenError
+	var pos lexer.Position
+	if errors.As(err, &ute) {
+		pos = ute.Unexpected.Pos
+		if ute.Unexpected.Type == EOF {
+			return len(toks), ute.Unexpected
+		}
+	} else {
+		var pe participle.Error
+		if errors.As(err, &pe) {
+			pos = pe.Position()
+		}
+	}
+	for i, t := range toks {
+		if t.Pos.Offset == pos.Offset && (ute == nil || t.Type == ute.Unexpected.Type) {
+			return i, t
+		}
+	}
+	for i, t := range toks {
+		if t.Pos.Offset >= pos.Offset {
+			return i, t
+		}
+	}
+	if len(toks) > 0 {
+		return len(toks), lexer.Token{Type: EOF, Pos: toks[len(toks)-1].Pos}
+	}
+	return 0, lexer.Token{Type: EOF}
+}
+
+func parseDiagnostic(src *file.Source, toks []lexer.Token, idx int, err error) diag.Diagnostic {
+	var tok lexer.Token
+	if idx < len(toks) {
+		tok = toks[idx]
+	} else {
+		p := src.Pos(len(src.Text))
+		tok = lexer.Token{Type: EOF, Pos: lexer.Position{Offset: p.Offset}}
+	}
+	if tok.Type == EOF {
+		if open := unclosed(toks); open >= 0 {
+			lt := toks[open]
+			return diag.Diagnostic{Severity: diag.Error, Code: "flow/parse",
+				Message: `block is never closed (missing ">")`, Span: src.Span(lt.Pos.Offset, lt.Pos.Offset+1)}
+		}
+	}
+	msg := "unexpected " + describe(tok)
+	if isPunct(tok, ">") && openDepth(toks[:idx]) <= 0 {
+		msg += ": there is no open block to close"
+	}
+	var ute *participle.UnexpectedTokenError
+	if errors.As(err, &ute) {
+		m := ute.Message()
+		if i := strings.Index(m, " (expected "); i >= 0 {
+			if e := humanExpect(strings.TrimSuffix(m[i+len(" (expected "):], ")")); e != "" {
+				msg += " (expected " + e + ")"
+			}
+		}
+	} else {
+		var pe participle.Error
+		if errors.As(err, &pe) {
+			msg = pe.Message()
+		}
+	}
+	end := tokenEnd(tok)
+	if end == tok.Pos.Offset && tok.Type != EOF {
+		end = tok.Pos.Offset // zero-width synthetic token
+	}
+	d := diag.Diagnostic{Severity: diag.Error, Code: "flow/parse", Message: msg, Span: src.Span(tok.Pos.Offset, end)}
+	d.Hint = hintFor(toks, idx)
+	return d
+}
+
+// humanExpect turns participle's expectation (a grammar fragment) into
+// words: the first element is what the user most likely missed.
+func humanExpect(s string) string {
+	first := strings.Fields(s)
+	if len(first) == 0 {
+		return ""
+	}
+	w := strings.Trim(first[0], "()?*")
+	if names, ok := productionNames[w]; ok {
+		return names
+	}
+	return w
+}
+
+var productionNames = map[string]string{
+	"Chain": "a statement", "Step": "a statement", "BlockItem": "a statement or a branch",
+	"Block": `"<"`, "Label": "a branch label", "Value": "an argument", "Name": "a name",
+	"<ident>": "a name", "<nl>": "end of line", "Str": "a string", "<string>": "a string",
+	"<duration>": "a duration such as 10m", "RawExpr": "an expression", "<expr>": "an expression",
+	"CondExpr": "a condition",
+}
+
+// lineIsBad reports whether toks[i] is the Bad token recovery left for
+// its whole line.
+func lineIsBad(toks []lexer.Token, i int) bool {
+	return (i == 0 || toks[i-1].Type == NL || isPunct(toks[i-1], "<") || isPunct(toks[i-1], ">")) &&
+		(i+1 >= len(toks) || toks[i+1].Type == NL || isPunct(toks[i+1], "<"))
+}
+
+// hintFor recognises common mistakes around the error token.
+func hintFor(toks []lexer.Token, idx int) string {
+	// `when count < 3 < …`: the condition stopped at the first `<`, and
+	// what follows that `<` on the same line reads as an operand.
+	line := func(i int) int { return toks[i].Pos.Line }
+	for c := min(idx, len(toks)-1); c >= 0 && c+2 < len(toks) && line(c) == line(min(idx, len(toks)-1)); c-- {
+		if toks[c].Type != Cond {
+			continue
+		}
+		if operand := toks[c+2]; line(c+2) == line(c) {
+			switch operand.Type {
+			case Number, String, Parens, Duration, Punct, Kind:
+				return fmt.Sprintf("a condition ends at the first `<`; put comparisons in parentheses: when (%s < %s) <", toks[c].Value, operand.Value)
+			}
+		}
+		break
+	}
+	if idx < len(toks) && toks[idx].Type == Keyword && idx > 0 && toks[idx-1].Type == NL {
+		switch toks[idx].Value {
+		case "flow", "numbers", "timezone", "schedule", "holidays", "applet", "help":
+			return "headers such as `" + toks[idx].Value + "` belong at the top level of the file, not inside a block"
+		}
+	}
+	if idx < len(toks) && toks[idx].Type == Keyword && toks[idx].Value == "section" {
+		return "sections are declared at the top level of the file"
+	}
+	return ""
+}
+
+func isPunct(t lexer.Token, v string) bool { return t.Type == Punct && t.Value == v }
+
+// unclosed returns the index of the last `<` left open, or -1.
+func unclosed(toks []lexer.Token) int {
+	var stack []int
+	for i, t := range toks {
+		if isPunct(t, "<") {
+			stack = append(stack, i)
+		} else if isPunct(t, ">") && len(stack) > 0 {
+			stack = stack[:len(stack)-1]
+		}
+	}
+	if len(stack) == 0 {
+		return -1
+	}
+	return stack[len(stack)-1]
+}
+
+func openDepth(toks []lexer.Token) int {
+	depth := 0
+	for _, t := range toks {
+		if isPunct(t, "<") {
+			depth++
+		} else if isPunct(t, ">") {
+			depth--
+		}
+	}
+	return depth
+}
+
+// recoverAt returns a token stream in which the logical line holding
+// toks[idx] is replaced by a Bad token, keeping the line's unmatched `<`
+// so that the block it opens still parses. An unmatched `>` is dropped;
+// at end of file, missing `>` are added.
+func recoverAt(toks []lexer.Token, idx int) []lexer.Token {
+	if idx >= len(toks) { // end of file
+		depth := 0
+		for _, t := range toks {
+			if isPunct(t, "<") {
+				depth++
+			} else if isPunct(t, ">") {
+				depth--
+			}
+		}
+		if depth > 0 {
+			pos := lexer.Position{}
+			if len(toks) > 0 {
+				pos = toks[len(toks)-1].Pos
+			}
+			out := append([]lexer.Token{}, toks...)
+			if len(out) > 0 && out[len(out)-1].Type != NL {
+				out = append(out, synth(NL, pos))
+			}
+			closer := synth(Punct, pos)
+			closer.Value = ">"
+			return append(out, closer, synth(NL, pos))
+		}
+		// Blank the last line instead.
+		idx = len(toks) - 1
+		for idx > 0 && toks[idx].Type == NL {
+			idx--
+		}
+	}
+	// A statement cut short ("1 ->" at the end of a line) shows up as an
+	// error on the next line's first token: blame the line before.
+	if idx > 0 && toks[idx-1].Type == NL && idx >= 2 && (isPunct(toks[idx], ">") || toks[idx].Type == NL) {
+		depth := 0
+		for _, t := range toks[:idx] {
+			if isPunct(t, "<") {
+				depth++
+			} else if isPunct(t, ">") {
+				depth--
+			}
+		}
+		if depth > 0 || !isPunct(toks[idx], ">") {
+			idx -= 2
+		}
+	}
+	if isPunct(toks[idx], ">") {
+		depth := 0
+		for _, t := range toks[:idx] {
+			if isPunct(t, "<") {
+				depth++
+			} else if isPunct(t, ">") {
+				depth--
+			}
+		}
+		if depth <= 0 {
+			return collapseNL(append(append([]lexer.Token{}, toks[:idx]...), toks[idx+1:]...))
+		}
+	}
+	// The logical line [a, b).
+	a := idx
+	if toks[a].Type == NL && a > 0 {
+		a--
+	}
+	for a > 0 && toks[a-1].Type != NL {
+		a--
+	}
+	b := idx
+	for b < len(toks) && toks[b].Type != NL {
+		b++
+	}
+	// Keep leading `>` (and a following `else`): they close earlier blocks.
+	keep := a
+	for keep < b && isPunct(toks[keep], ">") {
+		keep++
+	}
+	open := 0
+	for _, t := range toks[keep:b] {
+		if isPunct(t, "<") {
+			open++
+		} else if isPunct(t, ">") && open > 0 {
+			open--
+		}
+	}
+	out := make([]lexer.Token, 0, len(toks))
+	out = append(out, toks[:keep]...)
+	if keep > a {
+		out = append(out, synth(NL, toks[keep-1].Pos))
+	}
+	if keep < b {
+		badPos := toks[keep].Pos
+		text := joinValues(toks[keep:b])
+		out = append(out, lexer.Token{Type: Bad, Value: text, Pos: badPos})
+		for i := 0; i < open; i++ {
+			if i > 0 {
+				out = append(out, lexer.Token{Type: Bad, Pos: badPos})
+			}
+			out = append(out, synth(Punct, badPos))
+			out[len(out)-1].Value = "<"
+		}
+	}
+	out = append(out, toks[b:]...)
+	if sameTokens(out, toks) {
+		// No progress: drop the offending token itself.
+		out = append(append([]lexer.Token{}, toks[:idx]...), toks[idx+1:]...)
+	}
+	return collapseNL(out)
+}
+
+// collapseNL removes NL tokens that recovery left doubled or leading.
+func collapseNL(toks []lexer.Token) []lexer.Token {
+	out := toks[:0]
+	for _, t := range toks {
+		if t.Type == NL && (len(out) == 0 || out[len(out)-1].Type == NL) {
+			continue
+		}
+		out = append(out, t)
+	}
+	return out
+}
+
+func joinValues(toks []lexer.Token) string {
+	var b strings.Builder
+	for i, t := range toks {
+		if i > 0 {
+			b.WriteByte(' ')
+		}
+		b.WriteString(t.Value)
+	}
+	return b.String()
+}
+
+func sameTokens(a, b []lexer.Token) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i].Type != b[i].Type || a[i].Value != b[i].Value || a[i].Pos.Offset != b[i].Pos.Offset {
+			return false
+		}
+	}
+	return true
+}
