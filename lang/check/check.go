@@ -16,8 +16,8 @@ import (
 	"time"
 	"unicode/utf8"
 
-	exprparser "github.com/expr-lang/expr/parser"
 	exprfile "github.com/expr-lang/expr/file"
+	exprparser "github.com/expr-lang/expr/parser"
 
 	"github.com/flowc-dev/flowc/lang/diag"
 	"github.com/flowc-dev/flowc/lang/file"

@@ -141,8 +141,8 @@ type Label struct {
 // Set assigns a flow variable from an expression.
 type Set struct {
 	Tokens []lexer.Token
-	Name   *Name     `parser:"'set' @@ '='"`
-	Expr   *RawExpr  `parser:"@@"`
+	Name   *Name    `parser:"'set' @@ '='"`
+	Expr   *RawExpr `parser:"@@"`
 }
 
 // RawExpr is the raw expr-lang text after `set NAME =`.
