@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/flowc-dev/flowc/compiler"
 	"github.com/flowc-dev/flowc/lang"
 	"github.com/flowc-dev/flowc/lang/diag"
 )
@@ -53,7 +54,13 @@ func runCheck(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	return exitOK
 }
 
-// checkAll runs every check available on a loaded file set.
+// checkAll runs every check available on a loaded file set: the front
+// end's, then the compiler's (names, types, control flow) on the files
+// the front end found no errors in.
 func checkAll(res *lang.Result) diag.List {
-	return res.Diags
+	_, cd := compiler.All(res)
+	all := append(diag.List{}, res.Diags...)
+	all = append(all, cd...)
+	all.Sort()
+	return all
 }

@@ -1,0 +1,143 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/flowc-dev/flowc/lang/check"
+	"github.com/flowc-dev/flowc/vm"
+	"github.com/flowc-dev/flowc/vm/sim"
+)
+
+func init() {
+	register(command{name: "run", summary: "simulate a conversation: each stdin line is a message (:wait 15m advances the clock)", run: runRun})
+}
+
+func runRun(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	fs := newFlagSet("run", "flowc run FILE [--at TIME] [--from NUMBER] [--to NUMBER] [--explain]", stderr)
+	at := fs.String("at", "", "the fake clock's start, RFC 3339 (2026-11-23T10:00:00-05:00) or YYYY-MM-DDTHH:MM in the flow's zone; default now")
+	from := fs.String("from", "+15557654321", "the contact's number")
+	to := fs.String("to", "", "the business number texted (default: the flow's first number)")
+	explain := fs.Bool("explain", false, "print each step taken, with file:line")
+	paths, err := parseFlags(fs, args)
+	if err != nil {
+		return flagExit(err)
+	}
+	if len(paths) != 1 {
+		fs.Usage()
+		return exitUsage
+	}
+	prog, code := compileOne(paths[0], stderr)
+	if prog == nil {
+		return code
+	}
+	start := time.Now()
+	if *at != "" {
+		t, err := parseTime(*at, prog.Location())
+		if err != nil {
+			fmt.Fprintln(stderr, "flowc run: --at:", err)
+			return exitUsage
+		}
+		start = t
+	}
+	number := *to
+	if number == "" && len(prog.Numbers) > 0 {
+		number = prog.Numbers[0]
+	}
+	conv := &sim.Conversation{Prog: prog, From: *from, To: number, Trace: *explain,
+		Env: &sim.Env{Clock: start, Applets: inProcessApplets()}}
+	ctx := context.Background()
+	fmt.Fprintf(stdout, "# flow %s, %s texting %s, clock %s\n", prog.Name, *from, number, start.In(prog.Location()).Format("Mon 2006-01-02 15:04 MST"))
+	sc := bufio.NewScanner(stdin)
+	for lineNo := 1; sc.Scan(); lineNo++ {
+		line := sc.Text()
+		if strings.HasPrefix(line, ":") {
+			cmd, arg, _ := strings.Cut(strings.TrimSpace(line[1:]), " ")
+			switch cmd {
+			case "wait":
+				d, err := check.ParseDuration(strings.TrimSpace(arg))
+				if err != nil {
+					fmt.Fprintf(stderr, "flowc run: line %d: %v\n", lineNo, err)
+					return exitUsage
+				}
+				results, err := conv.Wait(ctx, d)
+				if err != nil {
+					fmt.Fprintf(stderr, "flowc run: %v\n", err)
+					return exitUsage
+				}
+				fmt.Fprintf(stdout, "~ %s later (%s)\n", d, conv.Env.Clock.In(prog.Location()).Format("Mon 15:04"))
+				for _, r := range results {
+					fmt.Fprintln(stdout, "  (timer fired)")
+					printResult(stdout, prog, r, *explain)
+				}
+			case "state":
+				fmt.Fprintf(stdout, "  state: %s\n", describeState(prog, conv.State))
+			default:
+				fmt.Fprintf(stderr, "flowc run: line %d: unknown command %q (use :wait DURATION or :state)\n", lineNo, line)
+				return exitUsage
+			}
+			continue
+		}
+		fmt.Fprintf(stdout, "> %s\n", line)
+		r, err := conv.Send(ctx, line)
+		if err != nil {
+			fmt.Fprintf(stderr, "flowc run: %v\n", err)
+			return exitUsage
+		}
+		printResult(stdout, prog, r, *explain)
+	}
+	if err := sc.Err(); err != nil {
+		fmt.Fprintln(stderr, "flowc run:", err)
+		return exitUsage
+	}
+	return exitOK
+}
+
+func parseTime(s string, loc *time.Location) (time.Time, error) {
+	if t, err := time.Parse(time.RFC3339, s); err == nil {
+		return t, nil
+	}
+	for _, layout := range []string{"2006-01-02T15:04", "2006-01-02 15:04", "2006-01-02T15:04:05"} {
+		if t, err := time.ParseInLocation(layout, s, loc); err == nil {
+			return t, nil
+		}
+	}
+	return time.Time{}, fmt.Errorf("cannot read %q as a time (use RFC 3339 or YYYY-MM-DDTHH:MM)", s)
+}
+
+func printResult(w io.Writer, p *vm.Program, r *vm.Result, explain bool) {
+	if explain {
+		for _, s := range r.Trace {
+			note := ""
+			if s.Note != "" {
+				note = ": " + s.Note
+			}
+			fmt.Fprintf(w, "  · %s:%d %s%s\n", p.File, s.Loc.Line, strings.ToLower(s.Op.String()), note)
+		}
+	}
+	for _, a := range r.Actions {
+		if a.Kind == vm.ActWait && !a.Deadline.IsZero() {
+			fmt.Fprintf(w, "  wait until %s\n", a.Deadline.In(p.Location()).Format("Mon 15:04"))
+			continue
+		}
+		fmt.Fprintf(w, "  %s\n", a)
+	}
+	for _, e := range r.Errors {
+		fmt.Fprintf(w, "  ! %s\n", e)
+	}
+}
+
+func describeState(p *vm.Program, st *vm.State) string {
+	if st == nil {
+		return "no conversation (the next message starts the flow)"
+	}
+	s := "waiting at " + p.LocString(st.PC)
+	if !st.Deadline.IsZero() {
+		s += " until " + st.Deadline.In(p.Location()).Format("Mon 15:04")
+	}
+	return s
+}

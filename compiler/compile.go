@@ -1,0 +1,638 @@
+package compiler
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"os"
+	"sort"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	exprfile "github.com/expr-lang/expr/file"
+
+	"github.com/flowc-dev/flowc/lang"
+	"github.com/flowc-dev/flowc/lang/check"
+	"github.com/flowc-dev/flowc/lang/diag"
+	"github.com/flowc-dev/flowc/lang/file"
+	"github.com/flowc-dev/flowc/lang/registry"
+	"github.com/flowc-dev/flowc/lang/syntax"
+	"github.com/flowc-dev/flowc/runtime"
+	"github.com/flowc-dev/flowc/vm"
+)
+
+// Version is mixed into every program's version hash, so a compiler
+// change yields new versions.
+const Version = "flowc-compiler/1"
+
+// Diagnostic codes of this stage.
+const (
+	CodeType        = "flow/type"
+	CodeDeadEnd     = "flow/dead-end"
+	CodeMissing     = "flow/missing-branch"
+	CodeUnreachable = "flow/unreachable"
+	CodeSpin        = "flow/spin"
+	CodeGoto        = "flow/goto"
+	CodeVar         = "flow/variable"
+	CodeRetry       = "flow/retry"
+)
+
+// All compiles every file of a checked set. A file with errors from the
+// earlier stages is not compiled (its diagnostics already say why).
+func All(res *lang.Result) ([]*vm.Program, diag.List) {
+	var progs []*vm.Program
+	var diags diag.List
+	for i, f := range res.Files {
+		if fileHasErrors(res.Diags, f) {
+			continue
+		}
+		p, d := Compile(f, res.Infos[i])
+		diags = append(diags, d...)
+		if p != nil {
+			progs = append(progs, p)
+		}
+	}
+	diags.Sort()
+	return progs, diags
+}
+
+func fileHasErrors(l diag.List, f *syntax.File) bool {
+	for _, d := range l {
+		if d.Severity == diag.Error && d.Span.Source == f.Source {
+			return true
+		}
+	}
+	return false
+}
+
+type compiler struct {
+	f       *syntax.File
+	info    *check.Info
+	p       *vm.Program
+	diags   diag.List
+	exprs   *runtime.Compiler
+	reads   map[int][]string // pc → variables its expressions read
+	readAt  map[int][]file.Span
+	synth   map[int]bool // instructions with no statement of their own
+	gotos   []pendingGoto
+	sects   map[string]int
+	suspend []int // enclosing menu/ask pcs, innermost last
+	applets map[string]int
+	missing []missing
+}
+
+type pendingGoto struct {
+	pc   int
+	name *syntax.Value
+}
+
+type missing struct {
+	span file.Span
+	msg  string
+}
+
+// Compile compiles one checked file.
+func Compile(f *syntax.File, info *check.Info) (*vm.Program, diag.List) {
+	c := &compiler{f: f, info: info, reads: map[int][]string{}, readAt: map[int][]file.Span{}, synth: map[int]bool{},
+		sects: map[string]int{}, applets: map[string]int{}}
+	schedules := map[string]string{}
+	for name, s := range info.Schedules {
+		schedules[name] = s.String()
+	}
+	c.p = &vm.Program{
+		Name: info.Name, File: f.Source.Name, Source: f.Source.Text, Numbers: numbers(info),
+		Timezone: info.Timezone.String(), Holidays: info.Holidays, Schedules: schedules, Help: info.Help,
+	}
+	cal, err := vm.NewCalendar(c.p.Timezone, c.p.Holidays, schedules)
+	if err != nil {
+		c.diags.Errorf(f.Source.Span(0, 0), CodeType, "%v", err)
+		return nil, c.diags
+	}
+	c.p.SetCalendar(cal)
+	vars := c.declareVars()
+	c.exprs = &runtime.Compiler{Cal: cal, Vars: vars}
+	for v := range vars {
+		c.p.Vars = append(c.p.Vars, v)
+	}
+	sort.Strings(c.p.Vars)
+
+	// Main body, then sections.
+	for _, it := range f.Items {
+		if it.Chain != nil {
+			c.chain(it.Chain)
+		}
+	}
+	c.emitSynth(vm.OpHalt, 0, c.endSpan())
+	for _, it := range f.Items {
+		if it.Section != nil {
+			c.sects[it.Section.Name.Value] = len(c.p.Code)
+			c.block(it.Section.Body)
+			c.emitSynth(vm.OpHalt, 0, c.f.Span(it.Section.Body))
+		}
+	}
+	for _, g := range c.gotos {
+		target, ok := c.sects[g.name.Tok]
+		if !ok {
+			d := c.diags.Errorf(c.f.Span(g.name), CodeGoto, "no section named %q", g.name.Tok)
+			if len(c.sects) > 0 {
+				var names []string
+				for n := range c.sects {
+					names = append(names, n)
+				}
+				sort.Strings(names)
+				d.Hint = "sections: " + strings.Join(names, ", ")
+			} else {
+				d.Hint = "declare one at the top level: section " + g.name.Tok + " < … >"
+			}
+			continue
+		}
+		c.p.Args[g.pc] = int32(target)
+	}
+	if c.diags.HasErrors() {
+		return nil, c.diags
+	}
+	c.analyse()
+	c.p.Version = version(f, c.p)
+	c.diags.Sort()
+	return c.p, c.diags
+}
+
+func numbers(info *check.Info) []string {
+	var out []string
+	for _, n := range info.Numbers {
+		out = append(out, n.Value)
+	}
+	return out
+}
+
+func version(f *syntax.File, p *vm.Program) string {
+	h := sha256.New()
+	h.Write([]byte(Version))
+	h.Write([]byte{0})
+	h.Write([]byte(f.Source.Text))
+	for _, a := range p.Applets {
+		h.Write([]byte{0})
+		h.Write(a.Source)
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+func (c *compiler) endSpan() file.Span {
+	n := len(c.f.Source.Text)
+	return c.f.Source.Span(n, n)
+}
+
+// declareVars collects every variable the flow assigns.
+func (c *compiler) declareVars() map[string]bool {
+	vars := map[string]bool{}
+	declare := func(name string, sp file.Span) {
+		if runtime.Names[name] {
+			c.diags.Errorf(sp, CodeVar, "variable %q would hide the built-in %q", name, name).Hint = "choose another name"
+			return
+		}
+		vars[name] = true
+	}
+	walkSteps(c.f, func(st *syntax.Step) {
+		switch {
+		case st.Set != nil:
+			declare(st.Set.Name.Value, c.f.Span(st.Set.Name))
+		case st.Cmd != nil && (st.Cmd.Name.Value == "ask" || st.Cmd.Name.Value == "run"):
+			if a, ok := registry.Lookup(st.Cmd.Name.Value); ok {
+				b, _ := check.Bind(a, st.Cmd.Args)
+				if v := b.Tags["as"]; v != nil {
+					declare(v.Tok, c.f.Span(v))
+				}
+			}
+		}
+	})
+	return vars
+}
+
+// walkSteps calls fn for every step of the file, depth first.
+func walkSteps(f *syntax.File, fn func(*syntax.Step)) {
+	var chain func(*syntax.Chain)
+	var block func(*syntax.Block)
+	chain = func(ch *syntax.Chain) {
+		for _, st := range ch.Steps {
+			fn(st)
+			switch {
+			case st.When != nil:
+				block(st.When.Then)
+				if st.When.Else != nil {
+					chain(st.When.Else)
+				}
+			case st.Block != nil:
+				block(st.Block)
+			case st.Cmd != nil && st.Cmd.Block != nil:
+				block(st.Cmd.Block)
+			}
+		}
+	}
+	block = func(b *syntax.Block) {
+		for _, it := range b.Items {
+			if it.Branch != nil {
+				chain(it.Branch.Body)
+			} else {
+				chain(it.Chain)
+			}
+		}
+	}
+	for _, it := range f.Items {
+		switch {
+		case it.Chain != nil:
+			chain(it.Chain)
+		case it.Section != nil:
+			block(it.Section.Body)
+		}
+	}
+}
+
+func (c *compiler) loc(sp file.Span) vm.Loc {
+	s, e := sp.StartPos(), sp.EndPos()
+	return vm.Loc{Line: s.Line, Col: s.Column, EndLine: e.Line, EndCol: e.Column}
+}
+
+func (c *compiler) emit(op vm.Opcode, arg int, sp file.Span) int {
+	c.p.Code = append(c.p.Code, op)
+	c.p.Args = append(c.p.Args, int32(arg))
+	c.p.Locs = append(c.p.Locs, c.loc(sp))
+	return len(c.p.Code) - 1
+}
+
+func (c *compiler) emitSynth(op vm.Opcode, arg int, sp file.Span) int {
+	pc := c.emit(op, arg, sp)
+	c.synth[pc] = true
+	return pc
+}
+
+func (c *compiler) patch(pc, target int) { c.p.Args[pc] = int32(target) }
+
+func (c *compiler) here() int { return len(c.p.Code) }
+
+func (c *compiler) chain(ch *syntax.Chain) {
+	for _, st := range ch.Steps {
+		c.step(st)
+	}
+}
+
+func (c *compiler) block(b *syntax.Block) {
+	for _, it := range b.Items {
+		if it.Chain != nil {
+			c.chain(it.Chain)
+		}
+	}
+}
+
+func (c *compiler) step(st *syntax.Step) {
+	switch {
+	case st.When != nil:
+		w := st.When
+		sp := c.f.Span(w.Cond)
+		e := c.expr(w.Cond.Text, syntax.Start(w.Cond), runtime.Condition, sp)
+		test := c.emit(vm.OpTest, e, sp)
+		c.noteReads(test, e, sp)
+		jf := c.emitSynth(vm.OpJumpFalse, 0, sp)
+		c.block(w.Then)
+		if w.Else == nil {
+			c.patch(jf, c.here())
+			c.missing = append(c.missing, missing{span: c.f.TokenSpan(w.Tokens[0]).Join(sp), msg: "when without else: nothing is decided here when the condition is false"})
+			return
+		}
+		j := c.emitSynth(vm.OpJump, 0, sp)
+		c.patch(jf, c.here())
+		c.chain(w.Else)
+		c.patch(j, c.here())
+	case st.Block != nil:
+		c.block(st.Block)
+	case st.Set != nil:
+		sp := c.f.Span(st.Set)
+		e := c.expr(st.Set.Expr.Text, syntax.Start(st.Set.Expr), runtime.Value, c.f.Span(st.Set.Expr))
+		c.p.Sets = append(c.p.Sets, vm.Set{Var: st.Set.Name.Value, Expr: e})
+		pc := c.emit(vm.OpSet, len(c.p.Sets)-1, sp)
+		c.noteReads(pc, e, sp)
+	case st.Cmd != nil:
+		c.command(st.Cmd)
+	}
+}
+
+// expr compiles expression text found at byte offset off; errors are
+// reported at their exact column. It returns the expression's index.
+func (c *compiler) expr(text string, off int, kind runtime.ExprKind, sp file.Span) int {
+	e := vm.Expr{Source: text, Kind: kind, Loc: c.loc(sp)}
+	ce, err := c.exprs.Compile(text, kind)
+	if err != nil {
+		c.exprError(err, text, off)
+	} else {
+		e.SetCompiled(ce)
+	}
+	c.p.Exprs = append(c.p.Exprs, e)
+	return len(c.p.Exprs) - 1
+}
+
+func (c *compiler) exprError(err error, text string, off int) {
+	msg := err.Error()
+	start, end := off, off+len(text)
+	if fe, ok := err.(*exprfile.Error); ok {
+		msg = fe.Message
+		start = off + runeOffset(text, fe.From)
+		end = start + 1
+		if fe.To > fe.From {
+			end = off + runeOffset(text, fe.To)
+		}
+	}
+	c.diags.Errorf(c.f.Source.Span(start, min(end, off+len(text))), CodeType, "%s", msg)
+}
+
+func runeOffset(text string, runes int) int {
+	off := 0
+	for i := 0; i < runes && off < len(text); i++ {
+		_, n := utf8.DecodeRuneInString(text[off:])
+		off += n
+	}
+	return off
+}
+
+func (c *compiler) noteReads(pc, expr int, sp file.Span) {
+	if ce := c.p.Exprs[expr].Compiled(); ce != nil && len(ce.Reads) > 0 {
+		c.reads[pc] = append(c.reads[pc], ce.Reads...)
+		for range ce.Reads {
+			c.readAt[pc] = append(c.readAt[pc], sp)
+		}
+	}
+}
+
+// template compiles a string literal with {{ }} parts.
+func (c *compiler) template(v *syntax.Value) (int, []int) {
+	parts, err := syntax.ParseTemplate(v.Tok, syntax.Start(v))
+	if err != nil {
+		c.diags.Errorf(c.f.Span(v), CodeType, "%v", err)
+		return 0, nil
+	}
+	var t vm.Template
+	var exprs []int
+	for _, part := range parts {
+		if !part.IsExpr {
+			t.Parts = append(t.Parts, vm.TemplatePart{Lit: part.Text, Expr: -1})
+			continue
+		}
+		sp := c.f.Source.Span(part.Offset, part.Offset+len(part.Text))
+		e := c.expr(part.Text, part.Offset, runtime.Text, sp)
+		exprs = append(exprs, e)
+		t.Parts = append(t.Parts, vm.TemplatePart{Expr: e})
+	}
+	if len(t.Parts) == 0 {
+		t.Parts = []vm.TemplatePart{{Lit: "", Expr: -1}}
+	}
+	c.p.Templates = append(c.p.Templates, t)
+	return len(c.p.Templates) - 1, exprs
+}
+
+func (c *compiler) templateReads(pc int, exprs []int, sp file.Span) {
+	for _, e := range exprs {
+		c.noteReads(pc, e, sp)
+	}
+}
+
+func (c *compiler) target(v *syntax.Value, strategy string) int {
+	c.p.Targets = append(c.p.Targets, vm.Target{Kind: v.TargetKind(), Name: v.Text(), Strategy: strategy})
+	return len(c.p.Targets) - 1
+}
+
+func (c *compiler) constant(s string) int {
+	c.p.Consts = append(c.p.Consts, s)
+	return len(c.p.Consts) - 1
+}
+
+func (c *compiler) command(cmd *syntax.Command) {
+	a, ok := registry.Lookup(cmd.Name.Value)
+	if !ok {
+		return // reported by check
+	}
+	b, _ := check.Bind(a, cmd.Args)
+	sp := c.f.Span(cmd)
+	head := c.f.Span(cmd.Name)
+	if len(cmd.Args) > 0 {
+		head = head.Join(c.f.Span(cmd.Args[len(cmd.Args)-1]))
+	}
+	switch a.Name {
+	case "reply":
+		t, exprs := c.template(b.Positional[0])
+		pc := c.emit(vm.OpReply, t, sp)
+		c.templateReads(pc, exprs, sp)
+	case "inbox":
+		strategy := ""
+		if v := b.Tags["by"]; v != nil {
+			strategy = v.Tok
+		}
+		c.emit(vm.OpInbox, c.target(b.Positional[0], strategy), sp)
+	case "forward":
+		c.emit(vm.OpForward, c.target(b.Positional[0], ""), sp)
+	case "tag":
+		c.emit(vm.OpTag, c.constant(b.Positional[0].Text()), sp)
+	case "end":
+		c.emit(vm.OpEnd, 0, sp)
+	case "goto":
+		pc := c.emit(vm.OpJump, 0, sp)
+		c.gotos = append(c.gotos, pendingGoto{pc: pc, name: b.Positional[0]})
+	case "retry":
+		times := 1
+		if v := b.Positional[0]; v != nil {
+			n, err := strconv.Atoi(v.Tok)
+			if err != nil || n < 1 || n > 100 {
+				c.diags.Errorf(c.f.Span(v), CodeRetry, "retry count must be between 1 and 100")
+			}
+			times = n
+		}
+		if len(c.suspend) == 0 {
+			c.diags.Errorf(sp, CodeRetry, "retry outside a menu or ask branch").Hint = "retry prompts again from the menu or ask it is in"
+			return
+		}
+		c.p.Retries = append(c.p.Retries, vm.Retry{Times: times, PC: c.suspend[len(c.suspend)-1]})
+		c.emit(vm.OpRetry, len(c.p.Retries)-1, sp)
+	case "menu":
+		c.menu(cmd, b, head)
+	case "ask":
+		c.ask(cmd, b, head)
+	case "run":
+		c.run(cmd, b, head)
+	}
+}
+
+// branches lays out a block's branch bodies after a suspending or
+// branching instruction; each body ends with a jump past them all.
+// It returns the pc of each branch by index.
+func (c *compiler) branches(blk *syntax.Block) (map[*syntax.Branch]int, []int) {
+	pcs := map[*syntax.Branch]int{}
+	var jumps []int
+	if blk == nil {
+		return pcs, nil
+	}
+	for _, it := range blk.Items {
+		if it.Branch == nil {
+			continue
+		}
+		pcs[it.Branch] = c.here()
+		c.chain(it.Branch.Body)
+		jumps = append(jumps, c.emitSynth(vm.OpJump, 0, c.f.Span(it.Branch)))
+	}
+	return pcs, jumps
+}
+
+func (c *compiler) menu(cmd *syntax.Command, b check.Bound, head file.Span) {
+	m := vm.Menu{Prompt: -1, TimeoutPC: -1, ElsePC: -1}
+	idx := len(c.p.Menus)
+	c.p.Menus = append(c.p.Menus, m)
+	pc := c.emit(vm.OpMenu, idx, head)
+	if v := b.Positional[0]; v != nil {
+		t, exprs := c.template(v)
+		m.Prompt = t
+		c.templateReads(pc, exprs, head)
+	}
+	skip := c.emitSynth(vm.OpJump, 0, head) // never taken: MENU always suspends
+	c.suspend = append(c.suspend, pc)
+	pcs, jumps := c.branches(cmd.Block)
+	c.suspend = c.suspend[:len(c.suspend)-1]
+	for br, bpc := range pcs {
+		l := br.Label
+		switch {
+		case l.Else:
+			m.ElsePC = bpc
+		case l.Timeout != "":
+			d, _ := check.ParseDuration(l.Timeout)
+			m.Timeout, m.TimeoutPC = d, bpc
+		case l.On != "":
+		default:
+			key := l.Key
+			if strings.HasPrefix(key, `"`) {
+				key, _ = strconv.Unquote(key)
+			}
+			m.Keys = append(m.Keys, vm.MenuKey{Key: vm.NormaliseKey(key), PC: bpc})
+		}
+	}
+	sort.Slice(m.Keys, func(i, j int) bool { return m.Keys[i].PC < m.Keys[j].PC })
+	c.p.Menus[idx] = m
+	end := c.here()
+	c.patch(skip, end)
+	for _, j := range jumps {
+		c.patch(j, end)
+	}
+	if m.ElsePC < 0 {
+		c.missing = append(c.missing, missing{span: head, msg: "menu without else: a reply matching no key is not handled"})
+	}
+	if m.TimeoutPC < 0 {
+		c.missing = append(c.missing, missing{span: head, msg: "menu without timeout: a contact who never answers leaves the conversation waiting forever"})
+	}
+}
+
+func (c *compiler) ask(cmd *syntax.Command, b check.Bound, head file.Span) {
+	a := vm.Ask{Var: b.Tags["as"].Tok, TimeoutPC: -1}
+	idx := len(c.p.Asks)
+	c.p.Asks = append(c.p.Asks, a)
+	pc := c.emit(vm.OpAsk, idx, head)
+	t, exprs := c.template(b.Positional[0])
+	a.Prompt = t
+	c.templateReads(pc, exprs, head)
+	cont := c.emitSynth(vm.OpJump, 0, head) // resume lands here: skip the timeout body
+	c.suspend = append(c.suspend, pc)
+	pcs, jumps := c.branches(cmd.Block)
+	c.suspend = c.suspend[:len(c.suspend)-1]
+	for br, bpc := range pcs {
+		if br.Label.Timeout != "" {
+			d, _ := check.ParseDuration(br.Label.Timeout)
+			a.Timeout, a.TimeoutPC = d, bpc
+		}
+	}
+	c.p.Asks[idx] = a
+	end := c.here()
+	c.patch(cont, end)
+	for _, j := range jumps {
+		c.patch(j, end)
+	}
+	if a.TimeoutPC < 0 {
+		c.missing = append(c.missing, missing{span: head, msg: "ask without timeout: a contact who never answers leaves the conversation waiting forever"})
+	}
+}
+
+func (c *compiler) run(cmd *syntax.Command, b check.Bound, head file.Span) {
+	call := b.Positional[0]
+	decl, ok := c.info.Applets[call.Tok]
+	if !ok {
+		return // reported by check
+	}
+	ai, seen := c.applets[call.Tok]
+	if !seen {
+		src, err := os.ReadFile(decl.Path)
+		if err != nil {
+			c.diags.Errorf(decl.Span, CodeType, "applet %s: %v", call.Tok, err)
+			return
+		}
+		c.p.Applets = append(c.p.Applets, vm.Applet{Name: call.Tok, Path: decl.Path, Source: src})
+		ai = len(c.p.Applets) - 1
+		c.applets[call.Tok] = ai
+	}
+	r := vm.RunCall{Applet: ai, ErrorPC: -1}
+	if v := b.Tags["as"]; v != nil {
+		r.As = v.Tok
+	}
+	idx := len(c.p.Runs)
+	c.p.Runs = append(c.p.Runs, r)
+	pc := c.emit(vm.OpRun, idx, head)
+	// Arguments: split the parenthesised text at top-level commas.
+	off := syntax.Start(call) + len(call.Kind) + len(call.Tok) + 1
+	for _, arg := range splitArgs(call.Call[1 : len(call.Call)-1]) {
+		text := strings.TrimSpace(arg.text)
+		if text == "" {
+			continue
+		}
+		lead := len(arg.text) - len(strings.TrimLeft(arg.text, " \t\n"))
+		aoff := off + arg.off + lead
+		e := c.expr(text, aoff, runtime.Value, c.f.Source.Span(aoff, aoff+len(text)))
+		r.Args = append(r.Args, e)
+		c.noteReads(pc, e, head)
+	}
+	cont := c.emitSynth(vm.OpJump, 0, head)
+	pcs, jumps := c.branches(cmd.Block)
+	for br, bpc := range pcs {
+		if br.Label.On == "error" {
+			r.ErrorPC = bpc
+		}
+	}
+	c.p.Runs[idx] = r
+	end := c.here()
+	c.patch(cont, end)
+	for _, j := range jumps {
+		c.patch(j, end)
+	}
+}
+
+type argText struct {
+	text string
+	off  int
+}
+
+// splitArgs splits call arguments at commas outside brackets and strings.
+func splitArgs(s string) []argText {
+	var out []argText
+	depth, start := 0, 0
+	for i := 0; i < len(s); i++ {
+		switch ch := s[i]; ch {
+		case '(', '[', '{':
+			depth++
+		case ')', ']', '}':
+			depth--
+		case '"', '\'', '`':
+			for i++; i < len(s) && s[i] != ch; i++ {
+				if s[i] == '\\' && ch != '`' {
+					i++
+				}
+			}
+		case ',':
+			if depth == 0 {
+				out = append(out, argText{s[start:i], start})
+				start = i + 1
+			}
+		}
+	}
+	return append(out, argText{s[start:], start})
+}
+

@@ -1,0 +1,20 @@
+// Package compiler turns a checked .flow file into a vm.Program.
+//
+// It runs after lang/check (which has validated headers, applet
+// arguments and expression syntax) and does what needs the whole flow:
+//
+//   - lowering: the structured statements become a bytecode graph. A
+//     `when` is TEST + JUMP_FALSE; a menu is MENU followed by its branch
+//     bodies, each ending in a jump to what follows the menu; sections are
+//     laid out after the main body and `goto` is a JUMP;
+//   - expressions: every condition, template part, `set` and applet
+//     argument is compiled with expr-lang against runtime.Env, so type
+//     errors are diagnostics at the exact column;
+//   - analysis on the graph (analysis.go): dead ends (a path on which the
+//     message is neither replied to, delivered, forwarded nor ended),
+//     missing branches, unreachable steps, cycles that could spin without
+//     waiting for a message, and variables read before any path sets
+//     them.
+//
+// Diagnostics are returned as a list, never just the first.
+package compiler

@@ -1,0 +1,237 @@
+package runtime
+
+import (
+	"fmt"
+	"reflect"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+	"unicode"
+
+	"github.com/expr-lang/expr"
+	"github.com/expr-lang/expr/ast"
+	"github.com/expr-lang/expr/vm"
+
+	"github.com/flowc-dev/flowc/lang/schedule"
+)
+
+// Env is what an expression sees. Field names in expressions are the
+// expr tags: body, from, to, keyword, media, contact, vars, now.
+type Env struct {
+	Body    string         `expr:"body"`    // the inbound message text
+	From    string         `expr:"from"`    // the contact's number (E.164)
+	To      string         `expr:"to"`      // the business number it was sent to
+	Keyword string         `expr:"keyword"` // the first word of body, lower case, without punctuation
+	Media   []string       `expr:"media"`   // media URLs (MMS)
+	Contact Contact        `expr:"contact"` // what the directory knows of the sender
+	Vars    map[string]any `expr:"vars"`    // flow variables (also readable as bare names)
+	Now     time.Time      `expr:"now"`     // the clock, in the flow's time zone
+}
+
+// Contact is the sender as the directory knows it.
+type Contact struct {
+	Known  bool              `expr:"known"`  // the number is in the directory
+	Name   *string           `expr:"name"`   // nil when unknown: write contact.name ?? 'there'
+	Owner  *string           `expr:"owner"`  // the user who owns the contact, nil if none
+	Tags   []string          `expr:"tags"`   // e.g. "vip"
+	Fields map[string]string `expr:"fields"` // any other directory fields
+}
+
+// Str returns a pointer to s, or nil for "" (for Contact fields).
+func Str(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
+
+// Keyword returns the first word of body, lower-cased, with surrounding
+// punctuation removed: "STOP!" → "stop", " 2. " → "2".
+func Keyword(body string) string {
+	f := strings.Fields(body)
+	if len(f) == 0 {
+		return ""
+	}
+	return strings.ToLower(strings.TrimFunc(f[0], func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) }))
+}
+
+// Names are the top-level names of Env, which variables may not shadow.
+var Names = func() map[string]bool {
+	m := map[string]bool{"hours": true, "holiday": true}
+	t := reflect.TypeOf(Env{})
+	for i := 0; i < t.NumField(); i++ {
+		m[t.Field(i).Tag.Get("expr")] = true
+	}
+	return m
+}()
+
+// Calendar is a flow's time settings: its zone, holidays and named
+// schedules. hours() and holiday() are bound to it.
+type Calendar struct {
+	Location  *time.Location
+	Holidays  schedule.Holidays
+	Schedules map[string]*schedule.Schedule
+
+	mu    sync.RWMutex
+	specs map[string]*schedule.Schedule // hours() specs seen, parsed once
+}
+
+// Hours reports whether t is inside spec (a schedule name or a spec) and
+// not on a holiday.
+func (c *Calendar) Hours(spec string, t time.Time) (bool, error) {
+	s, err := c.lookup(spec)
+	if err != nil {
+		return false, err
+	}
+	return schedule.Calendar{Schedule: s, Holidays: c.Holidays}.Open(t.In(c.loc())), nil
+}
+
+// Holiday reports whether t's date is a holiday in the flow's zone.
+func (c *Calendar) Holiday(t time.Time) bool { return c.Holidays.Contains(t.In(c.loc())) }
+
+func (c *Calendar) loc() *time.Location {
+	if c.Location == nil {
+		return time.UTC
+	}
+	return c.Location
+}
+
+func (c *Calendar) lookup(spec string) (*schedule.Schedule, error) {
+	if s, ok := c.Schedules[spec]; ok {
+		return s, nil
+	}
+	c.mu.RLock()
+	s, ok := c.specs[spec]
+	c.mu.RUnlock()
+	if ok {
+		return s, nil
+	}
+	s, err := schedule.Parse(spec)
+	if err != nil {
+		return nil, fmt.Errorf("hours(%q): %v", spec, err)
+	}
+	c.mu.Lock()
+	if c.specs == nil {
+		c.specs = map[string]*schedule.Schedule{}
+	}
+	c.specs[spec] = s
+	c.mu.Unlock()
+	return s, nil
+}
+
+// ExprKind says what an expression is used for, which decides its
+// expected type.
+type ExprKind int
+
+const (
+	Condition ExprKind = iota // must be bool
+	Value                     // anything (set, applet arguments)
+	Text                      // anything; rendered into a template
+)
+
+// Limits bound what one expression may do.
+const (
+	MaxNodes     = 2000    // AST nodes per expression
+	MemoryBudget = 100_000 // expr VM memory units per run
+)
+
+// Compiler compiles expressions for one flow.
+type Compiler struct {
+	Cal  *Calendar
+	Vars map[string]bool // declared flow variables
+}
+
+// Compiled is one compiled expression and the variables it reads.
+type Compiled struct {
+	Source  string
+	Kind    ExprKind
+	Program *vm.Program
+	Reads   []string
+}
+
+// Compile compiles src. Errors are expr's *file.Error, whose From/To
+// locate the problem inside src.
+func (c *Compiler) Compile(src string, kind ExprKind) (*Compiled, error) {
+	p := &varPatcher{vars: c.Vars}
+	opts := []expr.Option{
+		expr.Env(&Env{}),
+		expr.Patch(p),
+		expr.MaxNodes(MaxNodes),
+		expr.Function("hours", func(params ...any) (any, error) {
+			return c.Cal.Hours(params[0].(string), params[1].(time.Time))
+		}, new(func(string, time.Time) bool)),
+		expr.Function("holiday", func(params ...any) (any, error) {
+			return c.Cal.Holiday(params[0].(time.Time)), nil
+		}, new(func(time.Time) bool)),
+	}
+	if kind == Condition {
+		opts = append(opts, expr.AsBool())
+	}
+	prog, err := expr.Compile(src, opts...)
+	if err != nil {
+		return nil, err
+	}
+	reads := make([]string, 0, len(p.reads))
+	for v := range p.reads {
+		reads = append(reads, v)
+	}
+	sort.Strings(reads)
+	return &Compiled{Source: src, Kind: kind, Program: prog, Reads: reads}, nil
+}
+
+// varPatcher rewrites a bare variable name to vars["name"], and
+// hours(spec) / holiday() to pass `now`, so the functions stay pure.
+type varPatcher struct {
+	vars  map[string]bool
+	reads map[string]bool
+}
+
+func (p *varPatcher) Visit(node *ast.Node) {
+	switch n := (*node).(type) {
+	case *ast.IdentifierNode:
+		if p.vars[n.Value] && !Names[n.Value] {
+			if p.reads == nil {
+				p.reads = map[string]bool{}
+			}
+			p.reads[n.Value] = true
+			m := &ast.MemberNode{Node: &ast.IdentifierNode{Value: "vars"}, Property: &ast.StringNode{Value: n.Value}}
+			ast.Patch(node, m)
+		}
+	case *ast.CallNode:
+		if id, ok := n.Callee.(*ast.IdentifierNode); ok && (id.Value == "hours" || id.Value == "holiday") {
+			if (id.Value == "hours" && len(n.Arguments) == 1) || (id.Value == "holiday" && len(n.Arguments) == 0) {
+				n.Arguments = append(n.Arguments, &ast.IdentifierNode{Value: "now"})
+			}
+		}
+	}
+}
+
+// Eval runs a compiled expression against env.
+func Eval(c *Compiled, env *Env) (any, error) {
+	var machine vm.VM
+	machine.MemoryBudget = MemoryBudget
+	return machine.Run(c.Program, env)
+}
+
+// Render formats a template value the way a reply shows it.
+func Render(v any) string {
+	switch x := v.(type) {
+	case nil:
+		return ""
+	case string:
+		return x
+	case *string:
+		if x == nil {
+			return ""
+		}
+		return *x
+	case time.Time:
+		return x.Format("Mon Jan 2 15:04")
+	case float64:
+		if x == float64(int64(x)) {
+			return fmt.Sprintf("%d", int64(x))
+		}
+	}
+	return fmt.Sprint(v)
+}

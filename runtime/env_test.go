@@ -1,0 +1,60 @@
+package runtime
+
+import (
+	"testing"
+	"time"
+
+	_ "time/tzdata"
+)
+
+func newCompiler(t *testing.T, vars ...string) *Compiler {
+	t.Helper()
+	loc, err := time.LoadLocation("America/New_York")
+	if err != nil {
+		t.Fatal(err)
+	}
+	vs := map[string]bool{}
+	for _, v := range vars {
+		vs[v] = true
+	}
+	return &Compiler{Cal: &Calendar{Location: loc}, Vars: vs}
+}
+
+func TestConditionWithHoursAndVariables(t *testing.T) {
+	c := newCompiler(t, "order")
+	prog, err := c.Compile(`hours("9-5") && order != nil && contact.known`, Condition)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(prog.Reads) != 1 || prog.Reads[0] != "order" {
+		t.Fatalf("reads = %v, want [order]", prog.Reads)
+	}
+	ny := c.Cal.Location
+	env := &Env{Now: time.Date(2026, 11, 23, 10, 0, 0, 0, ny), Vars: map[string]any{"order": "A1"}, Contact: Contact{Known: true}}
+	got, err := Eval(prog, env)
+	if err != nil || got != true {
+		t.Fatalf("at 10:00 = %v, %v; want true", got, err)
+	}
+	env.Now = time.Date(2026, 11, 23, 18, 0, 0, 0, ny)
+	if got, _ := Eval(prog, env); got != false {
+		t.Fatalf("at 18:00 = %v; want false", got)
+	}
+}
+
+func TestConditionMustBeBool(t *testing.T) {
+	c := newCompiler(t)
+	if _, err := c.Compile(`body + "x"`, Condition); err == nil {
+		t.Fatal("a string condition compiled; want a type error")
+	}
+	if _, err := c.Compile(`contact.nmae == "x"`, Condition); err == nil {
+		t.Fatal("unknown field compiled; want an error")
+	}
+}
+
+func TestKeyword(t *testing.T) {
+	for in, want := range map[string]string{"STOP!": "stop", "  2. please": "2", "": "", "Hello there": "hello"} {
+		if got := Keyword(in); got != want {
+			t.Errorf("Keyword(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

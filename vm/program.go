@@ -1,0 +1,174 @@
+package vm
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/flowc-dev/flowc/runtime"
+)
+
+// Loc is an instruction's place in the .flow file (1-based).
+type Loc struct {
+	Line, Col, EndLine, EndCol int
+}
+
+// Program is one compiled flow.
+type Program struct {
+	Name      string            // the flow's name
+	File      string            // the .flow file it came from
+	Source    string            // its text, for listings and traces
+	Version   string            // hash of the source and compiler version
+	Numbers   []string          // E.164 numbers the flow serves
+	Timezone  string            // IANA zone
+	Holidays  []string          // YYYY-MM-DD
+	Schedules map[string]string // named schedule specs
+	Help      string            // the HELP keyword's answer
+	Vars      []string          // declared flow variables
+
+	// Parallel slices: one entry per instruction.
+	Code []Opcode
+	Args []int32
+	Locs []Loc
+
+	Consts    []string
+	Exprs     []Expr
+	Templates []Template
+	Targets   []Target
+	Sets      []Set
+	Menus     []Menu
+	Asks      []Ask
+	Retries   []Retry
+	Runs      []RunCall
+	Applets   []Applet
+
+	cal *runtime.Calendar
+}
+
+// Expr is an expr-lang expression; Compiled is rebuilt from Source when a
+// serialised program is loaded.
+type Expr struct {
+	Source   string
+	Kind     runtime.ExprKind
+	Loc      Loc
+	compiled *runtime.Compiled
+}
+
+// SetCompiled attaches the compiled form of the expression.
+func (e *Expr) SetCompiled(c *runtime.Compiled) { e.compiled = c }
+
+// Compiled returns the compiled form, nil until linked.
+func (e *Expr) Compiled() *runtime.Compiled { return e.compiled }
+
+// Template is a reply text: literal parts and expressions (Expr >= 0).
+type Template struct {
+	Parts []TemplatePart
+}
+
+// TemplatePart is a literal (Expr == -1) or an expression index.
+type TemplatePart struct {
+	Lit  string
+	Expr int
+}
+
+// Target is where a message goes: user:NAME, team:NAME, email:ADDR or
+// webhook:URL, with a strategy for teams.
+type Target struct {
+	Kind     string
+	Name     string
+	Strategy string
+}
+
+func (t Target) String() string { return t.Kind + ":" + t.Name }
+
+// Set is `set NAME = EXPR`.
+type Set struct {
+	Var  string
+	Expr int
+}
+
+// Menu is a keypress menu.
+type Menu struct {
+	Prompt    int // template, -1 for none
+	Keys      []MenuKey
+	Timeout   time.Duration
+	TimeoutPC int // -1 for none
+	ElsePC    int // -1 for none
+}
+
+// MenuKey maps a normalised reply to a branch.
+type MenuKey struct {
+	Key string
+	PC  int
+}
+
+// Ask waits for a free-text reply stored in Var.
+type Ask struct {
+	Prompt    int
+	Var       string
+	Timeout   time.Duration
+	TimeoutPC int
+}
+
+// Retry re-runs the suspending instruction at PC at most Times times.
+type Retry struct {
+	Times int
+	PC    int
+}
+
+// RunCall calls a JavaScript applet.
+type RunCall struct {
+	Applet  int
+	Args    []int // exprs
+	As      string
+	ErrorPC int // -1: end the conversation on error
+}
+
+// Applet is a JavaScript applet's source, embedded in the program so a
+// deployed version never changes under a running conversation.
+type Applet struct {
+	Name   string
+	Path   string
+	Source []byte
+}
+
+// Calendar is the program's time settings, bound to hours().
+func (p *Program) Calendar() *runtime.Calendar { return p.cal }
+
+// SetCalendar is used by the compiler and the loader.
+func (p *Program) SetCalendar(c *runtime.Calendar) { p.cal = c }
+
+// Location is the flow's time zone.
+func (p *Program) Location() *time.Location {
+	if p.cal != nil && p.cal.Location != nil {
+		return p.cal.Location
+	}
+	return time.UTC
+}
+
+// LocString renders pc's location as file:line:col.
+func (p *Program) LocString(pc int) string {
+	if pc < 0 || pc >= len(p.Locs) {
+		return p.File
+	}
+	l := p.Locs[pc]
+	return fmt.Sprintf("%s:%d:%d", p.File, l.Line, l.Col)
+}
+
+// SourceLine returns line n of the source.
+func (p *Program) SourceLine(n int) string {
+	line := 1
+	start := 0
+	for i := 0; i < len(p.Source); i++ {
+		if p.Source[i] == '\n' {
+			if line == n {
+				return p.Source[start:i]
+			}
+			line++
+			start = i + 1
+		}
+	}
+	if line == n {
+		return p.Source[start:]
+	}
+	return ""
+}

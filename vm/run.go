@@ -1,0 +1,463 @@
+package vm
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/flowc-dev/flowc/runtime"
+)
+
+// EventKind distinguishes an inbound message from a timer firing.
+type EventKind int
+
+const (
+	EventMessage EventKind = iota
+	EventTimer
+)
+
+// Message is one inbound text.
+type Message struct {
+	ID    string
+	From  string
+	To    string
+	Body  string
+	Media []string
+}
+
+// Event is what Run reacts to.
+type Event struct {
+	Kind    EventKind
+	Message Message // for EventMessage (for timers: From and To name the conversation)
+}
+
+// State is a suspended conversation. It is plain data (JSON-friendly) so
+// the server can store it.
+type State struct {
+	Version  string         `json:"version"`            // the program version it runs on
+	PC       int            `json:"pc"`                 // the menu or ask it waits at
+	Deadline time.Time      `json:"deadline,omitzero"`  // when its timeout fires; zero: never
+	Vars     map[string]any `json:"vars,omitempty"`     // flow variables
+	Retries  map[int]int    `json:"retries,omitempty"`  // re-prompts used, by pc
+	Contact  string         `json:"contact,omitempty"`  // the contact's number
+	Number   string         `json:"number,omitempty"`   // the business number
+}
+
+// Env is everything from outside that a run may consult.
+type Env interface {
+	// Now is the clock.
+	Now() time.Time
+	// Contact looks up what the directory knows about a number.
+	Contact(ctx context.Context, phone string) (runtime.Contact, error)
+	// RunApplet calls a JavaScript applet with plain-data input.
+	RunApplet(ctx context.Context, a *Applet, in AppletInput) (any, error)
+}
+
+// AppletInput is what an applet receives.
+type AppletInput struct {
+	Message map[string]any
+	Contact map[string]any
+	Vars    map[string]any
+	Args    []any
+	Now     time.Time
+	Seed    int64
+}
+
+// ActionKind names an effect.
+type ActionKind int
+
+const (
+	ActReply   ActionKind = iota // send Text to the contact
+	ActDeliver                   // put the message in Target's inbox
+	ActForward                   // forward the message to Target (email, webhook)
+	ActTag                       // tag the contact with Text
+	ActSet                       // variable Var = Value
+	ActWait                      // the conversation waits (until Deadline, if set)
+	ActEnd                       // the conversation is over
+)
+
+var actionNames = [...]string{"reply", "deliver", "forward", "tag", "set", "wait", "end"}
+
+func (k ActionKind) String() string { return actionNames[k] }
+
+// Action is one effect for the server to apply.
+type Action struct {
+	Kind     ActionKind
+	Text     string
+	Target   Target
+	Var      string
+	Value    any
+	Deadline time.Time
+	PC       int
+}
+
+func (a Action) String() string {
+	switch a.Kind {
+	case ActReply:
+		return fmt.Sprintf("reply %q", a.Text)
+	case ActDeliver:
+		s := "inbox " + a.Target.String()
+		if a.Target.Strategy != "" {
+			s += " by " + a.Target.Strategy
+		}
+		return s
+	case ActForward:
+		return fmt.Sprintf("forward %s:%q", a.Target.Kind, a.Target.Name)
+	case ActTag:
+		return fmt.Sprintf("tag %q", a.Text)
+	case ActSet:
+		return fmt.Sprintf("set %s = %s", a.Var, formatValue(a.Value))
+	case ActWait:
+		if !a.Deadline.IsZero() {
+			return "wait until " + a.Deadline.Format(time.RFC3339)
+		}
+		return "wait"
+	case ActEnd:
+		return "end"
+	}
+	return "?"
+}
+
+func formatValue(v any) string {
+	if s, ok := v.(string); ok {
+		return fmt.Sprintf("%q", s)
+	}
+	return fmt.Sprint(v)
+}
+
+// TraceStep is one executed instruction.
+type TraceStep struct {
+	PC   int
+	Op   Opcode
+	Loc  Loc
+	Note string // what happened: the branch taken, an error
+}
+
+// Result is what one Run decided.
+type Result struct {
+	Actions []Action
+	State   *State // nil when the conversation is over
+	Trace   []TraceStep
+	Errors  []string // runtime errors (each also in the trace)
+}
+
+// Options tune a run.
+type Options struct {
+	Trace    bool // record every step (the server and --explain do)
+	MaxSteps int  // instruction budget per event; default DefaultMaxSteps
+}
+
+// DefaultMaxSteps bounds one event's work.
+const DefaultMaxSteps = 10_000
+
+// ErrVersion is returned when a state belongs to another program version.
+var ErrVersion = errors.New("vm: conversation state belongs to another program version")
+
+// ErrBudget is returned when an event exceeds its step budget.
+var ErrBudget = errors.New("vm: step budget exceeded")
+
+type machine struct {
+	p    *Program
+	env  Env
+	ctx  context.Context
+	opts Options
+	st   *State
+	res  *Result
+	renv *runtime.Env
+	now  time.Time
+	flag bool
+}
+
+// Run handles one event for one conversation.
+func Run(ctx context.Context, p *Program, st *State, ev Event, env Env, opts Options) (*Result, error) {
+	if opts.MaxSteps <= 0 {
+		opts.MaxSteps = DefaultMaxSteps
+	}
+	m := &machine{p: p, env: env, ctx: ctx, opts: opts, res: &Result{}, now: env.Now().In(p.Location())}
+	pc := 0
+	if st == nil {
+		if ev.Kind == EventTimer {
+			return m.res, nil // a timer for a conversation that is over
+		}
+		m.st = &State{Version: p.Version, Contact: ev.Message.From, Number: ev.Message.To}
+	} else {
+		if st.Version != p.Version {
+			return nil, ErrVersion
+		}
+		m.st = st.clone()
+		var ok bool
+		pc, ok = m.resume(ev)
+		if !ok {
+			m.res.State = m.st
+			return m.res, nil
+		}
+	}
+	if err := m.loadEnv(ev); err != nil {
+		return nil, err
+	}
+	return m.exec(pc)
+}
+
+func (s *State) clone() *State {
+	c := *s
+	if s.Vars != nil {
+		c.Vars = make(map[string]any, len(s.Vars))
+		for k, v := range s.Vars {
+			c.Vars[k] = v
+		}
+	}
+	if s.Retries != nil {
+		c.Retries = make(map[int]int, len(s.Retries))
+		for k, v := range s.Retries {
+			c.Retries[k] = v
+		}
+	}
+	return &c
+}
+
+// resume picks where a suspended conversation continues. ok is false
+// when the event changes nothing (a timer that is not due yet).
+func (m *machine) resume(ev Event) (pc int, ok bool) {
+	at := m.st.PC
+	if at < 0 || at >= len(m.p.Code) {
+		return 0, false
+	}
+	op, arg := m.p.Code[at], m.p.Args[at]
+	if ev.Kind == EventTimer {
+		if m.st.Deadline.IsZero() || m.now.Before(m.st.Deadline) {
+			return 0, false
+		}
+		m.st.Deadline = time.Time{}
+		switch op {
+		case OpMenu:
+			m.trace(at, "timeout")
+			return m.p.Menus[arg].TimeoutPC, m.p.Menus[arg].TimeoutPC >= 0
+		case OpAsk:
+			m.trace(at, "timeout")
+			return m.p.Asks[arg].TimeoutPC, m.p.Asks[arg].TimeoutPC >= 0
+		}
+		return 0, false
+	}
+	m.st.Deadline = time.Time{}
+	switch op {
+	case OpMenu:
+		menu := &m.p.Menus[arg]
+		if target, key, found := matchKey(menu, ev.Message.Body); found {
+			m.trace(at, "key "+key)
+			return target, true
+		}
+		if menu.ElsePC >= 0 {
+			m.trace(at, "else")
+			return menu.ElsePC, true
+		}
+		m.trace(at, "no branch for this reply")
+		return -1, true
+	case OpAsk:
+		a := &m.p.Asks[arg]
+		m.setVar(at, a.Var, ev.Message.Body)
+		m.trace(at, "answer stored in "+a.Var)
+		return at + 1, true
+	}
+	return 0, false
+}
+
+// NormaliseKey is how a reply and a menu key are compared: trimmed, lower
+// case, without surrounding punctuation ("2.", " 2 " and "2" all match 2).
+func NormaliseKey(s string) string {
+	return strings.ToLower(strings.Trim(strings.TrimSpace(s), ".,!?;:()[]'\" "))
+}
+
+func matchKey(menu *Menu, body string) (int, string, bool) {
+	whole := NormaliseKey(body)
+	first := runtime.Keyword(body)
+	for _, k := range menu.Keys {
+		if k.Key == whole || k.Key == first {
+			return k.PC, k.Key, true
+		}
+	}
+	return 0, "", false
+}
+
+func (m *machine) loadEnv(ev Event) error {
+	msg := ev.Message
+	contact := runtime.Contact{}
+	if m.env != nil && msg.From != "" {
+		c, err := m.env.Contact(m.ctx, msg.From)
+		if err != nil {
+			return fmt.Errorf("vm: contact lookup: %w", err)
+		}
+		contact = c
+	}
+	m.renv = &runtime.Env{
+		Body: msg.Body, From: msg.From, To: msg.To, Keyword: runtime.Keyword(msg.Body), Media: msg.Media,
+		Contact: contact, Vars: m.st.Vars, Now: m.now,
+	}
+	if ev.Kind == EventTimer {
+		m.renv.From, m.renv.To = m.st.Contact, m.st.Number
+	}
+	return nil
+}
+
+func (m *machine) trace(pc int, note string) {
+	if !m.opts.Trace || pc < 0 || pc >= len(m.p.Code) {
+		return
+	}
+	m.res.Trace = append(m.res.Trace, TraceStep{PC: pc, Op: m.p.Code[pc], Loc: m.p.Locs[pc], Note: note})
+}
+
+func (m *machine) fail(pc int, err error) {
+	msg := fmt.Sprintf("%s: %v", m.p.LocString(pc), err)
+	m.res.Errors = append(m.res.Errors, msg)
+	m.trace(pc, "error: "+err.Error())
+}
+
+func (m *machine) emit(a Action) { m.res.Actions = append(m.res.Actions, a) }
+
+func (m *machine) setVar(pc int, name string, v any) {
+	if m.st.Vars == nil {
+		m.st.Vars = map[string]any{}
+		if m.renv != nil {
+			m.renv.Vars = m.st.Vars
+		}
+	}
+	m.st.Vars[name] = v
+	m.emit(Action{Kind: ActSet, Var: name, Value: v, PC: pc})
+}
+
+func (m *machine) finish() (*Result, error) {
+	m.emit(Action{Kind: ActEnd, PC: -1})
+	m.res.State = nil
+	return m.res, nil
+}
+
+func (m *machine) exec(pc int) (*Result, error) {
+	p := m.p
+	for steps := 0; ; steps++ {
+		if steps >= m.opts.MaxSteps {
+			return nil, ErrBudget
+		}
+		if pc < 0 || pc >= len(p.Code) {
+			return m.finish()
+		}
+		op, arg := p.Code[pc], int(p.Args[pc])
+		switch op {
+		case OpHalt:
+			m.trace(pc, "")
+			return m.finish()
+		case OpEnd:
+			m.trace(pc, "")
+			return m.finish()
+		case OpJump:
+			pc = arg
+			continue
+		case OpTest:
+			v, err := runtime.Eval(p.Exprs[arg].compiled, m.renv)
+			b, _ := v.(bool)
+			if err != nil {
+				m.fail(pc, err)
+				b = false
+			}
+			m.flag = b
+			if m.opts.Trace {
+				m.trace(pc, fmt.Sprintf("%s → %v", p.Exprs[arg].Source, b))
+			}
+		case OpJumpFalse:
+			if !m.flag {
+				pc = arg
+				continue
+			}
+		case OpReply:
+			text := m.render(pc, arg)
+			m.trace(pc, "")
+			m.emit(Action{Kind: ActReply, Text: text, PC: pc})
+		case OpInbox:
+			m.trace(pc, "")
+			m.emit(Action{Kind: ActDeliver, Target: p.Targets[arg], PC: pc})
+		case OpForward:
+			m.trace(pc, "")
+			m.emit(Action{Kind: ActForward, Target: p.Targets[arg], PC: pc})
+		case OpTag:
+			m.trace(pc, "")
+			m.emit(Action{Kind: ActTag, Text: p.Consts[arg], PC: pc})
+		case OpSet:
+			s := p.Sets[arg]
+			v, err := runtime.Eval(p.Exprs[s.Expr].compiled, m.renv)
+			if err != nil {
+				m.fail(pc, err)
+				v = nil
+			}
+			m.trace(pc, "")
+			m.setVar(pc, s.Var, v)
+		case OpRun:
+			next, ok := m.run(pc, arg)
+			if !ok {
+				return m.finish()
+			}
+			if next != pc+1 {
+				pc = next
+				continue
+			}
+		case OpMenu:
+			menu := &p.Menus[arg]
+			if menu.Prompt >= 0 {
+				m.emit(Action{Kind: ActReply, Text: m.render(pc, menu.Prompt), PC: pc})
+			}
+			m.trace(pc, "waiting for a reply")
+			return m.suspend(pc, menu.Timeout, menu.TimeoutPC)
+		case OpAsk:
+			a := &p.Asks[arg]
+			m.emit(Action{Kind: ActReply, Text: m.render(pc, a.Prompt), PC: pc})
+			m.trace(pc, "waiting for an answer")
+			return m.suspend(pc, a.Timeout, a.TimeoutPC)
+		case OpRetry:
+			r := p.Retries[arg]
+			if m.st.Retries == nil {
+				m.st.Retries = map[int]int{}
+			}
+			if used := m.st.Retries[r.PC]; used < r.Times {
+				m.st.Retries[r.PC] = used + 1
+				m.trace(pc, fmt.Sprintf("retry %d of %d", used+1, r.Times))
+				pc = r.PC
+				continue
+			}
+			m.trace(pc, "no retries left")
+		default:
+			return nil, fmt.Errorf("vm: bad opcode %d at pc %d", op, pc)
+		}
+		pc++
+	}
+}
+
+func (m *machine) suspend(pc int, timeout time.Duration, timeoutPC int) (*Result, error) {
+	m.st.PC = pc
+	m.st.Deadline = time.Time{}
+	if timeout > 0 && timeoutPC >= 0 {
+		m.st.Deadline = m.now.Add(timeout)
+	}
+	m.emit(Action{Kind: ActWait, Deadline: m.st.Deadline, PC: pc})
+	m.res.State = m.st
+	return m.res, nil
+}
+
+func (m *machine) render(pc, tmpl int) string {
+	t := &m.p.Templates[tmpl]
+	if len(t.Parts) == 1 && t.Parts[0].Expr < 0 {
+		return t.Parts[0].Lit
+	}
+	var b strings.Builder
+	for _, part := range t.Parts {
+		if part.Expr < 0 {
+			b.WriteString(part.Lit)
+			continue
+		}
+		v, err := runtime.Eval(m.p.Exprs[part.Expr].compiled, m.renv)
+		if err != nil {
+			m.fail(pc, err)
+			continue
+		}
+		b.WriteString(runtime.Render(v))
+	}
+	return b.String()
+}
