@@ -52,11 +52,7 @@ func successors(p *vm.Program, pc int) (next []int, resume bool) {
 	return []int{pc + 1}, false
 }
 
-func (c *compiler) span(pc int) file.Span {
-	l := c.p.Locs[pc]
-	src := c.f.Source
-	return src.Span(src.Offset(l.Line, l.Col), src.Offset(l.EndLine, l.EndCol))
-}
+func (c *compiler) span(pc int) file.Span { return c.locSpan(c.p.Locs[pc]) }
 
 func (c *compiler) analyse() {
 	p := c.p
@@ -89,7 +85,7 @@ func (c *compiler) analyse() {
 	}
 
 	c.deadEnds(reached)
-	c.spins(reached)
+	c.spins()
 	c.unsetVars(reached)
 }
 
@@ -154,7 +150,7 @@ func (c *compiler) deadEnds(reached []bool) {
 
 // spins finds cycles that do not pass through a menu or ask: such a loop
 // would run without waiting for a message.
-func (c *compiler) spins(reached []bool) {
+func (c *compiler) spins() {
 	p := c.p
 	const (
 		white = iota
@@ -186,7 +182,7 @@ func (c *compiler) spins(reached []bool) {
 		return false
 	}
 	for pc := range p.Code {
-		if reached[pc] && color[pc] == white {
+		if color[pc] == white {
 			if visit(pc) {
 				return
 			}

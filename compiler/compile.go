@@ -333,7 +333,7 @@ func (c *compiler) exprError(err error, text string, off int) {
 	msg := err.Error()
 	start, end := off, off+len(text)
 	if fe, ok := err.(*exprfile.Error); ok {
-		msg = fe.Message
+		msg = strings.NewReplacer("runtime.Contact", "contact", "*runtime.Env", "the message", "runtime.Env", "the message").Replace(fe.Message)
 		start = off + runeOffset(text, fe.From)
 		end = start + 1
 		if fe.To > fe.From {
@@ -352,13 +352,20 @@ func runeOffset(text string, runes int) int {
 	return off
 }
 
-func (c *compiler) noteReads(pc, expr int, sp file.Span) {
+// noteReads records the variables expression expr reads at pc, located
+// at the expression itself.
+func (c *compiler) noteReads(pc, expr int, _ file.Span) {
 	if ce := c.p.Exprs[expr].Compiled(); ce != nil && len(ce.Reads) > 0 {
 		c.reads[pc] = append(c.reads[pc], ce.Reads...)
 		for range ce.Reads {
-			c.readAt[pc] = append(c.readAt[pc], sp)
+			c.readAt[pc] = append(c.readAt[pc], c.locSpan(c.p.Exprs[expr].Loc))
 		}
 	}
+}
+
+func (c *compiler) locSpan(l vm.Loc) file.Span {
+	src := c.f.Source
+	return src.Span(src.Offset(l.Line, l.Col), src.Offset(l.EndLine, l.EndCol))
 }
 
 // template compiles a string literal with {{ }} parts.

@@ -49,11 +49,17 @@ func Str(s string) *string {
 // Keyword returns the first word of body, lower-cased, with surrounding
 // punctuation removed: "STOP!" → "stop", " 2. " → "2".
 func Keyword(body string) string {
-	f := strings.Fields(body)
-	if len(f) == 0 {
-		return ""
+	body = strings.TrimLeftFunc(body, unicode.IsSpace)
+	if i := strings.IndexFunc(body, unicode.IsSpace); i >= 0 {
+		body = body[:i]
 	}
-	return strings.ToLower(strings.TrimFunc(f[0], func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) }))
+	word := strings.TrimFunc(body, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) })
+	for i := 0; i < len(word); i++ {
+		if c := word[i]; c >= 'A' && c <= 'Z' || c >= 0x80 {
+			return strings.ToLower(word)
+		}
+	}
+	return word // already lower case: no allocation
 }
 
 // Names are the top-level names of Env, which variables may not shadow.
@@ -207,11 +213,17 @@ func (p *varPatcher) Visit(node *ast.Node) {
 	}
 }
 
+// machines recycles expr VMs: a VM keeps its stack between runs, so
+// reusing one saves allocations on the per-message path.
+var machines = sync.Pool{New: func() any { return &vm.VM{MemoryBudget: MemoryBudget} }}
+
 // Eval runs a compiled expression against env.
 func Eval(c *Compiled, env *Env) (any, error) {
-	var machine vm.VM
-	machine.MemoryBudget = MemoryBudget
-	return machine.Run(c.Program, env)
+	m := machines.Get().(*vm.VM)
+	m.MemoryBudget = MemoryBudget
+	v, err := m.Run(c.Program, env)
+	machines.Put(m)
+	return v, err
 }
 
 // Render formats a template value the way a reply shows it.

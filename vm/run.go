@@ -168,6 +168,12 @@ type machine struct {
 	renv *runtime.Env
 	now  time.Time
 	flag bool
+
+	// Allocated with the machine, so a run costs one allocation for all
+	// three plus the actions.
+	result  Result
+	envData runtime.Env
+	actions [4]Action
 }
 
 // Run handles one event for one conversation.
@@ -175,7 +181,9 @@ func Run(ctx context.Context, p *Program, st *State, ev Event, env Env, opts Opt
 	if opts.MaxSteps <= 0 {
 		opts.MaxSteps = DefaultMaxSteps
 	}
-	m := &machine{p: p, env: env, ctx: ctx, opts: opts, res: &Result{}, now: env.Now().In(p.Location())}
+	m := &machine{p: p, env: env, ctx: ctx, opts: opts, now: env.Now().In(p.Location())}
+	m.res = &m.result
+	m.res.Actions = m.actions[:0]
 	pc := 0
 	if st == nil {
 		if ev.Kind == EventTimer {
@@ -290,10 +298,11 @@ func (m *machine) loadEnv(ev Event) error {
 		}
 		contact = c
 	}
-	m.renv = &runtime.Env{
+	m.envData = runtime.Env{
 		Body: msg.Body, From: msg.From, To: msg.To, Keyword: runtime.Keyword(msg.Body), Media: msg.Media,
 		Contact: contact, Vars: m.st.Vars, Now: m.now,
 	}
+	m.renv = &m.envData
 	if ev.Kind == EventTimer {
 		m.renv.From, m.renv.To = m.st.Contact, m.st.Number
 	}
@@ -447,6 +456,7 @@ func (m *machine) render(pc, tmpl int) string {
 		return t.Parts[0].Lit
 	}
 	var b strings.Builder
+	b.Grow(64)
 	for _, part := range t.Parts {
 		if part.Expr < 0 {
 			b.WriteString(part.Lit)
