@@ -642,4 +642,3 @@ func splitArgs(s string) []argText {
 	}
 	return append(out, argText{s[start:], start})
 }
-

@@ -36,13 +36,13 @@ type Event struct {
 // State is a suspended conversation. It is plain data (JSON-friendly) so
 // the server can store it.
 type State struct {
-	Version  string         `json:"version"`            // the program version it runs on
-	PC       int            `json:"pc"`                 // the menu or ask it waits at
-	Deadline time.Time      `json:"deadline,omitzero"`  // when its timeout fires; zero: never
-	Vars     map[string]any `json:"vars,omitempty"`     // flow variables
-	Retries  map[int]int    `json:"retries,omitempty"`  // re-prompts used, by pc
-	Contact  string         `json:"contact,omitempty"`  // the contact's number
-	Number   string         `json:"number,omitempty"`   // the business number
+	Version  string         `json:"version"`           // the program version it runs on
+	PC       int            `json:"pc"`                // the menu or ask it waits at
+	Deadline time.Time      `json:"deadline,omitzero"` // when its timeout fires; zero: never
+	Vars     map[string]any `json:"vars,omitempty"`    // flow variables
+	Retries  map[int]int    `json:"retries,omitempty"` // re-prompts used, by pc
+	Contact  string         `json:"contact,omitempty"` // the contact's number
+	Number   string         `json:"number,omitempty"`  // the business number
 }
 
 // Env is everything from outside that a run may consult.
