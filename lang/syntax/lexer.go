@@ -165,14 +165,13 @@ func (s *scanner) run() {
 		case c == '"':
 			s.lexString()
 		case c == '(':
-			end, ok := s.scanRaw(s.pos, true)
-			if !ok {
-				s.errorf(start, end, "flow/parse", "unclosed parenthesis")
-				s.bad(start, end)
+			r := s.scanRaw(s.pos, true)
+			if !r.ok {
+				s.rawProblem(start, r)
 			} else {
-				s.emit(Parens, start, s.text[start:end])
+				s.emit(Parens, start, s.text[start:r.end])
+				s.pos = r.end
 			}
-			s.pos = end
 		case c == '<' || c == '>' || c == ',' || c == '=':
 			s.emit(Punct, start, string(c))
 			s.pos++
@@ -283,50 +282,105 @@ func (s *scanner) lexString() {
 	s.pos = end
 }
 
+// rawScan is where a scan of expr-lang text stopped and, when it
+// stopped on a problem, what the problem is and where.
+type rawScan struct {
+	end       int  // where the scan stopped
+	ok        bool // it stopped where it should
+	problem   string
+	at, atEnd int // the problem's range
+}
+
 // scanRaw scans expr-lang text starting at i. With parens set it expects
 // text[i] == '(' and stops after the matching ')'; otherwise it stops
 // before the first '<' (for a condition) outside brackets and strings, or
-// at a newline or comment at depth 0. It returns the end offset and
-// whether the scan ended where it should.
-func (s *scanner) scanRaw(i int, parens bool) (int, bool) {
-	depth := 0
+// at a newline or comment at depth 0 (not ok, but no problem: the caller
+// knows what was missing). Inside brackets, newlines and '#' (expr-lang's
+// closure argument) are part of the text. An unterminated string, an
+// unmatched closing bracket or a bracket still open at the end of the
+// file is a problem.
+func (s *scanner) scanRaw(i int, parens bool) rawScan {
+	var opens []int // offsets of the open brackets
 	for i < len(s.text) {
 		c := s.text[i]
 		switch c {
 		case '(', '[', '{':
-			depth++
+			opens = append(opens, i)
 		case ')', ']', '}':
-			depth--
-			if parens && depth == 0 {
-				return i + 1, true
+			if len(opens) == 0 {
+				return rawScan{end: i, problem: fmt.Sprintf("unexpected %q", c), at: i, atEnd: i + 1}
 			}
-			if depth < 0 {
-				return i, false
+			opens = opens[:len(opens)-1]
+			if parens && len(opens) == 0 {
+				return rawScan{end: i + 1, ok: true}
 			}
 		case '"', '\'', '`':
 			j := i + 1
 			for j < len(s.text) && s.text[j] != c && !(c != '`' && s.text[j] == '\n') {
-				if s.text[j] == '\\' && c != '`' {
+				if s.text[j] == '\\' && c != '`' && j+1 < len(s.text) && s.text[j+1] != '\n' {
 					j++
 				}
 				j++
 			}
 			if j >= len(s.text) || s.text[j] != c {
-				return j, false
+				if len(opens) > 0 && strings.Contains(s.text[opens[0]:i], "\n") {
+					// A bracket left open on an earlier line ran into
+					// this string: the bracket is the likelier mistake.
+					return unclosedBracket(s.text, opens[0], i)
+				}
+				return rawScan{end: min(j, len(s.text)), problem: "unterminated string", at: i, atEnd: min(j, len(s.text))}
 			}
 			i = j
 		case '<':
-			if !parens && depth == 0 {
-				return i, true
+			if !parens && len(opens) == 0 {
+				return rawScan{end: i, ok: true}
 			}
 		case '\n', '#':
-			if depth == 0 {
-				return i, false
+			if len(opens) == 0 {
+				return rawScan{end: i}
 			}
 		}
 		i++
 	}
-	return i, false
+	if len(opens) > 0 {
+		return unclosedBracket(s.text, opens[0], i)
+	}
+	return rawScan{end: i}
+}
+
+// unclosedBracket is the problem of the bracket at text[at] never closed.
+func unclosedBracket(text string, at, end int) rawScan {
+	msg := "unclosed parenthesis"
+	if c := text[at]; c != '(' {
+		msg = fmt.Sprintf("unclosed %q", c)
+	}
+	return rawScan{end: end, problem: msg, at: at, atEnd: at + 1}
+}
+
+// rawProblem reports a problem scanRaw found in raw text starting at
+// start, and makes the text up to the end of the problem's line one Bad
+// token, so that an unclosed parenthesis costs one line, not the rest of
+// the file.
+func (s *scanner) rawProblem(start int, r rawScan) {
+	cut := s.lineEnd(r.at)
+	d := s.errorf(r.at, r.atEnd, "flow/parse", "%s", r.problem)
+	switch r.problem {
+	case "unterminated string":
+		d.Hint = "close the string on the same line"
+	case "unclosed parenthesis":
+		d.Hint = "add the missing ')'"
+	}
+	s.bad(start, cut)
+	s.pos = cut
+}
+
+// lineEnd is the offset of the newline ending the line holding off (or
+// the end of the text).
+func (s *scanner) lineEnd(off int) int {
+	if i := strings.IndexByte(s.text[off:], '\n'); i >= 0 {
+		return off + i
+	}
+	return len(s.text)
 }
 
 // lexCondition takes the raw condition after `when`.
@@ -335,7 +389,12 @@ func (s *scanner) lexCondition(whenStart int) {
 	for i < len(s.text) && (s.text[i] == ' ' || s.text[i] == '\t') {
 		i++
 	}
-	end, ok := s.scanRaw(i, false)
+	r := s.scanRaw(i, false)
+	if r.problem != "" {
+		s.rawProblem(i, r)
+		return
+	}
+	end, ok := r.end, r.ok
 	text := strings.TrimRight(s.text[i:end], " \t\r")
 	if text == "" {
 		s.errorf(whenStart, whenStart+4, "flow/parse", "missing condition after when")
@@ -367,8 +426,11 @@ func (s *scanner) lexRawToEOL() {
 }
 
 // scanRawLine scans to the end of the line (or a comment, or ';') at
-// depth 0.
+// depth 0. A bracket still open at the end of the file ends the text at
+// the end of its first line instead, leaving the unclosed bracket to the
+// expression check rather than swallowing the rest of the file.
 func (s *scanner) scanRawLine(i int) int {
+	first := s.lineEnd(i)
 	depth := 0
 	for i < len(s.text) {
 		c := s.text[i]
@@ -380,10 +442,16 @@ func (s *scanner) scanRawLine(i int) int {
 		case '"', '\'', '`':
 			j := i + 1
 			for j < len(s.text) && s.text[j] != c && s.text[j] != '\n' {
-				if s.text[j] == '\\' {
+				if s.text[j] == '\\' && j+1 < len(s.text) && s.text[j+1] != '\n' {
 					j++
 				}
 				j++
+			}
+			if j >= len(s.text) || s.text[j] != c {
+				// Unterminated: the expression check reports it. The
+				// newline (or the end of the text) ends the expression.
+				i = j
+				continue
 			}
 			i = j
 		case '\n', '#', ';':
@@ -392,6 +460,9 @@ func (s *scanner) scanRawLine(i int) int {
 			}
 		}
 		i++
+	}
+	if depth > 0 {
+		return min(i, first)
 	}
 	return i
 }
@@ -428,7 +499,10 @@ func normalise(in []lexer.Token, src *file.Source) []lexer.Token {
 				if next.Type == Keyword && next.Value == "then" {
 					continue
 				}
-				if next.Type == Keyword && next.Value == "else" && prev.Type == Punct && prev.Value == ">" {
+				// ... unless the else is a branch label (`else -> …`)
+				// after a block that ended a branch's line.
+				if next.Type == Keyword && next.Value == "else" && prev.Type == Punct && prev.Value == ">" &&
+					!(j+1 < len(in) && in[j+1].Type == Punct && in[j+1].Value == "->") {
 					continue
 				}
 			}
