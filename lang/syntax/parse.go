@@ -12,9 +12,13 @@ import (
 	"github.com/flowc-dev/flowc/lang/file"
 )
 
+// The grammar needs one token of lookahead (a branch label is one token
+// before its "->"). More lookahead makes participle backtrack silently
+// out of a partly matched optional block and report a later, shallower
+// token, so a mistake inside a menu was blamed on the menu line.
 var parser = participle.MustBuild[File](
 	participle.Lexer(definition{}),
-	participle.UseLookahead(4),
+	participle.UseLookahead(1),
 )
 
 // Grammar returns the grammar in EBNF, as participle derives it from the
@@ -145,6 +149,16 @@ func parseDiagnostic(src *file.Source, toks []lexer.Token, idx int, err error) d
 				Message: `block is never closed (missing ">")`, Span: src.Span(lt.Pos.Offset, lt.Pos.Offset+1)}
 		}
 	}
+	if d := dangling(toks, idx); d >= 0 {
+		t := toks[d]
+		what := "a statement"
+		if t.Value == "," || t.Value == "=" {
+			what = "a string"
+		}
+		return diag.Diagnostic{Severity: diag.Error, Code: "flow/parse",
+			Message: fmt.Sprintf("missing %s after %q", what, t.Value), Span: src.Span(t.Pos.Offset, tokenEnd(t)),
+			Hint: fmt.Sprintf("%s must follow %q, on the same line or the next", what, t.Value)}
+	}
 	msg := "unexpected " + describe(tok)
 	if isPunct(tok, ">") && openDepth(toks[:idx]) <= 0 {
 		msg += ": there is no open block to close"
@@ -170,6 +184,35 @@ func parseDiagnostic(src *file.Source, toks []lexer.Token, idx int, err error) d
 	d := diag.Diagnostic{Severity: diag.Error, Code: "flow/parse", Message: msg, Span: src.Span(tok.Pos.Offset, end)}
 	d.Hint = hintFor(toks, idx)
 	return d
+}
+
+// dangling returns the index of the token ending the line before
+// toks[idx] when that token needs something after it ("->", then, else,
+// "=" or ",", all of which may be followed by a newline or ';') and the
+// parser failed on the first token of the next line: the mistake is the
+// line left unfinished, not the line after it. It returns -1 otherwise.
+//
+// The same holds when the parser failed on a "->" of the next line: that
+// line is a branch of its own (`1 -> ; 2 -> reply "x"`), not the body of
+// the branch left unfinished.
+func dangling(toks []lexer.Token, idx int) int {
+	if idx >= len(toks) {
+		return -1
+	}
+	ls := idx // the start of idx's line
+	if isPunct(toks[idx], "->") {
+		for ls > 0 && toks[ls-1].Type != NL {
+			ls--
+		}
+	}
+	if ls < 2 || toks[ls-1].Type != NL {
+		return -1
+	}
+	t := toks[ls-2]
+	if isPunct(t, "->") || isPunct(t, "=") || isPunct(t, ",") || t.Type == Keyword && (t.Value == "then" || t.Value == "else") {
+		return ls - 2
+	}
+	return -1
 }
 
 // humanExpect turns participle's expectation (a grammar fragment) into
@@ -295,7 +338,9 @@ func recoverAt(toks []lexer.Token, idx int) []lexer.Token {
 	}
 	// A statement cut short ("1 ->" at the end of a line) shows up as an
 	// error on the next line's first token: blame the line before.
-	if idx > 0 && toks[idx-1].Type == NL && idx >= 2 && (isPunct(toks[idx], ">") || toks[idx].Type == NL) {
+	if d := dangling(toks, idx); d >= 0 {
+		idx = d
+	} else if idx > 0 && toks[idx-1].Type == NL && idx >= 2 && (isPunct(toks[idx], ">") || toks[idx].Type == NL) {
 		depth := 0
 		for _, t := range toks[:idx] {
 			if isPunct(t, "<") {
@@ -394,12 +439,15 @@ func joinValues(toks []lexer.Token) string {
 	return b.String()
 }
 
+// sameTokens reports whether recovery made no progress. A Bad token's
+// text is not compared: re-blanking a line that is already Bad only
+// makes its text longer.
 func sameTokens(a, b []lexer.Token) bool {
 	if len(a) != len(b) {
 		return false
 	}
 	for i := range a {
-		if a[i].Type != b[i].Type || a[i].Value != b[i].Value || a[i].Pos.Offset != b[i].Pos.Offset {
+		if a[i].Type != b[i].Type || a[i].Pos.Offset != b[i].Pos.Offset || a[i].Type != Bad && a[i].Value != b[i].Value {
 			return false
 		}
 	}
