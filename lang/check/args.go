@@ -37,6 +37,7 @@ func IsOptOutKeyword(word string) bool { return optOutKeywords[strings.ToLower(w
 func Bind(a *registry.Applet, args []*syntax.Value) (Bound, []ArgProblem) {
 	b := Bound{Applet: a, Positional: make([]*syntax.Value, len(a.Params)), Tags: map[string]*syntax.Value{}, TagNames: map[string]*syntax.Value{}}
 	var probs []ArgProblem
+	mentioned := map[string]bool{} // tags written, with a value or not
 	i := 0
 	for pi, p := range a.Params {
 		if i < len(args) && fits(p, args[i]) && !(args[i].Type() == syntax.VIdent && a.Tag(args[i].Tok) != nil && !p.Optional) {
@@ -64,6 +65,7 @@ func Bind(a *registry.Applet, args []*syntax.Value) (Bound, []ArgProblem) {
 			continue
 		}
 		t := a.Tag(v.Tok)
+		mentioned[t.Name] = true
 		if _, dup := b.Tags[t.Name]; dup {
 			probs = append(probs, ArgProblem{Value: v, Msg: fmt.Sprintf("%s: %q given twice", a.Name, t.Name)})
 		}
@@ -81,7 +83,9 @@ func Bind(a *registry.Applet, args []*syntax.Value) (Bound, []ArgProblem) {
 		b.TagNames[t.Name] = v
 	}
 	for _, t := range a.Tags {
-		if _, ok := b.Tags[t.Name]; t.Required && !ok {
+		// A required tag written with a bad or missing value is
+		// reported once, for its value.
+		if t.Required && !mentioned[t.Name] {
 			probs = append(probs, ArgProblem{Msg: fmt.Sprintf("%s needs `%s %s`", a.Name, t.Name, strings.ToUpper(t.Value.Name))})
 		}
 	}
@@ -264,18 +268,31 @@ func (c *checker) command(cmd *syntax.Command) {
 			}
 		}
 	}
+	templated := map[*syntax.Value]bool{}
 	b, probs := Bind(a, cmd.Args)
 	for _, p := range probs {
 		sp := c.f.Span(cmd.Name)
 		if p.Value != nil {
+			if p.Value.Type() == syntax.VBad {
+				continue // reported above as malformed
+			}
 			sp = c.f.Span(p.Value)
 		}
 		d := c.diags.Errorf(sp, CodeArgs, "%s", p.Msg)
 		d.Hint = "usage: " + a.Syntax
 	}
 	for i, p := range a.Params {
-		if v := b.Positional[i]; v != nil && p.Kinds&registry.Template != 0 {
+		if v := b.Positional[i]; v != nil && p.Kinds&registry.Template != 0 && v.Type() == syntax.VString {
 			c.template(v)
+			templated[v] = true
+		}
+	}
+	// Other string literals (plain string parameters, email:"…",
+	// misplaced strings) are decoded as Go strings: report bad escapes
+	// rather than using the text with its quotes.
+	for _, v := range cmd.Args {
+		if (v.Type() == syntax.VString || v.Type() == syntax.VTarget) && !templated[v] {
+			c.stringEscapes(v.Tok, syntax.Start(v)+len(v.Kind), CodeArgs)
 		}
 	}
 	if v := b.Positional[0:]; len(v) > 0 && a.Name == "run" && v[0] != nil {
@@ -303,7 +320,10 @@ func (c *checker) branches(cmd *syntax.Command, a *registry.Applet) {
 	var elseSeen, timeoutSeen bool
 	for _, it := range cmd.Block.Items {
 		if it.Chain != nil {
-			c.diags.Errorf(c.f.Span(it.Chain), CodeBranch, "a %s block holds branches (LABEL -> …), not statements", a.Name).Hint = "usage: " + a.Syntax
+			// A line the parser gave up on is already reported.
+			if !hasBad(it.Chain) {
+				c.diags.Errorf(c.f.Span(it.Chain), CodeBranch, "a %s block holds branches (LABEL -> …), not statements", a.Name).Hint = "usage: " + a.Syntax
+			}
 			c.chain(it.Chain)
 			continue
 		}
@@ -347,6 +367,7 @@ func (c *checker) branches(cmd *syntax.Command, a *registry.Applet) {
 			}
 			key := l.Key
 			if key != "" && key[0] == '"' {
+				c.stringEscapes(key, syntax.Start(l), CodeBranch)
 				key, _ = strconv.Unquote(key)
 			}
 			norm := strings.ToLower(strings.TrimSpace(key))
@@ -393,4 +414,38 @@ func levenshtein(a, b string) int {
 		prev = cur
 	}
 	return prev[len(b)]
+}
+
+// hasBad reports whether ch holds a line the parser gave up on.
+func hasBad(ch *syntax.Chain) bool {
+	for _, st := range ch.Steps {
+		if st.Bad != nil {
+			return true
+		}
+	}
+	return false
+}
+
+// stringEscapes reports the first invalid escape in raw, a string
+// literal token (with its quotes) at byte offset off. Tokens that are not
+// string literals are ignored.
+func (c *checker) stringEscapes(raw string, off int, code string) {
+	if len(raw) < 2 || raw[0] != '"' {
+		return
+	}
+	body := raw[1 : len(raw)-1]
+	for i := 0; i < len(body); {
+		if body[i] != '\\' {
+			i++
+			continue
+		}
+		_, _, tail, err := strconv.UnquoteChar(body[i:], '"')
+		if err != nil {
+			end := min(i+2, len(body))
+			c.diags.Errorf(c.f.Source.Span(off+1+i, off+1+end), code, "invalid escape %s in string", body[i:end]).Hint =
+				`use \\ for a backslash and \" for a quote`
+			return
+		}
+		i = len(body) - len(tail)
+	}
 }

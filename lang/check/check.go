@@ -109,6 +109,7 @@ type checker struct {
 	f     *syntax.File
 	info  *Info
 	diags diag.List
+	bad   bool // the file has lines the parser gave up on (already reported)
 }
 
 // File checks one parsed file.
@@ -140,7 +141,9 @@ func File(f *syntax.File) (*Info, diag.List) {
 			c.chain(it.Chain)
 		}
 	}
-	if len(c.info.Numbers) == 0 {
+	// A file with syntax errors may have lost its numbers header to
+	// recovery: the warning would only repeat the syntax error.
+	if len(c.info.Numbers) == 0 && !c.bad {
 		c.diags.Warnf(c.info.NameSpan, CodeNoNumbers, "flow %q serves no numbers: no message can reach it", c.info.Name).Hint =
 			`add a header such as: numbers "+15550100"`
 	}
@@ -314,6 +317,7 @@ func (c *checker) step(st *syntax.Step) {
 	case st.Set != nil:
 		c.expr(st.Set.Expr.Text, syntax.Start(st.Set.Expr))
 	case st.Bad != nil:
+		c.bad = true
 		if st.Bad.Block != nil {
 			c.block(st.Bad.Block, true)
 		}
@@ -354,6 +358,12 @@ func (c *checker) exprError(err error, text string, off int, code string) {
 		end = start + 1
 		if fe.To > fe.From {
 			end = off + runeOffset(text, fe.To)
+		}
+		if start >= off+len(text) && text != "" {
+			// Past the end (an unterminated literal): point at the
+			// last character, as expr does for an unexpected end.
+			_, n := utf8.DecodeLastRuneInString(text)
+			start, end = off+len(text)-n, off+len(text)
 		}
 	}
 	c.diags.Errorf(c.f.Source.Span(start, min(end, off+len(text))), code, "%s", msg)
