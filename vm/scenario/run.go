@@ -1,0 +1,320 @@
+package scenario
+
+import (
+	"context"
+	"fmt"
+	"reflect"
+	"strings"
+	"time"
+
+	"github.com/flowc-dev/flowc/runtime"
+	"github.com/flowc-dev/flowc/vm"
+	"github.com/flowc-dev/flowc/vm/sim"
+)
+
+// Failure is one expectation that did not hold.
+type Failure struct {
+	Pos      Pos    `json:"-"`
+	Where    string `json:"pos"`
+	Expected string `json:"expected"`
+	Got      string `json:"got"`
+}
+
+// Result is one test's outcome.
+type Result struct {
+	Name     string        `json:"name"`
+	Where    string        `json:"pos"`
+	Flow     string        `json:"flow"`
+	Pass     bool          `json:"pass"`
+	Failures []Failure     `json:"failures,omitempty"`
+	Elapsed  time.Duration `json:"elapsed_ns"`
+	Test     *Test         `json:"-"`
+	Prog     *vm.Program   `json:"-"`
+	// Traces of every VM run, for coverage.
+	Traces [][]vm.TraceStep `json:"-"`
+}
+
+// Run runs one test against its compiled flow.
+func Run(ctx context.Context, t *Test, p *vm.Program) *Result {
+	start := time.Now()
+	r := &Result{Name: t.Name, Where: t.Pos.String(), Flow: t.Flow, Test: t, Prog: p}
+	defer func() { r.Pass = len(r.Failures) == 0; r.Elapsed = time.Since(start) }()
+	fail := func(pos Pos, expected, got string) {
+		r.Failures = append(r.Failures, Failure{Pos: pos, Where: pos.String(), Expected: expected, Got: got})
+	}
+	loc := p.Location()
+	clock := time.Now()
+	if t.At != "" {
+		c, err := ParseTime(t.At, loc)
+		if err != nil {
+			fail(t.AtPos, "a valid time", err.Error())
+			return r
+		}
+		clock = c
+	}
+	to := t.To
+	if to == "" && len(p.Numbers) > 0 {
+		to = p.Numbers[0]
+	}
+	env := &sim.Env{Clock: clock, Contacts: map[string]runtime.Contact{}, Applets: mockApplets(t.Applets)}
+	if c := t.Contact; c != nil {
+		env.Contacts[t.From] = runtime.Contact{Known: true, Name: runtime.Str(c.Name), Owner: runtime.Str(c.Owner), Tags: c.Tags, Fields: c.Fields}
+	}
+	conv := &sim.Conversation{Prog: p, Env: env, From: t.From, To: to, Trace: true}
+
+	var (
+		step     *stepState // the actions of the last send or wait
+		vars     = map[string]any{}
+		stepFail bool
+	)
+	for _, s := range t.Steps {
+		if s.Kind != StepExpect && stepFail {
+			break // later steps would only cascade
+		}
+		switch s.Kind {
+		case StepSend:
+			res, err := conv.Send(ctx, s.Body)
+			if err != nil {
+				fail(s.Pos, "the message to run", err.Error())
+				return r
+			}
+			step = newStep(res)
+			r.Traces = append(r.Traces, res.Trace)
+		case StepWait:
+			results, err := conv.Wait(ctx, s.Dur)
+			if err != nil {
+				fail(s.Pos, "the timers to fire", err.Error())
+				return r
+			}
+			step = newStep(results...)
+			for _, res := range results {
+				r.Traces = append(r.Traces, res.Trace)
+			}
+		case StepExpect:
+			for _, a := range step.actions {
+				if a.Kind == vm.ActSet {
+					vars[a.Var] = a.Value
+				}
+			}
+			if exp, got, ok := step.check(s.Exp, vars, conv, loc); !ok {
+				fail(s.Pos, exp, got)
+				stepFail = true
+			}
+		}
+	}
+	return r
+}
+
+type stepState struct {
+	actions []vm.Action
+	used    []bool
+	errors  []string
+	errUsed []bool
+}
+
+func newStep(results ...*vm.Result) *stepState {
+	s := &stepState{}
+	for _, r := range results {
+		s.actions = append(s.actions, r.Actions...)
+		s.errors = append(s.errors, r.Errors...)
+	}
+	s.used = make([]bool, len(s.actions))
+	s.errUsed = make([]bool, len(s.errors))
+	return s
+}
+
+func (s *stepState) describe(loc *time.Location) string {
+	var parts []string
+	for _, a := range s.actions {
+		parts = append(parts, describeAction(a, loc))
+	}
+	for _, e := range s.errors {
+		parts = append(parts, "error "+e)
+	}
+	if len(parts) == 0 {
+		return "nothing"
+	}
+	return strings.Join(parts, ", ")
+}
+
+func (s *stepState) leftover(loc *time.Location) string {
+	var parts []string
+	for i, a := range s.actions {
+		if !s.used[i] {
+			parts = append(parts, describeAction(a, loc))
+		}
+	}
+	for i, e := range s.errors {
+		if !s.errUsed[i] {
+			parts = append(parts, "error "+e)
+		}
+	}
+	return strings.Join(parts, ", ")
+}
+
+func describeAction(a vm.Action, loc *time.Location) string {
+	switch a.Kind {
+	case vm.ActWait:
+		if !a.Deadline.IsZero() {
+			return "wait until " + a.Deadline.In(loc).Format("2006-01-02T15:04")
+		}
+		return "wait"
+	case vm.ActForward:
+		return "forward " + a.Target.String()
+	}
+	return a.String()
+}
+
+func (s *stepState) take(match func(a vm.Action) bool) bool {
+	for i, a := range s.actions {
+		if !s.used[i] && match(a) {
+			s.used[i] = true
+			return true
+		}
+	}
+	return false
+}
+
+func textMatches(e Expect, got string) bool {
+	if e.Re != nil {
+		return e.Re.MatchString(got)
+	}
+	return e.Text == got
+}
+
+func describeExpect(e Expect) string {
+	text := fmt.Sprintf("%q", e.Text)
+	if e.Re != nil {
+		text = fmt.Sprintf("~ %q", e.Text)
+	}
+	switch e.Kind {
+	case ExpReply:
+		return "reply " + text
+	case ExpTag:
+		return "tag " + text
+	case ExpError:
+		return "error " + text
+	case ExpInbox:
+		if e.Strategy != "" {
+			return "inbox " + e.Text + " by " + e.Strategy
+		}
+		return "inbox " + e.Text
+	case ExpForward:
+		return "forward " + e.Text
+	case ExpVar:
+		return fmt.Sprintf("var %s = %s", e.Var, formatValue(e.Value))
+	case ExpWait:
+		switch {
+		case e.Until != "":
+			return "wait until " + e.Until
+		case e.Within != 0:
+			return "wait " + vm.FormatDuration(e.Within)
+		}
+		return "wait"
+	case ExpEnd:
+		return "end"
+	case ExpNothingElse:
+		return "nothing else"
+	case ExpNothing:
+		return "nothing"
+	}
+	return "?"
+}
+
+func formatValue(v any) string {
+	if s, ok := v.(string); ok {
+		return fmt.Sprintf("%q", s)
+	}
+	if v == nil {
+		return "null"
+	}
+	return fmt.Sprint(v)
+}
+
+func sameTarget(want string, t vm.Target) bool {
+	return want == t.String()
+}
+
+// check tests one expectation, consuming the action it matched.
+func (s *stepState) check(e Expect, vars map[string]any, conv *sim.Conversation, loc *time.Location) (expected, got string, ok bool) {
+	expected = describeExpect(e)
+	got = s.describe(loc)
+	switch e.Kind {
+	case ExpReply:
+		ok = s.take(func(a vm.Action) bool { return a.Kind == vm.ActReply && textMatches(e, a.Text) })
+	case ExpTag:
+		ok = s.take(func(a vm.Action) bool { return a.Kind == vm.ActTag && textMatches(e, a.Text) })
+	case ExpInbox:
+		ok = s.take(func(a vm.Action) bool {
+			return a.Kind == vm.ActDeliver && sameTarget(e.Text, a.Target) && (e.Strategy == "" || e.Strategy == a.Target.Strategy)
+		})
+	case ExpForward:
+		ok = s.take(func(a vm.Action) bool { return a.Kind == vm.ActForward && sameTarget(e.Text, a.Target) })
+	case ExpEnd:
+		ok = s.take(func(a vm.Action) bool { return a.Kind == vm.ActEnd })
+	case ExpWait:
+		ok = s.take(func(a vm.Action) bool {
+			if a.Kind != vm.ActWait {
+				return false
+			}
+			switch {
+			case e.Until != "":
+				t, err := ParseTime(e.Until, loc)
+				return err == nil && a.Deadline.Equal(t)
+			case e.Within != 0:
+				return !a.Deadline.IsZero() && a.Deadline.Equal(conv.Env.Clock.Add(e.Within))
+			}
+			return true
+		})
+	case ExpError:
+		for i, msg := range s.errors {
+			if !s.errUsed[i] && textMatches(e, msg) {
+				s.errUsed[i], ok = true, true
+				break
+			}
+		}
+	case ExpVar:
+		v, set := vars[e.Var]
+		if conv.State != nil {
+			if sv, in := conv.State.Vars[e.Var]; in {
+				v, set = sv, true
+			}
+		}
+		got = "unset"
+		if set {
+			got = formatValue(v)
+		}
+		ok = set && equalValues(v, e.Value)
+		if ok {
+			s.take(func(a vm.Action) bool { return a.Kind == vm.ActSet && a.Var == e.Var })
+		}
+	case ExpNothingElse:
+		left := s.leftover(loc)
+		ok = left == ""
+		got = left
+	case ExpNothing:
+		ok = len(s.actions) == 0 && len(s.errors) == 0
+	}
+	return expected, got, ok
+}
+
+func equalValues(a, b any) bool {
+	if reflect.DeepEqual(a, b) {
+		return true
+	}
+	// JSON numbers are float64; flow values may be ints.
+	return fmt.Sprint(a) == fmt.Sprint(b) && reflect.TypeOf(a) != reflect.TypeOf("") && reflect.TypeOf(b) != reflect.TypeOf("")
+}
+
+func mockApplets(m map[string]AppletMock) sim.AppletFunc {
+	return func(_ context.Context, a *vm.Applet, _ vm.AppletInput) (any, error) {
+		mock, ok := m[a.Name]
+		if !ok {
+			return nil, fmt.Errorf("no mock for applet %s in the test (add: applet %s returns JSON)", a.Name, a.Name)
+		}
+		if mock.Fails != "" {
+			return nil, fmt.Errorf("%s", mock.Fails)
+		}
+		return mock.Returns, nil
+	}
+}
