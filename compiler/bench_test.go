@@ -25,7 +25,6 @@ type handWritten struct {
 type hwState struct {
 	waiting  bool
 	deadline time.Time
-	retries  int
 }
 
 func (h *handWritten) route(now time.Time, body string, contactName *string, st *hwState) ([]vm.Action, *hwState) {
