@@ -300,10 +300,12 @@ func parseContact(toks []token) (*Contact, error) {
 			i++
 		case "tags":
 			n := 0
-			for i+1 < len(toks) && toks[i+1].quoted {
-				c.Tags = append(c.Tags, toks[i+1].s)
+			for i+1 < len(toks) && (toks[i+1].quoted || toks[i+1].s == ",") {
+				if toks[i+1].quoted {
+					c.Tags = append(c.Tags, toks[i+1].s)
+					n++
+				}
 				i++
-				n++
 			}
 			if n == 0 {
 				return nil, fmt.Errorf(`want: contact tags "TAG" "TAG"…`)
@@ -480,6 +482,11 @@ func tokenize(line string) ([]token, error) {
 		if c == '#' {
 			break
 		}
+		if c == ',' {
+			out = append(out, token{s: ","})
+			i++
+			continue
+		}
 		var b strings.Builder
 		quoted := c == '"' || c == '`'
 		for i < len(line) && !unicode.IsSpace(rune(line[i])) {
@@ -492,8 +499,8 @@ func tokenize(line string) ([]token, error) {
 				i += n
 				continue
 			}
-			if line[i] == '#' && quoted {
-				break
+			if quoted && (line[i] == ',' || line[i] == '#') {
+				break // "a", "b" lists; a comment right after a string
 			}
 			quoted = false
 			b.WriteByte(line[i])
