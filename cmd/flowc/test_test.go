@@ -1,0 +1,145 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func runFlowc(t *testing.T, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code = run(args, strings.NewReader(""), &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+func TestTestExamplesPassWithFullCoverage(t *testing.T) {
+	code, out, errs := runFlowc(t, "test", "../../examples", "--coverage")
+	if code != exitOK {
+		t.Fatalf("exit %d\n%s%s", code, out, errs)
+	}
+	if !strings.Contains(out, "PASS: ") {
+		t.Errorf("no summary:\n%s", out)
+	}
+	flows, _ := filepath.Glob("../../examples/*.flow")
+	for _, f := range flows {
+		line := ""
+		for _, l := range strings.Split(out, "\n") {
+			if strings.HasPrefix(l, f+":") && strings.Contains(l, "branches") {
+				line = l
+			}
+		}
+		if !strings.HasSuffix(line, "(100%)") {
+			t.Errorf("%s: coverage line %q, want 100%%\n%s", f, line, out)
+		}
+	}
+	if strings.Contains(out, "not covered") {
+		t.Errorf("uncovered branches:\n%s", out)
+	}
+}
+
+const wrongScenario = `at 2026-11-23T10:00
+
+test "menu is offered"
+  send "hi"
+  expect reply "Reply 1 for sales, 2 for support"
+
+test "reply 2 goes to support"
+  send "hi"
+  send "2"
+  expect reply ~ "^Thanks"
+  expect inbox team:sales
+  expect end
+`
+
+func writeTempFlow(t *testing.T, scenario string) string {
+	t.Helper()
+	dir := t.TempDir()
+	src, err := os.ReadFile("../../examples/sales.flow")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "sales.flow"), src, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "sales.flowtest"), []byte(scenario), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+func TestTestWrongExpectationFails(t *testing.T) {
+	dir := writeTempFlow(t, wrongScenario)
+	file := filepath.Join(dir, "sales.flowtest")
+	code, out, errs := runFlowc(t, "test", dir)
+	if code != exitFail {
+		t.Fatalf("exit %d, want %d\n%s%s", code, exitFail, out, errs)
+	}
+	for _, want := range []string{
+		"--- PASS: menu is offered (" + file + ":3)",
+		"--- FAIL: reply 2 goes to support (" + file + ":7)",
+		file + ":11: expect inbox team:sales",
+		`got: reply "Thanks there! Support will text you shortly.", inbox team:support, end`,
+		"FAIL: 1/2",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+
+	// --run selects tests by name.
+	code, out, _ = runFlowc(t, "test", dir, "--run", "offered")
+	if code != exitOK || !strings.Contains(out, "PASS: 1/1") {
+		t.Errorf("--run: exit %d\n%s", code, out)
+	}
+
+	// JSON report.
+	code, out, _ = runFlowc(t, "test", dir, "--format", "json")
+	if code != exitFail {
+		t.Fatalf("json: exit %d", code)
+	}
+	var rep struct {
+		Passed, Failed, Total int
+		Tests                 []struct {
+			Name     string
+			Pass     bool
+			Failures []struct{ Pos, Expected, Got string }
+		}
+	}
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatalf("json: %v\n%s", err, out)
+	}
+	if rep.Passed != 1 || rep.Failed != 1 || rep.Total != 2 || len(rep.Tests[1].Failures) != 1 ||
+		rep.Tests[1].Failures[0].Pos != file+":11" {
+		t.Errorf("json report: %+v", rep)
+	}
+}
+
+func TestTestParseErrorHasLine(t *testing.T) {
+	dir := writeTempFlow(t, "test \"x\"\n  send \"hi\"\n  expect repy \"x\"\n")
+	code, out, errs := runFlowc(t, "test", dir)
+	if code != exitUsage {
+		t.Fatalf("exit %d, want %d\n%s%s", code, exitUsage, out, errs)
+	}
+	if want := filepath.Join(dir, "sales.flowtest") + ":3: unknown expectation"; !strings.Contains(errs, want) {
+		t.Errorf("stderr lacks %q:\n%s", want, errs)
+	}
+}
+
+func TestTestCoverageListsUncovered(t *testing.T) {
+	dir := writeTempFlow(t, wrongScenario)
+	_, out, _ := runFlowc(t, "test", dir, "--coverage", "--run", "offered")
+	for _, want := range []string{
+		"sales.flow: 1/8 branches (12%)",
+		"sales.flow:17: when hours(\"9-5\") → false",
+		"sales.flow:14: menu timeout 10m",
+		"sales.flow:15: menu else",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+}
