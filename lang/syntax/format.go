@@ -65,8 +65,9 @@ type outLine struct {
 	text    string
 	comment string
 	above   []string // full-line comments that had to move above this line
-	blank   bool
-	srcLine int // last source line that contributed a token
+	blank    bool
+	firstSrc int // first source line that contributed a token (0: none)
+	srcLine  int // last source line that contributed a token
 }
 
 type printer struct {
@@ -136,16 +137,15 @@ func (p *printer) flushComments(off int) {
 		p.nextCmt++
 		line := p.lineOf(c.Offset)
 		if c.Inline {
-			// Attach to the latest output line with code from that source line or before.
-			for i := len(p.lines) - 1; i >= 0; i-- {
-				l := &p.lines[i]
-				if !l.blank && l.text != "" && l.srcLine <= line {
-					if l.comment != "" {
-						l.comment += " " + c.Text
-					} else {
-						l.comment = c.Text
-					}
-					break
+			// Attach to the latest output line holding code from the
+			// comment's source line (a chain or else-branch continued on
+			// the next source line is one output line), else to the
+			// latest one with code from before it.
+			if l := p.inlineTarget(line); l != nil {
+				if l.comment != "" {
+					l.comment += " " + c.Text
+				} else {
+					l.comment = c.Text
 				}
 			}
 			p.lastSrc = line
@@ -166,16 +166,40 @@ func (p *printer) flushComments(off int) {
 	}
 }
 
-// word appends text that came from source offset off.
+// inlineTarget is the output line a trailing comment on source line
+// line belongs to, or nil.
+func (p *printer) inlineTarget(line int) *outLine {
+	for i := len(p.lines) - 1; i >= 0; i-- {
+		if l := &p.lines[i]; !l.blank && l.text != "" && l.firstSrc <= line && line <= l.srcLine {
+			return l
+		}
+	}
+	for i := len(p.lines) - 1; i >= 0; i-- {
+		if l := &p.lines[i]; !l.blank && l.text != "" && l.srcLine <= line {
+			return l
+		}
+	}
+	return nil
+}
+
+// word appends text that came from source offset off. The source lines
+// it spans are counted from off and the newlines in text (a condition
+// or an expression in brackets may span lines), not from off+len(text):
+// the printed text need not be as long as the source's (padded labels,
+// normalised spacing).
 func (p *printer) word(off int, text string) {
 	if p.cur == nil {
 		p.newLine()
 	}
 	p.cur.text += p.pendingSep + text
 	p.pendingSep = ""
-	end := off + len(text)
-	if l := p.lineOf(min(end, len(p.f.Source.Text))); l > p.cur.srcLine {
-		p.cur.srcLine = l
+	first := p.lineOf(off)
+	last := first + strings.Count(text, "\n")
+	if p.cur.firstSrc == 0 || first < p.cur.firstSrc {
+		p.cur.firstSrc = first
+	}
+	if last > p.cur.srcLine {
+		p.cur.srcLine = last
 	}
 	if p.cur.srcLine > p.lastSrc {
 		p.lastSrc = p.cur.srcLine
