@@ -61,10 +61,10 @@ func Format(f *File) []byte {
 }
 
 type outLine struct {
-	indent  int
-	text    string
-	comment string
-	above   []string // full-line comments that had to move above this line
+	indent   int
+	text     string
+	comment  string
+	above    []string // full-line comments that had to move above this line
 	blank    bool
 	firstSrc int // first source line that contributed a token (0: none)
 	srcLine  int // last source line that contributed a token
