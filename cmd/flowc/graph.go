@@ -45,13 +45,13 @@ func runGraph(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 type nodeKind int
 
 const (
-	nodeStep     nodeKind = iota // reply, inbox, forward, tag, set, run, retry
-	nodeWhen                     // a condition
-	nodeWait                     // a menu or ask
-	nodeStart                    // the inbound message
-	nodeEnd                      // end of the conversation (explicit or handled)
-	nodeDeadEnd                  // a path that stops without handling the message
-	nodeMissing                  // a branch the flow does not have
+	nodeStep    nodeKind = iota // reply, inbox, forward, tag, set, run, retry
+	nodeWhen                    // a condition
+	nodeWait                    // a menu or ask
+	nodeStart                   // the inbound message
+	nodeEnd                     // end of the conversation (explicit or handled)
+	nodeDeadEnd                 // a path that stops without handling the message
+	nodeMissing                 // a branch the flow does not have
 )
 
 type gnode struct {
