@@ -143,3 +143,104 @@ func TestTestCoverageListsUncovered(t *testing.T) {
 		}
 	}
 }
+
+// richScenario exercises every statement of lang/check/testdata/clean.flow:
+// an applet (mocked to succeed and to fail), set, nested whens, a menu
+// with a string key, an ask with a timeout, goto, retry and end.
+const richScenario = `at 2026-11-23T10:00
+applet lookup returns {"id":7}
+
+test "vip in hours is forwarded"
+  contact name "V" tags "vip"
+  send "hi"
+  expect var vip = true
+  expect var customer = {"id":7}
+  expect forward email:owner@example.com
+  expect inbox user:owner
+  expect end
+  expect nothing else
+
+test "applet failure goes to support"
+  applet lookup fails "crm down"
+  send "hi"
+  expect error ~ "crm down"
+  expect var vip = false
+  expect inbox team:support
+  expect reply ~ "^Reply 1"
+  expect wait 10m
+  expect nothing else
+
+test "closed"
+  at 2026-11-23T20:00
+  send "hi"
+  expect reply "We're closed."
+  expect tag "after-hours"
+  expect forward webhook:"https://example.com/hook"
+  expect end
+
+test "menu 1"
+  send "hi"
+  expect reply ~ "^Reply 1"
+  send "1"
+  expect inbox team:sales by round-robin
+
+test "menu 2"
+  contact name "Ann"
+  send "hi"
+  send "2"
+  expect reply "Thanks Ann!"
+
+test "more, answered"
+  send "hi"
+  send "more"
+  expect reply "Go ahead:"
+  expect wait 1h
+  send "my details"
+  expect var details = "my details"
+  expect reply "We'll be in touch."
+  expect end
+  expect nothing else
+
+test "more, no answer"
+  send "hi"
+  send "more"
+  wait 1h
+  expect inbox team:support
+  expect reply "We'll be in touch."
+
+test "menu timeout"
+  send "hi"
+  wait 10m
+  expect inbox user:owner
+
+test "else until retries run out"
+  send "hi"
+  send "x"
+  send "x"
+  send "x"
+  expect reply "Please reply 1 or 2."
+  expect inbox team:sales
+`
+
+func TestTestRichFlowFullCoverage(t *testing.T) {
+	dir := t.TempDir()
+	for _, f := range []string{"clean.flow", "lookup.js"} {
+		b, err := os.ReadFile(filepath.Join("../../lang/check/testdata", f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, f), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.WriteFile(filepath.Join(dir, "clean.flowtest"), []byte(richScenario), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errs := runFlowc(t, "test", dir, "--coverage")
+	if code != exitOK {
+		t.Fatalf("exit %d\n%s%s", code, out, errs)
+	}
+	if !strings.Contains(out, "PASS: 9/9") || !strings.Contains(out, "clean.flow: 15/15 branches (100%)") {
+		t.Errorf("output:\n%s", out)
+	}
+}

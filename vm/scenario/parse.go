@@ -13,7 +13,6 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
-	"strconv"
 	"strings"
 	"time"
 	"unicode"
@@ -482,6 +481,11 @@ func tokenize(line string) ([]token, error) {
 		if c == '#' {
 			break
 		}
+		if c == '{' || c == '[' {
+			// A JSON object or array: the rest of the line, as written.
+			out = append(out, token{s: strings.TrimSpace(stripComment(line[i:]))})
+			break
+		}
 		if c == ',' {
 			out = append(out, token{s: ","})
 			i++
@@ -519,16 +523,31 @@ func readQuoted(s string) (string, int, error) {
 		}
 		return s[1 : 1+end], end + 2, nil
 	}
+	// Go-like escapes (\" \\ \n \t); any other backslash is kept as
+	// written, so "^Reply \d" is the regexp it looks like.
+	var b strings.Builder
 	for i := 1; i < len(s); i++ {
 		switch s[i] {
 		case '\\':
-			i++
-		case '"':
-			u, err := strconv.Unquote(s[:i+1])
-			if err != nil {
-				return "", 0, fmt.Errorf("bad string %s: %v", s[:i+1], err)
+			if i+1 >= len(s) {
+				return "", 0, fmt.Errorf("unterminated string")
 			}
-			return u, i + 1, nil
+			i++
+			switch s[i] {
+			case '"', '\\':
+				b.WriteByte(s[i])
+			case 'n':
+				b.WriteByte('\n')
+			case 't':
+				b.WriteByte('\t')
+			default:
+				b.WriteByte('\\')
+				b.WriteByte(s[i])
+			}
+		case '"':
+			return b.String(), i + 1, nil
+		default:
+			b.WriteByte(s[i])
 		}
 	}
 	return "", 0, fmt.Errorf("unterminated string")
