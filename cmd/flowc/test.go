@@ -103,6 +103,7 @@ func runTest(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	ctx := context.Background()
 	rep := &testReport{Tests: []*scenario.Result{}}
 	covs := map[string]*vm.Coverage{}
+	ran := map[string]bool{} // flows with at least one selected test
 	for _, fl := range flowOrder {
 		covs[fl] = vm.NewCoverage(progs[fl])
 	}
@@ -111,6 +112,7 @@ func runTest(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 			if filter != nil && !filter.MatchString(t.Name) {
 				continue
 			}
+			ran[t.Flow] = true
 			res := scenario.Run(ctx, t, progs[t.Flow])
 			for _, tr := range res.Traces {
 				covs[t.Flow].Add(tr)
@@ -126,6 +128,9 @@ func runTest(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	}
 	if *coverage {
 		for _, fl := range flowOrder {
+			if !ran[fl] {
+				continue
+			}
 			c := covs[fl]
 			fc := flowCoverage{Flow: progs[fl].File, Covered: c.Covered(), Total: len(c.Branches), Uncovered: []uncoveredEntry{}}
 			for _, b := range c.Uncovered() {
