@@ -8,50 +8,6 @@ import (
 	"github.com/flowc-dev/flowc/vm"
 )
 
-// successors returns where control can go after pc. A suspending
-// instruction's successors are where the next message (or its timer)
-// resumes; they are marked resume=true.
-func successors(p *vm.Program, pc int) (next []int, resume bool) {
-	arg := int(p.Args[pc])
-	switch p.Code[pc] {
-	case vm.OpHalt, vm.OpEnd:
-		return nil, false
-	case vm.OpJump:
-		return []int{arg}, false
-	case vm.OpJumpFalse:
-		return []int{pc + 1, arg}, false
-	case vm.OpRun:
-		r := p.Runs[arg]
-		if r.ErrorPC >= 0 {
-			return []int{pc + 1, r.ErrorPC}, false
-		}
-		return []int{pc + 1}, false
-	case vm.OpRetry:
-		return []int{p.Retries[arg].PC, pc + 1}, false
-	case vm.OpMenu:
-		m := p.Menus[arg]
-		var out []int
-		for _, k := range m.Keys {
-			out = append(out, k.PC)
-		}
-		if m.TimeoutPC >= 0 {
-			out = append(out, m.TimeoutPC)
-		}
-		if m.ElsePC >= 0 {
-			out = append(out, m.ElsePC)
-		}
-		return out, true
-	case vm.OpAsk:
-		a := p.Asks[arg]
-		out := []int{pc + 1}
-		if a.TimeoutPC >= 0 {
-			out = append(out, a.TimeoutPC)
-		}
-		return out, true
-	}
-	return []int{pc + 1}, false
-}
-
 func (c *compiler) span(pc int) file.Span { return c.locSpan(c.p.Locs[pc]) }
 
 func (c *compiler) analyse() {
@@ -71,7 +27,7 @@ func (c *compiler) analyse() {
 			continue
 		}
 		reached[pc] = true
-		next, _ := successors(p, pc)
+		next, _ := p.Successors(pc)
 		stack = append(stack, next...)
 	}
 	for pc := 0; pc < n; pc++ {
@@ -99,7 +55,7 @@ func (c *compiler) deadEnds(reached []bool) {
 		if !reached[pc] {
 			continue
 		}
-		if next, resume := successors(p, pc); resume {
+		if next, resume := p.Successors(pc); resume {
 			origins = append(origins, next...)
 		}
 	}
@@ -132,7 +88,7 @@ func (c *compiler) deadEnds(reached []bool) {
 				}
 				continue
 			}
-			next, _ := successors(p, pc)
+			next, _ := p.Successors(pc)
 			decision := it.decision
 			if op == vm.OpTest || op == vm.OpRun || op == vm.OpRetry {
 				decision = pc
@@ -161,7 +117,7 @@ func (c *compiler) spins() {
 	var visit func(pc int) bool
 	visit = func(pc int) bool {
 		color[pc] = grey
-		next, resume := successors(p, pc)
+		next, resume := p.Successors(pc)
 		if !resume {
 			for _, nx := range next {
 				if nx < 0 || nx >= len(p.Code) {
@@ -218,7 +174,7 @@ func (c *compiler) unsetVars(reached []bool) {
 		if v := gen(pc); v != "" {
 			out[v] = true
 		}
-		next, _ := successors(p, pc)
+		next, _ := p.Successors(pc)
 		for i, nx := range next {
 			if nx < 0 || nx >= n {
 				continue
