@@ -230,13 +230,28 @@ func (p *printer) header(h *Header) {
 }
 
 func (p *printer) chain(c *Chain) {
+	cont := false
 	for i, s := range c.Steps {
 		if i > 0 {
-			p.space()
+			if c.Steps[i-1].Set != nil {
+				// A set's expression runs to the end of its line, so
+				// the chain goes on on the next one, indented.
+				if !cont {
+					p.indent++
+					cont = true
+				}
+				p.endLine()
+				p.newLine()
+			} else {
+				p.space()
+			}
 			p.word(Start(s), "then")
 			p.space()
 		}
 		p.step(s)
+	}
+	if cont {
+		p.indent--
 	}
 }
 
