@@ -94,6 +94,10 @@ func ParseString(name, text string) (*File, diag.List) {
 }
 
 func parseTokens(src *file.Source, toks []lexer.Token) (*File, error) {
+	return parseTokensWith(parser, src, toks)
+}
+
+func parseTokensWith(parser *participle.Parser[File], src *file.Source, toks []lexer.Token) (*File, error) {
 	end := src.Pos(len(src.Text))
 	eof := lexer.Token{Type: EOF, Pos: lexer.Position{Filename: src.Name, Offset: end.Offset, Line: end.Line, Column: end.Column}}
 	pl, err := lexer.Upgrade(&sliceLexer{toks: toks, eof: eof})
