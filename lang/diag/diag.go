@@ -35,6 +35,24 @@ func (s Severity) String() string {
 // MarshalJSON writes the severity as "error" or "warning".
 func (s Severity) MarshalJSON() ([]byte, error) { return json.Marshal(s.String()) }
 
+// UnmarshalJSON reads "error" or "warning", so that a JSONReport
+// round-trips.
+func (s *Severity) UnmarshalJSON(b []byte) error {
+	var v string
+	if err := json.Unmarshal(b, &v); err != nil {
+		return err
+	}
+	switch v {
+	case "error":
+		*s = Error
+	case "warning":
+		*s = Warning
+	default:
+		return fmt.Errorf("unknown severity %q", v)
+	}
+	return nil
+}
+
 // Diagnostic is one finding about a source range.
 type Diagnostic struct {
 	Severity Severity
