@@ -1,0 +1,60 @@
+package diag
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/flowc-dev/flowc/lang/file"
+)
+
+func TestSortTextAndJSON(t *testing.T) {
+	a := file.NewSource("a.flow", "rply \"x\"\nwhen (x == ) < end >\n")
+	b := file.NewSource("b.flow", "inbox team:x\n")
+	var l List
+	l.Warnf(b.Span(0, 5), "flow/no-numbers", "no numbers")
+	l.Errorf(a.Span(20, 21), "flow/expr", "unexpected token")
+	l.Errorf(a.Span(0, 4), "flow/applet", "unknown applet %q", "rply").Hint = `did you mean "reply"?`
+	l.Warnf(a.Span(0, 4), "flow/x", "a warning at the same place")
+	l.Sort()
+	var codes []string
+	for _, d := range l {
+		codes = append(codes, d.Code)
+	}
+	if got := strings.Join(codes, " "); got != "flow/applet flow/x flow/expr flow/no-numbers" {
+		t.Errorf("sorted: %s", got)
+	}
+	if e, w := l.Count(); e != 2 || w != 2 || !l.HasErrors() || l.Err() == nil {
+		t.Errorf("Count = %d, %d", e, w)
+	}
+	var sb strings.Builder
+	WriteText(&sb, l[:1], true)
+	want := "a.flow:1:1: error: unknown applet \"rply\" [flow/applet]\n    rply \"x\"\n    ^~~~\n  hint: did you mean \"reply\"?\n"
+	if sb.String() != want {
+		t.Errorf("WriteText:\n%s\nwant:\n%s", sb.String(), want)
+	}
+	out, err := json.Marshal(Report(l, 2))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var back JSONReport
+	if err := json.Unmarshal(out, &back); err != nil {
+		t.Fatal(err)
+	}
+	if back.Valid || back.Errors != 2 || back.Warnings != 2 || back.Files != 2 || len(back.Diagnostics) != 4 {
+		t.Errorf("report: %s", out)
+	}
+	if d := back.Diagnostics[2]; d.Severity != Error || d.Range.Start.Line != 2 || d.Range.Start.Column != 12 || d.Range.End.Column != 13 {
+		t.Errorf("diagnostic: %+v", d)
+	}
+	if !strings.Contains(string(out), `"severity":"warning"`) {
+		t.Errorf("severity not written as a word: %s", out)
+	}
+	var s Severity
+	if err := json.Unmarshal([]byte(`"fatal"`), &s); err == nil {
+		t.Error("unknown severity accepted")
+	}
+	if (List{}).Err() != nil || Report(nil, 0).Diagnostics == nil {
+		t.Error("empty list")
+	}
+}
