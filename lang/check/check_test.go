@@ -11,6 +11,7 @@ import (
 	"github.com/flowc-dev/flowc/lang/diag"
 	"github.com/flowc-dev/flowc/lang/diag/diagtest"
 	"github.com/flowc-dev/flowc/lang/file"
+	"github.com/flowc-dev/flowc/lang/registry"
 	"github.com/flowc-dev/flowc/lang/syntax"
 )
 
@@ -103,5 +104,19 @@ func TestThreeErrors(t *testing.T) {
 	}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("got:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+// TestRegistryExamples: the example of every applet in the registry
+// (which docs/language.md shows) checks clean.
+func TestRegistryExamples(t *testing.T) {
+	for _, a := range registry.All() {
+		text := "numbers \"+15550100\"\napplet lookup = \"lookup.js\"\n" + a.Example + "\nsection support < inbox team:support >\n"
+		f, diags := syntax.ParseString(filepath.Join("testdata", "example-"+a.Name+".flow"), text)
+		_, d := check.Files([]*syntax.File{f})
+		diags = append(diags, d...)
+		if len(diags) != 0 {
+			t.Errorf("example of %s:\n%s\n%v", a.Name, a.Example, diag.ListError(diags))
+		}
 	}
 }

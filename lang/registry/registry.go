@@ -10,6 +10,8 @@
 // handoff) is one entry here and no grammar change.
 package registry
 
+//go:generate go test -run ^TestLanguageDoc$ -update .
+
 import "sort"
 
 // Kinds is a set of argument kinds a parameter accepts.
@@ -164,7 +166,7 @@ func init() {
 		Params:  []Param{{Name: "times", Kinds: Number, Optional: true}},
 		Handles: true,
 		Syntax:  `retry [N]`,
-		Example: `else -> reply "Please reply 1 or 2." then retry 2`,
+		Example: `menu "Reply 1 or 2" < 1 -> inbox team:sales ; 2 -> inbox team:support ; else -> reply "Please reply 1 or 2." then retry 2 then inbox team:sales >`,
 	})
 	register(&Applet{
 		Name: "run", Summary: "Call a JavaScript applet declared with `applet NAME = \"file.js\"`.",
