@@ -212,12 +212,19 @@ func (f *File) Span(n Node) file.Span {
 	if len(toks) == 0 {
 		return f.Source.Span(0, 0)
 	}
-	return f.Source.Span(toks[0].Pos.Offset, tokenEnd(toks[len(toks)-1]))
+	return f.clampSpan(toks[0].Pos.Offset, tokenEnd(toks[len(toks)-1]))
 }
 
 // TokenSpan is the span of a single token.
 func (f *File) TokenSpan(t lexer.Token) file.Span {
-	return f.Source.Span(t.Pos.Offset, tokenEnd(t))
+	return f.clampSpan(t.Pos.Offset, tokenEnd(t))
+}
+
+// clampSpan keeps a span inside the text: the ">" that recovery adds to
+// close a block left open at the end of the file has no text of its own.
+func (f *File) clampSpan(start, end int) file.Span {
+	n := len(f.Source.Text)
+	return f.Source.Span(min(start, n), max(min(end, n), min(start, n)))
 }
 
 // Start is the byte offset where a node begins.
