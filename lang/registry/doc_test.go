@@ -1,6 +1,7 @@
 package registry_test
 
 import (
+	"encoding/json"
 	"flag"
 	"fmt"
 	"os"
@@ -262,4 +263,38 @@ func kinds(p registry.Param) string {
 		alts = append(alts, "an applet call `NAME(ARGS…)`")
 	}
 	return strings.Join(alts, " or ")
+}
+
+// TestTextMateGrammar: editor-support/flow.tmLanguage.json highlights
+// exactly the registry's applets and the language's header keywords.
+func TestTextMateGrammar(t *testing.T) {
+	b, err := os.ReadFile("../../editor-support/flow.tmLanguage.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var g struct {
+		Repository map[string]struct {
+			Match string `json:"match"`
+		} `json:"repository"`
+	}
+	if err := json.Unmarshal(b, &g); err != nil {
+		t.Fatalf("flow.tmLanguage.json: %v", err)
+	}
+	words := func(rule string) []string {
+		m := regexp.MustCompile(`\(([a-z|-]+)\)`).FindStringSubmatch(g.Repository[rule].Match)
+		if m == nil {
+			t.Fatalf("rule %q has no (a|b|…) group: %q", rule, g.Repository[rule].Match)
+		}
+		w := strings.Split(m[1], "|")
+		sort.Strings(w)
+		return w
+	}
+	if got, want := strings.Join(words("applet"), " "), strings.Join(registry.Names(), " "); got != want {
+		t.Errorf("applet rule lists %s; the registry has %s", got, want)
+	}
+	hk := append([]string{}, syntax.HeaderKeywords...)
+	sort.Strings(hk)
+	if got, want := strings.Join(words("header"), " "), strings.Join(hk, " "); got != want {
+		t.Errorf("header rule lists %s; the language has %s", got, want)
+	}
 }
