@@ -19,7 +19,9 @@
 //   - "error" or "warning" — the severity; without it either matches;
 //   - CODE — the diagnostic code, e.g. flow/parse;
 //   - PATTERN — a Go string literal ("…" or `…`) holding a regular
-//     expression the message must match.
+//     expression the message must match;
+//   - hint PATTERN — a regular expression the diagnostic's hint must
+//     match (without it the hint is not looked at).
 //
 // Several `###` on one line expect several diagnostics there. A marker
 // line, a comment holding only spaces and a caret followed by the same
@@ -59,6 +61,7 @@ type Expect struct {
 	Severity string // "": any severity
 	Code     string // "": any code
 	Pattern  *regexp.Regexp
+	Hint     *regexp.Regexp
 	Spec     string // the marker's text, for messages
 }
 
@@ -122,20 +125,33 @@ func parseSpec(spec string) (Expect, error) {
 		e.Code = m
 		s = strings.TrimSpace(s[len(m):])
 	}
-	if s != "" {
+	quoted := func() (*regexp.Regexp, error) {
 		q, err := strconv.QuotedPrefix(s)
 		if err != nil {
-			return e, fmt.Errorf("bad marker %q: want [COLUMN:] [error|warning] [CODE] [\"REGEXP\"]", spec)
+			return nil, fmt.Errorf("bad marker %q: want [COLUMN:] [error|warning] [CODE] [\"REGEXP\"] [hint \"REGEXP\"]", spec)
 		}
 		pat, _ := strconv.Unquote(q)
 		re, err := regexp.Compile(pat)
 		if err != nil {
-			return e, fmt.Errorf("bad marker %q: %v", spec, err)
+			return nil, fmt.Errorf("bad marker %q: %v", spec, err)
 		}
-		e.Pattern = re
-		if rest := strings.TrimSpace(s[len(q):]); rest != "" {
-			return e, fmt.Errorf("bad marker %q: unexpected %q after the pattern", spec, rest)
+		s = strings.TrimSpace(s[len(q):])
+		return re, nil
+	}
+	var err error
+	if s != "" && !strings.HasPrefix(s, "hint ") {
+		if e.Pattern, err = quoted(); err != nil {
+			return e, err
 		}
+	}
+	if strings.HasPrefix(s, "hint ") {
+		s = strings.TrimSpace(s[len("hint "):])
+		if e.Hint, err = quoted(); err != nil {
+			return e, err
+		}
+	}
+	if s != "" {
+		return e, fmt.Errorf("bad marker %q: unexpected %q", spec, s)
 	}
 	if e.Code == "" && e.Pattern == nil {
 		return e, fmt.Errorf("bad marker %q: it needs a code or a pattern", spec)
@@ -153,7 +169,8 @@ func (e Expect) matches(d diag.Diagnostic) bool {
 		(e.Column == 0 || p.Column == e.Column) &&
 		(e.Severity == "" || d.Severity.String() == e.Severity) &&
 		(e.Code == "" || d.Code == e.Code) &&
-		(e.Pattern == nil || e.Pattern.MatchString(d.Message))
+		(e.Pattern == nil || e.Pattern.MatchString(d.Message)) &&
+		(e.Hint == nil || e.Hint.MatchString(d.Hint))
 }
 
 // specificity orders expectations so that the most demanding ones claim
@@ -167,6 +184,9 @@ func (e Expect) specificity() int {
 		n += 2
 	}
 	if e.Pattern != nil {
+		n++
+	}
+	if e.Hint != nil {
 		n++
 	}
 	return n
