@@ -1,0 +1,165 @@
+// Package store is the server's persistence: deployed program versions,
+// number assignments, conversations, processed messages (for exactly-once
+// webhooks), inbox items, the outbox, opt-outs and contact tags.
+//
+// Everything an inbound message changes is written inside one Tx, so the
+// webhook answers only after the message, the conversation's new state,
+// the inbox items and any outgoing messages have committed together: a
+// crash before the commit means the provider retries; a crash after it
+// means the retry finds the stored answer (MessageBySID) and changes
+// nothing.
+//
+// Store is an interface so the embedded SQLite store (the default) and the
+// PostgreSQL store (for several replicas) pass one conformance suite.
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// ErrNotFound is returned by lookups that find nothing.
+var ErrNotFound = errors.New("store: not found")
+
+// NumberTakenError is returned by Activate when one of the numbers is
+// routed to another flow: a number has exactly one SMS flow.
+type NumberTakenError struct {
+	Number string // the number asked for
+	Flow   string // the flow that serves it now
+}
+
+func (e *NumberTakenError) Error() string {
+	return fmt.Sprintf("store: number %s is already served by flow %q", e.Number, e.Flow)
+}
+
+// Store is a transactional database.
+type Store interface {
+	// InTx runs fn in one transaction and commits it if fn returns nil.
+	// Writers are serialised per conversation: Conversation locks the
+	// conversation's row until the transaction ends. fn may be retried on
+	// a serialisation failure, so it must have no effects outside tx.
+	InTx(ctx context.Context, fn func(tx Tx) error) error
+	// Ping checks the database is reachable (for /readyz).
+	Ping(ctx context.Context) error
+	Close() error
+}
+
+// Tx is what one transaction can read and write.
+type Tx interface {
+	// Messages (exactly once).
+	MessageBySID(ctx context.Context, sid string) (*Message, error) // ErrNotFound if new
+	InsertMessage(ctx context.Context, m *Message) error
+
+	// Conversations: one per (contact, number). Conversation locks the row
+	// (SELECT … FOR UPDATE on PostgreSQL) and returns ErrNotFound when
+	// there is no conversation in progress.
+	Conversation(ctx context.Context, contact, number string) (*Conversation, error)
+	SaveConversation(ctx context.Context, c *Conversation) error
+	DeleteConversation(ctx context.Context, contact, number string) error
+	// DueConversations lists conversations whose deadline is at or before
+	// now (for the timer scheduler), at most limit.
+	DueConversations(ctx context.Context, now time.Time, limit int) ([]Conversation, error)
+
+	// Opt-outs (STOP / START), per contact and number.
+	OptedOut(ctx context.Context, contact, number string) (bool, error)
+	SetOptOut(ctx context.Context, contact, number string, out bool, at time.Time) error
+
+	// Contacts' tags, added by `tag`.
+	AddContactTag(ctx context.Context, contact, tag string) error
+	ContactTags(ctx context.Context, contact string) ([]string, error)
+
+	// Inbox.
+	AddInboxItem(ctx context.Context, it *InboxItem) error // sets it.ID
+	InboxItems(ctx context.Context, targetKind, targetName string, includeDone bool) ([]InboxItem, error)
+	MarkInboxDone(ctx context.Context, id int64, at time.Time) error
+	// OpenItemCounts counts not-done items per user (for least-busy).
+	OpenItemCounts(ctx context.Context, users []string) (map[string]int, error)
+	// NextRoundRobin returns the index of the member to pick next for
+	// team (0..n-1) and advances the team's counter.
+	NextRoundRobin(ctx context.Context, team string, n int) (int, error)
+
+	// Outbox: messages and forwards to send after the commit.
+	Enqueue(ctx context.Context, o *OutboxItem) error // sets o.ID
+
+	// Deployments.
+	SaveProgram(ctx context.Context, p *Program) error // idempotent by Version
+	Program(ctx context.Context, version string) (*Program, error)
+	Programs(ctx context.Context, flow string) ([]Program, error) // newest first
+	// Activate makes version the active one of its flow and routes the
+	// given numbers to it (a number has exactly one flow). The numbers
+	// replace the flow's: a number the flow served that is not listed is
+	// no longer routed, and the program's Numbers become numbers. A number
+	// routed to another flow is refused with *NumberTakenError (nothing is
+	// changed). ErrNotFound if version was never saved.
+	Activate(ctx context.Context, flow, version string, numbers []string, at time.Time) error
+	// Route returns the active flow and version serving number.
+	Route(ctx context.Context, number string) (flow, version string, err error)
+	// ActivePrograms lists the active version of every flow.
+	ActivePrograms(ctx context.Context) ([]Program, error)
+}
+
+// Message is one processed inbound message and the answer given to it.
+type Message struct {
+	SID      string // provider's message id (Twilio MessageSid)
+	From     string // the contact
+	To       string // the business number
+	Body     string
+	Media    []string
+	Flow     string // the flow that handled it ("" when none)
+	Version  string // the program version that handled it
+	Outcome  string // routed, opted-out, opt-in, help, no-flow, error
+	Response string // the exact body answered to the provider (TwiML or JSON)
+	Trace    []byte // JSON trace of the steps taken
+	Received time.Time
+}
+
+// Conversation is a suspended conversation's state.
+type Conversation struct {
+	Contact  string
+	Number   string
+	Flow     string
+	Version  string    // the program version it started on
+	State    []byte    // the vm.State as JSON
+	Deadline time.Time // zero: no timer
+	Updated  time.Time
+}
+
+// InboxItem is a message delivered to a user's or team's inbox.
+type InboxItem struct {
+	ID         int64
+	TargetKind string // user or team
+	TargetName string
+	Assignee   string // the member chosen by the strategy ("" for all)
+	MessageSID string
+	Contact    string
+	Number     string
+	Body       string
+	Flow       string
+	Created    time.Time
+	Done       bool
+	DoneAt     time.Time
+}
+
+// OutboxItem is something to send after the commit.
+type OutboxItem struct {
+	ID         int64
+	Kind       string // sms, email, webhook
+	To         string // phone number, e-mail address or URL
+	From       string // for sms: the business number
+	Body       string // text, or JSON for webhooks
+	MessageSID string // the inbound message that caused it
+	Created    time.Time
+	NotBefore  time.Time
+}
+
+// Program is a deployed program version.
+type Program struct {
+	Flow    string
+	Version string
+	Encoded []byte // vm.Program.Encode output
+	Numbers []string
+	Created time.Time
+	Active  bool
+}
