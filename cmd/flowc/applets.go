@@ -15,3 +15,8 @@ func inProcessApplets() sim.AppletFunc {
 		return nil, fmt.Errorf("JavaScript applets are not available in this build")
 	}
 }
+
+// serverApplets runs applets for the server.
+func serverApplets() func(ctx context.Context, a *vm.Applet, in vm.AppletInput) (any, error) {
+	return inProcessApplets()
+}

@@ -1,0 +1,109 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"github.com/flowc-dev/flowc/compiler"
+	"github.com/flowc-dev/flowc/lang"
+	"github.com/flowc-dev/flowc/lang/diag"
+	"github.com/flowc-dev/flowc/server"
+	"github.com/flowc-dev/flowc/server/store/sqlite"
+)
+
+func init() {
+	register(command{name: "serve", summary: "serve the flows in DIR to the SMS provider's webhooks", run: runServe})
+}
+
+func runServe(args []string, _ io.Reader, stdout, stderr io.Writer) int {
+	fs := newFlagSet("serve", "flowc serve [DIR] [--addr 127.0.0.1:8080] [--db flowc.db] [--drain 10s]", stderr)
+	addr := fs.String("addr", "127.0.0.1:8080", "address to listen on")
+	dbPath := fs.String("db", "flowc.db", "embedded SQLite database file (when DATABASE_URL is not set)")
+	drain := fs.Duration("drain", 10*time.Second, "how long SIGTERM waits for in-flight requests")
+	paths, err := parseFlags(fs, args)
+	if err != nil {
+		return flagExit(err)
+	}
+	if len(paths) > 1 {
+		fs.Usage()
+		return exitUsage
+	}
+	dir := "."
+	if len(paths) == 1 {
+		dir = paths[0]
+	}
+	log := slog.New(slog.NewJSONHandler(stderr, nil))
+
+	// Compile everything first: refuse to start on errors.
+	res, err := lang.Load([]string{dir})
+	if err != nil {
+		fmt.Fprintln(stderr, "flowc serve:", err)
+		return exitUsage
+	}
+	progs, cd := compiler.All(res)
+	all := append(append(diag.List{}, res.Diags...), cd...)
+	all.Sort()
+	if all.HasErrors() {
+		diag.WriteText(stderr, all, true)
+		fmt.Fprintln(stderr, "flowc serve: not starting: the flows have errors")
+		return exitFail
+	}
+	directory, err := server.LoadDirectory(filepath.Join(dir, "directory.json"))
+	if err != nil {
+		fmt.Fprintln(stderr, "flowc serve: directory:", err)
+		return exitUsage
+	}
+
+	cfg := server.Config{
+		TwilioAuthToken: os.Getenv("FLOWC_TWILIO_AUTH_TOKEN"),
+		PublicURL:       os.Getenv("FLOWC_PUBLIC_URL"),
+		APIToken:        os.Getenv("FLOWC_API_TOKEN"),
+		Directory:       directory,
+		Applets:         serverApplets(),
+		Logger:          log,
+	}
+	if cfg.DevMode() {
+		fmt.Fprintln(stderr, "flowc serve: WARNING: DEV MODE: FLOWC_TWILIO_AUTH_TOKEN is not set, so webhook signatures are NOT verified;")
+		fmt.Fprintln(stderr, "flowc serve: WARNING: listening on loopback only. Set FLOWC_TWILIO_AUTH_TOKEN before exposing this server.")
+		log.Warn("dev mode: webhook signatures are not verified", "dev_mode", true)
+	}
+	if url := os.Getenv("DATABASE_URL"); url != "" {
+		fmt.Fprintln(stderr, "flowc serve: DATABASE_URL is set, but this build has only the embedded SQLite store; unset DATABASE_URL to use it")
+		return exitUsage
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
+	defer stop()
+	st, err := sqlite.Open(ctx, *dbPath)
+	if err != nil {
+		fmt.Fprintln(stderr, "flowc serve: database:", err)
+		return exitUsage
+	}
+	defer st.Close()
+
+	srv := server.New(cfg, st)
+	if err := srv.Deploy(ctx, progs); err != nil {
+		fmt.Fprintln(stderr, "flowc serve: deploy:", err)
+		return exitUsage
+	}
+	for _, p := range progs {
+		log.Info("deployed", "flow", p.Name, "version", p.Version[:12], "numbers", len(p.Numbers))
+	}
+	err = srv.ListenAndServe(ctx, *addr, *drain, func(a net.Addr) {
+		fmt.Fprintf(stdout, "flowc serve: %d flow(s) from %s on http://%s (database %s)\n", len(progs), dir, a, *dbPath)
+		log.Info("listening", "addr", a.String())
+	})
+	if err != nil {
+		fmt.Fprintln(stderr, "flowc serve:", err)
+		return exitUsage
+	}
+	log.Info("stopped")
+	return exitOK
+}

@@ -1,0 +1,31 @@
+package server
+
+import (
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// metrics are registered on a registry of the server's own, so tests can
+// start several servers in one process.
+type metrics struct {
+	reg      *prometheus.Registry
+	messages *prometheus.CounterVec
+	latency  *prometheus.HistogramVec
+}
+
+func newMetrics() *metrics {
+	m := &metrics{
+		reg: prometheus.NewRegistry(),
+		messages: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "flowc_messages_total",
+			Help: "Inbound messages by flow and outcome (routed, retry, opted-out, opt-out, opt-in, help, no-flow, error).",
+		}, []string{"flow", "outcome"}),
+		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "flowc_webhook_seconds",
+			Help:    "Time to answer an inbound-message webhook, from request to response.",
+			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5},
+		}, []string{"endpoint"}),
+	}
+	m.reg.MustRegister(m.messages, m.latency)
+	m.reg.MustRegister(prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
+	return m
+}

@@ -1,0 +1,221 @@
+package server
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/go-chi/chi/v5/middleware"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/flowc-dev/flowc/server/store"
+	"github.com/flowc-dev/flowc/vm"
+)
+
+// Config configures a Server.
+type Config struct {
+	// TwilioAuthToken verifies X-Twilio-Signature. Empty: dev mode (no
+	// verification, loopback only, said loudly).
+	TwilioAuthToken string
+	// PublicURL is the base URL the provider calls (scheme://host[:port]),
+	// when it differs from what the server sees behind a proxy.
+	PublicURL string
+	// APIToken guards POST /v1/messages outside dev mode.
+	APIToken string
+	// Directory of users, teams and contacts.
+	Directory *Directory
+	// Applets runs JavaScript applets; nil means flows calling applets take
+	// their error branch.
+	Applets func(ctx context.Context, a *vm.Applet, in vm.AppletInput) (any, error)
+	// Now is the clock (tests move it); default time.Now.
+	Now    func() time.Time
+	Logger *slog.Logger
+}
+
+// DevMode reports whether requests go unverified.
+func (c *Config) DevMode() bool { return c.TwilioAuthToken == "" }
+
+// Server handles inbound-message webhooks.
+type Server struct {
+	cfg     Config
+	store   store.Store
+	log     *slog.Logger
+	metrics *metrics
+	order   *keyedFIFO
+	ready   atomic.Bool
+
+	mu       sync.RWMutex
+	programs map[string]*vm.Program // by version, linked
+}
+
+// MaxRequestBytes bounds a webhook request body.
+const MaxRequestBytes = 64 << 10
+
+// MaxBodyRunes bounds a message body (Twilio's own limit is 1,600
+// characters; anything far longer is not a real text message).
+const MaxBodyRunes = 10_000
+
+// New returns a server over st. It is not ready until SetReady(true).
+func New(cfg Config, st store.Store) *Server {
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.Directory == nil {
+		cfg.Directory, _ = (&Directory{}).index()
+	}
+	log := cfg.Logger
+	if cfg.DevMode() {
+		log = log.With("dev_mode", true)
+	}
+	return &Server{cfg: cfg, store: st, log: log, metrics: newMetrics(), order: newKeyedFIFO(), programs: map[string]*vm.Program{}}
+}
+
+// SetReady flips /readyz (false while starting and draining).
+func (s *Server) SetReady(ok bool) { s.ready.Store(ok) }
+
+// Handler returns the HTTP routes.
+func (s *Server) Handler() http.Handler {
+	r := chi.NewRouter()
+	r.Use(middleware.RequestID)
+	r.Use(s.logRequests)
+	r.Use(middleware.Recoverer)
+	r.Post("/webhooks/twilio/sms", s.timed("twilio", s.handleTwilio))
+	r.Post("/v1/messages", s.timed("json", s.handleJSON))
+	r.Get("/healthz", func(w http.ResponseWriter, _ *http.Request) { w.Write([]byte("ok\n")) })
+	r.Get("/readyz", s.handleReady)
+	r.Method(http.MethodGet, "/metrics", promhttp.HandlerFor(s.metrics.reg, promhttp.HandlerOpts{}))
+	return r
+}
+
+func (s *Server) timed(endpoint string, h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		h(w, r)
+		s.metrics.latency.WithLabelValues(endpoint).Observe(time.Since(start).Seconds())
+	}
+}
+
+func (s *Server) handleReady(w http.ResponseWriter, r *http.Request) {
+	if !s.ready.Load() {
+		http.Error(w, "not ready: starting or draining", http.StatusServiceUnavailable)
+		return
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	if err := s.store.Ping(ctx); err != nil {
+		http.Error(w, "not ready: database: "+err.Error(), http.StatusServiceUnavailable)
+		return
+	}
+	w.Write([]byte("ready\n"))
+}
+
+// logRequests writes one JSON line per request, with the request id and
+// without message bodies or phone numbers.
+func (s *Server) logRequests(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ww := middleware.NewWrapResponseWriter(w, r.ProtoMajor)
+		start := time.Now()
+		next.ServeHTTP(ww, r)
+		s.log.Info("request", "request_id", middleware.GetReqID(r.Context()), "method", r.Method, "path", r.URL.Path,
+			"status", ww.Status(), "bytes", ww.BytesWritten(), "duration_ms", float64(time.Since(start).Microseconds())/1000)
+	})
+}
+
+// program returns the linked program of a version, from the cache or
+// the store.
+func (s *Server) program(ctx context.Context, tx store.Tx, version string) (*vm.Program, error) {
+	s.mu.RLock()
+	p := s.programs[version]
+	s.mu.RUnlock()
+	if p != nil {
+		return p, nil
+	}
+	row, err := tx.Program(ctx, version)
+	if err != nil {
+		return nil, fmt.Errorf("program %s: %w", version, err)
+	}
+	p, err = vm.Decode(bytes.NewReader(row.Encoded))
+	if err == nil {
+		err = vm.Link(p)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("program %s: %w", version, err)
+	}
+	s.mu.Lock()
+	s.programs[version] = p
+	s.mu.Unlock()
+	return p, nil
+}
+
+// Deploy stores compiled programs and makes them the active versions of
+// their flows, routing their numbers to them, in one transaction.
+func (s *Server) Deploy(ctx context.Context, progs []*vm.Program) error {
+	return s.store.InTx(ctx, func(tx store.Tx) error {
+		for _, p := range progs {
+			var buf bytes.Buffer
+			if err := p.Encode(&buf); err != nil {
+				return err
+			}
+			now := s.cfg.Now()
+			if err := tx.SaveProgram(ctx, &store.Program{Flow: p.Name, Version: p.Version, Encoded: buf.Bytes(), Numbers: p.Numbers, Created: now}); err != nil {
+				return err
+			}
+			if err := tx.Activate(ctx, p.Name, p.Version, p.Numbers, now); err != nil {
+				return err
+			}
+			s.mu.Lock()
+			s.programs[p.Version] = p
+			s.mu.Unlock()
+		}
+		return nil
+	})
+}
+
+// ListenAndServe serves until ctx is cancelled, then drains: readiness
+// goes false, in-flight requests finish (up to drain), and it returns.
+func (s *Server) ListenAndServe(ctx context.Context, addr string, drain time.Duration, started func(net.Addr)) error {
+	if s.cfg.DevMode() {
+		host, _, err := net.SplitHostPort(addr)
+		if err != nil {
+			return fmt.Errorf("--addr %q: %v", addr, err)
+		}
+		if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+			return fmt.Errorf("dev mode (FLOWC_TWILIO_AUTH_TOKEN is not set) only listens on loopback, not %q: set the token to serve on other addresses", addr)
+		}
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, WriteTimeout: 30 * time.Second}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	s.SetReady(true)
+	if started != nil {
+		started(ln.Addr())
+	}
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	s.SetReady(false)
+	s.log.Info("draining", "timeout", drain.String())
+	sctx, cancel := context.WithTimeout(context.Background(), drain)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
