@@ -89,7 +89,7 @@ func BenchmarkInbound(b *testing.B) {
 					Response: `{"outcome":"routed","replies":["closed"]}`, Trace: []byte(`{"steps":[]}`), Received: now})
 			})
 			if err != nil {
-				http.Error(w, err.Error(), 503)
+				http.Error(w, err.Error(), http.StatusServiceUnavailable)
 				return
 			}
 			w.Write([]byte(server.TwiML([]string{"closed"})))
