@@ -195,6 +195,9 @@ func (s *Server) Handle(ctx context.Context, in Inbound, f fieldNames) (*Answer,
 	retry := false
 	err := s.store.InTx(ctx, func(tx store.Tx) error {
 		retry = false
+		if err := tx.LockConversation(ctx, in.From, in.To); err != nil {
+			return err
+		}
 		prev, err := tx.MessageBySID(ctx, in.SID)
 		if err == nil {
 			var a Answer

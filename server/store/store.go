@@ -48,6 +48,14 @@ type Store interface {
 
 // Tx is what one transaction can read and write.
 type Tx interface {
+	// LockConversation serialises transactions of one conversation
+	// (contact + business number), across processes too, until this
+	// transaction ends. The server takes it first, before looking up the
+	// MessageSid, so two deliveries of one message, or two messages of one
+	// conversation, never interleave. (SQLite: every write transaction is
+	// already exclusive; PostgreSQL: a transaction-scoped advisory lock.)
+	LockConversation(ctx context.Context, contact, number string) error
+
 	// Messages (exactly once).
 	MessageBySID(ctx context.Context, sid string) (*Message, error) // ErrNotFound if new
 	InsertMessage(ctx context.Context, m *Message) error

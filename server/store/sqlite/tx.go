@@ -89,6 +89,10 @@ func b2i(b bool) int {
 
 // Messages.
 
+// LockConversation is a no-op: every SQLite write transaction here begins
+// IMMEDIATE, which already excludes all other writers.
+func (t *tx) LockConversation(context.Context, string, string) error { return nil }
+
 func (t *tx) MessageBySID(ctx context.Context, sid string) (*store.Message, error) {
 	var (
 		m        store.Message
