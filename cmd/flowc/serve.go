@@ -16,7 +16,6 @@ import (
 	"github.com/flowc-dev/flowc/lang"
 	"github.com/flowc-dev/flowc/lang/diag"
 	"github.com/flowc-dev/flowc/server"
-	"github.com/flowc-dev/flowc/server/store/sqlite"
 )
 
 func init() {
@@ -75,13 +74,9 @@ func runServe(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "flowc serve: WARNING: listening on loopback only. Set FLOWC_TWILIO_AUTH_TOKEN before exposing this server.")
 		log.Warn("dev mode: webhook signatures are not verified", "dev_mode", true)
 	}
-	if url := os.Getenv("DATABASE_URL"); url != "" {
-		fmt.Fprintln(stderr, "flowc serve: DATABASE_URL is set, but this build has only the embedded SQLite store; unset DATABASE_URL to use it")
-		return exitUsage
-	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
-	st, err := sqlite.Open(ctx, *dbPath)
+	st, dbDesc, err := openStore(ctx, *dbPath)
 	if err != nil {
 		fmt.Fprintln(stderr, "flowc serve: database:", err)
 		return exitUsage
@@ -97,7 +92,7 @@ func runServe(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 		log.Info("deployed", "flow", p.Name, "version", p.Version[:12], "numbers", len(p.Numbers))
 	}
 	err = srv.ListenAndServe(ctx, *addr, *drain, func(a net.Addr) {
-		fmt.Fprintf(stdout, "flowc serve: %d flow(s) from %s on http://%s (database %s)\n", len(progs), dir, a, *dbPath)
+		fmt.Fprintf(stdout, "flowc serve: %d flow(s) from %s on http://%s (database: %s)\n", len(progs), dir, a, dbDesc)
 		log.Info("listening", "addr", a.String())
 	})
 	if err != nil {
