@@ -54,6 +54,7 @@ import (
 	"math/rand/v2"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/pressly/goose/v3"
@@ -77,7 +78,33 @@ const (
 
 // Store is the SQLite store. It is safe for concurrent use.
 type Store struct {
-	db *sql.DB
+	db    *sql.DB
+	stmts sync.Map // query text → *sql.Stmt
+
+	wantMu sync.Mutex
+	want   map[string]bool // queries to prepare once the connection is free
+}
+
+// maxPrepared bounds the statement cache (queries with IN lists vary).
+const maxPrepared = 256
+
+// prepareWanted prepares the queries transactions asked for; it runs
+// between transactions, when the single connection is free.
+func (s *Store) prepareWanted(ctx context.Context) {
+	s.wantMu.Lock()
+	want := s.want
+	s.want = map[string]bool{}
+	s.wantMu.Unlock()
+	for q := range want {
+		if _, ok := s.stmts.Load(q); ok {
+			continue
+		}
+		if p, err := s.db.PrepareContext(ctx, q); err == nil {
+			if _, loaded := s.stmts.LoadOrStore(q, p); loaded {
+				p.Close()
+			}
+		}
+	}
 }
 
 var _ store.Store = (*Store)(nil)
@@ -96,7 +123,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	db.SetMaxIdleConns(1)
 	db.SetConnMaxLifetime(0)
 	db.SetConnMaxIdleTime(0)
-	s := &Store{db: db}
+	s := &Store{db: db, want: map[string]bool{}}
 	if err := s.check(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("sqlite store: open %s: %w", path, err)
@@ -168,6 +195,9 @@ func migrate(ctx context.Context, db *sql.DB) error {
 func (s *Store) InTx(ctx context.Context, fn func(tx store.Tx) error) error {
 	for attempt := 1; ; attempt++ {
 		err := s.inTx(ctx, fn)
+		if s.pendingPrepares() {
+			s.prepareWanted(ctx)
+		}
 		if err == nil || !isBusy(err) || attempt >= maxAttempts {
 			return err
 		}
@@ -194,7 +224,7 @@ func (s *Store) inTx(ctx context.Context, fn func(tx store.Tx) error) (err error
 			sqlTx.Rollback() // fn panicked
 		}
 	}()
-	if err := fn(&tx{tx: sqlTx}); err != nil {
+	if err := fn(&tx{tx: sqlTx, s: s}); err != nil {
 		done = true
 		sqlTx.Rollback()
 		return err
@@ -204,6 +234,12 @@ func (s *Store) inTx(ctx context.Context, fn func(tx store.Tx) error) (err error
 		return fmt.Errorf("sqlite store: commit: %w", err)
 	}
 	return nil
+}
+
+func (s *Store) pendingPrepares() bool {
+	s.wantMu.Lock()
+	defer s.wantMu.Unlock()
+	return len(s.want) > 0
 }
 
 // isBusy reports whether err is SQLite's "database is locked" (by another
@@ -231,5 +267,6 @@ func (s *Store) Ping(ctx context.Context) error {
 
 // Close closes the database. Transactions in progress should have ended.
 func (s *Store) Close() error {
+	s.stmts.Range(func(_, v any) bool { v.(*sql.Stmt).Close(); return true })
 	return s.db.Close()
 }

@@ -17,6 +17,44 @@ import (
 // tx implements store.Tx on one *sql.Tx.
 type tx struct {
 	tx *sql.Tx
+	s  *Store
+}
+
+// stmt returns query bound to this transaction if it was prepared
+// before, else nil (and remembers to prepare it when the connection is
+// free again: the store has one connection, which this transaction
+// holds). Parsing SQL on every message was a large part of its cost.
+func (t *tx) stmt(ctx context.Context, query string) *sql.Stmt {
+	if v, ok := t.s.stmts.Load(query); ok {
+		return t.tx.StmtContext(ctx, v.(*sql.Stmt))
+	}
+	t.s.wantMu.Lock()
+	if len(t.s.want) < maxPrepared {
+		t.s.want[query] = true
+	}
+	t.s.wantMu.Unlock()
+	return nil
+}
+
+func (t *tx) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	if st := t.stmt(ctx, query); st != nil {
+		return st.ExecContext(ctx, args...)
+	}
+	return t.tx.ExecContext(ctx, query, args...)
+}
+
+func (t *tx) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	if st := t.stmt(ctx, query); st != nil {
+		return st.QueryContext(ctx, args...)
+	}
+	return t.tx.QueryContext(ctx, query, args...)
+}
+
+func (t *tx) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
+	if st := t.stmt(ctx, query); st != nil {
+		return st.QueryRowContext(ctx, args...)
+	}
+	return t.tx.QueryRowContext(ctx, query, args...)
 }
 
 var _ store.Tx = (*tx)(nil)
@@ -99,7 +137,7 @@ func (t *tx) MessageBySID(ctx context.Context, sid string) (*store.Message, erro
 		media    string
 		received sql.NullInt64
 	)
-	err := t.tx.QueryRowContext(ctx, `
+	err := t.queryRow(ctx, `
 		SELECT sid, from_number, to_number, body, media, flow, version, outcome, response, trace, received
 		FROM messages WHERE sid = ?`, sid).
 		Scan(&m.SID, &m.From, &m.To, &m.Body, &media, &m.Flow, &m.Version, &m.Outcome, &m.Response, &m.Trace, &received)
@@ -126,7 +164,7 @@ func (t *tx) InsertMessage(ctx context.Context, m *store.Message) error {
 	if err != nil {
 		return err
 	}
-	_, err = t.tx.ExecContext(ctx, `
+	_, err = t.exec(ctx, `
 		INSERT INTO messages (sid, from_number, to_number, body, media, flow, version, outcome, response, trace, received)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		m.SID, m.From, m.To, m.Body, media, m.Flow, m.Version, m.Outcome, m.Response, blob(m.Trace), received)
@@ -155,7 +193,7 @@ func scanConversation(sc interface{ Scan(...any) error }) (store.Conversation, e
 // Conversation needs no row lock of its own: the BEGIN IMMEDIATE
 // transaction holds the database's write lock.
 func (t *tx) Conversation(ctx context.Context, contact, number string) (*store.Conversation, error) {
-	row := t.tx.QueryRowContext(ctx, `SELECT `+conversationColumns+`
+	row := t.queryRow(ctx, `SELECT `+conversationColumns+`
 		FROM conversations WHERE contact = ? AND number = ?`, contact, number)
 	c, err := scanConversation(row)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -172,7 +210,7 @@ func (t *tx) SaveConversation(ctx context.Context, c *store.Conversation) error 
 	if err != nil {
 		return err
 	}
-	_, err = t.tx.ExecContext(ctx, `
+	_, err = t.exec(ctx, `
 		INSERT INTO conversations (`+conversationColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (contact, number) DO UPDATE SET
 			flow = excluded.flow, version = excluded.version, state = excluded.state,
@@ -186,7 +224,7 @@ func (t *tx) SaveConversation(ctx context.Context, c *store.Conversation) error 
 
 // DeleteConversation deletes the conversation if there is one.
 func (t *tx) DeleteConversation(ctx context.Context, contact, number string) error {
-	_, err := t.tx.ExecContext(ctx, `DELETE FROM conversations WHERE contact = ? AND number = ?`, contact, number)
+	_, err := t.exec(ctx, `DELETE FROM conversations WHERE contact = ? AND number = ?`, contact, number)
 	if err != nil {
 		return fmt.Errorf("sqlite store: delete conversation %s/%s: %w", contact, number, err)
 	}
@@ -206,7 +244,7 @@ func (t *tx) DueConversations(ctx context.Context, now time.Time, limit int) ([]
 	if limit <= 0 {
 		limit = -1 // SQLite: no limit
 	}
-	rows, err := t.tx.QueryContext(ctx, `SELECT `+conversationColumns+`
+	rows, err := t.query(ctx, `SELECT `+conversationColumns+`
 		FROM conversations WHERE deadline IS NOT NULL AND deadline <= ?
 		ORDER BY deadline, contact, number LIMIT ?`, n, limit)
 	if err != nil {
@@ -231,7 +269,7 @@ func (t *tx) DueConversations(ctx context.Context, now time.Time, limit int) ([]
 
 func (t *tx) OptedOut(ctx context.Context, contact, number string) (bool, error) {
 	var out int
-	err := t.tx.QueryRowContext(ctx, `SELECT opted_out FROM opt_outs WHERE contact = ? AND number = ?`,
+	err := t.queryRow(ctx, `SELECT opted_out FROM opt_outs WHERE contact = ? AND number = ?`,
 		contact, number).Scan(&out)
 	if errors.Is(err, sql.ErrNoRows) {
 		return false, nil
@@ -249,7 +287,7 @@ func (t *tx) SetOptOut(ctx context.Context, contact, number string, out bool, at
 	if err != nil {
 		return err
 	}
-	_, err = t.tx.ExecContext(ctx, `
+	_, err = t.exec(ctx, `
 		INSERT INTO opt_outs (contact, number, opted_out, updated) VALUES (?, ?, ?, ?)
 		ON CONFLICT (contact, number) DO UPDATE SET opted_out = excluded.opted_out, updated = excluded.updated`,
 		contact, number, b2i(out), a)
@@ -264,7 +302,7 @@ func (t *tx) SetOptOut(ctx context.Context, contact, number string, out bool, at
 // AddContactTag adds tag to the contact's tags; adding it again does
 // nothing.
 func (t *tx) AddContactTag(ctx context.Context, contact, tag string) error {
-	_, err := t.tx.ExecContext(ctx, `INSERT INTO contact_tags (contact, tag) VALUES (?, ?) ON CONFLICT DO NOTHING`,
+	_, err := t.exec(ctx, `INSERT INTO contact_tags (contact, tag) VALUES (?, ?) ON CONFLICT DO NOTHING`,
 		contact, tag)
 	if err != nil {
 		return fmt.Errorf("sqlite store: add tag %q to %s: %w", tag, contact, err)
@@ -274,7 +312,7 @@ func (t *tx) AddContactTag(ctx context.Context, contact, tag string) error {
 
 // ContactTags returns the contact's tags, sorted.
 func (t *tx) ContactTags(ctx context.Context, contact string) ([]string, error) {
-	rows, err := t.tx.QueryContext(ctx, `SELECT tag FROM contact_tags WHERE contact = ? ORDER BY tag`, contact)
+	rows, err := t.query(ctx, `SELECT tag FROM contact_tags WHERE contact = ? ORDER BY tag`, contact)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite store: tags of %s: %w", contact, err)
 	}
@@ -300,7 +338,7 @@ func (t *tx) AddInboxItem(ctx context.Context, it *store.InboxItem) error {
 	if err != nil {
 		return err
 	}
-	res, err := t.tx.ExecContext(ctx, `
+	res, err := t.exec(ctx, `
 		INSERT INTO inbox_items (target_kind, target_name, assignee, message_sid, contact, number, body, flow, created, done, done_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		it.TargetKind, it.TargetName, it.Assignee, it.MessageSID, it.Contact, it.Number, it.Body, it.Flow,
@@ -324,7 +362,7 @@ func (t *tx) InboxItems(ctx context.Context, targetKind, targetName string, incl
 		q += ` AND done = 0`
 	}
 	q += ` ORDER BY id`
-	rows, err := t.tx.QueryContext(ctx, q, targetKind, targetName)
+	rows, err := t.query(ctx, q, targetKind, targetName)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite store: inbox %s %s: %w", targetKind, targetName, err)
 	}
@@ -356,7 +394,7 @@ func (t *tx) MarkInboxDone(ctx context.Context, id int64, at time.Time) error {
 	if err != nil {
 		return err
 	}
-	res, err := t.tx.ExecContext(ctx, `
+	res, err := t.exec(ctx, `
 		UPDATE inbox_items SET done_at = CASE WHEN done = 0 THEN ? ELSE done_at END, done = 1
 		WHERE id = ?`, a, id)
 	if err != nil {
@@ -388,7 +426,7 @@ func (t *tx) OpenItemCounts(ctx context.Context, users []string) (map[string]int
 	}
 	q := `SELECT assignee, count(*) FROM inbox_items WHERE done = 0 AND assignee IN (?` +
 		strings.Repeat(", ?", len(args)-1) + `) GROUP BY assignee`
-	rows, err := t.tx.QueryContext(ctx, q, args...)
+	rows, err := t.query(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite store: open item counts: %w", err)
 	}
@@ -416,7 +454,7 @@ func (t *tx) NextRoundRobin(ctx context.Context, team string, n int) (int, error
 		return 0, fmt.Errorf("sqlite store: round robin for team %s over %d members", team, n)
 	}
 	var counter int64
-	err := t.tx.QueryRowContext(ctx, `
+	err := t.queryRow(ctx, `
 		INSERT INTO round_robin (team, counter) VALUES (?, 1)
 		ON CONFLICT (team) DO UPDATE SET counter = counter + 1
 		RETURNING counter - 1`, team).Scan(&counter)
@@ -433,7 +471,7 @@ func (t *tx) Enqueue(ctx context.Context, o *store.OutboxItem) error {
 	if err != nil {
 		return err
 	}
-	res, err := t.tx.ExecContext(ctx, `
+	res, err := t.exec(ctx, `
 		INSERT INTO outbox (kind, to_addr, from_addr, body, message_sid, created, not_before)
 		VALUES (?, ?, ?, ?, ?, ?, ?)`,
 		o.Kind, o.To, o.From, o.Body, o.MessageSID, times[0], times[1])
@@ -458,7 +496,7 @@ func (t *tx) SaveProgram(ctx context.Context, p *store.Program) error {
 		flow    string
 		encoded []byte
 	)
-	err := t.tx.QueryRowContext(ctx, `SELECT flow, encoded FROM programs WHERE version = ?`, p.Version).
+	err := t.queryRow(ctx, `SELECT flow, encoded FROM programs WHERE version = ?`, p.Version).
 		Scan(&flow, &encoded)
 	switch {
 	case err == nil:
@@ -481,7 +519,7 @@ func (t *tx) SaveProgram(ctx context.Context, p *store.Program) error {
 	if enc == nil {
 		enc = []byte{}
 	}
-	_, err = t.tx.ExecContext(ctx, `
+	_, err = t.exec(ctx, `
 		INSERT INTO programs (version, flow, encoded, numbers, created, active) VALUES (?, ?, ?, ?, ?, 0)`,
 		p.Version, p.Flow, enc, numbers, created)
 	if err != nil {
@@ -511,7 +549,7 @@ func scanProgram(sc interface{ Scan(...any) error }) (store.Program, error) {
 }
 
 func (t *tx) Program(ctx context.Context, version string) (*store.Program, error) {
-	p, err := scanProgram(t.tx.QueryRowContext(ctx, `SELECT `+programColumns+` FROM programs WHERE version = ?`, version))
+	p, err := scanProgram(t.queryRow(ctx, `SELECT `+programColumns+` FROM programs WHERE version = ?`, version))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, store.ErrNotFound
 	}
@@ -522,7 +560,7 @@ func (t *tx) Program(ctx context.Context, version string) (*store.Program, error
 }
 
 func (t *tx) programs(ctx context.Context, what, where string, args ...any) ([]store.Program, error) {
-	rows, err := t.tx.QueryContext(ctx, `SELECT `+programColumns+` FROM programs `+where, args...)
+	rows, err := t.query(ctx, `SELECT `+programColumns+` FROM programs `+where, args...)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite store: %s: %w", what, err)
 	}
@@ -558,7 +596,7 @@ func (t *tx) Activate(ctx context.Context, flow, version string, numbers []strin
 		return err
 	}
 	var pflow string
-	err = t.tx.QueryRowContext(ctx, `SELECT flow FROM programs WHERE version = ?`, version).Scan(&pflow)
+	err = t.queryRow(ctx, `SELECT flow FROM programs WHERE version = ?`, version).Scan(&pflow)
 	if errors.Is(err, sql.ErrNoRows) {
 		return fmt.Errorf("sqlite store: activate %s: %w", version, store.ErrNotFound)
 	}
@@ -578,7 +616,7 @@ func (t *tx) Activate(ctx context.Context, flow, version string, numbers []strin
 	// the transaction as it was (the caller may go on using it).
 	for _, n := range nums {
 		var other string
-		err := t.tx.QueryRowContext(ctx, `SELECT flow FROM numbers WHERE number = ?`, n).Scan(&other)
+		err := t.queryRow(ctx, `SELECT flow FROM numbers WHERE number = ?`, n).Scan(&other)
 		if errors.Is(err, sql.ErrNoRows) {
 			continue
 		}
@@ -605,12 +643,12 @@ func (t *tx) Activate(ctx context.Context, flow, version string, numbers []strin
 		{`DELETE FROM numbers WHERE flow = ?`, []any{flow}},
 	}
 	for _, s := range stmts {
-		if _, err := t.tx.ExecContext(ctx, s.q, s.args...); err != nil {
+		if _, err := t.exec(ctx, s.q, s.args...); err != nil {
 			return fmt.Errorf("sqlite store: activate %s: %w", version, err)
 		}
 	}
 	for _, n := range nums {
-		if _, err := t.tx.ExecContext(ctx, `INSERT INTO numbers (number, flow, version) VALUES (?, ?, ?)`,
+		if _, err := t.exec(ctx, `INSERT INTO numbers (number, flow, version) VALUES (?, ?, ?)`,
 			n, flow, version); err != nil {
 			return fmt.Errorf("sqlite store: activate %s: route %s: %w", version, n, err)
 		}
@@ -619,7 +657,7 @@ func (t *tx) Activate(ctx context.Context, flow, version string, numbers []strin
 }
 
 func (t *tx) Route(ctx context.Context, number string) (flow, version string, err error) {
-	err = t.tx.QueryRowContext(ctx, `SELECT flow, version FROM numbers WHERE number = ?`, number).Scan(&flow, &version)
+	err = t.queryRow(ctx, `SELECT flow, version FROM numbers WHERE number = ?`, number).Scan(&flow, &version)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", "", store.ErrNotFound
 	}
