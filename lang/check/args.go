@@ -242,7 +242,9 @@ func (c *checker) command(cmd *syntax.Command) {
 	a, ok := registry.Lookup(name)
 	if !ok {
 		d := c.diags.Errorf(c.f.Span(cmd.Name), CodeApplet, "unknown applet %q", name)
-		if s := suggest(name, registry.Names()); s != "" {
+		if h, ok := c.condHints[cmd]; ok {
+			d.Hint = h
+		} else if s := suggest(name, registry.Names()); s != "" {
 			d.Hint = fmt.Sprintf("did you mean %q?", s)
 		} else {
 			d.Hint = "applets are: " + strings.Join(registry.Names(), ", ")

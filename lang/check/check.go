@@ -110,6 +110,9 @@ type checker struct {
 	info  *Info
 	diags diag.List
 	bad   bool // the file has lines the parser gave up on (already reported)
+	// condHints are hints for unknown applets that are probably the
+	// right side of a comparison: `when count < limit < …`.
+	condHints map[*syntax.Command]string
 }
 
 // File checks one parsed file.
@@ -308,6 +311,7 @@ func (c *checker) step(st *syntax.Step) {
 	switch {
 	case st.When != nil:
 		c.condition(st.When.Cond)
+		c.noteCondOperand(st.When)
 		c.block(st.When.Then, false)
 		if st.When.Else != nil {
 			c.chain(st.When.Else)
@@ -340,6 +344,28 @@ func (c *checker) block(b *syntax.Block, lenient bool) {
 		}
 		c.chain(it.Chain)
 	}
+}
+
+// noteCondOperand recognises `when count < limit < …`: the condition
+// stopped at the first '<', so `limit` reads as an applet whose block
+// opens on the same line. If that applet is unknown, the hint says so.
+func (c *checker) noteCondOperand(w *syntax.When) {
+	if len(w.Then.Items) == 0 || w.Then.Items[0].Chain == nil {
+		return
+	}
+	cmd := w.Then.Items[0].Chain.Steps[0].Cmd
+	if cmd == nil || cmd.Block == nil || len(cmd.Block.Tokens) == 0 {
+		return
+	}
+	lt := w.Then.Tokens[0].Pos.Offset
+	src := c.f.Source
+	if src.Pos(cmd.Block.Tokens[0].Pos.Offset).Line != src.Pos(lt).Line {
+		return
+	}
+	if c.condHints == nil {
+		c.condHints = map[*syntax.Command]string{}
+	}
+	c.condHints[cmd] = syntax.CondHint(src.Text, w.Cond.Text, lt)
 }
 
 // expr reports syntax errors in expr-lang text found at byte offset off.

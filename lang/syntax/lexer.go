@@ -190,7 +190,13 @@ func (s *scanner) run() {
 			s.lexWord()
 		default:
 			r, n := utf8.DecodeRuneInString(s.text[s.pos:])
-			s.errorf(start, start+n, "flow/parse", "unexpected character %q", r)
+			d := s.errorf(start, start+n, "flow/parse", "unexpected character %q", r)
+			// `when count < -1 <`: the '-' only looks stray because the
+			// condition stopped at the first '<'.
+			if k := len(s.toks); k >= 2 && s.toks[k-2].Type == Cond && s.toks[k-1].Type == Punct && s.toks[k-1].Value == "<" &&
+				s.src.Pos(s.toks[k-1].Pos.Offset).Line == s.src.Pos(start).Line {
+				d.Hint = CondHint(s.text, s.toks[k-2].Value, s.toks[k-1].Pos.Offset)
+			}
 			s.bad(start, start+n)
 			s.pos += n
 		}

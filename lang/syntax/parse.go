@@ -186,7 +186,7 @@ func parseDiagnostic(src *file.Source, toks []lexer.Token, idx int, err error) d
 		end = tok.Pos.Offset // zero-width synthetic token
 	}
 	d := diag.Diagnostic{Severity: diag.Error, Code: "flow/parse", Message: msg, Span: src.Span(tok.Pos.Offset, end)}
-	d.Hint = hintFor(toks, idx)
+	d.Hint = hintFor(src, toks, idx)
 	return d
 }
 
@@ -249,7 +249,7 @@ func lineIsBad(toks []lexer.Token, i int) bool {
 }
 
 // hintFor recognises common mistakes around the error token.
-func hintFor(toks []lexer.Token, idx int) string {
+func hintFor(src *file.Source, toks []lexer.Token, idx int) string {
 	// `when count < 3 < …`: the condition stopped at the first `<`, and
 	// what follows that `<` on the same line reads as an operand.
 	line := func(i int) int { return toks[i].Pos.Line }
@@ -257,10 +257,10 @@ func hintFor(toks []lexer.Token, idx int) string {
 		if toks[c].Type != Cond {
 			continue
 		}
-		if operand := toks[c+2]; line(c+2) == line(c) {
+		if operand := toks[c+2]; line(c+2) == line(c) && isPunct(toks[c+1], "<") {
 			switch operand.Type {
 			case Number, String, Parens, Duration, Punct, Kind:
-				return fmt.Sprintf("a condition ends at the first `<`; put comparisons in parentheses: when (%s < %s) <", toks[c].Value, operand.Value)
+				return CondHint(src.Text, toks[c].Value, toks[c+1].Pos.Offset)
 			}
 		}
 		break
@@ -275,6 +275,24 @@ func hintFor(toks []lexer.Token, idx int) string {
 		return "sections are declared at the top level of the file"
 	}
 	return ""
+}
+
+// CondHint is the advice for a condition cut short by a `<` meant as
+// less-than (`when count < 3 < …`, `when n <= 2 < …`): cond is the
+// condition's text and lt the offset in text of the `<` that ended it.
+// The comparison's right side is taken to run to the next `<` on the
+// line.
+func CondHint(text, cond string, lt int) string {
+	rest := text[min(lt+1, len(text)):]
+	if end := strings.IndexAny(rest, "<\n#"); end >= 0 {
+		rest = rest[:end]
+	}
+	rest = strings.TrimSpace(rest)
+	sep := " "
+	if strings.HasPrefix(rest, "=") {
+		sep = "" // <=
+	}
+	return fmt.Sprintf("a condition ends at the first `<`; put comparisons in parentheses: when (%s <%s%s) <", cond, sep, rest)
 }
 
 func isPunct(t lexer.Token, v string) bool { return t.Type == Punct && t.Value == v }
