@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/flowc-dev/flowc/runtime"
@@ -181,13 +182,15 @@ func Run(ctx context.Context, p *Program, st *State, ev Event, env Env, opts Opt
 	if opts.MaxSteps <= 0 {
 		opts.MaxSteps = DefaultMaxSteps
 	}
-	m := &machine{p: p, env: env, ctx: ctx, opts: opts, now: env.Now().In(p.Location())}
+	m := machines.Get().(*machine)
+	*m = machine{p: p, env: env, ctx: ctx, opts: opts, now: env.Now().In(p.Location())}
+	defer releaseMachine(m)
 	m.res = &m.result
 	m.res.Actions = m.actions[:0]
 	pc := 0
 	if st == nil {
 		if ev.Kind == EventTimer {
-			return m.res, nil // a timer for a conversation that is over
+			return m.detach(), nil // a timer for a conversation that is over
 		}
 		m.st = &State{Version: p.Version, Contact: ev.Message.From, Number: ev.Message.To}
 	} else {
@@ -199,13 +202,33 @@ func Run(ctx context.Context, p *Program, st *State, ev Event, env Env, opts Opt
 		pc, ok = m.resume(ev)
 		if !ok {
 			m.res.State = m.st
-			return m.res, nil
+			return m.detach(), nil
 		}
 	}
 	if err := m.loadEnv(ev); err != nil {
 		return nil, err
 	}
-	return m.exec(pc)
+	if _, err := m.exec(pc); err != nil {
+		return nil, err
+	}
+	return m.detach(), nil
+}
+
+// machines are reused: a machine is large (it carries room for the
+// result, the expression environment and a few actions), and allocating
+// it per message dominated the cost of a run.
+var machines = sync.Pool{New: func() any { return new(machine) }}
+
+func releaseMachine(m *machine) {
+	*m = machine{} // drop references so the pool holds no program or state
+	machines.Put(m)
+}
+
+// detach copies the result out of the machine before it is reused.
+func (m *machine) detach() *Result {
+	r := m.result
+	r.Actions = append(make([]Action, 0, len(m.result.Actions)), m.result.Actions...)
+	return &r
 }
 
 func (s *State) clone() *State {
