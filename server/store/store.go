@@ -157,9 +157,38 @@ type OutboxItem struct {
 	To         string // phone number, e-mail address or URL
 	From       string // for sms: the business number
 	Body       string // text, or JSON for webhooks
-	MessageSID string // the inbound message that caused it
+	MessageSID string // the inbound message that caused it ("" for a timer)
+	Contact    string // the contact it concerns (never sent to if opted out)
 	Created    time.Time
 	NotBefore  time.Time
+
+	// Delivery state (read back by ClaimOutbox and OutboxItems).
+	Status    string // pending, sent, dropped
+	Attempts  int
+	LastError string
+	DoneAt    time.Time
+}
+
+// OutboxTx is the delivery side of the outbox and server settings. A
+// store's Tx implements it as well as Tx.
+type OutboxTx interface {
+	// ClaimOutbox leases up to limit pending items whose NotBefore is
+	// due and whose lease has expired, for lease, counting an attempt,
+	// oldest first. A claimed item is not claimed again until its lease
+	// runs out (a sender that dies mid-send leaves it to be retried).
+	ClaimOutbox(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]OutboxItem, error)
+	// MarkOutboxSent records a delivery.
+	MarkOutboxSent(ctx context.Context, id int64, at time.Time) error
+	// RetryOutbox releases an item to be tried again at notBefore.
+	RetryOutbox(ctx context.Context, id int64, notBefore time.Time, lastErr string) error
+	// DropOutbox gives up on an item (opted out, or too many attempts).
+	DropOutbox(ctx context.Context, id int64, reason string, at time.Time) error
+	// OutboxItems lists items in a status ("" for all), oldest first.
+	OutboxItems(ctx context.Context, status string) ([]OutboxItem, error)
+
+	// Setting reads a server setting (ErrNotFound when unset).
+	Setting(ctx context.Context, key string) (string, error)
+	SetSetting(ctx context.Context, key, value string) error
 }
 
 // Program is a deployed program version.

@@ -57,7 +57,10 @@ func (t *tx) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
 	return t.tx.QueryRowContext(ctx, query, args...)
 }
 
-var _ store.Tx = (*tx)(nil)
+var (
+	_ store.Tx       = (*tx)(nil)
+	_ store.OutboxTx = (*tx)(nil)
+)
 
 // Times: INTEGER unix nanoseconds, NULL for the zero time.
 
@@ -472,9 +475,9 @@ func (t *tx) Enqueue(ctx context.Context, o *store.OutboxItem) error {
 		return err
 	}
 	res, err := t.exec(ctx, `
-		INSERT INTO outbox (kind, to_addr, from_addr, body, message_sid, created, not_before)
-		VALUES (?, ?, ?, ?, ?, ?, ?)`,
-		o.Kind, o.To, o.From, o.Body, o.MessageSID, times[0], times[1])
+		INSERT INTO outbox (kind, to_addr, from_addr, body, message_sid, contact, created, not_before)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+		o.Kind, o.To, o.From, o.Body, o.MessageSID, o.Contact, times[0], times[1])
 	if err != nil {
 		return fmt.Errorf("sqlite store: enqueue: %w", err)
 	}
