@@ -11,6 +11,7 @@ type metrics struct {
 	reg      *prometheus.Registry
 	messages *prometheus.CounterVec
 	latency  *prometheus.HistogramVec
+	outbox   *prometheus.CounterVec
 }
 
 func newMetrics() *metrics {
@@ -26,7 +27,11 @@ func newMetrics() *metrics {
 			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5},
 		}, []string{"endpoint"}),
 	}
-	m.reg.MustRegister(m.messages, m.latency)
+	m.outbox = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "flowc_outbox_deliveries_total",
+		Help: "Outbox delivery attempts by kind (sms, email, webhook) and result (sent, failed).",
+	}, []string{"kind", "result"})
+	m.reg.MustRegister(m.messages, m.latency, m.outbox)
 	m.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }

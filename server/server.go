@@ -35,6 +35,9 @@ type Config struct {
 	// Applets runs JavaScript applets; nil means flows calling applets take
 	// their error branch.
 	Applets func(ctx context.Context, a *vm.Applet, in vm.AppletInput) (any, error)
+	// Outbound delivers the outbox (SMS, e-mail, webhooks); nil leaves
+	// items queued.
+	Outbound *Outbound
 	// Now is the clock (tests move it); default time.Now.
 	Now    func() time.Time
 	Logger *slog.Logger
@@ -219,3 +222,6 @@ func (s *Server) ListenAndServe(ctx context.Context, addr string, drain time.Dur
 	}
 	return nil
 }
+
+// SetOutbound sets where the outbox goes (before serving).
+func (s *Server) SetOutbound(o *Outbound) { s.cfg.Outbound = o }
