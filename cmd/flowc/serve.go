@@ -23,10 +23,11 @@ func init() {
 }
 
 func runServe(args []string, _ io.Reader, stdout, stderr io.Writer) int {
-	fs := newFlagSet("serve", "flowc serve [DIR] [--addr 127.0.0.1:8080] [--db flowc.db] [--drain 10s]", stderr)
+	fs := newFlagSet("serve", "flowc serve [DIR] [--addr 127.0.0.1:8080] [--db flowc.db] [--drain 10s] [--tick 1s]", stderr)
 	addr := fs.String("addr", "127.0.0.1:8080", "address to listen on")
 	dbPath := fs.String("db", "flowc.db", "embedded SQLite database file (when DATABASE_URL is not set)")
 	drain := fs.Duration("drain", 10*time.Second, "how long SIGTERM waits for in-flight requests")
+	tick := fs.Duration("tick", time.Second, "how often due timers fire and the outbox is delivered")
 	paths, err := parseFlags(fs, args)
 	if err != nil {
 		return flagExit(err)
@@ -68,6 +69,16 @@ func runServe(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 		Directory:       directory,
 		Applets:         serverApplets(),
 		Logger:          log,
+		Outbound: &server.Outbound{
+			TwilioAPIURL:     os.Getenv("FLOWC_TWILIO_API_URL"),
+			TwilioAccountSID: os.Getenv("FLOWC_TWILIO_ACCOUNT_SID"),
+			TwilioAuthToken:  os.Getenv("FLOWC_TWILIO_AUTH_TOKEN"),
+			SMTPAddr:         os.Getenv("FLOWC_SMTP_ADDR"),
+			SMTPFrom:         os.Getenv("FLOWC_SMTP_FROM"),
+			SMTPUser:         os.Getenv("FLOWC_SMTP_USER"),
+			SMTPPass:         os.Getenv("FLOWC_SMTP_PASSWORD"),
+			WebhookSecret:    os.Getenv("FLOWC_WEBHOOK_SECRET"),
+		},
 	}
 	if cfg.DevMode() {
 		fmt.Fprintln(stderr, "flowc serve: WARNING: DEV MODE: FLOWC_TWILIO_AUTH_TOKEN is not set, so webhook signatures are NOT verified;")
@@ -91,6 +102,7 @@ func runServe(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	for _, p := range progs {
 		log.Info("deployed", "flow", p.Name, "version", p.Version[:12], "numbers", len(p.Numbers))
 	}
+	go srv.RunBackground(ctx, *tick)
 	err = srv.ListenAndServe(ctx, *addr, *drain, func(a net.Addr) {
 		fmt.Fprintf(stdout, "flowc serve: %d flow(s) from %s on http://%s (database: %s)\n", len(progs), dir, a, dbDesc)
 		log.Info("listening", "addr", a.String())
