@@ -108,6 +108,28 @@ type Tx interface {
 	ActivePrograms(ctx context.Context) ([]Program, error)
 }
 
+// AdminTx is what the admin API needs beyond Tx: the number routing
+// table. A store's Tx implements it as well as Tx.
+type AdminTx interface {
+	// Numbers lists every routed number, sorted.
+	Numbers(ctx context.Context) ([]NumberRoute, error)
+	// UnroutedNumbers lists numbers that received messages while no flow
+	// served them, and still have none.
+	UnroutedNumbers(ctx context.Context) ([]string, error)
+	// AssignNumber routes number to flow's active version (ErrNotFound if
+	// the flow has none), taking it from any other flow.
+	AssignNumber(ctx context.Context, number, flow string) error
+	// UnassignNumber stops routing number (ErrNotFound if it was not).
+	UnassignNumber(ctx context.Context, number string) error
+}
+
+// NumberRoute is one routed number.
+type NumberRoute struct {
+	Number  string `json:"number"`
+	Flow    string `json:"flow"`
+	Version string `json:"version"`
+}
+
 // Message is one processed inbound message and the answer given to it.
 type Message struct {
 	SID      string // provider's message id (Twilio MessageSid)

@@ -28,6 +28,12 @@ func TestConformance(t *testing.T) {
 	})
 }
 
+func TestAdminConformance(t *testing.T) {
+	storetest.RunAdmin(t, func(t *testing.T) store.Store {
+		return open(t, filepath.Join(t.TempDir(), "flowc.db"))
+	})
+}
+
 func TestOutboxConformance(t *testing.T) {
 	storetest.RunOutbox(t, func(t *testing.T) store.Store {
 		return open(t, filepath.Join(t.TempDir(), "flowc.db"))
