@@ -110,7 +110,7 @@ func (s *Server) fireTimer(ctx context.Context, contact, number string) (bool, e
 		if err != nil {
 			return err
 		}
-		env := &runEnv{s: s, now: now, contact: s.cfg.Directory.Contact(contact, tags)}
+		env := &runEnv{s: s, now: now, contact: s.directory().Contact(contact, tags)}
 		res, err := vm.Run(ctx, p, st, vm.Event{Kind: vm.EventTimer, Message: vm.Message{ID: sid, From: contact, To: number}}, env, vm.Options{Trace: true})
 		if err != nil {
 			s.log.Error("timer failed", "flow", conv.Flow, "error", err.Error())

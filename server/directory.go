@@ -1,12 +1,15 @@
 package server
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"strings"
 
 	"github.com/flowc-dev/flowc/runtime"
+	"github.com/flowc-dev/flowc/server/store"
 )
 
 // Directory is who is who: users, teams and known contacts. For the
@@ -99,6 +102,69 @@ func (d *Directory) index() (*Directory, error) {
 		d.contacts[c.Phone] = c
 	}
 	return d, nil
+}
+
+// directorySetting is where the directory lives once the admin API has
+// changed it.
+const directorySetting = "directory"
+
+func (s *Server) directory() *Directory { return s.dir.Load() }
+
+// saveDirectory persists d and makes it the directory in use.
+func (s *Server) saveDirectory(ctx context.Context, d *Directory) error {
+	b, err := json.Marshal(d)
+	if err != nil {
+		return err
+	}
+	err = s.store.InTx(ctx, func(tx store.Tx) error {
+		otx, ok := tx.(store.OutboxTx)
+		if !ok {
+			return fmt.Errorf("store %T keeps no settings", tx)
+		}
+		return otx.SetSetting(ctx, directorySetting, string(b))
+	})
+	if err != nil {
+		return err
+	}
+	s.dir.Store(d)
+	return nil
+}
+
+// LoadStoredDirectory replaces the directory with the one the admin API
+// saved in the store, if any, and reports whether there was one.
+func (s *Server) LoadStoredDirectory(ctx context.Context) (bool, error) {
+	var raw string
+	err := s.store.InTx(ctx, func(tx store.Tx) error {
+		otx, ok := tx.(store.OutboxTx)
+		if !ok {
+			return nil
+		}
+		v, err := otx.Setting(ctx, directorySetting)
+		if errors.Is(err, store.ErrNotFound) {
+			return nil
+		}
+		raw = v
+		return err
+	})
+	if err != nil || raw == "" {
+		return false, err
+	}
+	d := &Directory{}
+	if err := json.Unmarshal([]byte(raw), d); err != nil {
+		return false, fmt.Errorf("stored directory: %w", err)
+	}
+	if _, err := d.index(); err != nil {
+		return false, fmt.Errorf("stored directory: %w", err)
+	}
+	s.dir.Store(d)
+	return true, nil
+}
+
+func (d *Directory) clone() *Directory {
+	b, _ := json.Marshal(d)
+	c := &Directory{}
+	json.Unmarshal(b, c)
+	return c
 }
 
 // Members returns a team's available members, in the file's order.

@@ -309,7 +309,7 @@ func (s *Server) runFlow(ctx context.Context, tx store.Tx, in Inbound, flow, ver
 	if err != nil {
 		return nil, nil, "", err
 	}
-	env := &runEnv{s: s, now: now, contact: s.cfg.Directory.Contact(in.From, tags)}
+	env := &runEnv{s: s, now: now, contact: s.directory().Contact(in.From, tags)}
 	ev := vm.Event{Kind: vm.EventMessage, Message: vm.Message{ID: in.SID, From: in.From, To: in.To, Body: in.Body, Media: in.Media}}
 	res, err := vm.Run(ctx, p, st, ev, env, vm.Options{Trace: true})
 	if err != nil {
@@ -375,7 +375,7 @@ func (s *Server) deliver(ctx context.Context, tx store.Tx, t vm.Target, in Inbou
 		item.Assignee = t.Name
 		return tx.AddInboxItem(ctx, item)
 	}
-	members := s.cfg.Directory.Members(t.Name)
+	members := s.directory().Members(t.Name)
 	if len(members) > 0 {
 		switch t.Strategy {
 		case "round-robin":

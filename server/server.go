@@ -30,6 +30,9 @@ type Config struct {
 	PublicURL string
 	// APIToken guards POST /v1/messages outside dev mode.
 	APIToken string
+	// AdminToken guards the admin API; empty: EnsureAdminToken generates
+	// one and keeps it in the store.
+	AdminToken string
 	// Directory of users, teams and contacts.
 	Directory *Directory
 	// Applets runs JavaScript applets; nil means flows calling applets take
@@ -54,6 +57,9 @@ type Server struct {
 	metrics *metrics
 	order   *keyedFIFO
 	ready   atomic.Bool
+
+	adminToken atomic.Pointer[string]
+	dir        atomic.Pointer[Directory]
 
 	mu       sync.RWMutex
 	programs map[string]*vm.Program // by version, linked
@@ -81,7 +87,9 @@ func New(cfg Config, st store.Store) *Server {
 	if cfg.DevMode() {
 		log = log.With("dev_mode", true)
 	}
-	return &Server{cfg: cfg, store: st, log: log, metrics: newMetrics(), order: newKeyedFIFO(), programs: map[string]*vm.Program{}}
+	s := &Server{cfg: cfg, store: st, log: log, metrics: newMetrics(), order: newKeyedFIFO(), programs: map[string]*vm.Program{}}
+	s.dir.Store(cfg.Directory)
+	return s
 }
 
 // SetReady flips /readyz (false while starting and draining).
@@ -95,6 +103,11 @@ func (s *Server) Handler() http.Handler {
 	r.Use(middleware.Recoverer)
 	r.Post("/webhooks/twilio/sms", s.timed("twilio", s.handleTwilio))
 	r.Post("/v1/messages", s.timed("json", s.handleJSON))
+	r.Route("/v1/admin", s.adminRoutes)
+	r.Get("/v1/openapi.json", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Write(OpenAPI)
+	})
 	r.Get("/healthz", func(w http.ResponseWriter, _ *http.Request) { w.Write([]byte("ok\n")) })
 	r.Get("/readyz", s.handleReady)
 	r.Method(http.MethodGet, "/metrics", promhttp.HandlerFor(s.metrics.reg, promhttp.HandlerOpts{}))

@@ -66,6 +66,7 @@ func runServe(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 		TwilioAuthToken: os.Getenv("FLOWC_TWILIO_AUTH_TOKEN"),
 		PublicURL:       os.Getenv("FLOWC_PUBLIC_URL"),
 		APIToken:        os.Getenv("FLOWC_API_TOKEN"),
+		AdminToken:      os.Getenv("FLOWC_ADMIN_TOKEN"),
 		Directory:       directory,
 		Applets:         serverApplets(),
 		Logger:          log,
@@ -95,6 +96,21 @@ func runServe(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	defer st.Close()
 
 	srv := server.New(cfg, st)
+	if stored, err := srv.LoadStoredDirectory(ctx); err != nil {
+		fmt.Fprintln(stderr, "flowc serve:", err)
+		return exitUsage
+	} else if stored {
+		log.Info("using the directory saved through the admin API; directory.json is not read again")
+	}
+	token, generated, err := srv.EnsureAdminToken(ctx)
+	if err != nil {
+		fmt.Fprintln(stderr, "flowc serve: admin token:", err)
+		return exitUsage
+	}
+	if generated {
+		// Printed once, now; it stays in the database for later starts.
+		fmt.Fprintf(stderr, "flowc serve: generated the admin API token (shown only this once; set FLOWC_ADMIN_TOKEN to choose your own):\n\n    %s\n\n", token)
+	}
 	if err := srv.Deploy(ctx, progs); err != nil {
 		fmt.Fprintln(stderr, "flowc serve: deploy:", err)
 		return exitUsage

@@ -62,6 +62,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Panic", testPanic},
 		{"ConcurrentRoundRobin", testConcurrentRoundRobin},
 		{"ConcurrentConversation", testConcurrentConversation},
+		{"LockConversation", testLockConversation},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -976,6 +977,46 @@ func testConcurrentConversation(t *testing.T, s store.Store) {
 		}
 		if len(c.State) != n {
 			t.Errorf("after %d concurrent updates the state is %q: updates were lost", n, c.State)
+		}
+		return nil
+	})
+}
+
+// testLockConversation: LockConversation alone serialises two
+// transactions of one conversation. Each reads a counter through a method
+// that takes no lock of its own (ContactTags: the number of tags), waits,
+// and writes counter+1 (a tag named after it); had they interleaved, both
+// would read 0 and add the same tag, leaving one.
+func testLockConversation(t *testing.T, s store.Store) {
+	const contact, number = "+1555001", "+1555999"
+	var wg sync.WaitGroup
+	for g := range 2 {
+		wg.Go(func() {
+			ctx := t.Context()
+			err := s.InTx(ctx, func(tx store.Tx) error {
+				if err := tx.LockConversation(ctx, contact, number); err != nil {
+					return err
+				}
+				tags, err := tx.ContactTags(ctx, contact)
+				if err != nil {
+					return err
+				}
+				time.Sleep(20 * time.Millisecond)
+				return tx.AddContactTag(ctx, contact, fmt.Sprintf("n%d", len(tags)+1))
+			})
+			if err != nil {
+				t.Errorf("goroutine %d: InTx: %v", g, err)
+			}
+		})
+	}
+	wg.Wait()
+	inTx(t, s, func(ctx context.Context, tx store.Tx) error {
+		tags, err := tx.ContactTags(ctx, contact)
+		if err != nil {
+			return err
+		}
+		if want := []string{"n1", "n2"}; !slices.Equal(tags, want) {
+			t.Errorf("after two locked read-increment-writes the tags are %q, want %q: they interleaved", tags, want)
 		}
 		return nil
 	})

@@ -1,0 +1,534 @@
+package server
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+
+	"github.com/flowc-dev/flowc/compiler"
+	"github.com/flowc-dev/flowc/lang"
+	"github.com/flowc-dev/flowc/lang/diag"
+	"github.com/flowc-dev/flowc/server/store"
+)
+
+// adminTokenSetting is where a generated admin token is kept.
+const adminTokenSetting = "admin_token"
+
+// EnsureAdminToken settles the admin API's bearer token: the configured
+// one (FLOWC_ADMIN_TOKEN), else the one generated at an earlier start,
+// else a new one, stored now. generated is true only when it was created
+// by this call, so the caller prints it once.
+func (s *Server) EnsureAdminToken(ctx context.Context) (token string, generated bool, err error) {
+	if s.cfg.AdminToken != "" {
+		s.adminToken.Store(&s.cfg.AdminToken)
+		return s.cfg.AdminToken, false, nil
+	}
+	err = s.store.InTx(ctx, func(tx store.Tx) error {
+		otx, ok := tx.(store.OutboxTx)
+		if !ok {
+			return fmt.Errorf("store %T keeps no settings", tx)
+		}
+		t, err := otx.Setting(ctx, adminTokenSetting)
+		if err == nil {
+			token, generated = t, false
+			return nil
+		}
+		if !errors.Is(err, store.ErrNotFound) {
+			return err
+		}
+		b := make([]byte, 24)
+		if _, err := rand.Read(b); err != nil {
+			return err
+		}
+		token, generated = "flowc_"+hex.EncodeToString(b), true
+		return otx.SetSetting(ctx, adminTokenSetting, token)
+	})
+	if err != nil {
+		return "", false, err
+	}
+	s.adminToken.Store(&token)
+	return token, generated, nil
+}
+
+// requireAdmin checks the bearer token on every admin route.
+func (s *Server) requireAdmin(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		tok := s.adminToken.Load()
+		if tok == nil || *tok == "" || !tokenMatches(r.Header.Get("Authorization"), *tok) {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="flowc admin"`)
+			writeJSON(w, http.StatusUnauthorized, apiError{Error: "missing or wrong admin token (Authorization: Bearer …)"})
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+func (s *Server) adminRoutes(r chi.Router) {
+	r.Use(s.requireAdmin)
+	r.Get("/flows", s.listFlows)
+	r.Post("/flows", s.deployFlow)
+	r.Get("/flows/{flow}/versions", s.listVersions)
+	r.Post("/flows/{flow}/rollback", s.rollback)
+	r.Get("/numbers", s.listNumbers)
+	r.Put("/numbers/{number}", s.assignNumber)
+	r.Delete("/numbers/{number}", s.unassignNumber)
+	r.Get("/directory", s.getDirectory)
+	r.Put("/directory", s.putDirectory)
+	r.Patch("/directory/users/{user}", s.patchUser)
+	r.Get("/inbox/{kind}/{name}", s.listInbox)
+	r.Post("/inbox/items/{id}/done", s.markDone)
+	r.Get("/executions/{sid}", s.getExecution)
+}
+
+type apiError struct {
+	Error       string                `json:"error"`
+	Diagnostics []diag.JSONDiagnostic `json:"diagnostics,omitempty"`
+}
+
+func writeJSON(w http.ResponseWriter, code int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(code)
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.Encode(v)
+}
+
+func readJSON(w http.ResponseWriter, r *http.Request, v any) bool {
+	r.Body = http.MaxBytesReader(w, r.Body, 4<<20)
+	dec := json.NewDecoder(r.Body)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		writeJSON(w, http.StatusBadRequest, apiError{Error: "malformed JSON body: " + err.Error()})
+		return false
+	}
+	return true
+}
+
+// adminTx runs fn in a transaction with the admin view of the store.
+func (s *Server) adminTx(ctx context.Context, fn func(tx store.Tx, a store.AdminTx) error) error {
+	return s.store.InTx(ctx, func(tx store.Tx) error {
+		a, ok := tx.(store.AdminTx)
+		if !ok {
+			return fmt.Errorf("store %T has no admin operations", tx)
+		}
+		return fn(tx, a)
+	})
+}
+
+func (s *Server) storeError(w http.ResponseWriter, err error) {
+	var taken *store.NumberTakenError
+	switch {
+	case errors.As(err, &taken):
+		writeJSON(w, http.StatusConflict, apiError{Error: err.Error()})
+	case errors.Is(err, store.ErrNotFound):
+		writeJSON(w, http.StatusNotFound, apiError{Error: err.Error()})
+	default:
+		s.log.Error("admin", "error", err.Error())
+		writeJSON(w, http.StatusServiceUnavailable, apiError{Error: "database unavailable"})
+	}
+}
+
+// FlowInfo is a flow in the admin API.
+type FlowInfo struct {
+	Flow          string    `json:"flow"`
+	ActiveVersion string    `json:"active_version"`
+	Numbers       []string  `json:"numbers"`
+	Deployed      time.Time `json:"deployed"`
+}
+
+func (s *Server) listFlows(w http.ResponseWriter, r *http.Request) {
+	var out []FlowInfo
+	err := s.store.InTx(r.Context(), func(tx store.Tx) error {
+		ps, err := tx.ActivePrograms(r.Context())
+		out = out[:0]
+		for _, p := range ps {
+			out = append(out, FlowInfo{Flow: p.Flow, ActiveVersion: p.Version, Numbers: nonNil(p.Numbers), Deployed: p.Created})
+		}
+		return err
+	})
+	if err != nil {
+		s.storeError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, nonNilSlice(out))
+}
+
+// VersionInfo is one immutable version of a flow.
+type VersionInfo struct {
+	Version string    `json:"version"`
+	Created time.Time `json:"created"`
+	Active  bool      `json:"active"`
+	Numbers []string  `json:"numbers"`
+}
+
+func (s *Server) listVersions(w http.ResponseWriter, r *http.Request) {
+	flow := chi.URLParam(r, "flow")
+	var out []VersionInfo
+	err := s.store.InTx(r.Context(), func(tx store.Tx) error {
+		ps, err := tx.Programs(r.Context(), flow)
+		out = out[:0]
+		for _, p := range ps {
+			out = append(out, VersionInfo{Version: p.Version, Created: p.Created, Active: p.Active, Numbers: nonNil(p.Numbers)})
+		}
+		return err
+	})
+	if err != nil {
+		s.storeError(w, err)
+		return
+	}
+	if len(out) == 0 {
+		writeJSON(w, http.StatusNotFound, apiError{Error: fmt.Sprintf("no flow named %q", flow)})
+		return
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+// DeployRequest deploys one flow from source.
+type DeployRequest struct {
+	File    string            `json:"file"`              // e.g. "sales.flow": names the flow when it has no flow header, and appears in diagnostics
+	Source  string            `json:"source"`            // the .flow text
+	Applets map[string]string `json:"applets,omitempty"` // JavaScript applets by the path the flow declares them with
+}
+
+// DeployResponse is the result of a deploy.
+type DeployResponse struct {
+	Flow     string                `json:"flow"`
+	Version  string                `json:"version"`
+	Numbers  []string              `json:"numbers"`
+	Warnings []diag.JSONDiagnostic `json:"warnings"`
+}
+
+func (s *Server) deployFlow(w http.ResponseWriter, r *http.Request) {
+	var req DeployRequest
+	if !readJSON(w, r, &req) {
+		return
+	}
+	if req.File == "" || strings.ContainsAny(req.File, `/\`) || !strings.HasSuffix(req.File, ".flow") {
+		writeJSON(w, http.StatusBadRequest, apiError{Error: `"file" must be a file name ending in .flow, without directories`})
+		return
+	}
+	dir, err := os.MkdirTemp("", "flowc-deploy")
+	if err != nil {
+		writeJSON(w, http.StatusInternalServerError, apiError{Error: err.Error()})
+		return
+	}
+	defer os.RemoveAll(dir)
+	for path, src := range req.Applets {
+		clean := filepath.Clean(path)
+		if filepath.IsAbs(clean) || strings.HasPrefix(clean, "..") {
+			writeJSON(w, http.StatusBadRequest, apiError{Error: fmt.Sprintf("applet path %q must be relative and inside the flow's directory", path)})
+			return
+		}
+		os.MkdirAll(filepath.Join(dir, filepath.Dir(clean)), 0o755)
+		if err := os.WriteFile(filepath.Join(dir, clean), []byte(src), 0o644); err != nil {
+			writeJSON(w, http.StatusInternalServerError, apiError{Error: err.Error()})
+			return
+		}
+	}
+	path := filepath.Join(dir, req.File)
+	if err := os.WriteFile(path, []byte(req.Source), 0o644); err != nil {
+		writeJSON(w, http.StatusInternalServerError, apiError{Error: err.Error()})
+		return
+	}
+	res, err := lang.Load([]string{path})
+	if err != nil {
+		writeJSON(w, http.StatusInternalServerError, apiError{Error: err.Error()})
+		return
+	}
+	progs, cd := compiler.All(res)
+	all := append(append(diag.List{}, res.Diags...), cd...)
+	all.Sort()
+	report := diag.Report(all, 1)
+	for i := range report.Diagnostics {
+		report.Diagnostics[i].File = strings.TrimPrefix(report.Diagnostics[i].File, dir+string(filepath.Separator))
+	}
+	if all.HasErrors() || len(progs) != 1 {
+		writeJSON(w, http.StatusUnprocessableEntity, apiError{Error: "the flow does not compile", Diagnostics: report.Diagnostics})
+		return
+	}
+	p := progs[0]
+	p.File = req.File
+	if err := s.Deploy(r.Context(), progs); err != nil {
+		s.storeError(w, err)
+		return
+	}
+	s.log.Info("deployed", "flow", p.Name, "version", p.Version)
+	writeJSON(w, http.StatusCreated, DeployResponse{Flow: p.Name, Version: p.Version, Numbers: nonNil(p.Numbers), Warnings: report.Diagnostics})
+}
+
+func (s *Server) rollback(w http.ResponseWriter, r *http.Request) {
+	flow := chi.URLParam(r, "flow")
+	var req struct {
+		Version string `json:"version"`
+	}
+	if !readJSON(w, r, &req) {
+		return
+	}
+	if len(req.Version) < 8 {
+		writeJSON(w, http.StatusBadRequest, apiError{Error: `"version" must be a version or a prefix of at least 8 characters`})
+		return
+	}
+	var chosen store.Program
+	err := s.store.InTx(r.Context(), func(tx store.Tx) error {
+		ps, err := tx.Programs(r.Context(), flow)
+		if err != nil {
+			return err
+		}
+		var matches []store.Program
+		for _, p := range ps {
+			if strings.HasPrefix(p.Version, req.Version) {
+				matches = append(matches, p)
+			}
+		}
+		switch len(matches) {
+		case 0:
+			return fmt.Errorf("flow %q has no version %s: %w", flow, req.Version, store.ErrNotFound)
+		case 1:
+		default:
+			return &badRequest{http.StatusBadRequest, "version prefix " + req.Version + " is ambiguous"}
+		}
+		chosen = matches[0]
+		return tx.Activate(r.Context(), flow, chosen.Version, chosen.Numbers, s.cfg.Now())
+	})
+	var br *badRequest
+	if errors.As(err, &br) {
+		writeJSON(w, br.status, apiError{Error: br.msg})
+		return
+	}
+	if err != nil {
+		s.storeError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, FlowInfo{Flow: flow, ActiveVersion: chosen.Version, Numbers: nonNil(chosen.Numbers), Deployed: chosen.Created})
+}
+
+// NumbersResponse lists routed numbers and numbers texted with no flow.
+type NumbersResponse struct {
+	Routed   []store.NumberRoute `json:"routed"`
+	Unrouted []string            `json:"unrouted"`
+}
+
+func (s *Server) listNumbers(w http.ResponseWriter, r *http.Request) {
+	var out NumbersResponse
+	err := s.adminTx(r.Context(), func(tx store.Tx, a store.AdminTx) error {
+		var err error
+		if out.Routed, err = a.Numbers(r.Context()); err != nil {
+			return err
+		}
+		out.Unrouted, err = a.UnroutedNumbers(r.Context())
+		return err
+	})
+	if err != nil {
+		s.storeError(w, err)
+		return
+	}
+	out.Routed, out.Unrouted = nonNilSlice(out.Routed), nonNil(out.Unrouted)
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (s *Server) assignNumber(w http.ResponseWriter, r *http.Request) {
+	number := pathParam(r, "number")
+	var req struct {
+		Flow string `json:"flow"`
+	}
+	if !readJSON(w, r, &req) {
+		return
+	}
+	if !e164(number) {
+		writeJSON(w, http.StatusBadRequest, apiError{Error: fmt.Sprintf("%q is not an E.164 number (+ then digits)", number)})
+		return
+	}
+	err := s.adminTx(r.Context(), func(tx store.Tx, a store.AdminTx) error { return a.AssignNumber(r.Context(), number, req.Flow) })
+	if err != nil {
+		s.storeError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"number": number, "flow": req.Flow})
+}
+
+func (s *Server) unassignNumber(w http.ResponseWriter, r *http.Request) {
+	number := pathParam(r, "number")
+	err := s.adminTx(r.Context(), func(tx store.Tx, a store.AdminTx) error { return a.UnassignNumber(r.Context(), number) })
+	if err != nil {
+		s.storeError(w, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// pathParam is a URL path parameter, unescaped (chi hands back the raw
+// form when the path had escapes, such as %2B for the + of a number).
+func pathParam(r *http.Request, name string) string {
+	v := chi.URLParam(r, name)
+	if u, err := url.PathUnescape(v); err == nil {
+		return u
+	}
+	return v
+}
+
+func e164(n string) bool {
+	if len(n) < 3 || len(n) > 16 || n[0] != '+' || n[1] == '0' {
+		return false
+	}
+	for _, c := range n[1:] {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+func (s *Server) getDirectory(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, s.directory())
+}
+
+func (s *Server) putDirectory(w http.ResponseWriter, r *http.Request) {
+	var d Directory
+	if !readJSON(w, r, &d) {
+		return
+	}
+	if _, err := d.index(); err != nil {
+		writeJSON(w, http.StatusBadRequest, apiError{Error: err.Error()})
+		return
+	}
+	if err := s.saveDirectory(r.Context(), &d); err != nil {
+		s.storeError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, &d)
+}
+
+func (s *Server) patchUser(w http.ResponseWriter, r *http.Request) {
+	name := chi.URLParam(r, "user")
+	var req struct {
+		Available *bool  `json:"available"`
+		Email     string `json:"email,omitempty"`
+	}
+	if !readJSON(w, r, &req) {
+		return
+	}
+	cur := s.directory()
+	d := cur.clone()
+	found := false
+	for i := range d.Users {
+		if d.Users[i].Name == name {
+			found = true
+			if req.Available != nil {
+				d.Users[i].Available = req.Available
+			}
+			if req.Email != "" {
+				d.Users[i].Email = req.Email
+			}
+		}
+	}
+	if !found {
+		writeJSON(w, http.StatusNotFound, apiError{Error: fmt.Sprintf("no user named %q", name)})
+		return
+	}
+	if _, err := d.index(); err != nil {
+		writeJSON(w, http.StatusBadRequest, apiError{Error: err.Error()})
+		return
+	}
+	if err := s.saveDirectory(r.Context(), d); err != nil {
+		s.storeError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, d)
+}
+
+func (s *Server) listInbox(w http.ResponseWriter, r *http.Request) {
+	kind, name := chi.URLParam(r, "kind"), chi.URLParam(r, "name")
+	if kind != "user" && kind != "team" {
+		writeJSON(w, http.StatusBadRequest, apiError{Error: "inbox kind must be user or team"})
+		return
+	}
+	all := r.URL.Query().Get("all") == "true"
+	var items []store.InboxItem
+	err := s.store.InTx(r.Context(), func(tx store.Tx) error {
+		var err error
+		items, err = tx.InboxItems(r.Context(), kind, name, all)
+		return err
+	})
+	if err != nil {
+		s.storeError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, nonNilSlice(items))
+}
+
+func (s *Server) markDone(w http.ResponseWriter, r *http.Request) {
+	id, err := strconv.ParseInt(chi.URLParam(r, "id"), 10, 64)
+	if err != nil {
+		writeJSON(w, http.StatusBadRequest, apiError{Error: "item id must be a number"})
+		return
+	}
+	err = s.store.InTx(r.Context(), func(tx store.Tx) error { return tx.MarkInboxDone(r.Context(), id, s.cfg.Now()) })
+	if err != nil {
+		s.storeError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"id": id, "done": true})
+}
+
+// Execution is how one message was routed.
+type Execution struct {
+	SID      string          `json:"sid"`
+	From     string          `json:"from"`
+	To       string          `json:"to"`
+	Body     string          `json:"body"`
+	Flow     string          `json:"flow"`
+	Version  string          `json:"version"`
+	Outcome  string          `json:"outcome"`
+	Received time.Time       `json:"received"`
+	Answer   json.RawMessage `json:"answer"`
+	Trace    json.RawMessage `json:"trace"`
+}
+
+func (s *Server) getExecution(w http.ResponseWriter, r *http.Request) {
+	sid := pathParam(r, "sid")
+	var m *store.Message
+	err := s.store.InTx(r.Context(), func(tx store.Tx) error {
+		var err error
+		m, err = tx.MessageBySID(r.Context(), sid)
+		return err
+	})
+	if err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			err = fmt.Errorf("no message %s: %w", sid, err)
+		}
+		s.storeError(w, err)
+		return
+	}
+	trace := json.RawMessage(m.Trace)
+	if len(trace) == 0 {
+		trace = json.RawMessage("null")
+	}
+	writeJSON(w, http.StatusOK, Execution{SID: m.SID, From: m.From, To: m.To, Body: m.Body, Flow: m.Flow, Version: m.Version,
+		Outcome: m.Outcome, Received: m.Received, Answer: json.RawMessage(m.Response), Trace: trace})
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+func nonNilSlice[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
+}
