@@ -127,7 +127,7 @@ func TestDeployRollbackAndInFlightConversations(t *testing.T) {
 	var apiErr struct {
 		Diagnostics []struct {
 			File, Code, Message string
-			Range           struct{ Start struct{ Line, Column int } }
+			Range               struct{ Start struct{ Line, Column int } }
 		}
 	}
 	json.Unmarshal(body, &apiErr)
