@@ -29,6 +29,10 @@ func Grammar() string { return parser.String() }
 // more messages.
 const maxErrors = 50
 
+// maxDepth bounds the nesting of blocks (real flows nest a few deep), and
+// so the parser's recursion.
+const maxDepth = 100
+
 // Parse parses one .flow file. It always returns a File (possibly with
 // BadStep nodes where lines could not be parsed) and every syntax error it
 // found: participle stops at the first error, so Parse reports it, blanks
@@ -36,13 +40,19 @@ const maxErrors = 50
 // again, until the file parses or maxErrors is reached.
 func Parse(src *file.Source) (*File, diag.List) {
 	toks, comments, diags, lexBad := lex(src)
+	if len(diags) > maxErrors {
+		diags = diags[:maxErrors]
+		diags.Errorf(diags[maxErrors-1].Span, "flow/parse", "too many errors; giving up")
+		return &File{Source: src, Comments: comments}, diags
+	}
 	// Lines holding text the lexer rejected (already reported) are blanked
 	// before parsing, so they cause no second message.
-	for i := 0; i < len(toks); i++ {
-		if toks[i].Type == Bad && lexBad[toks[i].Pos.Offset] && !lineIsBad(toks, i) {
-			toks = recoverAt(toks, i)
-			i = -1
-		}
+	if len(lexBad) > 0 {
+		toks = blankLexBad(toks, lexBad)
+	}
+	if at := tooDeep(toks); at >= 0 {
+		diags.Errorf(src.Span(toks[at].Pos.Offset, tokenEnd(toks[at])), "flow/parse", "blocks nested more than %d deep", maxDepth)
+		return &File{Source: src, Comments: comments}, diags
 	}
 	for attempt := 0; ; attempt++ {
 		f, err := parseTokens(src, toks)
@@ -53,14 +63,30 @@ func Parse(src *file.Source) (*File, diag.List) {
 			return f, diags
 		}
 		idx, tok := errorToken(toks, err)
-		silent := tok.Type == Bad && lexBad[tok.Pos.Offset]
 		if tok.Type == EOF {
-			// A block left open by a line recovery already blanked was
-			// reported with that line.
-			if open := unclosed(toks); open > 0 && toks[open-1].Type == Bad {
-				silent = true
+			if opens := openBlocks(toks); len(opens) > 0 {
+				// Every block still open at the end is reported (unless
+				// it was opened on a line already reported and blanked)
+				// and closed, all at once.
+				for _, o := range opens {
+					if o > 0 && toks[o-1].Type == Bad {
+						continue
+					}
+					if len(diags) >= maxErrors {
+						diags.Errorf(src.Span(toks[o].Pos.Offset, toks[o].Pos.Offset+1), "flow/parse", "too many errors; giving up")
+						return &File{Source: src, Comments: comments}, diags
+					}
+					d := diag.Diagnostic{Severity: diag.Error, Code: "flow/parse",
+						Message: `block is never closed (missing ">")`, Span: src.Span(toks[o].Pos.Offset, toks[o].Pos.Offset+1)}
+					if !reported(diags, d) {
+						diags = append(diags, d)
+					}
+				}
+				toks = closeBlocks(toks, len(opens))
+				continue
 			}
 		}
+		silent := tok.Type == Bad && lexBad[tok.Pos.Offset]
 		if !silent {
 			if len(diags) >= maxErrors {
 				diags.Errorf(src.Span(tok.Pos.Offset, tokenEnd(tok)), "flow/parse", "too many errors; giving up")
@@ -241,13 +267,6 @@ var productionNames = map[string]string{
 	"CondExpr": "a condition",
 }
 
-// lineIsBad reports whether toks[i] is the Bad token recovery left for
-// its whole line.
-func lineIsBad(toks []lexer.Token, i int) bool {
-	return (i == 0 || toks[i-1].Type == NL || isPunct(toks[i-1], "<") || isPunct(toks[i-1], ">")) &&
-		(i+1 >= len(toks) || toks[i+1].Type == NL || isPunct(toks[i+1], "<"))
-}
-
 // hintFor recognises common mistakes around the error token.
 func hintFor(src *file.Source, toks []lexer.Token, idx int) string {
 	// `when count < 3 < …`: the condition stopped at the first `<`, and
@@ -299,6 +318,15 @@ func isPunct(t lexer.Token, v string) bool { return t.Type == Punct && t.Value =
 
 // unclosed returns the index of the last `<` left open, or -1.
 func unclosed(toks []lexer.Token) int {
+	stack := openBlocks(toks)
+	if len(stack) == 0 {
+		return -1
+	}
+	return stack[len(stack)-1]
+}
+
+// openBlocks returns the indexes of the `<` left open, outermost first.
+func openBlocks(toks []lexer.Token) []int {
 	var stack []int
 	for i, t := range toks {
 		if isPunct(t, "<") {
@@ -307,10 +335,102 @@ func unclosed(toks []lexer.Token) int {
 			stack = stack[:len(stack)-1]
 		}
 	}
-	if len(stack) == 0 {
-		return -1
+	return stack
+}
+
+// closeBlocks appends n closing `>` at the end of toks.
+func closeBlocks(toks []lexer.Token, n int) []lexer.Token {
+	pos := lexer.Position{}
+	if len(toks) > 0 {
+		pos = toks[len(toks)-1].Pos
 	}
-	return stack[len(stack)-1]
+	out := make([]lexer.Token, 0, len(toks)+2*n+1)
+	out = append(out, toks...)
+	if len(out) > 0 && out[len(out)-1].Type != NL {
+		out = append(out, synth(NL, pos))
+	}
+	for i := 0; i < n; i++ {
+		closer := synth(Punct, pos)
+		closer.Value = ">"
+		out = append(out, closer, synth(NL, pos))
+	}
+	return out
+}
+
+// tooDeep returns the index of the first `<` nested more than maxDepth
+// deep, or -1.
+func tooDeep(toks []lexer.Token) int {
+	depth := 0
+	for i, t := range toks {
+		if isPunct(t, "<") {
+			if depth++; depth > maxDepth {
+				return i
+			}
+		} else if isPunct(t, ">") && depth > 0 {
+			depth--
+		}
+	}
+	return -1
+}
+
+// blankLexBad blanks, in one pass, every logical line holding text the
+// lexer rejected.
+func blankLexBad(toks []lexer.Token, lexBad map[int]bool) []lexer.Token {
+	out := make([]lexer.Token, 0, len(toks))
+	for a := 0; a < len(toks); {
+		b := a
+		bad := false
+		for b < len(toks) && toks[b].Type != NL {
+			bad = bad || toks[b].Type == Bad && lexBad[toks[b].Pos.Offset]
+			b++
+		}
+		if bad {
+			out = blankLine(out, toks[a:b])
+		} else {
+			out = append(out, toks[a:b]...)
+		}
+		if b < len(toks) {
+			out = append(out, toks[b])
+		}
+		a = b + 1
+	}
+	return collapseNL(out)
+}
+
+// blankLine appends to out the replacement of one logical line (without
+// its NL): its leading `>` (they close earlier blocks), then one Bad token
+// for the rest, followed by the rest's unmatched `<`, so that the blocks
+// the line opens still parse.
+func blankLine(out, line []lexer.Token) []lexer.Token {
+	keep := 0
+	for keep < len(line) && isPunct(line[keep], ">") {
+		keep++
+	}
+	out = append(out, line[:keep]...)
+	if keep > 0 {
+		out = append(out, synth(NL, line[keep-1].Pos))
+	}
+	if keep == len(line) {
+		return out
+	}
+	open := 0
+	for _, t := range line[keep:] {
+		if isPunct(t, "<") {
+			open++
+		} else if isPunct(t, ">") && open > 0 {
+			open--
+		}
+	}
+	badPos := line[keep].Pos
+	out = append(out, lexer.Token{Type: Bad, Value: joinValues(line[keep:]), Pos: badPos})
+	for i := 0; i < open; i++ {
+		if i > 0 {
+			out = append(out, lexer.Token{Type: Bad, Pos: badPos})
+		}
+		out = append(out, synth(Punct, badPos))
+		out[len(out)-1].Value = "<"
+	}
+	return out
 }
 
 func openDepth(toks []lexer.Token) int {
@@ -328,30 +448,10 @@ func openDepth(toks []lexer.Token) int {
 // recoverAt returns a token stream in which the logical line holding
 // toks[idx] is replaced by a Bad token, keeping the line's unmatched `<`
 // so that the block it opens still parses. An unmatched `>` is dropped;
-// at end of file, missing `>` are added.
+// at the end of the file the last line is blanked (blocks left open at
+// the end are closed by Parse, all at once).
 func recoverAt(toks []lexer.Token, idx int) []lexer.Token {
-	if idx >= len(toks) { // end of file
-		depth := 0
-		for _, t := range toks {
-			if isPunct(t, "<") {
-				depth++
-			} else if isPunct(t, ">") {
-				depth--
-			}
-		}
-		if depth > 0 {
-			pos := lexer.Position{}
-			if len(toks) > 0 {
-				pos = toks[len(toks)-1].Pos
-			}
-			out := append([]lexer.Token{}, toks...)
-			if len(out) > 0 && out[len(out)-1].Type != NL {
-				out = append(out, synth(NL, pos))
-			}
-			closer := synth(Punct, pos)
-			closer.Value = ">"
-			return append(out, closer, synth(NL, pos))
-		}
+	if idx >= len(toks) { // end of file, with every block closed (Parse closes them)
 		// Blank the last line instead.
 		idx = len(toks) - 1
 		for idx > 0 && toks[idx].Type == NL {
@@ -400,36 +500,9 @@ func recoverAt(toks []lexer.Token, idx int) []lexer.Token {
 	for b < len(toks) && toks[b].Type != NL {
 		b++
 	}
-	// Keep leading `>` (and a following `else`): they close earlier blocks.
-	keep := a
-	for keep < b && isPunct(toks[keep], ">") {
-		keep++
-	}
-	open := 0
-	for _, t := range toks[keep:b] {
-		if isPunct(t, "<") {
-			open++
-		} else if isPunct(t, ">") && open > 0 {
-			open--
-		}
-	}
 	out := make([]lexer.Token, 0, len(toks))
-	out = append(out, toks[:keep]...)
-	if keep > a {
-		out = append(out, synth(NL, toks[keep-1].Pos))
-	}
-	if keep < b {
-		badPos := toks[keep].Pos
-		text := joinValues(toks[keep:b])
-		out = append(out, lexer.Token{Type: Bad, Value: text, Pos: badPos})
-		for i := 0; i < open; i++ {
-			if i > 0 {
-				out = append(out, lexer.Token{Type: Bad, Pos: badPos})
-			}
-			out = append(out, synth(Punct, badPos))
-			out[len(out)-1].Value = "<"
-		}
-	}
+	out = append(out, toks[:a]...)
+	out = blankLine(out, toks[a:b])
 	out = append(out, toks[b:]...)
 	if sameTokens(out, toks) {
 		// No progress: drop the offending token itself.
