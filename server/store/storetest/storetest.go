@@ -989,11 +989,29 @@ func testConcurrentConversation(t *testing.T, s store.Store) {
 // would read 0 and add the same tag, leaving one.
 func testLockConversation(t *testing.T, s store.Store) {
 	const contact, number = "+1555001", "+1555999"
-	var wg sync.WaitGroup
+	var (
+		wg      sync.WaitGroup
+		arrived sync.WaitGroup // both transactions have begun
+		both    = make(chan struct{})
+	)
+	arrived.Add(2)
+	go func() { arrived.Wait(); close(both) }()
 	for g := range 2 {
 		wg.Go(func() {
 			ctx := t.Context()
+			first := true
 			err := s.InTx(ctx, func(tx store.Tx) error {
+				// Make the transactions overlap where the store allows
+				// it (a store whose transactions exclude each other,
+				// like SQLite's, never gets both here: wait a little).
+				if first {
+					first = false
+					arrived.Done()
+					select {
+					case <-both:
+					case <-time.After(500 * time.Millisecond):
+					}
+				}
 				if err := tx.LockConversation(ctx, contact, number); err != nil {
 					return err
 				}
