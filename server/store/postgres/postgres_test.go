@@ -153,8 +153,10 @@ func TestLockAcrossReplicas(t *testing.T) {
 	defer b.Close()
 	const contact, number = "+1555001", "+1555999"
 	locked := make(chan struct{})
-	release := make(chan struct{})
+	release, rel := releaser()
 	var wg sync.WaitGroup
+	defer wg.Wait()
+	defer rel() // also when the test fails half way
 	wg.Go(func() {
 		inTx(t, a, func(ctx context.Context, tx store.Tx) error {
 			if err := tx.LockConversation(ctx, contact, number); err != nil {
@@ -198,11 +200,18 @@ func TestLockAcrossReplicas(t *testing.T) {
 		t.Fatalf("the second replica took the lock while the first held it (saw tags %q)", tags)
 	case <-time.After(200 * time.Millisecond):
 	}
-	close(release)
+	rel()
 	wg.Wait()
 	if tags := <-second; len(tags) != 1 || tags[0] != "first" {
 		t.Errorf("the second replica saw tags %q, want the first's commit", tags)
 	}
+}
+
+// releaser returns a channel and a function closing it (once).
+func releaser() (<-chan struct{}, func()) {
+	ch := make(chan struct{})
+	var once sync.Once
+	return ch, func() { once.Do(func() { close(ch) }) }
 }
 
 // TestDueConversationsSkipLocked: two replicas claim disjoint due
@@ -233,8 +242,10 @@ func TestDueConversationsSkipLocked(t *testing.T) {
 	now := base.Add(time.Minute)
 	// An inbound message of c1 is in progress on a third connection.
 	inbound := make(chan struct{})
-	release := make(chan struct{})
+	release, rel := releaser()
 	var wg sync.WaitGroup
+	defer wg.Wait()
+	defer rel()
 	wg.Go(func() {
 		inTx(t, b, func(ctx context.Context, tx store.Tx) error {
 			if err := tx.LockConversation(ctx, "c1", "+1555999"); err != nil {
@@ -278,8 +289,6 @@ func TestDueConversationsSkipLocked(t *testing.T) {
 		}
 		return nil
 	})
-	close(release)
-	wg.Wait()
 }
 
 func TestDescribeHidesPassword(t *testing.T) {

@@ -61,7 +61,7 @@ func blob(b []byte) []byte {
 // lock, waiting for the transaction that holds it.
 func (t *tx) LockConversation(ctx context.Context, contact, number string) error {
 	key := conversationKey(contact, number)
-	if true || t.locked[key] {
+	if t.locked[key] {
 		return nil
 	}
 	if _, err := t.tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, key); err != nil {
