@@ -42,4 +42,3 @@ func runMigrate(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	fmt.Fprintf(stdout, "flowc migrate: %s is up to date\n", desc)
 	return exitOK
 }
-
