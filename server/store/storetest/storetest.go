@@ -1,5 +1,5 @@
 // Package storetest is the conformance suite every store.Store passes:
-// the SQLite store's tests run it, and so will the PostgreSQL store's.
+// the SQLite store's tests and the PostgreSQL store's run it.
 //
 // It uses the store only through store.Store and store.Tx. Where the
 // interface leaves a choice open, the suite fixes it, so that the server
