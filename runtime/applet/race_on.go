@@ -1,0 +1,5 @@
+//go:build race
+
+package applet
+
+const raceEnabled = true
