@@ -3,6 +3,7 @@ package compiler
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"os"
 	"sort"
 	"strconv"
@@ -18,6 +19,7 @@ import (
 	"github.com/flowc-dev/flowc/lang/registry"
 	"github.com/flowc-dev/flowc/lang/syntax"
 	"github.com/flowc-dev/flowc/runtime"
+	"github.com/flowc-dev/flowc/runtime/applet"
 	"github.com/flowc-dev/flowc/vm"
 )
 
@@ -35,6 +37,7 @@ const (
 	CodeGoto        = "flow/goto"
 	CodeVar         = "flow/variable"
 	CodeRetry       = "flow/retry"
+	CodeApplet      = "flow/applet-js"
 )
 
 // All compiles every file of a checked set. A file with errors from the
@@ -573,6 +576,10 @@ func (c *compiler) run(cmd *syntax.Command, b check.Bound, head file.Span) {
 			c.diags.Errorf(decl.Span, CodeType, "applet %s: %v", call.Tok, err)
 			return
 		}
+		if _, err := applet.Compile(call.Tok, decl.Path, src); err != nil {
+			c.appletError(decl, src, err)
+			return
+		}
 		c.p.Applets = append(c.p.Applets, vm.Applet{Name: call.Tok, Path: decl.Path, Source: src})
 		ai = len(c.p.Applets) - 1
 		c.applets[call.Tok] = ai
@@ -610,6 +617,20 @@ func (c *compiler) run(cmd *syntax.Command, b check.Bound, head file.Span) {
 	for _, j := range jumps {
 		c.patch(j, end)
 	}
+}
+
+// appletError reports a JavaScript applet that does not compile, at its
+// line and column in the .js file.
+func (c *compiler) appletError(decl check.AppletDecl, src []byte, err error) {
+	var se *applet.SyntaxError
+	if errors.As(err, &se) {
+		js := file.NewSource(decl.Path, string(src))
+		off := js.Offset(se.Line, se.Col)
+		d := c.diags.Errorf(js.Span(off, off+1), CodeApplet, "applet %s: %s", decl.Name, se.Msg)
+		d.Hint = "declared at " + decl.Span.String()
+		return
+	}
+	c.diags.Errorf(decl.Span, CodeApplet, "applet %s: %v", decl.Name, err)
 }
 
 type argText struct {

@@ -3,6 +3,7 @@ package compiler_test
 import (
 	"bytes"
 	"context"
+	"os"
 	"path/filepath"
 	"reflect"
 	"sync"
@@ -216,5 +217,25 @@ func TestStateOfAnotherVersionIsRefused(t *testing.T) {
 	_, err := vm.Run(context.Background(), p, &vm.State{Version: "old"}, vm.Event{Message: vm.Message{Body: "1"}}, env, vm.Options{})
 	if err != vm.ErrVersion {
 		t.Fatalf("err = %v, want ErrVersion", err)
+	}
+}
+
+// TestJavaScriptSyntaxErrorIsADiagnostic: an applet that does not
+// compile is reported at its line and column in the .js file.
+func TestJavaScriptSyntaxErrorIsADiagnostic(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "bad.js"), []byte("function main(ctx) {\n  return ctx.args[0] +* 2;\n}\n"), 0o644)
+	os.WriteFile(filepath.Join(dir, "f.flow"), []byte("numbers \"+15550100\"\napplet bad = \"bad.js\"\nrun bad(body) as x\nreply \"{{x}}\"\n"), 0o644)
+	res, err := lang.Load([]string{dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, cd := compiler.All(res)
+	if len(cd) == 0 {
+		t.Fatal("no diagnostic for a JavaScript syntax error")
+	}
+	d := cd[0]
+	if d.Code != compiler.CodeApplet || d.Span.Source.Name != filepath.Join(dir, "bad.js") || d.Span.StartPos().Line != 2 {
+		t.Fatalf("diagnostic = %v at %s", d, d.Span)
 	}
 }

@@ -160,6 +160,8 @@ func validate(in Inbound, f fieldNames) error {
 		return &badRequest{http.StatusBadRequest, "phone numbers are at most 64 characters (" + f.from + ", " + f.to + ")"}
 	case !utf8.ValidString(in.Body) || !utf8.ValidString(in.From) || !utf8.ValidString(in.To) || !utf8.ValidString(in.SID):
 		return &badRequest{http.StatusBadRequest, f.body + " (or another field) is not valid UTF-8"}
+	case strings.ContainsRune(in.Body, 0) || strings.ContainsRune(in.From, 0) || strings.ContainsRune(in.To, 0) || strings.ContainsRune(in.SID, 0):
+		return &badRequest{http.StatusBadRequest, f.body + " (or another field) contains a NUL character"}
 	case utf8.RuneCountInString(in.Body) > MaxBodyRunes:
 		return &badRequest{http.StatusRequestEntityTooLarge, fmt.Sprintf("%s is longer than %d characters", f.body, MaxBodyRunes)}
 	}

@@ -68,7 +68,6 @@ func runServe(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 		APIToken:        os.Getenv("FLOWC_API_TOKEN"),
 		AdminToken:      os.Getenv("FLOWC_ADMIN_TOKEN"),
 		Directory:       directory,
-		Applets:         serverApplets(),
 		Logger:          log,
 		Outbound: &server.Outbound{
 			TwilioAPIURL:     os.Getenv("FLOWC_TWILIO_API_URL"),
@@ -80,6 +79,10 @@ func runServe(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 			SMTPPass:         os.Getenv("FLOWC_SMTP_PASSWORD"),
 			WebhookSecret:    os.Getenv("FLOWC_WEBHOOK_SECRET"),
 		},
+	}
+	if cfg.Applets, err = serverApplets(); err != nil {
+		fmt.Fprintln(stderr, "flowc serve: applet workers:", err)
+		return exitUsage
 	}
 	if cfg.DevMode() {
 		fmt.Fprintln(stderr, "flowc serve: WARNING: DEV MODE: FLOWC_TWILIO_AUTH_TOKEN is not set, so webhook signatures are NOT verified;")

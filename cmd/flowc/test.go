@@ -101,6 +101,7 @@ func runTest(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	}
 
 	ctx := context.Background()
+	applets := inProcessApplets() // applets a test does not mock run for real
 	rep := &testReport{Tests: []*scenario.Result{}}
 	covs := map[string]*vm.Coverage{}
 	ran := map[string]bool{} // flows with at least one selected test
@@ -113,7 +114,7 @@ func runTest(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 				continue
 			}
 			ran[t.Flow] = true
-			res := scenario.Run(ctx, t, progs[t.Flow])
+			res := scenario.RunWith(ctx, t, progs[t.Flow], applets)
 			for _, tr := range res.Traces {
 				covs[t.Flow].Add(tr)
 			}

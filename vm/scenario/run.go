@@ -35,7 +35,11 @@ type Result struct {
 }
 
 // Run runs one test against its compiled flow.
-func Run(ctx context.Context, t *Test, p *vm.Program) *Result {
+func Run(ctx context.Context, t *Test, p *vm.Program) *Result { return RunWith(ctx, t, p, nil) }
+
+// RunWith is Run with a runner for the applets the test does not mock
+// (nil: an unmocked applet is an error).
+func RunWith(ctx context.Context, t *Test, p *vm.Program, real sim.AppletFunc) *Result {
 	start := time.Now()
 	r := &Result{Name: t.Name, Where: t.Pos.String(), Flow: t.Flow, Test: t, Prog: p}
 	defer func() { r.Pass = len(r.Failures) == 0; r.Elapsed = time.Since(start) }()
@@ -56,7 +60,7 @@ func Run(ctx context.Context, t *Test, p *vm.Program) *Result {
 	if to == "" && len(p.Numbers) > 0 {
 		to = p.Numbers[0]
 	}
-	env := &sim.Env{Clock: clock, Contacts: map[string]runtime.Contact{}, Applets: mockApplets(t.Applets)}
+	env := &sim.Env{Clock: clock, Contacts: map[string]runtime.Contact{}, Applets: mockApplets(t.Applets, real)}
 	if c := t.Contact; c != nil {
 		env.Contacts[t.From] = runtime.Contact{Known: true, Name: runtime.Str(c.Name), Owner: runtime.Str(c.Owner), Tags: c.Tags, Fields: c.Fields}
 	}
@@ -306,9 +310,12 @@ func equalValues(a, b any) bool {
 	return fmt.Sprint(a) == fmt.Sprint(b) && reflect.TypeOf(a) != reflect.TypeOf("") && reflect.TypeOf(b) != reflect.TypeOf("")
 }
 
-func mockApplets(m map[string]AppletMock) sim.AppletFunc {
-	return func(_ context.Context, a *vm.Applet, _ vm.AppletInput) (any, error) {
+func mockApplets(m map[string]AppletMock, real sim.AppletFunc) sim.AppletFunc {
+	return func(ctx context.Context, a *vm.Applet, in vm.AppletInput) (any, error) {
 		mock, ok := m[a.Name]
+		if !ok && real != nil {
+			return real(ctx, a, in)
+		}
 		if !ok {
 			return nil, fmt.Errorf("no mock for applet %s in the test (add: applet %s returns JSON)", a.Name, a.Name)
 		}
