@@ -58,3 +58,21 @@ func TestKeyword(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkCondition evaluates a typical condition (business hours, a
+// contact field, a flow variable) as the VM does per message.
+func BenchmarkCondition(b *testing.B) {
+	loc, _ := time.LoadLocation("America/New_York")
+	c := &Compiler{Cal: &Calendar{Location: loc}, Vars: map[string]bool{"order": true}}
+	prog, err := c.Compile(`hours("mon-fri 9-17") && contact.known && order != nil`, Condition)
+	if err != nil {
+		b.Fatal(err)
+	}
+	env := &Env{Now: time.Date(2026, 11, 23, 10, 0, 0, 0, loc), Vars: map[string]any{"order": "A1"}, Contact: Contact{Known: true}}
+	b.ReportAllocs()
+	for b.Loop() {
+		if v, err := Eval(prog, env); err != nil || v != true {
+			b.Fatal(v, err)
+		}
+	}
+}
