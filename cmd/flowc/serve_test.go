@@ -53,7 +53,7 @@ func startServe(t *testing.T, bin, dir, db, addr string) *exec.Cmd {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(20 * time.Second)
+	deadline := time.Now().Add(90 * time.Second) // generous: CI machines are busy
 	for time.Now().Before(deadline) {
 		resp, err := http.Get("http://" + addr + "/readyz")
 		if err == nil {
