@@ -1,0 +1,70 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"net/url"
+	"strings"
+	"text/tabwriter"
+	"time"
+)
+
+func init() {
+	register(command{name: "inbox", summary: "list a user's or team's inbox (inbox team:sales), or mark an item done (inbox done ID)", run: runInbox})
+}
+
+func runInbox(args []string, _ io.Reader, stdout, stderr io.Writer) int {
+	fs := newFlagSet("inbox", "flowc inbox (user:NAME | team:NAME) [--all] | flowc inbox done ID   [--server URL] [--token TOKEN]", stderr)
+	c := adminFlags(fs)
+	all := fs.Bool("all", false, "include items already done")
+	paths, err := parseFlags(fs, args)
+	if err != nil {
+		return flagExit(err)
+	}
+	switch {
+	case len(paths) == 2 && paths[0] == "done":
+		if code, err := c.call("POST", "/v1/admin/inbox/items/"+url.PathEscape(paths[1])+"/done", nil, nil, stderr); err != nil {
+			fmt.Fprintln(stderr, "flowc inbox:", err)
+			return clientExit(code)
+		}
+		fmt.Fprintf(stdout, "item %s done\n", paths[1])
+		return exitOK
+	case len(paths) == 1:
+		kind, name, ok := strings.Cut(paths[0], ":")
+		if !ok || (kind != "user" && kind != "team") || name == "" {
+			fmt.Fprintf(stderr, "flowc inbox: %q: write user:NAME or team:NAME\n", paths[0])
+			return exitUsage
+		}
+		q := ""
+		if *all {
+			q = "?all=true"
+		}
+		var items []struct {
+			ID         int64
+			Assignee   string
+			Contact    string
+			Body       string
+			Flow       string
+			MessageSID string
+			Created    time.Time
+			Done       bool
+		}
+		if code, err := c.call("GET", "/v1/admin/inbox/"+kind+"/"+url.PathEscape(name)+q, nil, &items, stderr); err != nil {
+			fmt.Fprintln(stderr, "flowc inbox:", err)
+			return clientExit(code)
+		}
+		tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "ID\tRECEIVED\tFROM\tASSIGNEE\tFLOW\tMESSAGE\tDONE")
+		for _, it := range items {
+			done := ""
+			if it.Done {
+				done = "done"
+			}
+			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%q\t%s\n", it.ID, it.Created.Format("2006-01-02 15:04"), it.Contact, it.Assignee, it.Flow, it.Body, done)
+		}
+		tw.Flush()
+		return exitOK
+	}
+	fs.Usage()
+	return exitUsage
+}
