@@ -136,8 +136,12 @@ func TestDeployRollbackAndInFlightConversations(t *testing.T) {
 		t.Fatalf("bad deploy: %d %s", code, body)
 	}
 	_, flows := h.admin("GET", "/v1/admin/flows", tok, nil)
-	var before []server.FlowInfo
-	json.Unmarshal(flows, &before)
+	if !bytes.Contains(flows, []byte(`"flow": "sales"`)) {
+		t.Fatalf("flows: %s", flows)
+	}
+	if _, versions := h.admin("GET", "/v1/admin/flows/sales/versions", tok, nil); bytes.Count(versions, []byte(`"version"`)) != 1 {
+		t.Fatalf("a failed deploy left a version behind: %s", versions)
+	}
 
 	// A good deploy: new conversations get version two…
 	code, body = h.admin("POST", "/v1/admin/flows", tok, server.DeployRequest{File: "sales.flow", Source: salesV2})
