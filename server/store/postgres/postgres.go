@@ -20,8 +20,12 @@
 //     transaction already holds it) and then reads the row FOR UPDATE;
 //   - statements that change shared counters are single atomic
 //     statements (NextRoundRobin's upsert), and Activate takes an advisory
-//     lock of its own, so concurrent deployments from several replicas
+//     lock of its own (as do AssignNumber and UnassignNumber), so
+//     concurrent deployments and routing changes from several replicas
 //     are applied one after the other;
+//   - ClaimOutbox locks the due pending outbox rows FOR UPDATE SKIP
+//     LOCKED and sets their lease in the same statement, so replicas'
+//     senders claim disjoint items without waiting for each other;
 //   - DueConversations claims due timers with FOR UPDATE SKIP LOCKED and
 //     keeps only those whose conversation lock it can take at once
 //     (pg_try_advisory_xact_lock), so replicas claim disjoint timers
@@ -194,7 +198,8 @@ func conversationKey(contact, number string) int64 {
 	return lockKey("flowc conversation", contact, number)
 }
 
-// deploymentsKey is the advisory lock key Activate takes.
+// deploymentsKey is the advisory lock key Activate, AssignNumber and
+// UnassignNumber take.
 var deploymentsKey = lockKey("flowc deployments")
 
 // InTx runs fn in one READ COMMITTED transaction and commits it if fn

@@ -90,6 +90,20 @@ func TestConformance(t *testing.T) {
 	})
 }
 
+func TestConformanceOutbox(t *testing.T) {
+	base := databaseURL(t)
+	storetest.RunOutbox(t, func(t *testing.T) store.Store {
+		return open(t, freshSchema(t, base))
+	})
+}
+
+func TestConformanceAdmin(t *testing.T) {
+	base := databaseURL(t)
+	storetest.RunAdmin(t, func(t *testing.T) store.Store {
+		return open(t, freshSchema(t, base))
+	})
+}
+
 func inTx(t *testing.T, s store.Store, fn func(ctx context.Context, tx store.Tx) error) {
 	t.Helper()
 	if err := s.InTx(t.Context(), func(tx store.Tx) error { return fn(t.Context(), tx) }); err != nil {
@@ -335,4 +349,87 @@ func TestNULInText(t *testing.T) {
 	if err == nil {
 		t.Fatal("a body with NUL was stored")
 	}
+}
+
+// TestClaimOutboxAcrossReplicas: senders of two replicas (two stores on
+// one database) claiming the outbox at once never claim one item twice,
+// and between them claim every item.
+func TestClaimOutboxAcrossReplicas(t *testing.T) {
+	u := freshSchema(t, databaseURL(t))
+	a, b := open(t, u), open(t, u)
+	defer a.Close()
+	defer b.Close()
+	const items = 300
+	base := storetest.T0.Truncate(time.Second)
+	inTx(t, a, func(ctx context.Context, tx store.Tx) error {
+		for i := range items {
+			o := &store.OutboxItem{Kind: "sms", To: fmt.Sprint("+1555", i), From: "+1555999", Body: "hi",
+				Contact: fmt.Sprint("+1555", i), Created: base, NotBefore: base}
+			if err := tx.Enqueue(ctx, o); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	now := base.Add(time.Minute)
+	var (
+		mu      sync.Mutex
+		claimed = map[int64]int{} // item: times claimed
+		total   int
+	)
+	deadline := time.Now().Add(30 * time.Second)
+	var wg sync.WaitGroup
+	for w := range 8 {
+		s := a
+		if w%2 == 1 {
+			s = b
+		}
+		wg.Go(func() {
+			for {
+				mu.Lock()
+				finished := total >= items
+				mu.Unlock()
+				if finished || time.Now().After(deadline) {
+					return
+				}
+				var got []store.OutboxItem
+				err := s.InTx(t.Context(), func(tx store.Tx) error {
+					var err error
+					got, err = tx.(store.OutboxTx).ClaimOutbox(t.Context(), now, time.Hour, 7)
+					time.Sleep(time.Millisecond) // hold the row locks a while
+					return err
+				})
+				if err != nil {
+					t.Errorf("worker %d: %v", w, err)
+					return
+				}
+				mu.Lock()
+				for _, it := range got {
+					claimed[it.ID]++
+					total++
+					if it.Attempts != 1 {
+						t.Errorf("worker %d claimed item %d with %d attempts", w, it.ID, it.Attempts)
+					}
+				}
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	for id, n := range claimed {
+		if n != 1 {
+			t.Errorf("item %d was claimed %d times", id, n)
+		}
+	}
+	if len(claimed) != items {
+		t.Errorf("%d distinct items claimed, want %d", len(claimed), items)
+	}
+	// Nothing is left to claim while the leases run.
+	inTx(t, a, func(ctx context.Context, tx store.Tx) error {
+		got, err := tx.(store.OutboxTx).ClaimOutbox(ctx, now, time.Hour, 0)
+		if len(got) != 0 {
+			t.Errorf("%d items claimable again before their lease ran out", len(got))
+		}
+		return err
+	})
 }

@@ -387,9 +387,9 @@ func (t *tx) NextRoundRobin(ctx context.Context, team string, n int) (int, error
 
 func (t *tx) Enqueue(ctx context.Context, o *store.OutboxItem) error {
 	err := t.tx.QueryRow(ctx, `
-		INSERT INTO outbox (kind, to_addr, from_addr, body, message_sid, created, not_before)
-		VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`,
-		o.Kind, o.To, o.From, o.Body, o.MessageSID, encTime(o.Created), encTime(o.NotBefore)).Scan(&o.ID)
+		INSERT INTO outbox (kind, to_addr, from_addr, body, message_sid, contact, created, not_before)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`,
+		o.Kind, o.To, o.From, o.Body, o.MessageSID, o.Contact, encTime(o.Created), encTime(o.NotBefore)).Scan(&o.ID)
 	if err != nil {
 		return fmt.Errorf("postgres store: enqueue: %w", err)
 	}
@@ -483,7 +483,7 @@ func (t *tx) ActivePrograms(ctx context.Context) ([]store.Program, error) {
 // from several replicas are applied one after the other and the numbers
 // check below cannot be raced.
 func (t *tx) Activate(ctx context.Context, flow, version string, numbers []string, at time.Time) error {
-	if _, err := t.tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, deploymentsKey); err != nil {
+	if err := t.lockDeployments(ctx); err != nil {
 		return fmt.Errorf("postgres store: activate %s: lock: %w", version, err)
 	}
 	var pflow string
