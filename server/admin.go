@@ -40,6 +40,11 @@ func (s *Server) EnsureAdminToken(ctx context.Context) (token string, generated 
 		if !ok {
 			return fmt.Errorf("store %T keeps no settings", tx)
 		}
+		// Replicas starting together on an empty database take turns
+		// here, so the second reads the token the first generated.
+		if err := tx.LockConversation(ctx, "\x00settings", adminTokenSetting); err != nil {
+			return err
+		}
 		t, err := otx.Setting(ctx, adminTokenSetting)
 		if err == nil {
 			token, generated = t, false
