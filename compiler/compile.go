@@ -8,9 +8,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"unicode/utf8"
-
-	exprfile "github.com/expr-lang/expr/file"
 
 	"github.com/flowc-dev/flowc/lang"
 	"github.com/flowc-dev/flowc/lang/check"
@@ -333,26 +330,9 @@ func (c *compiler) expr(text string, off int, kind runtime.ExprKind, sp file.Spa
 }
 
 func (c *compiler) exprError(err error, text string, off int) {
-	msg := err.Error()
-	start, end := off, off+len(text)
-	if fe, ok := err.(*exprfile.Error); ok {
-		msg = strings.NewReplacer("runtime.Contact", "contact", "*runtime.Env", "the message", "runtime.Env", "the message").Replace(fe.Message)
-		start = off + runeOffset(text, fe.From)
-		end = start + 1
-		if fe.To > fe.From {
-			end = off + runeOffset(text, fe.To)
-		}
-	}
-	c.diags.Errorf(c.f.Source.Span(start, min(end, off+len(text))), CodeType, "%s", msg)
-}
-
-func runeOffset(text string, runes int) int {
-	off := 0
-	for i := 0; i < runes && off < len(text); i++ {
-		_, n := utf8.DecodeRuneInString(text[off:])
-		off += n
-	}
-	return off
+	start, end, msg := check.ExprErrorRange(err, text, off)
+	msg = strings.NewReplacer("runtime.Contact", "contact", "*runtime.Env", "the message", "runtime.Env", "the message").Replace(msg)
+	c.diags.Errorf(c.f.Source.Span(start, end), CodeType, "%s", msg)
 }
 
 // noteReads records the variables expression expr reads at pc, located

@@ -376,8 +376,17 @@ func (c *checker) expr(text string, off int) {
 }
 
 func (c *checker) exprError(err error, text string, off int, code string) {
-	msg := err.Error()
-	start, end := off, off+len(text)
+	start, end, msg := ExprErrorRange(err, text, off)
+	c.diags.Errorf(c.f.Source.Span(start, end), code, "%s", msg)
+}
+
+// ExprErrorRange locates an expr-lang error in expression text found at
+// byte offset off of a .flow file: the byte range to underline and the
+// message. expr counts runes; the file counts bytes. The compiler uses it
+// for type errors, the checker for syntax errors.
+func ExprErrorRange(err error, text string, off int) (start, end int, msg string) {
+	msg = err.Error()
+	start, end = off, off+len(text)
 	if fe, ok := err.(*exprfile.Error); ok {
 		msg = fe.Message
 		start = off + runeOffset(text, fe.From)
@@ -392,7 +401,7 @@ func (c *checker) exprError(err error, text string, off int, code string) {
 			start, end = off+len(text)-n, off+len(text)
 		}
 	}
-	c.diags.Errorf(c.f.Source.Span(start, min(end, off+len(text))), code, "%s", msg)
+	return start, min(end, off+len(text)), msg
 }
 
 // runeOffset converts expr's rune index to a byte offset in text.
