@@ -2,15 +2,10 @@ package server_test
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
+	"github.com/flowc-dev/flowc/server/store/postgres/pgtest"
 	"net/http"
-	"net/url"
-	"os"
 	"testing"
 	"time"
-
-	"github.com/jackc/pgx/v5"
 
 	"github.com/flowc-dev/flowc/compiler"
 	"github.com/flowc-dev/flowc/lang"
@@ -33,12 +28,9 @@ import (
 //	FLOWC_TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/test?sslmode=disable \
 //	  go test ./server -run '^$' -bench InboundPostgres -benchtime 4000x
 func BenchmarkInboundPostgres(b *testing.B) {
-	base := os.Getenv("FLOWC_TEST_DATABASE_URL")
-	if base == "" {
-		b.Skip("FLOWC_TEST_DATABASE_URL is not set: no PostgreSQL to benchmark against")
-	}
+	base := pgtest.URL(b)
 	replicas := func(b *testing.B, n int) {
-		dbURL := benchSchema(b, base)
+		dbURL := schemaURL(b, base)
 		res, err := lang.Load([]string{"../examples"})
 		if err != nil {
 			b.Fatal(err)
@@ -59,7 +51,7 @@ func BenchmarkInboundPostgres(b *testing.B) {
 	}
 	b.Run("flowc-1", func(b *testing.B) { replicas(b, 1) })
 	b.Run("bare", func(b *testing.B) {
-		load(b, false, bareHandler(b, openPG(b, benchSchema(b, base))))
+		load(b, false, bareHandler(b, openPG(b, schemaURL(b, base))))
 	})
 	b.Run("flowc-3", func(b *testing.B) { replicas(b, 3) })
 }
@@ -73,38 +65,7 @@ func openPG(b *testing.B, dbURL string) *postgres.Store {
 	return st
 }
 
-// benchSchema creates a schema of its own in the database at base, drops
-// it when the benchmark ends, and returns base with search_path set to it.
-func benchSchema(b *testing.B, base string) string {
-	r := make([]byte, 8)
-	rand.Read(r)
-	schema := "flowc_bench_" + hex.EncodeToString(r)
-	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, base)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer conn.Close(ctx)
-	if _, err := conn.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() {
-		conn, err := pgx.Connect(ctx, base)
-		if err != nil {
-			b.Errorf("drop schema %s: %v", schema, err)
-			return
-		}
-		defer conn.Close(ctx)
-		if _, err := conn.Exec(ctx, "DROP SCHEMA "+schema+" CASCADE"); err != nil {
-			b.Errorf("drop schema %s: %v", schema, err)
-		}
-	})
-	u, err := url.Parse(base)
-	if err != nil {
-		b.Fatal(err)
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return u.String()
+func schemaURL(b *testing.B, base string) string {
+	u, _ := pgtest.FreshSchema(b, base)
+	return u
 }

@@ -3,8 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
+	"github.com/flowc-dev/flowc/server/store/postgres/pgtest"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -39,30 +38,12 @@ func TestMigrateSQLite(t *testing.T) {
 // PostgreSQL (a fresh schema of the test database) and says so without
 // the password.
 func TestMigratePostgres(t *testing.T) {
-	base := os.Getenv("FLOWC_TEST_DATABASE_URL")
-	if base == "" {
-		t.Skip("FLOWC_TEST_DATABASE_URL is not set: no PostgreSQL to test against")
-	}
 	ctx := context.Background()
-	b := make([]byte, 8)
-	rand.Read(b)
-	schema := "flowc_test_" + hex.EncodeToString(b)
-	conn, err := pgx.Connect(ctx, base)
+	dbURL, schema := pgtest.FreshSchema(t, pgtest.URL(t))
+	u, err := url.Parse(dbURL)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer conn.Close(ctx)
-	if _, err := conn.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Exec(ctx, "DROP SCHEMA "+schema+" CASCADE")
-	u, err := url.Parse(base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
 	if _, ok := u.User.Password(); !ok {
 		u.User = url.UserPassword(u.User.Username(), "unused-secret") // trust auth ignores it
 	}
@@ -76,6 +57,11 @@ func TestMigratePostgres(t *testing.T) {
 	if !strings.HasPrefix(out, "flowc migrate: postgres ") || !strings.Contains(out, schema) || strings.Contains(out, pw) {
 		t.Errorf("stdout %q", out)
 	}
+	conn, err := pgx.Connect(ctx, pgtest.URL(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
 	var n int
 	if err := conn.QueryRow(ctx, "SELECT count(*) FROM pg_tables WHERE schemaname = $1 AND tablename = 'messages'", schema).Scan(&n); err != nil || n != 1 {
 		t.Errorf("messages table in %s: %d, %v", schema, n, err)

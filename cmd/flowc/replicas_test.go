@@ -2,13 +2,11 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"github.com/flowc-dev/flowc/server/store/postgres/pgtest"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -18,8 +16,6 @@ import (
 	"syscall"
 	"testing"
 	"time"
-
-	"github.com/jackc/pgx/v5"
 
 	"github.com/flowc-dev/flowc/server/store"
 	"github.com/flowc-dev/flowc/server/store/postgres"
@@ -80,49 +76,6 @@ func replicaDir(t *testing.T) string {
 		t.Fatal(err)
 	}
 	return dir
-}
-
-// pgSchema creates a schema of its own for the test in the database of
-// FLOWC_TEST_DATABASE_URL (skipping the test when it is unset), drops it
-// when the test ends, and returns the URL with search_path set to it.
-func pgSchema(t *testing.T) string {
-	t.Helper()
-	base := os.Getenv("FLOWC_TEST_DATABASE_URL")
-	if base == "" {
-		t.Skip("FLOWC_TEST_DATABASE_URL is not set: no PostgreSQL to test against " +
-			"(e.g. FLOWC_TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/test?sslmode=disable)")
-	}
-	b := make([]byte, 8)
-	rand.Read(b)
-	schema := "flowc_test_" + hex.EncodeToString(b)
-	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, base)
-	if err != nil {
-		t.Fatalf("connect to the test database: %v", err)
-	}
-	defer conn.Close(ctx)
-	if _, err := conn.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
-		t.Fatalf("create schema: %v", err)
-	}
-	t.Cleanup(func() {
-		conn, err := pgx.Connect(ctx, base)
-		if err != nil {
-			t.Errorf("drop schema %s: %v", schema, err)
-			return
-		}
-		defer conn.Close(ctx)
-		if _, err := conn.Exec(ctx, "DROP SCHEMA "+schema+" CASCADE"); err != nil {
-			t.Errorf("drop schema %s: %v", schema, err)
-		}
-	})
-	u, err := url.Parse(base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return u.String()
 }
 
 // fakeTwilio records the messages it accepts by idempotency token.
@@ -261,7 +214,7 @@ func TestReplicasShareOnePostgres(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the flowc binary")
 	}
-	dbURL := pgSchema(t)
+	dbURL, _ := pgtest.FreshSchema(t, pgtest.URL(t))
 	prov := &fakeTwilio{accepted: map[string][2]string{}}
 	hs := httptest.NewServer(prov)
 	defer hs.Close()
@@ -404,7 +357,7 @@ func TestReplicaKilledOthersDeliver(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the flowc binary")
 	}
-	dbURL := pgSchema(t)
+	dbURL, _ := pgtest.FreshSchema(t, pgtest.URL(t))
 	prov := &fakeTwilio{delay: 20 * time.Millisecond, accepted: map[string][2]string{}}
 	hs := httptest.NewServer(prov)
 	defer hs.Close()

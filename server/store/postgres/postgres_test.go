@@ -2,11 +2,8 @@ package postgres_test
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"fmt"
 	"net/url"
-	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -16,62 +13,18 @@ import (
 
 	"github.com/flowc-dev/flowc/server/store"
 	"github.com/flowc-dev/flowc/server/store/postgres"
+	"github.com/flowc-dev/flowc/server/store/postgres/pgtest"
 	"github.com/flowc-dev/flowc/server/store/storetest"
 )
 
-// databaseURL returns the test database's URL, or skips the test.
-func databaseURL(t *testing.T) string {
-	t.Helper()
-	u := os.Getenv("FLOWC_TEST_DATABASE_URL")
-	if u == "" {
-		t.Skip("FLOWC_TEST_DATABASE_URL is not set: no PostgreSQL to test against " +
-			"(e.g. FLOWC_TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/test?sslmode=disable)")
-	}
+// Thin names for the shared helpers in pgtest.
+func databaseURL(t *testing.T) string { return pgtest.URL(t) }
+func freshSchema(t *testing.T, base string) string {
+	u, _ := pgtest.FreshSchema(t, base)
 	return u
 }
-
-// freshSchema creates a schema of its own for the test in the database at
-// base, drops it when the test ends, and returns base's URL with
-// search_path set to it.
-func freshSchema(t *testing.T, base string) string {
-	t.Helper()
-	b := make([]byte, 8)
-	rand.Read(b)
-	schema := "flowc_test_" + hex.EncodeToString(b)
-	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, base)
-	if err != nil {
-		t.Fatalf("connect to the test database: %v", err)
-	}
-	defer conn.Close(ctx)
-	if _, err := conn.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
-		t.Fatalf("create schema: %v", err)
-	}
-	t.Cleanup(func() {
-		conn, err := pgx.Connect(ctx, base)
-		if err != nil {
-			t.Errorf("drop schema %s: %v", schema, err)
-			return
-		}
-		defer conn.Close(ctx)
-		if _, err := conn.Exec(ctx, "DROP SCHEMA "+schema+" CASCADE"); err != nil {
-			t.Errorf("drop schema %s: %v", schema, err)
-		}
-	})
-	return withParam(t, base, "search_path", schema)
-}
-
-// withParam sets a query parameter of a postgres:// URL.
 func withParam(t *testing.T, base, key, value string) string {
-	t.Helper()
-	u, err := url.Parse(base)
-	if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
-		t.Fatalf("FLOWC_TEST_DATABASE_URL must be a postgres:// URL")
-	}
-	q := u.Query()
-	q.Set(key, value)
-	u.RawQuery = q.Encode()
-	return u.String()
+	return pgtest.WithParam(t, base, key, value)
 }
 
 func open(t *testing.T, url string) *postgres.Store {
