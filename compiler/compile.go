@@ -586,16 +586,39 @@ func (c *compiler) run(cmd *syntax.Command, b check.Bound, head file.Span) {
 	}
 	cont := c.emitSynth(vm.OpJump, 0, head)
 	pcs, jumps := c.branches(cmd.Block)
-	for br, bpc := range pcs {
-		if br.Label.On == "error" {
-			r.ErrorPC = bpc
-		}
-	}
+	c.runRoutes(&r, pcs, head)
 	c.p.Runs[idx] = r
 	end := c.here()
 	c.patch(cont, end)
 	for _, j := range jumps {
 		c.patch(j, end)
+	}
+}
+
+// runRoutes fills in a run's `on error` branch and the routes its
+// applet's result picks among (in source order, as the VM tries them).
+func (c *compiler) runRoutes(r *vm.RunCall, pcs map[*syntax.Branch]int, head file.Span) {
+	hasElse := false
+	for br, bpc := range pcs {
+		l := br.Label
+		switch {
+		case l.On == "error":
+			r.ErrorPC = bpc
+		case l.On != "" || l.Timeout != "":
+		case l.Else:
+			hasElse = true
+			r.Routes = append(r.Routes, vm.Route{Else: true, PC: bpc})
+		default:
+			key := l.Key
+			if strings.HasPrefix(key, `"`) {
+				key, _ = strconv.Unquote(key)
+			}
+			r.Routes = append(r.Routes, vm.Route{Key: vm.NormaliseKey(key), PC: bpc})
+		}
+	}
+	sort.Slice(r.Routes, func(i, j int) bool { return r.Routes[i].PC < r.Routes[j].PC })
+	if len(r.Routes) > 0 && !hasElse {
+		c.missing = append(c.missing, missing{span: head, msg: "run without else: a result naming no route goes on after the run"})
 	}
 }
 

@@ -173,9 +173,9 @@ func init() {
 		Params: []Param{{Name: "call", Kinds: Call, Doc: "NAME(args…), each argument an expression"}},
 		Tags: []Tag{{Name: "as", Value: Param{Name: "variable", Kinds: Ident},
 			Doc: "store the applet's result in this variable"}},
-		Block:   Branches{On: []string{"error"}},
-		Syntax:  `run NAME(ARGS…) [as NAME] [< on error -> … >]`,
-		Example: `run lookup(from) as customer < on error -> inbox team:support >`,
+		Block:   Branches{Keys: true, Else: true, On: []string{"error"}},
+		Syntax:  `run NAME(ARGS…) [as NAME] [< "ROUTE" -> … ; else -> … ; on error -> … >]`,
+		Example: `run lookup(body) as route < "oncall" -> inbox team:oncall ; else -> inbox team:support ; on error -> inbox team:support >`,
 	})
 	register(&Applet{
 		Name: "goto", Summary: "Continue in a named section.",
