@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"os"
 	"sort"
 	"strconv"
@@ -35,6 +36,7 @@ const (
 	CodeVar         = "flow/variable"
 	CodeRetry       = "flow/retry"
 	CodeApplet      = "flow/applet-js"
+	CodeTooLong     = "flow/too-long"
 )
 
 // All compiles every file of a checked set. A file with errors from the
@@ -372,6 +374,18 @@ func (c *compiler) template(v *syntax.Value) (int, []int) {
 	}
 	if len(t.Parts) == 0 {
 		t.Parts = []vm.TemplatePart{{Lit: "", Expr: -1}}
+	}
+	// The literal text alone already says the reply can never be sent.
+	var lit strings.Builder
+	for _, part := range t.Parts {
+		lit.WriteString(part.Lit)
+	}
+	if err := vm.ReplyTooLong(lit.String()); err != nil {
+		d := c.diags.Errorf(c.f.Span(v), CodeTooLong, "%v: it could never be sent", err)
+		if len(exprs) > 0 {
+			d.Message = fmt.Sprintf("the literal text of this reply alone is over the limit of %d characters: it could never be sent", vm.MaxReplyChars)
+		}
+		d.Hint = "split it into several replies"
 	}
 	c.p.Templates = append(c.p.Templates, t)
 	return len(c.p.Templates) - 1, exprs

@@ -178,13 +178,17 @@ func buildGraph(p *vm.Program) *flowGraph {
 				missing(pc, "timeout")
 			}
 		case vm.OpRun:
-			r := p.Runs[arg]
 			g.node(id(pc), nodeStep, "run "+p.Describe(pc)+"\n"+src, line)
-			if r.ErrorPC >= 0 {
-				edge(id(pc), target(pc, pc+1, false), "ok")
-				edge(id(pc), target(pc, r.ErrorPC, false), "on error")
-			} else {
-				edge(id(pc), target(pc, pc+1, false), "")
+			outs := p.RunOutcomes(pc)
+			for _, o := range outs {
+				label := o.Label
+				if len(outs) == 1 {
+					label = ""
+				}
+				edge(id(pc), target(pc, o.Target, false), label)
+			}
+			if len(p.Runs[arg].Routes) > 0 && outs[len(p.Runs[arg].Routes)].Kind == "ok" {
+				missing(pc, "else")
 			}
 		case vm.OpRetry:
 			r := p.Retries[arg]
