@@ -13,6 +13,7 @@ import (
 
 	"github.com/flowc-dev/flowc/lang/registry"
 	"github.com/flowc-dev/flowc/lang/syntax"
+	"github.com/flowc-dev/flowc/vm"
 )
 
 var update = flag.Bool("update", false, "rewrite the generated sections of docs/language.md")
@@ -200,7 +201,7 @@ func appletsSection() string {
 		if a.Block.Any() {
 			var labels []string
 			if a.Block.Keys {
-				labels = append(labels, "`KEY -> …` (a reply: a number, a word or a string)")
+				labels = append(labels, "`KEY -> …` ("+a.Block.KeysDoc+")")
 			}
 			if a.Block.Timeout {
 				labels = append(labels, "`timeout DURATION -> …`")
@@ -216,6 +217,9 @@ func appletsSection() string {
 				need = "a required block"
 			}
 			fmt.Fprintf(&b, "\nTakes %s of branches: %s.\n", need, strings.Join(labels, ", "))
+		}
+		if a.Notes != "" {
+			b.WriteString("\n" + a.Notes + "\n")
 		}
 		if a.Suspends {
 			b.WriteString("\nIt waits for the contact's next message.\n")
@@ -296,5 +300,34 @@ func TestTextMateGrammar(t *testing.T) {
 	sort.Strings(hk)
 	if got, want := strings.Join(words("header"), " "), strings.Join(hk, " "); got != want {
 		t.Errorf("header rule lists %s; the language has %s", got, want)
+	}
+}
+
+// TestLanguageDocLimits: the Limits table and the run applet's notes
+// state the values the VM enforces.
+func TestLanguageDocLimits(t *testing.T) {
+	doc := readDoc(t)
+	i := strings.Index(doc, "## Limits")
+	if i < 0 {
+		t.Fatal(`no "## Limits" section`)
+	}
+	table := doc[i:]
+	table = table[:strings.Index(table, "\n## ")]
+	thousands := func(n int) string { return fmt.Sprintf("%d,%03d", n/1000, n%1000) }
+	for _, want := range []string{
+		thousands(vm.MaxReplyChars) + " characters (`vm.MaxReplyChars`)",
+		fmt.Sprintf("%d KiB as JSON (`vm.MaxValueBytes`)", vm.MaxValueBytes>>10),
+		fmt.Sprintf("%d KiB (`vm.MaxStringBytes`)", vm.MaxStringBytes>>10),
+		fmt.Sprintf("%s in all (`vm.DefaultEventBudget`)", vm.DefaultEventBudget),
+		fmt.Sprintf("%d calls (`vm.DefaultMaxAppletCalls`)", vm.DefaultMaxAppletCalls),
+		thousands(vm.DefaultMaxSteps) + " instructions (`vm.DefaultMaxSteps`)",
+	} {
+		if !strings.Contains(table, want) {
+			t.Errorf("the Limits table lacks %q", want)
+		}
+	}
+	run, _ := registry.Lookup("run")
+	if want := fmt.Sprintf("%s in all and at most %d calls", vm.DefaultEventBudget, vm.DefaultMaxAppletCalls); !strings.Contains(run.Notes, want) {
+		t.Errorf("the run applet's notes lack %q", want)
 	}
 }
