@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"sort"
 	"strings"
@@ -329,5 +330,52 @@ func TestLanguageDocLimits(t *testing.T) {
 	run, _ := registry.Lookup("run")
 	if want := fmt.Sprintf("%s in all and at most %d calls", vm.DefaultEventBudget, vm.DefaultMaxAppletCalls); !strings.Contains(run.Notes, want) {
 		t.Errorf("the run applet's notes lack %q", want)
+	}
+}
+
+// TestAppletsDocExample: every code block of docs/applets.md whose
+// first line names a file of examples/ ("# examples/triage.flow",
+// "// examples/applets/triage.js") is that file, verbatim, so the worked
+// example is the one `flowc test examples/` runs and cannot drift.
+func TestAppletsDocExample(t *testing.T) {
+	b, err := os.ReadFile("../../docs/applets.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	named := regexp.MustCompile("(?s)\n```[a-z]*\n((?:#|//) (examples/[^\n]+)\n.*?)```\n")
+	n := 0
+	for _, m := range named.FindAllStringSubmatch(string(b), -1) {
+		n++
+		want, err := os.ReadFile(filepath.Join("../..", m[2]))
+		if err != nil {
+			t.Errorf("docs/applets.md shows %s: %v", m[2], err)
+			continue
+		}
+		if m[1] != string(want) {
+			t.Errorf("docs/applets.md's copy of %s differs from the file", m[2])
+		}
+	}
+	if n < 3 {
+		t.Errorf("docs/applets.md shows %d files of examples/, want the flow, the applet and its tests", n)
+	}
+	// The result the page quotes is the one the first test expects.
+	quoted := regexp.MustCompile("(?s)returns\n\n```json\n(.*?)```\n").FindStringSubmatch(string(b))
+	tests, err := os.ReadFile("../../examples/triage.flowtest")
+	if err != nil {
+		t.Fatal(err)
+	}
+	expected := regexp.MustCompile(`expect var decision = (.*)\n`).FindStringSubmatch(string(tests))
+	if quoted == nil || expected == nil {
+		t.Fatal("no quoted result in docs/applets.md, or no `expect var decision` in examples/triage.flowtest")
+	}
+	var q, e any
+	if err := json.Unmarshal([]byte(quoted[1]), &q); err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal([]byte(expected[1]), &e); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(q, e) {
+		t.Errorf("docs/applets.md quotes the result %s, examples/triage.flowtest expects %s", quoted[1], expected[1])
 	}
 }
