@@ -118,8 +118,10 @@ func (m *machine) route(pc int, r *RunCall, v any) int {
 
 // appletBudget returns the context an applet call runs under, or why
 // the event's applet budget (Options.EventBudget, MaxAppletCalls) is
-// used up. Every call of the event shares one deadline; elapsed time is
-// read from the Env's clock, so a test's fake clock drives it too.
+// used up. Every call of the event shares one context, whose deadline is
+// the budget in real time, so a runner that hangs is cut off; elapsed
+// time is also read from the Env's clock, so a test's fake clock drives
+// the budget without sleeping.
 func (m *machine) appletBudget() (context.Context, error) {
 	if m.appletCalls >= m.opts.MaxAppletCalls {
 		return nil, fmt.Errorf("per-message budget of %d applet calls used up", m.opts.MaxAppletCalls)
@@ -127,7 +129,11 @@ func (m *machine) appletBudget() (context.Context, error) {
 	if m.appletCtx == nil {
 		m.appletCtx, m.cancelApplets = context.WithTimeout(m.ctx, m.opts.EventBudget)
 	}
-	if m.budgetSpent || m.env.Now().Sub(m.now) >= m.opts.EventBudget {
+	// Both clocks count: the Env's (a test's fake clock; a server whose
+	// Now is the message's arrival time never advances it) and the real
+	// one behind the context's deadline.
+	if m.budgetSpent || m.env.Now().Sub(m.now) >= m.opts.EventBudget ||
+		m.appletCtx.Err() == context.DeadlineExceeded && m.ctx.Err() == nil {
 		return nil, m.budgetUsedUp()
 	}
 	return m.appletCtx, nil

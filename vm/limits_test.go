@@ -241,3 +241,35 @@ run hang(body) < on error -> inbox team:support >
 		t.Errorf("errors: %q", res.Errors)
 	}
 }
+
+// TestEventBudgetInRealTime: an Env whose clock stands still (the
+// server's is the message's arrival time) is still bounded by the
+// context's deadline: once it has passed, no further call is made.
+func TestEventBudgetInRealTime(t *testing.T) {
+	p := compileFlow(t, `flow f
+numbers "+15550100"
+applet slow = "slow.js"
+run slow(body) as a
+run slow(body) as b < on error -> inbox team:support >
+`, "slow")
+	env := &waitingApplets{slowApplets: newSlow(0)}
+	res := send(t, p, env, vm.Options{EventBudget: time.Millisecond}, "hi")
+	if env.calls != 1 {
+		t.Errorf("%d applet calls, want 1", env.calls)
+	}
+	if got := strings.Join(actions(res), "; "); got != `set a = "ok"; inbox team:support; end` {
+		t.Errorf("actions: %s", got)
+	}
+	if len(res.Errors) != 1 || !strings.Contains(res.Errors[0], "f.flow:5:1: per-message budget of 1ms used up after 1 applet calls") {
+		t.Errorf("errors: %q", res.Errors)
+	}
+}
+
+// waitingApplets answers each call once the call's deadline has passed
+// (no sleep: it waits for the context), with the Env's clock unchanged.
+type waitingApplets struct{ *slowApplets }
+
+func (w *waitingApplets) RunApplet(ctx context.Context, a *vm.Applet, in vm.AppletInput) (any, error) {
+	<-ctx.Done()
+	return w.slowApplets.RunApplet(ctx, a, in)
+}
