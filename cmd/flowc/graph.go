@@ -180,14 +180,16 @@ func buildGraph(p *vm.Program) *flowGraph {
 		case vm.OpRun:
 			g.node(id(pc), nodeStep, "run "+p.Describe(pc)+"\n"+src, line)
 			outs := p.RunOutcomes(pc)
+			hasElse := false
 			for _, o := range outs {
 				label := o.Label
 				if len(outs) == 1 {
 					label = ""
 				}
 				edge(id(pc), target(pc, o.Target, false), label)
+				hasElse = hasElse || o.Kind == "else"
 			}
-			if len(p.Runs[arg].Routes) > 0 && outs[len(p.Runs[arg].Routes)].Kind == "ok" {
+			if len(p.Runs[arg].Routes) > 0 && !hasElse {
 				missing(pc, "else")
 			}
 		case vm.OpRetry:
