@@ -112,7 +112,11 @@ func (m *machine) route(pc int, r *RunCall, v any) int {
 		m.trace(pc, "else")
 		return elsePC
 	}
-	m.trace(pc, fmt.Sprintf("no route for %q: going on after the run", key))
+	if key == "" {
+		m.trace(pc, "no route for a result without a route key: going on after the run")
+	} else {
+		m.trace(pc, fmt.Sprintf("no route for %q: going on after the run", key))
+	}
 	return pc + 1
 }
 
