@@ -145,6 +145,12 @@ reply "Thanks."
 	if !traceHas(res, `no route for "nobody": going on after the run`) {
 		t.Errorf("trace: %+v", res.Trace)
 	}
+	cov := vm.NewCoverage(p)
+	cov.Add(res.Trace)
+	un := cov.Uncovered()
+	if cov.Covered() != 1 || len(un) != 1 || un[0].Label != `run triage → "oncall"` {
+		t.Errorf("coverage: %d covered, uncovered %+v", cov.Covered(), un)
+	}
 }
 
 func traceHas(res *vm.Result, note string) bool {
