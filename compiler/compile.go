@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"os"
 	"sort"
 	"strconv"
@@ -35,6 +36,7 @@ const (
 	CodeVar         = "flow/variable"
 	CodeRetry       = "flow/retry"
 	CodeApplet      = "flow/applet-js"
+	CodeTooLong     = "flow/too-long"
 )
 
 // All compiles every file of a checked set. A file with errors from the
@@ -373,6 +375,18 @@ func (c *compiler) template(v *syntax.Value) (int, []int) {
 	if len(t.Parts) == 0 {
 		t.Parts = []vm.TemplatePart{{Lit: "", Expr: -1}}
 	}
+	// The literal text alone already says the reply can never be sent.
+	var lit strings.Builder
+	for _, part := range t.Parts {
+		lit.WriteString(part.Lit)
+	}
+	if err := vm.ReplyTooLong(lit.String()); err != nil {
+		d := c.diags.Errorf(c.f.Span(v), CodeTooLong, "%v: it could never be sent", err)
+		if len(exprs) > 0 {
+			d.Message = fmt.Sprintf("the literal text of this reply alone is over the limit of %d characters: it could never be sent", vm.MaxReplyChars)
+		}
+		d.Hint = "split it into several replies"
+	}
 	c.p.Templates = append(c.p.Templates, t)
 	return len(c.p.Templates) - 1, exprs
 }
@@ -586,16 +600,39 @@ func (c *compiler) run(cmd *syntax.Command, b check.Bound, head file.Span) {
 	}
 	cont := c.emitSynth(vm.OpJump, 0, head)
 	pcs, jumps := c.branches(cmd.Block)
-	for br, bpc := range pcs {
-		if br.Label.On == "error" {
-			r.ErrorPC = bpc
-		}
-	}
+	c.runRoutes(&r, pcs, head)
 	c.p.Runs[idx] = r
 	end := c.here()
 	c.patch(cont, end)
 	for _, j := range jumps {
 		c.patch(j, end)
+	}
+}
+
+// runRoutes fills in a run's `on error` branch and the routes its
+// applet's result picks among (in source order, as the VM tries them).
+func (c *compiler) runRoutes(r *vm.RunCall, pcs map[*syntax.Branch]int, head file.Span) {
+	hasElse := false
+	for br, bpc := range pcs {
+		l := br.Label
+		switch {
+		case l.On == "error":
+			r.ErrorPC = bpc
+		case l.On != "" || l.Timeout != "":
+		case l.Else:
+			hasElse = true
+			r.Routes = append(r.Routes, vm.Route{Else: true, PC: bpc})
+		default:
+			key := l.Key
+			if strings.HasPrefix(key, `"`) {
+				key, _ = strconv.Unquote(key)
+			}
+			r.Routes = append(r.Routes, vm.Route{Key: vm.NormaliseKey(key), PC: bpc})
+		}
+	}
+	sort.Slice(r.Routes, func(i, j int) bool { return r.Routes[i].PC < r.Routes[j].PC })
+	if len(r.Routes) > 0 && !hasElse {
+		c.missing = append(c.missing, missing{span: head, msg: "run without else: a result naming no route goes on after the run"})
 	}
 }
 

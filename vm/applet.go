@@ -1,15 +1,20 @@
 package vm
 
 import (
+	"context"
 	"fmt"
 	"hash/fnv"
-	"strings"
 
 	"github.com/flowc-dev/flowc/runtime"
 )
 
 // run calls an applet. It returns the next pc, or ok=false when the
 // conversation must end (an error with no `on error` branch).
+//
+// The applet's result is data: it lands in the `as` variable and, when
+// the run names routes, picks one of them by its route key. It never
+// becomes an action of its own (issue #10: a result such as
+// {forward: "webhook:…"} used to make the server post anywhere).
 func (m *machine) run(pc, arg int) (next int, ok bool) {
 	r := &m.p.Runs[arg]
 	a := &m.p.Applets[r.Applet]
@@ -26,6 +31,16 @@ func (m *machine) run(pc, arg int) (next int, ok bool) {
 		m.fail(pc, fmt.Errorf("applet %s: no applet runner", a.Name))
 		return m.appletFailed(r)
 	}
+	ctx, err := m.appletBudget()
+	if err != nil {
+		if !m.budgetSpent {
+			m.budgetSpent = true
+			m.fail(pc, err)
+		} else {
+			m.trace(pc, "error: "+err.Error())
+		}
+		return m.appletFailed(r)
+	}
 	in := AppletInput{
 		Message: map[string]any{"body": m.renv.Body, "from": m.renv.From, "to": m.renv.To,
 			"keyword": m.renv.Keyword, "media": toAnySlice(m.renv.Media)},
@@ -36,19 +51,100 @@ func (m *machine) run(pc, arg int) (next int, ok bool) {
 		Now:  m.now,
 		Seed: seed(m.renv.From, m.renv.Body, m.now.UnixNano()),
 	}
-	v, err := m.env.RunApplet(m.ctx, a, in)
+	m.appletCalls++
+	v, err := m.env.RunApplet(ctx, a, in)
 	if err != nil {
+		if ctx.Err() == context.DeadlineExceeded && m.ctx.Err() == nil {
+			m.budgetSpent = true
+			err = fmt.Errorf("%v (%w)", m.budgetUsedUp(), err)
+		}
 		m.fail(pc, fmt.Errorf("applet %s (%s): %v", a.Name, a.Path, err))
 		return m.appletFailed(r)
 	}
-	m.trace(pc, fmt.Sprintf("applet %s returned %s", a.Name, formatValue(v)))
-	if obj, isObj := v.(map[string]any); isObj && m.decide(pc, obj) {
-		return pc + 1, true
+	if err := CheckValue(v); err != nil {
+		if r.As != "" {
+			m.setVar(pc, r.As, nil)
+		}
+		m.fail(pc, fmt.Errorf("applet %s returned a result too large for a flow variable: %v", a.Name, err))
+		return m.appletFailed(r)
 	}
+	m.trace(pc, fmt.Sprintf("applet %s returned %s", a.Name, formatValue(v)))
 	if r.As != "" {
 		m.setVar(pc, r.As, v)
 	}
-	return pc + 1, true
+	if len(r.Routes) == 0 {
+		return pc + 1, true
+	}
+	return m.route(pc, r, v), true
+}
+
+// RouteKey is the key an applet's result picks a route by: the result
+// itself when it is a string, else its "route" field when that is a
+// string; "" (no key: the else branch) otherwise. It is compared with
+// the run's keys as a contact's reply is with menu keys (NormaliseKey).
+func RouteKey(v any) string {
+	switch v := v.(type) {
+	case string:
+		return NormaliseKey(v)
+	case map[string]any:
+		if s, ok := v["route"].(string); ok {
+			return NormaliseKey(s)
+		}
+	}
+	return ""
+}
+
+// route picks the branch for result v; without a matching key and
+// without else, control falls through to the step after the run.
+func (m *machine) route(pc int, r *RunCall, v any) int {
+	key := RouteKey(v)
+	elsePC := -1
+	for _, rt := range r.Routes {
+		switch {
+		case rt.Else:
+			elsePC = rt.PC
+		case key != "" && rt.Key == key:
+			m.trace(pc, "route "+rt.Key)
+			return rt.PC
+		}
+	}
+	if elsePC >= 0 {
+		m.trace(pc, "else")
+		return elsePC
+	}
+	if key == "" {
+		m.trace(pc, "no route for a result without a route key: going on after the run")
+	} else {
+		m.trace(pc, fmt.Sprintf("no route for %q: going on after the run", key))
+	}
+	return pc + 1
+}
+
+// appletBudget returns the context an applet call runs under, or why
+// the event's applet budget (Options.EventBudget, MaxAppletCalls) is
+// used up. Every call of the event shares one context, whose deadline is
+// the budget in real time, so a runner that hangs is cut off; elapsed
+// time is also read from the Env's clock, so a test's fake clock drives
+// the budget without sleeping.
+func (m *machine) appletBudget() (context.Context, error) {
+	if m.appletCalls >= m.opts.MaxAppletCalls {
+		return nil, fmt.Errorf("per-message budget of %d applet calls used up", m.opts.MaxAppletCalls)
+	}
+	if m.appletCtx == nil {
+		m.appletCtx, m.cancelApplets = context.WithTimeout(m.ctx, m.opts.EventBudget)
+	}
+	// Both clocks count: the Env's (a test's fake clock; a server whose
+	// Now is the message's arrival time never advances it) and the real
+	// one behind the context's deadline.
+	if m.budgetSpent || m.env.Now().Sub(m.now) >= m.opts.EventBudget ||
+		m.appletCtx.Err() == context.DeadlineExceeded && m.ctx.Err() == nil {
+		return nil, m.budgetUsedUp()
+	}
+	return m.appletCtx, nil
+}
+
+func (m *machine) budgetUsedUp() error {
+	return fmt.Errorf("per-message budget of %s used up after %d applet calls", m.opts.EventBudget, m.appletCalls)
 }
 
 func (m *machine) appletFailed(r *RunCall) (int, bool) {
@@ -56,40 +152,6 @@ func (m *machine) appletFailed(r *RunCall) (int, bool) {
 		return r.ErrorPC, true
 	}
 	return 0, false
-}
-
-// decide turns an applet's routing decision ({reply, inbox, forward,
-// tag}) into actions. It reports whether obj was a decision.
-func (m *machine) decide(pc int, obj map[string]any) bool {
-	decided := false
-	if s, ok := obj["reply"].(string); ok {
-		m.emit(Action{Kind: ActReply, Text: s, PC: pc})
-		decided = true
-	}
-	for _, key := range []string{"inbox", "forward"} {
-		s, ok := obj[key].(string)
-		if !ok {
-			continue
-		}
-		kind, name, found := strings.Cut(s, ":")
-		valid := found && name != "" && (key == "inbox" && (kind == "user" || kind == "team") ||
-			key == "forward" && (kind == "email" || kind == "webhook"))
-		if !valid {
-			m.fail(pc, fmt.Errorf("applet decision %s: %q is not a valid target", key, s))
-			continue
-		}
-		act := ActDeliver
-		if key == "forward" {
-			act = ActForward
-		}
-		m.emit(Action{Kind: act, Target: Target{Kind: kind, Name: name}, PC: pc})
-		decided = true
-	}
-	if s, ok := obj["tag"].(string); ok {
-		m.emit(Action{Kind: ActTag, Text: s, PC: pc})
-		decided = true
-	}
-	return decided
 }
 
 func deref(s *string) any {

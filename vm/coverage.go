@@ -8,12 +8,13 @@ import (
 
 // Branch is one outcome of a branch point: a `when` being true or false,
 // a menu key, timeout or else, an ask answered or timed out, a retry
-// taken or exhausted, an applet call succeeding or taking `on error`.
+// taken or exhausted, an applet call taking one of its routes, else,
+// going on after the run, or taking `on error`.
 type Branch struct {
 	PC     int    // the branch point (JUMP_FALSE, MENU, ASK, RETRY, RUN)
 	Target int    // where this outcome continues
-	Kind   string // "true", "false", "key", "timeout", "else", "answer", "retry", "exhausted", "ok", "error"
-	Key    string // the menu key, for Kind "key"
+	Kind   string // "true", "false", "key", "timeout", "else", "answer", "retry", "exhausted", "route", "ok", "error"
+	Key    string // the menu key or run route, for Kind "key" and "route"
 	Label  string // human-readable, e.g. `when hours("9-5") → false`
 	Loc    Loc    // where to point a reader: the target's source, else the branch point's
 }
@@ -60,11 +61,27 @@ func (p *Program) Branches() []Branch {
 			add(pc, r.PC, "retry", "", fmt.Sprintf("retry %d (prompt again)", r.Times))
 			add(pc, pc+1, "exhausted", "", fmt.Sprintf("retry %d (no retries left)", r.Times))
 		case OpRun:
-			r := p.Runs[arg]
-			if r.ErrorPC >= 0 {
-				name := p.Applets[r.Applet].Name
-				add(pc, pc+1, "ok", "", fmt.Sprintf("run %s succeeds", name))
-				add(pc, r.ErrorPC, "error", "", fmt.Sprintf("run %s on error", name))
+			outcomes := p.RunOutcomes(pc)
+			if len(outcomes) < 2 {
+				break
+			}
+			name := p.Applets[p.Runs[arg].Applet].Name
+			for _, o := range outcomes {
+				label := ""
+				switch o.Kind {
+				case "route":
+					label = fmt.Sprintf("run %s → %q", name, o.Key)
+				case "else":
+					label = fmt.Sprintf("run %s → else", name)
+				case "ok":
+					label = fmt.Sprintf("run %s succeeds", name)
+					if len(p.Runs[arg].Routes) > 0 {
+						label = fmt.Sprintf("run %s → no route", name)
+					}
+				case "error":
+					label = fmt.Sprintf("run %s on error", name)
+				}
+				add(pc, o.Target, o.Kind, o.Key, label)
 			}
 		}
 	}
@@ -124,7 +141,7 @@ func (c *Coverage) mark(pc int, kind, key string) {
 // Add records the branches taken in one run's trace (vm.Options{Trace: true}).
 func (c *Coverage) Add(trace []TraceStep) {
 	p := c.Prog
-	for i, s := range trace {
+	for _, s := range trace {
 		if s.PC < 0 || s.PC >= len(p.Code) {
 			continue
 		}
@@ -162,15 +179,16 @@ func (c *Coverage) Add(trace []TraceStep) {
 				c.mark(s.PC, "exhausted", "")
 			}
 		case OpRun:
+			routed := len(p.Runs[p.Args[s.PC]].Routes) > 0
 			switch {
-			case strings.HasPrefix(s.Note, "applet "):
+			case strings.HasPrefix(s.Note, "applet ") && !routed,
+				strings.HasPrefix(s.Note, "no route for "):
 				c.mark(s.PC, "ok", "")
+			case strings.HasPrefix(s.Note, "route "):
+				c.mark(s.PC, "route", strings.TrimPrefix(s.Note, "route "))
+			case s.Note == "else":
+				c.mark(s.PC, "else", "")
 			case strings.HasPrefix(s.Note, "error: "):
-				// An error after "applet … returned" is a bad decision,
-				// not the error branch.
-				if i > 0 && trace[i-1].PC == s.PC && strings.HasPrefix(trace[i-1].Note, "applet ") {
-					continue
-				}
 				c.mark(s.PC, "error", "")
 			}
 		}

@@ -64,6 +64,13 @@ func (p *Program) describeArg(pc int) string {
 		if r.As != "" {
 			s += " as " + r.As
 		}
+		for _, rt := range r.Routes {
+			if rt.Else {
+				s += fmt.Sprintf(" else→%04d", rt.PC)
+			} else {
+				s += fmt.Sprintf(" %q→%04d", rt.Key, rt.PC)
+			}
+		}
 		if r.ErrorPC >= 0 {
 			s += fmt.Sprintf(" on error %04d", r.ErrorPC)
 		}

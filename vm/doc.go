@@ -21,4 +21,15 @@
 // State.Deadline takes the timeout branch. Every event has a step budget,
 // so no flow can spin. A Program is immutable once built and safe for
 // concurrent use by many goroutines.
+//
+// An applet's result is data, never an action: it is stored in the run's
+// `as` variable and may pick one of the routes the run names
+// (RunCall.Routes, RouteKey), so every reply, delivery, forward and tag a
+// run can lead to is an instruction of the program, visible to the
+// compiler's analysis (Successors, RunOutcomes). All applet calls of one
+// event share a budget (Options.EventBudget, MaxAppletCalls): one
+// context with a deadline, plus the Env's clock, so a test's fake clock
+// drives it. Replies and variable values are capped (MaxReplyChars,
+// MaxValueBytes, MaxStringBytes); past a cap the step fails like any
+// runtime error: in Result.Errors and the trace, the run goes on.
 package vm

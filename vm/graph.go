@@ -1,5 +1,7 @@
 package vm
 
+import "fmt"
+
 // Successors lists where control can go after pc, for graph walks
 // (`flowc graph`, coverage). resume is true when the successors are only
 // reached on a later event (a menu or ask waits for the next message).
@@ -13,11 +15,10 @@ func (p *Program) Successors(pc int) (next []int, resume bool) {
 	case OpJumpFalse:
 		return []int{pc + 1, arg}, false
 	case OpRun:
-		r := p.Runs[arg]
-		if r.ErrorPC >= 0 {
-			return []int{pc + 1, r.ErrorPC}, false
+		for _, o := range p.RunOutcomes(pc) {
+			next = append(next, o.Target)
 		}
-		return []int{pc + 1}, false
+		return next, false
 	case OpRetry:
 		return []int{p.Retries[arg].PC, pc + 1}, false
 	case OpMenu:
@@ -54,4 +55,41 @@ func (p *Program) TemplateSource(i int) string {
 		return ""
 	}
 	return p.templateSource(i)
+}
+
+// RunOutcome is one way control leaves a RUN instruction.
+type RunOutcome struct {
+	Target int
+	Kind   string // "route" (Key), "else", "ok" (the call went on after the run), "error"
+	Key    string
+	Label  string // for graphs: `"vip"`, "else", "ok", "on error"
+}
+
+// RunOutcomes lists where a RUN at pc can continue: each route the flow
+// names, else or (without else) the step after the run, and its `on
+// error` branch. This is the whole set: an applet's result only picks
+// among them.
+func (p *Program) RunOutcomes(pc int) []RunOutcome {
+	r := p.Runs[p.Args[pc]]
+	var out []RunOutcome
+	hasElse := false
+	for _, rt := range r.Routes {
+		if rt.Else {
+			hasElse = true
+			out = append(out, RunOutcome{Target: rt.PC, Kind: "else", Label: "else"})
+		} else {
+			out = append(out, RunOutcome{Target: rt.PC, Kind: "route", Key: rt.Key, Label: fmt.Sprintf("%q", rt.Key)})
+		}
+	}
+	if !hasElse {
+		label := "ok"
+		if len(r.Routes) > 0 {
+			label = "no route"
+		}
+		out = append(out, RunOutcome{Target: pc + 1, Kind: "ok", Label: label})
+	}
+	if r.ErrorPC >= 0 {
+		out = append(out, RunOutcome{Target: r.ErrorPC, Kind: "error", Label: "on error"})
+	}
+	return out
 }

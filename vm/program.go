@@ -121,6 +121,20 @@ type RunCall struct {
 	Args    []int // exprs
 	As      string
 	ErrorPC int // -1: end the conversation on error
+	// Routes are the branches the flow names for the applet's result
+	// (`"vip" -> …`, `else -> …`). The applet only picks one of them by
+	// its result's route key (see RouteKey): every target is in the
+	// flow's text. No routes: the call just continues (the zero value,
+	// so programs encoded before routes existed run as they did).
+	Routes []Route
+}
+
+// Route is one branch of a run block: a key (normalised like a menu
+// key), or the else branch.
+type Route struct {
+	Key  string
+	Else bool
+	PC   int
 }
 
 // Applet is a JavaScript applet's source, embedded in the program so a

@@ -148,6 +148,15 @@ type Result struct {
 type Options struct {
 	Trace    bool // record every step (the server and --explain do)
 	MaxSteps int  // instruction budget per event; default DefaultMaxSteps
+	// EventBudget is the time all applet calls of one event may take
+	// together, measured on the Env's clock from the start of the run
+	// (and, as a safety net, a real-time deadline on the context the
+	// calls get); default DefaultEventBudget. Past it a run step takes its
+	// `on error` branch, or the conversation ends.
+	EventBudget time.Duration
+	// MaxAppletCalls caps the applet calls of one event; default
+	// DefaultMaxAppletCalls. Past it, as past EventBudget.
+	MaxAppletCalls int
 }
 
 // DefaultMaxSteps bounds one event's work.
@@ -170,6 +179,12 @@ type machine struct {
 	now  time.Time
 	flag bool
 
+	// The event's applet budget (see appletBudget).
+	appletCalls   int
+	appletCtx     context.Context
+	cancelApplets context.CancelFunc
+	budgetSpent   bool
+
 	// Allocated with the machine, so a run costs one allocation for all
 	// three plus the actions.
 	result  Result
@@ -181,6 +196,12 @@ type machine struct {
 func Run(ctx context.Context, p *Program, st *State, ev Event, env Env, opts Options) (*Result, error) {
 	if opts.MaxSteps <= 0 {
 		opts.MaxSteps = DefaultMaxSteps
+	}
+	if opts.EventBudget <= 0 {
+		opts.EventBudget = DefaultEventBudget
+	}
+	if opts.MaxAppletCalls <= 0 {
+		opts.MaxAppletCalls = DefaultMaxAppletCalls
 	}
 	m := machines.Get().(*machine)
 	*m = machine{p: p, env: env, ctx: ctx, opts: opts, now: env.Now().In(p.Location())}
@@ -220,6 +241,9 @@ func Run(ctx context.Context, p *Program, st *State, ev Event, env Env, opts Opt
 var machines = sync.Pool{New: func() any { return new(machine) }}
 
 func releaseMachine(m *machine) {
+	if m.cancelApplets != nil {
+		m.cancelApplets()
+	}
 	*m = machine{} // drop references so the pool holds no program or state
 	machines.Put(m)
 }
@@ -287,8 +311,9 @@ func (m *machine) resume(ev Event) (pc int, ok bool) {
 		return -1, true
 	case OpAsk:
 		a := &m.p.Asks[arg]
-		m.setVar(at, a.Var, ev.Message.Body)
-		m.trace(at, "answer stored in "+a.Var)
+		if m.setVar(at, a.Var, ev.Message.Body) {
+			m.trace(at, "answer stored in "+a.Var)
+		}
 		return at + 1, true
 	}
 	return 0, false
@@ -347,7 +372,14 @@ func (m *machine) fail(pc int, err error) {
 
 func (m *machine) emit(a Action) { m.res.Actions = append(m.res.Actions, a) }
 
-func (m *machine) setVar(pc int, name string, v any) {
+// setVar sets a flow variable. A value over the caps (CheckValue) is a
+// runtime error and leaves the variable nil; setVar then reports false.
+func (m *machine) setVar(pc int, name string, v any) bool {
+	ok := true
+	if err := CheckValue(v); err != nil {
+		m.fail(pc, fmt.Errorf("variable %s: %v; it is left unset", name, err))
+		v, ok = nil, false
+	}
 	if m.st.Vars == nil {
 		m.st.Vars = map[string]any{}
 		if m.renv != nil {
@@ -356,6 +388,7 @@ func (m *machine) setVar(pc int, name string, v any) {
 	}
 	m.st.Vars[name] = v
 	m.emit(Action{Kind: ActSet, Var: name, Value: v, PC: pc})
+	return ok
 }
 
 func (m *machine) finish() (*Result, error) {
@@ -401,9 +434,9 @@ func (m *machine) exec(pc int) (*Result, error) {
 				continue
 			}
 		case OpReply:
-			text := m.render(pc, arg)
-			m.trace(pc, "")
-			m.emit(Action{Kind: ActReply, Text: text, PC: pc})
+			if m.reply(pc, arg) {
+				m.trace(pc, "")
+			}
 		case OpInbox:
 			m.trace(pc, "")
 			m.emit(Action{Kind: ActDeliver, Target: p.Targets[arg], PC: pc})
@@ -434,13 +467,13 @@ func (m *machine) exec(pc int) (*Result, error) {
 		case OpMenu:
 			menu := &p.Menus[arg]
 			if menu.Prompt >= 0 {
-				m.emit(Action{Kind: ActReply, Text: m.render(pc, menu.Prompt), PC: pc})
+				m.reply(pc, menu.Prompt)
 			}
 			m.trace(pc, "waiting for a reply")
 			return m.suspend(pc, menu.Timeout, menu.TimeoutPC)
 		case OpAsk:
 			a := &p.Asks[arg]
-			m.emit(Action{Kind: ActReply, Text: m.render(pc, a.Prompt), PC: pc})
+			m.reply(pc, a.Prompt)
 			m.trace(pc, "waiting for an answer")
 			return m.suspend(pc, a.Timeout, a.TimeoutPC)
 		case OpRetry:
@@ -471,6 +504,19 @@ func (m *machine) suspend(pc int, timeout time.Duration, timeoutPC int) (*Result
 	m.emit(Action{Kind: ActWait, Deadline: m.st.Deadline, PC: pc})
 	m.res.State = m.st
 	return m.res, nil
+}
+
+// reply renders template tmpl and sends it, unless it is over
+// MaxReplyChars: then nothing is sent and the step fails (a menu or ask
+// still waits for its answer). It reports whether the reply was sent.
+func (m *machine) reply(pc, tmpl int) bool {
+	text := m.render(pc, tmpl)
+	if err := ReplyTooLong(text); err != nil {
+		m.fail(pc, fmt.Errorf("%v; it is not sent", err))
+		return false
+	}
+	m.emit(Action{Kind: ActReply, Text: text, PC: pc})
+	return true
 }
 
 func (m *machine) render(pc, tmpl int) string {

@@ -178,13 +178,19 @@ func buildGraph(p *vm.Program) *flowGraph {
 				missing(pc, "timeout")
 			}
 		case vm.OpRun:
-			r := p.Runs[arg]
 			g.node(id(pc), nodeStep, "run "+p.Describe(pc)+"\n"+src, line)
-			if r.ErrorPC >= 0 {
-				edge(id(pc), target(pc, pc+1, false), "ok")
-				edge(id(pc), target(pc, r.ErrorPC, false), "on error")
-			} else {
-				edge(id(pc), target(pc, pc+1, false), "")
+			outs := p.RunOutcomes(pc)
+			hasElse := false
+			for _, o := range outs {
+				label := o.Label
+				if len(outs) == 1 {
+					label = ""
+				}
+				edge(id(pc), target(pc, o.Target, false), label)
+				hasElse = hasElse || o.Kind == "else"
+			}
+			if len(p.Runs[arg].Routes) > 0 && !hasElse {
+				missing(pc, "else")
 			}
 		case vm.OpRetry:
 			r := p.Retries[arg]

@@ -1,11 +1,11 @@
-// Decides how to greet a contact. Runs in flowc's JavaScript sandbox:
-// plain data in (ctx.message, ctx.contact, ctx.vars, ctx.args, ctx.now),
-// plain data out. Returning an object with reply / inbox / forward / tag
-// is a routing decision; anything else is stored in the `as` variable.
+// Sizes up a message for concierge.flow. Runs in flowc's JavaScript
+// sandbox: plain data in (ctx.message, ctx.contact, ctx.vars, ctx.args,
+// ctx.now), plain data out. The result is only data: the flow stores it
+// in the `as` variable and picks one of its own routes by it.
 function main(ctx) {
   const tags = ctx.contact.tags || [];
   if (tags.includes("vip")) {
-    return { reply: "Welcome back! Your account manager will text you.", inbox: "user:" + (ctx.contact.owner || "owner") };
+    return "vip";
   }
   const words = String(ctx.args[0] || "").trim().split(/\s+/).length;
   return words > 20 ? "long" : "short";

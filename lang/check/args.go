@@ -2,6 +2,7 @@ package check
 
 import (
 	"fmt"
+	"github.com/flowc-dev/flowc/vm"
 	"sort"
 	"strconv"
 	"strings"
@@ -372,13 +373,22 @@ func (c *checker) branches(cmd *syntax.Command, a *registry.Applet) {
 				c.stringEscapes(key, syntax.Start(l), CodeBranch)
 				key, _ = strconv.Unquote(key)
 			}
-			norm := strings.ToLower(strings.TrimSpace(key))
+			// Compared as the VM compares them, so that "2." and 2 are
+			// the duplicates they are at run time.
+			norm := vm.NormaliseKey(key)
+			what := "menu key"
+			if a.Name == "run" {
+				what = "route"
+				if norm == "" {
+					c.diags.Errorf(lsp, CodeBranch, "route %s can never be chosen: an applet's result is compared trimmed, in lower case and without surrounding punctuation", l.Key)
+				}
+			}
 			if prev, ok := keys[norm]; ok {
-				c.diags.Errorf(lsp, CodeBranch, "duplicate menu key %q (first at %s)", key, prev)
+				c.diags.Errorf(lsp, CodeBranch, "duplicate %s %q (first at %s)", what, key, prev)
 			} else {
 				keys[norm] = lsp.String()
 			}
-			if IsOptOutKeyword(norm) {
+			if a.Name == "menu" && IsOptOutKeyword(norm) {
 				c.diags.Warnf(lsp, CodeOptOut, "menu key %q can never be chosen: %s is answered by the opt-out handling before the flow runs", key, strings.ToUpper(norm))
 			}
 		}

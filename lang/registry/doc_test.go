@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"sort"
 	"strings"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/flowc-dev/flowc/lang/registry"
 	"github.com/flowc-dev/flowc/lang/syntax"
+	"github.com/flowc-dev/flowc/vm"
 )
 
 var update = flag.Bool("update", false, "rewrite the generated sections of docs/language.md")
@@ -200,7 +202,7 @@ func appletsSection() string {
 		if a.Block.Any() {
 			var labels []string
 			if a.Block.Keys {
-				labels = append(labels, "`KEY -> …` (a reply: a number, a word or a string)")
+				labels = append(labels, "`KEY -> …` ("+a.Block.KeysDoc+")")
 			}
 			if a.Block.Timeout {
 				labels = append(labels, "`timeout DURATION -> …`")
@@ -216,6 +218,9 @@ func appletsSection() string {
 				need = "a required block"
 			}
 			fmt.Fprintf(&b, "\nTakes %s of branches: %s.\n", need, strings.Join(labels, ", "))
+		}
+		if a.Notes != "" {
+			b.WriteString("\n" + a.Notes + "\n")
 		}
 		if a.Suspends {
 			b.WriteString("\nIt waits for the contact's next message.\n")
@@ -296,5 +301,81 @@ func TestTextMateGrammar(t *testing.T) {
 	sort.Strings(hk)
 	if got, want := strings.Join(words("header"), " "), strings.Join(hk, " "); got != want {
 		t.Errorf("header rule lists %s; the language has %s", got, want)
+	}
+}
+
+// TestLanguageDocLimits: the Limits table and the run applet's notes
+// state the values the VM enforces.
+func TestLanguageDocLimits(t *testing.T) {
+	doc := readDoc(t)
+	i := strings.Index(doc, "## Limits")
+	if i < 0 {
+		t.Fatal(`no "## Limits" section`)
+	}
+	table := doc[i:]
+	table = table[:strings.Index(table, "\n## ")]
+	thousands := func(n int) string { return fmt.Sprintf("%d,%03d", n/1000, n%1000) }
+	for _, want := range []string{
+		thousands(vm.MaxReplyChars) + " characters (`vm.MaxReplyChars`)",
+		fmt.Sprintf("%d KiB as JSON (`vm.MaxValueBytes`)", vm.MaxValueBytes>>10),
+		fmt.Sprintf("%d KiB (`vm.MaxStringBytes`)", vm.MaxStringBytes>>10),
+		fmt.Sprintf("%s in all (`vm.DefaultEventBudget`)", vm.DefaultEventBudget),
+		fmt.Sprintf("%d calls (`vm.DefaultMaxAppletCalls`)", vm.DefaultMaxAppletCalls),
+		thousands(vm.DefaultMaxSteps) + " instructions (`vm.DefaultMaxSteps`)",
+	} {
+		if !strings.Contains(table, want) {
+			t.Errorf("the Limits table lacks %q", want)
+		}
+	}
+	run, _ := registry.Lookup("run")
+	if want := fmt.Sprintf("%s in all and at most %d calls", vm.DefaultEventBudget, vm.DefaultMaxAppletCalls); !strings.Contains(run.Notes, want) {
+		t.Errorf("the run applet's notes lack %q", want)
+	}
+}
+
+// TestAppletsDocExample: every code block of docs/applets.md whose
+// first line names a file of examples/ ("# examples/triage.flow",
+// "// examples/applets/triage.js") is that file, verbatim, so the worked
+// example is the one `flowc test examples/` runs and cannot drift.
+func TestAppletsDocExample(t *testing.T) {
+	b, err := os.ReadFile("../../docs/applets.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	named := regexp.MustCompile("(?s)\n```[a-z]*\n((?:#|//) (examples/[^\n]+)\n.*?)```\n")
+	n := 0
+	for _, m := range named.FindAllStringSubmatch(string(b), -1) {
+		n++
+		want, err := os.ReadFile(filepath.Join("../..", m[2]))
+		if err != nil {
+			t.Errorf("docs/applets.md shows %s: %v", m[2], err)
+			continue
+		}
+		if m[1] != string(want) {
+			t.Errorf("docs/applets.md's copy of %s differs from the file", m[2])
+		}
+	}
+	if n < 3 {
+		t.Errorf("docs/applets.md shows %d files of examples/, want the flow, the applet and its tests", n)
+	}
+	// The result the page quotes is the one the first test expects.
+	quoted := regexp.MustCompile("(?s)returns\n\n```json\n(.*?)```\n").FindStringSubmatch(string(b))
+	tests, err := os.ReadFile("../../examples/triage.flowtest")
+	if err != nil {
+		t.Fatal(err)
+	}
+	expected := regexp.MustCompile(`expect var decision = (.*)\n`).FindStringSubmatch(string(tests))
+	if quoted == nil || expected == nil {
+		t.Fatal("no quoted result in docs/applets.md, or no `expect var decision` in examples/triage.flowtest")
+	}
+	var q, e any
+	if err := json.Unmarshal([]byte(quoted[1]), &q); err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal([]byte(expected[1]), &e); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(q, e) {
+		t.Errorf("docs/applets.md quotes the result %s, examples/triage.flowtest expects %s", quoted[1], expected[1])
 	}
 }

@@ -47,7 +47,8 @@ type Tag struct {
 
 // Branches says which labelled branches an applet's block may hold.
 type Branches struct {
-	Keys     bool     // reply keys the contact types: 1, 2, "yes"
+	Keys     bool     // keys: for a menu the reply the contact types (1, 2, "yes"), for run a route
+	KeysDoc  string   // what a key is, for the docs
 	Timeout  bool     // timeout DUR -> …
 	Else     bool     // else -> …
 	On       []string // on EVENT -> …, e.g. on error
@@ -69,6 +70,7 @@ type Applet struct {
 	Terminal bool // control never continues past it in the chain
 	Syntax   string
 	Example  string
+	Notes    string // more documentation (markdown), after the branches
 }
 
 // Tag returns the tag named name, or nil.
@@ -156,7 +158,7 @@ func init() {
 	register(&Applet{
 		Name: "menu", Summary: "Send a prompt and branch on the key the contact replies with.",
 		Params:   []Param{{Name: "prompt", Kinds: Template, Optional: true}},
-		Block:    Branches{Keys: true, Timeout: true, Else: true, Required: true},
+		Block:    Branches{Keys: true, KeysDoc: "a reply: a number, a word or a string", Timeout: true, Else: true, Required: true},
 		Suspends: true, Handles: true,
 		Syntax:  `menu [TEMPLATE] < KEY -> … ; timeout DUR -> … ; else -> … >`,
 		Example: `menu "Reply 1 for sales, 2 for support" < 1 -> inbox team:sales ; 2 -> inbox team:support ; timeout 10m -> inbox team:sales ; else -> retry 2 >`,
@@ -173,9 +175,19 @@ func init() {
 		Params: []Param{{Name: "call", Kinds: Call, Doc: "NAME(args…), each argument an expression"}},
 		Tags: []Tag{{Name: "as", Value: Param{Name: "variable", Kinds: Ident},
 			Doc: "store the applet's result in this variable"}},
-		Block:   Branches{On: []string{"error"}},
-		Syntax:  `run NAME(ARGS…) [as NAME] [< on error -> … >]`,
-		Example: `run lookup(from) as customer < on error -> inbox team:support >`,
+		Block: Branches{Keys: true, KeysDoc: "a route the applet's result may name: a word or a string",
+			Else: true, On: []string{"error"}},
+		Syntax:  `run NAME(ARGS…) [as NAME] [< "ROUTE" -> … ; else -> … ; on error -> … >]`,
+		Example: `run lookup(body) as route < "oncall" -> inbox team:oncall ; else -> inbox team:support ; on error -> inbox team:support >`,
+		Notes: "The applet's result is data: it is stored in the `as` variable and never replies, delivers, forwards or tags " +
+			"by itself. To let the applet choose what happens, name the choices as routes: the result picks the route " +
+			"whose key it names (a string result, or the string in its `route` field, compared like a menu key: trimmed, " +
+			"in lower case, without surrounding punctuation). A result naming no route takes `else`; without `else` the " +
+			"flow goes on after the run (`flowc check` warns: flow/missing-branch). So every reply, inbox and forward an " +
+			"applet can lead to is written in the flow, where `flowc check` sees it.\n\n" +
+			"All applet calls of one message share a budget: 2s in all and at most 100 calls (vm.DefaultEventBudget, " +
+			"vm.DefaultMaxAppletCalls). Past it a run takes its `on error` branch, or the conversation ends. " +
+			"A result larger than a flow variable may hold (see [Limits](#limits)) is an error too.",
 	})
 	register(&Applet{
 		Name: "goto", Summary: "Continue in a named section.",

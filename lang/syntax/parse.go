@@ -38,7 +38,16 @@ const maxDepth = 100
 // found: participle stops at the first error, so Parse reports it, blanks
 // out the offending line (keeping its block brackets balanced) and parses
 // again, until the file parses or maxErrors is reached.
-func Parse(src *file.Source) (*File, diag.List) {
+func Parse(src *file.Source) (*File, diag.List) { return parse(src, nil) }
+
+// parseWork is what one Parse cost: the participle parses it ran and
+// the tokens they were given (the recovery loop's work, which tests
+// bound instead of timing it).
+type parseWork struct {
+	parses, tokens int
+}
+
+func parse(src *file.Source, work *parseWork) (*File, diag.List) {
 	toks, comments, diags, lexBad := lex(src)
 	if len(diags) > maxErrors {
 		diags = diags[:maxErrors]
@@ -55,6 +64,10 @@ func Parse(src *file.Source) (*File, diag.List) {
 		return &File{Source: src, Comments: comments}, diags
 	}
 	for attempt := 0; ; attempt++ {
+		if work != nil {
+			work.parses++
+			work.tokens += len(toks)
+		}
 		f, err := parseTokens(src, toks)
 		if err == nil {
 			f.Source = src
