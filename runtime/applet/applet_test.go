@@ -1,6 +1,7 @@
 package applet
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -23,8 +24,32 @@ func TestMain(m *testing.M) {
 		}
 		os.Exit(0)
 	}
+	if len(os.Args) > 1 && os.Args[1] == badWorkerCommand {
+		serveOversizedAnswers()
+		os.Exit(0)
+	}
 	os.Exit(m.Run())
 }
+
+// badWorkerCommand runs serveOversizedAnswers: a worker that completes the
+// handshake and then answers every call with a frame larger than any
+// legitimate answer.
+const badWorkerCommand = "__bad-applet-worker"
+
+func serveOversizedAnswers() {
+	fr := &frameReader{r: bufio.NewReader(os.Stdin)}
+	bw := bufio.NewWriter(os.Stdout)
+	var req request
+	if fr.next(&req) != nil {
+		return
+	}
+	writeFrame(bw, &response{Ready: true, PID: os.Getpid(), Version: protocolVersion})
+	for fr.next(&req) == nil {
+		writeFrame(bw, &response{ID: req.ID, Err: &wireError{Kind: "throw", Message: strings.Repeat("x", 32<<20)}})
+	}
+}
+
+func testBinary(t testing.TB) string { return os.Args[0] }
 
 // testLimits keeps the worker's memory small: this machine runs the
 // memory attacks for real. The time limit is short so that the attacks end

@@ -193,7 +193,7 @@ func newSandbox(lim Limits, lock bool) (*sandbox, error) {
 	rt.SetParserOptions(parser.WithDisableSourceMaps)
 
 	console := rt.NewObject()
-	for _, level := range []string{"log", "info", "warn", "error", "debug"} {
+	for _, level := range logLevels {
 		level := level
 		if err := console.Set(level, func(call goja.FunctionCall) goja.Value {
 			sb.console(level, call.Arguments)
@@ -217,9 +217,20 @@ func newSandbox(lim Limits, lock bool) (*sandbox, error) {
 	return sb, nil
 }
 
-const (
-	maxLogLine = 1024
-)
+// maxLogLine bounds a console line, in bytes (before truncatedMark).
+const maxLogLine = 1024
+
+var logLevels = []string{"log", "info", "warn", "error", "debug"}
+
+// logLevel returns level if it is one of logLevels, else "log".
+func logLevel(level string) string {
+	for _, l := range logLevels {
+		if l == level {
+			return l
+		}
+	}
+	return "log"
+}
 
 func (sb *sandbox) console(level string, args []goja.Value) {
 	if sb.logf == nil {
@@ -279,8 +290,11 @@ func (sb *sandbox) call(ctx context.Context, s *Script, in Input) (res any, err 
 	if stopCtx != nil && !stopCtx() {
 		fired = true
 	}
-	if e, ok := err.(*Error); ok && e.Kind == Canceled {
-		e.cause = ctx.Err()
+	if e, ok := err.(*Error); ok {
+		e.bound()
+		if e.Kind == Canceled {
+			e.cause = ctx.Err()
+		}
 	}
 	if sb.dropped > 0 && sb.logf != nil {
 		sb.logf("warn", fmt.Sprintf("(%d more console lines dropped)", sb.dropped))
@@ -493,6 +507,8 @@ func formatBytes(n uint64) string {
 	}
 }
 
+// truncate cuts s to at most n bytes (on a rune boundary) followed by
+// truncatedMark.
 func truncate(s string, n int) string {
 	if len(s) <= n {
 		return s
@@ -501,5 +517,5 @@ func truncate(s string, n int) string {
 	for n > 0 && n < len(s) && s[n]&0xC0 == 0x80 {
 		n--
 	}
-	return s[:n] + "…"
+	return s[:n] + truncatedMark
 }
