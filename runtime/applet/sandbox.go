@@ -171,6 +171,10 @@ type sandbox struct {
 
 	timer    *time.Timer                     // interrupts the runtime at the deadline
 	wrappers map[*goja.Program]goja.Callable // applet wrapper functions, see exec
+
+	// The Symbol.for registry of the current call (see symbolRegistry).
+	symbols    map[string]*goja.Symbol
+	symbolKeys map[*goja.Symbol]string
 }
 
 // maxWrappers bounds a runtime's cache of wrapper functions.
@@ -203,6 +207,9 @@ func newSandbox(lim Limits, lock bool) (*sandbox, error) {
 		}
 	}
 	if err := rt.GlobalObject().DefineDataProperty("console", console, goja.FLAG_TRUE, goja.FLAG_TRUE, goja.FLAG_FALSE); err != nil {
+		return nil, err
+	}
+	if err := sb.symbolRegistry(); err != nil {
 		return nil, err
 	}
 
@@ -258,6 +265,59 @@ func (sb *sandbox) console(level string, args []goja.Value) {
 	sb.logf(level, msg)
 }
 
+// symbolRegistry replaces Symbol.for and Symbol.keyFor with versions that
+// use a registry of the current call. goja's registry belongs to the
+// runtime and would outlive the call on a reused runtime: no applet can
+// list it, but it keeps every key alive (a call registering 100 MB of keys
+// would leave them to count against the memory of the calls after it),
+// and a registered symbol is the same in every later call. Within a call
+// the functions behave as the standard says.
+func (sb *sandbox) symbolRegistry() error {
+	rt := sb.rt
+	symbolFor := func(call goja.FunctionCall) goja.Value {
+		key := call.Argument(0).ToString().String() // throws TypeError for a symbol
+		if s, ok := sb.symbols[key]; ok {
+			return s
+		}
+		if sb.symbols == nil {
+			sb.symbols = make(map[string]*goja.Symbol)
+			sb.symbolKeys = make(map[*goja.Symbol]string)
+		}
+		s := goja.NewSymbol(key)
+		sb.symbols[key] = s
+		sb.symbolKeys[s] = key
+		return s
+	}
+	keyFor := func(call goja.FunctionCall) goja.Value {
+		arg := call.Argument(0)
+		s, ok := arg.(*goja.Symbol)
+		if !ok {
+			panic(rt.NewTypeError("%s is not a symbol", arg.String()))
+		}
+		if key, ok := sb.symbolKeys[s]; ok {
+			return rt.ToValue(key)
+		}
+		return goja.Undefined()
+	}
+	symbol, ok := rt.Get("Symbol").(*goja.Object)
+	if !ok {
+		return fmt.Errorf("applet: sandbox setup: no Symbol constructor")
+	}
+	for name, f := range map[string]func(goja.FunctionCall) goja.Value{"for": symbolFor, "keyFor": keyFor} {
+		fn := rt.ToValue(f).(*goja.Object)
+		if err := fn.DefineDataProperty("name", rt.ToValue(name), goja.FLAG_FALSE, goja.FLAG_TRUE, goja.FLAG_FALSE); err != nil {
+			return err
+		}
+		if err := fn.DefineDataProperty("length", rt.ToValue(1), goja.FLAG_FALSE, goja.FLAG_TRUE, goja.FLAG_FALSE); err != nil {
+			return err
+		}
+		if err := symbol.DefineDataProperty(name, fn, goja.FLAG_TRUE, goja.FLAG_TRUE, goja.FLAG_FALSE); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // call runs one applet call on the sandbox. reusable reports whether the
 // runtime may serve another call: only a locked runtime whose call ended
 // normally or with a Throw or Result error, and whose timers did not fire.
@@ -286,6 +346,7 @@ func (sb *sandbox) call(ctx context.Context, s *Script, in Input) (res any, err 
 		stopCtx = context.AfterFunc(ctx, func() { rt.Interrupt(reasonCanceled) })
 	}
 	res, err = sb.exec(s, in)
+	sb.symbols, sb.symbolKeys = nil, nil // nothing registered outlives the call
 	fired := !sb.timer.Stop()
 	if stopCtx != nil && !stopCtx() {
 		fired = true
