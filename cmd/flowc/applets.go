@@ -61,22 +61,64 @@ func appletFunc(r applet.Runner) func(ctx context.Context, a *vm.Applet, in vm.A
 	}
 }
 
-// inProcessApplets runs JavaScript applets in this process, for run and
-// test (offline: the in-process runner bounds time, not memory).
-func inProcessApplets() sim.AppletFunc {
-	return appletFunc(applet.NewPool(applet.Limits{}, 2))
+// offlineApplets runs applets for run and test exactly as the server
+// does, in memory-limited worker processes with the server's limits: a
+// flow under test may come from anyone (a CI running `flowc test` on a
+// pull request), and an applet that allocates gigabytes or overflows the
+// Go stack inside a built-in must fail its call, not take the command
+// down. The workers start on the first applet call, so flows without
+// applets pay nothing; close stops them.
+func offlineApplets() (run sim.AppletFunc, close func()) {
+	lp := &lazyPool{size: 1} // run and test call applets one at a time
+	return appletFunc(lp), lp.close
 }
 
 // serverApplets runs applets for the server in a pool of worker
 // processes, each with a memory limit, replaced when it dies or overruns.
 func serverApplets() (func(ctx context.Context, a *vm.Applet, in vm.AppletInput) (any, error), error) {
-	argv, err := applet.WorkerArgv()
-	if err != nil {
-		return nil, err
-	}
-	pool, err := applet.NewWorkerPool(applet.Limits{}, max(2, runtime.NumCPU()), argv)
+	pool, err := newWorkerPool(max(2, runtime.NumCPU()))
 	if err != nil {
 		return nil, err
 	}
 	return appletFunc(pool), nil
 }
+
+// newWorkerPool starts size workers: this binary re-executed as
+// `flowc __applet-worker`, with the default limits (applet.Limits{}).
+func newWorkerPool(size int) (applet.Runner, error) {
+	argv, err := applet.WorkerArgv()
+	if err != nil {
+		return nil, err
+	}
+	return applet.NewWorkerPool(applet.Limits{}, size, argv)
+}
+
+// lazyPool is a worker pool started on its first call.
+type lazyPool struct {
+	size int
+	once sync.Once
+	pool applet.Runner
+	err  error
+}
+
+func (l *lazyPool) Call(ctx context.Context, s *applet.Script, in applet.Input) (any, error) {
+	l.once.Do(func() {
+		if l.pool, l.err = newWorkerPool(l.size); l.err != nil {
+			l.err = fmt.Errorf("starting the applet worker: %w", l.err)
+		}
+	})
+	if l.err != nil {
+		return nil, l.err
+	}
+	return l.pool.Call(ctx, s, in)
+}
+
+func (l *lazyPool) Close() error {
+	l.once.Do(func() { l.err = applet.ErrClosed })
+	if l.pool != nil {
+		return l.pool.Close()
+	}
+	return nil
+}
+
+func (l *lazyPool) close() { _ = l.Close() }

@@ -101,7 +101,8 @@ func runTest(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	}
 
 	ctx := context.Background()
-	applets := inProcessApplets() // applets a test does not mock run for real
+	applets, closeApplets := offlineApplets() // applets a test does not mock run for real
+	defer closeApplets()
 	rep := &testReport{Tests: []*scenario.Result{}}
 	covs := map[string]*vm.Coverage{}
 	ran := map[string]bool{} // flows with at least one selected test
