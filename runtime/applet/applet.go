@@ -15,8 +15,9 @@
 // call depth but cannot bound memory, and a few built-ins (String.prototype.repeat,
 // Array.prototype.join, JSON.parse on deeply nested input, ...) can allocate
 // gigabytes or overflow the Go stack without ever returning to the
-// interpreter. They are meant for offline use (flowc run, flowc test). The
-// server, which runs applets of every tenant, must use NewWorkerPool.
+// interpreter. They are for tests and trusted code. Every flowc command
+// (serve, run, test) uses NewWorkerPool with the same limits: an applet
+// may come from anyone who can edit a flow.
 //
 // See docs/applets.md for the applet-side API.
 package applet

@@ -181,7 +181,7 @@ type sandbox struct {
 const maxWrappers = 64
 
 // maxUses recycles a pooled runtime after this many calls, which bounds
-// whatever a runtime accumulates internally (e.g. the Symbol.for registry).
+// whatever a runtime accumulates internally that no call can reach.
 const maxUses = 10000
 
 const seedStream = 0x666c6f7763 // "flowc": second PCG word, fixed
