@@ -143,3 +143,56 @@ func liveHeap() uint64 {
 	runtime.ReadMemStats(&ms)
 	return ms.HeapAlloc
 }
+
+// TestEverythingReachableIsFrozen: on a reused runtime, every object a call
+// can reach without creating it — from the global object, and the
+// prototypes of every kind of object it can create — is frozen, so none
+// can carry data to the next call.
+func TestEverythingReachableIsFrozen(t *testing.T) {
+	s := mustCompile(t, "reach", `function main(ctx) {
+	const made = [[][Symbol.iterator](), new Map().entries(), new Set().values(), ""[Symbol.iterator](),
+		/a/[Symbol.matchAll]("a"), Object.getPrototypeOf((function* () {})()) /* the function's own prototype */, function* () {}, (async function () {})(), async function () {},
+		async () => {}, () => {}, function () {}, class {}, class extends Array {}, new WeakMap(), new WeakSet(), new Map(), new Set(),
+		new Date(0), /x/g, Object(Symbol()), Object(1n), Object(""), Object(1), Object(true), new Uint8Array(1),
+		new Float64Array(1), new BigInt64Array(1), new ArrayBuffer(1), new DataView(new ArrayBuffer(1)), Promise.resolve(),
+		new Proxy({}, {}), new Error("x"), new TypeError("x"), new AggregateError([]), (function () { return arguments; })(),
+		{}, [], Object.create(null)];
+	const seen = new Set(), todo = [], open = [];
+	const visit = (v, path) => {
+		if (((typeof v === "object" && v !== null) || typeof v === "function") && !seen.has(v)) {
+			seen.add(v);
+			todo.push([v, path]);
+		}
+	};
+	visit(globalThis, "globalThis");
+	made.forEach((m, i) => visit(Object.getPrototypeOf(m), "proto of made[" + i + "]"));
+	while (todo.length > 0) {
+		const [o, path] = todo.pop();
+		if (!Object.isFrozen(o)) open.push(path);
+		visit(Object.getPrototypeOf(o), path + ".__proto__");
+		for (const k of Reflect.ownKeys(o)) {
+			const d = Object.getOwnPropertyDescriptor(o, k);
+			if (d === undefined) continue;
+			const name = path + "." + String(k);
+			if ("value" in d) visit(d.value, name);
+			else { visit(d.get, name + "(get)"); visit(d.set, name + "(set)"); }
+		}
+	}
+	return { open, seen: seen.size };
+}`)
+	for _, rs := range allRunners[1:] { // the locked runtimes
+		r := rs.new(t, normalLimits)
+		got, err := r.Call(context.Background(), s, Input{})
+		r.Close()
+		if err != nil {
+			t.Fatalf("%s: %v", rs.name, err)
+		}
+		m := got.(map[string]any)
+		if open := m["open"].([]any); len(open) > 0 {
+			t.Errorf("%s: %d objects reachable and not frozen: %v", rs.name, len(open), open)
+		}
+		if m["seen"].(float64) < 500 {
+			t.Errorf("%s: the walk saw only %v objects", rs.name, m["seen"])
+		}
+	}
+}

@@ -248,9 +248,13 @@ func (p *workerPool) Call(ctx context.Context, s *Script, in Input) (any, error)
 		if ctx.Err() != nil {
 			return nil, &Error{Applet: s.Name, Path: s.Path, Kind: Canceled, Message: "canceled while waiting for a free worker: " + ctx.Err().Error(), cause: ctx.Err()}
 		}
-		return nil, &Error{Applet: s.Name, Path: s.Path, Kind: Crash, Message: err.Error()}
+		return nil, (&Error{Applet: s.Name, Path: s.Path, Kind: Crash, Message: err.Error()}).bound()
 	}
-	return p.call(ctx, w, s, in)
+	res, err := p.call(ctx, w, s, in)
+	if e, ok := err.(*Error); ok {
+		e.bound() // also the parent's own messages, which quote the worker's stderr
+	}
+	return res, err
 }
 
 // call sends one call to w and waits for the answer, then releases w.
