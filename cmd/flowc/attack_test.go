@@ -33,8 +33,15 @@ func TestMain(m *testing.M) {
 //
 // To add an attack, add a row: the table runs through a real `flowc serve`
 // (TestAppletAttacksServe) and through `flowc test` (TestAppletAttacksOffline).
+// An attack on the flow itself rather than its applet (an expression)
+// sets flow instead of attack.
 type appletAttack struct {
-	name    string
+	name string
+	// flow, if set, replaces the flow's default statements (run x(body)
+	// and the replies below). It must reply want to the message "attack"
+	// and "clean" to "check"; it may call the applet x, whose main returns
+	// check(ctx) for any message but "attack".
+	flow    string
 	prelude string // top-level JS before main
 	attack  string // statements; returning nothing replies "ok"
 	// want is the reply to "attack": "err" (the flow's on error branch)
@@ -85,21 +92,20 @@ var appletAttacks = []appletAttack{
 	// Issue #10, item 1: error text is bounded (see maxRecordGrowth).
 	{name: "huge-function-name-thrown", prelude: "function X() {}", attack: hugeNameJS + "throw X;", want: "err", kinds: []string{"throw"}},
 	{name: "huge-constructor-name-returned", prelude: "class X extends Map {}", attack: hugeNameJS + "return new X();", want: "err", kinds: []string{"result"}},
-	{name: "huge-error-message", attack: "const e = new Error('m'.repeat(2e6)); e.name = 'n'.repeat(2e6); throw e;", want: "err", kinds: []string{"throw"}},
+	{name: "huge-error-message", attack: "const e = new Error('m'.repeat(8e6)); e.name = 'n'.repeat(8e6); throw e;", want: "err", kinds: []string{"throw"}},
 	{name: "console-flood", attack: "const big = 'x'.repeat(1e6); for (let i = 0; i < 1000; i++) console.log(big, big);", want: "ok"},
-	// Item 2: garbage of one call does not fail the next ones. (Within
-	// the 50 ms time limit a call allocates too little to reach the
-	// watchdog's 192 MiB; runtime/applet's TestWorkerGarbageOfEarlierCalls
-	// and TestWatchdogIgnoresGarbage test that with smaller limits.)
+	// Item 2: garbage of one call does not fail the next ones: 40 MB at a
+	// time, 320 MB in all, then checks that keep 100 MB alive each.
 	{name: "garbage", want: "ok",
-		attack: "for (let r = 0; r < 4; r++) { const a = []; for (let i = 0; i < 10; i++) a.push(new Uint8Array(1 << 20)); }",
-		check:  "const a = []; for (let i = 0; i < 8; i++) a.push(new Uint8Array(1 << 20)); return a.length === 8 ? probe(ctx) : 'dirty';"},
-	// Item 3: the Symbol.for registry is per call; what a call registers
-	// is neither kept alive nor the same symbol later (see
-	// runtime/applet's TestSymbolRegistryPerCall for the memory it held).
+		attack: "for (let r = 0; r < 8; r++) { const a = []; for (let i = 0; i < 40; i++) a.push(new Uint8Array(1 << 20)); }",
+		check:  "const a = []; for (let i = 0; i < 100; i++) a.push(new Uint8Array(1 << 20)); return a.length === 100 ? probe(ctx) : 'dirty';"},
+	// Item 3: the Symbol.for registry is per call. 100 MB of keys kept by
+	// the registry plus the 100 MB the check keeps alive would pass the
+	// watchdog's 192 MiB (¾ of 256 MiB).
 	{name: "symbol-registry", want: "ok",
-		attack: "const base = 'k'.repeat(1 << 16); for (let i = 0; i < 64; i++) Symbol.for(base + i); Symbol.for('k');",
-		check:  "return Symbol.keyFor(Symbol.for('k')) === 'k' && Symbol.for('k') === Symbol.for('k') ? probe(ctx) : 'dirty';"},
+		attack: "const base = 'k'.repeat(1 << 20); for (let i = 0; i < 100; i++) Symbol.for(base + i); Symbol.for('k');",
+		check: "const a = []; for (let i = 0; i < 100; i++) a.push(new Uint8Array(1 << 20));\n" +
+			"return Symbol.keyFor(Symbol.for('k')) === 'k' && Symbol.for('k') === Symbol.for('k') ? probe(ctx) : 'dirty';"},
 	{name: "tamper-built-ins", want: "ok", attack: `for (const f of [
 		() => { Array.prototype.push = () => 0; }, () => { Object.prototype.polluted = 1; }, () => { Array.prototype.secret = 1; },
 		() => { JSON.stringify = () => ""; }, () => { String.prototype.trim = () => ""; }, () => { globalThis.leak = 1; },
@@ -107,9 +113,23 @@ var appletAttacks = []appletAttack{
 	]) { try { f(); } catch (e) {} }`},
 }
 
+// defaultAttackFlow calls the applet and makes its outcome the reply:
+// "err" on the error branch, else what it returned ("clean", "ok" or
+// "dirty" for anything else).
+const defaultAttackFlow = `run x(body) as r <
+  on error -> reply "err" then end
+>
+when (r == "clean") < reply "clean" > else when (r == "ok") < reply "ok" > else reply "dirty"`
+
+// attackTimeout is the applets' time limit in these tests
+// (FLOWC_APPLET_TIMEOUT), instead of the default 50 ms: ordinary calls and
+// the attacks meant to end otherwise stay far from it on a busy machine.
+const attackTimeout = "500ms"
+
 // attackBudget bounds the answer to an attack: the limits end it within
-// about a second (the time limit is 50 ms, a worker that ignores it is
-// killed at 325 ms, a dead worker is replaced in the background).
+// about 1.5 s (the time limit, then a worker ignoring it is killed at
+// Timeout + RegexTimeout + 200 ms; a dead worker is replaced in the
+// background).
 const attackBudget = 5 * time.Second
 
 // checkBudget bounds the answer to an ordinary message after an attack.
@@ -130,16 +150,11 @@ func writeAttackFlows(t *testing.T, dir string) {
 		}
 		js := a.prelude + "\nfunction probe(ctx) {\n" + probeJS + "\n}\nfunction check(ctx) {\n" + check + "\n}\nfunction main(ctx) {\n" +
 			"  if (ctx.args[0] !== 'attack') return check(ctx);\n  " + a.attack + "\n  return 'ok';\n}\n"
-		flow := fmt.Sprintf(`flow attack%d
-numbers %q
-timezone "UTC"
-applet x = "attack%d.js"
-
-run x(body) as r <
-  on error -> reply "err" then end
->
-when (r == "clean") < reply "clean" > else when (r == "ok") < reply "ok" > else reply "dirty"
-`, i, attackNumber(i), i)
+		body := a.flow
+		if body == "" {
+			body = defaultAttackFlow
+		}
+		flow := fmt.Sprintf("flow attack%d\nnumbers %q\ntimezone \"UTC\"\napplet x = \"attack%d.js\"\n\n%s\n", i, attackNumber(i), i, body)
 		errLine := ""
 		if a.want == "err" {
 			errLine = fmt.Sprintf("  expect error ~ %q\n", ": ("+strings.Join(a.kinds, "|")+"): ")
@@ -165,6 +180,7 @@ func TestAppletAttacksOffline(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts applet worker processes")
 	}
+	t.Setenv("FLOWC_APPLET_TIMEOUT", attackTimeout)
 	dir := t.TempDir()
 	writeAttackFlows(t, dir)
 	for i, a := range appletAttacks {
@@ -188,6 +204,7 @@ func TestAppletAttackFlowcRun(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts applet worker processes")
 	}
+	t.Setenv("FLOWC_APPLET_TIMEOUT", attackTimeout)
 	dir := t.TempDir()
 	writeAttackFlows(t, dir)
 	for i, a := range appletAttacks {
@@ -215,6 +232,7 @@ func TestAppletAttacksServe(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Setenv("FLOWC_APPLET_TIMEOUT", attackTimeout) // inherited by flowc serve
 	dir := t.TempDir()
 	writeAttackFlows(t, dir)
 	db := filepath.Join(t.TempDir(), "flowc.db")

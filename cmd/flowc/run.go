@@ -48,7 +48,11 @@ func runRun(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if number == "" && len(prog.Numbers) > 0 {
 		number = prog.Numbers[0]
 	}
-	applets, closeApplets := offlineApplets()
+	applets, closeApplets, err := offlineApplets()
+	if err != nil {
+		fmt.Fprintln(stderr, "flowc run:", err)
+		return exitUsage
+	}
 	defer closeApplets()
 	conv := &sim.Conversation{Prog: prog, From: *from, To: number, Trace: *explain,
 		Env: &sim.Env{Clock: start, Applets: applets}}
