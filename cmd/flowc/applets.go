@@ -4,9 +4,13 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"runtime"
+	"strconv"
+	"strings"
 	"sync"
+	"time"
 
 	"github.com/flowc-dev/flowc/runtime/applet"
 	"github.com/flowc-dev/flowc/vm"
@@ -61,22 +65,113 @@ func appletFunc(r applet.Runner) func(ctx context.Context, a *vm.Applet, in vm.A
 	}
 }
 
-// inProcessApplets runs JavaScript applets in this process, for run and
-// test (offline: the in-process runner bounds time, not memory).
-func inProcessApplets() sim.AppletFunc {
-	return appletFunc(applet.NewPool(applet.Limits{}, 2))
+// offlineApplets runs applets for run and test exactly as the server
+// does, in memory-limited worker processes with the server's limits: a
+// flow under test may come from anyone (a CI running `flowc test` on a
+// pull request), and an applet that allocates gigabytes or overflows the
+// Go stack inside a built-in must fail its call, not take the command
+// down. The workers start on the first applet call, so flows without
+// applets pay nothing; stop stops them.
+func offlineApplets() (run sim.AppletFunc, stop func(), err error) {
+	lim, err := appletLimits(os.Getenv)
+	if err != nil {
+		return nil, nil, err
+	}
+	lp := &lazyPool{size: 1, lim: lim} // run and test call applets one at a time
+	return appletFunc(lp), lp.close, nil
+}
+
+// appletLimits reads the operator's applet limits from the environment;
+// unset variables keep runtime/applet's defaults (50ms, 256MiB).
+//
+//	FLOWC_APPLET_TIMEOUT     time limit of a call, a Go duration ("200ms")
+//	FLOWC_APPLET_MAX_MEMORY  memory of a worker process: bytes, or with a
+//	                         KiB, MiB or GiB suffix ("512MiB")
+func appletLimits(getenv func(string) string) (applet.Limits, error) {
+	var lim applet.Limits
+	if v := getenv("FLOWC_APPLET_TIMEOUT"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 || d > time.Minute {
+			return lim, fmt.Errorf("FLOWC_APPLET_TIMEOUT=%q: want a duration between 1ms and 1m, such as 200ms", v)
+		}
+		lim.Timeout = d
+	}
+	if v := getenv("FLOWC_APPLET_MAX_MEMORY"); v != "" {
+		n, err := parseBytes(v)
+		if err != nil || n < 32<<20 {
+			return lim, fmt.Errorf("FLOWC_APPLET_MAX_MEMORY=%q: want at least 32MiB, as bytes or with a KiB, MiB or GiB suffix", v)
+		}
+		lim.MaxMemory = n
+	}
+	return lim, nil
+}
+
+func parseBytes(s string) (uint64, error) {
+	mult := uint64(1)
+	for suffix, m := range map[string]uint64{"KiB": 1 << 10, "MiB": 1 << 20, "GiB": 1 << 30} {
+		if strings.HasSuffix(s, suffix) {
+			s, mult = strings.TrimSuffix(s, suffix), m
+			break
+		}
+	}
+	n, err := strconv.ParseUint(s, 10, 64)
+	if err != nil || n > math.MaxUint64/mult {
+		return 0, fmt.Errorf("bad size %q", s)
+	}
+	return n * mult, nil
 }
 
 // serverApplets runs applets for the server in a pool of worker
 // processes, each with a memory limit, replaced when it dies or overruns.
 func serverApplets() (func(ctx context.Context, a *vm.Applet, in vm.AppletInput) (any, error), error) {
-	argv, err := applet.WorkerArgv()
+	lim, err := appletLimits(os.Getenv)
 	if err != nil {
 		return nil, err
 	}
-	pool, err := applet.NewWorkerPool(applet.Limits{}, max(2, runtime.NumCPU()), argv)
+	pool, err := newWorkerPool(lim, max(2, runtime.NumCPU()))
 	if err != nil {
 		return nil, err
 	}
 	return appletFunc(pool), nil
 }
+
+// newWorkerPool starts size workers: this binary re-executed as
+// `flowc __applet-worker`, which take their limits from the pool.
+func newWorkerPool(lim applet.Limits, size int) (applet.Runner, error) {
+	argv, err := applet.WorkerArgv()
+	if err != nil {
+		return nil, err
+	}
+	return applet.NewWorkerPool(lim, size, argv)
+}
+
+// lazyPool is a worker pool started on its first call.
+type lazyPool struct {
+	size int
+	lim  applet.Limits
+	once sync.Once
+	pool applet.Runner
+	err  error
+}
+
+func (l *lazyPool) Call(ctx context.Context, s *applet.Script, in applet.Input) (any, error) {
+	l.once.Do(func() {
+		if l.pool, l.err = newWorkerPool(l.lim, l.size); l.err != nil {
+			l.err = fmt.Errorf("starting the applet worker: %w", l.err)
+		}
+	})
+	if l.err != nil {
+		return nil, l.err
+	}
+	return l.pool.Call(ctx, s, in)
+}
+
+func (l *lazyPool) Close() error {
+	l.once.Do(func() { l.err = applet.ErrClosed })
+	if l.pool != nil {
+		return l.pool.Close()
+	}
+	return nil
+}
+
+func (l *lazyPool) close() { _ = l.Close() }

@@ -48,8 +48,14 @@ func runRun(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if number == "" && len(prog.Numbers) > 0 {
 		number = prog.Numbers[0]
 	}
+	applets, closeApplets, err := offlineApplets()
+	if err != nil {
+		fmt.Fprintln(stderr, "flowc run:", err)
+		return exitUsage
+	}
+	defer closeApplets()
 	conv := &sim.Conversation{Prog: prog, From: *from, To: number, Trace: *explain,
-		Env: &sim.Env{Clock: start, Applets: inProcessApplets()}}
+		Env: &sim.Env{Clock: start, Applets: applets}}
 	ctx := context.Background()
 	fmt.Fprintf(stdout, "# flow %s, %s texting %s, clock %s\n", prog.Name, *from, number, start.In(prog.Location()).Format("Mon 2006-01-02 15:04 MST"))
 	sc := bufio.NewScanner(stdin)

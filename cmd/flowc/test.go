@@ -101,7 +101,12 @@ func runTest(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	}
 
 	ctx := context.Background()
-	applets := inProcessApplets() // applets a test does not mock run for real
+	applets, closeApplets, err := offlineApplets() // applets a test does not mock run for real
+	if err != nil {
+		fmt.Fprintln(stderr, "flowc test:", err)
+		return exitUsage
+	}
+	defer closeApplets()
 	rep := &testReport{Tests: []*scenario.Result{}}
 	covs := map[string]*vm.Coverage{}
 	ran := map[string]bool{} // flows with at least one selected test

@@ -15,8 +15,9 @@
 // call depth but cannot bound memory, and a few built-ins (String.prototype.repeat,
 // Array.prototype.join, JSON.parse on deeply nested input, ...) can allocate
 // gigabytes or overflow the Go stack without ever returning to the
-// interpreter. They are meant for offline use (flowc run, flowc test). The
-// server, which runs applets of every tenant, must use NewWorkerPool.
+// interpreter. They are for tests and trusted code. Every flowc command
+// (serve, run, test) uses NewWorkerPool with the same limits: an applet
+// may come from anyone who can edit a flow.
 //
 // See docs/applets.md for the applet-side API.
 package applet
@@ -405,6 +406,27 @@ func kindFromString(s string) ErrorKind {
 		}
 	}
 	return Crash
+}
+
+// Bounds on the text of an Error. An applet controls much of it (thrown
+// messages, constructor and function names, result keys), and the server
+// stores it with the execution record and logs it: an 8 MB function name
+// must not become an 8 MB record. Longer text is cut and ends with
+// truncatedMark.
+const (
+	MaxErrorMessage = 1 << 10 // bytes of Error.Message
+	MaxErrorStack   = 4 << 10 // bytes of Error.Stack
+)
+
+// truncatedMark ends every text cut by a bound (error text, console lines).
+const truncatedMark = "…(truncated)"
+
+// bound cuts Message and Stack to their limits. Every Error leaving a
+// runner goes through it, in the worker and again in the parent.
+func (e *Error) bound() *Error {
+	e.Message = truncate(e.Message, MaxErrorMessage)
+	e.Stack = truncate(e.Stack, MaxErrorStack)
+	return e
 }
 
 // Error is every failure of an applet call.

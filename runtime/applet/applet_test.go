@@ -1,6 +1,7 @@
 package applet
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -23,8 +24,32 @@ func TestMain(m *testing.M) {
 		}
 		os.Exit(0)
 	}
+	if len(os.Args) > 1 && os.Args[1] == badWorkerCommand {
+		serveOversizedAnswers()
+		os.Exit(0)
+	}
 	os.Exit(m.Run())
 }
+
+// badWorkerCommand runs serveOversizedAnswers: a worker that completes the
+// handshake and then answers every call with a frame larger than any
+// legitimate answer.
+const badWorkerCommand = "__bad-applet-worker"
+
+func serveOversizedAnswers() {
+	fr := &frameReader{r: bufio.NewReader(os.Stdin)}
+	bw := bufio.NewWriter(os.Stdout)
+	var req request
+	if fr.next(&req) != nil {
+		return
+	}
+	writeFrame(bw, &response{Ready: true, PID: os.Getpid(), Version: protocolVersion})
+	for fr.next(&req) == nil {
+		writeFrame(bw, &response{ID: req.ID, Err: &wireError{Kind: "throw", Message: strings.Repeat("x", 32<<20)}})
+	}
+}
+
+func testBinary(t testing.TB) string { return os.Args[0] }
 
 // testLimits keeps the worker's memory small: this machine runs the
 // memory attacks for real. The time limit is short so that the attacks end
@@ -135,7 +160,11 @@ func runAttack(t *testing.T, c attackCase) {
 			r := rs.new(t, lim)
 			defer r.Close()
 			s := mustCompile(t, "attack", c.src)
-			ctx, cancel := context.WithTimeout(context.Background(), attackDeadline)
+			deadline := attackDeadline
+			if c.timeout > 0 {
+				deadline += 3 * c.timeout // past Timeout + RegexTimeout + killGrace
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), deadline)
 			defer cancel()
 			start := time.Now()
 			res, err := r.Call(ctx, s, Input{})
@@ -211,16 +240,20 @@ func TestAttackCatastrophicRegex(t *testing.T) {
 	})
 }
 
-// The memory attacks get a long time budget, so that they hit the memory
-// limit rather than the time limit.
-const memoryAttackTimeout = 3 * time.Second
+// The memory attacks get a time limit they cannot reach (they hit the
+// memory limit within a second), so that each test exercises exactly one
+// limit; their context deadline is past the worker's kill deadline.
+const (
+	memoryAttackTimeout = 30 * time.Second
+	memoryAttackMaxTime = 10 * time.Second
+)
 
 func TestAttackStringRepeat(t *testing.T) {
 	runAttack(t, attackCase{
 		src:     "function main(ctx) {\n  return 'x'.repeat(1e10).length;\n}",
 		kind:    Memory,
 		msg:     []string{"memory limit of 128 MiB"},
-		runners: workerOnly(), raceSkip: true, timeout: memoryAttackTimeout,
+		runners: workerOnly(), raceSkip: true, timeout: memoryAttackTimeout, maxTime: memoryAttackMaxTime,
 	})
 }
 
@@ -235,14 +268,16 @@ func TestAttackArrayGrowth(t *testing.T) {
 				src:     "function main(ctx) {\n  let a = [];\n  while (true) a.push(" + expr + ");\n}",
 				kind:    Memory,
 				msg:     []string{"memory limit of 128 MiB"},
-				runners: workerOnly(), timeout: memoryAttackTimeout, maxTime: 4 * time.Second,
+				runners: workerOnly(), timeout: memoryAttackTimeout, maxTime: memoryAttackMaxTime,
 			})
 		})
 	}
-	t.Run("time-limit-first", func(t *testing.T) {
-		// With the default budget the same loop simply runs out of time.
+	t.Run("allocating-loop-times-out", func(t *testing.T) {
+		// A loop that allocates as fast as it can but keeps at most one
+		// array alive: only the time limit can end it (the watchdog counts
+		// live memory, not the garbage).
 		runAttack(t, attackCase{
-			src:     "function main(ctx) {\n  let a = [];\n  while (true) a.push(new Array(1e6));\n}",
+			src:     "function main(ctx) {\n  let a;\n  while (true) a = new Array(1e5).fill(0);\n}",
 			kind:    Timeout,
 			msg:     []string{"time limit of 250ms"},
 			runners: workerOnly(),
@@ -255,7 +290,7 @@ func TestAttackStringDoubling(t *testing.T) {
 		src:     "function main(ctx) {\n  let s = 'x';\n  for (;;) s = s + s;\n}",
 		kind:    Memory,
 		msg:     []string{"memory limit of 128 MiB"},
-		runners: workerOnly(), raceSkip: true, timeout: memoryAttackTimeout,
+		runners: workerOnly(), raceSkip: true, timeout: memoryAttackTimeout, maxTime: memoryAttackMaxTime,
 	})
 }
 
@@ -276,7 +311,7 @@ func TestAttackDeepRecursion(t *testing.T) {
 			src:     "function main(ctx) {\n  return JSON.parse('['.repeat(3e6)) && 1;\n}",
 			kind:    Stack,
 			msg:     []string{"recursed too deeply"},
-			runners: workerOnly(), raceSkip: true, timeout: memoryAttackTimeout,
+			runners: workerOnly(), raceSkip: true, timeout: memoryAttackTimeout, maxTime: memoryAttackMaxTime,
 		})
 	})
 }

@@ -129,3 +129,16 @@ func BenchmarkWorkerPing(b *testing.B) {
 	slices.Sort(lat)
 	b.ReportMetric(float64(lat[len(lat)/2].Nanoseconds()), "median-ns")
 }
+
+// BenchmarkWorkerStart measures starting a one-worker pool (process start,
+// limits, frozen runtime, warm-up) and closing it: what `flowc run` and
+// `flowc test` pay once, on their first applet call.
+func BenchmarkWorkerStart(b *testing.B) {
+	for i := 0; i < b.N; i++ {
+		r, err := NewWorkerPool(benchLimits, 1, []string{os.Args[0], WorkerCommand})
+		if err != nil {
+			b.Fatal(err)
+		}
+		r.Close()
+	}
+}

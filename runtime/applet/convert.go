@@ -241,7 +241,7 @@ func (x *exporter) fail(format string, args ...any) error {
 		if p.idx >= 0 {
 			b.WriteString("[" + strconv.Itoa(p.idx) + "]")
 		} else {
-			b.WriteString(pathKey(p.key))
+			b.WriteString(pathKey(truncate(p.key, maxNameInMessage)))
 		}
 	}
 	return fmt.Errorf("%s: %s", b.String(), fmt.Sprintf(format, args...))
@@ -310,12 +310,16 @@ func (x *exporter) value(v goja.Value) (any, error) {
 	}
 }
 
+// maxNameInMessage bounds a name an applet chose (a constructor's, a
+// result key) quoted in an error message.
+const maxNameInMessage = 200
+
 // constructorName names an object's kind for messages: its constructor's
 // name, else its class.
 func constructorName(obj *goja.Object) string {
 	if c, ok := obj.Get("constructor").(*goja.Object); ok {
 		if n := c.Get("name"); n != nil && goja.IsString(n) && n.String() != "" {
-			return n.String()
+			return truncate(n.String(), maxNameInMessage)
 		}
 	}
 	return obj.ClassName()
@@ -455,7 +459,7 @@ func formatValue(rt *goja.Runtime, v goja.Value, max int) string {
 		if name == "" {
 			name = "(anonymous)"
 		}
-		return "[Function " + name + "]"
+		return truncate("[Function "+name+"]", max)
 	case "Error":
 		return describeThrown(rt, obj)
 	}

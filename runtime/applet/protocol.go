@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"time"
@@ -29,8 +30,27 @@ import (
 const protocolVersion = 1
 
 // maxFrame bounds a frame, so that neither side allocates without limit on
-// a corrupt or hostile length prefix.
+// a corrupt or hostile length prefix. The parent reads answers with the
+// much smaller maxAnswerFrame.
 const maxFrame = 64 << 20
+
+// errFrameTooLarge is returned for a frame longer than the reader's limit.
+var errFrameTooLarge = errors.New("applet: frame too large")
+
+// maxAnswerFrame is the largest answer a worker can legitimately send
+// under lim: the result (at most MaxResultBytes as compact JSON, which
+// json.Marshal's escaping can make up to 6 times longer), the console
+// lines and the error text, each bounded, with room to spare. The parent
+// refuses anything longer, so that a worker gone wrong cannot make the
+// server read (and store) megabytes.
+func maxAnswerFrame(lim Limits) uint32 {
+	n := 64<<10 + 8*lim.MaxResultBytes + (lim.MaxLogLines+1)*8*(maxLogLine+len(truncatedMark)+32) +
+		8*(MaxErrorMessage+MaxErrorStack+2*len(truncatedMark))
+	if n > maxFrame {
+		n = maxFrame
+	}
+	return uint32(n)
+}
 
 type wireLimits struct {
 	Timeout        time.Duration `json:"timeout,omitempty"`
@@ -118,6 +138,7 @@ func writeFrame(w *bufio.Writer, v any) error {
 // can be called again and resumes where it stopped.
 type frameReader struct {
 	r    io.Reader
+	max  uint32 // longest frame accepted; 0 means maxFrame
 	hdr  [4]byte
 	hdrN int
 	body []byte
@@ -136,8 +157,12 @@ func (fr *frameReader) next(v any) error {
 		}
 	}
 	size := binary.BigEndian.Uint32(fr.hdr[:])
-	if size > maxFrame {
-		return fmt.Errorf("applet: frame of %d bytes exceeds %d", size, maxFrame)
+	limit := fr.max
+	if limit == 0 {
+		limit = maxFrame
+	}
+	if size > limit {
+		return fmt.Errorf("%w: a frame of %d bytes exceeds %d", errFrameTooLarge, size, limit)
 	}
 	if cap(fr.body) < int(size) {
 		fr.body = make([]byte, size)

@@ -171,13 +171,17 @@ type sandbox struct {
 
 	timer    *time.Timer                     // interrupts the runtime at the deadline
 	wrappers map[*goja.Program]goja.Callable // applet wrapper functions, see exec
+
+	// The Symbol.for registry of the current call (see symbolRegistry).
+	symbols    map[string]*goja.Symbol
+	symbolKeys map[*goja.Symbol]string
 }
 
 // maxWrappers bounds a runtime's cache of wrapper functions.
 const maxWrappers = 64
 
 // maxUses recycles a pooled runtime after this many calls, which bounds
-// whatever a runtime accumulates internally (e.g. the Symbol.for registry).
+// whatever a runtime accumulates internally that no call can reach.
 const maxUses = 10000
 
 const seedStream = 0x666c6f7763 // "flowc": second PCG word, fixed
@@ -193,7 +197,7 @@ func newSandbox(lim Limits, lock bool) (*sandbox, error) {
 	rt.SetParserOptions(parser.WithDisableSourceMaps)
 
 	console := rt.NewObject()
-	for _, level := range []string{"log", "info", "warn", "error", "debug"} {
+	for _, level := range logLevels {
 		level := level
 		if err := console.Set(level, func(call goja.FunctionCall) goja.Value {
 			sb.console(level, call.Arguments)
@@ -203,6 +207,9 @@ func newSandbox(lim Limits, lock bool) (*sandbox, error) {
 		}
 	}
 	if err := rt.GlobalObject().DefineDataProperty("console", console, goja.FLAG_TRUE, goja.FLAG_TRUE, goja.FLAG_FALSE); err != nil {
+		return nil, err
+	}
+	if err := sb.symbolRegistry(); err != nil {
 		return nil, err
 	}
 
@@ -217,9 +224,20 @@ func newSandbox(lim Limits, lock bool) (*sandbox, error) {
 	return sb, nil
 }
 
-const (
-	maxLogLine = 1024
-)
+// maxLogLine bounds a console line, in bytes (before truncatedMark).
+const maxLogLine = 1024
+
+var logLevels = []string{"log", "info", "warn", "error", "debug"}
+
+// logLevel returns level if it is one of logLevels, else "log".
+func logLevel(level string) string {
+	for _, l := range logLevels {
+		if l == level {
+			return l
+		}
+	}
+	return "log"
+}
 
 func (sb *sandbox) console(level string, args []goja.Value) {
 	if sb.logf == nil {
@@ -245,6 +263,59 @@ func (sb *sandbox) console(level string, args []goja.Value) {
 		msg = truncate(msg, maxLogLine)
 	}
 	sb.logf(level, msg)
+}
+
+// symbolRegistry replaces Symbol.for and Symbol.keyFor with versions that
+// use a registry of the current call. goja's registry belongs to the
+// runtime and would outlive the call on a reused runtime: no applet can
+// list it, but it keeps every key alive (a call registering 100 MB of keys
+// would leave them to count against the memory of the calls after it),
+// and a registered symbol is the same in every later call. Within a call
+// the functions behave as the standard says.
+func (sb *sandbox) symbolRegistry() error {
+	rt := sb.rt
+	symbolFor := func(call goja.FunctionCall) goja.Value {
+		key := call.Argument(0).ToString().String() // throws TypeError for a symbol
+		if s, ok := sb.symbols[key]; ok {
+			return s
+		}
+		if sb.symbols == nil {
+			sb.symbols = make(map[string]*goja.Symbol)
+			sb.symbolKeys = make(map[*goja.Symbol]string)
+		}
+		s := goja.NewSymbol(key)
+		sb.symbols[key] = s
+		sb.symbolKeys[s] = key
+		return s
+	}
+	keyFor := func(call goja.FunctionCall) goja.Value {
+		arg := call.Argument(0)
+		s, ok := arg.(*goja.Symbol)
+		if !ok {
+			panic(rt.NewTypeError("%s is not a symbol", arg.String()))
+		}
+		if key, ok := sb.symbolKeys[s]; ok {
+			return rt.ToValue(key)
+		}
+		return goja.Undefined()
+	}
+	symbol, ok := rt.Get("Symbol").(*goja.Object)
+	if !ok {
+		return fmt.Errorf("applet: sandbox setup: no Symbol constructor")
+	}
+	for name, f := range map[string]func(goja.FunctionCall) goja.Value{"for": symbolFor, "keyFor": keyFor} {
+		fn := rt.ToValue(f).(*goja.Object)
+		if err := fn.DefineDataProperty("name", rt.ToValue(name), goja.FLAG_FALSE, goja.FLAG_TRUE, goja.FLAG_FALSE); err != nil {
+			return err
+		}
+		if err := fn.DefineDataProperty("length", rt.ToValue(1), goja.FLAG_FALSE, goja.FLAG_TRUE, goja.FLAG_FALSE); err != nil {
+			return err
+		}
+		if err := symbol.DefineDataProperty(name, fn, goja.FLAG_TRUE, goja.FLAG_TRUE, goja.FLAG_FALSE); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // call runs one applet call on the sandbox. reusable reports whether the
@@ -275,12 +346,16 @@ func (sb *sandbox) call(ctx context.Context, s *Script, in Input) (res any, err 
 		stopCtx = context.AfterFunc(ctx, func() { rt.Interrupt(reasonCanceled) })
 	}
 	res, err = sb.exec(s, in)
+	sb.symbols, sb.symbolKeys = nil, nil // nothing registered outlives the call
 	fired := !sb.timer.Stop()
 	if stopCtx != nil && !stopCtx() {
 		fired = true
 	}
-	if e, ok := err.(*Error); ok && e.Kind == Canceled {
-		e.cause = ctx.Err()
+	if e, ok := err.(*Error); ok {
+		e.bound()
+		if e.Kind == Canceled {
+			e.cause = ctx.Err()
+		}
 	}
 	if sb.dropped > 0 && sb.logf != nil {
 		sb.logf("warn", fmt.Sprintf("(%d more console lines dropped)", sb.dropped))
@@ -493,6 +568,8 @@ func formatBytes(n uint64) string {
 	}
 }
 
+// truncate cuts s to at most n bytes (on a rune boundary) followed by
+// truncatedMark.
 func truncate(s string, n int) string {
 	if len(s) <= n {
 		return s
@@ -501,5 +578,5 @@ func truncate(s string, n int) string {
 	for n > 0 && n < len(s) && s[n]&0xC0 == 0x80 {
 		n--
 	}
-	return s[:n] + "…"
+	return s[:n] + truncatedMark
 }

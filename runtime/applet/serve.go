@@ -251,6 +251,12 @@ func (ws *workerServer) handle(req *request) *response {
 // watchdog polls the heap while a call runs and interrupts the runtime
 // when it grows past most of the memory limit, so that gradual growth ends
 // in a clean Memory error rather than the process running out of memory.
+//
+// The heap it polls includes garbage not yet collected, which may be
+// garbage of earlier calls (with GOGC=400 a worker collects rarely): when
+// the heap passes the limit, the watchdog collects and measures again, and
+// interrupts only if what is live is still past the limit. Only the
+// current call can hold live memory beyond the runtime itself.
 type watchdog struct {
 	sb     *sandbox
 	limit  uint64
@@ -264,12 +270,18 @@ type watchdog struct {
 const watchdogPeriod = 2 * time.Millisecond
 
 func startWatchdog(sb *sandbox, maxMemory uint64) *watchdog {
-	wd := &watchdog{sb: sb, limit: maxMemory * 3 / 4, active: true,
-		sample: []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}}
+	wd := newWatchdog(sb, maxMemory*3/4)
 	wd.mu.Lock()
 	wd.timer = time.AfterFunc(watchdogPeriod, wd.check)
 	wd.mu.Unlock()
 	return wd
+}
+
+// newWatchdog returns an active watchdog interrupting sb past limit bytes
+// of live heap; its timer is not started.
+func newWatchdog(sb *sandbox, limit uint64) *watchdog {
+	return &watchdog{sb: sb, limit: limit, active: true,
+		sample: []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}}
 }
 
 func (wd *watchdog) check() {
@@ -278,13 +290,24 @@ func (wd *watchdog) check() {
 	if !wd.active {
 		return
 	}
-	metrics.Read(wd.sample)
-	if v := wd.sample[0].Value; v.Kind() == metrics.KindUint64 && v.Uint64() > wd.limit {
-		wd.hit = true
-		wd.sb.rt.Interrupt(reasonMemory)
-		return
+	if wd.heap() > wd.limit {
+		runtime.GC() // the call goes on meanwhile; it is interrupted below if need be
+		if wd.heap() > wd.limit {
+			wd.hit = true
+			wd.sb.rt.Interrupt(reasonMemory)
+			return
+		}
 	}
 	wd.timer.Reset(watchdogPeriod)
+}
+
+// heap returns the bytes of heap objects, live or not yet swept.
+func (wd *watchdog) heap() uint64 {
+	metrics.Read(wd.sample)
+	if v := wd.sample[0].Value; v.Kind() == metrics.KindUint64 {
+		return v.Uint64()
+	}
+	return 0
 }
 
 // stop ends the watchdog and reports whether it interrupted the runtime.

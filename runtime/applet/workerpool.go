@@ -126,7 +126,7 @@ func (p *workerPool) start() (*worker, error) {
 	w.stdin = stdin
 	w.bw = bufio.NewWriterSize(stdin, 64<<10)
 	w.stdout = outR
-	w.fr = &frameReader{r: bufio.NewReaderSize(outR, 64<<10)}
+	w.fr = &frameReader{r: bufio.NewReaderSize(outR, 64<<10), max: maxAnswerFrame(p.lim)}
 	go func() {
 		w.err = cmd.Wait()
 		close(w.exited)
@@ -248,9 +248,13 @@ func (p *workerPool) Call(ctx context.Context, s *Script, in Input) (any, error)
 		if ctx.Err() != nil {
 			return nil, &Error{Applet: s.Name, Path: s.Path, Kind: Canceled, Message: "canceled while waiting for a free worker: " + ctx.Err().Error(), cause: ctx.Err()}
 		}
-		return nil, &Error{Applet: s.Name, Path: s.Path, Kind: Crash, Message: err.Error()}
+		return nil, (&Error{Applet: s.Name, Path: s.Path, Kind: Crash, Message: err.Error()}).bound()
 	}
-	return p.call(ctx, w, s, in)
+	res, err := p.call(ctx, w, s, in)
+	if e, ok := err.(*Error); ok {
+		e.bound() // also the parent's own messages, which quote the worker's stderr
+	}
+	return res, err
 }
 
 // call sends one call to w and waits for the answer, then releases w.
@@ -309,6 +313,11 @@ func (p *workerPool) call(ctx context.Context, w *worker, s *Script, in Input) (
 			return nil, &Error{Applet: s.Name, Path: s.Path, Kind: Timeout,
 				Message: fmt.Sprintf("exceeded the time limit of %v; the worker did not stop within %v (a built-in function ignored the interrupt) and was killed", p.lim.Timeout, p.killWait)}
 		}
+		if errors.Is(err, errFrameTooLarge) {
+			p.release(w, false)
+			return nil, &Error{Applet: s.Name, Path: s.Path, Kind: Crash,
+				Message: fmt.Sprintf("the worker process sent an answer larger than any call can produce (%v); it was replaced", err)}
+		}
 		if err != nil {
 			e := p.deadWorker(w, s, "")
 			p.release(w, false)
@@ -331,14 +340,18 @@ func (p *workerPool) call(ctx context.Context, w *worker, s *Script, in Input) (
 		}
 		p.release(w, true)
 		if logf != nil {
-			for _, l := range r.Logs {
-				logf(l.Level, l.Msg)
+			// The worker bounds its console lines; the parent does too.
+			for i, l := range r.Logs {
+				if i > p.lim.MaxLogLines {
+					break
+				}
+				logf(logLevel(l.Level), truncate(l.Msg, maxLogLine))
 			}
 		}
 		if r.Err != nil {
 			e := &Error{Applet: s.Name, Path: s.Path, Kind: kindFromString(r.Err.Kind),
 				Message: r.Err.Message, Line: r.Err.Line, Col: r.Err.Col, Stack: r.Err.Stack}
-			return nil, e
+			return nil, e.bound()
 		}
 		return r.Result, nil
 	}
