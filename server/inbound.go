@@ -131,6 +131,12 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 		http.Error(w, br.msg, br.status)
 		return
 	}
+	var busy *errConversationBusy
+	if errors.As(err, &busy) { // 503 too: the provider's retry comes when the other replicas are done
+		s.log.Warn("inbound conflicts", "request_id", middleware.GetReqID(r.Context()), "error", err.Error())
+		http.Error(w, "temporarily unavailable: "+err.Error(), http.StatusServiceUnavailable)
+		return
+	}
 	// The store is down or failing: 503 so the provider retries later.
 	s.log.Error("inbound failed", "request_id", middleware.GetReqID(r.Context()), "error", err.Error())
 	http.Error(w, "temporarily unavailable", http.StatusServiceUnavailable)
