@@ -122,7 +122,7 @@ func TestEndlessConflictsGiveUpWith503(t *testing.T) {
 	applets := func(context.Context, *vm.Applet, vm.AppletInput) (any, error) { runs.Add(1); return "x", nil }
 	h := startWith(t, setup{token: authToken, store: alwaysConflicting{st}, applets: applets}, "testdata/slow.flow")
 	code, body := h.postForm(h.form("SMconflicts", ann, "+15550950", "hi"))
-	if code != http.StatusServiceUnavailable || !strings.Contains(body, "conversation changed during each of 4 attempts") {
+	if code != http.StatusServiceUnavailable || !strings.Contains(body, fmt.Sprintf("changed during each of %d attempts", server.MaxStepAttempts)) {
 		t.Fatalf("%d %q, want 503", code, body)
 	}
 	if n := runs.Load(); n != server.MaxStepAttempts {
