@@ -134,3 +134,57 @@ func TestSlowAppletStallsNoOtherConversation(t *testing.T) {
 		})
 	}
 }
+
+// TestSlowTimerAppletStallsNoOtherConversation: the timer path is a step
+// too, so an applet held in a timeout branch stalls no message of
+// another conversation, and the timer still fires once when released.
+func TestSlowTimerAppletStallsNoOtherConversation(t *testing.T) {
+	for _, sc := range stores {
+		t.Run(sc.name, func(t *testing.T) {
+			applets := newBlockingApplets()
+			h := startWith(t, setup{token: authToken, store: sc.open(t), applets: applets.run},
+				"testdata/slowtimer.flow", "testdata/counter.flow")
+			const contact = "+15550006666"
+			if got := h.text(contact, "+15550980", "hello"); got != twiml("next") {
+				t.Fatalf("first: %s", got)
+			}
+			h.clock.Set(h.clock.Now().Add(2 * time.Minute))
+			type fired struct {
+				n   int
+				err error
+			}
+			timers := make(chan fired, 1)
+			go func() { n, err := h.srv.FireTimers(context.Background()); timers <- fired{n, err} }()
+			select {
+			case <-applets.entered:
+			case <-time.After(5 * time.Second):
+				t.Fatal("the timer's applet did not start")
+			}
+			done := make(chan string, 1)
+			go func() { done <- h.text("+15550004444", "+15550900", "hi") }()
+			select {
+			case got := <-done:
+				if got != twiml("next") {
+					t.Fatalf("plain message: %s", got)
+				}
+			case <-time.After(5 * time.Second):
+				close(applets.release)
+				t.Fatal("a plain message of another conversation waited 5 s for the timer's applet")
+			}
+			close(applets.release)
+			if f := <-timers; f.err != nil || f.n != 1 {
+				t.Fatalf("FireTimers = %d, %v; want 1 timer fired", f.n, f.err)
+			}
+			if f, err := h.srv.FireTimers(context.Background()); err != nil || f != 0 {
+				t.Fatalf("FireTimers again = %d, %v; want 0 (fired once)", f, err)
+			}
+			var bodies []string
+			for _, it := range h.outbox("") {
+				bodies = append(bodies, it.Body)
+			}
+			if fmt.Sprint(bodies) != "[timer slow]" {
+				t.Fatalf("outbox %q, want the timer's one reply", bodies)
+			}
+		})
+	}
+}
