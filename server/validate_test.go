@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/flowc-dev/flowc/server/store"
+	"github.com/flowc-dev/flowc/vm"
 )
 
 const apiToken = "test-api-token-0123456789abcdef"
@@ -231,6 +232,37 @@ func TestEveryStoredFieldIsValidated(t *testing.T) {
 					t.Fatalf("json stored %+v, want media %v", m, urls)
 				}
 			})
+		})
+	}
+}
+
+// TestTextFromAnAppletIsStorable: text a flow computes is stored too (a
+// tag, a forward's target), and an applet can return any string: a NUL
+// in it used to fail the transaction on PostgreSQL on every retry. It is
+// stored as U+FFFD, as TwiML renders it.
+func TestTextFromAnAppletIsStorable(t *testing.T) {
+	for _, sc := range stores {
+		t.Run(sc.name, func(t *testing.T) {
+			applets := func(context.Context, *vm.Applet, vm.AppletInput) (any, error) {
+				return map[string]any{"reply": "ok\x00", "tag": "vip\x00x", "forward": "webhook:https://example.com/\x00"}, nil
+			}
+			h := startWith(t, setup{token: authToken, store: sc.open(t), applets: applets}, "testdata/slow.flow")
+			code, body := h.postForm(h.form("SMappletnul", ann, "+15550950", "hi"))
+			if code != http.StatusOK || !strings.Contains(body, "ok\uFFFD") {
+				t.Fatalf("%d %q", code, body)
+			}
+			var tags []string
+			err := h.store.InTx(context.Background(), func(tx store.Tx) error {
+				var err error
+				tags, err = tx.ContactTags(context.Background(), ann)
+				return err
+			})
+			if err != nil || fmt.Sprint(tags) != "[vip\uFFFDx]" {
+				t.Fatalf("tags %q, %v", tags, err)
+			}
+			if out := h.outbox(""); len(out) != 1 || out[0].To != "https://example.com/\uFFFD" {
+				t.Fatalf("outbox %+v", out)
+			}
 		})
 	}
 }
