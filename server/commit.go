@@ -108,8 +108,9 @@ func timerSID(c *store.Conversation) string {
 	return "timer:" + c.Contact + ":" + c.Number + ":" + strconv.FormatInt(c.Deadline.UnixNano(), 10)
 }
 
-// readStep reads a step's input in one short transaction. It takes no
-// conversation lock beyond the statement: the commit re-checks.
+// readStep reads a step's input in one short transaction (on PostgreSQL
+// Conversation takes the conversation's lock, held only until this
+// transaction ends); the commit re-checks what matters.
 func (s *Server) readStep(ctx context.Context, in Inbound, timer bool, f fieldNames) (*snapshot, error) {
 	var snap *snapshot
 	err := s.store.InTx(ctx, func(tx store.Tx) error {
