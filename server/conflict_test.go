@@ -79,6 +79,44 @@ func TestReplicaCommitFirstMakesTheOtherRunAgain(t *testing.T) {
 	}
 }
 
+// TestSameSIDOnTwoReplicasCommitsOnce: a provider's retry reaching
+// replica B while replica A still runs the first delivery's applet. Both
+// run the step, B commits first; A's commit finds the MessageSid stored
+// and answers what B answered, writing nothing: the count moves once.
+func TestSameSIDOnTwoReplicasCommitsOnce(t *testing.T) {
+	u, _ := pgtest.FreshSchema(t, pgtest.URL(t))
+	var calls atomic.Int32
+	entered, release := make(chan struct{}), make(chan struct{})
+	applets := func(ctx context.Context, _ *vm.Applet, in vm.AppletInput) (any, error) {
+		if calls.Add(1) == 1 {
+			close(entered)
+			<-release
+		}
+		return fmt.Sprint(in.Args...), nil
+	}
+	a := startWith(t, setup{token: authToken, store: openPostgres(t, u), applets: applets}, "testdata/slowcount.flow")
+	b := startWith(t, setup{token: authToken, store: openPostgres(t, u), applets: applets}, "testdata/slowcount.flow")
+	const from, to = "+15550007777", "+15550970"
+	if got := a.text(from, to, "open"); got != twiml("next") {
+		t.Fatalf("open: %s", got)
+	}
+	f := a.form("SMtwice", from, to, "hello")
+	done := make(chan string)
+	go func() { code, body := a.postForm(f); done <- fmt.Sprint(code, " ", body) }()
+	<-entered
+	want := fmt.Sprint("200 ", twiml("1 hello", "next"))
+	if code, body := b.postForm(f); fmt.Sprint(code, " ", body) != want {
+		t.Fatalf("B: %d %s, want %s", code, body, want)
+	}
+	close(release)
+	if got := <-done; got != want {
+		t.Fatalf("A answered %q, want B's answer %q", got, want)
+	}
+	if code, got := b.postForm(b.form("SMtwice2", from, to, "again")); code != http.StatusOK || got != twiml("2 again", "next") {
+		t.Fatalf("next message: %d %s (the retried message must count once)", code, got)
+	}
+}
+
 func openSQLite(t *testing.T, path string) store.Store {
 	st, err := sqlite.Open(context.Background(), path)
 	if err != nil {
