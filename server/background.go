@@ -2,14 +2,11 @@ package server
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"strconv"
 	"time"
 
 	"github.com/flowc-dev/flowc/server/store"
-	"github.com/flowc-dev/flowc/vm"
 )
 
 // Outbox delivery policy.
@@ -72,70 +69,17 @@ func (s *Server) FireTimers(ctx context.Context) (int, error) {
 	return fired, nil
 }
 
-// fireTimer runs one conversation's timer event in one transaction:
-// exactly once, because the transaction re-reads the conversation under
-// its lock and only fires a deadline that is still due, and the timer run
-// is recorded as a message whose id names the deadline.
+// fireTimer runs one conversation's timer event as a step (see doc.go):
+// exactly once, because the step re-reads the conversation and fires
+// only a deadline that is still due, its commit checks the conversation's
+// revision, and the timer run is recorded as a message whose id names the
+// deadline.
 func (s *Server) fireTimer(ctx context.Context, contact, number string) (bool, error) {
 	key := contact + "\x00" + number
 	s.order.Lock(key)
 	defer s.order.Unlock(key)
-	fired := false
-	err := s.store.InTx(ctx, func(tx store.Tx) error {
-		fired = false
-		now := s.cfg.Now()
-		if err := tx.LockConversation(ctx, contact, number); err != nil {
-			return err
-		}
-		conv, err := tx.Conversation(ctx, contact, number)
-		if errors.Is(err, store.ErrNotFound) {
-			return nil // ended meanwhile (a reply, STOP)
-		}
-		if err != nil {
-			return err
-		}
-		if conv.Deadline.IsZero() || conv.Deadline.After(now) {
-			return nil // answered meanwhile, or not due yet
-		}
-		sid := "timer:" + contact + ":" + number + ":" + strconv.FormatInt(conv.Deadline.UnixNano(), 10)
-		p, err := s.program(ctx, tx, conv.Version)
-		if err != nil {
-			return err
-		}
-		st := &vm.State{}
-		if err := json.Unmarshal(conv.State, st); err != nil {
-			return fmt.Errorf("conversation state: %w", err)
-		}
-		tags, err := tx.ContactTags(ctx, contact)
-		if err != nil {
-			return err
-		}
-		env := &runEnv{s: s, now: now, contact: s.directory().Contact(contact, tags)}
-		res, err := vm.Run(ctx, p, st, vm.Event{Kind: vm.EventTimer, Message: vm.Message{ID: sid, From: contact, To: number}}, env, vm.Options{Trace: true})
-		if err != nil {
-			s.log.Error("timer failed", "flow", conv.Flow, "error", err.Error())
-			return tx.DeleteConversation(ctx, contact, number)
-		}
-		in := Inbound{SID: sid, From: contact, To: number}
-		ans, err := s.apply(ctx, tx, p, in, conv.Flow, conv.Version, res)
-		if err != nil {
-			return err
-		}
-		// No webhook is waiting for these replies: they go out through the outbox.
-		for _, r := range ans.Replies {
-			if err := tx.Enqueue(ctx, &store.OutboxItem{Kind: "sms", To: contact, From: number, Body: r, Contact: contact,
-				MessageSID: sid, Created: now, NotBefore: now}); err != nil {
-				return err
-			}
-		}
-		ans.Outcome = "timer"
-		resp, _ := json.Marshal(ans)
-		trace, _ := json.Marshal(traceJSON(p, res))
-		fired = true
-		return tx.InsertMessage(ctx, &store.Message{SID: sid, From: contact, To: number, Flow: conv.Flow, Version: conv.Version,
-			Outcome: "timer", Response: string(resp), Trace: trace, Received: now})
-	})
-	return fired, err
+	res, err := s.process(ctx, Inbound{From: contact, To: number}, true, jsonFields)
+	return res.answer != nil, err
 }
 
 // SendOutbox delivers due outbox items: claimed (leased) in one
@@ -188,9 +132,9 @@ func (s *Server) SendOutbox(ctx context.Context) (int, error) {
 			case sendErr == nil:
 				return otx.MarkOutboxSent(ctx, it.ID, s.cfg.Now())
 			case errors.As(sendErr, &perm) || it.Attempts >= outboxMaxAttempts:
-				return otx.DropOutbox(ctx, it.ID, sendErr.Error(), s.cfg.Now())
+				return otx.DropOutbox(ctx, it.ID, clipErr(sendErr), s.cfg.Now())
 			default:
-				return otx.RetryOutbox(ctx, it.ID, s.cfg.Now().Add(retryDelay(it.Attempts)), sendErr.Error())
+				return otx.RetryOutbox(ctx, it.ID, s.cfg.Now().Add(retryDelay(it.Attempts)), clipErr(sendErr))
 			}
 		})
 		if err != nil {
@@ -201,7 +145,7 @@ func (s *Server) SendOutbox(ctx context.Context) (int, error) {
 			s.metrics.outbox.WithLabelValues(it.Kind, "sent").Inc()
 		} else {
 			s.metrics.outbox.WithLabelValues(it.Kind, "failed").Inc()
-			s.log.Warn("outbox delivery failed", "kind", it.Kind, "id", it.ID, "attempt", it.Attempts, "error", sendErr.Error())
+			s.log.Warn("outbox delivery failed", "kind", it.Kind, "id", it.ID, "attempt", it.Attempts, "error", clipErr(sendErr))
 		}
 	}
 	return sent, nil

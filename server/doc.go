@@ -4,20 +4,78 @@
 // The inbound path, for one message:
 //
 //  1. parse and validate the request (Twilio's form parameters, or JSON),
-//     verifying X-Twilio-Signature when an auth token is configured;
+//     verifying X-Twilio-Signature when an auth token is configured.
+//     Every field that is stored is checked for what a store cannot hold
+//     (NUL, invalid UTF-8) and for size, media URLs for being absolute
+//     http(s) URLs: a value PostgreSQL refuses would otherwise be
+//     answered 503, and retried by the provider, forever;
 //  2. wait for earlier messages of the same conversation (contact +
 //     business number) to finish: a FIFO lock per conversation keeps
-//     arrival order, while different conversations run in parallel;
-//  3. in ONE store transaction: if the MessageSid was seen, answer what was
-//     answered then and change nothing (provider retries are exactly
-//     once); otherwise handle STOP/START/HELP, load the conversation (on
-//     the program version it started with), run the VM, and write the
-//     message, the conversation's new state, inbox items, outbox items and
-//     tags;
+//     arrival order within the process, while different conversations
+//     run in parallel;
+//  3. run the message as a step (below);
 //  4. only after the commit, answer (TwiML with the replies).
 //
-// The VM is pure; everything with an effect happens in step 3's
-// transaction, so a crash at any point either loses nothing (before the
-// commit: the provider retries) or repeats nothing (after it: the retry
-// gets the stored answer).
+// A conversation's timer (its deadline passed) is a step too, through the
+// same code, started by the background scheduler instead of a webhook.
+//
+// # A step: read, run, commit
+//
+// The flow, and the JavaScript applets it calls, may take their whole
+// time budget, so they run with no transaction open: on SQLite a write
+// transaction holds the database's one write lock, on PostgreSQL a pool
+// connection and the conversation's advisory lock, and one slow applet
+// must not stall every other conversation. A step is three phases:
+//
+//	(a) readStep (commit.go): one short transaction reads everything the
+//	    step depends on into a stepInput: whether the MessageSid was
+//	    answered before (then that answer is returned, and nothing else
+//	    happens; the same SID from another contact or number is a 409),
+//	    the number's route and program, the opt-out, the conversation and
+//	    its revision, the contact's tags;
+//	(b) step (step.go): the opt-out stage (STOP/START/HELP) and the VM,
+//	    pure given the stepInput and the applet runner it is handed. It
+//	    returns a plan: the answer, and every write as data (opt-out,
+//	    conversation state or its end, inbox deliveries, outbox items,
+//	    tags, the message record with its capped trace);
+//	(c) commitStep (commit.go): one transaction takes the conversation's
+//	    lock, checks that the MessageSid is still new (else answers what
+//	    was stored: another replica won), advances the conversation's
+//	    revision from the one read (optimistic concurrency: it fails if
+//	    any step of the conversation committed since (a); the revision
+//	    outlives the conversation's row, so an end and a restart in
+//	    between are seen), checks the route of a conversation's first
+//	    message, and applies the plan. A team member (round-robin,
+//	    least-busy) is chosen here, from the counters in the store.
+//
+// A failed check is store.ErrConflict: the step starts again from (a), at
+// most MaxStepAttempts times in all, then the webhook answers 503 (the
+// provider retries). Within one process steps of a conversation never
+// overlap (the FIFO lock of 2.), so conflicts come only from other
+// replicas (across which there is no arrival order to keep: the first to
+// commit goes first) or from a deployment racing a first message. A step
+// that runs again calls its applets again, as a store's own retry of a
+// transaction always could.
+//
+// The seam: step and the stepInput/plan types know nothing of the store
+// or the Server. `flowc run` and `flowc test` can build a stepInput from
+// their own state and apply the plan themselves, sharing the opt-out
+// stage and the VM call with the server.
+//
+// # Exactly once, and nothing lost
+//
+// Everything with an effect happens in (c)'s transaction, so a crash at
+// any point either loses nothing (before the commit: the provider
+// retries) or repeats nothing (after it: the retry gets the stored
+// answer). A timer's message id names its deadline, so it fires once.
+//
+// # Bounds
+//
+// A stored execution record (trace) is at most MaxTraceBytes of JSON,
+// every error text, step note and action in it at most MaxErrorBytes,
+// cut where marked ("trace truncated: N more steps", "… (N more
+// bytes)"); error texts logged or stored with outbox items are clipped
+// the same way. Text a flow computes (an applet's tag, forward target or
+// a timer's reply) has NUL and invalid UTF-8 replaced by U+FFFD before it
+// is stored, as TwiML's encoding renders them.
 package server

@@ -5,18 +5,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"hash/fnv"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
-	"time"
 	"unicode/utf8"
 
 	"github.com/go-chi/chi/v5/middleware"
-
-	"github.com/flowc-dev/flowc/runtime"
-	"github.com/flowc-dev/flowc/server/store"
-	"github.com/flowc-dev/flowc/vm"
 )
 
 // Inbound is one inbound message, whichever endpoint it came through.
@@ -67,8 +62,12 @@ func (s *Server) handleTwilio(w http.ResponseWriter, r *http.Request) {
 	if in.SID == "" {
 		in.SID = r.PostForm.Get("SmsSid") // older parameter name
 	}
-	n, _ := strconv.Atoi(r.PostForm.Get("NumMedia"))
-	for i := 0; i < n && i < 10; i++ {
+	n, err := numMedia(r.PostForm.Get("NumMedia"))
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	for i := 0; i < n; i++ {
 		if u := r.PostForm.Get(fmt.Sprintf("MediaUrl%d", i)); u != "" {
 			in.Media = append(in.Media, u)
 		}
@@ -82,10 +81,12 @@ func (s *Server) handleTwilio(w http.ResponseWriter, r *http.Request) {
 	w.Write([]byte(TwiML(ans.Replies)))
 }
 
-var twilioFields = fieldNames{sid: "MessageSid", from: "From", to: "To", body: "Body"}
-var jsonFields = fieldNames{sid: "sid", from: "from", to: "to", body: "body"}
+var twilioFields = fieldNames{sid: "MessageSid", from: "From", to: "To", body: "Body", media: "MediaUrl%d", mediaList: "NumMedia"}
+var jsonFields = fieldNames{sid: "sid", from: "from", to: "to", body: "body", media: "media[%d]", mediaList: "media"}
 
-type fieldNames struct{ sid, from, to, body string }
+// fieldNames are an endpoint's names of the fields, for errors; media is
+// a format taking a URL's index, mediaList names the list.
+type fieldNames struct{ sid, from, to, body, media, mediaList string }
 
 func (s *Server) handleJSON(w http.ResponseWriter, r *http.Request) {
 	if !s.cfg.DevMode() {
@@ -130,6 +131,12 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 		http.Error(w, br.msg, br.status)
 		return
 	}
+	var busy *errConversationBusy
+	if errors.As(err, &busy) { // 503 too: the provider's retry comes when the other replicas are done
+		s.log.Warn("inbound conflicts", "request_id", middleware.GetReqID(r.Context()), "error", err.Error())
+		http.Error(w, "temporarily unavailable: "+err.Error(), http.StatusServiceUnavailable)
+		return
+	}
 	// The store is down or failing: 503 so the provider retries later.
 	s.log.Error("inbound failed", "request_id", middleware.GetReqID(r.Context()), "error", err.Error())
 	http.Error(w, "temporarily unavailable", http.StatusServiceUnavailable)
@@ -146,45 +153,103 @@ func (s *Server) publicURL(r *http.Request) string {
 	return scheme + "://" + r.Host + r.URL.RequestURI()
 }
 
+// Bounds on an inbound message's fields. Every field is stored, so each
+// is checked for what the stores refuse (PostgreSQL's text holds neither
+// NUL nor invalid UTF-8: such a message would be answered 503, and
+// retried by the provider, forever) and for size.
+const (
+	// MaxIDBytes bounds MessageSid, From and To.
+	MaxIDBytes = 64
+	// MaxMedia bounds the media URLs of a message (Twilio's own limit).
+	MaxMedia = 10
+	// MaxMediaURLBytes bounds one media URL.
+	MaxMediaURLBytes = 2048
+)
+
+// numMedia parses Twilio's NumMedia: absent is 0.
+func numMedia(v string) (int, error) {
+	if v == "" {
+		return 0, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 0 || n > MaxMedia {
+		return 0, &badRequest{http.StatusBadRequest, fmt.Sprintf("NumMedia is not a whole number from 0 to %d", MaxMedia)}
+	}
+	return n, nil
+}
+
+// validate checks every field of in, naming the first one at fault as
+// the endpoint names it.
 func validate(in Inbound, f fieldNames) error {
-	switch {
-	case in.SID == "":
-		return &badRequest{http.StatusBadRequest, "missing " + f.sid}
-	case in.From == "":
-		return &badRequest{http.StatusBadRequest, "missing " + f.from}
-	case in.To == "":
-		return &badRequest{http.StatusBadRequest, "missing " + f.to}
-	case len(in.SID) > 64:
-		return &badRequest{http.StatusBadRequest, f.sid + " is longer than 64 characters"}
-	case len(in.From) > 64 || len(in.To) > 64:
-		return &badRequest{http.StatusBadRequest, "phone numbers are at most 64 characters (" + f.from + ", " + f.to + ")"}
-	case !utf8.ValidString(in.Body) || !utf8.ValidString(in.From) || !utf8.ValidString(in.To) || !utf8.ValidString(in.SID):
-		return &badRequest{http.StatusBadRequest, f.body + " (or another field) is not valid UTF-8"}
-	case strings.ContainsRune(in.Body, 0) || strings.ContainsRune(in.From, 0) || strings.ContainsRune(in.To, 0) || strings.ContainsRune(in.SID, 0):
-		return &badRequest{http.StatusBadRequest, f.body + " (or another field) contains a NUL character"}
-	case utf8.RuneCountInString(in.Body) > MaxBodyRunes:
+	bad := func(format string, args ...any) error {
+		return &badRequest{http.StatusBadRequest, fmt.Sprintf(format, args...)}
+	}
+	for _, fl := range []struct{ name, value string }{{f.sid, in.SID}, {f.from, in.From}, {f.to, in.To}} {
+		switch {
+		case fl.value == "":
+			return bad("missing %s", fl.name)
+		case len(fl.value) > MaxIDBytes:
+			return bad("%s is longer than %d bytes", fl.name, MaxIDBytes)
+		}
+		if err := storableText(fl.name, fl.value); err != nil {
+			return err
+		}
+	}
+	if err := storableText(f.body, in.Body); err != nil {
+		return err
+	}
+	if utf8.RuneCountInString(in.Body) > MaxBodyRunes {
 		return &badRequest{http.StatusRequestEntityTooLarge, fmt.Sprintf("%s is longer than %d characters", f.body, MaxBodyRunes)}
+	}
+	if len(in.Media) > MaxMedia {
+		return bad("%s has more than %d media URLs", f.mediaList, MaxMedia)
+	}
+	for i, u := range in.Media {
+		if err := mediaURL(fmt.Sprintf(f.media, i), u); err != nil {
+			return err
+		}
 	}
 	return nil
 }
 
-// Opt-out keywords (CTIA): one word, any case.
-var (
-	stopWords  = map[string]bool{"STOP": true, "STOPALL": true, "UNSUBSCRIBE": true, "CANCEL": true, "END": true, "QUIT": true}
-	startWords = map[string]bool{"START": true, "YES": true, "UNSTOP": true}
-	helpWords  = map[string]bool{"HELP": true, "INFO": true}
-)
+// storableText refuses what a text column cannot hold.
+func storableText(field, v string) error {
+	switch {
+	case !utf8.ValidString(v):
+		return &badRequest{http.StatusBadRequest, field + " is not valid UTF-8"}
+	case strings.IndexByte(v, 0) >= 0:
+		return &badRequest{http.StatusBadRequest, field + " contains a NUL character"}
+	}
+	return nil
+}
 
-// Texts sent by the opt-out stage.
-const (
-	OptOutConfirmation = "You have been unsubscribed and will receive no more messages from this number. Reply START to resubscribe."
-	OptInConfirmation  = "You have been resubscribed. Reply STOP to unsubscribe."
-	DefaultHelp        = "Reply STOP to unsubscribe."
-)
+// mediaURL checks one media URL: an absolute http(s) URL of at most
+// MaxMediaURLBytes, without control characters or invalid UTF-8.
+func mediaURL(field, v string) error {
+	bad := func(why string) error {
+		return &badRequest{http.StatusBadRequest, field + " is not an http(s) URL" + why}
+	}
+	if len(v) > MaxMediaURLBytes {
+		return &badRequest{http.StatusBadRequest, fmt.Sprintf("%s is longer than %d bytes", field, MaxMediaURLBytes)}
+	}
+	if !utf8.ValidString(v) {
+		return bad(" (it is not valid UTF-8)")
+	}
+	for _, r := range v {
+		if r < 0x20 || r == 0x7f {
+			return bad(" (it contains a control character)")
+		}
+	}
+	u, err := url.Parse(v)
+	if err != nil || !(strings.EqualFold(u.Scheme, "http") || strings.EqualFold(u.Scheme, "https")) || u.Host == "" {
+		return bad("")
+	}
+	return nil
+}
 
 // Handle processes one inbound message exactly once and returns the
-// answer. Errors are *badRequest for bad input, anything else for a
-// store failure (answered 503 so the provider retries).
+// answer. Errors are *badRequest for bad input (400, 409, 413), anything
+// else for a store failure (answered 503 so the provider retries).
 func (s *Server) Handle(ctx context.Context, in Inbound, f fieldNames) (*Answer, error) {
 	if err := validate(in, f); err != nil {
 		return nil, err
@@ -192,253 +257,14 @@ func (s *Server) Handle(ctx context.Context, in Inbound, f fieldNames) (*Answer,
 	key := in.From + "\x00" + in.To
 	s.order.Lock(key)
 	defer s.order.Unlock(key)
-
-	var ans *Answer
-	retry := false
-	err := s.store.InTx(ctx, func(tx store.Tx) error {
-		retry = false
-		if err := tx.LockConversation(ctx, in.From, in.To); err != nil {
-			return err
-		}
-		prev, err := tx.MessageBySID(ctx, in.SID)
-		if err == nil {
-			var a Answer
-			if err := json.Unmarshal([]byte(prev.Response), &a); err != nil {
-				return fmt.Errorf("stored answer of %s: %w", in.SID, err)
-			}
-			ans, retry = &a, true
-			return nil
-		}
-		if !errors.Is(err, store.ErrNotFound) {
-			return err
-		}
-		a, trace, version, err := s.decide(ctx, tx, in)
-		if err != nil {
-			return err
-		}
-		resp, _ := json.Marshal(a)
-		ans = a
-		return tx.InsertMessage(ctx, &store.Message{SID: in.SID, From: in.From, To: in.To, Body: in.Body, Media: in.Media,
-			Flow: a.Flow, Version: version, Outcome: a.Outcome, Response: string(resp), Trace: trace, Received: s.cfg.Now()})
-	})
+	res, err := s.process(ctx, in, false, f)
 	if err != nil {
 		return nil, err
 	}
-	outcome := ans.Outcome
-	if retry {
+	outcome := res.answer.Outcome
+	if res.retry {
 		outcome = "retry"
 	}
-	s.metrics.messages.WithLabelValues(ans.Flow, outcome).Inc()
-	return ans, nil
-}
-
-// decide runs inside the transaction: the opt-out stage, then the flow.
-func (s *Server) decide(ctx context.Context, tx store.Tx, in Inbound) (*Answer, []byte, string, error) {
-	now := s.cfg.Now()
-	flow, version, err := tx.Route(ctx, in.To)
-	if errors.Is(err, store.ErrNotFound) {
-		s.log.Warn("no flow serves this number", "outcome", "no-flow")
-		return &Answer{Outcome: "no-flow", Replies: []string{}}, nil, "", nil
-	}
-	if err != nil {
-		return nil, nil, "", err
-	}
-	out, err := tx.OptedOut(ctx, in.From, in.To)
-	if err != nil {
-		return nil, nil, "", err
-	}
-	word := strings.ToUpper(strings.TrimSpace(in.Body))
-	single := word != "" && !strings.ContainsAny(word, " \t\n")
-	switch {
-	case single && stopWords[word]:
-		if err := tx.SetOptOut(ctx, in.From, in.To, true, now); err != nil {
-			return nil, nil, "", err
-		}
-		if err := tx.DeleteConversation(ctx, in.From, in.To); err != nil {
-			return nil, nil, "", err
-		}
-		replies := []string{}
-		if !out { // confirm once
-			replies = []string{OptOutConfirmation}
-		}
-		return &Answer{Outcome: "opt-out", Flow: flow, Replies: replies}, nil, version, nil
-	case single && startWords[word]:
-		if err := tx.SetOptOut(ctx, in.From, in.To, false, now); err != nil {
-			return nil, nil, "", err
-		}
-		if out {
-			return &Answer{Outcome: "opt-in", Flow: flow, Replies: []string{OptInConfirmation}}, nil, version, nil
-		}
-		// Not opted out: START is an ordinary message for the flow.
-	case single && helpWords[word] && !out:
-		p, err := s.program(ctx, tx, version)
-		if err != nil {
-			return nil, nil, "", err
-		}
-		help := p.Help
-		if help == "" {
-			help = DefaultHelp
-		}
-		return &Answer{Outcome: "help", Flow: flow, Replies: []string{help}}, nil, version, nil
-	case out:
-		// Stored (nothing accepted is lost) but neither routed nor answered.
-		return &Answer{Outcome: "opted-out", Flow: flow, Replies: []string{}}, nil, version, nil
-	}
-	return s.runFlow(ctx, tx, in, flow, version)
-}
-
-func (s *Server) runFlow(ctx context.Context, tx store.Tx, in Inbound, flow, version string) (*Answer, []byte, string, error) {
-	now := s.cfg.Now()
-	var st *vm.State
-	conv, err := tx.Conversation(ctx, in.From, in.To)
-	switch {
-	case err == nil:
-		// Resume on the version the conversation started with.
-		version, flow = conv.Version, conv.Flow
-		st = &vm.State{}
-		if err := json.Unmarshal(conv.State, st); err != nil {
-			return nil, nil, "", fmt.Errorf("conversation state: %w", err)
-		}
-	case errors.Is(err, store.ErrNotFound):
-	default:
-		return nil, nil, "", err
-	}
-	p, err := s.program(ctx, tx, version)
-	if err != nil {
-		return nil, nil, "", err
-	}
-	tags, err := tx.ContactTags(ctx, in.From)
-	if err != nil {
-		return nil, nil, "", err
-	}
-	env := &runEnv{s: s, now: now, contact: s.directory().Contact(in.From, tags)}
-	ev := vm.Event{Kind: vm.EventMessage, Message: vm.Message{ID: in.SID, From: in.From, To: in.To, Body: in.Body, Media: in.Media}}
-	res, err := vm.Run(ctx, p, st, ev, env, vm.Options{Trace: true})
-	if err != nil {
-		// A broken program or state must not lose the message: store it
-		// as an error and end the conversation.
-		s.log.Error("flow failed", "flow", flow, "version", version, "error", err.Error())
-		if derr := tx.DeleteConversation(ctx, in.From, in.To); derr != nil {
-			return nil, nil, "", derr
-		}
-		return &Answer{Outcome: "error", Flow: flow, Replies: []string{}}, nil, version, nil
-	}
-	ans, err := s.apply(ctx, tx, p, in, flow, version, res)
-	if err != nil {
-		return nil, nil, "", err
-	}
-	trace, _ := json.Marshal(traceJSON(p, res))
-	return ans, trace, version, nil
-}
-
-// apply writes a run's effects in the transaction and collects replies.
-func (s *Server) apply(ctx context.Context, tx store.Tx, p *vm.Program, in Inbound, flow, version string, res *vm.Result) (*Answer, error) {
-	now := s.cfg.Now()
-	ans := &Answer{Outcome: "routed", Flow: flow, Replies: []string{}}
-	if len(res.Errors) > 0 {
-		ans.Outcome = "routed-with-errors"
-	}
-	for _, a := range res.Actions {
-		switch a.Kind {
-		case vm.ActReply:
-			ans.Replies = append(ans.Replies, a.Text)
-		case vm.ActDeliver:
-			if err := s.deliver(ctx, tx, a.Target, in, flow, now); err != nil {
-				return nil, err
-			}
-		case vm.ActForward:
-			body, _ := json.Marshal(map[string]any{"flow": flow, "message_sid": in.SID, "from": in.From, "to": in.To, "body": in.Body, "media": in.Media})
-			kind := a.Target.Kind
-			if err := tx.Enqueue(ctx, &store.OutboxItem{Kind: kind, To: a.Target.Name, From: in.To, Body: string(body), MessageSID: in.SID, Created: now, NotBefore: now}); err != nil {
-				return nil, err
-			}
-		case vm.ActTag:
-			if err := tx.AddContactTag(ctx, in.From, a.Text); err != nil {
-				return nil, err
-			}
-		}
-	}
-	if res.State == nil {
-		return ans, tx.DeleteConversation(ctx, in.From, in.To)
-	}
-	state, err := json.Marshal(res.State)
-	if err != nil {
-		return nil, err
-	}
-	return ans, tx.SaveConversation(ctx, &store.Conversation{Contact: in.From, Number: in.To, Flow: flow, Version: version,
-		State: state, Deadline: res.State.Deadline, Updated: now})
-}
-
-// deliver stores inbox items for a target, choosing the member of a team
-// by its strategy.
-func (s *Server) deliver(ctx context.Context, tx store.Tx, t vm.Target, in Inbound, flow string, now time.Time) error {
-	item := &store.InboxItem{TargetKind: t.Kind, TargetName: t.Name, MessageSID: in.SID, Contact: in.From, Number: in.To, Body: in.Body, Flow: flow, Created: now}
-	if t.Kind == "user" {
-		item.Assignee = t.Name
-		return tx.AddInboxItem(ctx, item)
-	}
-	members := s.directory().Members(t.Name)
-	if len(members) > 0 {
-		switch t.Strategy {
-		case "round-robin":
-			i, err := tx.NextRoundRobin(ctx, t.Name, len(members))
-			if err != nil {
-				return err
-			}
-			item.Assignee = members[i]
-		case "least-busy":
-			counts, err := tx.OpenItemCounts(ctx, members)
-			if err != nil {
-				return err
-			}
-			best := members[0]
-			for _, m := range members[1:] {
-				if counts[m] < counts[best] {
-					best = m
-				}
-			}
-			item.Assignee = best
-		case "random":
-			// Deterministic per message, so a retried transaction picks the same member.
-			h := fnv.New32a()
-			h.Write([]byte(in.SID))
-			item.Assignee = members[int(h.Sum32()%uint32(len(members)))]
-		}
-	}
-	return tx.AddInboxItem(ctx, item)
-}
-
-type runEnv struct {
-	s       *Server
-	now     time.Time
-	contact runtime.Contact
-}
-
-func (e *runEnv) Now() time.Time { return e.now }
-
-func (e *runEnv) Contact(context.Context, string) (runtime.Contact, error) { return e.contact, nil }
-
-func (e *runEnv) RunApplet(ctx context.Context, a *vm.Applet, in vm.AppletInput) (any, error) {
-	if e.s.cfg.Applets == nil {
-		return nil, fmt.Errorf("JavaScript applets are not enabled on this server")
-	}
-	return e.s.cfg.Applets(ctx, a, in)
-}
-
-type traceStep struct {
-	Loc  string `json:"loc"`
-	Op   string `json:"op"`
-	Note string `json:"note,omitempty"`
-}
-
-func traceJSON(p *vm.Program, res *vm.Result) map[string]any {
-	steps := make([]traceStep, 0, len(res.Trace))
-	for _, t := range res.Trace {
-		steps = append(steps, traceStep{Loc: fmt.Sprintf("%s:%d:%d", p.File, t.Loc.Line, t.Loc.Col), Op: strings.ToLower(t.Op.String()), Note: t.Note})
-	}
-	acts := make([]string, 0, len(res.Actions))
-	for _, a := range res.Actions {
-		acts = append(acts, a.String())
-	}
-	return map[string]any{"flow": p.Name, "version": p.Version, "steps": steps, "actions": acts, "errors": res.Errors}
+	s.metrics.messages.WithLabelValues(res.answer.Flow, outcome).Inc()
+	return res.answer, nil
 }

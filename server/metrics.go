@@ -12,6 +12,9 @@ type metrics struct {
 	messages *prometheus.CounterVec
 	latency  *prometheus.HistogramVec
 	outbox   *prometheus.CounterVec
+	// conflicts counts step commits that found their conversation changed
+	// since its read, and ran the step again (see commit.go).
+	conflicts prometheus.Counter
 }
 
 func newMetrics() *metrics {
@@ -31,7 +34,11 @@ func newMetrics() *metrics {
 		Name: "flowc_outbox_deliveries_total",
 		Help: "Outbox delivery attempts by kind (sms, email, webhook) and result (sent, failed).",
 	}, []string{"kind", "result"})
-	m.reg.MustRegister(m.messages, m.latency, m.outbox)
+	m.conflicts = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "flowc_step_conflicts_total",
+		Help: "Messages and timers run again because their conversation changed between read and commit (other replicas).",
+	})
+	m.reg.MustRegister(m.messages, m.latency, m.outbox, m.conflicts)
 	m.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }

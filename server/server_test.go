@@ -23,6 +23,7 @@ import (
 	"github.com/flowc-dev/flowc/server"
 	"github.com/flowc-dev/flowc/server/store"
 	"github.com/flowc-dev/flowc/server/store/sqlite"
+	"github.com/flowc-dev/flowc/vm"
 )
 
 const authToken = "test-auth-token-0123456789abcdef"
@@ -34,7 +35,7 @@ type harness struct {
 	t     *testing.T
 	srv   *server.Server
 	http  *httptest.Server
-	store *sqlite.Store
+	store store.Store
 	clock *clock
 	seq   int
 }
@@ -52,6 +53,19 @@ var ny = func() *time.Location { l, _ := time.LoadLocation("America/New_York"); 
 // start serves the flows under paths on a fresh database, as `flowc serve` does.
 func start(t *testing.T, token string, paths ...string) *harness {
 	t.Helper()
+	return startWith(t, setup{token: token}, paths...)
+}
+
+// setup is what startWith varies.
+type setup struct {
+	token    string
+	apiToken string      // FLOWC_API_TOKEN, for POST /v1/messages
+	store    store.Store // nil: a fresh SQLite database
+	applets  func(ctx context.Context, a *vm.Applet, in vm.AppletInput) (any, error)
+}
+
+func startWith(t *testing.T, o setup, paths ...string) *harness {
+	t.Helper()
 	res, err := lang.Load(paths)
 	if err != nil {
 		t.Fatal(err)
@@ -64,12 +78,14 @@ func start(t *testing.T, token string, paths ...string) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	st, err := sqlite.Open(context.Background(), t.TempDir()+"/flowc.db")
-	if err != nil {
-		t.Fatal(err)
+	st := o.store
+	if st == nil {
+		if st, err = sqlite.Open(context.Background(), t.TempDir()+"/flowc.db"); err != nil {
+			t.Fatal(err)
+		}
 	}
 	clk := &clock{t: time.Date(2026, 11, 23, 10, 0, 0, 0, ny)}
-	srv := server.New(server.Config{TwilioAuthToken: token, Directory: dir, Now: clk.Now, Logger: quiet}, st)
+	srv := server.New(server.Config{TwilioAuthToken: o.token, Directory: dir, Now: clk.Now, Logger: quiet, Applets: o.applets, APIToken: o.apiToken}, st)
 	if err := srv.Deploy(context.Background(), progs); err != nil {
 		t.Fatal(err)
 	}

@@ -7,7 +7,9 @@
 // the inbox items and any outgoing messages have committed together: a
 // crash before the commit means the provider retries; a crash after it
 // means the retry finds the stored answer (MessageBySID) and changes
-// nothing.
+// nothing. The server reads in one short Tx, runs the flow with no Tx
+// open, and writes in another that first checks, with AdvanceRevision,
+// that the conversation did not change in between.
 //
 // Store is an interface so the embedded SQLite store (the default) and the
 // PostgreSQL store (for several replicas) pass one conformance suite.
@@ -22,6 +24,13 @@ import (
 
 // ErrNotFound is returned by lookups that find nothing.
 var ErrNotFound = errors.New("store: not found")
+
+// ErrConflict is returned (wrapped) when a write finds that what it was
+// computed from changed meanwhile: AdvanceRevision on a revision another
+// step advanced, InsertMessage of a MessageSid another transaction stored.
+// The transaction is then unusable; the caller rolls it back and starts
+// over from its reads.
+var ErrConflict = errors.New("store: conflict")
 
 // NumberTakenError is returned by Activate when one of the numbers is
 // routed to another flow: a number has exactly one SMS flow.
@@ -58,7 +67,19 @@ type Tx interface {
 
 	// Messages (exactly once).
 	MessageBySID(ctx context.Context, sid string) (*Message, error) // ErrNotFound if new
+	// InsertMessage stores m; an SID already stored is ErrConflict
+	// (wrapped), and the transaction must be rolled back.
 	InsertMessage(ctx context.Context, m *Message) error
+
+	// Revisions: optimistic concurrency for conversations. A
+	// conversation's revision counts the steps (messages, timers)
+	// committed to it; it survives DeleteConversation, so a conversation
+	// that ended and started again between a read and a commit is seen
+	// to have changed. ConversationRevision is 0 for a (contact, number)
+	// never advanced. AdvanceRevision moves it from `from` to from+1, or
+	// fails with ErrConflict (wrapped) when it is no longer `from`.
+	ConversationRevision(ctx context.Context, contact, number string) (int64, error)
+	AdvanceRevision(ctx context.Context, contact, number string, from int64) error
 
 	// Conversations: one per (contact, number). Conversation locks the row
 	// (SELECT … FOR UPDATE on PostgreSQL) and returns ErrNotFound when

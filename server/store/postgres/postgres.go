@@ -26,6 +26,13 @@
 //   - ClaimOutbox locks the due pending outbox rows FOR UPDATE SKIP
 //     LOCKED and sets their lease in the same statement, so replicas'
 //     senders claim disjoint items without waiting for each other;
+//   - AdvanceRevision is one compare-and-swap statement on the
+//     conversation's revision row (a guarded UPDATE, or an INSERT … ON
+//     CONFLICT DO NOTHING of revision 1), which READ COMMITTED makes
+//     wait for a concurrent advance and then see it: of two steps read
+//     at one revision, one commits and the other gets ErrConflict and
+//     runs again. The server runs flows and applets between a read
+//     transaction and this check, so no lock is held while they run;
 //   - DueConversations claims due timers with FOR UPDATE SKIP LOCKED and
 //     keeps only those whose conversation lock it can take at once
 //     (pg_try_advisory_xact_lock), so replicas claim disjoint timers

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgtype"
 
 	"github.com/flowc-dev/flowc/server/store"
@@ -100,8 +101,52 @@ func (t *tx) InsertMessage(ctx context.Context, m *store.Message) error {
 		INSERT INTO messages (sid, from_number, to_number, body, media, flow, version, outcome, response, trace, received)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
 		m.SID, m.From, m.To, m.Body, strs(m.Media), m.Flow, m.Version, m.Outcome, m.Response, blob(m.Trace), encTime(m.Received))
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) && pe.Code == "23505" && pe.ConstraintName == "messages_pkey" {
+		return fmt.Errorf("postgres store: insert message %s: already stored: %w", m.SID, store.ErrConflict)
+	}
 	if err != nil {
 		return fmt.Errorf("postgres store: insert message %s: %w", m.SID, err)
+	}
+	return nil
+}
+
+// Revisions.
+
+func (t *tx) ConversationRevision(ctx context.Context, contact, number string) (int64, error) {
+	var rev int64
+	err := t.tx.QueryRow(ctx, `SELECT revision FROM conversation_revisions WHERE contact = $1 AND number = $2`,
+		contact, number).Scan(&rev)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("postgres store: revision of %s/%s: %w", contact, number, err)
+	}
+	return rev, nil
+}
+
+// AdvanceRevision is one compare-and-swap statement. At READ COMMITTED
+// a concurrent advance is waited for and then seen: the guarded UPDATE
+// re-checks its WHERE on the committed row, and the INSERT of revision 1
+// finds the committed row and does nothing; either affects no row.
+func (t *tx) AdvanceRevision(ctx context.Context, contact, number string, from int64) error {
+	var (
+		tag pgconn.CommandTag
+		err error
+	)
+	if from == 0 {
+		tag, err = t.tx.Exec(ctx, `INSERT INTO conversation_revisions (contact, number, revision) VALUES ($1, $2, 1)
+			ON CONFLICT DO NOTHING`, contact, number)
+	} else {
+		tag, err = t.tx.Exec(ctx, `UPDATE conversation_revisions SET revision = revision + 1
+			WHERE contact = $1 AND number = $2 AND revision = $3`, contact, number, from)
+	}
+	if err != nil {
+		return fmt.Errorf("postgres store: advance revision of %s/%s: %w", contact, number, err)
+	}
+	if tag.RowsAffected() == 0 {
+		return fmt.Errorf("postgres store: revision of %s/%s is no longer %d: %w", contact, number, from, store.ErrConflict)
 	}
 	return nil
 }

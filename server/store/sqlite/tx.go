@@ -11,6 +11,9 @@ import (
 	"strings"
 	"time"
 
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+
 	"github.com/flowc-dev/flowc/server/store"
 )
 
@@ -171,8 +174,54 @@ func (t *tx) InsertMessage(ctx context.Context, m *store.Message) error {
 		INSERT INTO messages (sid, from_number, to_number, body, media, flow, version, outcome, response, trace, received)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		m.SID, m.From, m.To, m.Body, media, m.Flow, m.Version, m.Outcome, m.Response, blob(m.Trace), received)
+	var se *sqlite.Error
+	if errors.As(err, &se) && se.Code() == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY {
+		return fmt.Errorf("sqlite store: insert message %s: already stored: %w", m.SID, store.ErrConflict)
+	}
 	if err != nil {
 		return fmt.Errorf("sqlite store: insert message %s: %w", m.SID, err)
+	}
+	return nil
+}
+
+// Revisions.
+
+func (t *tx) ConversationRevision(ctx context.Context, contact, number string) (int64, error) {
+	var rev int64
+	err := t.queryRow(ctx, `SELECT revision FROM conversation_revisions WHERE contact = ? AND number = ?`,
+		contact, number).Scan(&rev)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("sqlite store: revision of %s/%s: %w", contact, number, err)
+	}
+	return rev, nil
+}
+
+// AdvanceRevision is one compare-and-swap statement: an insert of
+// revision 1 when from is 0, else an update guarded by the old value.
+func (t *tx) AdvanceRevision(ctx context.Context, contact, number string, from int64) error {
+	var (
+		res sql.Result
+		err error
+	)
+	if from == 0 {
+		res, err = t.exec(ctx, `INSERT INTO conversation_revisions (contact, number, revision) VALUES (?, ?, 1)
+			ON CONFLICT DO NOTHING`, contact, number)
+	} else {
+		res, err = t.exec(ctx, `UPDATE conversation_revisions SET revision = revision + 1
+			WHERE contact = ? AND number = ? AND revision = ?`, contact, number, from)
+	}
+	if err != nil {
+		return fmt.Errorf("sqlite store: advance revision of %s/%s: %w", contact, number, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return fmt.Errorf("sqlite store: advance revision of %s/%s: %w", contact, number, err)
+	}
+	if n == 0 {
+		return fmt.Errorf("sqlite store: revision of %s/%s is no longer %d: %w", contact, number, from, store.ErrConflict)
 	}
 	return nil
 }

@@ -49,6 +49,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	}{
 		{"Ping", testPing},
 		{"Messages", testMessages},
+		{"Revisions", testRevisions},
+		{"ConcurrentRevisions", testConcurrentRevisions},
 		{"Conversations", testConversations},
 		{"DueConversations", testDueConversations},
 		{"OptOuts", testOptOuts},
@@ -198,8 +200,8 @@ func testMessages(t *testing.T, s store.Store) {
 	// Exactly once: the same SID again fails.
 	dup := m
 	dup.Body = "a retry"
-	if err := txErr(t, s, func(ctx context.Context, tx store.Tx) error { return tx.InsertMessage(ctx, &dup) }); err == nil {
-		t.Errorf("InsertMessage of an SID already stored: no error")
+	if err := txErr(t, s, func(ctx context.Context, tx store.Tx) error { return tx.InsertMessage(ctx, &dup) }); !errors.Is(err, store.ErrConflict) {
+		t.Errorf("InsertMessage of an SID already stored: got %v, want ErrConflict", err)
 	}
 	inTx(t, s, func(ctx context.Context, tx store.Tx) error {
 		got, err := tx.MessageBySID(ctx, m.SID)

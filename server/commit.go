@@ -1,0 +1,331 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/flowc-dev/flowc/server/store"
+	"github.com/flowc-dev/flowc/vm"
+)
+
+// This file is the part of a step that touches the store (see doc.go):
+// readStep gathers a stepInput in one short transaction, and commitStep
+// re-checks it and applies the plan in another. process ties them
+// together around the pure step, with no transaction open while the VM
+// and applets run.
+
+// MaxStepAttempts bounds how many times one event is read, run and
+// committed when each commit finds that the conversation changed since
+// its read (another replica committed a step of it first). Within one
+// process a conversation's steps never overlap (keyedFIFO), so only
+// replicas, or a deployment racing a conversation's first message, make
+// a step run again.
+const MaxStepAttempts = 4
+
+// snapshot is what readStep found.
+type snapshot struct {
+	in       stepInput
+	revision int64   // the conversation's revision the input was read at
+	stored   *Answer // the MessageSid was answered before: answer that
+	idle     bool    // a timer with nothing to fire (ended, answered, not due)
+}
+
+// processed is the outcome of one event.
+type processed struct {
+	answer *Answer // nil when nothing happened (an idle timer)
+	retry  bool    // the answer is the one stored for an earlier delivery
+}
+
+// errSIDReused: the MessageSid is stored for another conversation.
+func errSIDReused(field, sid string) error {
+	return &badRequest{http.StatusConflict, fmt.Sprintf("%s %s was already used by a message of another contact or number", field, sid)}
+}
+
+// errConversationBusy: MaxStepAttempts commits all found the conversation
+// changed. Answered 503, so the provider retries later.
+type errConversationBusy struct{ attempts int }
+
+func (e *errConversationBusy) Error() string {
+	return fmt.Sprintf("the conversation changed during each of %d attempts to handle the message (other replicas are handling its messages)", e.attempts)
+}
+
+// process handles one event of the conversation (in.From, in.To): a
+// message, or (timer) the conversation's due deadline. The caller holds
+// the conversation's keyedFIFO turn.
+func (s *Server) process(ctx context.Context, in Inbound, timer bool, f fieldNames) (processed, error) {
+	for attempt := 1; ; attempt++ {
+		snap, err := s.readStep(ctx, in, timer, f)
+		if err != nil {
+			return processed{}, err
+		}
+		if snap.stored != nil {
+			return processed{answer: snap.stored, retry: true}, nil
+		}
+		if snap.idle {
+			return processed{}, nil
+		}
+		p, err := step(ctx, &snap.in, s.cfg.Applets) // no transaction open
+		if err != nil {
+			return processed{}, err
+		}
+		res, err := s.commitStep(ctx, snap, p, f)
+		if errors.Is(err, store.ErrConflict) {
+			s.metrics.conflicts.Inc()
+			if attempt < MaxStepAttempts {
+				continue
+			}
+			return processed{}, &errConversationBusy{attempt}
+		}
+		if err != nil {
+			return processed{}, err
+		}
+		if !res.retry {
+			s.logPlan(snap, p)
+		}
+		return res, nil
+	}
+}
+
+func (s *Server) logPlan(snap *snapshot, p *plan) {
+	switch {
+	case p.FlowErr != nil && snap.in.Timer:
+		s.log.Error("timer failed", "flow", p.Flow, "version", p.Version, "error", clipErr(p.FlowErr))
+	case p.FlowErr != nil:
+		s.log.Error("flow failed", "flow", p.Flow, "version", p.Version, "error", clipErr(p.FlowErr))
+	case p.Answer.Outcome == "no-flow":
+		s.log.Warn("no flow serves this number", "outcome", "no-flow")
+	}
+}
+
+// timerSID names a deadline, so that a timer fires once.
+func timerSID(c *store.Conversation) string {
+	return "timer:" + c.Contact + ":" + c.Number + ":" + strconv.FormatInt(c.Deadline.UnixNano(), 10)
+}
+
+// readStep reads a step's input in one short transaction (on PostgreSQL
+// Conversation takes the conversation's lock, held only until this
+// transaction ends); the commit re-checks what matters.
+func (s *Server) readStep(ctx context.Context, in Inbound, timer bool, f fieldNames) (*snapshot, error) {
+	var snap *snapshot
+	err := s.store.InTx(ctx, func(tx store.Tx) error {
+		snap = &snapshot{in: stepInput{Timer: timer, Msg: in, Now: s.cfg.Now()}}
+		conv, err := tx.Conversation(ctx, in.From, in.To)
+		switch {
+		case err == nil:
+			snap.in.Conv = conv
+		case !errors.Is(err, store.ErrNotFound):
+			return err
+		}
+		if timer {
+			if conv == nil || conv.Deadline.IsZero() || conv.Deadline.After(snap.in.Now) {
+				snap.idle = true // ended meanwhile (a reply, STOP), answered, or not due yet
+				return nil
+			}
+			snap.in.Msg = Inbound{SID: timerSID(conv), From: in.From, To: in.To}
+		}
+		if stored, err := s.storedAnswer(ctx, tx, snap.in.Msg, timer, f); err != nil || stored != nil {
+			snap.stored = stored
+			if timer && stored != nil {
+				snap.stored, snap.idle = nil, true
+			}
+			return err
+		}
+		if snap.revision, err = tx.ConversationRevision(ctx, in.From, in.To); err != nil {
+			return err
+		}
+		if !timer {
+			r, err := s.route(ctx, tx, in.To)
+			if err != nil {
+				return err
+			}
+			snap.in.Route = r
+			if snap.in.OptedOut, err = tx.OptedOut(ctx, in.From, in.To); err != nil {
+				return err
+			}
+		}
+		if conv != nil {
+			if snap.in.ConvProgram, err = s.program(ctx, tx, conv.Version); err != nil {
+				return err
+			}
+		}
+		tags, err := tx.ContactTags(ctx, in.From)
+		if err != nil {
+			return err
+		}
+		snap.in.Contact = s.directory().Contact(in.From, tags)
+		return nil
+	})
+	return snap, err
+}
+
+// route is the flow serving number, with its program; nil when none.
+func (s *Server) route(ctx context.Context, tx store.Tx, number string) (*routed, error) {
+	flow, version, err := tx.Route(ctx, number)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	p, err := s.program(ctx, tx, version)
+	if err != nil {
+		return nil, err
+	}
+	return &routed{Flow: flow, Version: version, Program: p}, nil
+}
+
+// storedAnswer is the answer stored for msg's SID, nil when it is new.
+// An SID stored for another conversation is a 409: answering it would
+// hand one contact's reply to another.
+func (s *Server) storedAnswer(ctx context.Context, tx store.Tx, msg Inbound, timer bool, f fieldNames) (*Answer, error) {
+	prev, err := tx.MessageBySID(ctx, msg.SID)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	if prev.From != msg.From || prev.To != msg.To {
+		return nil, errSIDReused(f.sid, msg.SID)
+	}
+	var a Answer
+	if err := json.Unmarshal([]byte(prev.Response), &a); err != nil {
+		return nil, fmt.Errorf("stored answer of %s: %w", msg.SID, err)
+	}
+	return &a, nil
+}
+
+// commitStep applies p in one transaction, after checking under the
+// conversation's lock that what the step read still holds: the SID is
+// still new, the conversation's revision is the one read (which also
+// covers its opt-out: only steps change that), and, for a message that
+// starts a conversation, the number's route. Anything else is
+// store.ErrConflict, and process runs the step again from its reads.
+func (s *Server) commitStep(ctx context.Context, snap *snapshot, p *plan, f fieldNames) (processed, error) {
+	in := &snap.in
+	m := in.Msg
+	var res processed
+	err := s.store.InTx(ctx, func(tx store.Tx) error {
+		res = processed{}
+		if err := tx.LockConversation(ctx, m.From, m.To); err != nil {
+			return err
+		}
+		stored, err := s.storedAnswer(ctx, tx, m, in.Timer, f)
+		if err != nil {
+			return err
+		}
+		if stored != nil { // another replica handled this delivery first
+			if !in.Timer {
+				res = processed{answer: stored, retry: true}
+			}
+			return nil
+		}
+		if err := tx.AdvanceRevision(ctx, m.From, m.To, snap.revision); err != nil {
+			return err
+		}
+		if !in.Timer && in.Conv == nil && in.Route != nil {
+			flow, version, err := tx.Route(ctx, m.To)
+			if err != nil && !errors.Is(err, store.ErrNotFound) {
+				return err
+			}
+			if flow != in.Route.Flow || version != in.Route.Version {
+				return fmt.Errorf("number %s was routed anew: %w", m.To, store.ErrConflict)
+			}
+		}
+		if err := s.apply(ctx, tx, in, p); err != nil {
+			return err
+		}
+		if p.Record {
+			res.answer = &p.Answer
+		}
+		return nil
+	})
+	return res, err
+}
+
+// apply writes a plan's effects.
+func (s *Server) apply(ctx context.Context, tx store.Tx, in *stepInput, p *plan) error {
+	m, now := in.Msg, in.Now
+	if p.OptOut != nil {
+		if err := tx.SetOptOut(ctx, m.From, m.To, *p.OptOut, now); err != nil {
+			return err
+		}
+	}
+	for _, t := range p.Deliver {
+		if err := s.deliver(ctx, tx, t, m, p.Flow, now); err != nil {
+			return err
+		}
+	}
+	for i := range p.Outbox {
+		it := p.Outbox[i] // a copy: Enqueue sets its ID, and a retried transaction enqueues anew
+		if err := tx.Enqueue(ctx, &it); err != nil {
+			return err
+		}
+	}
+	for _, tag := range p.Tags {
+		if err := tx.AddContactTag(ctx, m.From, tag); err != nil {
+			return err
+		}
+	}
+	switch {
+	case p.Save != nil:
+		if err := tx.SaveConversation(ctx, p.Save); err != nil {
+			return err
+		}
+	case p.End:
+		if err := tx.DeleteConversation(ctx, m.From, m.To); err != nil {
+			return err
+		}
+	}
+	if !p.Record {
+		return nil
+	}
+	resp, _ := json.Marshal(p.Answer)
+	return tx.InsertMessage(ctx, &store.Message{SID: m.SID, From: m.From, To: m.To, Body: m.Body, Media: m.Media,
+		Flow: p.Flow, Version: p.Version, Outcome: p.Answer.Outcome, Response: string(resp), Trace: p.Trace, Received: now})
+}
+
+// deliver stores inbox items for a target, choosing the member of a team
+// by its strategy.
+func (s *Server) deliver(ctx context.Context, tx store.Tx, t vm.Target, in Inbound, flow string, now time.Time) error {
+	item := &store.InboxItem{TargetKind: t.Kind, TargetName: storable(t.Name), MessageSID: in.SID, Contact: in.From, Number: in.To, Body: in.Body, Flow: flow, Created: now}
+	if t.Kind == "user" {
+		item.Assignee = item.TargetName
+		return tx.AddInboxItem(ctx, item)
+	}
+	members := s.directory().Members(t.Name)
+	if len(members) > 0 {
+		switch t.Strategy {
+		case "round-robin":
+			i, err := tx.NextRoundRobin(ctx, t.Name, len(members))
+			if err != nil {
+				return err
+			}
+			item.Assignee = members[i]
+		case "least-busy":
+			counts, err := tx.OpenItemCounts(ctx, members)
+			if err != nil {
+				return err
+			}
+			best := members[0]
+			for _, m := range members[1:] {
+				if counts[m] < counts[best] {
+					best = m
+				}
+			}
+			item.Assignee = best
+		case "random":
+			// Deterministic per message, so a retried transaction picks the same member.
+			h := fnv.New32a()
+			h.Write([]byte(in.SID))
+			item.Assignee = members[int(h.Sum32()%uint32(len(members)))]
+		}
+	}
+	return tx.AddInboxItem(ctx, item)
+}
