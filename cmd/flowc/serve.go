@@ -80,6 +80,10 @@ func runServe(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 			WebhookSecret:    os.Getenv("FLOWC_WEBHOOK_SECRET"),
 		},
 	}
+	if err := cfg.Validate(); err != nil {
+		fmt.Fprintln(stderr, "flowc serve: not starting:", err)
+		return exitUsage
+	}
 	if cfg.Applets, err = serverApplets(); err != nil {
 		fmt.Fprintln(stderr, "flowc serve: applet workers:", err)
 		return exitUsage
