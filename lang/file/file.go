@@ -8,6 +8,7 @@ package file
 
 import (
 	"fmt"
+	"io/fs"
 	"sort"
 	"strings"
 	"unicode/utf8"
@@ -15,8 +16,12 @@ import (
 
 // Source is one named source text with a precomputed line table.
 type Source struct {
-	Name  string
-	Text  string
+	Name string
+	Text string
+	// Dir is the directory the source is in, as a file system: the files
+	// it refers to (applets) are read from here and nowhere else. Nil
+	// means the directory of Name on disk (see Files).
+	Dir   fs.FS
 	lines []int // byte offset of the start of each line
 }
 
