@@ -130,3 +130,24 @@ func TestDeployBundleChecks(t *testing.T) {
 		t.Errorf("missing applet: %d %s", code, body)
 	}
 }
+
+// TestDeployOfAOneLineFlowOf2MB: a 1.9 MB flow on a single line
+// (30,000 placeholders in non-ASCII text) deploys in bounded time; it
+// used to take longer than any client waits (every position rescanned
+// the line).
+func TestDeployOfAOneLineFlowOf2MB(t *testing.T) {
+	if testing.Short() {
+		t.Skip("large")
+	}
+	h, tok := adminHarness(t)
+	part := "{{body}} " + strings.Repeat("é", 27) + "x" // 64 bytes
+	src := "numbers \"+15550199\"\nreply \"" + strings.Repeat(part, 1_900_000/len(part)) + "\"\n"
+	start := time.Now()
+	code, body := h.admin("POST", "/v1/admin/flows", tok, server.DeployRequest{File: "long.flow", Source: src})
+	if code != http.StatusCreated {
+		t.Fatalf("deploy: %d %.500s", code, body)
+	}
+	if d := time.Since(start); d > 60*time.Second { // about 1 s here
+		t.Fatalf("a 1.9 MB one-line deploy took %v", d)
+	}
+}
