@@ -22,6 +22,8 @@ func TestConfigRequiresPublicURLOutsideDevMode(t *testing.T) {
 		{Config{TwilioAuthToken: "t", PublicURL: "sms.example.com"}, "FLOWC_PUBLIC_URL"},
 		{Config{TwilioAuthToken: "t", PublicURL: "ftp://sms.example.com"}, "FLOWC_PUBLIC_URL"},
 		{Config{TwilioAuthToken: "t", PublicURL: "https://sms.example.com/?x=1"}, "FLOWC_PUBLIC_URL"},
+		{Config{Outbound: &Outbound{SMTPTLS: "starttls"}}, ""},
+		{Config{Outbound: &Outbound{SMTPTLS: "yes"}}, "FLOWC_SMTP_TLS"},
 	} {
 		err := c.cfg.Validate()
 		switch {

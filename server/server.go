@@ -54,6 +54,13 @@ func (c *Config) DevMode() bool { return c.TwilioAuthToken == "" }
 
 // Validate reports a configuration the server must not run with.
 func (c *Config) Validate() error {
+	if o := c.Outbound; o != nil {
+		switch o.SMTPTLS {
+		case "", "opportunistic", "starttls", "tls":
+		default:
+			return fmt.Errorf("FLOWC_SMTP_TLS %q: want opportunistic (the default), starttls or tls", o.SMTPTLS)
+		}
+	}
 	if c.DevMode() {
 		return nil
 	}

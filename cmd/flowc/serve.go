@@ -77,6 +77,7 @@ func runServe(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 			SMTPFrom:         os.Getenv("FLOWC_SMTP_FROM"),
 			SMTPUser:         os.Getenv("FLOWC_SMTP_USER"),
 			SMTPPass:         os.Getenv("FLOWC_SMTP_PASSWORD"),
+			SMTPTLS:          os.Getenv("FLOWC_SMTP_TLS"),
 			WebhookSecret:    os.Getenv("FLOWC_WEBHOOK_SECRET"),
 		},
 	}
