@@ -20,4 +20,12 @@
 // transaction, so a crash at any point either loses nothing (before the
 // commit: the provider retries) or repeats nothing (after it: the retry
 // gets the stored answer).
+//
+// The perimeter (issue #10): the webhook signature is over the configured
+// public URL, never one built from the Host header (Config.Validate
+// refuses a signed server without FLOWC_PUBLIC_URL); the admin API and
+// POST /v1/messages share one bearer check (auth.go); a deploy compiles
+// an in-memory bundle and reads nothing of the server's disk (admin.go
+// deployBundle, lang.LoadFS); e-mail headers are built by go-mail from
+// values checked for line breaks (connectors.go).
 package server

@@ -51,3 +51,29 @@ func TestDeploySendsTheDeclaredApplets(t *testing.T) {
 		t.Fatalf("deploy without the applet: %d %s", code, errOut.String())
 	}
 }
+
+// TestCheckAppletPathsStayInTheFlowsDirectory: on disk the same rules
+// hold as for a deploy: `flowc check` reports an applet path that is
+// absolute or climbs out with .. at its line:col, and a symbolic link
+// out of the flow's directory does not open; nothing of the outside
+// file is printed.
+func TestCheckAppletPathsStayInTheFlowsDirectory(t *testing.T) {
+	outside, work := t.TempDir(), t.TempDir()
+	secret := filepath.Join(outside, "secret.js")
+	os.WriteFile(secret, []byte("SECRET-c0ffee {"), 0o644)
+	os.Symlink(secret, filepath.Join(work, "link.js"))
+	rel, _ := filepath.Rel(work, secret)
+	flow := filepath.Join(work, "f.flow")
+	os.WriteFile(flow, []byte("numbers \"+15550100\"\napplet a = \""+secret+"\"\napplet b = \""+filepath.ToSlash(rel)+"\"\napplet c = \"link.js\"\nreply \"x\"\n"), 0o644)
+	var out, errOut bytes.Buffer
+	code := run([]string{"check", flow}, nil, &out, &errOut)
+	text := out.String() + errOut.String()
+	for _, want := range []string{"f.flow:2:12: error: applet path", "is absolute", "f.flow:3:12: error: applet path", "leaves the flow's directory", "f.flow:4:12: error: applet file link.js cannot be read"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("missing %q", want)
+		}
+	}
+	if code != exitFail || strings.Contains(text, "SECRET") {
+		t.Fatalf("exit %d:\n%s", code, text)
+	}
+}
