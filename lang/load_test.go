@@ -4,6 +4,7 @@ import (
 	"io"
 	"strings"
 	"testing"
+	"testing/fstest"
 	"time"
 
 	"github.com/flowc-dev/flowc/compiler"
@@ -62,5 +63,34 @@ func TestOneLongLineIsLinear(t *testing.T) {
 		if ratio > 40 {
 			t.Errorf("%s: 16k placeholders on one line take %.0f× as long as 1k (%v vs %v)", part, ratio, tl, ts)
 		}
+	}
+}
+
+// TestLoadFSReadsAppletsFromTheFlowsDirectory: in a file system, each
+// flow's applets are looked up in its own directory of it, and a flow
+// cannot reach a sibling directory's files.
+func TestLoadFSReadsAppletsFromTheFlowsDirectory(t *testing.T) {
+	fsys := fstest.MapFS{
+		"shop/f.flow":    {Data: []byte("numbers \"+15550100\"\napplet a = \"js/a.js\"\nrun a(body) as x <\n  on error -> end\n>\nreply \"{{x}}\"\n")},
+		"shop/js/a.js":   {Data: []byte("function main(input) { return 1 }")},
+		"other/g.flow":   {Data: []byte("numbers \"+15550101\"\napplet b = \"js/a.js\"\nreply \"x\"\n")},
+		"other/notes.md": {Data: []byte("not a flow")},
+	}
+	res, err := lang.LoadFS(fsys, []string{"."})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Files) != 2 || res.Files[0].Source.Name != "other/g.flow" || res.Files[1].Source.Name != "shop/f.flow" {
+		t.Fatalf("files: %d", len(res.Files))
+	}
+	if len(res.Diags) != 1 || res.Diags[0].Span.String() != "other/g.flow:2:12" || !strings.Contains(res.Diags[0].Message, "applet file js/a.js: no such file") {
+		t.Fatalf("diagnostics: %v", res.Diags)
+	}
+	if a := res.Infos[1].Applets["a"]; a.File != "js/a.js" || a.Path != "shop/js/a.js" {
+		t.Fatalf("applet a: %+v", a)
+	}
+	progs, cd := compiler.All(res)
+	if cd.HasErrors() || len(progs) != 1 || string(progs[0].Applets[0].Source) != "function main(input) { return 1 }" {
+		t.Fatalf("compile: %v %d", cd, len(progs))
 	}
 }
