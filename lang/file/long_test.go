@@ -81,3 +81,18 @@ func TestPosOnOneLongLineIsNotQuadratic(t *testing.T) {
 		t.Fatalf("250k positions took %v", d)
 	}
 }
+
+// TestSnippetOfALongLine: a snippet shows a window of a long line
+// around the span, marked with "…", the caret under the span.
+func TestSnippetOfALongLine(t *testing.T) {
+	text := "reply \"" + strings.Repeat("é", 500) + "{{nope}}" + strings.Repeat("x", 500) + "\"\n"
+	s := NewSource("t.flow", text)
+	start := strings.Index(text, "{{nope}}") + 2
+	got := s.Span(start, start+4).Snippet("")
+	lines := strings.Split(got, "\n")
+	want0 := "…" + strings.Repeat("é", snippetContext-2) + "{{nope}}" + strings.Repeat("x", snippetContext-6) + "…"
+	want1 := strings.Repeat(" ", snippetContext+1) + "^~~~"
+	if len(lines) != 3 || lines[0] != want0 || lines[1] != want1 {
+		t.Fatalf("snippet:\n%s\nwant\n%s\n%s", got, want0, want1)
+	}
+}
