@@ -5,7 +5,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"os"
 	"sort"
 	"strconv"
 	"strings"
@@ -565,7 +564,9 @@ func (c *compiler) run(cmd *syntax.Command, b check.Bound, head file.Span) {
 	}
 	ai, seen := c.applets[call.Tok]
 	if !seen {
-		src, err := os.ReadFile(decl.Path)
+		// From the flow's own directory (or deploy bundle) only, never
+		// more than check.MaxAppletBytes: see lang/check/paths.go.
+		src, err := check.ReadApplet(c.f.Source.Files(), decl.File)
 		if err != nil {
 			c.diags.Errorf(decl.Span, CodeType, "applet %s: %v", call.Tok, err)
 			return

@@ -13,4 +13,11 @@
 //	               applet arguments, expression syntax
 //	compiler       names, types, control flow → vm.Program
 //	vm             runs a Program once per inbound message
+//
+// The front end reads through file systems: each file.Source carries the
+// fs.FS of its directory (Source.Dir: os.Root-backed on disk, the request
+// bundle for a server deploy, see LoadFS), and applet files are read from
+// it only, by paths lang/check validates (relative, clean, inside,
+// regular, at most check.MaxAppletBytes). So compiling a flow never
+// reads a file the flow was not given with.
 package lang

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
 	"sort"
 
@@ -54,7 +55,8 @@ func FindFiles(paths []string) ([]string, error) {
 	return out, nil
 }
 
-// ReadSources reads the named files.
+// ReadSources reads the named files. Each one's applets are read from
+// its directory on disk, rooted there (file.OSDir).
 func ReadSources(names []string) ([]*file.Source, error) {
 	out := make([]*file.Source, 0, len(names))
 	for _, n := range names {
@@ -62,7 +64,9 @@ func ReadSources(names []string) ([]*file.Source, error) {
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, file.NewSource(n, string(b)))
+		src := file.NewSource(n, string(b))
+		src.Dir = file.OSDir(filepath.Dir(n))
+		out = append(out, src)
 	}
 	return out, nil
 }
@@ -87,6 +91,50 @@ func CheckSources(srcs []*file.Source) *Result {
 	r.Diags = append(r.Diags, d...)
 	r.Diags.Sort()
 	return r
+}
+
+// LoadFS is Load over a file system: paths and file names are
+// slash-separated names inside fsys (fs.ValidPath), and each flow's
+// applets are read from its directory inside fsys. Nothing outside fsys
+// is read: a server deploying a bundle passes the bundle (an in-memory
+// fs.FS) and its own files stay out of reach.
+func LoadFS(fsys fs.FS, paths []string) (*Result, error) {
+	var names []string
+	seen := map[string]bool{}
+	for _, p := range paths {
+		err := fs.WalkDir(fsys, p, func(name string, d fs.DirEntry, err error) error {
+			switch {
+			case err != nil:
+				return err
+			case d.IsDir() && name != p && len(d.Name()) > 1 && d.Name()[0] == '.':
+				return fs.SkipDir
+			case d.IsDir() || seen[name] || (name != p && path.Ext(name) != ".flow"):
+				return nil
+			}
+			names = append(names, name)
+			seen[name] = true
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	if len(names) == 0 {
+		return nil, fmt.Errorf("no .flow files in %v", paths)
+	}
+	srcs := make([]*file.Source, 0, len(names))
+	for _, n := range names {
+		b, err := fs.ReadFile(fsys, n)
+		if err != nil {
+			return nil, err
+		}
+		src := file.NewSource(n, string(b))
+		if src.Dir, err = fs.Sub(fsys, path.Dir(n)); err != nil {
+			return nil, err
+		}
+		srcs = append(srcs, src)
+	}
+	return CheckSources(srcs), nil
 }
 
 // Load finds, reads, parses and checks the .flow files under paths. The

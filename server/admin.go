@@ -9,16 +9,16 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
+	"testing/fstest"
 	"time"
 
 	"github.com/go-chi/chi/v5"
 
 	"github.com/flowc-dev/flowc/compiler"
 	"github.com/flowc-dev/flowc/lang"
+	"github.com/flowc-dev/flowc/lang/check"
 	"github.com/flowc-dev/flowc/lang/diag"
 	"github.com/flowc-dev/flowc/server/store"
 )
@@ -224,30 +224,12 @@ func (s *Server) deployFlow(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusBadRequest, apiError{Error: `"file" must be a file name ending in .flow, without directories`})
 		return
 	}
-	dir, err := os.MkdirTemp("", "flowc-deploy")
-	if err != nil {
-		writeJSON(w, http.StatusInternalServerError, apiError{Error: err.Error()})
+	bundle, msg := deployBundle(req)
+	if msg != "" {
+		writeJSON(w, http.StatusBadRequest, apiError{Error: msg})
 		return
 	}
-	defer os.RemoveAll(dir)
-	for path, src := range req.Applets {
-		clean := filepath.Clean(path)
-		if filepath.IsAbs(clean) || strings.HasPrefix(clean, "..") {
-			writeJSON(w, http.StatusBadRequest, apiError{Error: fmt.Sprintf("applet path %q must be relative and inside the flow's directory", path)})
-			return
-		}
-		os.MkdirAll(filepath.Join(dir, filepath.Dir(clean)), 0o755)
-		if err := os.WriteFile(filepath.Join(dir, clean), []byte(src), 0o644); err != nil {
-			writeJSON(w, http.StatusInternalServerError, apiError{Error: err.Error()})
-			return
-		}
-	}
-	path := filepath.Join(dir, req.File)
-	if err := os.WriteFile(path, []byte(req.Source), 0o644); err != nil {
-		writeJSON(w, http.StatusInternalServerError, apiError{Error: err.Error()})
-		return
-	}
-	res, err := lang.Load([]string{path})
+	res, err := lang.LoadFS(bundle, []string{req.File})
 	if err != nil {
 		writeJSON(w, http.StatusInternalServerError, apiError{Error: err.Error()})
 		return
@@ -256,9 +238,6 @@ func (s *Server) deployFlow(w http.ResponseWriter, r *http.Request) {
 	all := append(append(diag.List{}, res.Diags...), cd...)
 	all.Sort()
 	report := diag.Report(all, 1)
-	for i := range report.Diagnostics {
-		report.Diagnostics[i].File = strings.TrimPrefix(report.Diagnostics[i].File, dir+string(filepath.Separator))
-	}
 	if all.HasErrors() || len(progs) != 1 {
 		writeJSON(w, http.StatusUnprocessableEntity, apiError{Error: "the flow does not compile", Diagnostics: report.Diagnostics})
 		return
@@ -271,6 +250,25 @@ func (s *Server) deployFlow(w http.ResponseWriter, r *http.Request) {
 	}
 	s.log.Info("deployed", "flow", p.Name, "version", p.Version)
 	writeJSON(w, http.StatusCreated, DeployResponse{Flow: p.Name, Version: p.Version, Numbers: nonNil(p.Numbers), Warnings: report.Diagnostics})
+}
+
+// deployBundle is the request as a file system, in memory: the flow
+// under its name and each applet under the path the flow declares it
+// with. Compiling reads from it and from nothing else, so a flow cannot
+// name a file of the server (see lang/check/paths.go); nothing is
+// written to disk. msg is a 400's message naming the field at fault.
+func deployBundle(req DeployRequest) (bundle fstest.MapFS, msg string) {
+	bundle = fstest.MapFS{req.File: &fstest.MapFile{Data: []byte(req.Source), Mode: 0o444}}
+	for name, src := range req.Applets {
+		if p := check.AppletPathProblem(name); p != "" {
+			return nil, fmt.Sprintf("applets[%q]: %s", name, p)
+		}
+		if name == req.File {
+			return nil, fmt.Sprintf("applets[%q]: that is the flow's own file name", name)
+		}
+		bundle[name] = &fstest.MapFile{Data: []byte(src), Mode: 0o444}
+	}
+	return bundle, ""
 }
 
 func (s *Server) rollback(w http.ResponseWriter, r *http.Request) {

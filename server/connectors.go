@@ -5,15 +5,19 @@ import (
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
+	"crypto/tls"
 	"encoding/hex"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
-	"net/smtp"
+	netmail "net/mail"
 	"net/url"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/wneessen/go-mail"
 
 	"github.com/flowc-dev/flowc/server/store"
 )
@@ -29,6 +33,12 @@ type Outbound struct {
 	SMTPFrom string
 	SMTPUser string // optional PLAIN auth
 	SMTPPass string
+	// SMTPTLS: "opportunistic" (default: STARTTLS when offered),
+	// "starttls" (required) or "tls" (implicit TLS, port 465).
+	SMTPTLS string
+	// SMTPTimeout bounds the connection and each SMTP command; 0 means
+	// DefaultSMTPTimeout.
+	SMTPTimeout time.Duration
 	// WebhookSecret signs `forward webhook:` requests (X-Flowc-Signature).
 	WebhookSecret string
 	// HTTP client for the provider and webhooks.
@@ -45,7 +55,7 @@ func (o *Outbound) deliver(ctx context.Context, it store.OutboxItem, now time.Ti
 	case "sms":
 		return o.sendSMS(ctx, it)
 	case "email":
-		return o.sendEmail(it, now)
+		return o.sendEmail(ctx, it, now)
 	case "webhook":
 		return o.sendWebhook(ctx, it, now)
 	}
@@ -123,13 +133,19 @@ func (o *Outbound) sendWebhook(ctx context.Context, it store.OutboxItem, now tim
 	return o.do(req)
 }
 
-func (o *Outbound) sendEmail(it store.OutboxItem, now time.Time) error {
+// DefaultSMTPTimeout bounds connecting to the SMTP server and each
+// command of a session (read and write), when Outbound.SMTPTimeout is 0.
+const DefaultSMTPTimeout = 30 * time.Second
+
+// sendEmail forwards an SMS by e-mail. Everything that goes into a header
+// is checked first (addresses with net/mail, no CR or LF anywhere), so
+// a contact texting from "+1555\r\nBcc: …" (the JSON endpoint takes any
+// string as a number) cannot add recipients or headers; such an item
+// fails permanently. go-mail writes the message (encoded headers,
+// quoted-printable body, CRLF line ends, dot-stuffing).
+func (o *Outbound) sendEmail(ctx context.Context, it store.OutboxItem, now time.Time) error {
 	if o.SMTPAddr == "" {
 		return fmt.Errorf("no SMTP server configured (set FLOWC_SMTP_ADDR)")
-	}
-	from := o.SMTPFrom
-	if from == "" {
-		from = "flowc@localhost"
 	}
 	var fwd struct {
 		From string `json:"from"`
@@ -137,18 +153,110 @@ func (o *Outbound) sendEmail(it store.OutboxItem, now time.Time) error {
 		Body string `json:"body"`
 		Flow string `json:"flow"`
 	}
-	_ = jsonUnmarshal(it.Body, &fwd)
-	var msg bytes.Buffer
-	fmt.Fprintf(&msg, "From: %s\r\nTo: %s\r\nSubject: SMS from %s to %s\r\nDate: %s\r\nMessage-ID: <flowc-outbox-%d@flowc>\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n",
-		from, it.To, fwd.From, fwd.To, now.Format(time.RFC1123Z), it.ID)
-	fmt.Fprintf(&msg, "%s\r\n\r\n-- \r\nflow %s, from %s to %s\r\n", strings.ReplaceAll(fwd.Body, "\n", "\r\n"), fwd.Flow, fwd.From, fwd.To)
-	var auth smtp.Auth
-	if o.SMTPUser != "" {
-		host := o.SMTPAddr
-		if i := strings.LastIndex(host, ":"); i >= 0 {
-			host = host[:i]
-		}
-		auth = smtp.PlainAuth("", o.SMTPUser, o.SMTPPass, host)
+	if err := jsonUnmarshal(it.Body, &fwd); err != nil {
+		return permanentError{fmt.Errorf("outbox item %d: %v", it.ID, err)}
 	}
-	return smtp.SendMail(o.SMTPAddr, auth, from, []string{it.To}, msg.Bytes())
+	from := o.SMTPFrom
+	if from == "" {
+		from = "flowc@localhost"
+	}
+	sender, err := emailAddress("FLOWC_SMTP_FROM", from)
+	if err != nil {
+		return permanentError{err}
+	}
+	rcpt, err := emailAddress("forward email:", it.To)
+	if err != nil {
+		return permanentError{err}
+	}
+	subject := "SMS from " + fwd.From + " to " + fwd.To
+	if err := headerSafe("the SMS's numbers (Subject)", subject); err != nil {
+		return permanentError{err}
+	}
+	m := mail.NewMsg()
+	m.FromMailAddress(sender)
+	m.AddToMailAddress(rcpt)
+	m.Subject(subject)
+	m.SetDateWithValue(now)
+	m.SetMessageIDWithValue("flowc-outbox-" + strconv.FormatInt(it.ID, 10) + "@flowc")
+	m.SetBodyString(mail.TypeTextPlain, fwd.Body+"\n\n-- \nflow "+fwd.Flow+", from "+fwd.From+" to "+fwd.To+"\n")
+
+	host, portText, err := net.SplitHostPort(o.SMTPAddr)
+	if err != nil {
+		return permanentError{fmt.Errorf("FLOWC_SMTP_ADDR %q: %v (want host:port)", o.SMTPAddr, err)}
+	}
+	port, err := strconv.Atoi(portText)
+	if err != nil {
+		return permanentError{fmt.Errorf("FLOWC_SMTP_ADDR %q: port is not a number", o.SMTPAddr)}
+	}
+	timeout := o.SMTPTimeout
+	if timeout <= 0 {
+		timeout = DefaultSMTPTimeout
+	}
+	// Our own dialer, so the connection is closed whatever happens:
+	// go-mail leaves it open when the greeting, EHLO, STARTTLS or AUTH
+	// fails (v0.8.1), and a server that stalls there would leak one
+	// descriptor per retry.
+	var conn net.Conn
+	dialer := &net.Dialer{Timeout: timeout}
+	dial := func(ctx context.Context, network, addr string) (net.Conn, error) {
+		var err error
+		conn, err = dialer.DialContext(ctx, network, addr)
+		return conn, err
+	}
+	opts := []mail.Option{mail.WithPort(port), mail.WithTimeout(timeout)}
+	switch o.SMTPTLS {
+	case "", "opportunistic":
+		opts = append(opts, mail.WithTLSPolicy(mail.TLSOpportunistic))
+	case "starttls":
+		opts = append(opts, mail.WithTLSPolicy(mail.TLSMandatory))
+	case "tls":
+		tlsDialer := &tls.Dialer{NetDialer: dialer, Config: &tls.Config{ServerName: host, MinVersion: tls.VersionTLS12}}
+		dial = func(ctx context.Context, network, addr string) (net.Conn, error) {
+			var err error
+			conn, err = tlsDialer.DialContext(ctx, network, addr)
+			return conn, err
+		}
+		opts = append(opts, mail.WithTLSPolicy(mail.NoTLS)) // TLS from the first byte: no STARTTLS
+	default:
+		return permanentError{fmt.Errorf("FLOWC_SMTP_TLS %q: want opportunistic, starttls or tls", o.SMTPTLS)}
+	}
+	opts = append(opts, mail.WithDialContextFunc(dial))
+	if o.SMTPUser != "" {
+		opts = append(opts, mail.WithSMTPAuth(mail.SMTPAuthPlain), mail.WithUsername(o.SMTPUser), mail.WithPassword(o.SMTPPass))
+	}
+	c, err := mail.NewClient(host, opts...)
+	if err != nil {
+		return permanentError{err}
+	}
+	err = c.DialAndSendWithContext(ctx, m)
+	if conn != nil {
+		conn.Close() // usually closed already (after QUIT): harmless
+	}
+	return err
+}
+
+// emailAddress parses one address (a display name allowed: "Shop
+// <shop@example.com>"), refusing line breaks and lists; field names
+// the setting in errors.
+func emailAddress(field, s string) (*netmail.Address, error) {
+	if err := headerSafe(field, s); err != nil {
+		return nil, err
+	}
+	a, err := netmail.ParseAddress(s)
+	if err != nil {
+		return nil, fmt.Errorf("%s %q is not one e-mail address: %v", field, s, err)
+	}
+	if err := headerSafe(field, a.Name); err != nil {
+		return nil, err
+	}
+	return a, nil
+}
+
+// headerSafe refuses a header value with a CR or LF (which would start
+// a new header) or another control character.
+func headerSafe(field, v string) error {
+	if strings.ContainsFunc(v, func(r rune) bool { return r < ' ' && r != '\t' || r == 0x7f }) {
+		return fmt.Errorf("%s %q contains a line break or control character; not sent (it would inject mail headers)", field, v)
+	}
+	return nil
 }

@@ -78,4 +78,14 @@
 // the same way. Text a flow computes (an applet's tag, forward target or
 // a timer's reply) has NUL and invalid UTF-8 replaced by U+FFFD before it
 // is stored, as TwiML's encoding renders them.
+//
+// # The perimeter
+//
+// The webhook signature is over the configured
+// public URL, never one built from the Host header (Config.Validate
+// refuses a signed server without FLOWC_PUBLIC_URL); the admin API and
+// POST /v1/messages share one bearer check (auth.go); a deploy compiles
+// an in-memory bundle and reads nothing of the server's disk (admin.go
+// deployBundle, lang.LoadFS); e-mail headers are built by go-mail from
+// values checked for line breaks (connectors.go).
 package server

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -25,8 +26,10 @@ type Config struct {
 	// TwilioAuthToken verifies X-Twilio-Signature. Empty: dev mode (no
 	// verification, loopback only, said loudly).
 	TwilioAuthToken string
-	// PublicURL is the base URL the provider calls (scheme://host[:port]),
-	// when it differs from what the server sees behind a proxy.
+	// PublicURL is the base URL the provider calls (scheme://host[:port]).
+	// Required outside dev mode (Validate): the signature covers the URL,
+	// and one built from the request's Host header lets a signature made
+	// for another app's URL through.
 	PublicURL string
 	// APIToken guards POST /v1/messages outside dev mode.
 	APIToken string
@@ -48,6 +51,30 @@ type Config struct {
 
 // DevMode reports whether requests go unverified.
 func (c *Config) DevMode() bool { return c.TwilioAuthToken == "" }
+
+// Validate reports a configuration the server must not run with.
+func (c *Config) Validate() error {
+	if o := c.Outbound; o != nil {
+		switch o.SMTPTLS {
+		case "", "opportunistic", "starttls", "tls":
+		default:
+			return fmt.Errorf("FLOWC_SMTP_TLS %q: want opportunistic (the default), starttls or tls", o.SMTPTLS)
+		}
+	}
+	if c.DevMode() {
+		return nil
+	}
+	if c.PublicURL == "" {
+		return errors.New("FLOWC_PUBLIC_URL is not set: with FLOWC_TWILIO_AUTH_TOKEN set, webhook signatures are checked against " +
+			"the URL Twilio calls, which this server cannot know from the request (the sender chooses the Host header); " +
+			"set FLOWC_PUBLIC_URL to the public base URL, e.g. https://sms.example.com")
+	}
+	u, err := url.Parse(c.PublicURL)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
+		return fmt.Errorf("FLOWC_PUBLIC_URL %q must be the base URL Twilio calls, scheme://host[:port][/prefix], e.g. https://sms.example.com", c.PublicURL)
+	}
+	return nil
+}
 
 // Server handles inbound-message webhooks.
 type Server struct {
@@ -201,6 +228,9 @@ func (s *Server) Deploy(ctx context.Context, progs []*vm.Program) error {
 // ListenAndServe serves until ctx is cancelled, then drains: readiness
 // goes false, in-flight requests finish (up to drain), and it returns.
 func (s *Server) ListenAndServe(ctx context.Context, addr string, drain time.Duration, started func(net.Addr)) error {
+	if err := s.cfg.Validate(); err != nil {
+		return err
+	}
 	if s.cfg.DevMode() {
 		host, _, err := net.SplitHostPort(addr)
 		if err != nil {

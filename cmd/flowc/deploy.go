@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 
 	"github.com/flowc-dev/flowc/lang"
+	"github.com/flowc-dev/flowc/lang/check"
 )
 
 func init() {
@@ -31,16 +32,18 @@ func runDeploy(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 	req := map[string]any{"file": filepath.Base(path), "source": string(src)}
-	// Send the applets the flow declares, by the paths it declares them with.
+	// The bundle: the flow and the applets it declares, by the paths it
+	// declares them with, read with the rules the server applies (inside
+	// the flow's directory, regular files within the size limit). The
+	// server reads nothing else; what is missing it reports at the line.
 	if res, err := lang.Load([]string{path}); err == nil && len(res.Infos) == 1 {
 		applets := map[string]string{}
 		for _, a := range res.Infos[0].Applets {
-			rel, err := filepath.Rel(filepath.Dir(path), a.Path)
-			if err != nil {
-				continue
+			if a.File == "" {
+				continue // refused by the check: the server says why
 			}
-			if b, err := os.ReadFile(a.Path); err == nil {
-				applets[rel] = string(b)
+			if b, err := check.ReadApplet(res.Files[0].Source.Files(), a.File); err == nil {
+				applets[a.File] = string(b)
 			}
 		}
 		if len(applets) > 0 {

@@ -77,8 +77,13 @@ func runServe(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 			SMTPFrom:         os.Getenv("FLOWC_SMTP_FROM"),
 			SMTPUser:         os.Getenv("FLOWC_SMTP_USER"),
 			SMTPPass:         os.Getenv("FLOWC_SMTP_PASSWORD"),
+			SMTPTLS:          os.Getenv("FLOWC_SMTP_TLS"),
 			WebhookSecret:    os.Getenv("FLOWC_WEBHOOK_SECRET"),
 		},
+	}
+	if err := cfg.Validate(); err != nil {
+		fmt.Fprintln(stderr, "flowc serve: not starting:", err)
+		return exitUsage
 	}
 	if cfg.Applets, err = serverApplets(); err != nil {
 		fmt.Fprintln(stderr, "flowc serve: applet workers:", err)

@@ -195,3 +195,23 @@ func TestServeRefusesFlowsWithErrors(t *testing.T) {
 		t.Fatalf("exit %d, stderr:\n%s", code, stderr.String())
 	}
 }
+
+// TestServeRefusesSignaturesWithoutPublicURL: with the auth token set and
+// no FLOWC_PUBLIC_URL, the signature would be checked against a URL built
+// from the request's Host header; serve refuses to start and says what
+// to set.
+func TestServeRefusesSignaturesWithoutPublicURL(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "ok.flow"), []byte("numbers \"+15550100\"\nreply \"x\"\n"), 0o644)
+	t.Setenv("FLOWC_TWILIO_AUTH_TOKEN", "tok")
+	t.Setenv("FLOWC_PUBLIC_URL", "")
+	t.Setenv("DATABASE_URL", "")
+	var stdout, stderr bytes.Buffer
+	code := run([]string{"serve", dir, "--addr", freeAddr(t), "--db", filepath.Join(dir, "x.db")}, nil, &stdout, &stderr)
+	if code != exitUsage || !bytes.Contains(stderr.Bytes(), []byte("FLOWC_PUBLIC_URL is not set")) || !bytes.Contains(stderr.Bytes(), []byte("set FLOWC_PUBLIC_URL")) {
+		t.Fatalf("exit %d, stderr:\n%s", code, stderr.String())
+	}
+	if _, err := os.Stat(filepath.Join(dir, "x.db")); err == nil {
+		t.Error("serve opened the database before refusing")
+	}
+}

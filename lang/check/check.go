@@ -9,7 +9,6 @@ package check
 
 import (
 	"fmt"
-	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -66,7 +65,8 @@ type Number struct {
 // AppletDecl is `applet NAME = "path.js"`.
 type AppletDecl struct {
 	Name string
-	Path string // resolved relative to the .flow file
+	Path string // File joined to the .flow file's directory, for messages
+	File string // as declared: relative to the flow's directory, in Source.Files(); "" when refused
 	Span file.Span
 }
 
@@ -252,14 +252,7 @@ func (c *checker) header(h *syntax.Header, seen map[string]file.Span) {
 			c.diags.Errorf(c.f.Span(h.Name), CodeApplet, "applet %q is already declared", name)
 			return
 		}
-		path := values[0]
-		if !filepath.IsAbs(path) {
-			path = filepath.Join(filepath.Dir(c.f.Source.Name), path)
-		}
-		if _, err := os.Stat(path); err != nil {
-			c.diags.Errorf(c.f.Span(h.Values[0]), CodeApplet, "applet file %s: %v", values[0], shortErr(err))
-		}
-		c.info.Applets[name] = AppletDecl{Name: name, Path: path, Span: c.f.Span(h)}
+		c.info.Applets[name] = c.appletDecl(h, name, values[0]) // paths.go
 	case "help":
 		c.info.Help = values[0]
 	}
@@ -273,13 +266,6 @@ var headerSyntax = map[string]string{
 	"holidays": `holidays "2026-12-25", "2027-01-01"`,
 	"applet":   `applet NAME = "path/to/applet.js"`,
 	"help":     `help "Text sent when the contact texts HELP"`,
-}
-
-func shortErr(err error) string {
-	if os.IsNotExist(err) {
-		return "no such file"
-	}
-	return err.Error()
 }
 
 // scheduleSpec parses a schedule spec written as the string literal raw

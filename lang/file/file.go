@@ -8,6 +8,7 @@ package file
 
 import (
 	"fmt"
+	"io/fs"
 	"sort"
 	"strings"
 	"unicode/utf8"
@@ -15,20 +16,64 @@ import (
 
 // Source is one named source text with a precomputed line table.
 type Source struct {
-	Name  string
-	Text  string
+	Name string
+	Text string
+	// Dir is the directory the source is in, as a file system: the files
+	// it refers to (applets) are read from here and nowhere else. Nil
+	// means the directory of Name on disk (see Files).
+	Dir   fs.FS
 	lines []int // byte offset of the start of each line
+	// marks turn a byte offset into a rune count without rescanning the
+	// line: the rune count at a rune boundary every markEvery bytes. Nil
+	// when the text is ASCII (a column is then a byte count). Without
+	// them every position on a long line costs the length of the line,
+	// and compiling a one-line flow is quadratic in its length.
+	marks []runeMark
 }
+
+type runeMark struct{ off, runes int }
+
+// markEvery is the spacing of marks: a lookup scans at most this many
+// bytes.
+const markEvery = 256
 
 // NewSource returns a Source for text, named name (usually a path).
 func NewSource(name, text string) *Source {
 	lines := make([]int, 1, 64)
+	ascii := true
 	for i := 0; i < len(text); i++ {
-		if text[i] == '\n' {
+		switch c := text[i]; {
+		case c == '\n':
 			lines = append(lines, i+1)
+		case c >= utf8.RuneSelf:
+			ascii = false
 		}
 	}
-	return &Source{Name: name, Text: text, lines: lines}
+	s := &Source{Name: name, Text: text, lines: lines}
+	if !ascii {
+		s.marks = make([]runeMark, 0, len(text)/markEvery+1)
+		next, runes := 0, 0
+		for off := 0; off < len(text); runes++ {
+			if off >= next {
+				s.marks = append(s.marks, runeMark{off, runes})
+				next = off + markEvery
+			}
+			_, n := utf8.DecodeRuneInString(text[off:])
+			off += n
+		}
+	}
+	return s
+}
+
+// runes is the number of runes in Text[:off], as utf8.RuneCountInString
+// counts them, in O(log n + markEvery).
+func (s *Source) runes(off int) int {
+	if s.marks == nil {
+		return off
+	}
+	i := sort.Search(len(s.marks), func(i int) bool { return s.marks[i].off > off }) - 1
+	m := s.marks[i]
+	return m.runes + utf8.RuneCountInString(s.Text[m.off:off])
 }
 
 // Pos is a resolved position: byte offset plus 1-based line and column.
@@ -60,7 +105,7 @@ func (s *Source) Pos(offset int) Pos {
 		offset = len(s.Text)
 	}
 	line := sort.Search(len(s.lines), func(i int) bool { return s.lines[i] > offset }) - 1
-	col := utf8.RuneCountInString(s.Text[s.lines[line]:offset]) + 1
+	col := s.runes(offset) - s.runes(s.lines[line]) + 1
 	return Pos{Offset: offset, Line: line + 1, Column: col}
 }
 
@@ -75,7 +120,24 @@ func (s *Source) Offset(line, col int) int {
 	}
 	off := s.lines[line-1]
 	end := s.LineEnd(line)
-	for c := 1; c < col && off < end; c++ {
+	if col <= 1 {
+		return off
+	}
+	if s.marks == nil {
+		return min(off+col-1, end)
+	}
+	// Start from the last mark before the wanted rune, if it is on this
+	// line, rather than from the start of the line.
+	have := s.runes(off)
+	want := have + col - 1
+	i := sort.Search(len(s.marks), func(i int) bool { return s.marks[i].runes > want }) - 1
+	if m := s.marks[i]; m.off > off {
+		if m.off >= end {
+			return end
+		}
+		off, have = m.off, m.runes
+	}
+	for ; have < want && off < end; have++ {
 		_, n := utf8.DecodeRuneInString(s.Text[off:])
 		off += n
 	}
@@ -156,37 +218,59 @@ func (sp Span) String() string {
 	return fmt.Sprintf("%s:%d:%d", sp.Source.Name, p.Line, p.Column)
 }
 
+// snippetContext is how many runes of a long line a snippet shows on
+// each side of the span's start. Printing the whole line for every
+// diagnostic makes the output of many diagnostics on one long line
+// quadratic in its length.
+const snippetContext = 100
+
 // Snippet renders the span's first line with a caret line under it, each
 // line prefixed with indent, e.g.
 //
 //	when count < 3 < reply "hi" >
 //	           ^~~
+//
+// Of a long line it shows snippetContext runes either side of the span's
+// start, with "…" where it was cut.
 func (sp Span) Snippet(indent string) string {
 	if sp.Source == nil {
 		return ""
 	}
+	s := sp.Source
 	start := sp.StartPos()
-	line := sp.Source.Line(start.Line)
-	// Expand tabs so the caret lines up with what terminals show.
-	prefix := []rune(line)
-	if start.Column-1 < len(prefix) {
-		prefix = prefix[:start.Column-1]
+	ls, le := s.lines[start.Line-1], s.LineEnd(start.Line)
+	if le > ls && s.Text[le-1] == '\r' {
+		le--
 	}
+	at := min(start.Offset, le)
+	from := at
+	for n := 0; n < snippetContext && from > ls; n++ {
+		_, w := utf8.DecodeLastRuneInString(s.Text[ls:from])
+		from -= w
+	}
+	to := at
+	for n := 0; n < snippetContext && to < le; n++ {
+		_, w := utf8.DecodeRuneInString(s.Text[to:le])
+		to += w
+	}
+	var lead, trail string
+	if from > ls {
+		lead = "…"
+	}
+	if to < le {
+		trail = "…"
+	}
+	// Expand tabs so the caret lines up with what terminals show.
 	pad := strings.Map(func(r rune) rune {
 		if r == '\t' {
 			return '\t'
 		}
 		return ' '
-	}, string(prefix))
+	}, lead+s.Text[from:at])
 	width := 1
-	lineEnd := sp.Source.LineEnd(start.Line)
-	end := sp.End
-	if end > lineEnd {
-		end = lineEnd
-	}
-	if end > sp.Start {
-		width = utf8.RuneCountInString(sp.Source.Text[sp.Start:end])
+	if end := min(sp.End, to); end > sp.Start {
+		width = utf8.RuneCountInString(s.Text[sp.Start:end])
 	}
 	caret := "^" + strings.Repeat("~", max(width-1, 0))
-	return indent + line + "\n" + indent + pad + caret + "\n"
+	return indent + lead + s.Text[from:to] + trail + "\n" + indent + pad + caret + "\n"
 }
