@@ -8,9 +8,11 @@ import (
 	"sync"
 	"time"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/expr-lang/expr"
 	"github.com/expr-lang/expr/ast"
+	"github.com/expr-lang/expr/file"
 	"github.com/expr-lang/expr/vm"
 
 	"github.com/flowc-dev/flowc/lang/schedule"
@@ -27,6 +29,11 @@ type Env struct {
 	Contact Contact        `expr:"contact"` // what the directory knows of the sender
 	Vars    map[string]any `expr:"vars"`    // flow variables (also readable as bare names)
 	Now     time.Time      `expr:"now"`     // the clock, in the flow's time zone
+
+	// Budget is the work and memory left to this event's expressions
+	// (see budget.go); hidden from expressions. nil: a fresh default
+	// budget for each Eval.
+	Budget *Budget `expr:"-"`
 }
 
 // Contact is the sender as the directory knows it.
@@ -174,8 +181,20 @@ func (c *Compiler) Compile(src string, kind ExprKind) (*Compiled, error) {
 	if kind == Condition {
 		opts = append(opts, expr.AsBool())
 	}
+	if i := strings.Index(src, internalPrefix); i >= 0 {
+		return nil, &file.Error{Location: file.Location{From: utf8.RuneCountInString(src[:i]), To: utf8.RuneCountInString(src[:i+len(internalPrefix)])},
+			Message: "names starting with " + internalPrefix + " are reserved"}
+	}
+	for _, o := range guardOptions() {
+		opts = append(opts, expr.Option(o))
+	}
+	// The guard runs last, on the checked tree (see guard.go).
+	opts = append(opts, expr.Patch(envPatcher{}), expr.Patch(guardPatcher{}))
 	prog, err := expr.Compile(src, opts...)
 	if err != nil {
+		if fe, ok := err.(*file.Error); ok {
+			fe.Message = strings.ReplaceAll(fe.Message, internalPrefix, "") // name checked builtins as written
+		}
 		return nil, err
 	}
 	reads := make([]string, 0, len(p.reads))
@@ -219,6 +238,12 @@ var machines = sync.Pool{New: func() any { return &vm.VM{MemoryBudget: MemoryBud
 
 // Eval runs a compiled expression against env.
 func Eval(c *Compiled, env *Env) (any, error) {
+	if env.Budget == nil {
+		e := *env
+		e.Budget = NewBudget()
+		env = &e
+	}
+	env.Budget.evalSteps, env.Budget.evalBytes = 0, 0
 	m := machines.Get().(*vm.VM)
 	m.MemoryBudget = MemoryBudget
 	v, err := m.Run(c.Program, env)
