@@ -161,6 +161,10 @@ type Compiled struct {
 	Kind    ExprKind
 	Program *vm.Program
 	Reads   []string
+
+	// Warnings are the constructs likely to exceed the step budget
+	// (see cost.go), located inside Source as expr errors are.
+	Warnings []*file.Error
 }
 
 // Compile compiles src. Errors are expr's *file.Error, whose From/To
@@ -202,7 +206,7 @@ func (c *Compiler) Compile(src string, kind ExprKind) (*Compiled, error) {
 		reads = append(reads, v)
 	}
 	sort.Strings(reads)
-	return &Compiled{Source: src, Kind: kind, Program: prog, Reads: reads}, nil
+	return &Compiled{Source: src, Kind: kind, Program: prog, Reads: reads, Warnings: c.warnings(src)}, nil
 }
 
 // varPatcher rewrites a bare variable name to vars["name"], and
