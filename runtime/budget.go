@@ -2,6 +2,7 @@ package runtime
 
 import (
 	"fmt"
+	"time"
 )
 
 // Bounds on one expression evaluation and on one event. expr-lang's VM
@@ -122,4 +123,26 @@ func scanSteps(v any) int {
 		return n + 1
 	}
 	return 1
+}
+
+// checkResult bounds what an evaluation returns: a template value must
+// print in at most MaxString bytes, any other value hold at most
+// MaxItems values. The charges above bound the work of building it; this
+// bounds a value that repeats a shared collection (map(xs, xs)), which
+// is cheap to build and huge to print or to store.
+func checkResult(kind ExprKind, v any) error {
+	switch v.(type) {
+	case nil, bool, string, int, float64, time.Time, time.Duration, *string:
+		return nil
+	}
+	if kind == Text {
+		if rendered(v, MaxString+1) > MaxString {
+			return &ErrBudget{fmt.Sprintf("expression's value would print as more than %d bytes", MaxString)}
+		}
+		return nil
+	}
+	if elements(v, MaxItems+1) > MaxItems {
+		return &ErrBudget{fmt.Sprintf("expression's value holds more than %d values", MaxItems)}
+	}
+	return nil
 }

@@ -252,7 +252,13 @@ func Eval(c *Compiled, env *Env) (any, error) {
 	m.MemoryBudget = MemoryBudget
 	v, err := m.Run(c.Program, env)
 	machines.Put(m)
-	return v, err
+	if err == nil {
+		err = checkResult(c.Kind, v)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return v, nil
 }
 
 // Render formats a template value the way a reply shows it.

@@ -3,6 +3,8 @@ package runtime
 import (
 	"fmt"
 	"reflect"
+	"regexp"
+	"regexp/syntax"
 	"strings"
 	"unicode/utf8"
 
@@ -36,6 +38,7 @@ const (
 	fnStep = internalPrefix + "step"
 	fnScan = internalPrefix + "scan"
 	fnAdd  = internalPrefix + "add"
+	fnRe   = internalPrefix + "matches"
 )
 
 var anyType = reflect.TypeOf((*any)(nil)).Elem()
@@ -55,6 +58,7 @@ func guardOptions() []func(*conf.Config) {
 		c.Functions[fnStep] = &builtin.Function{Name: fnStep, Func: stepFunc, Types: []reflect.Type{reflect.TypeOf(func(any, int) bool { return true })}}
 		c.Functions[fnScan] = &builtin.Function{Name: fnScan, Func: scanFunc, Validate: passType}
 		c.Functions[fnAdd] = &builtin.Function{Name: fnAdd, Func: addFunc, Validate: addType}
+		c.Functions[fnRe] = &builtin.Function{Name: fnRe, Func: matchesFunc, Validate: matchesType}
 	}}
 	for name := range checkedBuiltins {
 		opts = append(opts, func(c *conf.Config) { c.Functions[internalPrefix+name] = checkedBuiltin(name) })
@@ -70,20 +74,90 @@ func stepFunc(args ...any) (any, error) {
 	return true, b.step(args[1].(int))
 }
 
+// scanFunc is scan($env, x[, weight]): it charges the scan of x, times
+// weight (the cost of one element or StringStepBytes bytes), and
+// returns x.
 func scanFunc(args ...any) (any, error) {
 	b, err := budgetOf(args[0])
 	if err != nil {
 		return nil, err
 	}
-	return args[1], b.step(scanSteps(args[1]))
+	weight := 1
+	if len(args) > 2 {
+		weight = args[2].(int)
+	}
+	return args[1], b.step(scanSteps(args[1]) * weight)
 }
 
-// passType types scan($env, x) as x.
+// passType types scan($env, x[, weight]) as x.
 func passType(args []reflect.Type) (reflect.Type, error) {
-	if len(args) != 2 {
-		return anyType, fmt.Errorf("internal: scan takes 2 arguments")
+	if len(args) != 2 && len(args) != 3 {
+		return anyType, fmt.Errorf("internal: scan takes 2 or 3 arguments")
 	}
 	return args[1], nil
+}
+
+// regexSize is the number of instructions of pattern's program: the
+// cost of matching a string with Go's regexp is at most its length times
+// this (the NFA), so a pattern is charged by it, not by its length
+// (a{1000} is short).
+func regexSize(pattern string) (int, error) {
+	re, err := syntax.Parse(pattern, syntax.Perl)
+	if err != nil {
+		return 0, err
+	}
+	prog, err := syntax.Compile(re.Simplify())
+	if err != nil {
+		return 0, err
+	}
+	return len(prog.Inst), nil
+}
+
+// matchWeight is the steps per scanned unit of text for a pattern of
+// size instructions.
+func matchWeight(size int) int { return size/StringStepBytes + 1 }
+
+// matchesFunc is `s matches pattern` for a pattern known only at run
+// time: it charges the pattern's compilation and the match before doing
+// either.
+func matchesFunc(args ...any) (any, error) {
+	b, err := budgetOf(args[0])
+	if err != nil {
+		return nil, err
+	}
+	s, ok1 := deref(args[1]).(string)
+	pattern, ok2 := deref(args[2]).(string)
+	if !ok1 || !ok2 {
+		return nil, fmt.Errorf("matches: want two strings, got %T and %T", deref(args[1]), deref(args[2]))
+	}
+	if err := b.step(scanSteps(pattern)); err != nil {
+		return nil, err
+	}
+	size, err := regexSize(pattern)
+	if err != nil {
+		return nil, err
+	}
+	if err := b.step(scanSteps(s) * matchWeight(size)); err != nil {
+		return nil, err
+	}
+	re, err := regexp.Compile(pattern)
+	if err != nil {
+		return nil, err
+	}
+	return re.MatchString(s), nil
+}
+
+func matchesType(args []reflect.Type) (reflect.Type, error) {
+	boolType := reflect.TypeOf(true)
+	if len(args) != 3 {
+		return boolType, fmt.Errorf("internal: matches takes 3 arguments")
+	}
+	for _, t := range args[1:] {
+		if t = derefType(t); !isUnknown(t) && t.Kind() != reflect.String {
+			return boolType, fmt.Errorf("invalid operation: matches (mismatched types %v and %v)", args[1], args[2])
+		}
+	}
+	return boolType, nil
 }
 
 func addFunc(args ...any) (any, error) {
@@ -217,28 +291,44 @@ func (guardPatcher) Visit(node *ast.Node) {
 			}
 		case "in":
 			scan(&n.Right)
-		case "contains", "startsWith", "endsWith", "matches":
+		case "contains", "startsWith", "endsWith":
 			scan(&n.Left)
 			scan(&n.Right)
-		case "==", "!=":
-			for _, side := range []*ast.Node{&n.Left, &n.Right} {
-				if t := (*side).Type(); t != nil && (t.Kind() == reflect.Slice || t.Kind() == reflect.Map) {
-					scan(side)
+		case "matches":
+			if p, ok := n.Right.(*ast.StringNode); ok {
+				// expr compiles a literal pattern once; charge the match.
+				if size, err := regexSize(p.Value); err == nil {
+					scanWeighted(&n.Left, matchWeight(size))
 				}
+				return
+			}
+			call := &ast.CallNode{Callee: &ast.IdentifierNode{Value: fnRe}, Arguments: []ast.Node{envNode(), n.Left, n.Right}}
+			ast.Patch(node, call)
+		case "==", "!=":
+			// Deep equality of collections is linear; so is that of
+			// strings, and of values whose type is known only at run time.
+			for _, side := range []*ast.Node{&n.Left, &n.Right} {
+				scan(side)
 			}
 		}
 	}
 }
 
 // scan wraps *n in scan($env, *n) unless its size is bounded statically.
-func scan(n *ast.Node) {
+func scan(n *ast.Node) { scanWeighted(n, 1) }
+
+func scanWeighted(n *ast.Node, weight int) {
 	if isLiteral(*n) || !isSized((*n).Type()) {
 		return
 	}
 	if r, ok := (*n).(*ast.BinaryNode); ok && r.Operator == ".." {
 		return // a range is charged by expr's memory budget when built
 	}
-	call := &ast.CallNode{Callee: &ast.IdentifierNode{Value: fnScan}, Arguments: []ast.Node{envNode(), *n}}
+	args := []ast.Node{envNode(), *n}
+	if weight > 1 {
+		args = append(args, &ast.IntegerNode{Value: weight})
+	}
+	call := &ast.CallNode{Callee: &ast.IdentifierNode{Value: fnScan}, Arguments: args}
 	call.SetLocation((*n).Location())
 	*n = call
 }
@@ -452,7 +542,7 @@ func rendered(v any, limit int) int {
 				walk(v.Field(i), depth+1)
 			}
 		default:
-			total += 24
+			total += 8
 		}
 	}
 	walk(reflect.ValueOf(v), 1)
@@ -460,19 +550,39 @@ func rendered(v any, limit int) int {
 }
 
 // leaves counts the non-collection elements of v, at most until limit.
-func leaves(v any, limit int) int {
+func leaves(v any, limit int) int { return countValues(v, limit, false) }
+
+// elements counts the values v holds, collections included, at most
+// until limit: a collection repeated inside another counts each time.
+func elements(v any, limit int) int { return countValues(v, limit, true) }
+
+func countValues(v any, limit int, containers bool) int {
 	total := 0
 	var walk func(v reflect.Value)
 	walk = func(v reflect.Value) {
-		for v.Kind() == reflect.Interface && !v.IsNil() {
+		for (v.Kind() == reflect.Interface || v.Kind() == reflect.Pointer) && !v.IsNil() {
 			v = v.Elem()
 		}
-		if v.Kind() != reflect.Slice && v.Kind() != reflect.Array {
+		switch v.Kind() {
+		case reflect.Slice, reflect.Array:
+			if containers {
+				total++
+			}
+			for i := 0; i < v.Len() && total <= limit; i++ {
+				walk(v.Index(i))
+			}
+		case reflect.Map:
+			if !containers {
+				total++
+				return
+			}
 			total++
-			return
-		}
-		for i := 0; i < v.Len() && total <= limit; i++ {
-			walk(v.Index(i))
+			it := v.MapRange()
+			for it.Next() && total <= limit {
+				walk(it.Value())
+			}
+		default:
+			total++
 		}
 	}
 	walk(reflect.ValueOf(v))
@@ -512,16 +622,23 @@ func checkedBuiltin(name string) *builtin.Function {
 				return nil, err
 			}
 		}
+		var out any
 		switch {
 		case orig.Func != nil:
-			return orig.Func(args...)
+			out, err = orig.Func(args...)
 		case orig.Safe != nil:
-			out, _, err := orig.Safe(args...)
-			return out, err
+			out, _, err = orig.Safe(args...)
 		case orig.Fast != nil && len(args) == 1:
-			return orig.Fast(args[0]), nil
+			out = orig.Fast(args[0])
+		default:
+			err = fmt.Errorf("%s: wrong number of arguments", name)
 		}
-		return nil, fmt.Errorf("%s: wrong number of arguments", name)
+		if s, ok := out.(string); ok && len(s) > MaxString {
+			// The estimate is close, not exact (numbers print at
+			// their length): never let a longer string through.
+			return nil, &ErrBudget{fmt.Sprintf("%s built a string longer than %d bytes", name, MaxString)}
+		}
+		return out, err
 	}
 	for _, t := range orig.Types {
 		in := []reflect.Type{anyType}
