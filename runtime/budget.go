@@ -101,28 +101,26 @@ func (b *Budget) allocItems(what string, n int) error {
 }
 
 // scanSteps is the cost of scanning v once: its length in elements, or
-// in StringStepBytes-byte units for a string.
+// in StringStepBytes-byte units for a string. A collection is counted
+// with everything it holds (at most until the step budget), since
+// equality, `in` and uniq walk it all: a collection that nests a shared
+// one ([a, a], [b, b], …) is tiny in memory but exponential to walk.
 func scanSteps(v any) int {
 	switch x := v.(type) {
 	case string:
 		return len(x)/StringStepBytes + 1
-	case []any:
-		return len(x) + 1
 	case []int:
 		return len(x) + 1
 	case []string:
 		return len(x) + 1
 	case []float64:
 		return len(x) + 1
-	case map[string]any:
-		return len(x) + 1
 	case map[string]string:
 		return len(x) + 1
+	case nil, bool, int, float64:
+		return 1
 	}
-	if n, ok := lenOf(v); ok {
-		return n + 1
-	}
-	return 1
+	return elements(v, MaxSteps+1) + 1
 }
 
 // checkResult bounds what an evaluation returns: a template value must

@@ -2,8 +2,10 @@ package runtime
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
+	"time"
 )
 
 // Operations whose cost is more than linear, or that escape the static
@@ -51,4 +53,33 @@ func anyRange(n int) []any {
 		xs[i] = i
 	}
 	return xs
+}
+
+// A collection that nests a shared one 30 levels deep is a few hundred
+// bytes but has 2³⁰ elements: walking it (==, in, uniq) is charged by
+// what it holds, not by its top-level length.
+func TestSharedNestingIsChargedByContent(t *testing.T) {
+	c := newCompiler(t)
+	var b strings.Builder
+	b.WriteString("let a0 = [1, 2]; ")
+	for i := 1; i <= 30; i++ {
+		fmt.Fprintf(&b, "let a%d = [a%d, a%d]; ", i, i-1, i-1)
+	}
+	for _, op := range []string{"[a30] == [a30]", "a30 == [a29, a29]", "a30 in [a30]", "len(uniq(a30))"} {
+		p := compileOK(t, c, b.String()+op, Value)
+		start := time.Now()
+		_, err := Eval(p, &Env{})
+		var be *ErrBudget
+		if !errors.As(err, &be) {
+			t.Errorf("%s: err = %v, want a budget error", op, err)
+		}
+		if d := time.Since(start); d > 2*time.Second {
+			t.Errorf("%s took %v", op, d)
+		}
+	}
+	// Comparing with a scalar does not walk: it is not charged as if.
+	p := compileOK(t, c, b.String()+`a30 != nil && len(a30) == 2`, Value)
+	if v, err := Eval(p, &Env{}); err != nil || v != true {
+		t.Errorf("a nil check = %v, %v; want true", v, err)
+	}
 }

@@ -230,6 +230,11 @@ func isSized(t reflect.Type) bool {
 	return false
 }
 
+func isScalarLiteral(n ast.Node) bool {
+	_, isArray := n.(*ast.ArrayNode)
+	return isLiteral(n) && !isArray
+}
+
 // isLiteral says whether n is a constant whose size the AST already bounds.
 func isLiteral(n ast.Node) bool {
 	switch x := n.(type) {
@@ -307,6 +312,10 @@ func (guardPatcher) Visit(node *ast.Node) {
 		case "==", "!=":
 			// Deep equality of collections is linear; so is that of
 			// strings, and of values whose type is known only at run time.
+			// Against a scalar literal (x == nil, x == "yes") it is not.
+			if isScalarLiteral(n.Left) || isScalarLiteral(n.Right) {
+				return
+			}
 			for _, side := range []*ast.Node{&n.Left, &n.Right} {
 				scan(side)
 			}
