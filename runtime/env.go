@@ -33,7 +33,7 @@ type Env struct {
 	// Budget is the work and memory left to this event's expressions
 	// (see budget.go); hidden from expressions. nil: a fresh default
 	// budget for each Eval.
-	Budget *Budget `expr:"-"`
+	Budget *Budget `expr:"-" json:"-"`
 }
 
 // Contact is the sender as the directory knows it.
