@@ -57,6 +57,11 @@ func (w *costVisitor) Visit(node *ast.Node) {
 	case *ast.BinaryNode:
 		if size, ok := literalRange(n); ok && size > MaxLiteralRange {
 			w.warn(n, "a range of %d elements: an expression may do at most %d steps", size, MaxSteps)
+			// Underline the whole range, not just its operator.
+			l, r := n.Left.Location(), n.Right.Location()
+			if r.To > l.From {
+				w.warnings[len(w.warnings)-1].err.Location = file.Location{From: l.From, To: r.To}
+			}
 		}
 	case *ast.BuiltinNode:
 		if !isLoop(n) || !w.large(n.Arguments[0]) {
