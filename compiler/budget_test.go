@@ -2,6 +2,7 @@ package compiler_test
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -69,6 +70,22 @@ func TestOneMessageSharesOneBudget(t *testing.T) {
 	r := runFlow(t, src.String(), "hi")
 	if len(r.Errors) == 0 || !strings.Contains(strings.Join(r.Errors, "\n"), "the expressions of this message used more than") {
 		t.Fatalf("errors = %q, want the event budget error", r.Errors)
+	}
+}
+
+// The collections one message's expressions build and keep count
+// against the event's memory: each range is within one evaluation's
+// bounds, together they are not.
+func TestOneMessageSharesOneMemoryBudget(t *testing.T) {
+	var src strings.Builder
+	src.WriteString(attackHeader)
+	for i := 0; i < 2*runtime.MaxEventBytes/(16*90000)+1; i++ {
+		fmt.Fprintf(&src, "set x%d = 1..90000\n", i)
+	}
+	src.WriteString("reply \"done\"\n")
+	r := runFlow(t, src.String(), "hi")
+	if !strings.Contains(strings.Join(r.Errors, "\n"), "the expressions of this message allocated more than") {
+		t.Fatalf("errors = %.300q, want the event memory budget error", r.Errors)
 	}
 }
 

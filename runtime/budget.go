@@ -31,11 +31,12 @@ const (
 	// builtin may build (split, concat, flatten, …); ranges and literal
 	// collections are bounded by MemoryBudget.
 	MaxItems = MemoryBudget
-	// MaxBytes is what one evaluation may allocate in strings and in the
-	// collections built by size-checked builtins (16 bytes an element).
-	MaxBytes = 1 << 20
+	// MaxBytes is what one evaluation may allocate in strings, in the
+	// collections built by size-checked builtins and in the collection
+	// it returns (16 bytes an element).
+	MaxBytes = 2 << 20
 	// MaxEventBytes is the same, for all expressions of one event.
-	MaxEventBytes = 4 << 20
+	MaxEventBytes = 8 << 20
 )
 
 // Budget is the work and memory left to the expressions of one event.
@@ -128,19 +129,21 @@ func scanSteps(v any) int {
 // MaxItems values. The charges above bound the work of building it; this
 // bounds a value that repeats a shared collection (map(xs, xs)), which
 // is cheap to build and huge to print or to store.
-func checkResult(kind ExprKind, v any) error {
+//
+// A returned collection is also charged to the budget (16 bytes a value),
+// so that the values the expressions of one event keep (set, applet
+// arguments) stay within MaxEventBytes.
+func checkResult(kind ExprKind, v any, b *Budget) error {
 	switch v.(type) {
 	case nil, bool, string, int, float64, time.Time, time.Duration, *string:
 		return nil
 	}
-	if kind == Text {
-		if rendered(v, MaxString+1) > MaxString {
-			return &ErrBudget{fmt.Sprintf("expression's value would print as more than %d bytes", MaxString)}
-		}
-		return nil
+	if kind == Text && rendered(v, MaxString+1) > MaxString {
+		return &ErrBudget{fmt.Sprintf("expression's value would print as more than %d bytes", MaxString)}
 	}
-	if elements(v, MaxItems+1) > MaxItems {
+	n := elements(v, MaxItems+1)
+	if n > MaxItems {
 		return &ErrBudget{fmt.Sprintf("expression's value holds more than %d values", MaxItems)}
 	}
-	return nil
+	return b.alloc(16 * n)
 }

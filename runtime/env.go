@@ -253,7 +253,7 @@ func Eval(c *Compiled, env *Env) (any, error) {
 	v, err := m.Run(c.Program, env)
 	machines.Put(m)
 	if err == nil {
-		err = checkResult(c.Kind, v)
+		err = checkResult(c.Kind, v, env.Budget)
 	}
 	if err != nil {
 		return nil, err
