@@ -189,9 +189,7 @@ func (c *Compiler) Compile(src string, kind ExprKind) (*Compiled, error) {
 		return nil, &file.Error{Location: file.Location{From: utf8.RuneCountInString(src[:i]), To: utf8.RuneCountInString(src[:i+len(internalPrefix)])},
 			Message: "names starting with " + internalPrefix + " are reserved"}
 	}
-	for _, o := range guardOptions() {
-		opts = append(opts, expr.Option(o))
-	}
+	opts = append(opts, guardOption)
 	// The guard runs last, on the checked tree (see guard.go).
 	opts = append(opts, expr.Patch(envPatcher{}), expr.Patch(guardPatcher{}))
 	prog, err := expr.Compile(src, opts...)

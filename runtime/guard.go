@@ -5,6 +5,7 @@ import (
 	"reflect"
 	"regexp"
 	"regexp/syntax"
+	"sync"
 
 	"github.com/expr-lang/expr/ast"
 	"github.com/expr-lang/expr/builtin"
@@ -49,19 +50,29 @@ func budgetOf(v any) (*Budget, error) {
 	return nil, fmt.Errorf("internal: expression helper called without a budget")
 }
 
-// guardOptions are the expr options that install the helpers and the
-// size-checked builtins.
-func guardOptions() []func(*conf.Config) {
-	opts := []func(*conf.Config){func(c *conf.Config) {
-		c.Functions[fnStep] = &builtin.Function{Name: fnStep, Func: stepFunc, Types: []reflect.Type{reflect.TypeOf(func(any, int) bool { return true })}}
-		c.Functions[fnScan] = &builtin.Function{Name: fnScan, Func: scanFunc, Validate: passType}
-		c.Functions[fnAdd] = &builtin.Function{Name: fnAdd, Func: addFunc, Validate: addType}
-		c.Functions[fnRe] = &builtin.Function{Name: fnRe, Func: matchesFunc, Validate: matchesType}
-	}}
-	for name := range checkedBuiltins {
-		opts = append(opts, func(c *conf.Config) { c.Functions[internalPrefix+name] = checkedBuiltin(name) })
+// guardFunctions are the helpers and the size-checked builtins, built
+// once (by guardOption) for every compile.
+var (
+	guardOnce      sync.Once
+	guardFunctions map[string]*builtin.Function
+)
+
+// guardOption is the expr option that installs guardFunctions.
+func guardOption(c *conf.Config) {
+	guardOnce.Do(func() {
+		guardFunctions = map[string]*builtin.Function{
+			fnStep: {Name: fnStep, Func: stepFunc, Types: []reflect.Type{reflect.TypeOf(func(any, int) bool { return true })}},
+			fnScan: {Name: fnScan, Func: scanFunc, Validate: passType},
+			fnAdd:  {Name: fnAdd, Func: addFunc, Validate: addType},
+			fnRe:   {Name: fnRe, Func: matchesFunc, Validate: matchesType},
+		}
+		for name := range checkedBuiltins {
+			guardFunctions[internalPrefix+name] = checkedBuiltin(name)
+		}
+	})
+	for name, f := range guardFunctions {
+		c.Functions[name] = f
 	}
-	return opts
 }
 
 func stepFunc(args ...any) (any, error) {
