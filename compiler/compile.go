@@ -325,6 +325,10 @@ func (c *compiler) expr(text string, off int, kind runtime.ExprKind, sp file.Spa
 		c.exprError(err, text, off)
 	} else {
 		e.SetCompiled(ce)
+		for _, w := range ce.Warnings { // statically huge loops and ranges
+			start, end, msg := check.ExprErrorRange(w, text, off)
+			c.diags.Warnf(c.f.Source.Span(start, end), runtime.CodeExpensive, "%s", msg)
+		}
 	}
 	c.p.Exprs = append(c.p.Exprs, e)
 	return len(c.p.Exprs) - 1

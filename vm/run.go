@@ -348,7 +348,7 @@ func (m *machine) loadEnv(ev Event) error {
 	}
 	m.envData = runtime.Env{
 		Body: msg.Body, From: msg.From, To: msg.To, Keyword: runtime.Keyword(msg.Body), Media: msg.Media,
-		Contact: contact, Vars: m.st.Vars, Now: m.now,
+		Contact: contact, Vars: m.st.Vars, Now: m.now, Budget: runtime.NewBudget(), // one budget for all expressions of the event
 	}
 	m.renv = &m.envData
 	if ev.Kind == EventTimer {
