@@ -10,11 +10,15 @@ import (
 )
 
 // Magic starts every serialised program; FormatVersion is bumped whenever
-// the encoding or the instruction set changes, and old files are refused
-// rather than misread.
+// the encoding or the instruction set changes. A file of a newer version
+// is refused rather than misread (an older flowc would silently drop what
+// it does not know, e.g. a run's routes); files of older versions this
+// flowc still understands (MinFormatVersion and up) are read, so that the
+// programs a server stored before an upgrade keep running.
 const (
-	Magic         = "FLOWC\x00"
-	FormatVersion = uint16(1)
+	Magic            = "FLOWC\x00"
+	FormatVersion    = uint16(2) // 2: run routes (RunCall.Routes)
+	MinFormatVersion = uint16(1) // 1 decodes as 2 without routes
 )
 
 // ErrFormat is returned for data that is not a serialised program.
@@ -43,8 +47,8 @@ func Decode(r io.Reader) (*Program, error) {
 	if _, err := io.ReadFull(r, head); err != nil || string(head[:len(Magic)]) != Magic {
 		return nil, ErrFormat
 	}
-	if v := binary.BigEndian.Uint16(head[len(Magic):]); v != FormatVersion {
-		return nil, fmt.Errorf("vm: compiled with format version %d; this flowc reads version %d: recompile the flow", v, FormatVersion)
+	if v := binary.BigEndian.Uint16(head[len(Magic):]); v < MinFormatVersion || v > FormatVersion {
+		return nil, fmt.Errorf("vm: compiled with format version %d; this flowc reads versions %d to %d: recompile the flow", v, MinFormatVersion, FormatVersion)
 	}
 	var p Program
 	if err := gob.NewDecoder(r).Decode(&p); err != nil {
@@ -141,6 +145,11 @@ func (p *Program) checkIndices() error {
 		for _, a := range r.Args {
 			if !expr(a) {
 				return fmt.Errorf("run %d: expression %d out of range", i, a)
+			}
+		}
+		for _, rt := range r.Routes {
+			if !pc(rt.PC) {
+				return fmt.Errorf("run %d: route %q: target %d out of range", i, rt.Key, rt.PC)
 			}
 		}
 	}
