@@ -23,13 +23,13 @@ func (m *machine) run(pc, arg int) (next int, ok bool) {
 		v, err := runtime.Eval(m.p.Exprs[e].compiled, m.renv)
 		if err != nil {
 			m.fail(pc, fmt.Errorf("applet %s argument %d: %v", a.Name, i+1, err))
-			return m.appletFailed(r)
+			return m.appletFailed(pc, r)
 		}
 		args[i] = v
 	}
 	if m.env == nil {
 		m.fail(pc, fmt.Errorf("applet %s: no applet runner", a.Name))
-		return m.appletFailed(r)
+		return m.appletFailed(pc, r)
 	}
 	ctx, err := m.appletBudget()
 	if err != nil {
@@ -39,7 +39,7 @@ func (m *machine) run(pc, arg int) (next int, ok bool) {
 		} else {
 			m.trace(pc, "error: "+err.Error())
 		}
-		return m.appletFailed(r)
+		return m.appletFailed(pc, r)
 	}
 	in := AppletInput{
 		Message: map[string]any{"body": m.renv.Body, "from": m.renv.From, "to": m.renv.To,
@@ -59,16 +59,21 @@ func (m *machine) run(pc, arg int) (next int, ok bool) {
 			err = fmt.Errorf("%v (%w)", m.budgetUsedUp(), err)
 		}
 		m.fail(pc, fmt.Errorf("applet %s (%s): %v", a.Name, a.Path, err))
-		return m.appletFailed(r)
+		return m.appletFailed(pc, r)
 	}
 	if err := CheckValue(v); err != nil {
 		if r.As != "" {
 			m.setVar(pc, r.As, nil)
 		}
 		m.fail(pc, fmt.Errorf("applet %s returned a result too large for a flow variable: %v", a.Name, err))
-		return m.appletFailed(r)
+		return m.appletFailed(pc, r)
 	}
-	m.trace(pc, fmt.Sprintf("applet %s returned %s", a.Name, formatValue(v)))
+	returned := fmt.Sprintf("applet %s returned %s", a.Name, formatValue(v))
+	if len(r.Routes) == 0 {
+		m.branch(pc, returned, Outcome{Kind: BranchOK, Target: pc + 1})
+	} else {
+		m.trace(pc, returned) // route decides
+	}
 	if r.As != "" {
 		m.setVar(pc, r.As, v)
 	}
@@ -104,18 +109,19 @@ func (m *machine) route(pc int, r *RunCall, v any) int {
 		case rt.Else:
 			elsePC = rt.PC
 		case key != "" && rt.Key == key:
-			m.trace(pc, "route "+rt.Key)
+			m.branch(pc, "route "+rt.Key, Outcome{Kind: BranchRoute, Key: rt.Key, Target: rt.PC})
 			return rt.PC
 		}
 	}
 	if elsePC >= 0 {
-		m.trace(pc, "else")
+		m.branch(pc, "else", Outcome{Kind: BranchElse, Target: elsePC})
 		return elsePC
 	}
+	fallThrough := Outcome{Kind: BranchOK, Target: pc + 1}
 	if key == "" {
-		m.trace(pc, "no route for a result without a route key: going on after the run")
+		m.branch(pc, "no route for a result without a route key: going on after the run", fallThrough)
 	} else {
-		m.trace(pc, fmt.Sprintf("no route for %q: going on after the run", key))
+		m.branch(pc, fmt.Sprintf("no route for %q: going on after the run", key), fallThrough)
 	}
 	return pc + 1
 }
@@ -147,10 +153,14 @@ func (m *machine) budgetUsedUp() error {
 	return fmt.Errorf("per-message budget of %s used up after %d applet calls", m.opts.EventBudget, m.appletCalls)
 }
 
-func (m *machine) appletFailed(r *RunCall) (int, bool) {
+// appletFailed takes the run's `on error` branch, or ends the
+// conversation; the error's trace step carries the outcome.
+func (m *machine) appletFailed(pc int, r *RunCall) (int, bool) {
 	if r.ErrorPC >= 0 {
+		m.took(pc, Outcome{Kind: BranchError, Target: r.ErrorPC})
 		return r.ErrorPC, true
 	}
+	m.took(pc, Outcome{Kind: BranchError, Target: -1})
 	return 0, false
 }
 
