@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"hash/fnv"
+	"sync"
 
 	"github.com/flowc-dev/flowc/runtime"
 )
@@ -51,8 +52,20 @@ func (m *machine) run(pc, arg int) (next int, ok bool) {
 		Now:  m.now,
 		Seed: seed(m.renv.From, m.renv.Body, m.now.UnixNano()),
 	}
+	var sink *logSink
+	if m.opts.AppletLogs {
+		sink = &logSink{}
+		in.Log = sink.add
+	}
 	m.appletCalls++
 	v, err := m.env.RunApplet(ctx, a, in)
+	if sink != nil {
+		for _, l := range sink.close() {
+			l.PC, l.Applet = pc, a.Name
+			m.res.Logs = append(m.res.Logs, l)
+			m.trace(pc, l.String())
+		}
+	}
 	if err != nil {
 		if ctx.Err() == context.DeadlineExceeded && m.ctx.Err() == nil {
 			m.budgetSpent = true
@@ -81,6 +94,43 @@ func (m *machine) run(pc, arg int) (next int, ok bool) {
 		return pc + 1, true
 	}
 	return m.route(pc, r, v), true
+}
+
+// AppletLog is one line an applet wrote with console.log and friends.
+type AppletLog struct {
+	PC     int    `json:"-"`      // the run step that called the applet
+	Applet string `json:"applet"` // the applet's name in the flow
+	Level  string `json:"level"`  // "log", "info", "warn", "error" or "debug"
+	Msg    string `json:"msg"`
+}
+
+// String renders the line the way `flowc run` and `flowc test` show it.
+func (l AppletLog) String() string {
+	return fmt.Sprintf("console.%s from %s: %s", l.Level, l.Applet, l.Msg)
+}
+
+// logSink gathers one call's console lines. The runner may call add from
+// another goroutine; once the call has returned the sink is closed, so a
+// late line never reaches a machine that is already reused.
+type logSink struct {
+	mu     sync.Mutex
+	lines  []AppletLog
+	closed bool
+}
+
+func (s *logSink) add(level, msg string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.closed {
+		s.lines = append(s.lines, AppletLog{Level: level, Msg: msg})
+	}
+}
+
+func (s *logSink) close() []AppletLog {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.closed = true
+	return s.lines
 }
 
 // RouteKey is the key an applet's result picks a route by: the result

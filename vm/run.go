@@ -64,6 +64,11 @@ type AppletInput struct {
 	Args    []any
 	Now     time.Time
 	Seed    int64
+	// Log, when set (Options.AppletLogs), receives the call's console
+	// output: level is "log", "info", "warn", "error" or "debug". It may
+	// be called from any goroutine until RunApplet returns; later lines
+	// are dropped.
+	Log func(level, msg string)
 }
 
 // ActionKind names an effect.
@@ -146,7 +151,8 @@ type Result struct {
 	Actions []Action
 	State   *State // nil when the conversation is over
 	Trace   []TraceStep
-	Errors  []string // runtime errors (each also in the trace)
+	Errors  []string    // runtime errors (each also in the trace)
+	Logs    []AppletLog // applets' console output, with Options.AppletLogs (each also in the trace)
 }
 
 // Options tune a run.
@@ -162,6 +168,11 @@ type Options struct {
 	// MaxAppletCalls caps the applet calls of one event; default
 	// DefaultMaxAppletCalls. Past it, as past EventBudget.
 	MaxAppletCalls int
+	// AppletLogs collects what applets write with console.log and
+	// friends into Result.Logs (and, with Trace, the trace, at the run
+	// step). `flowc run` and `flowc test` show it; the runner bounds it
+	// (runtime/applet: 100 lines a call, 1 KiB each).
+	AppletLogs bool
 }
 
 // DefaultMaxSteps bounds one event's work.
