@@ -152,7 +152,7 @@ type Result struct {
 	State   *State // nil when the conversation is over
 	Trace   []TraceStep
 	Errors  []string    // runtime errors (each also in the trace)
-	Logs    []AppletLog // applets' console output, with Options.AppletLogs (each also in the trace)
+	Logs    []AppletLog // applets' console output, with Options.AppletLogs (with Trace, also in the trace)
 }
 
 // Options tune a run.
