@@ -61,6 +61,9 @@ func appletFunc(r applet.Runner) func(ctx context.Context, a *vm.Applet, in vm.A
 		if err != nil {
 			return nil, err
 		}
+		if in.Log != nil { // the VM collects console output (run, test)
+			ctx = applet.WithLogger(ctx, in.Log)
+		}
 		return r.Call(ctx, sc, applet.Input{Message: in.Message, Contact: in.Contact, Vars: in.Vars, Args: in.Args, Now: in.Now, Seed: in.Seed})
 	}
 }

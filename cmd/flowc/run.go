@@ -124,6 +124,10 @@ func printResult(w io.Writer, p *vm.Program, r *vm.Result, explain bool) {
 			}
 			fmt.Fprintf(w, "  · %s:%d %s%s\n", p.File, s.Loc.Line, strings.ToLower(s.Op.String()), note)
 		}
+	} else {
+		for _, l := range r.Logs { // with --explain they are in the trace, at their step
+			fmt.Fprintf(w, "  %s\n", l)
+		}
 	}
 	for _, a := range r.Actions {
 		if a.Kind == vm.ActWait && !a.Deadline.IsZero() {

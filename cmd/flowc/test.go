@@ -174,6 +174,11 @@ func writeTestText(w io.Writer, rep *testReport) {
 			fmt.Fprintf(w, "    %s: expect %s\n", f.Where, f.Expected)
 			fmt.Fprintf(w, "        got: %s\n", f.Got)
 		}
+		// What the applets logged helps explain the failure; a passing
+		// test stays quiet.
+		for _, l := range r.Logs {
+			fmt.Fprintf(w, "    %s: %s\n", l.Where, l.AppletLog)
+		}
 	}
 	if rep.Total == 0 {
 		fmt.Fprintln(w, "no tests to run")

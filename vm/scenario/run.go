@@ -30,8 +30,25 @@ type Result struct {
 	Elapsed  time.Duration `json:"elapsed_ns"`
 	Test     *Test         `json:"-"`
 	Prog     *vm.Program   `json:"-"`
+	// Logs is what the applets wrote with console.log and friends, in
+	// order; `flowc test` shows it under a failing test.
+	Logs []Log `json:"logs,omitempty"`
 	// Traces of every VM run, for coverage.
 	Traces [][]vm.TraceStep `json:"-"`
+}
+
+// Log is one console line of an applet, with the test step (send or
+// wait) whose run wrote it.
+type Log struct {
+	Pos   Pos    `json:"-"`
+	Where string `json:"pos"`
+	vm.AppletLog
+}
+
+func (r *Result) keepLogs(pos Pos, res *vm.Result) {
+	for _, l := range res.Logs {
+		r.Logs = append(r.Logs, Log{Pos: pos, Where: pos.String(), AppletLog: l})
+	}
 }
 
 // Run runs one test against its compiled flow.
@@ -84,6 +101,7 @@ func RunWith(ctx context.Context, t *Test, p *vm.Program, real sim.AppletFunc) *
 			}
 			step = newStep(res)
 			r.Traces = append(r.Traces, res.Trace)
+			r.keepLogs(s.Pos, res)
 		case StepWait:
 			results, err := conv.Wait(ctx, s.Dur)
 			if err != nil {
@@ -93,6 +111,7 @@ func RunWith(ctx context.Context, t *Test, p *vm.Program, real sim.AppletFunc) *
 			step = newStep(results...)
 			for _, res := range results {
 				r.Traces = append(r.Traces, res.Trace)
+				r.keepLogs(s.Pos, res)
 			}
 		case StepExpect:
 			for _, a := range step.actions {

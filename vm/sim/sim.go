@@ -77,7 +77,9 @@ func (c *Conversation) Wait(ctx context.Context, d time.Duration) ([]*vm.Result,
 }
 
 func (c *Conversation) apply(ctx context.Context, ev vm.Event) (*vm.Result, error) {
-	res, err := vm.Run(ctx, c.Prog, c.State, ev, c.Env, vm.Options{Trace: c.Trace})
+	// Offline, an applet's console output is part of what the author
+	// sees (Result.Logs); the server does not collect it.
+	res, err := vm.Run(ctx, c.Prog, c.State, ev, c.Env, vm.Options{Trace: c.Trace, AppletLogs: true})
 	if err != nil {
 		return nil, err
 	}
