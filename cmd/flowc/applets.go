@@ -109,6 +109,23 @@ func appletLimits(getenv func(string) string) (applet.Limits, error) {
 	return lim, nil
 }
 
+// eventBudget reads FLOWC_EVENT_BUDGET: how long all the applet calls of
+// one message may take together (vm.Options.EventBudget). serve, run and
+// test read it alike, so a flow that passes `flowc test` under a budget
+// behaves the same in the server. Zero: vm.DefaultEventBudget. At most
+// 14s: Twilio waits 15 s for the webhook's answer.
+func eventBudget(getenv func(string) string) (time.Duration, error) {
+	v := getenv("FLOWC_EVENT_BUDGET")
+	if v == "" {
+		return 0, nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d < time.Millisecond || d > 14*time.Second {
+		return 0, fmt.Errorf("FLOWC_EVENT_BUDGET=%q: want a duration between 1ms and 14s, such as 2s", v)
+	}
+	return d, nil
+}
+
 func parseBytes(s string) (uint64, error) {
 	mult := uint64(1)
 	for suffix, m := range map[string]uint64{"KiB": 1 << 10, "MiB": 1 << 20, "GiB": 1 << 30} {

@@ -85,6 +85,10 @@ func runServe(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "flowc serve: not starting:", err)
 		return exitUsage
 	}
+	if cfg.EventBudget, err = eventBudget(os.Getenv); err != nil {
+		fmt.Fprintln(stderr, "flowc serve: not starting:", err)
+		return exitUsage
+	}
 	if cfg.Applets, err = serverApplets(); err != nil {
 		fmt.Fprintln(stderr, "flowc serve: applet workers:", err)
 		return exitUsage

@@ -54,9 +54,22 @@ func (r *Result) keepLogs(pos Pos, res *vm.Result) {
 // Run runs one test against its compiled flow.
 func Run(ctx context.Context, t *Test, p *vm.Program) *Result { return RunWith(ctx, t, p, nil) }
 
+// Option tunes RunWith.
+type Option func(*options)
+
+type options struct{ eventBudget time.Duration }
+
+// WithEventBudget sets the time all applet calls of one event may take
+// (vm.Options.EventBudget), as the server's FLOWC_EVENT_BUDGET does.
+func WithEventBudget(d time.Duration) Option { return func(o *options) { o.eventBudget = d } }
+
 // RunWith is Run with a runner for the applets the test does not mock
 // (nil: an unmocked applet is an error).
-func RunWith(ctx context.Context, t *Test, p *vm.Program, real sim.AppletFunc) *Result {
+func RunWith(ctx context.Context, t *Test, p *vm.Program, real sim.AppletFunc, opts ...Option) *Result {
+	var o options
+	for _, opt := range opts {
+		opt(&o)
+	}
 	start := time.Now()
 	r := &Result{Name: t.Name, Where: t.Pos.String(), Flow: t.Flow, Test: t, Prog: p}
 	defer func() { r.Pass = len(r.Failures) == 0; r.Elapsed = time.Since(start) }()
@@ -77,7 +90,7 @@ func RunWith(ctx context.Context, t *Test, p *vm.Program, real sim.AppletFunc) *
 	if to == "" && len(p.Numbers) > 0 {
 		to = p.Numbers[0]
 	}
-	env := &sim.Env{Clock: clock, Contacts: map[string]runtime.Contact{}, Applets: mockApplets(t.Applets, real)}
+	env := &sim.Env{Clock: clock, Contacts: map[string]runtime.Contact{}, Applets: mockApplets(t.Applets, real), EventBudget: o.eventBudget}
 	if c := t.Contact; c != nil {
 		env.Contacts[t.From] = runtime.Contact{Known: true, Name: runtime.Str(c.Name), Owner: runtime.Str(c.Owner), Tags: c.Tags, Fields: c.Fields}
 	}
