@@ -23,7 +23,7 @@ import (
 type Severity int
 
 const (
-	Note    Severity = iota - 1 // Warning stays the zero value
+	Note Severity = iota - 1 // Warning stays the zero value
 	Warning
 	Error
 )
