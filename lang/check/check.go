@@ -209,6 +209,10 @@ func (c *checker) header(h *syntax.Header, seen map[string]file.Span) {
 				d.Hint = `write numbers as + then country code and number, digits only: "+15550100"`
 				continue
 			}
+			if why := impossibleNumber(n); why != "" {
+				c.diags.Warnf(vsp, CodeNumber, "number %s cannot exist: %s", n, why).Hint =
+					"check the digits; for a made-up number use the fiction range +1 NXX 555 01XX, e.g. +12025550123"
+			}
 			dup := false
 			for _, prev := range c.info.Numbers {
 				if prev.Value == n {
@@ -228,6 +232,13 @@ func (c *checker) header(h *syntax.Header, seen map[string]file.Span) {
 			return
 		}
 		c.info.Timezone = loc
+		if suggest, fixed := fixedOffsetZone(values[0], loc); fixed {
+			d := c.diags.Warnf(c.f.Span(h.Values[0]), CodeTimezone, "time zone %q has no daylight saving time: a fixed offset, not a place", values[0])
+			d.Hint = "name the place the hours are kept in"
+			if suggest != "" {
+				d.Hint = fmt.Sprintf("did you mean %q?", suggest)
+			}
+		}
 	case "schedule":
 		name := h.Name.Value
 		if _, ok := c.info.Schedules[name]; ok {
