@@ -372,63 +372,46 @@ type branchBlock struct {
 }
 
 type blockBranch struct {
-	pc      int
-	label   file.Span
-	timeout bool
+	pc    int
+	label file.Span
 }
 
 // noteBlock records a menu or ask for fallThroughs.
 func (c *compiler) noteBlock(kind string, head, end int, pcs map[*syntax.Branch]int) {
 	b := branchBlock{kind: kind, head: head, end: end}
 	for br, pc := range pcs {
-		b.branches = append(b.branches, blockBranch{pc: pc, label: c.f.Span(br.Label), timeout: br.Label.Timeout != ""})
+		b.branches = append(b.branches, blockBranch{pc: pc, label: c.f.Span(br.Label)})
 	}
 	sort.Slice(b.branches, func(i, j int) bool { return b.branches[i].pc < b.branches[j].pc })
 	c.blocks = append(c.blocks, b)
 }
 
-// fallThroughs notes a branch of a menu that goes on into the steps
-// after the menu while every other branch ends (with end, goto, or a
-// path that stops): usually a missing `then end`, and the steps after
-// run for one choice only by accident. In an ask, the steps after are
-// written for the answer; a timeout branch that goes on into them is
-// noted too (the answer's variable is unset there).
+// fallThroughs notes a branch of a menu or ask that goes on into the
+// steps after the block while every other way out of the block ends
+// (with end, goto, or a path that stops): usually a missing `then end`,
+// and the steps after run for one choice only by accident. An ask's
+// answer is one of those ways and always goes on (the steps after are
+// written for it), so an ask's timeout branch is never noted: reading
+// the answer after a timeout is the flow/variable warning's job.
 func (c *compiler) fallThroughs(reached []bool) {
 	for _, b := range c.blocks {
-		if !reached[b.head] || len(b.branches) == 0 {
+		if !reached[b.head] || len(b.branches) < 2 || b.kind == "ask" {
 			continue
 		}
 		after := c.stepsAfter(b.end)
 		if after < 0 {
 			continue
 		}
-		falls := make([]bool, len(b.branches))
-		for i, br := range b.branches {
-			falls[i] = c.reaches(br.pc, b.end, b.head)
+		var falls []blockBranch
+		for _, br := range b.branches {
+			if c.reaches(br.pc, b.end, b.head) {
+				falls = append(falls, br)
+			}
 		}
-		for i, br := range b.branches {
-			if !falls[i] {
-				continue
-			}
-			if b.kind == "ask" {
-				if br.timeout {
-					c.diags.Notef(br.label, CodeFallThrough,
-						"after this timeout the flow goes on to the steps after the ask (%s), which were written for an answer", c.span(after)).Hint =
-						"end the branch (then end) if that is not meant"
-				}
-				continue
-			}
-			others := 0
-			for j := range b.branches {
-				if j != i && !falls[j] {
-					others++
-				}
-			}
-			if others > 0 && others == len(b.branches)-1 {
-				c.diags.Notef(br.label, CodeFallThrough,
-					"this branch goes on to the steps after the menu (%s); every other branch ends", c.span(after)).Hint =
-					"end the branch (then end) if that is not meant"
-			}
+		if len(falls) == 1 {
+			c.diags.Notef(falls[0].label, CodeFallThrough,
+				"this branch goes on to the steps after the %s (%s); every other branch ends", b.kind, c.span(after)).Hint =
+				"end the branch (then end) if that is not meant"
 		}
 	}
 }

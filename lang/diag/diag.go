@@ -226,6 +226,22 @@ type JSONReport struct {
 	Warnings    int              `json:"warnings"`
 	Notes       int              `json:"notes"`
 	Diagnostics []JSONDiagnostic `json:"diagnostics"`
+	// Replies measures every text the flows send, for `flowc check`.
+	Replies []JSONReply `json:"replies,omitempty"`
+}
+
+// JSONReply is one reply, menu prompt or ask prompt measured as an SMS:
+// characters, GSM-7 septets or UCS-2 units, encoding and segments, of
+// the literal text; with {{ }} parts (exact false) a lower bound.
+type JSONReply struct {
+	File     string    `json:"file"`
+	Range    JSONRange `json:"range"`
+	Kind     string    `json:"kind"`
+	Chars    int       `json:"chars"`
+	Units    int       `json:"units"`
+	Encoding string    `json:"encoding"`
+	Segments int       `json:"segments"`
+	Exact    bool      `json:"exact"`
 }
 
 // Report builds the JSON report for l over n files.

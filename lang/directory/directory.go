@@ -74,33 +74,54 @@ func Parse(name string, b []byte) (*Directory, error) {
 	if err := dec.Decode(d); err != nil {
 		var se *json.SyntaxError
 		if errors.As(err, &se) {
-			line, col := lineCol(b, se.Offset)
-			return nil, fmt.Errorf("%s:%d:%d: %v", name, line, col, err)
+			return nil, at(name, b, se.Offset, err.Error())
 		}
 		var te *json.UnmarshalTypeError
 		if errors.As(err, &te) {
-			line, col := lineCol(b, te.Offset)
-			return nil, fmt.Errorf("%s:%d:%d: %s: expected %s, not %s", name, line, col, te.Field, te.Type, te.Value)
+			return nil, at(name, b, te.Offset, fmt.Sprintf("%s: expected %s, not %s", te.Field, te.Type, te.Value))
 		}
 		if err == io.EOF {
-			return nil, fmt.Errorf("%s: empty file (write {} for an empty directory)", name)
+			return nil, &Error{File: name, Msg: "empty file (write {} for an empty directory)"}
 		}
-		return nil, fmt.Errorf("%s: %v", name, err)
+		return nil, &Error{File: name, Msg: err.Error()}
 	}
 	if dec.More() {
-		return nil, fmt.Errorf("%s: data after the directory's closing }", name)
+		return nil, &Error{File: name, Msg: "data after the directory's closing }"}
 	}
 	if err := d.Validate(); err != nil {
-		return nil, fmt.Errorf("%s: %v", name, err)
+		return nil, &Error{File: name, Msg: err.Error()}
 	}
 	return d, nil
 }
 
+// Error is a directory file that cannot be used: where (a line and
+// column when the JSON itself is at fault, else the entry named in Msg)
+// and why.
+type Error struct {
+	File      string
+	Line, Col int // 0 when the message names the entry instead
+	Offset    int // byte offset of Line:Col
+	Msg       string
+}
+
+func (e *Error) Error() string {
+	if e.Line > 0 {
+		return fmt.Sprintf("%s:%d:%d: %s", e.File, e.Line, e.Col, e.Msg)
+	}
+	return e.File + ": " + e.Msg
+}
+
+func at(name string, b []byte, off int64, msg string) *Error {
+	line, col, o := lineCol(b, off)
+	return &Error{File: name, Line: line, Col: col, Offset: o, Msg: msg}
+}
+
 // lineCol turns a byte offset just past the problem, as encoding/json
 // reports it, into the 1-based line and column of the problem's last byte.
-func lineCol(b []byte, off int64) (int, int) {
+// Columns count bytes (JSON files are mostly ASCII).
+func lineCol(b []byte, off int64) (line, col, offset int) {
 	off = min(max(off-1, 0), int64(len(b)))
-	line, col := 1, 1
+	line, col = 1, 1
 	for _, c := range b[:off] {
 		if c == '\n' {
 			line, col = line+1, 1
@@ -108,7 +129,7 @@ func lineCol(b []byte, off int64) (int, int) {
 			col++
 		}
 	}
-	return line, col
+	return line, col, int(off)
 }
 
 // Validate checks what JSON decoding cannot: names present and unique,
