@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net/url"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -107,6 +108,20 @@ type (
 	}
 )
 
+// fileURI is a file name as a SARIF artifact URI: a relative reference
+// for a relative path (resolved against the directory check ran in), a
+// file:// URI for an absolute one; spaces and the like are escaped.
+func fileURI(name string) string {
+	slash := filepath.ToSlash(name)
+	if filepath.IsAbs(name) {
+		if !strings.HasPrefix(slash, "/") {
+			slash = "/" + slash // C:/x → /C:/x
+		}
+		return (&url.URL{Scheme: "file", Path: slash}).String()
+	}
+	return (&url.URL{Path: slash}).String()
+}
+
 // WriteSARIF renders l as a SARIF 2.1.0 log; version is flowc's.
 func WriteSARIF(w io.Writer, l List, version string) error {
 	rules := map[string]bool{}
@@ -139,7 +154,7 @@ func WriteSARIF(w io.Writer, l List, version string) error {
 		}
 		r := sarifResult{RuleID: d.Code, RuleIndex: index[d.Code], Level: level, Message: sarifMessage{Text: msg}}
 		if n := name(d.Span); n != "" {
-			loc := sarifLocation{PhysicalLocation: sarifPhysical{ArtifactLocation: sarifArtifact{URI: filepath.ToSlash(n)}}}
+			loc := sarifLocation{PhysicalLocation: sarifPhysical{ArtifactLocation: sarifArtifact{URI: fileURI(n)}}}
 			if d.Span.IsValid() {
 				s, e := d.Span.StartPos(), d.Span.EndPos()
 				loc.PhysicalLocation.Region = &sarifRegion{StartLine: s.Line, StartColumn: s.Column, EndLine: e.Line, EndColumn: e.Column}

@@ -39,6 +39,7 @@ func TestSARIFValidatesAgainstSchema(t *testing.T) {
 		t.Fatal(err)
 	}
 	c := jsonschema.NewCompiler()
+	c.AssertFormat() // uri and uri-reference too
 	const url = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 	if err := c.AddResource(url, doc); err != nil {
 		t.Fatal(err)
@@ -47,7 +48,10 @@ func TestSARIFValidatesAgainstSchema(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for name, l := range map[string]diag.List{"diagnostics": sample(), "empty": nil} {
+	abs := file.NewSource("/tmp/my flows/b.flow", "x\n")
+	var absolute diag.List
+	absolute.Warnf(abs.Span(0, 1), "flow/x", "x")
+	for name, l := range map[string]diag.List{"diagnostics": sample(), "empty": nil, "absolute": absolute} {
 		var b bytes.Buffer
 		if err := diag.WriteSARIF(&b, l, "v1.2.3"); err != nil {
 			t.Fatal(err)
@@ -58,6 +62,9 @@ func TestSARIFValidatesAgainstSchema(t *testing.T) {
 		}
 		if err := schema.Validate(v); err != nil {
 			t.Errorf("%s: SARIF output does not validate: %v\n%s", name, err, b.String())
+		}
+		if name == "absolute" && !strings.Contains(b.String(), `"uri": "file:///tmp/my%20flows/b.flow"`) {
+			t.Errorf("absolute path: %s", b.String())
 		}
 	}
 	// The schema is not vacuous: a result with a level SARIF does not
