@@ -135,6 +135,12 @@ func runCheck(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	return exitOK
 }
 
+func sameFile(a, b string) bool {
+	sa, err1 := os.Stat(a)
+	sb, err2 := os.Stat(b)
+	return err1 == nil && err2 == nil && os.SameFile(sa, sb)
+}
+
 func slicesContains(s []string, v string) bool {
 	for _, x := range s {
 		if x == v {
@@ -145,18 +151,25 @@ func slicesContains(s []string, v string) bool {
 }
 
 // loadCheckDirectory reads the directory to check inbox targets against:
-// the file named by --directory (which must exist), else the first
-// directory.json in the searched directories, else none (nil: no
-// directory checks). A file that cannot be used is an error diagnostic
-// at its place in the file, so that every output format carries it.
+// the file named by --directory (which must exist), else directory.json
+// in the searched directories, else none (nil: no directory checks). Two
+// different directory.json files would check some flows against the
+// wrong people: that is a usage error. A file that cannot be used is an
+// error diagnostic at its place in the file, so that every output
+// format carries it.
 func loadCheckDirectory(named string, searched []string) (*directory.Directory, diag.List, error) {
 	path := named
 	if path == "" {
 		for _, d := range searched {
 			p := filepath.Join(d, directory.FileName)
-			if _, err := os.Stat(p); err == nil {
+			if _, err := os.Stat(p); err != nil {
+				continue
+			}
+			switch {
+			case path == "":
 				path = p
-				break
+			case !sameFile(path, p):
+				return nil, nil, fmt.Errorf("the paths have two directory files, %s and %s: check them separately or name one with --directory", path, p)
 			}
 		}
 		if path == "" {

@@ -52,6 +52,15 @@ func TestCheckDirectoryBesideFlows(t *testing.T) {
 	if code, _, errs := flowcIn(t, "", "check", "--directory", filepath.Join(bare, "nope.json"), bare); code != 1 || !strings.Contains(errs, "no such file") {
 		t.Errorf("--directory missing: %d %q", code, errs)
 	}
+	// Two sets of flows with two directories: ambiguous. One set named
+	// twice (a directory and a file in it): not.
+	writeFiles(t, bare, map[string]string{"directory.json": salesDirectory})
+	if code, _, errs := flowcIn(t, "", "check", dir, bare); code != 1 || !strings.Contains(errs, "two directory files") {
+		t.Errorf("two directories: %d %q", code, errs)
+	}
+	if code, _, errs := flowcIn(t, "", "check", dir, filepath.Join(dir, "f.flow")); code != 2 || !strings.Contains(errs, `no team named "slaes"`) {
+		t.Errorf("one directory named twice: %d %q", code, errs)
+	}
 }
 
 // TestCheckBrokenDirectory: a directory file that cannot be used is an
