@@ -90,8 +90,7 @@ func unknown(diags *diag.List, sp file.Span, kind, name string, known []string) 
 // sections, conditions and branches too.
 func eachCommand(f *syntax.File, fn func(*syntax.Command)) {
 	var chain func(*syntax.Chain)
-	var block func(*syntax.Block)
-	block = func(b *syntax.Block) {
+	block := func(b *syntax.Block) {
 		if b == nil {
 			return
 		}
