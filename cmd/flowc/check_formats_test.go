@@ -185,3 +185,61 @@ func TestCheckSARIFAndGitHub(t *testing.T) {
 		t.Errorf("sarif = %d %s", code, out)
 	}
 }
+
+// TestCheckIssue12 is issue #12's "done when" for check, on flows read
+// from standard input: an unknown team with a suggestion, a read unset
+// on some path, an hours spec in a set, a 1,700-character reply and an
+// impossible number, each at its place. Two flows: the compiler's
+// checks (the read, the length) run only on files the front end finds
+// no errors in, the analysis only on files that compile.
+func TestCheckIssue12(t *testing.T) {
+	dir := t.TempDir()
+	writeFiles(t, dir, map[string]string{"directory.json": salesDirectory})
+	name := filepath.Join(dir, "dispatch.flow")
+	type found struct {
+		code string
+		line int
+		col  int
+	}
+	check := func(src string, wantCode int) map[found]string {
+		code, out, _ := flowcIn(t, src, "check", "--format", "json", "--stdin-filename", name)
+		var rep diag.JSONReport
+		if err := json.Unmarshal([]byte(out), &rep); err != nil {
+			t.Fatal(err)
+		}
+		if code != wantCode {
+			t.Errorf("exit %d, want %d", code, wantCode)
+		}
+		got := map[found]string{}
+		for _, d := range rep.Diagnostics {
+			if d.File != name {
+				t.Errorf("diagnostic names %q, not %q", d.File, name)
+			}
+			got[found{d.Code, d.Range.Start.Line, d.Range.Start.Column}] = d.Severity.String() + ": " + d.Message + " / " + d.Hint
+		}
+		return got
+	}
+	front := check("numbers \"+15550100\", \"+12345678\"\n" +
+		"set open = hours(\"mon-fir 9-17\")\n" +
+		"inbox team:slaes\n", 2)
+	compiled := check("numbers \"+15550100\"\n" +
+		"ask \"What is your address?\" as address <\n  timeout 10m -> reply \"OK.\"\n>\n" +
+		"reply \"Dispatch will text you a time slot for {{address}}.\"\n" +
+		"inbox team:sales\n", 0) // a warning
+	long := check("numbers \"+15550100\"\nreply \""+strings.Repeat("x", 1700)+"\"\n", 2)
+	for _, want := range []struct {
+		got map[found]string
+		found
+		text string
+	}{
+		{front, found{"flow/number", 1, 22}, `warning: number +12345678 cannot exist`},
+		{front, found{"flow/schedule", 2, 23}, `error: bad schedule "mon-fir 9-17": unknown day "fir"`},
+		{front, found{"flow/unknown-target", 3, 12}, `error: no team named "slaes" in the directory / did you mean team:sales?`},
+		{compiled, found{"flow/variable", 5, 49}, `warning: variable "address" may be unset here`},
+		{long, found{"flow/too-long", 2, 7}, `error: reply of 1700 characters is over the limit of 1600`},
+	} {
+		if g, ok := want.got[want.found]; !ok || !strings.Contains(g, want.text) {
+			t.Errorf("%v: got %q, want %q\nall: %v", want.found, g, want.text, want.got)
+		}
+	}
+}
