@@ -219,12 +219,12 @@ func TestCheckIssue12(t *testing.T) {
 		}
 		return got
 	}
-	front := check("numbers \"+15550100\", \"+12345678\"\n" +
-		"set open = hours(\"mon-fir 9-17\")\n" +
+	front := check("numbers \"+15550100\", \"+12345678\"\n"+
+		"set open = hours(\"mon-fir 9-17\")\n"+
 		"inbox team:slaes\n", 2)
-	compiled := check("numbers \"+15550100\"\n" +
-		"ask \"What is your address?\" as address <\n  timeout 10m -> reply \"OK.\"\n>\n" +
-		"reply \"Dispatch will text you a time slot for {{address}}.\"\n" +
+	compiled := check("numbers \"+15550100\"\n"+
+		"ask \"What is your address?\" as address <\n  timeout 10m -> reply \"OK.\"\n>\n"+
+		"reply \"Dispatch will text you a time slot for {{address}}.\"\n"+
 		"inbox team:sales\n", 0) // a warning
 	long := check("numbers \"+15550100\"\nreply \""+strings.Repeat("x", 1700)+"\"\n", 2)
 	for _, want := range []struct {
