@@ -59,10 +59,10 @@ func Directory(files []*syntax.File, d *directory.Directory) diag.List {
 				switch {
 				case len(t.Members) == 0:
 					diags.Warnf(sp, CodeEmptyTeam, "team %q has no members: its inbox items reach nobody", name).Hint =
-						"add members to the team in " + directory.FileName
+						"add members to the team in the directory"
 				case len(d.Members(name)) == 0:
 					diags.Warnf(sp, CodeEmptyTeam, "no member of team %q is available: its inbox items reach nobody now", name).Hint =
-						fmt.Sprintf("members %s are all marked \"available\": false in %s", strings.Join(t.Members, ", "), directory.FileName)
+						fmt.Sprintf("members %s are all marked \"available\": false in the directory", strings.Join(t.Members, ", "))
 				}
 			case "user":
 				if _, ok := d.User(name); !ok {
@@ -80,9 +80,9 @@ func unknown(diags *diag.List, sp file.Span, kind, name string, known []string) 
 	if s := suggest(name, append([]string(nil), known...)); s != "" {
 		d.Hint = fmt.Sprintf("did you mean %s:%s?", kind, s)
 	} else if len(known) > 0 {
-		d.Hint = fmt.Sprintf("%ss in %s: %s", kind, directory.FileName, strings.Join(known, ", "))
+		d.Hint = fmt.Sprintf("%ss in the directory: %s", kind, strings.Join(known, ", "))
 	} else {
-		d.Hint = fmt.Sprintf("%s has no %ss", directory.FileName, kind)
+		d.Hint = fmt.Sprintf("the directory has no %ss", kind)
 	}
 }
 
