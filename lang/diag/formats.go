@@ -77,7 +77,8 @@ type (
 		Rules          []sarifRule `json:"rules"`
 	}
 	sarifRule struct {
-		ID string `json:"id"`
+		ID      string `json:"id"`
+		HelpURI string `json:"helpUri,omitempty"`
 	}
 	sarifMessage struct {
 		Text string `json:"text"`
@@ -122,6 +123,9 @@ func fileURI(name string) string {
 	return (&url.URL{Path: slash}).String()
 }
 
+// codesURI documents every diagnostic code.
+const codesURI = "https://github.com/flowc-dev/flowc/blob/main/docs/language.md#diagnostic-codes"
+
 // WriteSARIF renders l as a SARIF 2.1.0 log; version is flowc's.
 func WriteSARIF(w io.Writer, l List, version string) error {
 	rules := map[string]bool{}
@@ -137,7 +141,7 @@ func WriteSARIF(w io.Writer, l List, version string) error {
 	driver := sarifDriver{Name: "flowc", InformationURI: "https://github.com/flowc-dev/flowc", Version: version, Rules: []sarifRule{}}
 	for i, id := range ids {
 		index[id] = i
-		driver.Rules = append(driver.Rules, sarifRule{ID: id})
+		driver.Rules = append(driver.Rules, sarifRule{ID: id, HelpURI: codesURI})
 	}
 	run := sarifRun{Tool: sarifTool{Driver: driver}, ColumnKind: "unicodeCodePoints", Results: []sarifResult{}}
 	for _, d := range l {
