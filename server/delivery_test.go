@@ -24,7 +24,7 @@ type scriptedProvider struct {
 	mu     sync.Mutex
 	forms  []url.Values
 	answer func(n int, form url.Values) (status int, header http.Header, body string) // n counts from 1
-	sent   chan string                                                              // To of each accepted message
+	sent   chan string                                                                // To of each accepted message
 }
 
 func newScriptedProvider(t *testing.T, answer func(n int, form url.Values) (int, http.Header, string)) (*scriptedProvider, *server.Outbound) {
