@@ -150,10 +150,10 @@ func (s *Server) storeError(w http.ResponseWriter, err error) {
 
 // FlowInfo is a flow in the admin API.
 type FlowInfo struct {
-	Flow          string    `json:"flow"`
-	ActiveVersion string    `json:"active_version"`
-	Numbers       []string  `json:"numbers"`
-	Deployed      time.Time `json:"deployed"`
+	Flow          string     `json:"flow"`
+	ActiveVersion string     `json:"active_version"`
+	Numbers       []string   `json:"numbers"`
+	Deployed      time.Time  `json:"deployed"`
 	Draft         *DraftInfo `json:"draft,omitempty"`
 }
 
