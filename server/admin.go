@@ -173,6 +173,7 @@ func (s *Server) listFlows(w http.ResponseWriter, r *http.Request) {
 		for _, p := range ps {
 			out = append(out, FlowInfo{Flow: p.Flow, ActiveVersion: p.Version, Numbers: nonNil(p.Numbers), Deployed: p.Created, Draft: draftInfo(drafts, p.Flow)})
 		}
+		out = appendDraftOnly(out, drafts)
 		return err
 	})
 	if err != nil {

@@ -316,6 +316,21 @@ func draftInfo(drafts []store.Draft, flow string) *DraftInfo {
 	return nil
 }
 
+// appendDraftOnly adds the flows that have a draft and no active version
+// yet (ActiveVersion ""), keeping the list sorted by flow.
+func appendDraftOnly(out []FlowInfo, drafts []store.Draft) []FlowInfo {
+	n := len(out)
+	for _, d := range drafts {
+		if !slices.ContainsFunc(out[:n], func(f FlowInfo) bool { return f.Flow == d.Flow }) {
+			out = append(out, FlowInfo{Flow: d.Flow, Numbers: []string{}, Draft: draftInfo(drafts, d.Flow)})
+		}
+	}
+	if len(out) > n {
+		slices.SortFunc(out, func(a, b FlowInfo) int { return strings.Compare(a.Flow, b.Flow) })
+	}
+	return out
+}
+
 // compileRequest compiles a deploy request's bundle, answering the
 // request itself (and returning nil) when it is refused: a bad bundle
 // (400), a flow that does not compile (422), or warnings under strict

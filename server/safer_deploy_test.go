@@ -211,3 +211,36 @@ func diff0(t *testing.T, d *deployment, src string) server.DiffResponse {
 	json.Unmarshal(body, &out)
 	return out
 }
+
+// TestDraftOfANewFlow: a draft of a flow no number routes to yet answers
+// its test contact on the numbers it declares that no flow serves, is
+// listed without an active version, and serves everyone once promoted.
+func TestDraftOfANewFlow(t *testing.T) {
+	h, tok := adminHarness(t)
+	src := "flow fresh\nnumbers \"+15550777\"\nreply \"fresh\"\n"
+	if code, body := h.admin("POST", "/v1/admin/flows", tok, server.DeployRequest{File: "fresh.flow", Source: src, Draft: true, TestContacts: []string{tester}}); code != http.StatusCreated {
+		t.Fatalf("draft: %d %s", code, body)
+	}
+	if got := h.text(tester, "+15550777", "hi"); got != twiml("fresh") {
+		t.Fatalf("the test contact gets %s", got)
+	}
+	if got := h.text(ann, "+15550777", "hi"); got != twiml() {
+		t.Fatalf("another contact gets %s, want no flow's empty answer", got)
+	}
+	_, list := h.admin("GET", "/v1/admin/flows", tok, nil)
+	var flows []server.FlowInfo
+	json.Unmarshal(list, &flows)
+	listed := false
+	for _, f := range flows {
+		listed = listed || (f.Flow == "fresh" && f.ActiveVersion == "" && f.Draft != nil)
+	}
+	if !listed {
+		t.Fatalf("flows: %s", list)
+	}
+	if code, body := h.admin("POST", "/v1/admin/flows/fresh/promote", tok, map[string]string{}); code != http.StatusOK {
+		t.Fatalf("promote: %d %s", code, body)
+	}
+	if got := h.text(ann, "+15550777", "hi"); got != twiml("fresh") {
+		t.Fatalf("after promote: %s", got)
+	}
+}
