@@ -169,9 +169,9 @@ func activateVersion(ctx context.Context, tx store.Tx, flow, version string, num
 	return nil
 }
 
-// Deploy makes compiled programs the active versions of their flows,
-// routing their declared numbers to them, in one transaction. A program
-// that is already active changes nothing.
+// deploy is Server.Deploy: compiled programs become the active versions
+// of their flows, routing their declared numbers to them, in one
+// transaction; a program already active changes nothing.
 func (s *Server) deploy(ctx context.Context, progs []*vm.Program) error {
 	return s.store.InTx(ctx, func(tx store.Tx) error {
 		for _, p := range progs {
