@@ -95,6 +95,22 @@
 // a timer's reply) has NUL and invalid UTF-8 replaced by U+FFFD before it
 // is stored, as TwiML's encoding renders them.
 //
+// # Deploys (deploy.go, diff.go)
+//
+// A version is a hash of behaviour (compiler, flow name, source,
+// applets), not of the file's path, so a deploy of the active version is
+// "unchanged" and a version saved before is re-activated, never saved
+// twice; a stored conflict (a number of another flow, a version of other
+// content) is a 409. `flowc serve DIR` deploys its files at start with
+// DeployDirectory: the directory wins only when its file changed since
+// serve last deployed it (store.DeployTx's directory versions), so a
+// restart keeps an admin API deploy or rollback, and a conflicting file is
+// refused with a warning rather than stopping the start. A draft is
+// served to its test contacts by routeFor, which readStep and
+// commitStep's route re-check share. Each committed first message of a
+// conversation is recorded (RecordStart) for the diff, which replays
+// them through the pure step with both versions and persists nothing.
+//
 // # The perimeter
 //
 // The webhook signature is over the configured

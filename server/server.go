@@ -208,29 +208,9 @@ func (s *Server) program(ctx context.Context, tx store.Tx, version string) (*vm.
 	return p, nil
 }
 
-// Deploy stores compiled programs and makes them the active versions of
-// their flows, routing their numbers to them, in one transaction.
-func (s *Server) Deploy(ctx context.Context, progs []*vm.Program) error {
-	return s.store.InTx(ctx, func(tx store.Tx) error {
-		for _, p := range progs {
-			var buf bytes.Buffer
-			if err := p.Encode(&buf); err != nil {
-				return err
-			}
-			now := s.cfg.Now()
-			if err := tx.SaveProgram(ctx, &store.Program{Flow: p.Name, Version: p.Version, Encoded: buf.Bytes(), Numbers: p.Numbers, Created: now}); err != nil {
-				return err
-			}
-			if err := tx.Activate(ctx, p.Name, p.Version, p.Numbers, now); err != nil {
-				return err
-			}
-			s.mu.Lock()
-			s.programs[p.Version] = p
-			s.mu.Unlock()
-		}
-		return nil
-	})
-}
+// Deploy makes compiled programs the active versions of their flows,
+// routing their numbers to them, in one transaction (deploy.go).
+func (s *Server) Deploy(ctx context.Context, progs []*vm.Program) error { return s.deploy(ctx, progs) }
 
 // ListenAndServe serves until ctx is cancelled, then drains: readiness
 // goes false, in-flight requests finish (up to drain), and it returns.

@@ -23,11 +23,12 @@ func init() {
 }
 
 func runServe(args []string, _ io.Reader, stdout, stderr io.Writer) int {
-	fs := newFlagSet("serve", "flowc serve [DIR] [--addr 127.0.0.1:8080] [--db flowc.db] [--drain 10s] [--tick 1s]", stderr)
+	fs := newFlagSet("serve", "flowc serve [DIR] [--addr 127.0.0.1:8080] [--db flowc.db] [--drain 10s] [--tick 1s] [--strict]", stderr)
 	addr := fs.String("addr", "127.0.0.1:8080", "address to listen on")
 	dbPath := fs.String("db", "flowc.db", "embedded SQLite database file (when DATABASE_URL is not set)")
 	drain := fs.Duration("drain", 10*time.Second, "how long SIGTERM waits for in-flight requests")
 	tick := fs.Duration("tick", time.Second, "how often due timers fire and the outbox is delivered")
+	strict := fs.Bool("strict", false, "refuse to start when the flows have warnings (dead ends, missing branches)")
 	paths, err := parseFlags(fs, args)
 	if err != nil {
 		return flagExit(err)
@@ -54,6 +55,11 @@ func runServe(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	if all.HasErrors() {
 		diag.WriteText(stderr, all, true)
 		fmt.Fprintln(stderr, "flowc serve: not starting: the flows have errors")
+		return exitFail
+	}
+	if _, warnings := all.Count(); *strict && warnings > 0 {
+		diag.WriteText(stderr, all, true)
+		fmt.Fprintf(stderr, "flowc serve: not starting: --strict and the flows have %d warning(s)\n", warnings)
 		return exitFail
 	}
 	directory, err := server.LoadDirectory(filepath.Join(dir, "directory.json"))
@@ -124,12 +130,25 @@ func runServe(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 		// Printed once, now; it stays in the database for later starts.
 		fmt.Fprintf(stderr, "flowc serve: generated the admin API token (shown only this once; set FLOWC_ADMIN_TOKEN to choose your own):\n\n    %s\n\n", token)
 	}
-	if err := srv.Deploy(ctx, progs); err != nil {
+	// What the directory's flows do to the stored versions: see
+	// server.DeployDirectory (a restart never undoes an admin API deploy
+	// or rollback with an unchanged file, and always starts).
+	deployed, err := srv.DeployDirectory(ctx, progs)
+	if err != nil {
 		fmt.Fprintln(stderr, "flowc serve: deploy:", err)
 		return exitUsage
 	}
-	for _, p := range progs {
-		log.Info("deployed", "flow", p.Name, "version", p.Version[:12], "numbers", len(p.Numbers))
+	for _, d := range deployed {
+		switch d.Status {
+		case server.StatusKept:
+			fmt.Fprintf(stderr, "flowc serve: %s: keeping active version %s (deployed or rolled back through the admin API); %s is unchanged since it was last served, at version %s\n",
+				d.Flow, short(d.Active), d.Flow, short(d.Version))
+		case server.StatusRefused:
+			fmt.Fprintf(stderr, "flowc serve: WARNING: %s: not deployed from %s: %s; active version: %s\n", d.Flow, dir, d.Reason, orNone(short(d.Active)))
+			log.Error("not deployed", "flow", d.Flow, "version", short(d.Version), "reason", d.Reason)
+			continue
+		}
+		log.Info("deployed", "flow", d.Flow, "version", short(d.Version), "status", d.Status, "active", short(d.Active))
 	}
 	go srv.RunBackground(ctx, *tick)
 	err = srv.ListenAndServe(ctx, *addr, *drain, func(a net.Addr) {
@@ -142,4 +161,11 @@ func runServe(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	}
 	log.Info("stopped")
 	return exitOK
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "none"
+	}
+	return s
 }

@@ -44,6 +44,17 @@ func (e *NumberTakenError) Error() string {
 	return fmt.Sprintf("store: number %s is already served by flow %q", e.Number, e.Flow)
 }
 
+// VersionConflictError is returned by SaveProgram when the version is
+// already saved for another flow.
+type VersionConflictError struct {
+	Version string
+	Flow    string // the flow it is saved for
+}
+
+func (e *VersionConflictError) Error() string {
+	return fmt.Sprintf("store: version %s is already saved for flow %q", e.Version, e.Flow)
+}
+
 // Store is a transactional database.
 type Store interface {
 	// InTx runs fn in one transaction and commits it if fn returns nil.
@@ -114,7 +125,14 @@ type Tx interface {
 	Enqueue(ctx context.Context, o *OutboxItem) error // sets o.ID
 
 	// Deployments.
-	SaveProgram(ctx context.Context, p *Program) error // idempotent by Version
+	//
+	// SaveProgram is idempotent by Version: a version is a hash of what
+	// the program does (compiler version, flow name, source, applets), so
+	// saving a version again stores nothing, even when its encoding
+	// differs in what does not change behaviour (the file's path); the
+	// first encoding saved is kept. A version already saved for another
+	// flow is *VersionConflictError, and nothing is changed.
+	SaveProgram(ctx context.Context, p *Program) error
 	Program(ctx context.Context, version string) (*Program, error)
 	Programs(ctx context.Context, flow string) ([]Program, error) // newest first
 	// Activate makes version the active one of its flow and routes the
@@ -326,4 +344,46 @@ type Program struct {
 	Numbers []string
 	Created time.Time
 	Active  bool
+}
+
+// DeployTx is what safer deploys need beyond Tx: drafts served to test
+// contacts, the version `flowc serve DIR` last deployed from its
+// directory, and the record of which messages started a conversation
+// (replayed by `flowc deploy --diff`). A store's Tx implements it as well
+// as Tx.
+type DeployTx interface {
+	// SetDraft makes d the flow's draft, replacing any earlier one and
+	// its test contacts (ErrNotFound if d.Version was never saved).
+	SetDraft(ctx context.Context, d *Draft) error
+	// Draft is the flow's draft (ErrNotFound when it has none).
+	Draft(ctx context.Context, flow string) (*Draft, error)
+	// Drafts lists every draft, by flow.
+	Drafts(ctx context.Context) ([]Draft, error)
+	// DraftsFor lists the drafts that list contact as a test contact.
+	DraftsFor(ctx context.Context, contact string) ([]Draft, error)
+	// DeleteDraft removes the flow's draft (none is not an error).
+	DeleteDraft(ctx context.Context, flow string) error
+
+	// DirectoryVersion is the version `flowc serve DIR` last deployed of
+	// flow from its directory ("" when it never did).
+	DirectoryVersion(ctx context.Context, flow string) (string, error)
+	SetDirectoryVersion(ctx context.Context, flow, version string) error
+
+	// RecordStart notes that the message sid (stored in the same
+	// transaction) started a conversation of flow.
+	RecordStart(ctx context.Context, sid, flow string, received time.Time) error
+	// ConversationStarts lists the stored messages that started a
+	// conversation of flow at or after since, the latest limit of them,
+	// oldest first.
+	ConversationStarts(ctx context.Context, flow string, since time.Time, limit int) ([]Message, error)
+}
+
+// Draft is a version of a flow served only to its test contacts until
+// it is promoted.
+type Draft struct {
+	Flow     string
+	Version  string
+	Contacts []string // sorted
+	Numbers  []string // the draft program's declared numbers
+	Created  time.Time
 }
