@@ -106,6 +106,22 @@ var appletAttacks = []appletAttack{
 		attack: "const base = 'k'.repeat(1 << 20); for (let i = 0; i < 100; i++) Symbol.for(base + i); Symbol.for('k');",
 		check: "const a = []; for (let i = 0; i < 100; i++) a.push(new Uint8Array(1 << 20));\n" +
 			"return Symbol.keyFor(Symbol.for('k')) === 'k' && Symbol.for('k') === Symbol.for('k') ? probe(ctx) : 'dirty';"},
+	// Attacks on the flow's expressions rather than its applet (issue
+	// #10): each would pin a core or allocate hundreds of MB; the budget
+	// stops the evaluation, the condition is false (or the variable
+	// unset), and the flow answers "ok" on that path. Completed, they
+	// would answer "dirty".
+	{name: "expr-nested-loops", want: "ok", flow: `when (body == "check") < reply "clean" >
+else when all(1..40000, all(1..40000, all(1..40000, true))) < reply "dirty" > else reply "ok"`},
+	{name: "expr-repeat", want: "ok", flow: `when (body == "check") < reply "clean" >
+set s = repeat(body, 90000)
+when (s == nil) < reply "ok" > else reply "dirty"`},
+	{name: "expr-string-concat", want: "ok", flow: `when (body == "check") < reply "clean" >
+set a = body` + strings.Repeat(" + body", 40) + ` + repeat(body, 9000)
+when (a == nil) < reply "ok" > else reply "dirty"`},
+	{name: "reply-over-1600-characters", want: "ok", flow: `when (body == "check") < reply "clean" >
+reply "{{repeat('x', 1000)}}{{repeat('y', 1000)}}"
+reply "ok"`},
 	{name: "tamper-built-ins", want: "ok", attack: `for (const f of [
 		() => { Array.prototype.push = () => 0; }, () => { Object.prototype.polluted = 1; }, () => { Array.prototype.secret = 1; },
 		() => { JSON.stringify = () => ""; }, () => { String.prototype.trim = () => ""; }, () => { globalThis.leak = 1; },
