@@ -52,7 +52,7 @@ func FuzzEval(f *testing.F) {
 			return
 		}
 		env := &Env{Body: strings.Repeat("Hello there ", 100), From: "+15557654321", Keyword: "hello", Media: []string{"http://x/1.jpg"},
-			Contact: Contact{Known: true, Name: &name, Tags: []string{"vip"}, Fields: map[string]string{"city": "Oslo"}},
+			Contact: Contact{Known: true, Name: &name, Tags: []string{"vip"}, Fields: map[string]*string{"city": Str("Oslo")}},
 			Vars:    map[string]any{"xs": xs, "a": "ab", "n": 3}, Now: time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC), Budget: NewBudget()}
 		start := time.Now()
 		var v any
