@@ -229,12 +229,19 @@ func (c *Compiler) Compile(src string, kind ExprKind) (*Compiled, error) {
 			Message: "names starting with " + internalPrefix + " are reserved"}
 	}
 	opts = append(opts, guardOption, plainOption)
+	plain := &plainPatcher{}
 	// The guard runs last, on the checked tree (see guard.go).
-	opts = append(opts, expr.Patch(plainPatcher{}), expr.Patch(envPatcher{}), expr.Patch(guardPatcher{}))
+	opts = append(opts, expr.Patch(plain), expr.Patch(envPatcher{}), expr.Patch(guardPatcher{}))
 	prog, err := expr.Compile(src, opts...)
+	if err == nil {
+		err = plain.err()
+	}
 	if err != nil {
 		if fe, ok := err.(*file.Error); ok {
 			fe.Message = strings.ReplaceAll(fe.Message, internalPrefix, "") // name checked builtins as written
+			// A map value (contact, contact.fields, {…}) in a type error
+			// reads as a map, not as Go's type.
+			fe.Message = strings.ReplaceAll(fe.Message, "map[string]interface {}", "map")
 		}
 		return nil, err
 	}

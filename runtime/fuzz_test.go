@@ -37,6 +37,8 @@ func FuzzEval(f *testing.F) {
 		`replace(body, "", body)`, `join(map(xs, body), body)`, `toJSON(map(xs, xs))`, `flatten(map(xs, xs))`,
 		`reduce(xs, #acc + string(#), "")`, `sortBy(xs, -#)`, `groupBy(xs, # % 7)`, `count(xs, # in xs)`,
 		`upper(contact.name ?? "there") + " " + from`, `hours("9-5") && contact.known`, `n + 1 > 2`,
+		`[contact, contact.owner, contact.fields]`, `{"o": contact.name, "f": values(contact.fields)}`,
+		`let c = contact; c.fields`, `map([contact.fields], #.city)`, `contact?.fields?.city`,
 	} {
 		f.Add(s)
 	}
@@ -68,6 +70,9 @@ func FuzzEval(f *testing.F) {
 		}
 		if s, ok := v.(string); ok && len(s) > MaxString {
 			t.Fatalf("%q built a %d-byte string", src, len(s))
+		}
+		if err == nil && containsPointer(v) {
+			t.Fatalf("%q = %#v: a Go pointer left the expression", src, v)
 		}
 	})
 }

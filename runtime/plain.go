@@ -10,6 +10,7 @@ import (
 	"github.com/expr-lang/expr/ast"
 	"github.com/expr-lang/expr/builtin"
 	"github.com/expr-lang/expr/conf"
+	"github.com/expr-lang/expr/file"
 )
 
 // Contact data is plain data. Contact.Name and Contact.Owner are *string
@@ -69,11 +70,21 @@ func plainType(args []reflect.Type) (reflect.Type, error) {
 // before its member node is seen; the member node unwraps it again,
 // since reading a member of the struct (or of the fields) is what the
 // checker typed.
-type plainPatcher struct{}
+//
+// It also finds `$env` used as a whole value (`set e = $env`): that is
+// the Go *Env itself, pointers, budget and all, so Compile rejects it.
+// Reading a member (`$env.body`, `$env["x"]`) is an ordinary read. The
+// patch runs before the guard inserts its own $env arguments.
+type plainPatcher struct {
+	bareEnv map[*ast.IdentifierNode]bool
+}
 
-func (plainPatcher) Visit(node *ast.Node) {
+func (p *plainPatcher) Visit(node *ast.Node) {
 	switch n := (*node).(type) {
 	case *ast.MemberNode:
+		if id, ok := n.Node.(*ast.IdentifierNode); ok {
+			delete(p.bareEnv, id)
+		}
 		if c, ok := n.Node.(*ast.CallNode); ok && isPlainCall(c) && needsPlain(c.Arguments[0].Type()) {
 			n.Node = c.Arguments[0]
 		}
@@ -81,10 +92,24 @@ func (plainPatcher) Visit(node *ast.Node) {
 			wrapPlain(node)
 		}
 	case *ast.IdentifierNode:
+		if n.Value == "$env" {
+			if p.bareEnv == nil {
+				p.bareEnv = map[*ast.IdentifierNode]bool{}
+			}
+			p.bareEnv[n] = true
+		}
 		if n.Type() == contactType {
 			wrapPlain(node)
 		}
 	}
+}
+
+// err reports a bare $env, if any.
+func (p *plainPatcher) err() error {
+	for id := range p.bareEnv {
+		return &file.Error{Location: id.Location(), Message: "$env is not a value: name what you need (body, contact.name, vars.x)"}
+	}
+	return nil
 }
 
 func needsPlain(t reflect.Type) bool {

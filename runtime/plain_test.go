@@ -206,3 +206,28 @@ func TestRenderContactTemplates(t *testing.T) {
 		}
 	}
 }
+
+// `$env` as a whole value is the Go environment, pointers and budget
+// included: a compile error, while reading one of its members is not.
+func TestBareEnvIsRejected(t *testing.T) {
+	c := newCompiler(t)
+	for _, src := range []string{`$env`, `toJSON($env)`, `[$env]`, `$env == nil`} {
+		_, err := c.Compile(src, Value)
+		if err == nil || !strings.Contains(err.Error(), "$env is not a value") {
+			t.Errorf("%s: err = %v, want $env rejected", src, err)
+		}
+	}
+	known, _ := contactEnv()
+	known.Body = "hi"
+	if got := evalValue(t, `$env.body + " " + $env["contact"].owner`, known); got != "hi carol" {
+		t.Errorf("$env members = %#v", got)
+	}
+}
+
+// A type error on the whole contact names a map, not Go's map type.
+func TestContactTypeErrorReadsAsMap(t *testing.T) {
+	_, err := newCompiler(t).Compile(`contact + 1`, Value)
+	if err == nil || !strings.Contains(err.Error(), "mismatched types map and int") {
+		t.Errorf("contact + 1: %v", err)
+	}
+}
