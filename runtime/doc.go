@@ -13,6 +13,16 @@
 // so the environment stays a fixed struct (fast to fill, typed) while
 // variables stay convenient to read.
 //
+// Contact data is plain data (plain.go). Contact.Name, Owner and the
+// values of Fields are *string so that the checker types them as
+// strings that may be missing (`contact.name + 1` is a compile error,
+// `contact.name ?? 'there'` checks); a third compile-time patch wraps
+// every read of them, and every use of `contact` or `contact.fields` as
+// a whole, in a call that turns the pointer into its string or nil and
+// the struct into a map. No pointer leaves an expression: a variable, an
+// applet argument, ctx.contact and stored state hold strings, lists and
+// maps, and Render prints lists as "a, b" and maps as JSON.
+//
 // Every evaluation is bounded before it works or allocates (budget.go,
 // guard.go): expr-lang's VM has no step limit and charges memory only
 // for collections, after some builtins have already built their result.

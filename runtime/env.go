@@ -36,13 +36,52 @@ type Env struct {
 	Budget *Budget `expr:"-" json:"-"`
 }
 
-// Contact is the sender as the directory knows it.
+// Contact is the sender as the directory knows it. A missing name, owner
+// or field is nil to an expression (write contact.name ?? 'there'); a
+// present one is a plain string. Name, Owner and Fields hold pointers only for
+// the checker: expressions never see the pointer (see plain.go).
 type Contact struct {
-	Known  bool              `expr:"known"`  // the number is in the directory
-	Name   *string           `expr:"name"`   // nil when unknown: write contact.name ?? 'there'
-	Owner  *string           `expr:"owner"`  // the user who owns the contact, nil if none
-	Tags   []string          `expr:"tags"`   // e.g. "vip"
-	Fields map[string]string `expr:"fields"` // any other directory fields
+	Known  bool               `expr:"known"`  // the number is in the directory
+	Name   *string            `expr:"name"`   // nil when unknown: write contact.name ?? 'there'
+	Owner  *string            `expr:"owner"`  // the user who owns the contact, nil if none
+	Tags   []string           `expr:"tags"`   // e.g. "vip"
+	Fields map[string]*string `expr:"fields"` // any other directory fields; missing ones are nil
+}
+
+// KnownContact is a directory entry as expressions see it. An empty
+// name, owner or field value counts as missing, so that
+// `contact.fields.x ?? y` falls through for a blank field as for an
+// absent one.
+func KnownContact(name, owner string, tags []string, fields map[string]string) Contact {
+	c := Contact{Known: true, Name: Str(name), Owner: Str(owner), Tags: tags}
+	for k, v := range fields {
+		if v == "" {
+			continue
+		}
+		if c.Fields == nil {
+			c.Fields = make(map[string]*string, len(fields))
+		}
+		c.Fields[k] = &v
+	}
+	return c
+}
+
+// Value is the contact as plain data, the shape `contact` has as a whole
+// value in an expression and `ctx.contact` has in an applet: known,
+// name, owner, tags, fields, with nil for what is missing.
+func (c Contact) Value() map[string]any {
+	tags := []string{}
+	if c.Tags != nil {
+		tags = c.Tags
+	}
+	return map[string]any{"known": c.Known, "name": plainString(c.Name), "owner": plainString(c.Owner), "tags": tags, "fields": plainFields(c.Fields)}
+}
+
+func plainString(s *string) any {
+	if s == nil {
+		return nil
+	}
+	return *s
 }
 
 // Str returns a pointer to s, or nil for "" (for Contact fields).
@@ -189,13 +228,20 @@ func (c *Compiler) Compile(src string, kind ExprKind) (*Compiled, error) {
 		return nil, &file.Error{Location: file.Location{From: utf8.RuneCountInString(src[:i]), To: utf8.RuneCountInString(src[:i+len(internalPrefix)])},
 			Message: "names starting with " + internalPrefix + " are reserved"}
 	}
-	opts = append(opts, guardOption)
+	opts = append(opts, guardOption, plainOption)
+	plain := &plainPatcher{}
 	// The guard runs last, on the checked tree (see guard.go).
-	opts = append(opts, expr.Patch(envPatcher{}), expr.Patch(guardPatcher{}))
+	opts = append(opts, expr.Patch(plain), expr.Patch(envPatcher{}), expr.Patch(guardPatcher{}))
 	prog, err := expr.Compile(src, opts...)
+	if err == nil {
+		err = plain.err()
+	}
 	if err != nil {
 		if fe, ok := err.(*file.Error); ok {
 			fe.Message = strings.ReplaceAll(fe.Message, internalPrefix, "") // name checked builtins as written
+			// A map value (contact, contact.fields, {…}) in a type error
+			// reads as a map, not as Go's type.
+			fe.Message = strings.ReplaceAll(fe.Message, "map[string]interface {}", "map")
 		}
 		return nil, err
 	}
@@ -257,26 +303,4 @@ func Eval(c *Compiled, env *Env) (any, error) {
 		return nil, err
 	}
 	return v, nil
-}
-
-// Render formats a template value the way a reply shows it.
-func Render(v any) string {
-	switch x := v.(type) {
-	case nil:
-		return ""
-	case string:
-		return x
-	case *string:
-		if x == nil {
-			return ""
-		}
-		return *x
-	case time.Time:
-		return x.Format("Mon Jan 2 15:04")
-	case float64:
-		if x == float64(int64(x)) {
-			return fmt.Sprintf("%d", int64(x))
-		}
-	}
-	return fmt.Sprint(v)
 }

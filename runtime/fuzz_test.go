@@ -37,6 +37,8 @@ func FuzzEval(f *testing.F) {
 		`replace(body, "", body)`, `join(map(xs, body), body)`, `toJSON(map(xs, xs))`, `flatten(map(xs, xs))`,
 		`reduce(xs, #acc + string(#), "")`, `sortBy(xs, -#)`, `groupBy(xs, # % 7)`, `count(xs, # in xs)`,
 		`upper(contact.name ?? "there") + " " + from`, `hours("9-5") && contact.known`, `n + 1 > 2`,
+		`[contact, contact.owner, contact.fields]`, `{"o": contact.name, "f": values(contact.fields)}`,
+		`let c = contact; c.fields`, `map([contact.fields], #.city)`, `contact?.fields?.city`,
 	} {
 		f.Add(s)
 	}
@@ -52,7 +54,7 @@ func FuzzEval(f *testing.F) {
 			return
 		}
 		env := &Env{Body: strings.Repeat("Hello there ", 100), From: "+15557654321", Keyword: "hello", Media: []string{"http://x/1.jpg"},
-			Contact: Contact{Known: true, Name: &name, Tags: []string{"vip"}, Fields: map[string]string{"city": "Oslo"}},
+			Contact: Contact{Known: true, Name: &name, Tags: []string{"vip"}, Fields: map[string]*string{"city": Str("Oslo")}},
 			Vars:    map[string]any{"xs": xs, "a": "ab", "n": 3}, Now: time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC), Budget: NewBudget()}
 		start := time.Now()
 		var v any
@@ -68,6 +70,9 @@ func FuzzEval(f *testing.F) {
 		}
 		if s, ok := v.(string); ok && len(s) > MaxString {
 			t.Fatalf("%q built a %d-byte string", src, len(s))
+		}
+		if err == nil && containsPointer(v) {
+			t.Fatalf("%q = %#v: a Go pointer left the expression", src, v)
 		}
 	})
 }

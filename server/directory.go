@@ -152,5 +152,5 @@ func (d *Directory) Contact(phone string, extraTags []string) runtime.Contact {
 		return runtime.Contact{Tags: extraTags}
 	}
 	tags := append(append([]string(nil), c.Tags...), extraTags...)
-	return runtime.Contact{Known: true, Name: runtime.Str(c.Name), Owner: runtime.Str(c.Owner), Tags: tags, Fields: c.Fields}
+	return runtime.KnownContact(c.Name, c.Owner, tags, c.Fields)
 }

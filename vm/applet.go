@@ -45,12 +45,11 @@ func (m *machine) run(pc, arg int) (next int, ok bool) {
 	in := AppletInput{
 		Message: map[string]any{"body": m.renv.Body, "from": m.renv.From, "to": m.renv.To,
 			"keyword": m.renv.Keyword, "media": toAnySlice(m.renv.Media)},
-		Contact: map[string]any{"known": m.renv.Contact.Known, "name": deref(m.renv.Contact.Name),
-			"owner": deref(m.renv.Contact.Owner), "tags": toAnySlice(m.renv.Contact.Tags)},
-		Vars: m.st.Vars,
-		Args: args,
-		Now:  m.now,
-		Seed: seed(m.renv.From, m.renv.Body, m.now.UnixNano()),
+		Contact: m.renv.Contact.Value(),
+		Vars:    m.st.Vars,
+		Args:    args,
+		Now:     m.now,
+		Seed:    seed(m.renv.From, m.renv.Body, m.now.UnixNano()),
 	}
 	var sink *logSink
 	if m.opts.AppletLogs {
@@ -212,13 +211,6 @@ func (m *machine) appletFailed(pc int, r *RunCall) (int, bool) {
 	}
 	m.took(pc, Outcome{Kind: BranchError, Target: -1})
 	return 0, false
-}
-
-func deref(s *string) any {
-	if s == nil {
-		return nil
-	}
-	return *s
 }
 
 func toAnySlice(s []string) []any {

@@ -92,7 +92,7 @@ func RunWith(ctx context.Context, t *Test, p *vm.Program, real sim.AppletFunc, o
 	}
 	env := &sim.Env{Clock: clock, Contacts: map[string]runtime.Contact{}, Applets: mockApplets(t.Applets, real), EventBudget: o.eventBudget}
 	if c := t.Contact; c != nil {
-		env.Contacts[t.From] = runtime.Contact{Known: true, Name: runtime.Str(c.Name), Owner: runtime.Str(c.Owner), Tags: c.Tags, Fields: c.Fields}
+		env.Contacts[t.From] = runtime.KnownContact(c.Name, c.Owner, c.Tags, c.Fields)
 	}
 	conv := &sim.Conversation{Prog: p, Env: env, From: t.From, To: to, Trace: true}
 
