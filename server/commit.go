@@ -288,7 +288,29 @@ func (s *Server) apply(ctx context.Context, tx store.Tx, in *stepInput, p *plan)
 	}
 	resp, _ := json.Marshal(p.Answer)
 	return tx.InsertMessage(ctx, &store.Message{SID: m.SID, From: m.From, To: m.To, Body: m.Body, Media: m.Media,
-		Flow: p.Flow, Version: p.Version, Outcome: p.Answer.Outcome, Response: string(resp), Trace: p.Trace, Received: now})
+		Flow: p.Flow, Version: p.Version, Outcome: p.Answer.Outcome, Response: string(resp), Trace: p.Trace, Received: now,
+		Details: messageDetails(m)})
+}
+
+// messageDetails is what is stored of m beyond its ids, body and media:
+// the other parameters the provider sent, as JSON; nil when none.
+func messageDetails(m Inbound) []byte {
+	d := m
+	if d.AccountSID == "" && d.MessagingServiceSID == "" && d.Segments == 0 && d.MediaTypes == nil &&
+		d.FromCity == "" && d.FromState == "" && d.FromCountry == "" && d.FromZip == "" {
+		return nil
+	}
+	b, _ := json.Marshal(struct {
+		AccountSID          string   `json:"account_sid,omitempty"`
+		MessagingServiceSID string   `json:"messaging_service_sid,omitempty"`
+		Segments            int      `json:"segments,omitempty"`
+		MediaTypes          []string `json:"media_types,omitempty"`
+		FromCity            string   `json:"from_city,omitempty"`
+		FromState           string   `json:"from_state,omitempty"`
+		FromCountry         string   `json:"from_country,omitempty"`
+		FromZip             string   `json:"from_zip,omitempty"`
+	}{d.AccountSID, d.MessagingServiceSID, d.Segments, d.MediaTypes, d.FromCity, d.FromState, d.FromCountry, d.FromZip})
+	return b
 }
 
 // deliver stores inbox items for a target, choosing the member of a team

@@ -26,6 +26,15 @@ type Config struct {
 	// TwilioAuthToken verifies X-Twilio-Signature. Empty: dev mode (no
 	// verification, loopback only, said loudly).
 	TwilioAuthToken string
+	// TwilioAuthTokenSecondary is also accepted, during a rotation of the
+	// auth token (FLOWC_TWILIO_AUTH_TOKEN_SECONDARY).
+	TwilioAuthTokenSecondary string
+	// TwilioAccountSID, when set, must be the AccountSid of every Twilio
+	// request (FLOWC_TWILIO_ACCOUNT_SID); another account's is a 403.
+	TwilioAccountSID string
+	// WebhookDeadline bounds one webhook request, waits for the store
+	// included (FLOWC_WEBHOOK_DEADLINE); default DefaultWebhookDeadline.
+	WebhookDeadline time.Duration
 	// PublicURL is the base URL the provider calls (scheme://host[:port]).
 	// Required outside dev mode (Validate): the signature covers the URL,
 	// and one built from the request's Host header lets a signature made
@@ -104,6 +113,9 @@ func New(cfg Config, st store.Store) *Server {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
+	if cfg.WebhookDeadline <= 0 {
+		cfg.WebhookDeadline = DefaultWebhookDeadline
+	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
@@ -128,8 +140,8 @@ func (s *Server) Handler() http.Handler {
 	r.Use(middleware.RequestID)
 	r.Use(s.logRequests)
 	r.Use(middleware.Recoverer)
-	r.Post("/webhooks/twilio/sms", s.timed("twilio", s.handleTwilio))
-	r.Post("/v1/messages", s.timed("json", s.handleJSON))
+	r.Post("/webhooks/twilio/sms", s.timed("twilio", s.withDeadline(s.handleTwilio)))
+	r.Post("/v1/messages", s.timed("json", s.withDeadline(s.handleJSON)))
 	r.Route("/v1/admin", s.adminRoutes)
 	r.Get("/v1/openapi.json", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/json")

@@ -8,6 +8,16 @@ import (
 	"github.com/flowc-dev/flowc/runtime"
 )
 
+// appletMessage is an applet's ctx.message: what a flow reads, by the
+// same names (body, from, to, keyword, media, and message.*'s fields).
+func appletMessage(e *runtime.Env) map[string]any {
+	mi := &e.Message
+	return map[string]any{"body": e.Body, "from": e.From, "to": e.To, "keyword": e.Keyword, "media": toAnySlice(e.Media),
+		"sid": mi.SID, "account_sid": mi.AccountSID, "messaging_service_sid": mi.MessagingServiceSID,
+		"segments": mi.Segments, "media_types": toAnySlice(mi.MediaTypes),
+		"from_city": mi.FromCity, "from_state": mi.FromState, "from_country": mi.FromCountry, "from_zip": mi.FromZip}
+}
+
 // run calls an applet. It returns the next pc, or ok=false when the
 // conversation must end (an error with no `on error` branch).
 //
@@ -42,8 +52,7 @@ func (m *machine) run(pc, arg int) (next int, ok bool) {
 		return m.appletFailed(r)
 	}
 	in := AppletInput{
-		Message: map[string]any{"body": m.renv.Body, "from": m.renv.From, "to": m.renv.To,
-			"keyword": m.renv.Keyword, "media": toAnySlice(m.renv.Media)},
+		Message: appletMessage(m.renv),
 		Contact: map[string]any{"known": m.renv.Contact.Known, "name": deref(m.renv.Contact.Name),
 			"owner": deref(m.renv.Contact.Owner), "tags": toAnySlice(m.renv.Contact.Tags)},
 		Vars: m.st.Vars,
