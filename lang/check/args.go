@@ -26,7 +26,9 @@ type Bound struct {
 // server answers itself, before any flow runs: runtime.CarrierKeyword,
 // the very function the server's opt-out stage calls, so a menu key
 // check warns about is exactly one the server shadows ("stop." too).
-func IsOptOutKeyword(word string) bool { return runtime.CarrierKeyword(word) != runtime.NotCarrierKeyword }
+func IsOptOutKeyword(word string) bool {
+	return runtime.CarrierKeyword(word) != runtime.NotCarrierKeyword
+}
 
 // Bind matches a command's flat argument list against the applet's
 // signature: positional parameters first, in order (an optional one is
