@@ -22,12 +22,20 @@ type Bound struct {
 }
 
 // IsOptOutKeyword reports whether a contact's reply of word is one of
-// the carrier keywords (STOP, START, HELP and their synonyms) that the
-// server answers itself, before any flow runs: runtime.CarrierKeyword,
-// the very function the server's opt-out stage calls, so a menu key
-// check warns about is exactly one the server shadows ("stop." too).
+// the carrier keywords that the server answers itself before any flow
+// runs, so that a menu key of that word can never be chosen: STOP and
+// HELP and their synonyms. It classifies with runtime.CarrierKeyword, the
+// very function the server's opt-out stage calls, so a key check warns
+// about is exactly one the server shadows ("stop." and "OptOut!" too).
+// START, YES and UNSTOP are not: from a contact who is not opted out
+// they reach the flow (and one who is has no menu waiting: STOP ended
+// the conversation).
 func IsOptOutKeyword(word string) bool {
-	return runtime.CarrierKeyword(word) != runtime.NotCarrierKeyword
+	switch runtime.CarrierKeyword(word) {
+	case runtime.OptOutKeyword, runtime.HelpKeyword:
+		return true
+	}
+	return false
 }
 
 // Bind matches a command's flat argument list against the applet's
