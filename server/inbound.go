@@ -274,6 +274,9 @@ const (
 	// DefaultWebhookDeadline is Config.WebhookDeadline's default: well
 	// inside Twilio's 15 s, with room for the answer to travel.
 	DefaultWebhookDeadline = 10 * time.Second
+	// MaxWebhookDeadline is the longest Config.Validate accepts: Twilio's
+	// own limit on a webhook's answer.
+	MaxWebhookDeadline = 15 * time.Second
 )
 
 // numMedia parses Twilio's NumMedia: absent is 0.

@@ -70,7 +70,13 @@ func (c *Config) Validate() error {
 			return fmt.Errorf("FLOWC_SMTP_TLS %q: want opportunistic (the default), starttls or tls", o.SMTPTLS)
 		}
 	}
+	if c.WebhookDeadline < 0 || c.WebhookDeadline > MaxWebhookDeadline {
+		return fmt.Errorf("FLOWC_WEBHOOK_DEADLINE %v: want at most %v (Twilio gives up on a webhook after 15s)", c.WebhookDeadline, MaxWebhookDeadline)
+	}
 	if c.DevMode() {
+		if c.TwilioAuthTokenSecondary != "" {
+			return errors.New("FLOWC_TWILIO_AUTH_TOKEN_SECONDARY is set without FLOWC_TWILIO_AUTH_TOKEN: set the current token as FLOWC_TWILIO_AUTH_TOKEN")
+		}
 		return nil
 	}
 	if c.PublicURL == "" {

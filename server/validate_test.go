@@ -165,7 +165,10 @@ var badFields = func() []badField {
 				f.Set("MediaUrl0", "https://api.twilio.com/m/1")
 				f.Set("MediaContentType0", "image/\x00jpeg")
 			},
-			json: func(m map[string]any) { m["media"] = []string{"https://a.example/1"}; m["media_types"] = []string{"image/\x00jpeg"} }},
+			json: func(m map[string]any) {
+				m["media"] = []string{"https://a.example/1"}
+				m["media_types"] = []string{"image/\x00jpeg"}
+			}},
 		badField{name: "MediaContentType too long", twilioField: "MediaContentType0", want: "longer than 255 bytes",
 			twilio: func(f url.Values) {
 				f.Set("NumMedia", "1")
@@ -173,7 +176,10 @@ var badFields = func() []badField {
 				f.Set("MediaContentType0", "image/"+strings.Repeat("x", 250))
 			}},
 		badField{name: "more media types than media", jsonField: "media_types", want: "more entries than media",
-			json: func(m map[string]any) { m["media"] = []string{"https://a.example/1"}; m["media_types"] = []string{"a/b", "c/d"} }},
+			json: func(m map[string]any) {
+				m["media"] = []string{"https://a.example/1"}
+				m["media_types"] = []string{"a/b", "c/d"}
+			}},
 	)
 	media := func(u string) (func(url.Values), func(map[string]any)) {
 		return func(f url.Values) { f.Set("NumMedia", "1"); f.Set("MediaUrl0", u) },
