@@ -12,4 +12,10 @@
 // expressions; a compile-time patch rewrites each to a lookup in Env.Vars,
 // so the environment stays a fixed struct (fast to fill, typed) while
 // variables stay convenient to read.
+//
+// keyword.go holds the one normalisation of a contact's reply
+// (NormaliseReply) and the carrier-keyword classification on it
+// (CarrierKeyword): the lowest package the server's opt-out stage, the
+// VM's menu matcher and the checker's warning all import, so the three
+// cannot disagree.
 package runtime
