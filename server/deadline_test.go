@@ -2,13 +2,16 @@ package server_test
 
 import (
 	"context"
+	"database/sql"
 	"net/http"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/flowc-dev/flowc/server/store"
+	"github.com/flowc-dev/flowc/server/store/sqlite"
 )
 
 // deadline is the webhook deadline of these tests, and margin the wide
@@ -68,5 +71,45 @@ func TestStuckConversationAnswers503InTime(t *testing.T) {
 				t.Fatalf("stored after the retry: %+v", m)
 			}
 		})
+	}
+}
+
+// TestLockedSQLiteFileAnswers503InTime: while another process holds the
+// SQLite file's write lock (a second connection, as a backup tool or a
+// second server on the file would), the webhook answers 503 within its
+// deadline plus one busy_timeout (2 s: the driver's busy wait does not
+// end with the context), not after InTx's retries.
+func TestLockedSQLiteFileAnswers503InTime(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "flowc.db")
+	st, err := sqlite.Open(context.Background(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := startWith(t, setup{token: authToken, store: st, deadline: deadline}, "testdata/counter.flow")
+	other, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(0)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	conn, err := other.Conn(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(context.Background(), "BEGIN IMMEDIATE"); err != nil {
+		t.Fatal(err)
+	}
+	f := h.form("SMfilelock", ann, "+15550900", "hi")
+	start := time.Now()
+	code, body := h.postForm(f)
+	took := time.Since(start)
+	if _, err := conn.ExecContext(context.Background(), "ROLLBACK"); err != nil {
+		t.Fatal(err)
+	}
+	if code != http.StatusServiceUnavailable || took > deadline+2*time.Second+margin {
+		t.Fatalf("behind another process's write lock: %d %q after %v", code, body, took)
+	}
+	if code, _ := h.postForm(f); code != http.StatusOK {
+		t.Fatalf("the retry: %d", code)
 	}
 }
