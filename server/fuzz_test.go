@@ -38,6 +38,9 @@ func FuzzTwilioWebhook(f *testing.F) {
 		{"MessageSid=SM5&From=%2B1555%0D%0ABcc%3A+x&To=%2B15550100&Body=%00", "", true},
 		{"MessageSid=SM6&NumMedia=99999999999999999999&From=1&To=2", "", false},
 		{"%zz=1&;;&=&&a", "b=%", true},
+		// The JSON variant's URL: the signature is over the URL alone and
+		// the body's SHA-256 must match (here it does not).
+		{"MessageSid=SM8&From=1&To=2", "bodySHA256=0123abcd", true},
 		{"", "", false},
 	} {
 		f.Add(seed.body, seed.query, "", seed.sig)
