@@ -177,19 +177,19 @@ func (s *Server) withDeadline(h http.HandlerFunc) http.HandlerFunc {
 }
 
 var twilioFields = fieldNames{sid: "MessageSid", from: "From", to: "To", body: "Body", media: "MediaUrl%d", mediaList: "NumMedia",
-	accountSID: "AccountSid", serviceSID: "MessagingServiceSid", mediaType: "MediaContentType%d", mediaTypes: "NumMedia",
+	accountSID: "AccountSid", serviceSID: "MessagingServiceSid", segments: "NumSegments", mediaType: "MediaContentType%d", mediaTypes: "NumMedia",
 	fromCity: "FromCity", fromState: "FromState", fromCountry: "FromCountry", fromZip: "FromZip"}
 var jsonFields = fieldNames{sid: "sid", from: "from", to: "to", body: "body", media: "media[%d]", mediaList: "media",
-	accountSID: "account_sid", serviceSID: "messaging_service_sid", mediaType: "media_types[%d]", mediaTypes: "media_types",
+	accountSID: "account_sid", serviceSID: "messaging_service_sid", segments: "segments", mediaType: "media_types[%d]", mediaTypes: "media_types",
 	fromCity: "from_city", fromState: "from_state", fromCountry: "from_country", fromZip: "from_zip"}
 
 // fieldNames are an endpoint's names of the fields, for errors; media
 // and mediaType are formats taking a URL's index, mediaList and
 // mediaTypes name the lists.
 type fieldNames struct {
-	sid, from, to, body, media, mediaList         string
-	accountSID, serviceSID, mediaType, mediaTypes string
-	fromCity, fromState, fromCountry, fromZip     string
+	sid, from, to, body, media, mediaList                   string
+	accountSID, serviceSID, segments, mediaType, mediaTypes string
+	fromCity, fromState, fromCountry, fromZip               string
 }
 
 func (s *Server) handleJSON(w http.ResponseWriter, r *http.Request) {
@@ -338,7 +338,7 @@ func validate(in Inbound, f fieldNames) error {
 		return bad("%s has more entries than %s", f.mediaTypes, f.mediaList)
 	}
 	if in.Segments < 0 || in.Segments > MaxSegments {
-		return bad("segments is not a whole number from 0 to %d", MaxSegments)
+		return bad("%s is not a whole number from 0 to %d", f.segments, MaxSegments)
 	}
 	type field struct {
 		name, value string
