@@ -95,6 +95,7 @@ func (s *Server) adminRoutes(r chi.Router) {
 	r.Get("/inbox/{kind}/{name}", s.listInbox)
 	r.Post("/inbox/items/{id}/done", s.markDone)
 	r.Get("/executions/{sid}", s.getExecution)
+	r.Get("/outbox", s.listOutbox)
 }
 
 type apiError struct {
@@ -458,17 +459,29 @@ func (s *Server) listInbox(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	all := r.URL.Query().Get("all") == "true"
-	var items []store.InboxItem
+	// Each item with what its message caused to be sent (status.go).
+	type inboxEntry struct {
+		store.InboxItem
+		Replies []Delivery `json:"replies"`
+	}
+	var out []inboxEntry
 	err := s.store.InTx(r.Context(), func(tx store.Tx) error {
-		var err error
-		items, err = tx.InboxItems(r.Context(), kind, name, all)
+		items, err := tx.InboxItems(r.Context(), kind, name, all)
+		out = out[:0]
+		for _, it := range items {
+			d, err := s.deliveriesOf(r.Context(), tx, it.MessageSID)
+			if err != nil {
+				return err
+			}
+			out = append(out, inboxEntry{it, d})
+		}
 		return err
 	})
 	if err != nil {
 		s.storeError(w, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, nonNilSlice(items))
+	writeJSON(w, http.StatusOK, nonNilSlice(out))
 }
 
 func (s *Server) markDone(w http.ResponseWriter, r *http.Request) {
@@ -497,14 +510,21 @@ type Execution struct {
 	Received time.Time       `json:"received"`
 	Answer   json.RawMessage `json:"answer"`
 	Trace    json.RawMessage `json:"trace"`
+	// Deliveries is what the message caused to be sent (a timer's replies,
+	// forwards), with the provider's delivery reports.
+	Deliveries []Delivery `json:"deliveries"`
 }
 
 func (s *Server) getExecution(w http.ResponseWriter, r *http.Request) {
 	sid := pathParam(r, "sid")
 	var m *store.Message
+	var deliveries []Delivery
 	err := s.store.InTx(r.Context(), func(tx store.Tx) error {
 		var err error
-		m, err = tx.MessageBySID(r.Context(), sid)
+		if m, err = tx.MessageBySID(r.Context(), sid); err != nil {
+			return err
+		}
+		deliveries, err = s.deliveriesOf(r.Context(), tx, sid)
 		return err
 	})
 	if err != nil {
@@ -519,7 +539,7 @@ func (s *Server) getExecution(w http.ResponseWriter, r *http.Request) {
 		trace = json.RawMessage("null")
 	}
 	writeJSON(w, http.StatusOK, Execution{SID: m.SID, From: m.From, To: m.To, Body: m.Body, Flow: m.Flow, Version: m.Version,
-		Outcome: m.Outcome, Received: m.Received, Answer: json.RawMessage(m.Response), Trace: trace})
+		Outcome: m.Outcome, Received: m.Received, Answer: json.RawMessage(m.Response), Trace: trace, Deliveries: deliveries})
 }
 
 func nonNil(s []string) []string {

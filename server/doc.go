@@ -70,6 +70,22 @@
 // retries) or repeats nothing (after it: the retry gets the stored
 // answer). A timer's message id names its deadline, so it fires once.
 //
+// # Outbound: nothing slow stalls the rest
+//
+// Timers and outbox deliveries are separate workers (background.go), each
+// on its own tick. Deliveries are claimed (leased) from the store at most
+// one per destination per claim (store.OutboxDestination: the SMS
+// provider, the SMTP server, a webhook host), never for a destination
+// already holding perDestination deliveries or paused by a Retry-After;
+// each runs in its own goroutine, at most outboxWorkers at once, within
+// deliveryTimeout for all its network calls together (the SMTP
+// connection is closed when it passes, whatever go-mail does). The
+// deadline is shorter than the lease, so a slow send is not claimed
+// again while it can still succeed. decideDelivery maps the answer to
+// sent / retry (backoff or Retry-After) / dropped / opted out (21610).
+// Delivery reports (status.go) are kept by the provider's sid, ranked
+// along a message's life so repeats and late arrivals change nothing.
+//
 // # Bounds
 //
 // A stored execution record (trace) is at most MaxTraceBytes of JSON,

@@ -56,9 +56,25 @@ type badRequest struct {
 
 func (e *badRequest) Error() string { return e.msg }
 
+// parseTwilioForm is twilioRequest for a handler that reads r.PostForm
+// (status.go): it reads and verifies the request, answering it itself
+// when either fails, and leaves the parameters in r.PostForm.
+func (s *Server) parseTwilioForm(w http.ResponseWriter, r *http.Request) bool {
+	form, ok := s.twilioRequest(w, r)
+	if ok {
+		r.PostForm = form
+	}
+	return ok
+}
+
 func (s *Server) handleTwilio(w http.ResponseWriter, r *http.Request) {
 	form, ok := s.twilioRequest(w, r)
 	if !ok {
+		return
+	}
+	if isStatusCallback(form) { // a delivery report sent here, not a text (status.go)
+		r.PostForm = form
+		s.recordStatusCallback(w, r)
 		return
 	}
 	in, err := twilioInbound(form)

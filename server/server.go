@@ -50,6 +50,9 @@ type Config struct {
 	// Applets runs JavaScript applets; nil means flows calling applets take
 	// their error branch.
 	Applets func(ctx context.Context, a *vm.Applet, in vm.AppletInput) (any, error)
+	// EventBudget is the time all applet calls of one message (or timer)
+	// may take together; zero: vm.DefaultEventBudget (FLOWC_EVENT_BUDGET).
+	EventBudget time.Duration
 	// Outbound delivers the outbox (SMS, e-mail, webhooks); nil leaves
 	// items queued.
 	Outbound *Outbound
@@ -98,6 +101,7 @@ type Server struct {
 	log     *slog.Logger
 	metrics *metrics
 	order   *keyedFIFO
+	senders *senders // outbox deliveries in flight (background.go)
 	ready   atomic.Bool
 
 	adminToken atomic.Pointer[string]
@@ -132,7 +136,9 @@ func New(cfg Config, st store.Store) *Server {
 	if cfg.DevMode() {
 		log = log.With("dev_mode", true)
 	}
-	s := &Server{cfg: cfg, store: st, log: log, metrics: newMetrics(), order: newKeyedFIFO(), programs: map[string]*vm.Program{}}
+	cfg.Outbound = withStatusCallback(cfg.Outbound, cfg.PublicURL)
+	s := &Server{cfg: cfg, store: st, log: log, metrics: newMetrics(), order: newKeyedFIFO(), senders: newSenders(), programs: map[string]*vm.Program{}}
+	s.metrics.reg.MustRegister(&outboxCollector{s})
 	s.dir.Store(cfg.Directory)
 	return s
 }
@@ -147,6 +153,7 @@ func (s *Server) Handler() http.Handler {
 	r.Use(s.logRequests)
 	r.Use(middleware.Recoverer)
 	r.Post("/webhooks/twilio/sms", s.timed("twilio", s.withDeadline(s.handleTwilio)))
+	r.Post(StatusCallbackPath, s.timed("twilio-status", s.withDeadline(s.handleTwilioStatus)))
 	r.Post("/v1/messages", s.timed("json", s.withDeadline(s.handleJSON)))
 	r.Route("/v1/admin", s.adminRoutes)
 	r.Get("/v1/openapi.json", func(w http.ResponseWriter, _ *http.Request) {
@@ -285,4 +292,4 @@ func (s *Server) ListenAndServe(ctx context.Context, addr string, drain time.Dur
 }
 
 // SetOutbound sets where the outbox goes (before serving).
-func (s *Server) SetOutbound(o *Outbound) { s.cfg.Outbound = o }
+func (s *Server) SetOutbound(o *Outbound) { s.cfg.Outbound = withStatusCallback(o, s.cfg.PublicURL) }

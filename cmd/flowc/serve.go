@@ -78,18 +78,23 @@ func runServe(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 		Directory:                directory,
 		Logger:                   log,
 		Outbound: &server.Outbound{
-			TwilioAPIURL:     os.Getenv("FLOWC_TWILIO_API_URL"),
-			TwilioAccountSID: os.Getenv("FLOWC_TWILIO_ACCOUNT_SID"),
-			TwilioAuthToken:  os.Getenv("FLOWC_TWILIO_AUTH_TOKEN"),
-			SMTPAddr:         os.Getenv("FLOWC_SMTP_ADDR"),
-			SMTPFrom:         os.Getenv("FLOWC_SMTP_FROM"),
-			SMTPUser:         os.Getenv("FLOWC_SMTP_USER"),
-			SMTPPass:         os.Getenv("FLOWC_SMTP_PASSWORD"),
-			SMTPTLS:          os.Getenv("FLOWC_SMTP_TLS"),
-			WebhookSecret:    os.Getenv("FLOWC_WEBHOOK_SECRET"),
+			TwilioAPIURL:              os.Getenv("FLOWC_TWILIO_API_URL"),
+			TwilioAccountSID:          os.Getenv("FLOWC_TWILIO_ACCOUNT_SID"),
+			TwilioAuthToken:           os.Getenv("FLOWC_TWILIO_AUTH_TOKEN"),
+			TwilioMessagingServiceSID: os.Getenv("FLOWC_TWILIO_MESSAGING_SERVICE_SID"),
+			SMTPAddr:                  os.Getenv("FLOWC_SMTP_ADDR"),
+			SMTPFrom:                  os.Getenv("FLOWC_SMTP_FROM"),
+			SMTPUser:                  os.Getenv("FLOWC_SMTP_USER"),
+			SMTPPass:                  os.Getenv("FLOWC_SMTP_PASSWORD"),
+			SMTPTLS:                   os.Getenv("FLOWC_SMTP_TLS"),
+			WebhookSecret:             os.Getenv("FLOWC_WEBHOOK_SECRET"),
 		},
 	}
 	if err := cfg.Validate(); err != nil {
+		fmt.Fprintln(stderr, "flowc serve: not starting:", err)
+		return exitUsage
+	}
+	if cfg.EventBudget, err = eventBudget(os.Getenv); err != nil {
 		fmt.Fprintln(stderr, "flowc serve: not starting:", err)
 		return exitUsage
 	}

@@ -19,6 +19,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -206,11 +207,77 @@ type OutboxItem struct {
 	Created    time.Time
 	NotBefore  time.Time
 
+	// Destination groups the items one endpoint receives (OutboxDestination):
+	// set by Enqueue, used by ClaimOutbox to keep a slow endpoint's items
+	// from taking every sender.
+	Destination string
+
 	// Delivery state (read back by ClaimOutbox and OutboxItems).
 	Status    string // pending, sent, dropped
 	Attempts  int
 	LastError string
 	DoneAt    time.Time
+
+	// ProviderSID is the provider's id of the sent message (Twilio's
+	// Messages API answer), "" until sent or for e-mail and webhooks.
+	ProviderSID string
+	// The provider's latest delivery report for ProviderSID (its status
+	// callbacks, RecordDeliveryStatus): "" when none came yet.
+	DeliveryStatus string
+	DeliveryError  string // the provider's error code, e.g. "30003"
+	DeliveryAt     time.Time
+}
+
+// OutboxDestination is the endpoint an item goes to: every SMS to the one
+// provider ("sms"), every e-mail to the one SMTP server ("email"), a
+// webhook to its URL's host ("webhook:host:port", lower case).
+func OutboxDestination(kind, to string) string {
+	if kind != "webhook" {
+		return kind
+	}
+	host := to
+	if _, rest, ok := strings.Cut(to, "://"); ok {
+		host = rest
+	}
+	if i := strings.IndexAny(host, "/?#"); i >= 0 {
+		host = host[:i]
+	}
+	if i := strings.LastIndexByte(host, '@'); i >= 0 {
+		host = host[i+1:]
+	}
+	return "webhook:" + strings.ToLower(host)
+}
+
+// OutboxClaim is what ClaimOutbox leases.
+type OutboxClaim struct {
+	Now   time.Time
+	Lease time.Duration
+	Limit int // at most this many items (0: no limit)
+	// Skip leaves out the items of these destinations (their senders are
+	// all busy).
+	Skip []string
+	// OnePerDestination claims at most one item of each destination, so
+	// the caller can bound how many deliveries one endpoint holds.
+	OnePerDestination bool
+}
+
+// DeliveryStatus is one delivery report from the provider.
+type DeliveryStatus struct {
+	ProviderSID string
+	Status      string // queued, sent, delivered, undelivered, failed, …
+	// Rank orders statuses along a message's life (queued before sent
+	// before delivered): a report is kept only over one of lower rank, so
+	// reports arriving late or twice change nothing.
+	Rank      int
+	ErrorCode string
+	At        time.Time
+}
+
+// OutboxBacklog is the pending part of the outbox for one kind.
+type OutboxBacklog struct {
+	Kind    string
+	Pending int
+	Oldest  time.Time // Created of the oldest pending item
 }
 
 // OutboxTx is the delivery side of the outbox and server settings. A
@@ -220,15 +287,32 @@ type OutboxTx interface {
 	// due and whose lease has expired, for lease, counting an attempt,
 	// oldest first. A claimed item is not claimed again until its lease
 	// runs out (a sender that dies mid-send leaves it to be retried).
-	ClaimOutbox(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]OutboxItem, error)
-	// MarkOutboxSent records a delivery.
-	MarkOutboxSent(ctx context.Context, id int64, at time.Time) error
+	// Skip and OnePerDestination restrict it (see OutboxClaim).
+	ClaimOutbox(ctx context.Context, c OutboxClaim) ([]OutboxItem, error)
+	// MarkOutboxSent records a delivery, and the provider's id of the
+	// message ("" when it has none).
+	MarkOutboxSent(ctx context.Context, id int64, providerSID string, at time.Time) error
+	// RecordDeliveryStatus keeps a delivery report for d.ProviderSID
+	// unless one of the same or a higher Rank is kept already (reports
+	// are idempotent and may arrive in any order). A report may come
+	// before the send that caused it is recorded: it is kept by SID.
+	RecordDeliveryStatus(ctx context.Context, d DeliveryStatus) error
+	// OutboxByProviderSID is the item sent as the provider's message sid
+	// (ErrNotFound if none).
+	OutboxByProviderSID(ctx context.Context, sid string) (*OutboxItem, error)
+	// OutboxByMessage lists the items an inbound message (or a timer's
+	// run) caused, oldest first.
+	OutboxByMessage(ctx context.Context, messageSID string) ([]OutboxItem, error)
+	// OutboxBacklog counts pending items per kind (kinds with none are
+	// left out), sorted by kind.
+	OutboxBacklog(ctx context.Context) ([]OutboxBacklog, error)
 	// RetryOutbox releases an item to be tried again at notBefore.
 	RetryOutbox(ctx context.Context, id int64, notBefore time.Time, lastErr string) error
 	// DropOutbox gives up on an item (opted out, or too many attempts).
 	DropOutbox(ctx context.Context, id int64, reason string, at time.Time) error
-	// OutboxItems lists items in a status ("" for all), oldest first.
-	OutboxItems(ctx context.Context, status string) ([]OutboxItem, error)
+	// OutboxItems lists items in a status ("" for all), oldest first, at
+	// most limit (0: all).
+	OutboxItems(ctx context.Context, status string, limit int) ([]OutboxItem, error)
 
 	// Setting reads a server setting (ErrNotFound when unset).
 	Setting(ctx context.Context, key string) (string, error)

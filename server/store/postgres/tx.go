@@ -432,10 +432,11 @@ func (t *tx) NextRoundRobin(ctx context.Context, team string, n int) (int, error
 // Outbox.
 
 func (t *tx) Enqueue(ctx context.Context, o *store.OutboxItem) error {
+	o.Destination = store.OutboxDestination(o.Kind, o.To)
 	err := t.tx.QueryRow(ctx, `
-		INSERT INTO outbox (kind, to_addr, from_addr, body, message_sid, contact, created, not_before)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`,
-		o.Kind, o.To, o.From, o.Body, o.MessageSID, o.Contact, encTime(o.Created), encTime(o.NotBefore)).Scan(&o.ID)
+		INSERT INTO outbox (kind, to_addr, from_addr, body, message_sid, contact, created, not_before, destination)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id`,
+		o.Kind, o.To, o.From, o.Body, o.MessageSID, o.Contact, encTime(o.Created), encTime(o.NotBefore), o.Destination).Scan(&o.ID)
 	if err != nil {
 		return fmt.Errorf("postgres store: enqueue: %w", err)
 	}

@@ -520,14 +520,15 @@ func (t *tx) NextRoundRobin(ctx context.Context, team string, n int) (int, error
 // Outbox.
 
 func (t *tx) Enqueue(ctx context.Context, o *store.OutboxItem) error {
+	o.Destination = store.OutboxDestination(o.Kind, o.To)
 	times, err := encTimes(o.Created, o.NotBefore)
 	if err != nil {
 		return err
 	}
 	res, err := t.exec(ctx, `
-		INSERT INTO outbox (kind, to_addr, from_addr, body, message_sid, contact, created, not_before)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-		o.Kind, o.To, o.From, o.Body, o.MessageSID, o.Contact, times[0], times[1])
+		INSERT INTO outbox (kind, to_addr, from_addr, body, message_sid, contact, created, not_before, destination)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		o.Kind, o.To, o.From, o.Body, o.MessageSID, o.Contact, times[0], times[1], o.Destination)
 	if err != nil {
 		return fmt.Errorf("sqlite store: enqueue: %w", err)
 	}
