@@ -48,7 +48,8 @@ func errSIDReused(field, sid string) error {
 }
 
 // errConversationBusy: MaxStepAttempts commits all found the conversation
-// changed. Answered 503, so the provider retries later.
+// changed. Answered 503, which the provider may retry
+// (Twilio only when the webhook URL or a fallback URL says so).
 type errConversationBusy struct{ attempts int }
 
 func (e *errConversationBusy) Error() string {

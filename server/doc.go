@@ -51,7 +51,8 @@
 //
 // A failed check is store.ErrConflict: the step starts again from (a), at
 // most MaxStepAttempts times in all, then the webhook answers 503 (the
-// provider retries). Within one process steps of a conversation never
+// provider retries if configured to: Twilio does not retry a 5xx by
+// default, see docs/server.md). Within one process steps of a conversation never
 // overlap (the FIFO lock of 2.), so conflicts come only from other
 // replicas (across which there is no arrival order to keep: the first to
 // commit goes first) or from a deployment racing a first message. A step

@@ -252,7 +252,9 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 		http.Error(w, "temporarily unavailable: "+err.Error(), http.StatusServiceUnavailable)
 		return
 	}
-	// The store is down or failing: 503 so the provider retries later.
+	// The store is down or failing, or the deadline passed: 503, which
+	// the provider may retry (Twilio: with a fallback URL or connection
+	// overrides, docs/server.md); nothing was committed.
 	s.log.Error("inbound failed", "request_id", middleware.GetReqID(r.Context()), "error", err.Error())
 	http.Error(w, "temporarily unavailable", http.StatusServiceUnavailable)
 }
@@ -414,7 +416,7 @@ func mediaURL(field, v string) error {
 
 // Handle processes one inbound message exactly once and returns the
 // answer. Errors are *badRequest for bad input (400, 409, 413), anything
-// else for a store failure (answered 503 so the provider retries).
+// else for a store failure (answered 503: nothing was committed).
 func (s *Server) Handle(ctx context.Context, in Inbound, f fieldNames) (*Answer, error) {
 	if err := validate(in, f); err != nil {
 		return nil, err
