@@ -26,8 +26,8 @@ func TestFIFOWaiterGivesUpAtItsDeadline(t *testing.T) {
 	got := make(chan string, 1)
 	go func() {
 		k.Lock("c")
-		got <- "third"
 		k.Unlock("c")
+		got <- "third" // it had the key
 	}()
 	<-queued
 	cancel()
@@ -43,6 +43,8 @@ func TestFIFOWaiterGivesUpAtItsDeadline(t *testing.T) {
 	if w := <-got; w != "third" {
 		t.Fatal(w)
 	}
+	k.mu.Lock()
+	defer k.mu.Unlock()
 	if len(k.queues) != 0 {
 		t.Fatalf("queues left: %v", k.queues)
 	}
@@ -71,6 +73,8 @@ func TestFIFOTurnHandedToAWaiterThatGaveUp(t *testing.T) {
 		t.Fatalf("the key stayed with the waiter that gave up: %v", err)
 	}
 	k.Unlock("c")
+	k.mu.Lock()
+	defer k.mu.Unlock()
 	if len(k.queues) != 0 {
 		t.Fatalf("queues left: %v", k.queues)
 	}
