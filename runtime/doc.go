@@ -39,4 +39,10 @@
 // MaxSteps and MaxBytes. Statically huge constructs (nested loops over
 // variables or ranges, literal ranges past MaxLiteralRange) are also
 // reported at compile time, as Compiled.Warnings (cost.go).
+//
+// keyword.go holds the one normalisation of a contact's reply
+// (NormaliseReply) and the carrier-keyword classification on it
+// (CarrierKeyword): the lowest package the server's opt-out stage, the
+// VM's menu matcher and the checker's warning all import, so the three
+// cannot disagree.
 package runtime

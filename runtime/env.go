@@ -19,7 +19,7 @@ import (
 )
 
 // Env is what an expression sees. Field names in expressions are the
-// expr tags: body, from, to, keyword, media, contact, vars, now.
+// expr tags: body, from, to, keyword, media, contact, vars, now, message.
 type Env struct {
 	Body    string         `expr:"body"`    // the inbound message text
 	From    string         `expr:"from"`    // the contact's number (E.164)
@@ -29,11 +29,26 @@ type Env struct {
 	Contact Contact        `expr:"contact"` // what the directory knows of the sender
 	Vars    map[string]any `expr:"vars"`    // flow variables (also readable as bare names)
 	Now     time.Time      `expr:"now"`     // the clock, in the flow's time zone
+	Message Message        `expr:"message"` // what the provider tells about the message and its sender
 
 	// Budget is the work and memory left to this event's expressions
 	// (see budget.go); hidden from expressions. nil: a fresh default
 	// budget for each Eval.
 	Budget *Budget `expr:"-" json:"-"`
+}
+
+// Message is what the provider (Twilio) tells about an inbound message
+// beyond its body, numbers and media; "" or 0 when it did not say.
+type Message struct {
+	SID                 string   `expr:"sid"`                   // MessageSid
+	AccountSID          string   `expr:"account_sid"`           // AccountSid
+	MessagingServiceSID string   `expr:"messaging_service_sid"` // MessagingServiceSid
+	Segments            int      `expr:"segments"`              // NumSegments
+	MediaTypes          []string `expr:"media_types"`           // MediaContentType0…, one per media URL
+	FromCity            string   `expr:"from_city"`             // FromCity
+	FromState           string   `expr:"from_state"`            // FromState
+	FromCountry         string   `expr:"from_country"`          // FromCountry
+	FromZip             string   `expr:"from_zip"`              // FromZip
 }
 
 // Contact is the sender as the directory knows it. A missing name, owner

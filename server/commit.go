@@ -48,7 +48,8 @@ func errSIDReused(field, sid string) error {
 }
 
 // errConversationBusy: MaxStepAttempts commits all found the conversation
-// changed. Answered 503, so the provider retries later.
+// changed. Answered 503, which the provider may retry
+// (Twilio only when the webhook URL or a fallback URL says so).
 type errConversationBusy struct{ attempts int }
 
 func (e *errConversationBusy) Error() string {
@@ -291,7 +292,8 @@ func (s *Server) apply(ctx context.Context, tx store.Tx, in *stepInput, p *plan)
 	}
 	resp, _ := json.Marshal(p.Answer)
 	if err := tx.InsertMessage(ctx, &store.Message{SID: m.SID, From: m.From, To: m.To, Body: m.Body, Media: m.Media,
-		Flow: p.Flow, Version: p.Version, Outcome: p.Answer.Outcome, Response: string(resp), Trace: p.Trace, Received: now}); err != nil {
+		Flow: p.Flow, Version: p.Version, Outcome: p.Answer.Outcome, Response: string(resp), Trace: p.Trace, Received: now,
+		Details: messageDetails(m)}); err != nil {
 		return err
 	}
 	if startedConversation(in, p) { // replayed by `flowc deploy --diff` (diff.go)
@@ -302,6 +304,27 @@ func (s *Server) apply(ctx context.Context, tx store.Tx, in *stepInput, p *plan)
 		return dt.RecordStart(ctx, m.SID, p.Flow, now)
 	}
 	return nil
+}
+
+// messageDetails is what is stored of m beyond its ids, body and media:
+// the other parameters the provider sent, as JSON; nil when none.
+func messageDetails(m Inbound) []byte {
+	d := m
+	if d.AccountSID == "" && d.MessagingServiceSID == "" && d.Segments == 0 && d.MediaTypes == nil &&
+		d.FromCity == "" && d.FromState == "" && d.FromCountry == "" && d.FromZip == "" {
+		return nil
+	}
+	b, _ := json.Marshal(struct {
+		AccountSID          string   `json:"account_sid,omitempty"`
+		MessagingServiceSID string   `json:"messaging_service_sid,omitempty"`
+		Segments            int      `json:"segments,omitempty"`
+		MediaTypes          []string `json:"media_types,omitempty"`
+		FromCity            string   `json:"from_city,omitempty"`
+		FromState           string   `json:"from_state,omitempty"`
+		FromCountry         string   `json:"from_country,omitempty"`
+		FromZip             string   `json:"from_zip,omitempty"`
+	}{d.AccountSID, d.MessagingServiceSID, d.Segments, d.MediaTypes, d.FromCity, d.FromState, d.FromCountry, d.FromZip})
+	return b
 }
 
 // deliver stores inbox items for a target, choosing the member of a team

@@ -24,6 +24,10 @@ func TestConfigRequiresPublicURLOutsideDevMode(t *testing.T) {
 		{Config{TwilioAuthToken: "t", PublicURL: "https://sms.example.com/?x=1"}, "FLOWC_PUBLIC_URL"},
 		{Config{Outbound: &Outbound{SMTPTLS: "starttls"}}, ""},
 		{Config{Outbound: &Outbound{SMTPTLS: "yes"}}, "FLOWC_SMTP_TLS"},
+		{Config{TwilioAuthTokenSecondary: "old"}, "FLOWC_TWILIO_AUTH_TOKEN_SECONDARY is set without FLOWC_TWILIO_AUTH_TOKEN"},
+		{Config{TwilioAuthToken: "t", TwilioAuthTokenSecondary: "old", PublicURL: "https://sms.example.com"}, ""},
+		{Config{WebhookDeadline: 15 * time.Second}, ""},
+		{Config{WebhookDeadline: 20 * time.Second}, "FLOWC_WEBHOOK_DEADLINE 20s: want at most 15s"},
 	} {
 		err := c.cfg.Validate()
 		switch {

@@ -4,7 +4,8 @@
 // The inbound path, for one message:
 //
 //  1. parse and validate the request (Twilio's form parameters, or JSON),
-//     verifying X-Twilio-Signature when an auth token is configured.
+//     verifying X-Twilio-Signature when an auth token is configured
+//     (verifyTwilio, twilio.go: the one check of every Twilio endpoint).
 //     Every field that is stored is checked for what a store cannot hold
 //     (NUL, invalid UTF-8) and for size, media URLs for being absolute
 //     http(s) URLs: a value PostgreSQL refuses would otherwise be
@@ -50,7 +51,8 @@
 //
 // A failed check is store.ErrConflict: the step starts again from (a), at
 // most MaxStepAttempts times in all, then the webhook answers 503 (the
-// provider retries). Within one process steps of a conversation never
+// provider retries if configured to: Twilio does not retry a 5xx by
+// default, see docs/server.md). Within one process steps of a conversation never
 // overlap (the FIFO lock of 2.), so conflicts come only from other
 // replicas (across which there is no arrival order to keep: the first to
 // commit goes first) or from a deployment racing a first message. A step
@@ -111,10 +113,29 @@
 // conversation is recorded (RecordStart) for the diff, which replays
 // them through the pure step with both versions and persists nothing.
 //
+// # Answering in time
+//
+// Twilio gives up on a webhook after 15 s and, by default, does not
+// retry a 5xx. A webhook request carries a deadline (Config.
+// WebhookDeadline, 10 s) that ends every wait it can meet: its turn in
+// the conversation's FIFO (keyedFIFO.LockContext), a pool connection, a
+// lock, a statement. The stores bound their waits on their own as well
+// (PostgreSQL: lock_timeout and statement_timeout per transaction;
+// SQLite: busy_timeout), for the background loop, which has no deadline.
+// A request past its deadline is answered 503 and nothing is committed.
+//
+// # Carrier keywords
+//
+// The opt-out stage classifies a message with runtime.CarrierKeyword,
+// the function flowc check's warning about shadowed menu keys calls, on
+// runtime.NormaliseReply, the normalisation of menu keys and replies: one
+// behaviour, so "Stop." cannot opt out in one place and reach the flow in
+// another.
+//
 // # The perimeter
 //
-// The webhook signature is over the configured
-// public URL, never one built from the Host header (Config.Validate
+// The webhook signature is checked by twilio-go's RequestValidator over
+// the configured public URL, never one built from the Host header (Config.Validate
 // refuses a signed server without FLOWC_PUBLIC_URL); the admin API and
 // POST /v1/messages share one bearer check (auth.go); a deploy compiles
 // an in-memory bundle and reads nothing of the server's disk (admin.go

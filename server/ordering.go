@@ -1,6 +1,9 @@
 package server
 
-import "sync"
+import (
+	"context"
+	"sync"
+)
 
 // keyedFIFO serialises work per key in arrival order: Lock returns when
 // every earlier Lock of the same key has been Unlocked. Unlike a
@@ -27,6 +30,46 @@ func (k *keyedFIFO) Lock(key string) {
 	if !first {
 		<-ch
 	}
+}
+
+// LockContext is Lock, giving up (and leaving the queue) when ctx is done
+// first: a webhook waiting behind a stuck message of its conversation
+// answers within its deadline.
+func (k *keyedFIFO) LockContext(ctx context.Context, key string) error {
+	k.mu.Lock()
+	q := k.queues[key]
+	ch := make(chan struct{})
+	k.queues[key] = append(q, ch)
+	first := len(q) == 0
+	k.mu.Unlock()
+	if k.queued != nil {
+		k.queued(key)
+	}
+	if first {
+		return nil
+	}
+	select {
+	case <-ch:
+		return nil
+	case <-ctx.Done():
+	}
+	k.mu.Lock()
+	select {
+	case <-ch: // handed the turn meanwhile: pass it on
+		k.mu.Unlock()
+		k.Unlock(key)
+		return ctx.Err()
+	default:
+	}
+	q = k.queues[key] // ch is queued behind the holder (index ≥ 1)
+	for i, c := range q {
+		if c == ch {
+			k.queues[key] = append(q[:i:i], q[i+1:]...)
+			break
+		}
+	}
+	k.mu.Unlock()
+	return ctx.Err()
 }
 
 // Unlock hands key to the next waiter.

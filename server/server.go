@@ -26,6 +26,15 @@ type Config struct {
 	// TwilioAuthToken verifies X-Twilio-Signature. Empty: dev mode (no
 	// verification, loopback only, said loudly).
 	TwilioAuthToken string
+	// TwilioAuthTokenSecondary is also accepted, during a rotation of the
+	// auth token (FLOWC_TWILIO_AUTH_TOKEN_SECONDARY).
+	TwilioAuthTokenSecondary string
+	// TwilioAccountSID, when set, must be the AccountSid of every Twilio
+	// request (FLOWC_TWILIO_ACCOUNT_SID); another account's is a 403.
+	TwilioAccountSID string
+	// WebhookDeadline bounds one webhook request, waits for the store
+	// included (FLOWC_WEBHOOK_DEADLINE); default DefaultWebhookDeadline.
+	WebhookDeadline time.Duration
 	// PublicURL is the base URL the provider calls (scheme://host[:port]).
 	// Required outside dev mode (Validate): the signature covers the URL,
 	// and one built from the request's Host header lets a signature made
@@ -64,7 +73,13 @@ func (c *Config) Validate() error {
 			return fmt.Errorf("FLOWC_SMTP_TLS %q: want opportunistic (the default), starttls or tls", o.SMTPTLS)
 		}
 	}
+	if c.WebhookDeadline < 0 || c.WebhookDeadline > MaxWebhookDeadline {
+		return fmt.Errorf("FLOWC_WEBHOOK_DEADLINE %v: want at most %v (Twilio gives up on a webhook after 15s)", c.WebhookDeadline, MaxWebhookDeadline)
+	}
 	if c.DevMode() {
+		if c.TwilioAuthTokenSecondary != "" {
+			return errors.New("FLOWC_TWILIO_AUTH_TOKEN_SECONDARY is set without FLOWC_TWILIO_AUTH_TOKEN: set the current token as FLOWC_TWILIO_AUTH_TOKEN")
+		}
 		return nil
 	}
 	if c.PublicURL == "" {
@@ -108,6 +123,9 @@ func New(cfg Config, st store.Store) *Server {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
+	if cfg.WebhookDeadline <= 0 {
+		cfg.WebhookDeadline = DefaultWebhookDeadline
+	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
@@ -134,9 +152,9 @@ func (s *Server) Handler() http.Handler {
 	r.Use(middleware.RequestID)
 	r.Use(s.logRequests)
 	r.Use(middleware.Recoverer)
-	r.Post("/webhooks/twilio/sms", s.timed("twilio", s.handleTwilio))
-	r.Post(StatusCallbackPath, s.timed("twilio-status", s.handleTwilioStatus))
-	r.Post("/v1/messages", s.timed("json", s.handleJSON))
+	r.Post("/webhooks/twilio/sms", s.timed("twilio", s.withDeadline(s.handleTwilio)))
+	r.Post(StatusCallbackPath, s.timed("twilio-status", s.withDeadline(s.handleTwilioStatus)))
+	r.Post("/v1/messages", s.timed("json", s.withDeadline(s.handleJSON)))
 	r.Route("/v1/admin", s.adminRoutes)
 	r.Get("/v1/openapi.json", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/json")

@@ -62,6 +62,7 @@ type setup struct {
 	apiToken string      // FLOWC_API_TOKEN, for POST /v1/messages
 	store    store.Store // nil: a fresh SQLite database
 	applets  func(ctx context.Context, a *vm.Applet, in vm.AppletInput) (any, error)
+	deadline time.Duration // Config.WebhookDeadline; 0: the default
 }
 
 func startWith(t *testing.T, o setup, paths ...string) *harness {
@@ -85,7 +86,8 @@ func startWith(t *testing.T, o setup, paths ...string) *harness {
 		}
 	}
 	clk := &clock{t: time.Date(2026, 11, 23, 10, 0, 0, 0, ny)}
-	srv := server.New(server.Config{TwilioAuthToken: o.token, Directory: dir, Now: clk.Now, Logger: quiet, Applets: o.applets, APIToken: o.apiToken}, st)
+	srv := server.New(server.Config{TwilioAuthToken: o.token, Directory: dir, Now: clk.Now, Logger: quiet, Applets: o.applets, APIToken: o.apiToken,
+		WebhookDeadline: o.deadline}, st)
 	if err := srv.Deploy(context.Background(), progs); err != nil {
 		t.Fatal(err)
 	}

@@ -62,13 +62,6 @@ type plan struct {
 	FlowErr error // the VM failed: the caller logs it
 }
 
-// Opt-out keywords (CTIA): one word, any case.
-var (
-	stopWords  = map[string]bool{"STOP": true, "STOPALL": true, "UNSUBSCRIBE": true, "CANCEL": true, "END": true, "QUIT": true}
-	startWords = map[string]bool{"START": true, "YES": true, "UNSTOP": true}
-	helpWords  = map[string]bool{"HELP": true, "INFO": true}
-)
-
 // Texts sent by the opt-out stage.
 const (
 	OptOutConfirmation = "You have been unsubscribed and will receive no more messages from this number. Reply START to resubscribe."
@@ -97,18 +90,20 @@ func messageStep(ctx context.Context, in *stepInput, applets appletRunner) (*pla
 		}
 		return &plan{Answer: Answer{Outcome: outcome, Flow: flow, Replies: replies}, Flow: flow, Version: version, Record: true}
 	}
-	word := strings.ToUpper(strings.TrimSpace(in.Msg.Body))
-	single := word != "" && !strings.ContainsAny(word, " \t\n")
+	// The carrier keywords, matched as Twilio matches them (the whole
+	// message, any case, surrounding punctuation ignored), by the function
+	// check's warning about shadowed menu keys uses too.
+	kw := runtime.CarrierKeyword(in.Msg.Body)
 	var optIn *bool
 	switch {
-	case single && stopWords[word]:
+	case kw == runtime.OptOutKeyword:
 		p := decided("opt-out")
 		if !out { // confirm once
 			p.Answer.Replies = []string{OptOutConfirmation}
 		}
 		p.OptOut, p.End = ptr(true), true
 		return p, nil
-	case single && startWords[word]:
+	case kw == runtime.OptInKeyword:
 		if out {
 			p := decided("opt-in", OptInConfirmation)
 			p.OptOut = ptr(false)
@@ -116,7 +111,7 @@ func messageStep(ctx context.Context, in *stepInput, applets appletRunner) (*pla
 		}
 		// Not opted out: START is recorded, and is an ordinary message for the flow.
 		optIn = ptr(false)
-	case single && helpWords[word] && !out:
+	case kw == runtime.HelpKeyword && !out:
 		help := in.Route.Program.Help
 		if help == "" {
 			help = DefaultHelp
@@ -145,7 +140,7 @@ func runFlow(ctx context.Context, in *stepInput, applets appletRunner) (*plan, e
 		}
 	}
 	m := in.Msg
-	ev := vm.Event{Kind: vm.EventMessage, Message: vm.Message{ID: m.SID, From: m.From, To: m.To, Body: m.Body, Media: m.Media}}
+	ev := vm.Event{Kind: vm.EventMessage, Message: vmMessage(m)}
 	res, err := vm.Run(ctx, prog, st, ev, &runEnv{now: in.Now, contact: in.Contact, applets: applets}, vm.Options{Trace: true, EventBudget: in.EventBudget})
 	p := &plan{Answer: Answer{Outcome: "routed", Flow: flow, Replies: []string{}}, Flow: flow, Version: version, Record: true}
 	if err != nil {
@@ -156,6 +151,13 @@ func runFlow(ctx context.Context, in *stepInput, applets appletRunner) (*plan, e
 	}
 	collect(p, in, prog, res)
 	return p, nil
+}
+
+// vmMessage is the VM's view of an inbound message.
+func vmMessage(m Inbound) vm.Message {
+	return vm.Message{ID: m.SID, From: m.From, To: m.To, Body: m.Body, Media: m.Media,
+		AccountSID: m.AccountSID, MessagingServiceSID: m.MessagingServiceSID, Segments: m.Segments, MediaTypes: m.MediaTypes,
+		FromCity: m.FromCity, FromState: m.FromState, FromCountry: m.FromCountry, FromZip: m.FromZip}
 }
 
 // timerStep runs the timeout branch of a conversation whose deadline

@@ -137,6 +137,50 @@ var badFields = func() []badField {
 				json:   func(m map[string]any) { m[id.json] = strings.Repeat("1", 65) }})
 		}
 	}
+	// The provider's other parameters, stored as the message's details.
+	for _, p := range []struct {
+		form, json string
+		max        int
+	}{{"AccountSid", "account_sid", 64}, {"MessagingServiceSid", "messaging_service_sid", 64}, {"FromCity", "from_city", 128},
+		{"FromState", "from_state", 128}, {"FromCountry", "from_country", 128}, {"FromZip", "from_zip", 128}} {
+		out = append(out,
+			badField{name: p.form + " with a NUL", twilioField: p.form, jsonField: p.json, want: "NUL",
+				twilio: func(f url.Values) { f.Set(p.form, "x\x00y") },
+				json:   func(m map[string]any) { m[p.json] = "x\x00y" }},
+			badField{name: p.form + " not UTF-8", twilioField: p.form, want: "UTF-8",
+				twilio: func(f url.Values) { f.Set(p.form, "x\xff\xfe") }},
+			badField{name: p.form + " too long", twilioField: p.form, jsonField: p.json, want: fmt.Sprintf("longer than %d bytes", p.max),
+				twilio: func(f url.Values) { f.Set(p.form, strings.Repeat("a", p.max+1)) },
+				json:   func(m map[string]any) { m[p.json] = strings.Repeat("a", p.max+1) }})
+	}
+	out = append(out,
+		badField{name: "NumSegments not a number", twilioField: "NumSegments", want: "not a whole number from 0 to 200",
+			twilio: func(f url.Values) { f.Set("NumSegments", "two") }},
+		badField{name: "NumSegments too large", twilioField: "NumSegments", jsonField: "segments", want: "not a whole number from 0 to 200",
+			twilio: func(f url.Values) { f.Set("NumSegments", "201") },
+			json:   func(m map[string]any) { m["segments"] = -1 }},
+		badField{name: "MediaContentType with a NUL", twilioField: "MediaContentType0", jsonField: "media_types[0]", want: "NUL",
+			twilio: func(f url.Values) {
+				f.Set("NumMedia", "1")
+				f.Set("MediaUrl0", "https://api.twilio.com/m/1")
+				f.Set("MediaContentType0", "image/\x00jpeg")
+			},
+			json: func(m map[string]any) {
+				m["media"] = []string{"https://a.example/1"}
+				m["media_types"] = []string{"image/\x00jpeg"}
+			}},
+		badField{name: "MediaContentType too long", twilioField: "MediaContentType0", want: "longer than 255 bytes",
+			twilio: func(f url.Values) {
+				f.Set("NumMedia", "1")
+				f.Set("MediaUrl0", "https://api.twilio.com/m/1")
+				f.Set("MediaContentType0", "image/"+strings.Repeat("x", 250))
+			}},
+		badField{name: "more media types than media", jsonField: "media_types", want: "more entries than media",
+			json: func(m map[string]any) {
+				m["media"] = []string{"https://a.example/1"}
+				m["media_types"] = []string{"a/b", "c/d"}
+			}},
+	)
 	media := func(u string) (func(url.Values), func(map[string]any)) {
 		return func(f url.Values) { f.Set("NumMedia", "1"); f.Set("MediaUrl0", u) },
 			func(m map[string]any) { m["media"] = []string{u} }

@@ -9,6 +9,16 @@ import (
 	"github.com/flowc-dev/flowc/runtime"
 )
 
+// appletMessage is an applet's ctx.message: what a flow reads, by the
+// same names (body, from, to, keyword, media, and message.*'s fields).
+func appletMessage(e *runtime.Env) map[string]any {
+	mi := &e.Message
+	return map[string]any{"body": e.Body, "from": e.From, "to": e.To, "keyword": e.Keyword, "media": toAnySlice(e.Media),
+		"sid": mi.SID, "account_sid": mi.AccountSID, "messaging_service_sid": mi.MessagingServiceSID,
+		"segments": mi.Segments, "media_types": toAnySlice(mi.MediaTypes),
+		"from_city": mi.FromCity, "from_state": mi.FromState, "from_country": mi.FromCountry, "from_zip": mi.FromZip}
+}
+
 // run calls an applet. It returns the next pc, or ok=false when the
 // conversation must end (an error with no `on error` branch).
 //
@@ -43,8 +53,7 @@ func (m *machine) run(pc, arg int) (next int, ok bool) {
 		return m.appletFailed(pc, r)
 	}
 	in := AppletInput{
-		Message: map[string]any{"body": m.renv.Body, "from": m.renv.From, "to": m.renv.To,
-			"keyword": m.renv.Keyword, "media": toAnySlice(m.renv.Media)},
+		Message: appletMessage(m.renv),
 		Contact: m.renv.Contact.Value(),
 		Vars:    m.st.Vars,
 		Args:    args,

@@ -26,6 +26,16 @@ type Message struct {
 	To    string
 	Body  string
 	Media []string
+	// What the provider tells besides (runtime.Message): flows read it
+	// as message.*, applets as ctx.message.*.
+	AccountSID          string
+	MessagingServiceSID string
+	Segments            int
+	MediaTypes          []string
+	FromCity            string
+	FromState           string
+	FromCountry         string
+	FromZip             string
 }
 
 // Event is what Run reacts to.
@@ -340,11 +350,10 @@ func (m *machine) resume(ev Event) (pc int, ok bool) {
 	return 0, false
 }
 
-// NormaliseKey is how a reply and a menu key are compared: trimmed, lower
-// case, without surrounding punctuation ("2.", " 2 " and "2" all match 2).
-func NormaliseKey(s string) string {
-	return strings.ToLower(strings.Trim(strings.TrimSpace(s), ".,!?;:()[]'\" "))
-}
+// NormaliseKey is how a reply and a menu key are compared:
+// runtime.NormaliseReply, the one normalisation the opt-out stage and
+// check use too.
+func NormaliseKey(s string) string { return runtime.NormaliseReply(s) }
 
 func matchKey(menu *Menu, body string) (int, string, bool) {
 	whole := NormaliseKey(body)
@@ -370,6 +379,9 @@ func (m *machine) loadEnv(ev Event) error {
 	m.envData = runtime.Env{
 		Body: msg.Body, From: msg.From, To: msg.To, Keyword: runtime.Keyword(msg.Body), Media: msg.Media,
 		Contact: contact, Vars: m.st.Vars, Now: m.now, Budget: runtime.NewBudget(), // one budget for all expressions of the event
+		Message: runtime.Message{SID: msg.ID, AccountSID: msg.AccountSID, MessagingServiceSID: msg.MessagingServiceSID,
+			Segments: msg.Segments, MediaTypes: msg.MediaTypes,
+			FromCity: msg.FromCity, FromState: msg.FromState, FromCountry: msg.FromCountry, FromZip: msg.FromZip},
 	}
 	m.renv = &m.envData
 	if ev.Kind == EventTimer {

@@ -68,13 +68,21 @@ func runServe(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 
+	deadline, err := envDuration("FLOWC_WEBHOOK_DEADLINE")
+	if err != nil {
+		fmt.Fprintln(stderr, "flowc serve:", err)
+		return exitUsage
+	}
 	cfg := server.Config{
-		TwilioAuthToken: os.Getenv("FLOWC_TWILIO_AUTH_TOKEN"),
-		PublicURL:       os.Getenv("FLOWC_PUBLIC_URL"),
-		APIToken:        os.Getenv("FLOWC_API_TOKEN"),
-		AdminToken:      os.Getenv("FLOWC_ADMIN_TOKEN"),
-		Directory:       directory,
-		Logger:          log,
+		TwilioAuthToken:          os.Getenv("FLOWC_TWILIO_AUTH_TOKEN"),
+		TwilioAuthTokenSecondary: os.Getenv("FLOWC_TWILIO_AUTH_TOKEN_SECONDARY"),
+		TwilioAccountSID:         os.Getenv("FLOWC_TWILIO_ACCOUNT_SID"),
+		WebhookDeadline:          deadline,
+		PublicURL:                os.Getenv("FLOWC_PUBLIC_URL"),
+		APIToken:                 os.Getenv("FLOWC_API_TOKEN"),
+		AdminToken:               os.Getenv("FLOWC_ADMIN_TOKEN"),
+		Directory:                directory,
+		Logger:                   log,
 		Outbound: &server.Outbound{
 			TwilioAPIURL:              os.Getenv("FLOWC_TWILIO_API_URL"),
 			TwilioAccountSID:          os.Getenv("FLOWC_TWILIO_ACCOUNT_SID"),
@@ -168,4 +176,18 @@ func orNone(s string) string {
 		return "none"
 	}
 	return s
+}
+
+// envDuration reads a duration variable (e.g. 10s); unset is 0 (the
+// default).
+func envDuration(name string) (time.Duration, error) {
+	v := os.Getenv(name)
+	if v == "" {
+		return 0, nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d <= 0 {
+		return 0, fmt.Errorf("%s %q: want a duration such as 10s", name, v)
+	}
+	return d, nil
 }

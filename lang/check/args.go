@@ -2,7 +2,6 @@ package check
 
 import (
 	"fmt"
-	"github.com/flowc-dev/flowc/vm"
 	"sort"
 	"strconv"
 	"strings"
@@ -10,6 +9,8 @@ import (
 
 	"github.com/flowc-dev/flowc/lang/registry"
 	"github.com/flowc-dev/flowc/lang/syntax"
+	"github.com/flowc-dev/flowc/runtime"
+	"github.com/flowc-dev/flowc/vm"
 )
 
 // Bound is a command's arguments matched to its applet's signature.
@@ -20,16 +21,22 @@ type Bound struct {
 	TagNames   map[string]*syntax.Value // the tag keyword itself, for spans
 }
 
-// optOutKeywords are handled before any flow runs (issue: carrier
-// compliance), so a menu key with one of these names can never be chosen.
-var optOutKeywords = map[string]bool{
-	"stop": true, "stopall": true, "unsubscribe": true, "cancel": true, "end": true, "quit": true,
-	"start": true, "yes": true, "unstop": true, "help": true, "info": true,
+// IsOptOutKeyword reports whether a contact's reply of word is one of
+// the carrier keywords that the server answers itself before any flow
+// runs, so that a menu key of that word can never be chosen: STOP and
+// HELP and their synonyms. It classifies with runtime.CarrierKeyword, the
+// very function the server's opt-out stage calls, so a key check warns
+// about is exactly one the server shadows ("stop." and "OptOut!" too).
+// START, YES and UNSTOP are not: from a contact who is not opted out
+// they reach the flow (and one who is has no menu waiting: STOP ended
+// the conversation).
+func IsOptOutKeyword(word string) bool {
+	switch runtime.CarrierKeyword(word) {
+	case runtime.OptOutKeyword, runtime.HelpKeyword:
+		return true
+	}
+	return false
 }
-
-// IsOptOutKeyword reports whether word is one of the carrier keywords
-// (STOP, START, HELP and their synonyms) that the server answers itself.
-func IsOptOutKeyword(word string) bool { return optOutKeywords[strings.ToLower(word)] }
 
 // Bind matches a command's flat argument list against the applet's
 // signature: positional parameters first, in order (an optional one is

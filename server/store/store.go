@@ -183,6 +183,7 @@ type Message struct {
 	Response string // the exact body answered to the provider (TwiML or JSON)
 	Trace    []byte // JSON trace of the steps taken
 	Received time.Time
+	Details  []byte // the provider's other parameters as JSON (AccountSid, FromCity, …); nil when none
 }
 
 // Conversation is a suspended conversation's state.

@@ -4,7 +4,8 @@
 //
 // # Transactions and locking
 //
-// Every InTx transaction runs at READ COMMITTED, and the writers that must
+// Every InTx transaction runs at READ COMMITTED, with lock_timeout (5 s)
+// and statement_timeout (10 s) set for it (beginQuery), and the writers that must
 // not interleave are serialised by locks rather than by SERIALIZABLE
 // snapshots:
 //
@@ -97,12 +98,22 @@ const (
 	// connectTimeout is the default for dialling the server, when the URL
 	// gives none: an unreachable host makes requests fail, not hang.
 	connectTimeout = 5 * time.Second
+	// DefaultLockTimeout bounds how long one statement of a transaction
+	// waits for a lock (a conversation's advisory lock held by a stuck
+	// replica, a row lock): the webhook must answer within Twilio's 15 s.
+	DefaultLockTimeout = 5 * time.Second
+	// DefaultStatementTimeout bounds one statement of a transaction.
+	DefaultStatementTimeout = 10 * time.Second
 )
 
 // Store is the PostgreSQL store. It is safe for concurrent use, by any
 // number of processes on one database.
 type Store struct {
 	pool *pgxpool.Pool
+	// begin starts every InTx transaction: READ COMMITTED, with
+	// lock_timeout and statement_timeout set for the transaction only
+	// (SET LOCAL), in the same round trip.
+	begin string
 }
 
 var _ store.Store = (*Store)(nil)
@@ -125,16 +136,56 @@ func Open(ctx context.Context, url string) (*Store, error) {
 	if cfg.ConnConfig.ConnectTimeout == 0 {
 		cfg.ConnConfig.ConnectTimeout = connectTimeout
 	}
+	begin, err := beginQuery(cfg.ConnConfig.RuntimeParams)
+	if err != nil {
+		return nil, fmt.Errorf("postgres store: %w", err)
+	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("postgres store: %w", err)
 	}
-	s := &Store{pool: pool}
+	s := &Store{pool: pool, begin: begin}
 	if err := s.migrate(ctx); err != nil {
 		pool.Close()
 		return nil, fmt.Errorf("postgres store: %s: %w", s.Describe(), err)
 	}
 	return s, nil
+}
+
+// beginQuery is the statement that begins a transaction. The timeouts
+// are DefaultLockTimeout and DefaultStatementTimeout unless the URL sets
+// lock_timeout or statement_timeout (as a Go duration, "2s", or
+// PostgreSQL's milliseconds, "2000"; 0 disables). They are taken out of
+// the connection's run-time parameters and applied per transaction with
+// SET LOCAL, so the migrations (which run on the same pool, outside InTx)
+// keep the server's defaults, and a timeout ends at the commit: an
+// advisory lock taken by pg_advisory_xact_lock is a lock like any other
+// for lock_timeout, and is released with its transaction.
+func beginQuery(params map[string]string) (string, error) {
+	timeout := func(name string, def time.Duration) (int64, error) {
+		v, ok := params[name]
+		delete(params, name)
+		if !ok {
+			return def.Milliseconds(), nil
+		}
+		if ms, err := strconv.ParseInt(v, 10, 64); err == nil && ms >= 0 {
+			return ms, nil
+		}
+		d, err := time.ParseDuration(v)
+		if err != nil || d < 0 {
+			return 0, fmt.Errorf("%s %q in the database URL: want a duration such as 5s, or milliseconds", name, v)
+		}
+		return d.Milliseconds(), nil
+	}
+	lockMS, err := timeout("lock_timeout", DefaultLockTimeout)
+	if err != nil {
+		return "", err
+	}
+	stmtMS, err := timeout("statement_timeout", DefaultStatementTimeout)
+	if err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("BEGIN ISOLATION LEVEL READ COMMITTED; SET LOCAL lock_timeout = %d; SET LOCAL statement_timeout = %d", lockMS, stmtMS), nil
 }
 
 // Describe names the database without the password, for logs: "postgres
@@ -239,7 +290,7 @@ func (s *Store) InTx(ctx context.Context, fn func(tx store.Tx) error) error {
 }
 
 func (s *Store) inTx(ctx context.Context, fn func(tx store.Tx) error) error {
-	pgTx, err := s.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.ReadCommitted})
+	pgTx, err := s.pool.BeginTx(ctx, pgx.TxOptions{BeginQuery: s.begin})
 	if err != nil {
 		return fmt.Errorf("postgres store: begin: %w", err)
 	}

@@ -80,9 +80,9 @@ func (t *tx) MessageBySID(ctx context.Context, sid string) (*store.Message, erro
 		received pgtype.Timestamptz
 	)
 	err := t.tx.QueryRow(ctx, `
-		SELECT sid, from_number, to_number, body, media, flow, version, outcome, response, trace, received
+		SELECT sid, from_number, to_number, body, media, flow, version, outcome, response, trace, received, details
 		FROM messages WHERE sid = $1`, sid).
-		Scan(&m.SID, &m.From, &m.To, &m.Body, &m.Media, &m.Flow, &m.Version, &m.Outcome, &m.Response, &m.Trace, &received)
+		Scan(&m.SID, &m.From, &m.To, &m.Body, &m.Media, &m.Flow, &m.Version, &m.Outcome, &m.Response, &m.Trace, &received, &m.Details)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, store.ErrNotFound
 	}
@@ -90,6 +90,7 @@ func (t *tx) MessageBySID(ctx context.Context, sid string) (*store.Message, erro
 		return nil, fmt.Errorf("postgres store: message %s: %w", sid, err)
 	}
 	m.Trace = blob(m.Trace)
+	m.Details = blob(m.Details)
 	m.Received = decTime(received)
 	return &m, nil
 }
@@ -98,9 +99,9 @@ func (t *tx) MessageBySID(ctx context.Context, sid string) (*store.Message, erro
 // violation, which aborts the transaction).
 func (t *tx) InsertMessage(ctx context.Context, m *store.Message) error {
 	_, err := t.tx.Exec(ctx, `
-		INSERT INTO messages (sid, from_number, to_number, body, media, flow, version, outcome, response, trace, received)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
-		m.SID, m.From, m.To, m.Body, strs(m.Media), m.Flow, m.Version, m.Outcome, m.Response, blob(m.Trace), encTime(m.Received))
+		INSERT INTO messages (sid, from_number, to_number, body, media, flow, version, outcome, response, trace, received, details)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
+		m.SID, m.From, m.To, m.Body, strs(m.Media), m.Flow, m.Version, m.Outcome, m.Response, blob(m.Trace), encTime(m.Received), blob(m.Details))
 	var pe *pgconn.PgError
 	if errors.As(err, &pe) && pe.Code == "23505" && pe.ConstraintName == "messages_pkey" {
 		return fmt.Errorf("postgres store: insert message %s: already stored: %w", m.SID, store.ErrConflict)

@@ -16,10 +16,14 @@
 //     transaction never has to upgrade a read lock to a write lock, which
 //     is what makes SQLite answer SQLITE_BUSY at once (no busy handler)
 //     when another process wrote in between;
-//   - busy_timeout (5 s) makes a connection wait for another process's
+//   - busy_timeout (2 s) makes a connection wait for another process's
 //     write lock (a second process opening the same file, a backup tool)
 //     instead of failing, and InTx retries a transaction that still ends
-//     in SQLITE_BUSY or SQLITE_LOCKED a bounded number of times.
+//     in SQLITE_BUSY or SQLITE_LOCKED a bounded number of times, while
+//     its context lasts;
+//   - a transaction waiting for the connection (another InTx of this
+//     process holds it) gives up when its context is done: the server's
+//     webhook deadline bounds every wait in this process.
 //
 // Conversation's row lock is therefore implicit: the whole database is
 // locked for writing by the transaction. Because of the single connection,
@@ -69,8 +73,10 @@ var migrations embed.FS
 
 const (
 	// busyTimeout is how long one statement waits for another process's
-	// lock before failing with SQLITE_BUSY.
-	busyTimeout = 5 * time.Second
+	// lock before failing with SQLITE_BUSY. Short, because the driver's
+	// busy wait does not end with the context: a webhook must answer
+	// within Twilio's 15 s even when its deadline (10 s) falls inside one.
+	busyTimeout = 2 * time.Second
 	// maxAttempts bounds how many times InTx runs fn when the transaction
 	// fails with SQLITE_BUSY or SQLITE_LOCKED.
 	maxAttempts = 8
@@ -198,7 +204,7 @@ func (s *Store) InTx(ctx context.Context, fn func(tx store.Tx) error) error {
 		if s.pendingPrepares() {
 			s.prepareWanted(ctx)
 		}
-		if err == nil || !isBusy(err) || attempt >= maxAttempts {
+		if err == nil || !isBusy(err) || attempt >= maxAttempts || ctx.Err() != nil {
 			return err
 		}
 		pause := min(time.Duration(1<<attempt)*5*time.Millisecond, 500*time.Millisecond)

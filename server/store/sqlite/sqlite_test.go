@@ -109,7 +109,7 @@ func TestSettings(t *testing.T) {
 		"journal_mode": "wal",
 		"synchronous":  "1", // NORMAL
 		"foreign_keys": "1",
-		"busy_timeout": "5000",
+		"busy_timeout": "2000", // busyTimeout
 	} {
 		var got string
 		if err := s.db.QueryRowContext(t.Context(), "PRAGMA "+pragma).Scan(&got); err != nil {

@@ -144,9 +144,9 @@ func (t *tx) MessageBySID(ctx context.Context, sid string) (*store.Message, erro
 		received sql.NullInt64
 	)
 	err := t.queryRow(ctx, `
-		SELECT sid, from_number, to_number, body, media, flow, version, outcome, response, trace, received
+		SELECT sid, from_number, to_number, body, media, flow, version, outcome, response, trace, received, details
 		FROM messages WHERE sid = ?`, sid).
-		Scan(&m.SID, &m.From, &m.To, &m.Body, &media, &m.Flow, &m.Version, &m.Outcome, &m.Response, &m.Trace, &received)
+		Scan(&m.SID, &m.From, &m.To, &m.Body, &media, &m.Flow, &m.Version, &m.Outcome, &m.Response, &m.Trace, &received, &m.Details)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, store.ErrNotFound
 	}
@@ -157,6 +157,7 @@ func (t *tx) MessageBySID(ctx context.Context, sid string) (*store.Message, erro
 		return nil, err
 	}
 	m.Trace = blob(m.Trace)
+	m.Details = blob(m.Details)
 	m.Received = decTime(received)
 	return &m, nil
 }
@@ -171,9 +172,9 @@ func (t *tx) InsertMessage(ctx context.Context, m *store.Message) error {
 		return err
 	}
 	_, err = t.exec(ctx, `
-		INSERT INTO messages (sid, from_number, to_number, body, media, flow, version, outcome, response, trace, received)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		m.SID, m.From, m.To, m.Body, media, m.Flow, m.Version, m.Outcome, m.Response, blob(m.Trace), received)
+		INSERT INTO messages (sid, from_number, to_number, body, media, flow, version, outcome, response, trace, received, details)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		m.SID, m.From, m.To, m.Body, media, m.Flow, m.Version, m.Outcome, m.Response, blob(m.Trace), received, blob(m.Details))
 	var se *sqlite.Error
 	if errors.As(err, &se) && se.Code() == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY {
 		return fmt.Errorf("sqlite store: insert message %s: already stored: %w", m.SID, store.ErrConflict)

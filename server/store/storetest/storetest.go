@@ -166,6 +166,7 @@ func testMessages(t *testing.T, s store.Store) {
 		Response: `<?xml version="1.0" encoding="UTF-8"?><Response><Message>Hi</Message></Response>`,
 		Trace:    []byte("{\"steps\": [1, 2,   3]}\n"), // not normalised JSON: stored byte for byte
 		Received: T0,
+		Details:  []byte(`{"account_sid":"AC1", "from_city":"Zürich"}`),
 	}
 	bare := store.Message{SID: "SM0002"} // zero values everywhere
 	inTx(t, s, func(ctx context.Context, tx store.Tx) error {
