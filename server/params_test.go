@@ -57,7 +57,7 @@ func TestMessageParametersReachFlowsAndApplets(t *testing.T) {
 			plain := h.form("SMparams2", "+15550003333", "+15550970", "plain")
 			plain.Del("AccountSid")
 			code, body = h.postForm(plain)
-			if code != http.StatusOK || !strings.Contains(body, "SMparams2|||0|[]||||") {
+			if code != http.StatusOK || !strings.Contains(body, "SMparams2|||0|||||") {
 				t.Fatalf("%d %s", code, body)
 			}
 			if m := h.message("SMparams2"); m == nil || m.Details != nil {
