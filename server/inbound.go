@@ -29,6 +29,9 @@ type Answer struct {
 	Outcome string   `json:"outcome"`
 	Flow    string   `json:"flow,omitempty"`
 	Replies []string `json:"replies"`
+	// Version is the program version that decided (not answered, not
+	// stored in the answer: the message row has it), for the log line.
+	Version string `json:"-"`
 }
 
 // badRequest is an input error naming the field at fault.
@@ -249,6 +252,7 @@ func (s *Server) Handle(ctx context.Context, in Inbound, f fieldNames) (*Answer,
 	if err := validate(in, f); err != nil {
 		return nil, err
 	}
+	noteMessage(ctx, in.SID, "", "", "") // validated: bounded, and the line leads to `flowc trace`
 	key := in.From + "\x00" + in.To
 	s.order.Lock(key)
 	defer s.order.Unlock(key)
@@ -261,5 +265,6 @@ func (s *Server) Handle(ctx context.Context, in Inbound, f fieldNames) (*Answer,
 		outcome = "retry"
 	}
 	s.metrics.messages.WithLabelValues(res.answer.Flow, outcome).Inc()
+	noteMessage(ctx, "", res.answer.Flow, res.answer.Version, outcome)
 	return res.answer, nil
 }
