@@ -18,7 +18,7 @@ import (
 // line should carry: for a webhook, the message it handled, so the line
 // leads to `flowc trace SID`.
 type requestNote struct {
-	mu                            sync.Mutex
+	mu                          sync.Mutex
 	sid, flow, version, outcome string
 }
 
@@ -34,7 +34,10 @@ func noteMessage(ctx context.Context, sid, flow, version, outcome string) {
 	}
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	for _, f := range []struct{ dst *string; v string }{{&n.sid, sid}, {&n.flow, flow}, {&n.version, version}, {&n.outcome, outcome}} {
+	for _, f := range []struct {
+		dst *string
+		v   string
+	}{{&n.sid, sid}, {&n.flow, flow}, {&n.version, version}, {&n.outcome, outcome}} {
 		if f.v != "" {
 			*f.dst = f.v
 		}

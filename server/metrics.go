@@ -76,7 +76,7 @@ func newMetrics(st any) *metrics {
 
 // dbStats is the store's connection pool, read at each scrape.
 type dbStats struct {
-	st                                     dbStatser
+	st                                      dbStatser
 	maxOpen, open, inUse, idle, waits, wait *prometheus.Desc
 }
 

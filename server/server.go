@@ -86,7 +86,7 @@ type Server struct {
 	ready   atomic.Bool
 
 	adminDigest atomic.Pointer[[sha256.Size]byte] // of the admin token (admin.go)
-	dir        atomic.Pointer[Directory]
+	dir         atomic.Pointer[Directory]
 
 	mu       sync.RWMutex
 	programs map[string]*vm.Program // by version, linked
