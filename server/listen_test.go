@@ -184,6 +184,9 @@ func TestAdminAddrMustDifferFromAddr(t *testing.T) {
 func TestMetricsPassPromtool(t *testing.T) {
 	promtool, err := exec.LookPath("promtool")
 	if err != nil {
+		if os.Getenv("FLOWC_TEST_REQUIRE_PROMTOOL") != "" { // .ci/run installs it
+			t.Fatal("promtool is not installed, and FLOWC_TEST_REQUIRE_PROMTOOL is set")
+		}
 		t.Skip("promtool is not installed (Debian: apt-get install prometheus); CI installs it")
 	}
 	_, ls := serveTest(t, Listen{Drain: 10 * time.Second})
