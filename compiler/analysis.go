@@ -4,9 +4,17 @@ import (
 	"fmt"
 	"sort"
 
+	"github.com/expr-lang/expr/ast"
+	exprparser "github.com/expr-lang/expr/parser"
+
 	"github.com/flowc-dev/flowc/lang/file"
+	"github.com/flowc-dev/flowc/lang/syntax"
 	"github.com/flowc-dev/flowc/vm"
 )
+
+// CodeFallThrough is the note on a menu or ask branch that goes on into
+// the steps after its block.
+const CodeFallThrough = "flow/fall-through"
 
 func (c *compiler) span(pc int) file.Span { return c.locSpan(c.p.Locs[pc]) }
 
@@ -43,6 +51,7 @@ func (c *compiler) analyse() {
 	c.deadEnds(reached)
 	c.spins()
 	c.unsetVars(reached)
+	c.fallThroughs(reached)
 }
 
 // deadEnds finds paths that start with a message (the entry, or a resume
@@ -202,6 +211,7 @@ func (c *compiler) unsetVars(reached []bool) {
 			}
 		}
 	}
+	must := c.mustSet(gen)
 	pcs := make([]int, 0, len(c.reads))
 	for pc := range c.reads {
 		pcs = append(pcs, pc)
@@ -212,10 +222,237 @@ func (c *compiler) unsetVars(reached []bool) {
 			continue
 		}
 		for i, v := range c.reads[pc] {
-			if sets[pc] == nil || !sets[pc][v] {
-				c.diags.Warnf(c.readAt[pc][i], CodeVar, "variable %q is read here but no path sets it before", v).Hint =
+			sp := c.readAt[pc][i]
+			switch {
+			case sets[pc] == nil || !sets[pc][v]:
+				c.diags.Warnf(sp, CodeVar, "variable %q is read here but no path sets it before", v).Hint =
 					fmt.Sprintf("set it first (set %s = …), or guard it: %s ?? \"default\"", v, v)
+			case !must[pc][v] && !c.guarded(sp, v):
+				d := c.diags.Warnf(sp, CodeVar, "variable %q may be unset here: some paths reach this without setting it", v)
+				d.Hint = fmt.Sprintf("guard it (%s ?? \"…\") or set it on every path", v)
+				if where := c.unsetWitness(pc, v, must, gen); where != "" {
+					d.Hint = fmt.Sprintf("it is unset %s; guard it (%s ?? \"…\") or set it on every path", where, v)
+				}
 			}
 		}
 	}
+}
+
+// mustSet computes, for each instruction, the variables set on every
+// path from the entry to it (a forward "must" analysis: the intersection
+// over predecessors). nil means not reached yet.
+func (c *compiler) mustSet(gen func(int) string) []map[string]bool {
+	p := c.p
+	n := len(p.Code)
+	in := make([]map[string]bool, n)
+	in[0] = map[string]bool{}
+	work := []int{0}
+	for len(work) > 0 {
+		pc := work[len(work)-1]
+		work = work[:len(work)-1]
+		next, _ := p.Successors(pc)
+		for i, nx := range next {
+			if nx < 0 || nx >= n {
+				continue
+			}
+			out := map[string]bool{}
+			for v := range in[pc] {
+				out[v] = true
+			}
+			if v := gen(pc); v != "" {
+				out[v] = true
+			}
+			if p.Code[pc] == vm.OpAsk && i == 0 { // the answer is stored on resume
+				out[p.Asks[p.Args[pc]].Var] = true
+			}
+			if in[nx] == nil {
+				in[nx] = out
+				work = append(work, nx)
+				continue
+			}
+			changed := false
+			for v := range in[nx] {
+				if !out[v] {
+					delete(in[nx], v)
+					changed = true
+				}
+			}
+			if changed {
+				work = append(work, nx)
+			}
+		}
+	}
+	return in
+}
+
+// unsetWitness says where a path that leaves v unset enters the way to
+// pc: walking back from pc over instructions after which v may be unset,
+// the first that begins one branch of a decision (a timeout, a menu key,
+// an else), or the condition whose false side skips to pc. "" if there
+// is none to name.
+func (c *compiler) unsetWitness(pc int, v string, must []map[string]bool, gen func(int) string) string {
+	p := c.p
+	preds := make([][]int, len(p.Code))
+	for from := range p.Code {
+		next, _ := p.Successors(from)
+		for i, nx := range next {
+			if nx < 0 || nx >= len(p.Code) {
+				continue
+			}
+			sets := gen(from) == v || (p.Code[from] == vm.OpAsk && i == 0 && p.Asks[p.Args[from]].Var == v)
+			if must[from] != nil && !must[from][v] && !sets {
+				preds[nx] = append(preds[nx], from)
+			}
+		}
+	}
+	seen := map[int]bool{pc: true}
+	queue := []int{pc}
+	for len(queue) > 0 {
+		cur := queue[0]
+		queue = queue[1:]
+		for _, from := range preds[cur] {
+			if next, _ := p.Successors(from); len(next) > 1 {
+				if p.Code[from] == vm.OpJumpFalse && from > 0 && p.Code[from-1] == vm.OpTest && (cur == pc || c.synth[cur]) {
+					return "when the condition at " + c.span(from-1).String() + " is false"
+				}
+				if !c.synth[cur] && cur != pc {
+					return "on the path through " + c.span(cur).String() // cur begins one branch of from
+				}
+			}
+			if !seen[from] {
+				seen[from] = true
+				queue = append(queue, from)
+			}
+		}
+	}
+	return ""
+}
+
+// guarded reports whether the expression at sp already handles v being
+// unset: it is the left side of ?? or compared with nil.
+func (c *compiler) guarded(sp file.Span, v string) bool {
+	text := c.f.Source.Text[sp.Start:sp.End]
+	tree, err := exprparser.Parse(text)
+	if err != nil {
+		return false
+	}
+	g := &guardVisitor{name: v}
+	ast.Walk(&tree.Node, g)
+	return g.found
+}
+
+type guardVisitor struct {
+	name  string
+	found bool
+}
+
+func (g *guardVisitor) Visit(n *ast.Node) {
+	b, ok := (*n).(*ast.BinaryNode)
+	if !ok {
+		return
+	}
+	isVar := func(x ast.Node) bool { id, ok := x.(*ast.IdentifierNode); return ok && id.Value == g.name }
+	_, lnil := b.Left.(*ast.NilNode)
+	_, rnil := b.Right.(*ast.NilNode)
+	switch b.Operator {
+	case "??":
+		g.found = g.found || isVar(b.Left)
+	case "==", "!=":
+		g.found = g.found || (isVar(b.Left) && rnil) || (isVar(b.Right) && lnil)
+	}
+}
+
+// branchBlock is a menu or ask as laid out: its instruction, where its
+// branches start and where they join.
+type branchBlock struct {
+	kind     string // "menu" or "ask"
+	head     int
+	end      int
+	branches []blockBranch
+}
+
+type blockBranch struct {
+	pc    int
+	label file.Span
+}
+
+// noteBlock records a menu or ask for fallThroughs.
+func (c *compiler) noteBlock(kind string, head, end int, pcs map[*syntax.Branch]int) {
+	b := branchBlock{kind: kind, head: head, end: end}
+	for br, pc := range pcs {
+		b.branches = append(b.branches, blockBranch{pc: pc, label: c.f.Span(br.Label)})
+	}
+	sort.Slice(b.branches, func(i, j int) bool { return b.branches[i].pc < b.branches[j].pc })
+	c.blocks = append(c.blocks, b)
+}
+
+// fallThroughs notes a branch of a menu or ask that goes on into the
+// steps after the block while every other way out of the block ends
+// (with end, goto, or a path that stops): usually a missing `then end`,
+// and the steps after run for one choice only by accident. An ask's
+// answer is one of those ways and always goes on (the steps after are
+// written for it), so an ask's timeout branch is never noted: reading
+// the answer after a timeout is the flow/variable warning's job.
+func (c *compiler) fallThroughs(reached []bool) {
+	for _, b := range c.blocks {
+		if !reached[b.head] || len(b.branches) < 2 || b.kind == "ask" {
+			continue
+		}
+		after := c.stepsAfter(b.end)
+		if after < 0 {
+			continue
+		}
+		var falls []blockBranch
+		for _, br := range b.branches {
+			if c.reaches(br.pc, b.end, b.head) {
+				falls = append(falls, br)
+			}
+		}
+		if len(falls) == 1 {
+			c.diags.Notef(falls[0].label, CodeFallThrough,
+				"this branch goes on to the steps after the %s (%s); every other branch ends", b.kind, c.span(after)).Hint =
+				"end the branch (then end) if that is not meant"
+		}
+	}
+}
+
+// stepsAfter follows the compiler's own jumps from pc to the first real
+// step, or returns -1 when the flow stops there.
+func (c *compiler) stepsAfter(pc int) int {
+	p := c.p
+	for seen := 0; pc >= 0 && pc < len(p.Code) && seen <= len(p.Code); seen++ {
+		switch {
+		case p.Code[pc] == vm.OpHalt:
+			return -1
+		case c.synth[pc] && p.Code[pc] == vm.OpJump:
+			pc = int(p.Args[pc])
+		case c.synth[pc]:
+			return -1
+		default:
+			return pc
+		}
+	}
+	return -1
+}
+
+// reaches reports whether some path from pc reaches target without
+// passing through stop (the menu itself: a retry goes back to it).
+func (c *compiler) reaches(pc, target, stop int) bool {
+	p := c.p
+	seen := map[int]bool{}
+	stack := []int{pc}
+	for len(stack) > 0 {
+		cur := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		if cur == target {
+			return true
+		}
+		if cur < 0 || cur >= len(p.Code) || cur == stop || seen[cur] {
+			continue
+		}
+		seen[cur] = true
+		next, _ := p.Successors(cur)
+		stack = append(stack, next...)
+	}
+	return false
 }

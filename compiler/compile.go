@@ -80,6 +80,7 @@ type compiler struct {
 	suspend []int // enclosing menu/ask pcs, innermost last
 	applets map[string]int
 	missing []missing
+	blocks  []branchBlock // menus and asks, for the fall-through note
 }
 
 type pendingGoto struct {
@@ -325,6 +326,10 @@ func (c *compiler) expr(text string, off int, kind runtime.ExprKind, sp file.Spa
 		c.exprError(err, text, off)
 	} else {
 		e.SetCompiled(ce)
+		for _, w := range ce.Warnings { // statically huge loops and ranges
+			start, end, msg := check.ExprErrorRange(w, text, off)
+			c.diags.Warnf(c.f.Source.Span(start, end), runtime.CodeExpensive, "%s", msg)
+		}
 	}
 	c.p.Exprs = append(c.p.Exprs, e)
 	return len(c.p.Exprs) - 1
@@ -519,6 +524,7 @@ func (c *compiler) menu(cmd *syntax.Command, b check.Bound, head file.Span) {
 	for _, j := range jumps {
 		c.patch(j, end)
 	}
+	c.noteBlock("menu", pc, end, pcs)
 	if m.ElsePC < 0 {
 		c.missing = append(c.missing, missing{span: head, msg: "menu without else: a reply matching no key is not handled"})
 	}
@@ -551,6 +557,7 @@ func (c *compiler) ask(cmd *syntax.Command, b check.Bound, head file.Span) {
 	for _, j := range jumps {
 		c.patch(j, end)
 	}
+	c.noteBlock("ask", pc, end, pcs)
 	if a.TimeoutPC < 0 {
 		c.missing = append(c.missing, missing{span: head, msg: "ask without timeout: a contact who never answers leaves the conversation waiting forever"})
 	}

@@ -13,8 +13,13 @@
 //   - analysis on the graph (analysis.go): dead ends (a path on which the
 //     message is neither replied to, delivered, forwarded nor ended),
 //     missing branches, unreachable steps, cycles that could spin without
-//     waiting for a message, and variables read before any path sets
-//     them.
+//     waiting for a message, variables read before any path sets them
+//     (a "may" analysis: the union over paths) and where some path
+//     leaves them unset (a "must" analysis: the intersection; the
+//     warning names the branch or condition of such a path, and skips a
+//     read guarded with ?? or a nil comparison), and menu branches that
+//     fall through into the steps after the menu where every other
+//     branch ends (a note).
 //
 // Diagnostics are returned as a list, never just the first.
 package compiler

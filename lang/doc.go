@@ -8,9 +8,14 @@
 //	lang/diag      diagnostics: severity, stable code, message, span, hint
 //	lang/syntax    tokens → AST (participle grammar), error recovery, formatter
 //	lang/schedule  the business-hours spec language used by hours()
+//	lang/sms       GSM-7/UCS-2 encoding and SMS segments of a text
+//	lang/directory the directory file (users, teams, contacts): format and
+//	               validation, shared with the server
 //	lang/registry  applet signatures: what each applet accepts
 //	lang/check     checks that need only the files: headers, numbers,
-//	               applet arguments, expression syntax
+//	               applet arguments, expression syntax; and, for
+//	               `flowc check`, SMS length and inbox targets against
+//	               a directory
 //	compiler       names, types, control flow → vm.Program
 //	vm             runs a Program once per inbound message
 //

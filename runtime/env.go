@@ -8,9 +8,11 @@ import (
 	"sync"
 	"time"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/expr-lang/expr"
 	"github.com/expr-lang/expr/ast"
+	"github.com/expr-lang/expr/file"
 	"github.com/expr-lang/expr/vm"
 
 	"github.com/flowc-dev/flowc/lang/schedule"
@@ -27,6 +29,11 @@ type Env struct {
 	Contact Contact        `expr:"contact"` // what the directory knows of the sender
 	Vars    map[string]any `expr:"vars"`    // flow variables (also readable as bare names)
 	Now     time.Time      `expr:"now"`     // the clock, in the flow's time zone
+
+	// Budget is the work and memory left to this event's expressions
+	// (see budget.go); hidden from expressions. nil: a fresh default
+	// budget for each Eval.
+	Budget *Budget `expr:"-" json:"-"`
 }
 
 // Contact is the sender as the directory knows it.
@@ -154,6 +161,10 @@ type Compiled struct {
 	Kind    ExprKind
 	Program *vm.Program
 	Reads   []string
+
+	// Warnings are the constructs likely to exceed the step budget
+	// (see cost.go), located inside Source as expr errors are.
+	Warnings []*file.Error
 }
 
 // Compile compiles src. Errors are expr's *file.Error, whose From/To
@@ -174,8 +185,18 @@ func (c *Compiler) Compile(src string, kind ExprKind) (*Compiled, error) {
 	if kind == Condition {
 		opts = append(opts, expr.AsBool())
 	}
+	if i := strings.Index(src, internalPrefix); i >= 0 {
+		return nil, &file.Error{Location: file.Location{From: utf8.RuneCountInString(src[:i]), To: utf8.RuneCountInString(src[:i+len(internalPrefix)])},
+			Message: "names starting with " + internalPrefix + " are reserved"}
+	}
+	opts = append(opts, guardOption)
+	// The guard runs last, on the checked tree (see guard.go).
+	opts = append(opts, expr.Patch(envPatcher{}), expr.Patch(guardPatcher{}))
 	prog, err := expr.Compile(src, opts...)
 	if err != nil {
+		if fe, ok := err.(*file.Error); ok {
+			fe.Message = strings.ReplaceAll(fe.Message, internalPrefix, "") // name checked builtins as written
+		}
 		return nil, err
 	}
 	reads := make([]string, 0, len(p.reads))
@@ -183,7 +204,7 @@ func (c *Compiler) Compile(src string, kind ExprKind) (*Compiled, error) {
 		reads = append(reads, v)
 	}
 	sort.Strings(reads)
-	return &Compiled{Source: src, Kind: kind, Program: prog, Reads: reads}, nil
+	return &Compiled{Source: src, Kind: kind, Program: prog, Reads: reads, Warnings: c.warnings(src)}, nil
 }
 
 // varPatcher rewrites a bare variable name to vars["name"], and
@@ -219,11 +240,23 @@ var machines = sync.Pool{New: func() any { return &vm.VM{MemoryBudget: MemoryBud
 
 // Eval runs a compiled expression against env.
 func Eval(c *Compiled, env *Env) (any, error) {
+	if env.Budget == nil {
+		e := *env
+		e.Budget = NewBudget()
+		env = &e
+	}
+	env.Budget.evalSteps, env.Budget.evalBytes = 0, 0
 	m := machines.Get().(*vm.VM)
 	m.MemoryBudget = MemoryBudget
 	v, err := m.Run(c.Program, env)
 	machines.Put(m)
-	return v, err
+	if err == nil {
+		err = checkResult(c.Kind, v, env.Budget)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return v, nil
 }
 
 // Render formats a template value the way a reply shows it.

@@ -70,6 +70,7 @@ func (s *Server) process(ctx context.Context, in Inbound, timer bool, f fieldNam
 		if snap.idle {
 			return processed{}, nil
 		}
+		snap.in.EventBudget = s.cfg.EventBudget
 		p, err := step(ctx, &snap.in, s.cfg.Applets) // no transaction open
 		if err != nil {
 			return processed{}, err

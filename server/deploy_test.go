@@ -132,16 +132,17 @@ func TestDeployBundleChecks(t *testing.T) {
 }
 
 // TestDeployOfAOneLineFlowOf2MB: a 1.9 MB flow on a single line
-// (30,000 placeholders in non-ASCII text) deploys in bounded time; it
-// used to take longer than any client waits (every position rescanned
-// the line).
+// (27,000 replies chained with `then`, each with a placeholder in
+// non-ASCII text) deploys in bounded time; it used to take longer than
+// any client waits (every position rescanned the line). Each reply is
+// short: one reply over 1,600 characters is refused by itself.
 func TestDeployOfAOneLineFlowOf2MB(t *testing.T) {
 	if testing.Short() {
 		t.Skip("large")
 	}
 	h, tok := adminHarness(t)
-	part := "{{body}} " + strings.Repeat("é", 27) + "x" // 64 bytes
-	src := "numbers \"+15550199\"\nreply \"" + strings.Repeat(part, 1_900_000/len(part)) + "\"\n"
+	part := `reply "{{body}} ` + strings.Repeat("é", 22) + `x" then ` // 70 bytes
+	src := "numbers \"+15550199\"\n" + strings.Repeat(part, 1_900_000/len(part)) + "end\n"
 	start := time.Now()
 	code, body := h.admin("POST", "/v1/admin/flows", tok, server.DeployRequest{File: "long.flow", Source: src})
 	if code != http.StatusCreated {

@@ -5,16 +5,18 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
-	"strings"
+	"io/fs"
 
+	"github.com/flowc-dev/flowc/lang/directory"
 	"github.com/flowc-dev/flowc/runtime"
 	"github.com/flowc-dev/flowc/server/store"
 )
 
 // Directory is who is who: users, teams and known contacts. For the
 // embedded default it is read from directory.json beside the flows
-// (docs/server.md documents the format).
+// (docs/server.md documents the format). The format and its validation
+// are lang/directory's, shared with `flowc check`; this type adds the
+// lookups the server makes on every message.
 type Directory struct {
 	Users    []User    `json:"users"`
 	Teams    []Team    `json:"teams"`
@@ -24,82 +26,38 @@ type Directory struct {
 	contacts map[string]*Contact
 }
 
-// User is someone who can receive inbox items.
-type User struct {
-	Name      string `json:"name"`
-	Email     string `json:"email,omitempty"`
-	Available *bool  `json:"available,omitempty"` // nil means available
-}
-
-// Team is a named group of users.
-type Team struct {
-	Name    string   `json:"name"`
-	Members []string `json:"members"`
-}
-
-// Contact is a known sender.
-type Contact struct {
-	Phone  string            `json:"phone"`
-	Name   string            `json:"name,omitempty"`
-	Owner  string            `json:"owner,omitempty"`
-	Tags   []string          `json:"tags,omitempty"`
-	Fields map[string]string `json:"fields,omitempty"`
-}
+// User, Team and Contact are the directory file's entries.
+type (
+	User    = directory.User
+	Team    = directory.Team
+	Contact = directory.Contact
+)
 
 // LoadDirectory reads a directory file; a missing file is an empty
 // directory. Errors name the file and the offending entry.
 func LoadDirectory(path string) (*Directory, error) {
-	d := &Directory{}
-	b, err := os.ReadFile(path)
-	if os.IsNotExist(err) {
-		return d.index()
+	f, err := directory.Load(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return (&Directory{}).index()
 	}
 	if err != nil {
 		return nil, err
 	}
-	dec := json.NewDecoder(strings.NewReader(string(b)))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(d); err != nil {
-		if se, ok := err.(*json.SyntaxError); ok {
-			return nil, fmt.Errorf("%s: offset %d: %v", path, se.Offset, err)
-		}
-		return nil, fmt.Errorf("%s: %v", path, err)
-	}
-	d2, err := d.index()
-	if err != nil {
-		return nil, fmt.Errorf("%s: %v", path, err)
-	}
-	return d2, nil
+	d := &Directory{Users: f.Users, Teams: f.Teams, Contacts: f.Contacts}
+	return d.index()
 }
 
 func (d *Directory) index() (*Directory, error) {
+	if err := (&directory.Directory{Users: d.Users, Teams: d.Teams, Contacts: d.Contacts}).Validate(); err != nil {
+		return nil, err
+	}
 	d.teams = map[string]*Team{}
 	d.contacts = map[string]*Contact{}
-	users := map[string]bool{}
-	for i, u := range d.Users {
-		if u.Name == "" {
-			return nil, fmt.Errorf("users[%d]: name is required", i)
-		}
-		users[u.Name] = true
-	}
 	for i := range d.Teams {
-		t := &d.Teams[i]
-		if t.Name == "" {
-			return nil, fmt.Errorf("teams[%d]: name is required", i)
-		}
-		for _, m := range t.Members {
-			if !users[m] {
-				return nil, fmt.Errorf("teams[%d] (%s): member %q is not in users", i, t.Name, m)
-			}
-		}
-		d.teams[t.Name] = t
+		d.teams[d.Teams[i].Name] = &d.Teams[i]
 	}
 	for i := range d.Contacts {
-		c := &d.Contacts[i]
-		if c.Phone == "" {
-			return nil, fmt.Errorf("contacts[%d]: phone is required", i)
-		}
-		d.contacts[c.Phone] = c
+		d.contacts[d.Contacts[i].Phone] = &d.Contacts[i]
 	}
 	return d, nil
 }
@@ -176,7 +134,7 @@ func (d *Directory) Members(team string) []string {
 	var out []string
 	for _, m := range t.Members {
 		for _, u := range d.Users {
-			if u.Name == m && (u.Available == nil || *u.Available) {
+			if u.Name == m && u.IsAvailable() {
 				out = append(out, m)
 			}
 		}

@@ -41,6 +41,9 @@ type Config struct {
 	// Applets runs JavaScript applets; nil means flows calling applets take
 	// their error branch.
 	Applets func(ctx context.Context, a *vm.Applet, in vm.AppletInput) (any, error)
+	// EventBudget is the time all applet calls of one message (or timer)
+	// may take together; zero: vm.DefaultEventBudget (FLOWC_EVENT_BUDGET).
+	EventBudget time.Duration
 	// Outbound delivers the outbox (SMS, e-mail, webhooks); nil leaves
 	// items queued.
 	Outbound *Outbound

@@ -31,6 +31,8 @@ type stepInput struct {
 	Conv        *store.Conversation // the conversation in progress, nil when none
 	ConvProgram *vm.Program         // Conv's program version
 	Contact     runtime.Contact     // what the directory and the tags say about Msg.From
+
+	EventBudget time.Duration // the applet calls' time budget (Config.EventBudget)
 }
 
 // routed is the active flow of a business number.
@@ -144,7 +146,7 @@ func runFlow(ctx context.Context, in *stepInput, applets appletRunner) (*plan, e
 	}
 	m := in.Msg
 	ev := vm.Event{Kind: vm.EventMessage, Message: vm.Message{ID: m.SID, From: m.From, To: m.To, Body: m.Body, Media: m.Media}}
-	res, err := vm.Run(ctx, prog, st, ev, &runEnv{now: in.Now, contact: in.Contact, applets: applets}, vm.Options{Trace: true})
+	res, err := vm.Run(ctx, prog, st, ev, &runEnv{now: in.Now, contact: in.Contact, applets: applets}, vm.Options{Trace: true, EventBudget: in.EventBudget})
 	p := &plan{Answer: Answer{Outcome: "routed", Flow: flow, Replies: []string{}}, Flow: flow, Version: version, Record: true}
 	if err != nil {
 		// A broken program or state must not lose the message: store it
@@ -165,7 +167,7 @@ func timerStep(ctx context.Context, in *stepInput, applets appletRunner) (*plan,
 	}
 	m := in.Msg
 	ev := vm.Event{Kind: vm.EventTimer, Message: vm.Message{ID: m.SID, From: m.From, To: m.To}}
-	res, err := vm.Run(ctx, in.ConvProgram, st, ev, &runEnv{now: in.Now, contact: in.Contact, applets: applets}, vm.Options{Trace: true})
+	res, err := vm.Run(ctx, in.ConvProgram, st, ev, &runEnv{now: in.Now, contact: in.Contact, applets: applets}, vm.Options{Trace: true, EventBudget: in.EventBudget})
 	if err != nil {
 		return &plan{Flow: in.Conv.Flow, Version: in.Conv.Version, End: true, FlowErr: err}, nil
 	}

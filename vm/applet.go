@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"hash/fnv"
+	"sync"
 
 	"github.com/flowc-dev/flowc/runtime"
 )
@@ -23,13 +24,13 @@ func (m *machine) run(pc, arg int) (next int, ok bool) {
 		v, err := runtime.Eval(m.p.Exprs[e].compiled, m.renv)
 		if err != nil {
 			m.fail(pc, fmt.Errorf("applet %s argument %d: %v", a.Name, i+1, err))
-			return m.appletFailed(r)
+			return m.appletFailed(pc, r)
 		}
 		args[i] = v
 	}
 	if m.env == nil {
 		m.fail(pc, fmt.Errorf("applet %s: no applet runner", a.Name))
-		return m.appletFailed(r)
+		return m.appletFailed(pc, r)
 	}
 	ctx, err := m.appletBudget()
 	if err != nil {
@@ -39,7 +40,7 @@ func (m *machine) run(pc, arg int) (next int, ok bool) {
 		} else {
 			m.trace(pc, "error: "+err.Error())
 		}
-		return m.appletFailed(r)
+		return m.appletFailed(pc, r)
 	}
 	in := AppletInput{
 		Message: map[string]any{"body": m.renv.Body, "from": m.renv.From, "to": m.renv.To,
@@ -51,24 +52,41 @@ func (m *machine) run(pc, arg int) (next int, ok bool) {
 		Now:  m.now,
 		Seed: seed(m.renv.From, m.renv.Body, m.now.UnixNano()),
 	}
+	var sink *logSink
+	if m.opts.AppletLogs {
+		sink = &logSink{}
+		in.Log = sink.add
+	}
 	m.appletCalls++
 	v, err := m.env.RunApplet(ctx, a, in)
+	if sink != nil {
+		for _, l := range sink.close() {
+			l.PC, l.Applet = pc, a.Name
+			m.res.Logs = append(m.res.Logs, l)
+			m.trace(pc, l.String())
+		}
+	}
 	if err != nil {
 		if ctx.Err() == context.DeadlineExceeded && m.ctx.Err() == nil {
 			m.budgetSpent = true
 			err = fmt.Errorf("%v (%w)", m.budgetUsedUp(), err)
 		}
 		m.fail(pc, fmt.Errorf("applet %s (%s): %v", a.Name, a.Path, err))
-		return m.appletFailed(r)
+		return m.appletFailed(pc, r)
 	}
 	if err := CheckValue(v); err != nil {
 		if r.As != "" {
 			m.setVar(pc, r.As, nil)
 		}
 		m.fail(pc, fmt.Errorf("applet %s returned a result too large for a flow variable: %v", a.Name, err))
-		return m.appletFailed(r)
+		return m.appletFailed(pc, r)
 	}
-	m.trace(pc, fmt.Sprintf("applet %s returned %s", a.Name, formatValue(v)))
+	returned := fmt.Sprintf("applet %s returned %s", a.Name, formatValue(v))
+	if len(r.Routes) == 0 {
+		m.branch(pc, returned, Outcome{Kind: BranchOK, Target: pc + 1})
+	} else {
+		m.trace(pc, returned) // route decides
+	}
 	if r.As != "" {
 		m.setVar(pc, r.As, v)
 	}
@@ -76,6 +94,43 @@ func (m *machine) run(pc, arg int) (next int, ok bool) {
 		return pc + 1, true
 	}
 	return m.route(pc, r, v), true
+}
+
+// AppletLog is one line an applet wrote with console.log and friends.
+type AppletLog struct {
+	PC     int    `json:"-"`      // the run step that called the applet
+	Applet string `json:"applet"` // the applet's name in the flow
+	Level  string `json:"level"`  // "log", "info", "warn", "error" or "debug"
+	Msg    string `json:"msg"`
+}
+
+// String renders the line the way `flowc run` and `flowc test` show it.
+func (l AppletLog) String() string {
+	return fmt.Sprintf("console.%s from %s: %s", l.Level, l.Applet, l.Msg)
+}
+
+// logSink gathers one call's console lines. The runner may call add from
+// another goroutine; once the call has returned the sink is closed, so a
+// late line never reaches a machine that is already reused.
+type logSink struct {
+	mu     sync.Mutex
+	lines  []AppletLog
+	closed bool
+}
+
+func (s *logSink) add(level, msg string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.closed {
+		s.lines = append(s.lines, AppletLog{Level: level, Msg: msg})
+	}
+}
+
+func (s *logSink) close() []AppletLog {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.closed = true
+	return s.lines
 }
 
 // RouteKey is the key an applet's result picks a route by: the result
@@ -104,18 +159,19 @@ func (m *machine) route(pc int, r *RunCall, v any) int {
 		case rt.Else:
 			elsePC = rt.PC
 		case key != "" && rt.Key == key:
-			m.trace(pc, "route "+rt.Key)
+			m.branch(pc, "route "+rt.Key, Outcome{Kind: BranchRoute, Key: rt.Key, Target: rt.PC})
 			return rt.PC
 		}
 	}
 	if elsePC >= 0 {
-		m.trace(pc, "else")
+		m.branch(pc, "else", Outcome{Kind: BranchElse, Target: elsePC})
 		return elsePC
 	}
+	fallThrough := Outcome{Kind: BranchOK, Target: pc + 1}
 	if key == "" {
-		m.trace(pc, "no route for a result without a route key: going on after the run")
+		m.branch(pc, "no route for a result without a route key: going on after the run", fallThrough)
 	} else {
-		m.trace(pc, fmt.Sprintf("no route for %q: going on after the run", key))
+		m.branch(pc, fmt.Sprintf("no route for %q: going on after the run", key), fallThrough)
 	}
 	return pc + 1
 }
@@ -147,10 +203,14 @@ func (m *machine) budgetUsedUp() error {
 	return fmt.Errorf("per-message budget of %s used up after %d applet calls", m.opts.EventBudget, m.appletCalls)
 }
 
-func (m *machine) appletFailed(r *RunCall) (int, bool) {
+// appletFailed takes the run's `on error` branch, or ends the
+// conversation; the error's trace step carries the outcome.
+func (m *machine) appletFailed(pc int, r *RunCall) (int, bool) {
 	if r.ErrorPC >= 0 {
+		m.took(pc, Outcome{Kind: BranchError, Target: r.ErrorPC})
 		return r.ErrorPC, true
 	}
+	m.took(pc, Outcome{Kind: BranchError, Target: -1})
 	return 0, false
 }
 

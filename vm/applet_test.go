@@ -183,7 +183,7 @@ func TestRunRoutesCoverage(t *testing.T) {
 	}}
 	cov.Add(send(t, p, failing, vm.Options{}, "hi").Trace)
 	un := cov.Uncovered()
-	if len(un) != 1 || un[0].Kind != "route" || un[0].Key != "vip" {
+	if len(un) != 1 || un[0].Kind != vm.BranchRoute || un[0].Key != "vip" {
 		t.Errorf("uncovered: %+v", un)
 	}
 	if d := p.Disassemble(); !strings.Contains(d, `triage(body) as route "oncall"→`) || !strings.Contains(d, " else→") {

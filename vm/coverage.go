@@ -11,18 +11,18 @@ import (
 // taken or exhausted, an applet call taking one of its routes, else,
 // going on after the run, or taking `on error`.
 type Branch struct {
-	PC     int    // the branch point (JUMP_FALSE, MENU, ASK, RETRY, RUN)
-	Target int    // where this outcome continues
-	Kind   string // "true", "false", "key", "timeout", "else", "answer", "retry", "exhausted", "route", "ok", "error"
-	Key    string // the menu key or run route, for Kind "key" and "route"
-	Label  string // human-readable, e.g. `when hours("9-5") → false`
-	Loc    Loc    // where to point a reader: the target's source, else the branch point's
+	PC     int        // the branch point (JUMP_FALSE, MENU, ASK, RETRY, RUN)
+	Target int        // where this outcome continues
+	Kind   BranchKind // as the VM records it in TraceStep.Outcome
+	Key    string     // the menu key or run route, for BranchKey and BranchRoute
+	Label  string     // human-readable, e.g. `when hours("9-5") → false`
+	Loc    Loc        // where to point a reader: the target's source, else the branch point's
 }
 
 // Branches enumerates every branch outcome of the program, in pc order.
 func (p *Program) Branches() []Branch {
 	var out []Branch
-	add := func(pc, target int, kind, key, label string) {
+	add := func(pc, target int, kind BranchKind, key, label string) {
 		loc := p.Locs[pc]
 		if t := p.ResolveJumps(target); t >= 0 && t < len(p.Code) && p.Code[t] != OpHalt && p.Locs[t].Line > 0 {
 			loc = p.Locs[t]
@@ -37,29 +37,29 @@ func (p *Program) Branches() []Branch {
 			if pc > 0 && p.Code[pc-1] == OpTest {
 				cond = p.Exprs[p.Args[pc-1]].Source
 			}
-			add(pc, pc+1, "true", "", fmt.Sprintf("when %s → true", cond))
-			add(pc, arg, "false", "", fmt.Sprintf("when %s → false", cond))
+			add(pc, pc+1, BranchTrue, "", fmt.Sprintf("when %s → true", cond))
+			add(pc, arg, BranchFalse, "", fmt.Sprintf("when %s → false", cond))
 		case OpMenu:
 			m := p.Menus[arg]
 			for _, k := range m.Keys {
-				add(pc, k.PC, "key", k.Key, fmt.Sprintf("menu key %s", k.Key))
+				add(pc, k.PC, BranchKey, k.Key, fmt.Sprintf("menu key %s", k.Key))
 			}
 			if m.TimeoutPC >= 0 {
-				add(pc, m.TimeoutPC, "timeout", "", fmt.Sprintf("menu timeout %s", FormatDuration(m.Timeout)))
+				add(pc, m.TimeoutPC, BranchTimeout, "", fmt.Sprintf("menu timeout %s", FormatDuration(m.Timeout)))
 			}
 			if m.ElsePC >= 0 {
-				add(pc, m.ElsePC, "else", "", "menu else")
+				add(pc, m.ElsePC, BranchElse, "", "menu else")
 			}
 		case OpAsk:
 			a := p.Asks[arg]
-			add(pc, pc+1, "answer", "", fmt.Sprintf("ask %s answered", a.Var))
+			add(pc, pc+1, BranchAnswer, "", fmt.Sprintf("ask %s answered", a.Var))
 			if a.TimeoutPC >= 0 {
-				add(pc, a.TimeoutPC, "timeout", "", fmt.Sprintf("ask %s timeout %s", a.Var, FormatDuration(a.Timeout)))
+				add(pc, a.TimeoutPC, BranchTimeout, "", fmt.Sprintf("ask %s timeout %s", a.Var, FormatDuration(a.Timeout)))
 			}
 		case OpRetry:
 			r := p.Retries[arg]
-			add(pc, r.PC, "retry", "", fmt.Sprintf("retry %d (prompt again)", r.Times))
-			add(pc, pc+1, "exhausted", "", fmt.Sprintf("retry %d (no retries left)", r.Times))
+			add(pc, r.PC, BranchRetry, "", fmt.Sprintf("retry %d (prompt again)", r.Times))
+			add(pc, pc+1, BranchExhausted, "", fmt.Sprintf("retry %d (no retries left)", r.Times))
 		case OpRun:
 			outcomes := p.RunOutcomes(pc)
 			if len(outcomes) < 2 {
@@ -69,16 +69,16 @@ func (p *Program) Branches() []Branch {
 			for _, o := range outcomes {
 				label := ""
 				switch o.Kind {
-				case "route":
+				case BranchRoute:
 					label = fmt.Sprintf("run %s → %q", name, o.Key)
-				case "else":
+				case BranchElse:
 					label = fmt.Sprintf("run %s → else", name)
-				case "ok":
+				case BranchOK:
 					label = fmt.Sprintf("run %s succeeds", name)
 					if len(p.Runs[arg].Routes) > 0 {
 						label = fmt.Sprintf("run %s → no route", name)
 					}
-				case "error":
+				case BranchError:
 					label = fmt.Sprintf("run %s on error", name)
 				}
 				add(pc, o.Target, o.Kind, o.Key, label)
@@ -117,80 +117,38 @@ type Coverage struct {
 	Prog     *Program
 	Branches []Branch
 	Hit      []bool
-	index    map[string]int
+	index    map[branchID]int
+}
+
+// branchID names one branch outcome: the branch point, how it went and,
+// for a menu key or run route, which one.
+type branchID struct {
+	pc   int
+	kind BranchKind
+	key  string
 }
 
 // NewCoverage starts an empty coverage record for p.
 func NewCoverage(p *Program) *Coverage {
-	c := &Coverage{Prog: p, Branches: p.Branches(), index: map[string]int{}}
+	c := &Coverage{Prog: p, Branches: p.Branches(), index: map[branchID]int{}}
 	c.Hit = make([]bool, len(c.Branches))
 	for i, b := range c.Branches {
-		c.index[branchKey(b.PC, b.Kind, b.Key)] = i
+		c.index[branchID{b.PC, b.Kind, b.Key}] = i
 	}
 	return c
 }
 
-func branchKey(pc int, kind, key string) string { return fmt.Sprintf("%d/%s/%s", pc, kind, key) }
-
-func (c *Coverage) mark(pc int, kind, key string) {
-	if i, ok := c.index[branchKey(pc, kind, key)]; ok {
-		c.Hit[i] = true
-	}
-}
-
-// Add records the branches taken in one run's trace (vm.Options{Trace: true}).
+// Add records the branches taken in one run's trace (vm.Options{Trace:
+// true}). It reads only the typed TraceStep.Outcome, never Note: the
+// wording of a note is for people.
 func (c *Coverage) Add(trace []TraceStep) {
-	p := c.Prog
 	for _, s := range trace {
-		if s.PC < 0 || s.PC >= len(p.Code) {
+		o := s.Outcome
+		if o.Kind == NoBranch {
 			continue
 		}
-		switch s.Op {
-		case OpTest:
-			if s.PC+1 < len(p.Code) && p.Code[s.PC+1] == OpJumpFalse {
-				switch {
-				case strings.HasSuffix(s.Note, "→ true"):
-					c.mark(s.PC+1, "true", "")
-				case strings.HasSuffix(s.Note, "→ false"):
-					c.mark(s.PC+1, "false", "")
-				}
-			}
-		case OpMenu:
-			switch {
-			case strings.HasPrefix(s.Note, "key "):
-				c.mark(s.PC, "key", strings.TrimPrefix(s.Note, "key "))
-			case s.Note == "timeout":
-				c.mark(s.PC, "timeout", "")
-			case s.Note == "else":
-				c.mark(s.PC, "else", "")
-			}
-		case OpAsk:
-			switch {
-			case s.Note == "timeout":
-				c.mark(s.PC, "timeout", "")
-			case strings.HasPrefix(s.Note, "answer stored"):
-				c.mark(s.PC, "answer", "")
-			}
-		case OpRetry:
-			switch {
-			case strings.HasPrefix(s.Note, "retry "):
-				c.mark(s.PC, "retry", "")
-			case s.Note == "no retries left":
-				c.mark(s.PC, "exhausted", "")
-			}
-		case OpRun:
-			routed := len(p.Runs[p.Args[s.PC]].Routes) > 0
-			switch {
-			case strings.HasPrefix(s.Note, "applet ") && !routed,
-				strings.HasPrefix(s.Note, "no route for "):
-				c.mark(s.PC, "ok", "")
-			case strings.HasPrefix(s.Note, "route "):
-				c.mark(s.PC, "route", strings.TrimPrefix(s.Note, "route "))
-			case s.Note == "else":
-				c.mark(s.PC, "else", "")
-			case strings.HasPrefix(s.Note, "error: "):
-				c.mark(s.PC, "error", "")
-			}
+		if i, ok := c.index[branchID{o.At, o.Kind, o.Key}]; ok {
+			c.Hit[i] = true
 		}
 	}
 }

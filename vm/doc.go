@@ -13,7 +13,10 @@
 // to apply (replies, inbox deliveries, forwards, tags, variables), the new
 // State (where the conversation waits, until when, with which variables)
 // or nil when the conversation is over, and a Trace of the steps taken
-// with their source locations. The server applies the actions in one
+// with their source locations. A step that decides a branch carries it
+// as data (TraceStep.Outcome: the branch point, a BranchKind, the menu
+// key or run route, the target pc); coverage reads only that, and a
+// step's Note is wording for people that may change freely. The server applies the actions in one
 // transaction; `flowc run` and `flowc test` print or check them.
 //
 // A menu or ask suspends the conversation: State.PC points at it, and the

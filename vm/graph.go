@@ -60,7 +60,7 @@ func (p *Program) TemplateSource(i int) string {
 // RunOutcome is one way control leaves a RUN instruction.
 type RunOutcome struct {
 	Target int
-	Kind   string // "route" (Key), "else", "ok" (the call went on after the run), "error"
+	Kind   BranchKind // BranchRoute (Key), BranchElse, BranchOK (the call went on after the run), BranchError
 	Key    string
 	Label  string // for graphs: `"vip"`, "else", "ok", "on error"
 }
@@ -76,9 +76,9 @@ func (p *Program) RunOutcomes(pc int) []RunOutcome {
 	for _, rt := range r.Routes {
 		if rt.Else {
 			hasElse = true
-			out = append(out, RunOutcome{Target: rt.PC, Kind: "else", Label: "else"})
+			out = append(out, RunOutcome{Target: rt.PC, Kind: BranchElse, Label: "else"})
 		} else {
-			out = append(out, RunOutcome{Target: rt.PC, Kind: "route", Key: rt.Key, Label: fmt.Sprintf("%q", rt.Key)})
+			out = append(out, RunOutcome{Target: rt.PC, Kind: BranchRoute, Key: rt.Key, Label: fmt.Sprintf("%q", rt.Key)})
 		}
 	}
 	if !hasElse {
@@ -86,10 +86,10 @@ func (p *Program) RunOutcomes(pc int) []RunOutcome {
 		if len(r.Routes) > 0 {
 			label = "no route"
 		}
-		out = append(out, RunOutcome{Target: pc + 1, Kind: "ok", Label: label})
+		out = append(out, RunOutcome{Target: pc + 1, Kind: BranchOK, Label: label})
 	}
 	if r.ErrorPC >= 0 {
-		out = append(out, RunOutcome{Target: r.ErrorPC, Kind: "error", Label: "on error"})
+		out = append(out, RunOutcome{Target: r.ErrorPC, Kind: BranchError, Label: "on error"})
 	}
 	return out
 }

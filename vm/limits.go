@@ -2,6 +2,7 @@ package vm
 
 import (
 	"fmt"
+	"reflect"
 	"time"
 	"unicode/utf8"
 )
@@ -97,6 +98,32 @@ func valueSize(v any, n int) (int, error) {
 				return n, err
 			}
 			if n, err = valueSize(e, n); err != nil {
+				return n, err
+			}
+		}
+		return n, nil
+	}
+	// Other collections (expr's ranges are []int, a map may be typed):
+	// walk them rather than print them, so measuring costs no more than
+	// the limit.
+	switch rv := reflect.ValueOf(v); rv.Kind() {
+	case reflect.Slice, reflect.Array:
+		n += 2
+		for i := 0; i < rv.Len() && n <= MaxValueBytes; i++ {
+			var err error
+			if n, err = valueSize(rv.Index(i).Interface(), n+1); err != nil {
+				return n, err
+			}
+		}
+		return n, nil
+	case reflect.Map:
+		n += 2
+		for it := rv.MapRange(); it.Next() && n <= MaxValueBytes; {
+			var err error
+			if n, err = valueSize(it.Key().Interface(), n+2); err != nil {
+				return n, err
+			}
+			if n, err = valueSize(it.Value().Interface(), n); err != nil {
 				return n, err
 			}
 		}

@@ -64,6 +64,11 @@ type AppletInput struct {
 	Args    []any
 	Now     time.Time
 	Seed    int64
+	// Log, when set (Options.AppletLogs), receives the call's console
+	// output: level is "log", "info", "warn", "error" or "debug". It may
+	// be called from any goroutine until RunApplet returns; later lines
+	// are dropped.
+	Log func(level, msg string)
 }
 
 // ActionKind names an effect.
@@ -130,10 +135,15 @@ func formatValue(v any) string {
 
 // TraceStep is one executed instruction.
 type TraceStep struct {
-	PC   int
-	Op   Opcode
-	Loc  Loc
-	Note string // what happened: the branch taken, an error
+	PC  int
+	Op  Opcode
+	Loc Loc
+	// Note says what happened (the branch taken, an error) for people:
+	// `flowc run --explain`, `flowc trace`. Its wording may change; code
+	// reads Outcome.
+	Note string
+	// Outcome is the branch this step took, when it decided one.
+	Outcome Outcome
 }
 
 // Result is what one Run decided.
@@ -141,7 +151,8 @@ type Result struct {
 	Actions []Action
 	State   *State // nil when the conversation is over
 	Trace   []TraceStep
-	Errors  []string // runtime errors (each also in the trace)
+	Errors  []string    // runtime errors (each also in the trace)
+	Logs    []AppletLog // applets' console output, with Options.AppletLogs (with Trace, also in the trace)
 }
 
 // Options tune a run.
@@ -157,6 +168,11 @@ type Options struct {
 	// MaxAppletCalls caps the applet calls of one event; default
 	// DefaultMaxAppletCalls. Past it, as past EventBudget.
 	MaxAppletCalls int
+	// AppletLogs collects what applets write with console.log and
+	// friends into Result.Logs (and, with Trace, the trace, at the run
+	// step). `flowc run` and `flowc test` show it; the runner bounds it
+	// (runtime/applet: 100 lines a call, 1 KiB each).
+	AppletLogs bool
 }
 
 // DefaultMaxSteps bounds one event's work.
@@ -287,11 +303,13 @@ func (m *machine) resume(ev Event) (pc int, ok bool) {
 		m.st.Deadline = time.Time{}
 		switch op {
 		case OpMenu:
-			m.trace(at, "timeout")
-			return m.p.Menus[arg].TimeoutPC, m.p.Menus[arg].TimeoutPC >= 0
+			to := m.p.Menus[arg].TimeoutPC
+			m.branch(at, "timeout", Outcome{Kind: BranchTimeout, Target: to})
+			return to, to >= 0
 		case OpAsk:
-			m.trace(at, "timeout")
-			return m.p.Asks[arg].TimeoutPC, m.p.Asks[arg].TimeoutPC >= 0
+			to := m.p.Asks[arg].TimeoutPC
+			m.branch(at, "timeout", Outcome{Kind: BranchTimeout, Target: to})
+			return to, to >= 0
 		}
 		return 0, false
 	}
@@ -300,19 +318,22 @@ func (m *machine) resume(ev Event) (pc int, ok bool) {
 	case OpMenu:
 		menu := &m.p.Menus[arg]
 		if target, key, found := matchKey(menu, ev.Message.Body); found {
-			m.trace(at, "key "+key)
+			m.branch(at, "key "+key, Outcome{Kind: BranchKey, Key: key, Target: target})
 			return target, true
 		}
 		if menu.ElsePC >= 0 {
-			m.trace(at, "else")
+			m.branch(at, "else", Outcome{Kind: BranchElse, Target: menu.ElsePC})
 			return menu.ElsePC, true
 		}
-		m.trace(at, "no branch for this reply")
+		m.branch(at, "no branch for this reply", Outcome{Kind: BranchUnmatched, Target: -1})
 		return -1, true
 	case OpAsk:
 		a := &m.p.Asks[arg]
+		answered := Outcome{Kind: BranchAnswer, Target: at + 1}
 		if m.setVar(at, a.Var, ev.Message.Body) {
-			m.trace(at, "answer stored in "+a.Var)
+			m.branch(at, "answer stored in "+a.Var, answered)
+		} else {
+			m.took(at, answered) // on the step of the error: the ask still goes on
 		}
 		return at + 1, true
 	}
@@ -348,7 +369,7 @@ func (m *machine) loadEnv(ev Event) error {
 	}
 	m.envData = runtime.Env{
 		Body: msg.Body, From: msg.From, To: msg.To, Keyword: runtime.Keyword(msg.Body), Media: msg.Media,
-		Contact: contact, Vars: m.st.Vars, Now: m.now,
+		Contact: contact, Vars: m.st.Vars, Now: m.now, Budget: runtime.NewBudget(), // one budget for all expressions of the event
 	}
 	m.renv = &m.envData
 	if ev.Kind == EventTimer {
@@ -357,11 +378,35 @@ func (m *machine) loadEnv(ev Event) error {
 	return nil
 }
 
-func (m *machine) trace(pc int, note string) {
+func (m *machine) trace(pc int, note string) { m.step(pc, note, Outcome{}) }
+
+// branch traces the step at pc that decided outcome o (o.At defaults to pc).
+func (m *machine) branch(pc int, note string, o Outcome) {
+	if o.At == 0 {
+		o.At = pc
+	}
+	m.step(pc, note, o)
+}
+
+// took records outcome o on the step just traced at pc (the error that
+// decided it), or on a new step when there is none.
+func (m *machine) took(pc int, o Outcome) {
+	if !m.opts.Trace {
+		return
+	}
+	if n := len(m.res.Trace); n > 0 && m.res.Trace[n-1].PC == pc && m.res.Trace[n-1].Outcome.Kind == NoBranch {
+		o.At = pc
+		m.res.Trace[n-1].Outcome = o
+		return
+	}
+	m.branch(pc, "", o)
+}
+
+func (m *machine) step(pc int, note string, o Outcome) {
 	if !m.opts.Trace || pc < 0 || pc >= len(m.p.Code) {
 		return
 	}
-	m.res.Trace = append(m.res.Trace, TraceStep{PC: pc, Op: m.p.Code[pc], Loc: m.p.Locs[pc], Note: note})
+	m.res.Trace = append(m.res.Trace, TraceStep{PC: pc, Op: m.p.Code[pc], Loc: m.p.Locs[pc], Note: note, Outcome: o})
 }
 
 func (m *machine) fail(pc int, err error) {
@@ -426,7 +471,15 @@ func (m *machine) exec(pc int) (*Result, error) {
 			}
 			m.flag = b
 			if m.opts.Trace {
-				m.trace(pc, fmt.Sprintf("%s → %v", p.Exprs[arg].Source, b))
+				// The TEST decides the JUMP_FALSE the compiler puts after it.
+				o := Outcome{}
+				if pc+1 < len(p.Code) && p.Code[pc+1] == OpJumpFalse {
+					o = Outcome{At: pc + 1, Kind: BranchTrue, Target: pc + 2}
+					if !b {
+						o.Kind, o.Target = BranchFalse, int(p.Args[pc+1])
+					}
+				}
+				m.branch(pc, fmt.Sprintf("%s → %v", p.Exprs[arg].Source, b), o)
 			}
 		case OpJumpFalse:
 			if !m.flag {
@@ -483,11 +536,11 @@ func (m *machine) exec(pc int) (*Result, error) {
 			}
 			if used := m.st.Retries[r.PC]; used < r.Times {
 				m.st.Retries[r.PC] = used + 1
-				m.trace(pc, fmt.Sprintf("retry %d of %d", used+1, r.Times))
+				m.branch(pc, fmt.Sprintf("retry %d of %d", used+1, r.Times), Outcome{Kind: BranchRetry, Target: r.PC})
 				pc = r.PC
 				continue
 			}
-			m.trace(pc, "no retries left")
+			m.branch(pc, "no retries left", Outcome{Kind: BranchExhausted, Target: pc + 1})
 		default:
 			return nil, fmt.Errorf("vm: bad opcode %d at pc %d", op, pc)
 		}

@@ -61,6 +61,9 @@ func appletFunc(r applet.Runner) func(ctx context.Context, a *vm.Applet, in vm.A
 		if err != nil {
 			return nil, err
 		}
+		if in.Log != nil { // the VM collects console output (run, test)
+			ctx = applet.WithLogger(ctx, in.Log)
+		}
 		return r.Call(ctx, sc, applet.Input{Message: in.Message, Contact: in.Contact, Vars: in.Vars, Args: in.Args, Now: in.Now, Seed: in.Seed})
 	}
 }
@@ -104,6 +107,23 @@ func appletLimits(getenv func(string) string) (applet.Limits, error) {
 		lim.MaxMemory = n
 	}
 	return lim, nil
+}
+
+// eventBudget reads FLOWC_EVENT_BUDGET: how long all the applet calls of
+// one message may take together (vm.Options.EventBudget). serve, run and
+// test read it alike, so a flow that passes `flowc test` under a budget
+// behaves the same in the server. Zero: vm.DefaultEventBudget. At most
+// 14s: Twilio waits 15 s for the webhook's answer.
+func eventBudget(getenv func(string) string) (time.Duration, error) {
+	v := getenv("FLOWC_EVENT_BUDGET")
+	if v == "" {
+		return 0, nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d < time.Millisecond || d > 14*time.Second {
+		return 0, fmt.Errorf("FLOWC_EVENT_BUDGET=%q: want a duration between 1ms and 14s, such as 2s", v)
+	}
+	return d, nil
 }
 
 func parseBytes(s string) (uint64, error) {

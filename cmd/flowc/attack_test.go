@@ -123,14 +123,23 @@ when (r == "clean") < reply "clean" > else when (r == "ok") < reply "ok" > else 
 
 // attackTimeout is the applets' time limit in these tests
 // (FLOWC_APPLET_TIMEOUT), instead of the default 50 ms: ordinary calls and
-// the attacks meant to end otherwise stay far from it on a busy machine.
-const attackTimeout = "500ms"
+// the attacks meant to end otherwise (the 100 MB of symbol-registry's
+// check, say) stay far from it on a busy machine: at 500 ms they did not
+// always. The per-message budget is raised far above it, so the applet's
+// own limit is the one that ends a looping call (attackEventBudget).
+const attackTimeout = "1500ms"
+
+// attackEventBudget is the per-message budget of all applet calls
+// (FLOWC_EVENT_BUDGET) in these tests: far above attackTimeout plus the
+// regexp limit and a worker's replacement, so that the applet's own limit
+// is always the one that ends an attack (no race between two limits).
+const attackEventBudget = "10s"
 
 // attackBudget bounds the answer to an attack: the limits end it within
-// about 1.5 s (the time limit, then a worker ignoring it is killed at
+// about 2.5 s (the time limit, then a worker ignoring it is killed at
 // Timeout + RegexTimeout + 200 ms; a dead worker is replaced in the
 // background).
-const attackBudget = 5 * time.Second
+const attackBudget = 8 * time.Second
 
 // checkBudget bounds the answer to an ordinary message after an attack.
 const checkBudget = 2 * time.Second
@@ -181,6 +190,7 @@ func TestAppletAttacksOffline(t *testing.T) {
 		t.Skip("starts applet worker processes")
 	}
 	t.Setenv("FLOWC_APPLET_TIMEOUT", attackTimeout)
+	t.Setenv("FLOWC_EVENT_BUDGET", attackEventBudget)
 	dir := t.TempDir()
 	writeAttackFlows(t, dir)
 	for i, a := range appletAttacks {
@@ -205,6 +215,7 @@ func TestAppletAttackFlowcRun(t *testing.T) {
 		t.Skip("starts applet worker processes")
 	}
 	t.Setenv("FLOWC_APPLET_TIMEOUT", attackTimeout)
+	t.Setenv("FLOWC_EVENT_BUDGET", attackEventBudget)
 	dir := t.TempDir()
 	writeAttackFlows(t, dir)
 	for i, a := range appletAttacks {
@@ -233,6 +244,7 @@ func TestAppletAttacksServe(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Setenv("FLOWC_APPLET_TIMEOUT", attackTimeout) // inherited by flowc serve
+	t.Setenv("FLOWC_EVENT_BUDGET", attackEventBudget)
 	dir := t.TempDir()
 	writeAttackFlows(t, dir)
 	db := filepath.Join(t.TempDir(), "flowc.db")

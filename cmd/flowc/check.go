@@ -2,56 +2,210 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
 
 	"github.com/flowc-dev/flowc/compiler"
+	"github.com/flowc-dev/flowc/internal/buildinfo"
 	"github.com/flowc-dev/flowc/lang"
+	"github.com/flowc-dev/flowc/lang/check"
 	"github.com/flowc-dev/flowc/lang/diag"
+	"github.com/flowc-dev/flowc/lang/directory"
+	"github.com/flowc-dev/flowc/lang/file"
 )
 
 func init() {
 	register(command{name: "check", summary: "lint .flow files (for editors and CI)", run: runCheck})
 }
 
-func runCheck(args []string, _ io.Reader, stdout, stderr io.Writer) int {
-	fs := newFlagSet("check", "flowc check [--format text|json] [PATH…]", stderr)
-	format := fs.String("format", "text", "output format: text or json")
+// CodeDirectory is the error for a directory file that cannot be used.
+const CodeDirectory = "flow/directory"
+
+// stdinDefaultName names standard input when --stdin-filename is not given.
+const stdinDefaultName = "stdin.flow"
+
+func runCheck(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	fs := newFlagSet("check", "flowc check [--format text|json|sarif|github] [--fail-on error|warning] [--directory FILE] [--max-segments N] [PATH… | - [--stdin-filename NAME]]", stderr)
+	format := fs.String("format", "text", "output format: text, json, sarif (SARIF 2.1.0) or github (workflow annotations)")
+	failOn := fs.String("fail-on", "error", "exit 2 when a diagnostic is at this level or worse: error or warning")
+	dirFile := fs.String("directory", "", "the directory file (users, teams, contacts) to check inbox targets against; default: directory.json beside the flows, if any")
+	maxSegments := fs.Int("max-segments", check.DefaultMaxSegments, "warn about a reply or prompt sent as more SMS segments than this")
+	stdinName := fs.String("stdin-filename", "", "with - (or no PATH): the name standard input is checked as; diagnostics name it and directory.json is looked up beside it")
 	paths, err := parseFlags(fs, args)
 	if err != nil {
 		return flagExit(err)
 	}
-	if err := oneOf("format", *format, "text", "json"); err != nil {
+	usage := func(err error) int {
 		fmt.Fprintln(stderr, "flowc check:", err)
 		return exitUsage
 	}
-	if len(paths) == 0 {
+	if err := oneOf("format", *format, "text", "json", "sarif", "github"); err != nil {
+		return usage(err)
+	}
+	if err := oneOf("fail-on", *failOn, "error", "warning"); err != nil {
+		return usage(err)
+	}
+	if *maxSegments < 1 {
+		return usage(fmt.Errorf("--max-segments must be at least 1, not %d", *maxSegments))
+	}
+	fromStdin := len(paths) == 1 && paths[0] == "-" || len(paths) == 0 && *stdinName != ""
+	switch {
+	case !fromStdin && *stdinName != "":
+		return usage(errors.New("--stdin-filename needs - as the only PATH"))
+	case !fromStdin && slicesContains(paths, "-"):
+		return usage(errors.New("- (standard input) cannot be combined with other paths"))
+	case len(paths) == 0:
 		paths = []string{"."}
 	}
-	res, err := lang.Load(paths)
+
+	var res *lang.Result
+	var searched []string // where directory.json may be
+	if fromStdin {
+		name := *stdinName
+		if name == "" {
+			name = stdinDefaultName
+		}
+		b, err := io.ReadAll(stdin)
+		if err != nil {
+			return usage(err)
+		}
+		res = lang.CheckSources([]*file.Source{file.NewSource(name, string(b))})
+		searched = []string{filepath.Dir(name)}
+	} else {
+		res, err = lang.Load(paths)
+		if err != nil {
+			return usage(err)
+		}
+		for _, p := range paths {
+			if st, err := os.Stat(p); err == nil && st.IsDir() {
+				searched = append(searched, p)
+			} else {
+				searched = append(searched, filepath.Dir(p))
+			}
+		}
+	}
+	dir, ddiags, err := loadCheckDirectory(*dirFile, searched)
 	if err != nil {
-		fmt.Fprintln(stderr, "flowc check:", err)
-		return exitUsage
+		return usage(err)
 	}
 	diags := checkAll(res)
-	if *format == "json" {
+	replies, rdiags := check.Replies(res.Files, *maxSegments)
+	diags = append(diags, rdiags...)
+	diags = append(diags, ddiags...)
+	diags = append(diags, check.Directory(res.Files, dir)...)
+	diags.Sort()
+
+	switch *format {
+	case "json":
+		r := diag.Report(diags, len(res.Files))
+		r.Replies = jsonReplies(replies)
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
-		if err := enc.Encode(diag.Report(diags, len(res.Files))); err != nil {
-			fmt.Fprintln(stderr, "flowc check:", err)
-			return exitUsage
+		if err := enc.Encode(r); err != nil {
+			return usage(err)
 		}
-	} else {
+	case "sarif":
+		mod, _, _ := buildinfo.Read()
+		if err := diag.WriteSARIF(stdout, diags, mod); err != nil {
+			return usage(err)
+		}
+	case "github":
+		diag.WriteGitHub(stdout, diags)
+	default:
 		diag.WriteText(stderr, diags, true)
 		if len(diags) > 0 {
 			e, w := diags.Count()
-			fmt.Fprintf(stderr, "%d error(s), %d warning(s) in %d file(s)\n", e, w, len(res.Files))
+			notes := ""
+			if n := diags.Notes(); n > 0 {
+				notes = fmt.Sprintf(", %d note(s)", n)
+			}
+			fmt.Fprintf(stderr, "%d error(s), %d warning(s)%s in %d file(s)\n", e, w, notes, len(res.Files))
 		}
 	}
-	if diags.HasErrors() {
+	level := diag.Error
+	if *failOn == "warning" {
+		level = diag.Warning
+	}
+	if diags.AtLeast(level) {
 		return exitFail
 	}
 	return exitOK
+}
+
+func sameFile(a, b string) bool {
+	sa, err1 := os.Stat(a)
+	sb, err2 := os.Stat(b)
+	return err1 == nil && err2 == nil && os.SameFile(sa, sb)
+}
+
+func slicesContains(s []string, v string) bool {
+	for _, x := range s {
+		if x == v {
+			return true
+		}
+	}
+	return false
+}
+
+// loadCheckDirectory reads the directory to check inbox targets against:
+// the file named by --directory (which must exist), else directory.json
+// in the searched directories, else none (nil: no directory checks). Two
+// different directory.json files would check some flows against the
+// wrong people: that is a usage error. A file that cannot be used is an
+// error diagnostic at its place in the file, so that every output
+// format carries it.
+func loadCheckDirectory(named string, searched []string) (*directory.Directory, diag.List, error) {
+	path := named
+	if path == "" {
+		for _, d := range searched {
+			p := filepath.Join(d, directory.FileName)
+			if _, err := os.Stat(p); err != nil {
+				continue
+			}
+			switch {
+			case path == "":
+				path = p
+			case !sameFile(path, p):
+				return nil, nil, fmt.Errorf("the paths have two directory files, %s and %s: check them separately or name one with --directory", path, p)
+			}
+		}
+		if path == "" {
+			return nil, nil, nil
+		}
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, nil, fmt.Errorf("--directory %s: no such file", path)
+		}
+		return nil, nil, err
+	}
+	d, err := directory.Parse(path, b)
+	var de *directory.Error
+	if errors.As(err, &de) {
+		src := file.NewSource(path, string(b))
+		var l diag.List
+		l.Errorf(src.Span(de.Offset, min(de.Offset+1, len(b))), CodeDirectory, "%s", de.Msg).Hint =
+			"docs/server.md describes directory.json; inbox targets are not checked until it is fixed"
+		return nil, l, nil
+	}
+	return d, nil, err
+}
+
+// jsonReplies is the "replies" array of `flowc check --format json`.
+func jsonReplies(rs []check.Reply) []diag.JSONReply {
+	out := make([]diag.JSONReply, 0, len(rs))
+	for _, r := range rs {
+		out = append(out, diag.JSONReply{
+			File: r.Span.Source.Name, Range: diag.JSONRange{Start: r.Span.StartPos(), End: r.Span.EndPos()},
+			Kind: r.Kind, Chars: r.Chars, Units: r.Units, Encoding: r.Encoding, Segments: r.Segments, Exact: r.Exact,
+		})
+	}
+	return out
 }
 
 // checkAll runs every check available on a loaded file set: the front

@@ -187,7 +187,7 @@ func buildGraph(p *vm.Program) *flowGraph {
 					label = ""
 				}
 				edge(id(pc), target(pc, o.Target, false), label)
-				hasElse = hasElse || o.Kind == "else"
+				hasElse = hasElse || o.Kind == vm.BranchElse
 			}
 			if len(p.Runs[arg].Routes) > 0 && !hasElse {
 				missing(pc, "else")

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 	"time"
 
@@ -54,8 +55,13 @@ func runRun(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 	defer closeApplets()
+	budget, err := eventBudget(os.Getenv)
+	if err != nil {
+		fmt.Fprintln(stderr, "flowc run:", err)
+		return exitUsage
+	}
 	conv := &sim.Conversation{Prog: prog, From: *from, To: number, Trace: *explain,
-		Env: &sim.Env{Clock: start, Applets: applets}}
+		Env: &sim.Env{Clock: start, Applets: applets, EventBudget: budget}}
 	ctx := context.Background()
 	fmt.Fprintf(stdout, "# flow %s, %s texting %s, clock %s\n", prog.Name, *from, number, start.In(prog.Location()).Format("Mon 2006-01-02 15:04 MST"))
 	sc := bufio.NewScanner(stdin)
@@ -123,6 +129,10 @@ func printResult(w io.Writer, p *vm.Program, r *vm.Result, explain bool) {
 				note = ": " + s.Note
 			}
 			fmt.Fprintf(w, "  · %s:%d %s%s\n", p.File, s.Loc.Line, strings.ToLower(s.Op.String()), note)
+		}
+	} else {
+		for _, l := range r.Logs { // with --explain they are in the trace, at their step
+			fmt.Fprintf(w, "  %s\n", l)
 		}
 	}
 	for _, a := range r.Actions {

@@ -92,6 +92,9 @@ func runServe(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	if err := cfg.Validate(); err != nil {
 		return refuse(exitUsage, "configuration", err)
 	}
+	if cfg.EventBudget, err = eventBudget(os.Getenv); err != nil {
+		return refuse(exitUsage, "configuration", err)
+	}
 	if cfg.Applets, err = serverApplets(); err != nil {
 		return refuse(exitUsage, "applet workers", err)
 	}

@@ -107,6 +107,11 @@ func runTest(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 	defer closeApplets()
+	budget, err := eventBudget(os.Getenv)
+	if err != nil {
+		fmt.Fprintln(stderr, "flowc test:", err)
+		return exitUsage
+	}
 	rep := &testReport{Tests: []*scenario.Result{}}
 	covs := map[string]*vm.Coverage{}
 	ran := map[string]bool{} // flows with at least one selected test
@@ -119,7 +124,7 @@ func runTest(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 				continue
 			}
 			ran[t.Flow] = true
-			res := scenario.RunWith(ctx, t, progs[t.Flow], applets)
+			res := scenario.RunWith(ctx, t, progs[t.Flow], applets, scenario.WithEventBudget(budget))
 			for _, tr := range res.Traces {
 				covs[t.Flow].Add(tr)
 			}
@@ -173,6 +178,11 @@ func writeTestText(w io.Writer, rep *testReport) {
 		for _, f := range r.Failures {
 			fmt.Fprintf(w, "    %s: expect %s\n", f.Where, f.Expected)
 			fmt.Fprintf(w, "        got: %s\n", f.Got)
+		}
+		// What the applets logged helps explain the failure; a passing
+		// test stays quiet.
+		for _, l := range r.Logs {
+			fmt.Fprintf(w, "    %s: %s\n", l.Where, l.AppletLog)
 		}
 	}
 	if rep.Total == 0 {

@@ -13,8 +13,10 @@ import (
 	"regexp"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
+	"github.com/expr-lang/expr/ast"
 	exprfile "github.com/expr-lang/expr/file"
 	exprparser "github.com/expr-lang/expr/parser"
 
@@ -209,6 +211,10 @@ func (c *checker) header(h *syntax.Header, seen map[string]file.Span) {
 				d.Hint = `write numbers as + then country code and number, digits only: "+15550100"`
 				continue
 			}
+			if why := impossibleNumber(n); why != "" {
+				c.diags.Warnf(vsp, CodeNumber, "number %s cannot exist: %s", n, why).Hint =
+					"check the digits; for a made-up number use the fiction range +1 NXX 555 01XX, e.g. +12025550123"
+			}
 			dup := false
 			for _, prev := range c.info.Numbers {
 				if prev.Value == n {
@@ -228,6 +234,13 @@ func (c *checker) header(h *syntax.Header, seen map[string]file.Span) {
 			return
 		}
 		c.info.Timezone = loc
+		if suggest, fixed := fixedOffsetZone(values[0], loc); fixed {
+			d := c.diags.Warnf(c.f.Span(h.Values[0]), CodeTimezone, "time zone %q has no daylight saving time: a fixed offset, not a place", values[0])
+			d.Hint = "name the place the hours are kept in"
+			if suggest != "" {
+				d.Hint = fmt.Sprintf("did you mean %q?", suggest)
+			}
+		}
 	case "schedule":
 		name := h.Name.Value
 		if _, ok := c.info.Schedules[name]; ok {
@@ -282,10 +295,11 @@ func (c *checker) scheduleSpec(spec, raw string, off int) (*schedule.Schedule, b
 		end = off + 1 + max(se.End, se.Offset+1)
 		err = fmt.Errorf("%s", se.Msg)
 	}
-	c.diags.Errorf(c.f.Source.Span(start, min(end, off+len(raw))), CodeSchedule, "bad schedule %q: %v", spec, err).Hint =
-		`write hours like "9-5", "9:30-17:00" or "mon-fri 9-17, sat 10-14" (see docs/language.md)`
+	c.diags.Errorf(c.f.Source.Span(start, min(end, off+len(raw))), CodeSchedule, "bad schedule %q: %v", spec, err).Hint = scheduleHint
 	return nil, false
 }
+
+const scheduleHint = `write hours like "9-5", "9:30-17:00" or "mon-fri 9-17, sat 10-14" (see docs/language.md)`
 
 func (c *checker) chain(ch *syntax.Chain) {
 	for _, st := range ch.Steps {
@@ -354,11 +368,15 @@ func (c *checker) noteCondOperand(w *syntax.When) {
 	c.condHints[cmd] = syntax.CondHint(src.Text, w.Cond.Text, lt)
 }
 
-// expr reports syntax errors in expr-lang text found at byte offset off.
+// expr reports syntax errors in expr-lang text found at byte offset
+// off, and bad hours() specs in it.
 func (c *checker) expr(text string, off int) {
-	if _, err := exprparser.Parse(text); err != nil {
+	tree, err := exprparser.Parse(text)
+	if err != nil {
 		c.exprError(err, text, off, CodeExpr)
+		return
 	}
+	c.hoursSpecs(tree, text, off)
 }
 
 func (c *checker) exprError(err error, text string, off int, code string) {
@@ -400,28 +418,80 @@ func runeOffset(text string, runes int) int {
 	return off
 }
 
-var hoursCall = regexp.MustCompile(`\bhours\(\s*("(?:[^"\\]|\\.)*")\s*\)`)
-
 func (c *checker) condition(cond *syntax.CondExpr) {
-	off := syntax.Start(cond)
-	c.expr(cond.Text, off)
-	c.hoursSpecs(cond.Text, off)
+	c.expr(cond.Text, syntax.Start(cond))
 }
 
-// hoursSpecs checks the literal specs passed to hours() in expression
-// text: a declared schedule's name, or a spec.
-func (c *checker) hoursSpecs(text string, off int) {
-	for _, m := range hoursCall.FindAllStringSubmatchIndex(text, -1) {
-		raw := text[m[2]:m[3]]
-		var spec string
-		if _, err := fmt.Sscanf(raw, "%q", &spec); err != nil {
-			continue
-		}
-		if _, ok := c.info.Schedules[spec]; ok {
-			continue
-		}
-		c.scheduleSpec(spec, raw, off+m[2])
+// hoursVisitor collects the hours() calls of an expression whose
+// argument is a string literal.
+type hoursVisitor struct{ specs []*ast.StringNode }
+
+func (v *hoursVisitor) Visit(n *ast.Node) {
+	call, ok := (*n).(*ast.CallNode)
+	if !ok || len(call.Arguments) != 1 {
+		return
 	}
+	if id, ok := call.Callee.(*ast.IdentifierNode); !ok || id.Value != "hours" {
+		return
+	}
+	if s, ok := call.Arguments[0].(*ast.StringNode); ok {
+		v.specs = append(v.specs, s)
+	}
+}
+
+// hoursSpecs checks the literal specs passed to hours() in a parsed
+// expression whose text is at byte offset off: each names a declared
+// schedule or is a spec. Wherever the expression is (a condition, a set,
+// a template, an applet's argument), a bad spec would otherwise fail at
+// run time, on the first message that reaches it.
+func (c *checker) hoursSpecs(tree *exprparser.Tree, text string, off int) {
+	v := &hoursVisitor{}
+	ast.Walk(&tree.Node, v)
+	for _, s := range v.specs {
+		loc := s.Location()
+		from, to := runeOffset(text, loc.From), runeOffset(text, loc.To)
+		raw := text[from:to]
+		if _, ok := c.info.Schedules[s.Value]; ok {
+			continue
+		}
+		if isScheduleName(s.Value) {
+			d := c.diags.Errorf(c.f.Source.Span(off+from, off+to), CodeSchedule, "no schedule named %q", s.Value)
+			var names []string
+			for n := range c.info.Schedules {
+				names = append(names, n)
+			}
+			if m := suggest(s.Value, names); m != "" {
+				d.Hint = fmt.Sprintf("did you mean %q?", m)
+			} else {
+				d.Hint = fmt.Sprintf(`declare it: schedule %s = "mon-fri 9-17", or write the hours themselves: hours("mon-fri 9-17")`, s.Value)
+			}
+			continue
+		}
+		if raw != "" && raw[0] == '"' {
+			c.scheduleSpec(s.Value, raw, off+from)
+			continue
+		}
+		// Single- or back-quoted: the column of the mistake inside
+		// is not worth the escaping rules; underline the literal.
+		if _, err := schedule.Parse(s.Value); err != nil {
+			c.diags.Errorf(c.f.Source.Span(off+from, off+to), CodeSchedule, "bad schedule %q: %v", s.Value, err).Hint = scheduleHint
+		}
+	}
+}
+
+// isScheduleName reports whether a hours() argument reads as the name of
+// a schedule rather than a spec: a word with no digits, not a day list.
+func isScheduleName(s string) bool {
+	if s == "" {
+		return false
+	}
+	for _, r := range s {
+		if !(r == '_' || r == '-' || unicode.IsLetter(r)) {
+			return false
+		}
+	}
+	_, err := schedule.Parse(s)
+	return err != nil
 }
 
 func (c *checker) template(v *syntax.Value) {
@@ -435,7 +505,6 @@ func (c *checker) template(v *syntax.Value) {
 	for _, p := range parts {
 		if p.IsExpr {
 			c.expr(p.Text, p.Offset)
-			c.hoursSpecs(p.Text, p.Offset)
 		}
 	}
 }

@@ -1,7 +1,9 @@
 package check_test
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -10,6 +12,7 @@ import (
 	"github.com/flowc-dev/flowc/lang/check"
 	"github.com/flowc-dev/flowc/lang/diag"
 	"github.com/flowc-dev/flowc/lang/diag/diagtest"
+	"github.com/flowc-dev/flowc/lang/directory"
 	"github.com/flowc-dev/flowc/lang/file"
 	"github.com/flowc-dev/flowc/lang/registry"
 	"github.com/flowc-dev/flowc/lang/syntax"
@@ -58,6 +61,16 @@ func TestCheck(t *testing.T) {
 			}
 			_, d := check.Files(files)
 			diags = append(diags, d...)
+			// A subdirectory with a directory.json is checked against it.
+			if e.IsDir() {
+				dir, err := directory.Load(filepath.Join("testdata", e.Name(), directory.FileName))
+				switch {
+				case err == nil:
+					diags = append(diags, check.Directory(files, dir)...)
+				case !errors.Is(err, fs.ErrNotExist):
+					t.Fatal(err)
+				}
+			}
 			diagtest.Compare(t, exps, diags)
 		})
 	}

@@ -17,17 +17,23 @@ import (
 	"github.com/flowc-dev/flowc/lang/file"
 )
 
-// Severity orders diagnostics: errors block compilation, warnings do not.
+// Severity orders diagnostics: errors block compilation, warnings do
+// not, notes are information (e.g. a branch that falls through) that no
+// --fail-on level fails on.
 type Severity int
 
 const (
-	Warning Severity = iota
+	Note Severity = iota - 1 // Warning stays the zero value
+	Warning
 	Error
 )
 
 func (s Severity) String() string {
-	if s == Error {
+	switch s {
+	case Error:
 		return "error"
+	case Note:
+		return "note"
 	}
 	return "warning"
 }
@@ -35,7 +41,7 @@ func (s Severity) String() string {
 // MarshalJSON writes the severity as "error" or "warning".
 func (s Severity) MarshalJSON() ([]byte, error) { return json.Marshal(s.String()) }
 
-// UnmarshalJSON reads "error" or "warning", so that a JSONReport
+// UnmarshalJSON reads "error", "warning" or "note", so that a JSONReport
 // round-trips.
 func (s *Severity) UnmarshalJSON(b []byte) error {
 	var v string
@@ -47,6 +53,8 @@ func (s *Severity) UnmarshalJSON(b []byte) error {
 		*s = Error
 	case "warning":
 		*s = Warning
+	case "note":
+		*s = Note
 	default:
 		return fmt.Errorf("unknown severity %q", v)
 	}
@@ -60,6 +68,7 @@ type Diagnostic struct {
 	Message  string
 	Span     file.Span
 	Hint     string // optional advice on how to fix it
+	Data     any    // optional measurements, written into JSON and SARIF output
 }
 
 func (d Diagnostic) Error() string {
@@ -81,6 +90,22 @@ func (l *List) Warnf(span file.Span, code, format string, args ...any) *Diagnost
 	return &(*l)[len(*l)-1]
 }
 
+// Notef appends a note.
+func (l *List) Notef(span file.Span, code, format string, args ...any) *Diagnostic {
+	*l = append(*l, Diagnostic{Severity: Note, Code: code, Message: fmt.Sprintf(format, args...), Span: span})
+	return &(*l)[len(*l)-1]
+}
+
+// AtLeast reports whether any diagnostic is of severity min or worse.
+func (l List) AtLeast(min Severity) bool {
+	for _, d := range l {
+		if d.Severity >= min {
+			return true
+		}
+	}
+	return false
+}
+
 // HasErrors reports whether any diagnostic is an error.
 func (l List) HasErrors() bool {
 	for _, d := range l {
@@ -91,13 +116,24 @@ func (l List) HasErrors() bool {
 	return false
 }
 
-// Count returns the number of errors and warnings.
+// Count returns the number of errors and warnings (notes are neither).
 func (l List) Count() (errors, warnings int) {
 	for _, d := range l {
-		if d.Severity == Error {
+		switch d.Severity {
+		case Error:
 			errors++
-		} else {
+		case Warning:
 			warnings++
+		}
+	}
+	return
+}
+
+// Notes returns the number of notes.
+func (l List) Notes() (n int) {
+	for _, d := range l {
+		if d.Severity == Note {
+			n++
 		}
 	}
 	return
@@ -177,6 +213,9 @@ type JSONDiagnostic struct {
 	Message  string    `json:"message"`
 	Hint     string    `json:"hint,omitempty"`
 	Range    JSONRange `json:"range"`
+	// Data is a check's measurements, for tools: flow/sms-length
+	// notes carry {"chars", "segments", "encoding", "exact"}.
+	Data any `json:"data,omitempty"`
 }
 
 // JSONReport is what `flowc check --format json` prints.
@@ -185,17 +224,34 @@ type JSONReport struct {
 	Files       int              `json:"files"`
 	Errors      int              `json:"errors"`
 	Warnings    int              `json:"warnings"`
+	Notes       int              `json:"notes"`
 	Diagnostics []JSONDiagnostic `json:"diagnostics"`
+	// Replies measures every text the flows send, for `flowc check`.
+	Replies []JSONReply `json:"replies,omitempty"`
+}
+
+// JSONReply is one reply, menu prompt or ask prompt measured as an SMS:
+// characters, GSM-7 septets or UCS-2 units, encoding and segments, of
+// the literal text; with {{ }} parts (exact false) a lower bound.
+type JSONReply struct {
+	File     string    `json:"file"`
+	Range    JSONRange `json:"range"`
+	Kind     string    `json:"kind"`
+	Chars    int       `json:"chars"`
+	Units    int       `json:"units"`
+	Encoding string    `json:"encoding"`
+	Segments int       `json:"segments"`
+	Exact    bool      `json:"exact"`
 }
 
 // Report builds the JSON report for l over n files.
 func Report(l List, files int) JSONReport {
 	e, w := l.Count()
-	r := JSONReport{Valid: e == 0, Files: files, Errors: e, Warnings: w, Diagnostics: []JSONDiagnostic{}}
+	r := JSONReport{Valid: e == 0, Files: files, Errors: e, Warnings: w, Notes: l.Notes(), Diagnostics: []JSONDiagnostic{}}
 	for _, d := range l {
 		r.Diagnostics = append(r.Diagnostics, JSONDiagnostic{
 			File: name(d.Span), Severity: d.Severity, Code: d.Code, Message: d.Message, Hint: d.Hint,
-			Range: JSONRange{Start: d.Span.StartPos(), End: d.Span.EndPos()},
+			Range: JSONRange{Start: d.Span.StartPos(), End: d.Span.EndPos()}, Data: d.Data,
 		})
 	}
 	return r

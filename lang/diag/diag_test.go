@@ -58,3 +58,28 @@ func TestSortTextAndJSON(t *testing.T) {
 		t.Error("empty list")
 	}
 }
+
+// TestNotes: a note is neither an error nor a warning, fails no level
+// but its own, and round-trips through JSON.
+func TestNotes(t *testing.T) {
+	src := file.NewSource("n.flow", "reply \"x\"\n")
+	var l List
+	l.Notef(src.Span(0, 5), "flow/fall-through", "goes on")
+	if e, w := l.Count(); e != 0 || w != 0 || l.Notes() != 1 {
+		t.Errorf("Count = %d, %d, Notes = %d", e, w, l.Notes())
+	}
+	if l.AtLeast(Warning) || !l.AtLeast(Note) || l.HasErrors() {
+		t.Error("a note counted as a warning or an error")
+	}
+	b, err := json.Marshal(Report(l, 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var r JSONReport
+	if err := json.Unmarshal(b, &r); err != nil {
+		t.Fatal(err)
+	}
+	if !r.Valid || r.Notes != 1 || r.Diagnostics[0].Severity != Note || !strings.Contains(string(b), `"severity":"note"`) {
+		t.Errorf("report %s", b)
+	}
+}

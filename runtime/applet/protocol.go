@@ -113,6 +113,9 @@ type response struct {
 	Err        *wireError `json:"error,omitempty"`
 	NeedSource bool       `json:"need_source,omitempty"`
 	Logs       []wireLog  `json:"logs,omitempty"`
+	// Retire asks the parent to replace this worker after the answer:
+	// its address space is too used up to be sure of the next call.
+	Retire bool `json:"retire,omitempty"`
 }
 
 func writeFrame(w *bufio.Writer, v any) error {

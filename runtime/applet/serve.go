@@ -66,6 +66,7 @@ func ServeWorker(r io.Reader, w io.Writer, l Limits) error {
 	ws := &workerServer{lim: lim, scripts: make(map[string]*Script)}
 	ws.prepare()
 	ws.warmUp()
+	ws.mappedAtStart = mappedBytes()
 	if err := writeFrame(bw, &response{Ready: true, PID: os.Getpid(), Version: protocolVersion}); err != nil {
 		return err
 	}
@@ -124,11 +125,14 @@ func limitProcess(lim Limits) error {
 		maxStack = 32 << 20
 	}
 	debug.SetMaxStack(int(maxStack))
-	// Make the GC work hard before the hard limit is reached, and little
-	// while the heap is far below it: a worker's heap is small and
-	// short-lived, so the default GOGC=100 would collect very often.
-	debug.SetMemoryLimit(int64(lim.MaxMemory) * 7 / 8)
-	debug.SetGCPercent(400)
+	// Make the GC work hard long before the hard limit (RLIMIT_AS, below)
+	// is reached: address space the heap once mapped stays mapped, and a
+	// call allocating fast (a loop of 1 MB typed arrays) outruns a lazy
+	// collector, so with GOGC=400 and the soft limit at 7/8 of MaxMemory a
+	// call keeping 40 MB alive mapped its whole limit and was killed. The
+	// watchdog still allows up to ¾ of MaxMemory of live data.
+	debug.SetMemoryLimit(int64(lim.MaxMemory) / 2)
+	debug.SetGCPercent(100)
 	return limitAddressSpace(lim.MaxMemory)
 }
 
@@ -139,6 +143,31 @@ type workerServer struct {
 	lim     Limits
 	scripts map[string]*Script
 	sb      *sandbox
+
+	mappedAtStart uint64 // what the Go runtime had mapped once ready
+}
+
+// mappedBytes is all the memory the Go runtime has mapped (heap, stacks,
+// metadata). It never shrinks much: the runtime keeps address space it
+// mapped once, and RLIMIT_AS counts it.
+func mappedBytes() uint64 {
+	s := []metrics.Sample{{Name: "/memory/classes/total:bytes"}}
+	metrics.Read(s)
+	if s[0].Value.Kind() == metrics.KindUint64 {
+		return s[0].Value.Uint64()
+	}
+	return 0
+}
+
+// spent reports whether this worker has mapped more than half of the room
+// its address-space limit leaves (Limits.MaxMemory): after such a call
+// the worker asks to be retired. The Go runtime keeps the address space a
+// heavy call mapped, fragmented, so a later call of another applet, well
+// within the limit itself, could find no room left and kill the worker
+// (garbage of earlier calls must not fail later ones). A fresh process
+// costs some 25 ms, paid only after calls that used that much memory.
+func (ws *workerServer) spent() bool {
+	return mappedBytes() > ws.mappedAtStart+ws.lim.MaxMemory/2
 }
 
 // prepare creates the worker's runtime if it has none; a failure is
@@ -228,6 +257,7 @@ func (ws *workerServer) handle(req *request) *response {
 	wd := startWatchdog(sb, ws.lim.MaxMemory)
 	res, err, reusable := sb.call(ctx, s, in)
 	memHit := wd.stop()
+	resp.Retire = ws.spent()
 
 	if !reusable || memHit {
 		ws.sb = nil

@@ -75,3 +75,35 @@ func TestWorkerGarbageOfEarlierCalls(t *testing.T) {
 		}
 	}
 }
+
+// TestWorkerAfterAHeavyCall: a call that churned through far more memory
+// than it kept (320 MB, 40 MB at a time) must not fail the next call of
+// another applet that keeps 100 MB alive, well inside the limit. The Go
+// runtime keeps the address space a heavy call mapped, and RLIMIT_AS
+// counts it: the worker ran out of address space and died. A worker that
+// mapped more than half its limit is retired after the call instead.
+func TestWorkerAfterAHeavyCall(t *testing.T) {
+	r := workerOnly()[0].new(t, Limits{Timeout: 10 * time.Second, MaxMemory: 256 << 20}) // the server's default memory
+	defer r.Close()
+	churn := mustCompile(t, "churn", `function main(ctx) {
+	for (let round = 0; round < 8; round++) {
+		const a = [];
+		for (let i = 0; i < 40; i++) a.push(new Uint8Array(1 << 20));
+	}
+	return "ok";
+}`)
+	keep := mustCompile(t, "keep", `function main(ctx) {
+	const a = [];
+	for (let i = 0; i < 100; i++) a.push(new Uint8Array(1 << 20));
+	return a.length;
+}`)
+	ctx := context.Background()
+	for round := 0; round < 10; round++ {
+		if got, err := r.Call(ctx, churn, Input{}); err != nil || got != "ok" {
+			t.Fatalf("round %d: churn = %v, %v", round, got, err)
+		}
+		if got, err := r.Call(ctx, keep, Input{}); err != nil || got != 100.0 {
+			t.Fatalf("round %d: keeping 100 MB after the churn = %v, %v", round, got, err)
+		}
+	}
+}

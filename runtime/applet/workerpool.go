@@ -338,7 +338,7 @@ func (p *workerPool) call(ctx context.Context, w *worker, s *Script, in Input) (
 		if req.Script.Source != "" {
 			w.known[s.hash] = true
 		}
-		p.release(w, true)
+		p.release(w, !r.Retire) // a retiring worker is replaced in the background
 		if logf != nil {
 			// The worker bounds its console lines; the parent does too.
 			for i, l := range r.Logs {

@@ -30,16 +30,46 @@ type Result struct {
 	Elapsed  time.Duration `json:"elapsed_ns"`
 	Test     *Test         `json:"-"`
 	Prog     *vm.Program   `json:"-"`
+	// Logs is what the applets wrote with console.log and friends, in
+	// order; `flowc test` shows it under a failing test.
+	Logs []Log `json:"logs,omitempty"`
 	// Traces of every VM run, for coverage.
 	Traces [][]vm.TraceStep `json:"-"`
+}
+
+// Log is one console line of an applet, with the test step (send or
+// wait) whose run wrote it.
+type Log struct {
+	Pos   Pos    `json:"-"`
+	Where string `json:"pos"`
+	vm.AppletLog
+}
+
+func (r *Result) keepLogs(pos Pos, res *vm.Result) {
+	for _, l := range res.Logs {
+		r.Logs = append(r.Logs, Log{Pos: pos, Where: pos.String(), AppletLog: l})
+	}
 }
 
 // Run runs one test against its compiled flow.
 func Run(ctx context.Context, t *Test, p *vm.Program) *Result { return RunWith(ctx, t, p, nil) }
 
+// Option tunes RunWith.
+type Option func(*options)
+
+type options struct{ eventBudget time.Duration }
+
+// WithEventBudget sets the time all applet calls of one event may take
+// (vm.Options.EventBudget), as the server's FLOWC_EVENT_BUDGET does.
+func WithEventBudget(d time.Duration) Option { return func(o *options) { o.eventBudget = d } }
+
 // RunWith is Run with a runner for the applets the test does not mock
 // (nil: an unmocked applet is an error).
-func RunWith(ctx context.Context, t *Test, p *vm.Program, real sim.AppletFunc) *Result {
+func RunWith(ctx context.Context, t *Test, p *vm.Program, real sim.AppletFunc, opts ...Option) *Result {
+	var o options
+	for _, opt := range opts {
+		opt(&o)
+	}
 	start := time.Now()
 	r := &Result{Name: t.Name, Where: t.Pos.String(), Flow: t.Flow, Test: t, Prog: p}
 	defer func() { r.Pass = len(r.Failures) == 0; r.Elapsed = time.Since(start) }()
@@ -60,7 +90,7 @@ func RunWith(ctx context.Context, t *Test, p *vm.Program, real sim.AppletFunc) *
 	if to == "" && len(p.Numbers) > 0 {
 		to = p.Numbers[0]
 	}
-	env := &sim.Env{Clock: clock, Contacts: map[string]runtime.Contact{}, Applets: mockApplets(t.Applets, real)}
+	env := &sim.Env{Clock: clock, Contacts: map[string]runtime.Contact{}, Applets: mockApplets(t.Applets, real), EventBudget: o.eventBudget}
 	if c := t.Contact; c != nil {
 		env.Contacts[t.From] = runtime.Contact{Known: true, Name: runtime.Str(c.Name), Owner: runtime.Str(c.Owner), Tags: c.Tags, Fields: c.Fields}
 	}
@@ -84,6 +114,7 @@ func RunWith(ctx context.Context, t *Test, p *vm.Program, real sim.AppletFunc) *
 			}
 			step = newStep(res)
 			r.Traces = append(r.Traces, res.Trace)
+			r.keepLogs(s.Pos, res)
 		case StepWait:
 			results, err := conv.Wait(ctx, s.Dur)
 			if err != nil {
@@ -93,6 +124,7 @@ func RunWith(ctx context.Context, t *Test, p *vm.Program, real sim.AppletFunc) *
 			step = newStep(results...)
 			for _, res := range results {
 				r.Traces = append(r.Traces, res.Trace)
+				r.keepLogs(s.Pos, res)
 			}
 		case StepExpect:
 			for _, a := range step.actions {

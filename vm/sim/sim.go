@@ -20,6 +20,9 @@ type Env struct {
 	Clock    time.Time
 	Contacts map[string]runtime.Contact
 	Applets  AppletFunc
+	// EventBudget is the time all applet calls of one event may take
+	// (vm.Options.EventBudget); zero: vm.DefaultEventBudget.
+	EventBudget time.Duration
 }
 
 // Now implements vm.Env.
@@ -77,7 +80,9 @@ func (c *Conversation) Wait(ctx context.Context, d time.Duration) ([]*vm.Result,
 }
 
 func (c *Conversation) apply(ctx context.Context, ev vm.Event) (*vm.Result, error) {
-	res, err := vm.Run(ctx, c.Prog, c.State, ev, c.Env, vm.Options{Trace: c.Trace})
+	// Offline, an applet's console output is part of what the author
+	// sees (Result.Logs); the server does not collect it.
+	res, err := vm.Run(ctx, c.Prog, c.State, ev, c.Env, vm.Options{Trace: c.Trace, AppletLogs: true, EventBudget: c.Env.EventBudget})
 	if err != nil {
 		return nil, err
 	}

@@ -16,7 +16,7 @@
 //
 //   - COLUMN ":" — the 1-based column (in runes) where the diagnostic
 //     starts; without it any column matches;
-//   - "error" or "warning" — the severity; without it either matches;
+//   - "error", "warning" or "note" — the severity; without it any matches;
 //   - CODE — the diagnostic code, e.g. flow/parse;
 //   - PATTERN — a Go string literal ("…" or `…`) holding a regular
 //     expression the message must match;
@@ -115,7 +115,7 @@ func parseSpec(spec string) (Expect, error) {
 		e.Column, _ = strconv.Atoi(m[1])
 		s = s[len(m[0]):]
 	}
-	for _, sev := range []string{"error", "warning"} {
+	for _, sev := range []string{"error", "warning", "note"} {
 		if strings.HasPrefix(s, sev+" ") || s == sev {
 			e.Severity = sev
 			s = strings.TrimSpace(s[len(sev):])
@@ -128,7 +128,7 @@ func parseSpec(spec string) (Expect, error) {
 	quoted := func() (*regexp.Regexp, error) {
 		q, err := strconv.QuotedPrefix(s)
 		if err != nil {
-			return nil, fmt.Errorf("bad marker %q: want [COLUMN:] [error|warning] [CODE] [\"REGEXP\"] [hint \"REGEXP\"]", spec)
+			return nil, fmt.Errorf("bad marker %q: want [COLUMN:] [error|warning|note] [CODE] [\"REGEXP\"] [hint \"REGEXP\"]", spec)
 		}
 		pat, _ := strconv.Unquote(q)
 		re, err := regexp.Compile(pat)

@@ -1,0 +1,133 @@
+package check
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/flowc-dev/flowc/lang/diag"
+	"github.com/flowc-dev/flowc/lang/directory"
+	"github.com/flowc-dev/flowc/lang/file"
+	"github.com/flowc-dev/flowc/lang/registry"
+	"github.com/flowc-dev/flowc/lang/syntax"
+)
+
+// Codes of the directory checks.
+const (
+	CodeUnknownTarget = "flow/unknown-target"
+	CodeEmptyTeam     = "flow/empty-team"
+)
+
+// Directory checks every `inbox team:NAME` and `inbox user:NAME` of files
+// against the directory: an unknown name is an error (a typo would route
+// every message to an inbox nobody reads), a team nobody can take items
+// for is a warning. Without a directory (d nil) nothing is checked: the
+// server would start with an empty directory too, and reporting every
+// target as unknown would bury real problems.
+func Directory(files []*syntax.File, d *directory.Directory) diag.List {
+	var diags diag.List
+	if d == nil {
+		return diags
+	}
+	var users, teams []string
+	for _, u := range d.Users {
+		users = append(users, u.Name)
+	}
+	for _, t := range d.Teams {
+		teams = append(teams, t.Name)
+	}
+	for _, f := range files {
+		eachCommand(f, func(cmd *syntax.Command) {
+			a, ok := registry.Lookup(cmd.Name.Value)
+			if !ok || a.Name != "inbox" {
+				return
+			}
+			b, _ := Bind(a, cmd.Args)
+			v := b.Positional[0]
+			if v == nil || v.Type() != syntax.VTarget {
+				return
+			}
+			kind, name := v.TargetKind(), v.Text()
+			start := syntax.Start(v) + len(v.Kind)
+			sp := f.Source.Span(start, start+len(v.Tok))
+			switch kind {
+			case "team":
+				t, ok := d.Team(name)
+				if !ok {
+					unknown(&diags, sp, kind, name, teams)
+					return
+				}
+				switch {
+				case len(t.Members) == 0:
+					diags.Warnf(sp, CodeEmptyTeam, "team %q has no members: its inbox items reach nobody", name).Hint =
+						"add members to the team in the directory"
+				case len(d.Members(name)) == 0:
+					diags.Warnf(sp, CodeEmptyTeam, "no member of team %q is available: its inbox items reach nobody now", name).Hint =
+						fmt.Sprintf("members %s are all marked \"available\": false in the directory", strings.Join(t.Members, ", "))
+				}
+			case "user":
+				if _, ok := d.User(name); !ok {
+					unknown(&diags, sp, kind, name, users)
+				}
+			}
+		})
+	}
+	diags.Sort()
+	return diags
+}
+
+func unknown(diags *diag.List, sp file.Span, kind, name string, known []string) {
+	d := diags.Errorf(sp, CodeUnknownTarget, "no %s named %q in the directory", kind, name)
+	if s := suggest(name, append([]string(nil), known...)); s != "" {
+		d.Hint = fmt.Sprintf("did you mean %s:%s?", kind, s)
+	} else if len(known) > 0 {
+		d.Hint = fmt.Sprintf("%ss in the directory: %s", kind, strings.Join(known, ", "))
+	} else {
+		d.Hint = fmt.Sprintf("the directory has no %ss", kind)
+	}
+}
+
+// eachCommand calls fn for every command of f, in source order, inside
+// sections, conditions and branches too.
+func eachCommand(f *syntax.File, fn func(*syntax.Command)) {
+	var chain func(*syntax.Chain)
+	block := func(b *syntax.Block) {
+		if b == nil {
+			return
+		}
+		for _, it := range b.Items {
+			switch {
+			case it.Branch != nil:
+				chain(it.Branch.Body)
+			case it.Chain != nil:
+				chain(it.Chain)
+			}
+		}
+	}
+	chain = func(ch *syntax.Chain) {
+		if ch == nil {
+			return
+		}
+		for _, st := range ch.Steps {
+			switch {
+			case st.When != nil:
+				block(st.When.Then)
+				chain(st.When.Else)
+			case st.Block != nil:
+				block(st.Block)
+			case st.Bad != nil:
+				block(st.Bad.Block)
+			case st.Cmd != nil:
+				fn(st.Cmd)
+				block(st.Cmd.Block)
+			}
+		}
+	}
+	for _, it := range f.Items {
+		switch {
+		case it.Section != nil:
+			block(it.Section.Body)
+		case it.Chain != nil:
+			chain(it.Chain)
+		}
+	}
+}
