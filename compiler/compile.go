@@ -167,9 +167,15 @@ func numbers(info *check.Info) []string {
 	return out
 }
 
+// version hashes what decides the program's behaviour: the compiler, the
+// flow's name (it may come from the file's name), the source and the
+// applets' sources. Not the file's path: the same flow served from a
+// directory and deployed through the admin API is one version.
 func version(f *syntax.File, p *vm.Program) string {
 	h := sha256.New()
 	h.Write([]byte(Version))
+	h.Write([]byte{0})
+	h.Write([]byte(p.Name))
 	h.Write([]byte{0})
 	h.Write([]byte(f.Source.Text))
 	for _, a := range p.Applets {

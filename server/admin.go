@@ -12,14 +12,10 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"testing/fstest"
 	"time"
 
 	"github.com/go-chi/chi/v5"
 
-	"github.com/flowc-dev/flowc/compiler"
-	"github.com/flowc-dev/flowc/lang"
-	"github.com/flowc-dev/flowc/lang/check"
 	"github.com/flowc-dev/flowc/lang/diag"
 	"github.com/flowc-dev/flowc/server/store"
 )
@@ -106,6 +102,8 @@ func (s *Server) adminRoutes(r chi.Router) {
 	r.Post("/flows", s.deployFlow)
 	r.Get("/flows/{flow}/versions", s.listVersions)
 	r.Post("/flows/{flow}/rollback", s.rollback)
+	r.Post("/flows/{flow}/promote", s.promote)
+	r.Post("/flows/diff", s.diffFlow)
 	r.Get("/numbers", s.listNumbers)
 	r.Put("/numbers/{number}", s.assignNumber)
 	r.Delete("/numbers/{number}", s.unassignNumber)
@@ -115,6 +113,7 @@ func (s *Server) adminRoutes(r chi.Router) {
 	r.Get("/inbox/{kind}/{name}", s.listInbox)
 	r.Post("/inbox/items/{id}/done", s.markDone)
 	r.Get("/executions/{sid}", s.getExecution)
+	r.Get("/outbox", s.listOutbox)
 }
 
 type apiError struct {
@@ -153,9 +152,15 @@ func (s *Server) adminTx(ctx context.Context, fn func(tx store.Tx, a store.Admin
 }
 
 func (s *Server) storeError(w http.ResponseWriter, err error) {
-	var taken *store.NumberTakenError
+	var (
+		taken    *store.NumberTakenError
+		conflict *store.VersionConflictError
+		br       *badRequest
+	)
 	switch {
-	case errors.As(err, &taken):
+	case errors.As(err, &br):
+		writeJSON(w, br.status, apiError{Error: br.msg})
+	case errors.As(err, &taken), errors.As(err, &conflict):
 		writeJSON(w, http.StatusConflict, apiError{Error: err.Error()})
 	case errors.Is(err, store.ErrNotFound):
 		writeJSON(w, http.StatusNotFound, apiError{Error: err.Error()})
@@ -167,20 +172,30 @@ func (s *Server) storeError(w http.ResponseWriter, err error) {
 
 // FlowInfo is a flow in the admin API.
 type FlowInfo struct {
-	Flow          string    `json:"flow"`
-	ActiveVersion string    `json:"active_version"`
-	Numbers       []string  `json:"numbers"`
-	Deployed      time.Time `json:"deployed"`
+	Flow          string     `json:"flow"`
+	ActiveVersion string     `json:"active_version"`
+	Numbers       []string   `json:"numbers"`
+	Deployed      time.Time  `json:"deployed"`
+	Draft         *DraftInfo `json:"draft,omitempty"`
 }
 
 func (s *Server) listFlows(w http.ResponseWriter, r *http.Request) {
 	var out []FlowInfo
 	err := s.store.InTx(r.Context(), func(tx store.Tx) error {
 		ps, err := tx.ActivePrograms(r.Context())
+		if err != nil {
+			return err
+		}
+		dt, err := deployTx(tx)
+		if err != nil {
+			return err
+		}
+		drafts, err := dt.Drafts(r.Context())
 		out = out[:0]
 		for _, p := range ps {
-			out = append(out, FlowInfo{Flow: p.Flow, ActiveVersion: p.Version, Numbers: nonNil(p.Numbers), Deployed: p.Created})
+			out = append(out, FlowInfo{Flow: p.Flow, ActiveVersion: p.Version, Numbers: nonNil(p.Numbers), Deployed: p.Created, Draft: draftInfo(drafts, p.Flow)})
 		}
+		out = appendDraftOnly(out, drafts)
 		return err
 	})
 	if err != nil {
@@ -218,123 +233,6 @@ func (s *Server) listVersions(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, out)
-}
-
-// DeployRequest deploys one flow from source.
-type DeployRequest struct {
-	File    string            `json:"file"`              // e.g. "sales.flow": names the flow when it has no flow header, and appears in diagnostics
-	Source  string            `json:"source"`            // the .flow text
-	Applets map[string]string `json:"applets,omitempty"` // JavaScript applets by the path the flow declares them with
-}
-
-// DeployResponse is the result of a deploy.
-type DeployResponse struct {
-	Flow     string                `json:"flow"`
-	Version  string                `json:"version"`
-	Numbers  []string              `json:"numbers"`
-	Warnings []diag.JSONDiagnostic `json:"warnings"`
-}
-
-func (s *Server) deployFlow(w http.ResponseWriter, r *http.Request) {
-	var req DeployRequest
-	if !readJSON(w, r, &req) {
-		return
-	}
-	if req.File == "" || strings.ContainsAny(req.File, `/\`) || !strings.HasSuffix(req.File, ".flow") {
-		writeJSON(w, http.StatusBadRequest, apiError{Error: `"file" must be a file name ending in .flow, without directories`})
-		return
-	}
-	bundle, msg := deployBundle(req)
-	if msg != "" {
-		writeJSON(w, http.StatusBadRequest, apiError{Error: msg})
-		return
-	}
-	res, err := lang.LoadFS(bundle, []string{req.File})
-	if err != nil {
-		writeJSON(w, http.StatusInternalServerError, apiError{Error: err.Error()})
-		return
-	}
-	progs, cd := compiler.All(res)
-	all := append(append(diag.List{}, res.Diags...), cd...)
-	all.Sort()
-	report := diag.Report(all, 1)
-	if all.HasErrors() || len(progs) != 1 {
-		writeJSON(w, http.StatusUnprocessableEntity, apiError{Error: "the flow does not compile", Diagnostics: report.Diagnostics})
-		return
-	}
-	p := progs[0]
-	p.File = req.File
-	if err := s.Deploy(r.Context(), progs); err != nil {
-		s.storeError(w, err)
-		return
-	}
-	s.log.Info("deployed", "flow", p.Name, "version", p.Version)
-	writeJSON(w, http.StatusCreated, DeployResponse{Flow: p.Name, Version: p.Version, Numbers: nonNil(p.Numbers), Warnings: report.Diagnostics})
-}
-
-// deployBundle is the request as a file system, in memory: the flow
-// under its name and each applet under the path the flow declares it
-// with. Compiling reads from it and from nothing else, so a flow cannot
-// name a file of the server (see lang/check/paths.go); nothing is
-// written to disk. msg is a 400's message naming the field at fault.
-func deployBundle(req DeployRequest) (bundle fstest.MapFS, msg string) {
-	bundle = fstest.MapFS{req.File: &fstest.MapFile{Data: []byte(req.Source), Mode: 0o444}}
-	for name, src := range req.Applets {
-		if p := check.AppletPathProblem(name); p != "" {
-			return nil, fmt.Sprintf("applets[%q]: %s", name, p)
-		}
-		if name == req.File {
-			return nil, fmt.Sprintf("applets[%q]: that is the flow's own file name", name)
-		}
-		bundle[name] = &fstest.MapFile{Data: []byte(src), Mode: 0o444}
-	}
-	return bundle, ""
-}
-
-func (s *Server) rollback(w http.ResponseWriter, r *http.Request) {
-	flow := chi.URLParam(r, "flow")
-	var req struct {
-		Version string `json:"version"`
-	}
-	if !readJSON(w, r, &req) {
-		return
-	}
-	if len(req.Version) < 8 {
-		writeJSON(w, http.StatusBadRequest, apiError{Error: `"version" must be a version or a prefix of at least 8 characters`})
-		return
-	}
-	var chosen store.Program
-	err := s.store.InTx(r.Context(), func(tx store.Tx) error {
-		ps, err := tx.Programs(r.Context(), flow)
-		if err != nil {
-			return err
-		}
-		var matches []store.Program
-		for _, p := range ps {
-			if strings.HasPrefix(p.Version, req.Version) {
-				matches = append(matches, p)
-			}
-		}
-		switch len(matches) {
-		case 0:
-			return fmt.Errorf("flow %q has no version %s: %w", flow, req.Version, store.ErrNotFound)
-		case 1:
-		default:
-			return &badRequest{http.StatusBadRequest, "version prefix " + req.Version + " is ambiguous"}
-		}
-		chosen = matches[0]
-		return tx.Activate(r.Context(), flow, chosen.Version, chosen.Numbers, s.cfg.Now())
-	})
-	var br *badRequest
-	if errors.As(err, &br) {
-		writeJSON(w, br.status, apiError{Error: br.msg})
-		return
-	}
-	if err != nil {
-		s.storeError(w, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, FlowInfo{Flow: flow, ActiveVersion: chosen.Version, Numbers: nonNil(chosen.Numbers), Deployed: chosen.Created})
 }
 
 // NumbersResponse lists routed numbers and numbers texted with no flow.
@@ -478,17 +376,29 @@ func (s *Server) listInbox(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	all := r.URL.Query().Get("all") == "true"
-	var items []store.InboxItem
+	// Each item with what its message caused to be sent (status.go).
+	type inboxEntry struct {
+		store.InboxItem
+		Replies []Delivery `json:"replies"`
+	}
+	var out []inboxEntry
 	err := s.store.InTx(r.Context(), func(tx store.Tx) error {
-		var err error
-		items, err = tx.InboxItems(r.Context(), kind, name, all)
+		items, err := tx.InboxItems(r.Context(), kind, name, all)
+		out = out[:0]
+		for _, it := range items {
+			d, err := s.deliveriesOf(r.Context(), tx, it.MessageSID)
+			if err != nil {
+				return err
+			}
+			out = append(out, inboxEntry{it, d})
+		}
 		return err
 	})
 	if err != nil {
 		s.storeError(w, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, nonNilSlice(items))
+	writeJSON(w, http.StatusOK, nonNilSlice(out))
 }
 
 func (s *Server) markDone(w http.ResponseWriter, r *http.Request) {
@@ -517,14 +427,21 @@ type Execution struct {
 	Received time.Time       `json:"received"`
 	Answer   json.RawMessage `json:"answer"`
 	Trace    json.RawMessage `json:"trace"`
+	// Deliveries is what the message caused to be sent (a timer's replies,
+	// forwards), with the provider's delivery reports.
+	Deliveries []Delivery `json:"deliveries"`
 }
 
 func (s *Server) getExecution(w http.ResponseWriter, r *http.Request) {
 	sid := pathParam(r, "sid")
 	var m *store.Message
+	var deliveries []Delivery
 	err := s.store.InTx(r.Context(), func(tx store.Tx) error {
 		var err error
-		m, err = tx.MessageBySID(r.Context(), sid)
+		if m, err = tx.MessageBySID(r.Context(), sid); err != nil {
+			return err
+		}
+		deliveries, err = s.deliveriesOf(r.Context(), tx, sid)
 		return err
 	})
 	if err != nil {
@@ -539,7 +456,7 @@ func (s *Server) getExecution(w http.ResponseWriter, r *http.Request) {
 		trace = json.RawMessage("null")
 	}
 	writeJSON(w, http.StatusOK, Execution{SID: m.SID, From: m.From, To: m.To, Body: m.Body, Flow: m.Flow, Version: m.Version,
-		Outcome: m.Outcome, Received: m.Received, Answer: json.RawMessage(m.Response), Trace: trace})
+		Outcome: m.Outcome, Received: m.Received, Answer: json.RawMessage(m.Response), Trace: trace, Deliveries: deliveries})
 }
 
 func nonNil(s []string) []string {

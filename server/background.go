@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/flowc-dev/flowc/server/store"
@@ -11,10 +12,23 @@ import (
 
 // Outbox delivery policy.
 const (
-	outboxLease       = 30 * time.Second // a claimed item is left alone this long
+	// deliveryTimeout bounds one delivery, every network call in it
+	// together (DNS, connect, TLS, the request or the SMTP session).
+	deliveryTimeout = 20 * time.Second
+	// outboxLease: a claimed item is left alone this long. Longer than
+	// deliveryTimeout, so an item is not claimed again while its first
+	// delivery can still succeed.
+	outboxLease       = deliveryTimeout + 10*time.Second
 	outboxMaxAttempts = 8
-	outboxBatch       = 20
-	timerBatch        = 100
+	// outboxWorkers bounds the deliveries in flight in one process, and
+	// perDestination those to one destination (the SMS provider, the SMTP
+	// server, one webhook host): a destination that hangs holds at most
+	// perDestination workers, each until deliveryTimeout.
+	outboxWorkers  = 16
+	perDestination = 4
+	// maxRetryAfter caps a provider's Retry-After.
+	maxRetryAfter = time.Hour
+	timerBatch    = 100
 )
 
 // retryDelay is the pause before attempt n+1: 1s, 2s, 4s … capped at 10m.
@@ -23,24 +37,48 @@ func retryDelay(attempts int) time.Duration {
 	return min(d, 10*time.Minute)
 }
 
-// RunBackground fires due timers and delivers the outbox every interval
-// until ctx is done.
+// RunBackground fires due timers and delivers the outbox until ctx is
+// done, each on its own ticker of interval: timers and deliveries are
+// separate workers, so a delivery that hangs never delays a timer.
 func (s *Server) RunBackground(ctx context.Context, interval time.Duration) {
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	for {
-		if _, err := s.FireTimers(ctx); err != nil && ctx.Err() == nil {
-			s.log.Error("timers", "error", err.Error())
+	timers, deliveries := time.NewTicker(interval), time.NewTicker(interval)
+	defer timers.Stop()
+	defer deliveries.Stop()
+	s.runWorkers(ctx, timers.C, deliveries.C)
+}
+
+// runWorkers runs the timer loop and the delivery loop, each woken by its
+// own ticks, until ctx is done and the deliveries in flight have ended.
+func (s *Server) runWorkers(ctx context.Context, timerTicks, deliveryTicks <-chan time.Time) {
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		for {
+			if _, err := s.FireTimers(ctx); err != nil && ctx.Err() == nil {
+				s.log.Error("timers", "error", err.Error())
+			}
+			select {
+			case <-ctx.Done():
+				return
+			case <-timerTicks:
+			}
 		}
-		if _, err := s.SendOutbox(ctx); err != nil && ctx.Err() == nil {
-			s.log.Error("outbox", "error", err.Error())
+	})
+	wg.Go(func() {
+		var inFlight sync.WaitGroup
+		defer inFlight.Wait()
+		for {
+			if _, err := s.dispatch(ctx, &inFlight, nil); err != nil && ctx.Err() == nil {
+				s.log.Error("outbox", "error", err.Error())
+			}
+			select {
+			case <-ctx.Done():
+				return
+			case <-deliveryTicks:
+			case <-s.senders.freed: // a worker is free: refill it now
+			}
 		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-	}
+	})
+	wg.Wait()
 }
 
 // FireTimers runs the timeout branch of every conversation whose deadline
@@ -64,6 +102,7 @@ func (s *Server) FireTimers(ctx context.Context) (int, error) {
 		}
 		if ok {
 			fired++
+			s.metrics.timerLag.Observe(max(0, s.cfg.Now().Sub(c.Deadline).Seconds()))
 		}
 	}
 	return fired, nil
@@ -82,15 +121,128 @@ func (s *Server) fireTimer(ctx context.Context, contact, number string) (bool, e
 	return res.answer != nil, err
 }
 
-// SendOutbox delivers due outbox items: claimed (leased) in one
-// transaction, sent outside it, and recorded in another. An item whose
-// contact opted out meanwhile is dropped, never sent. It returns how many
-// were sent.
+// senders counts the deliveries in flight, per destination, and the
+// destinations paused by a provider's Retry-After.
+type senders struct {
+	mu       sync.Mutex
+	inFlight map[string]int
+	total    int
+	paused   map[string]time.Time
+	freed    chan struct{} // a non-blocking signal: a delivery ended
+}
+
+func newSenders() *senders {
+	return &senders{inFlight: map[string]int{}, paused: map[string]time.Time{}, freed: make(chan struct{}, 1)}
+}
+
+// room is how many more deliveries may start, and the destinations that
+// must not get another now.
+func (d *senders) room(now time.Time) (int, []string) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	var skip []string
+	for dest, n := range d.inFlight {
+		if n >= perDestination {
+			skip = append(skip, dest)
+		}
+	}
+	for dest, until := range d.paused {
+		if now.Before(until) {
+			skip = append(skip, dest)
+		} else {
+			delete(d.paused, dest)
+		}
+	}
+	return outboxWorkers - d.total, skip
+}
+
+func (d *senders) start(dest string) {
+	d.mu.Lock()
+	d.inFlight[dest]++
+	d.total++
+	d.mu.Unlock()
+}
+
+func (d *senders) end(dest string) {
+	d.mu.Lock()
+	if d.inFlight[dest]--; d.inFlight[dest] <= 0 {
+		delete(d.inFlight, dest)
+	}
+	d.total--
+	d.mu.Unlock()
+	select {
+	case d.freed <- struct{}{}:
+	default:
+	}
+}
+
+func (d *senders) pause(dest string, until time.Time) {
+	d.mu.Lock()
+	if until.After(d.paused[dest]) {
+		d.paused[dest] = until
+	}
+	d.mu.Unlock()
+}
+
+// SendOutbox delivers the due outbox items and waits for those
+// deliveries to end. It returns how many were sent.
 func (s *Server) SendOutbox(ctx context.Context) (int, error) {
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	sentCount := 0
+	_, err := s.dispatch(ctx, &wg, func(ok bool) {
+		if ok {
+			mu.Lock()
+			sentCount++
+			mu.Unlock()
+		}
+	})
+	wg.Wait()
+	return sentCount, err
+}
+
+// dispatch starts deliveries of due items while workers are free: each
+// round claims (leases) at most one item per destination, none of a
+// destination whose workers are all busy or that the provider paused,
+// so one slow destination never takes the workers of another's items.
+// An item whose contact opted out meanwhile is dropped in the claim's
+// transaction, never sent. Each delivery runs in its own goroutine,
+// counted in wg; done (if set) learns whether it was sent.
+func (s *Server) dispatch(ctx context.Context, wg *sync.WaitGroup, done func(sent bool)) (int, error) {
 	if s.cfg.Outbound == nil {
 		return 0, nil
 	}
-	now := s.cfg.Now()
+	started := 0
+	for ctx.Err() == nil {
+		now := s.cfg.Now()
+		free, skip := s.senders.room(now)
+		if free <= 0 {
+			break
+		}
+		items, err := s.claimOutbox(ctx, store.OutboxClaim{Now: now, Lease: outboxLease, Limit: free, Skip: skip, OnePerDestination: true})
+		if err != nil {
+			return started, err
+		}
+		if len(items) == 0 {
+			break
+		}
+		for _, it := range items {
+			s.senders.start(it.Destination)
+			started++
+			wg.Go(func() {
+				defer s.senders.end(it.Destination)
+				ok := s.deliverOne(ctx, it)
+				if done != nil {
+					done(ok)
+				}
+			})
+		}
+	}
+	return started, nil
+}
+
+// claimOutbox leases items, re-checking the opt-out of each SMS.
+func (s *Server) claimOutbox(ctx context.Context, c store.OutboxClaim) ([]store.OutboxItem, error) {
 	var items []store.OutboxItem
 	err := s.store.InTx(ctx, func(tx store.Tx) error {
 		items = items[:0]
@@ -98,7 +250,7 @@ func (s *Server) SendOutbox(ctx context.Context) (int, error) {
 		if !ok {
 			return fmt.Errorf("store %T has no outbox delivery", tx)
 		}
-		claimed, err := otx.ClaimOutbox(ctx, now, outboxLease, outboxBatch)
+		claimed, err := otx.ClaimOutbox(ctx, c)
 		if err != nil {
 			return err
 		}
@@ -109,7 +261,7 @@ func (s *Server) SendOutbox(ctx context.Context) (int, error) {
 					return err
 				}
 				if out {
-					if err := otx.DropOutbox(ctx, it.ID, "contact opted out", now); err != nil {
+					if err := otx.DropOutbox(ctx, it.ID, "contact opted out", c.Now); err != nil {
 						return err
 					}
 					continue
@@ -119,34 +271,107 @@ func (s *Server) SendOutbox(ctx context.Context) (int, error) {
 		}
 		return nil
 	})
-	if err != nil {
-		return 0, err
+	return items, err
+}
+
+// deliveryOutcome is what becomes of an item after one attempt.
+type deliveryOutcome struct {
+	result    string // a flowc_outbox_deliveries_total result
+	sent      sent
+	drop      bool      // give up (with reason)
+	optOut    bool      // the provider says the recipient opted out
+	notBefore time.Time // retry then (unless drop or sent)
+	reason    string
+}
+
+// decideDelivery maps a delivery's error to what happens to the item:
+// sent; the recipient opted out at the carrier (Twilio 21610: the contact
+// is opted out of the number and the item dropped); rate-limited (429:
+// retried after Retry-After, or the backoff); rejected (any other 4xx, or
+// a request that cannot be made: dropped, the answer kept); anything else
+// (5xx, network, SMTP) retried with backoff until outboxMaxAttempts.
+func decideDelivery(it store.OutboxItem, res sent, err error, now time.Time) deliveryOutcome {
+	if err == nil {
+		return deliveryOutcome{result: "sent", sent: res}
 	}
-	sent := 0
-	for _, it := range items {
-		sendErr := s.cfg.Outbound.deliver(ctx, it, s.cfg.Now())
-		err := s.store.InTx(ctx, func(tx store.Tx) error {
-			otx := tx.(store.OutboxTx)
-			var perm permanentError
-			switch {
-			case sendErr == nil:
-				return otx.MarkOutboxSent(ctx, it.ID, s.cfg.Now())
-			case errors.As(sendErr, &perm) || it.Attempts >= outboxMaxAttempts:
-				return otx.DropOutbox(ctx, it.ID, clipErr(sendErr), s.cfg.Now())
-			default:
-				return otx.RetryOutbox(ctx, it.ID, s.cfg.Now().Add(retryDelay(it.Attempts)), clipErr(sendErr))
+	reason := clipErr(err)
+	backoff := now.Add(retryDelay(it.Attempts))
+	var perm permanentError
+	var pe *providerError
+	errors.As(err, &pe)
+	switch {
+	case pe != nil && pe.code == twilioUnsubscribed:
+		return deliveryOutcome{result: "opted-out", drop: true, optOut: true, reason: "recipient opted out at the carrier (Twilio 21610): " + reason}
+	case errors.As(err, &perm), pe != nil && pe.status >= 400 && pe.status < 500 && pe.status != 429:
+		return deliveryOutcome{result: "rejected", drop: true, reason: reason}
+	case it.Attempts >= outboxMaxAttempts:
+		return deliveryOutcome{result: "failed", drop: true, reason: reason}
+	case pe != nil && (pe.status == 429 || pe.status == 503) && (pe.retryAfter > 0 || !pe.retryAfterAt.IsZero()):
+		at := now.Add(pe.retryAfter)
+		if !pe.retryAfterAt.IsZero() {
+			at = pe.retryAfterAt
+			if at.Before(now) {
+				at = now
 			}
-		})
-		if err != nil {
-			return sent, err
+			if limit := now.Add(maxRetryAfter); at.After(limit) {
+				at = limit
+			}
 		}
-		if sendErr == nil {
-			sent++
-			s.metrics.outbox.WithLabelValues(it.Kind, "sent").Inc()
-		} else {
-			s.metrics.outbox.WithLabelValues(it.Kind, "failed").Inc()
-			s.log.Warn("outbox delivery failed", "kind", it.Kind, "id", it.ID, "attempt", it.Attempts, "error", clipErr(sendErr))
-		}
+		return deliveryOutcome{result: "rate-limited", notBefore: at, reason: reason}
+	case pe != nil && pe.status == 429:
+		return deliveryOutcome{result: "rate-limited", notBefore: backoff, reason: reason}
 	}
-	return sent, nil
+	return deliveryOutcome{result: "retry", notBefore: backoff, reason: reason}
+}
+
+// deliverOne makes one attempt at it, within deliveryTimeout, and records
+// the outcome. It reports whether the item was sent.
+func (s *Server) deliverOne(ctx context.Context, it store.OutboxItem) bool {
+	dctx, cancel := context.WithTimeout(ctx, deliveryTimeout)
+	res, sendErr := s.cfg.Outbound.deliver(dctx, it, s.cfg.Now())
+	cancel()
+	now := s.cfg.Now()
+	out := decideDelivery(it, res, sendErr, now)
+	if out.result == "rate-limited" {
+		s.senders.pause(it.Destination, out.notBefore)
+	}
+	// Recorded even when ctx ended meanwhile (shutdown): a send that
+	// happened should not be repeated after the restart.
+	rctx, rcancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer rcancel()
+	err := s.store.InTx(rctx, func(tx store.Tx) error {
+		otx := tx.(store.OutboxTx)
+		switch {
+		case out.result == "sent":
+			if err := otx.MarkOutboxSent(rctx, it.ID, out.sent.providerSID, now); err != nil {
+				return err
+			}
+			if out.sent.providerSID != "" && out.sent.status != "" {
+				return otx.RecordDeliveryStatus(rctx, store.DeliveryStatus{ProviderSID: out.sent.providerSID, Status: out.sent.status,
+					Rank: deliveryRank[out.sent.status], At: now})
+			}
+			return nil
+		case out.optOut:
+			if err := tx.SetOptOut(rctx, it.To, it.From, true, now); err != nil {
+				return err
+			}
+			return otx.DropOutbox(rctx, it.ID, out.reason, now)
+		case out.drop:
+			return otx.DropOutbox(rctx, it.ID, out.reason, now)
+		default:
+			return otx.RetryOutbox(rctx, it.ID, out.notBefore, out.reason)
+		}
+	})
+	s.metrics.outbox.WithLabelValues(it.Kind, out.result).Inc()
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		// Its lease ran out and another sender finished it first.
+		s.log.Warn("outbox item finished elsewhere", "kind", it.Kind, "id", it.ID)
+	case err != nil:
+		s.log.Error("outbox record failed", "kind", it.Kind, "id", it.ID, "error", clipErr(err))
+	}
+	if sendErr != nil {
+		s.log.Warn("outbox delivery failed", "kind", it.Kind, "id", it.ID, "attempt", it.Attempts, "result", out.result, "error", out.reason)
+	}
+	return out.result == "sent" && err == nil
 }

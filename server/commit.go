@@ -141,7 +141,7 @@ func (s *Server) readStep(ctx context.Context, in Inbound, timer bool, f fieldNa
 			return err
 		}
 		if !timer {
-			r, err := s.route(ctx, tx, in.To)
+			r, err := s.route(ctx, tx, in.To, in.From)
 			if err != nil {
 				return err
 			}
@@ -165,9 +165,11 @@ func (s *Server) readStep(ctx context.Context, in Inbound, timer bool, f fieldNa
 	return snap, err
 }
 
-// route is the flow serving number, with its program; nil when none.
-func (s *Server) route(ctx context.Context, tx store.Tx, number string) (*routed, error) {
-	flow, version, err := tx.Route(ctx, number)
+// route is the flow serving a first message from contact to number
+// (routeFor: a draft for its test contacts), with its program; nil when
+// none.
+func (s *Server) route(ctx context.Context, tx store.Tx, number, contact string) (*routed, error) {
+	flow, version, err := routeFor(ctx, tx, number, contact)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, nil
 	}
@@ -232,7 +234,7 @@ func (s *Server) commitStep(ctx context.Context, snap *snapshot, p *plan, f fiel
 			return err
 		}
 		if !in.Timer && in.Conv == nil && in.Route != nil {
-			flow, version, err := tx.Route(ctx, m.To)
+			flow, version, err := routeFor(ctx, tx, m.To, m.From)
 			if err != nil && !errors.Is(err, store.ErrNotFound) {
 				return err
 			}
@@ -290,8 +292,18 @@ func (s *Server) apply(ctx context.Context, tx store.Tx, in *stepInput, p *plan)
 		return nil
 	}
 	resp, _ := json.Marshal(p.Answer)
-	return tx.InsertMessage(ctx, &store.Message{SID: m.SID, From: m.From, To: m.To, Body: m.Body, Media: m.Media,
-		Flow: p.Flow, Version: p.Version, Outcome: p.Answer.Outcome, Response: string(resp), Trace: p.Trace, Received: now})
+	if err := tx.InsertMessage(ctx, &store.Message{SID: m.SID, From: m.From, To: m.To, Body: m.Body, Media: m.Media,
+		Flow: p.Flow, Version: p.Version, Outcome: p.Answer.Outcome, Response: string(resp), Trace: p.Trace, Received: now}); err != nil {
+		return err
+	}
+	if startedConversation(in, p) { // replayed by `flowc deploy --diff` (diff.go)
+		dt, err := deployTx(tx)
+		if err != nil {
+			return err
+		}
+		return dt.RecordStart(ctx, m.SID, p.Flow, now)
+	}
+	return nil
 }
 
 // deliver stores inbox items for a target, choosing the member of a team

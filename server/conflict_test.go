@@ -138,10 +138,13 @@ func openPostgres(t *testing.T, u string) store.Store {
 type alwaysConflicting struct{ store.Store }
 
 func (s alwaysConflicting) InTx(ctx context.Context, fn func(tx store.Tx) error) error {
-	return s.Store.InTx(ctx, func(tx store.Tx) error { return fn(conflictingTx{tx}) })
+	return s.Store.InTx(ctx, func(tx store.Tx) error { return fn(conflictingTx{tx, tx.(store.DeployTx)}) })
 }
 
-type conflictingTx struct{ store.Tx }
+type conflictingTx struct {
+	store.Tx
+	store.DeployTx
+}
 
 func (conflictingTx) AdvanceRevision(context.Context, string, string, int64) error {
 	return fmt.Errorf("test: %w", store.ErrConflict)

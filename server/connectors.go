@@ -7,6 +7,8 @@ import (
 	"crypto/sha256"
 	"crypto/tls"
 	"encoding/hex"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -28,6 +30,14 @@ type Outbound struct {
 	TwilioAPIURL     string // default https://api.twilio.com
 	TwilioAccountSID string
 	TwilioAuthToken  string
+	// TwilioMessagingServiceSID, when set, sends SMS through that
+	// Messaging Service (its sender pool, opt-out handling) instead of
+	// from the business number (FLOWC_TWILIO_MESSAGING_SERVICE_SID).
+	TwilioMessagingServiceSID string
+	// StatusCallbackURL is sent with every SMS: Twilio reports each
+	// message's delivery there (POST /webhooks/twilio/status). The server
+	// sets it from FLOWC_PUBLIC_URL when it is empty.
+	StatusCallbackURL string
 	// SMTP for `forward email:`.
 	SMTPAddr string // host:port
 	SMTPFrom string
@@ -49,65 +59,146 @@ type Outbound struct {
 // rejected the request as invalid).
 type permanentError struct{ error }
 
-// deliver sends one outbox item.
-func (o *Outbound) deliver(ctx context.Context, it store.OutboxItem, now time.Time) error {
+// providerError is a non-2xx answer of the provider or a webhook.
+type providerError struct {
+	host   string
+	status int    // HTTP status
+	code   int    // Twilio's error code (the answer's "code"), 0 if none
+	text   string // the answer, trimmed and clipped
+	// Retry-After of a 429 or 503: a delay, or a time (RFC 9110 allows
+	// both); zero when absent or unreadable.
+	retryAfter   time.Duration
+	retryAfterAt time.Time
+}
+
+func (e *providerError) Error() string {
+	return fmt.Sprintf("%s answered %d: %s", e.host, e.status, e.text)
+}
+
+// Twilio error codes with a meaning for delivery.
+const twilioUnsubscribed = 21610 // the recipient replied STOP at the carrier
+
+// sent is what a delivery returns: the provider's id and first status of
+// an SMS ("" for e-mail and webhooks).
+type sent struct{ providerSID, status string }
+
+// deliver sends one outbox item. Every network call it makes (DNS,
+// connect, TLS, each request and SMTP command) ends when ctx does: the
+// caller bounds a delivery with deliveryTimeout.
+func (o *Outbound) deliver(ctx context.Context, it store.OutboxItem, now time.Time) (sent, error) {
 	switch it.Kind {
 	case "sms":
 		return o.sendSMS(ctx, it)
 	case "email":
-		return o.sendEmail(ctx, it, now)
+		return sent{}, o.sendEmail(ctx, it, now)
 	case "webhook":
-		return o.sendWebhook(ctx, it, now)
+		_, err := o.do(ctx, o.webhookRequest(it, now))
+		return sent{}, err
 	}
-	return permanentError{fmt.Errorf("unknown outbox kind %q", it.Kind)}
+	return sent{}, permanentError{fmt.Errorf("unknown outbox kind %q", it.Kind)}
 }
 
 func (o *Outbound) client() *http.Client {
 	if o.Client != nil {
 		return o.Client
 	}
-	return &http.Client{Timeout: 15 * time.Second}
+	return &http.Client{Timeout: deliveryTimeout}
 }
 
 // sendSMS posts to Twilio's Messages API. The idempotency token is the
 // outbox item's id, so a provider that honours it (and the tests' fake
 // provider) drops a repeat sent after a crash between sending and
 // recording the send.
-func (o *Outbound) sendSMS(ctx context.Context, it store.OutboxItem) error {
+func (o *Outbound) sendSMS(ctx context.Context, it store.OutboxItem) (sent, error) {
 	if o.TwilioAccountSID == "" {
-		return fmt.Errorf("no SMS provider configured (set FLOWC_TWILIO_ACCOUNT_SID)")
+		return sent{}, fmt.Errorf("no SMS provider configured (set FLOWC_TWILIO_ACCOUNT_SID)")
 	}
 	base := o.TwilioAPIURL
 	if base == "" {
 		base = "https://api.twilio.com"
 	}
 	endpoint := strings.TrimRight(base, "/") + "/2010-04-01/Accounts/" + url.PathEscape(o.TwilioAccountSID) + "/Messages.json"
-	form := url.Values{"To": {it.To}, "From": {it.From}, "Body": {it.Body}}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, endpoint, strings.NewReader(form.Encode()))
+	form := url.Values{"To": {it.To}, "Body": {it.Body}}
+	if o.TwilioMessagingServiceSID != "" {
+		form.Set("MessagingServiceSid", o.TwilioMessagingServiceSID)
+	} else {
+		form.Set("From", it.From)
+	}
+	if o.StatusCallbackURL != "" {
+		form.Set("StatusCallback", o.StatusCallbackURL)
+	}
+	req, err := http.NewRequest(http.MethodPost, endpoint, strings.NewReader(form.Encode()))
 	if err != nil {
-		return permanentError{err}
+		return sent{}, permanentError{err}
 	}
 	req.SetBasicAuth(o.TwilioAccountSID, o.TwilioAuthToken)
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set("I-Twilio-Idempotency-Token", "flowc-outbox-"+strconv.FormatInt(it.ID, 10))
-	return o.do(req)
+	body, err := o.do(ctx, req)
+	if err != nil {
+		return sent{}, err
+	}
+	var msg struct {
+		SID    string `json:"sid"`
+		Status string `json:"status"`
+	}
+	json.Unmarshal(body, &msg) // an answer without them is still a send
+	if len(msg.SID) > MaxIDBytes || storableText("sid", msg.SID) != nil {
+		msg.SID = ""
+	}
+	if _, known := deliveryRank[msg.Status]; !known {
+		msg.Status = ""
+	}
+	return sent{providerSID: msg.SID, status: msg.Status}, nil
 }
 
-func (o *Outbound) do(req *http.Request) error {
-	resp, err := o.client().Do(req)
+// maxAnswerBytes bounds what is read of a provider's answer (Twilio's
+// message resource is about 1.5 kB).
+const maxAnswerBytes = 64 << 10
+
+// do sends req with ctx's deadline and returns a 2xx answer's body; any
+// other answer is a *providerError.
+func (o *Outbound) do(ctx context.Context, req *http.Request) ([]byte, error) {
+	if req == nil {
+		return nil, permanentError{errors.New("no request")}
+	}
+	resp, err := o.client().Do(req.WithContext(ctx))
 	if err != nil {
-		return err
+		return nil, err
 	}
 	defer resp.Body.Close()
-	body, _ := io.ReadAll(io.LimitReader(resp.Body, 2048))
-	switch {
-	case resp.StatusCode >= 200 && resp.StatusCode < 300:
-		return nil
-	case resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode >= 500:
-		return fmt.Errorf("%s answered %d: %s", req.URL.Host, resp.StatusCode, strings.TrimSpace(string(body)))
-	default:
-		return permanentError{fmt.Errorf("%s answered %d: %s", req.URL.Host, resp.StatusCode, strings.TrimSpace(string(body)))}
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxAnswerBytes))
+	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
+		return body, err
 	}
+	pe := &providerError{host: req.URL.Host, status: resp.StatusCode, text: clip(strings.TrimSpace(string(body)))}
+	var twilio struct {
+		Code int `json:"code"`
+	}
+	if json.Unmarshal(body, &twilio) == nil {
+		pe.code = twilio.Code
+	}
+	pe.retryAfter, pe.retryAfterAt = parseRetryAfter(resp.Header.Get("Retry-After"))
+	return nil, pe
+}
+
+// parseRetryAfter reads a Retry-After header: delay-seconds or an
+// HTTP date (RFC 9110 10.2.3). Anything else is no advice.
+func parseRetryAfter(v string) (time.Duration, time.Time) {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return 0, time.Time{}
+	}
+	if n, err := strconv.ParseInt(v, 10, 64); err == nil {
+		if n < 0 {
+			return 0, time.Time{}
+		}
+		return time.Duration(min(n, int64(maxRetryAfter/time.Second))) * time.Second, time.Time{}
+	}
+	if t, err := http.ParseTime(v); err == nil {
+		return 0, t
+	}
+	return 0, time.Time{}
 }
 
 // WebhookSignature is the X-Flowc-Signature value for body sent at t:
@@ -120,17 +211,19 @@ func WebhookSignature(secret string, t time.Time, body []byte) string {
 	return "t=" + ts + ",v1=" + hex.EncodeToString(mac.Sum(nil))
 }
 
-func (o *Outbound) sendWebhook(ctx context.Context, it store.OutboxItem, now time.Time) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, it.To, bytes.NewReader([]byte(it.Body)))
+// webhookRequest is a `forward webhook:` delivery (nil for a URL that
+// cannot be requested: such an item fails permanently).
+func (o *Outbound) webhookRequest(it store.OutboxItem, now time.Time) *http.Request {
+	req, err := http.NewRequest(http.MethodPost, it.To, bytes.NewReader([]byte(it.Body)))
 	if err != nil {
-		return permanentError{err}
+		return nil
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("X-Flowc-Event-Id", "flowc-outbox-"+strconv.FormatInt(it.ID, 10))
 	if o.WebhookSecret != "" {
 		req.Header.Set("X-Flowc-Signature", WebhookSignature(o.WebhookSecret, now, []byte(it.Body)))
 	}
-	return o.do(req)
+	return req
 }
 
 // DefaultSMTPTimeout bounds connecting to the SMTP server and each
@@ -196,12 +289,26 @@ func (o *Outbound) sendEmail(ctx context.Context, it store.OutboxItem, now time.
 	// go-mail leaves it open when the greeting, EHLO, STARTTLS or AUTH
 	// fails (v0.8.1), and a server that stalls there would leak one
 	// descriptor per retry.
+	// The connection is also closed when ctx ends: a server that
+	// accepts and then never answers holds this delivery only until its
+	// deadline, whatever go-mail does with ctx.
 	var conn net.Conn
+	var stop func() bool
+	defer func() {
+		if stop != nil {
+			stop()
+		}
+	}()
+	watch := func(c net.Conn, err error) (net.Conn, error) {
+		if err == nil {
+			conn = c
+			stop = context.AfterFunc(ctx, func() { c.Close() })
+		}
+		return c, err
+	}
 	dialer := &net.Dialer{Timeout: timeout}
 	dial := func(ctx context.Context, network, addr string) (net.Conn, error) {
-		var err error
-		conn, err = dialer.DialContext(ctx, network, addr)
-		return conn, err
+		return watch(dialer.DialContext(ctx, network, addr))
 	}
 	opts := []mail.Option{mail.WithPort(port), mail.WithTimeout(timeout)}
 	switch o.SMTPTLS {
@@ -212,9 +319,7 @@ func (o *Outbound) sendEmail(ctx context.Context, it store.OutboxItem, now time.
 	case "tls":
 		tlsDialer := &tls.Dialer{NetDialer: dialer, Config: &tls.Config{ServerName: host, MinVersion: tls.VersionTLS12}}
 		dial = func(ctx context.Context, network, addr string) (net.Conn, error) {
-			var err error
-			conn, err = tlsDialer.DialContext(ctx, network, addr)
-			return conn, err
+			return watch(tlsDialer.DialContext(ctx, network, addr))
 		}
 		opts = append(opts, mail.WithTLSPolicy(mail.NoTLS)) // TLS from the first byte: no STARTTLS
 	default:

@@ -69,6 +69,22 @@
 // retries) or repeats nothing (after it: the retry gets the stored
 // answer). A timer's message id names its deadline, so it fires once.
 //
+// # Outbound: nothing slow stalls the rest
+//
+// Timers and outbox deliveries are separate workers (background.go), each
+// on its own tick. Deliveries are claimed (leased) from the store at most
+// one per destination per claim (store.OutboxDestination: the SMS
+// provider, the SMTP server, a webhook host), never for a destination
+// already holding perDestination deliveries or paused by a Retry-After;
+// each runs in its own goroutine, at most outboxWorkers at once, within
+// deliveryTimeout for all its network calls together (the SMTP
+// connection is closed when it passes, whatever go-mail does). The
+// deadline is shorter than the lease, so a slow send is not claimed
+// again while it can still succeed. decideDelivery maps the answer to
+// sent / retry (backoff or Retry-After) / dropped / opted out (21610).
+// Delivery reports (status.go) are kept by the provider's sid, ranked
+// along a message's life so repeats and late arrivals change nothing.
+//
 // # Bounds
 //
 // A stored execution record (trace) is at most MaxTraceBytes of JSON,
@@ -78,6 +94,22 @@
 // the same way. Text a flow computes (an applet's tag, forward target or
 // a timer's reply) has NUL and invalid UTF-8 replaced by U+FFFD before it
 // is stored, as TwiML's encoding renders them.
+//
+// # Deploys (deploy.go, diff.go)
+//
+// A version is a hash of behaviour (compiler, flow name, source,
+// applets), not of the file's path, so a deploy of the active version is
+// "unchanged" and a version saved before is re-activated, never saved
+// twice; a stored conflict (a number of another flow, a version of other
+// content) is a 409. `flowc serve DIR` deploys its files at start with
+// DeployDirectory: the directory wins only when its file changed since
+// serve last deployed it (store.DeployTx's directory versions), so a
+// restart keeps an admin API deploy or rollback, and a conflicting file is
+// refused with a warning rather than stopping the start. A draft is
+// served to its test contacts by routeFor, which readStep and
+// commitStep's route re-check share. Each committed first message of a
+// conversation is recorded (RecordStart) for the diff, which replays
+// them through the pure step with both versions and persists nothing.
 //
 // # The perimeter
 //

@@ -136,7 +136,7 @@ func TestEmailIsWellFormed(t *testing.T) {
 	fake := newRawSMTP(t)
 	o := &Outbound{SMTPAddr: fake.addr, SMTPFrom: "Flowc <flowc@example.com>"}
 	body := "Is the store open on Sunday?\n.\n.leading dot, café ☕"
-	if err := o.deliver(context.Background(), emailItem("owner@example.com", "+15550008888", "+15550300", body), emailNow); err != nil {
+	if _, err := o.deliver(context.Background(), emailItem("owner@example.com", "+15550008888", "+15550300", body), emailNow); err != nil {
 		t.Fatal(err)
 	}
 	ss := fake.got()
@@ -203,7 +203,7 @@ func TestEmailHeaderInjection(t *testing.T) {
 		{"from", "flowc@example.com" + inject, emailItem("owner@example.com", "+15550008888", "+15550300", "hi")},
 	} {
 		o := &Outbound{SMTPAddr: fake.addr, SMTPFrom: c.from}
-		err := o.deliver(context.Background(), c.it, emailNow)
+		_, err := o.deliver(context.Background(), c.it, emailNow)
 		var perm permanentError
 		if !errors.As(err, &perm) {
 			t.Errorf("%s: %v, want a permanent error", c.name, err)
@@ -222,7 +222,7 @@ func TestEmailTimesOut(t *testing.T) {
 	fake.stall = true
 	o := &Outbound{SMTPAddr: fake.addr, SMTPTimeout: 200 * time.Millisecond}
 	start := time.Now()
-	err := o.deliver(context.Background(), emailItem("owner@example.com", "+15550008888", "+15550300", "hi"), emailNow)
+	_, err := o.deliver(context.Background(), emailItem("owner@example.com", "+15550008888", "+15550300", "hi"), emailNow)
 	if err == nil {
 		t.Fatal("a silent server took the e-mail")
 	}

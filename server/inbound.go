@@ -42,24 +42,38 @@ type badRequest struct {
 
 func (e *badRequest) Error() string { return e.msg }
 
-func (s *Server) handleTwilio(w http.ResponseWriter, r *http.Request) {
+// parseTwilioForm reads a Twilio webhook's form and checks its
+// signature, answering the request itself when either fails: the one
+// check for every Twilio endpoint (inbound texts, delivery reports).
+func (s *Server) parseTwilioForm(w http.ResponseWriter, r *http.Request) bool {
 	r.Body = http.MaxBytesReader(w, r.Body, MaxRequestBytes)
 	if err := r.ParseForm(); err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
 			http.Error(w, fmt.Sprintf("request body over %d bytes", MaxRequestBytes), http.StatusRequestEntityTooLarge)
-			return
+			return false
 		}
 		http.Error(w, "malformed form body: "+err.Error(), http.StatusBadRequest)
-		return
+		return false
 	}
 	if !s.cfg.DevMode() {
 		sig := r.Header.Get("X-Twilio-Signature")
 		if sig == "" || !validTwilioSignature(s.cfg.TwilioAuthToken, s.publicURL(r), r.PostForm, sig) {
 			s.log.Warn("bad twilio signature", "request_id", middleware.GetReqID(r.Context()), "present", sig != "")
 			http.Error(w, "invalid X-Twilio-Signature", http.StatusForbidden)
-			return
+			return false
 		}
+	}
+	return true
+}
+
+func (s *Server) handleTwilio(w http.ResponseWriter, r *http.Request) {
+	if !s.parseTwilioForm(w, r) {
+		return
+	}
+	if isStatusCallback(r.PostForm) { // a delivery report sent here, not a text (status.go)
+		s.recordStatusCallback(w, r)
+		return
 	}
 	in := Inbound{SID: r.PostForm.Get("MessageSid"), From: r.PostForm.Get("From"), To: r.PostForm.Get("To"), Body: r.PostForm.Get("Body")}
 	if in.SID == "" {

@@ -1,12 +1,15 @@
 package server
 
 import (
+	"context"
 	"database/sql"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/flowc-dev/flowc/internal/buildinfo"
+	"github.com/flowc-dev/flowc/server/store"
 )
 
 // metrics are registered on a registry of the server's own, so tests can
@@ -19,6 +22,10 @@ type metrics struct {
 	// requests counts every HTTP request by chi route pattern (bounded:
 	// "unmatched" for 404s) and status code.
 	requests *prometheus.CounterVec
+	// timerLag: how late timers fire; statusCallbacks: delivery reports
+	// by status (status.go).
+	timerLag        prometheus.Histogram
+	statusCallbacks *prometheus.CounterVec
 	// conflicts counts step commits that found their conversation changed
 	// since its read, and ran the step again (see commit.go).
 	conflicts prometheus.Counter
@@ -53,8 +60,17 @@ func newMetrics(st any) *metrics {
 	}
 	m.outbox = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "flowc_outbox_deliveries_total",
-		Help: "Outbox delivery attempts by kind (sms, email, webhook) and result (sent, failed).",
+		Help: "Outbox delivery attempts by kind (sms, email, webhook) and result (sent, retry, rate-limited, rejected, opted-out, failed).",
 	}, []string{"kind", "result"})
+	m.timerLag = prometheus.NewHistogram(prometheus.HistogramOpts{
+		Name:    "flowc_timer_lag_seconds",
+		Help:    "How long after its deadline a conversation's timer fired.",
+		Buckets: []float64{.1, .25, .5, 1, 2.5, 5, 10, 30, 60, 300},
+	})
+	m.statusCallbacks = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "flowc_delivery_reports_total",
+		Help: "Delivery reports (Twilio status callbacks) received, by status.",
+	}, []string{"status"})
 	m.conflicts = prometheus.NewCounter(prometheus.CounterOpts{
 		Name: "flowc_step_conflicts_total",
 		Help: "Messages and timers run again because their conversation changed between read and commit (other replicas).",
@@ -66,7 +82,7 @@ func newMetrics(st any) *metrics {
 		ConstLabels: prometheus.Labels{"version": mod, "commit": rev, "goversion": gov},
 	})
 	build.Set(1)
-	m.reg.MustRegister(m.messages, m.latency, m.requests, m.outbox, m.conflicts, build)
+	m.reg.MustRegister(m.messages, m.latency, m.requests, m.outbox, m.conflicts, m.timerLag, m.statusCallbacks, build)
 	if ds, ok := st.(dbStatser); ok {
 		m.reg.MustRegister(dbStatsCollector(ds))
 	}
@@ -106,4 +122,52 @@ func (c *dbStats) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(c.idle, prometheus.GaugeValue, float64(s.Idle))
 	ch <- prometheus.MustNewConstMetric(c.waits, prometheus.CounterValue, float64(s.WaitCount))
 	ch <- prometheus.MustNewConstMetric(c.wait, prometheus.CounterValue, s.WaitDuration.Seconds())
+}
+
+// outboxCollector reports the queue at scrape time, from the store (so
+// every replica shows the same, whole queue): pending items and the age
+// of the oldest, per kind. A store that does not answer within
+// outboxScrapeTimeout leaves the gauges out of that scrape.
+type outboxCollector struct{ s *Server }
+
+const outboxScrapeTimeout = 2 * time.Second
+
+var (
+	outboxBacklogDesc = prometheus.NewDesc("flowc_outbox_backlog", "Outbox items waiting to be delivered, by kind.", []string{"kind"}, nil)
+	outboxAgeDesc     = prometheus.NewDesc("flowc_outbox_oldest_age_seconds", "Age of the oldest outbox item waiting, by kind.", []string{"kind"}, nil)
+)
+
+func (c *outboxCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- outboxBacklogDesc
+	ch <- outboxAgeDesc
+}
+
+func (c *outboxCollector) Collect(ch chan<- prometheus.Metric) {
+	ctx, cancel := context.WithTimeout(context.Background(), outboxScrapeTimeout)
+	defer cancel()
+	var backlog []store.OutboxBacklog
+	err := c.s.store.InTx(ctx, func(tx store.Tx) error {
+		otx, ok := tx.(store.OutboxTx)
+		if !ok {
+			return nil
+		}
+		var err error
+		backlog, err = otx.OutboxBacklog(ctx)
+		return err
+	})
+	if err != nil {
+		c.s.log.Warn("metrics: outbox backlog", "error", clipErr(err))
+		return
+	}
+	now := c.s.cfg.Now()
+	for _, kind := range []string{"sms", "email", "webhook"} { // always present, 0 when empty
+		n, age := 0, 0.0
+		for _, b := range backlog {
+			if b.Kind == kind {
+				n, age = b.Pending, max(0, now.Sub(b.Oldest).Seconds())
+			}
+		}
+		ch <- prometheus.MustNewConstMetric(outboxBacklogDesc, prometheus.GaugeValue, float64(n), kind)
+		ch <- prometheus.MustNewConstMetric(outboxAgeDesc, prometheus.GaugeValue, age, kind)
+	}
 }

@@ -279,7 +279,7 @@ func (h *harness) outbox(status string) []store.OutboxItem {
 	var items []store.OutboxItem
 	err := h.store.InTx(context.Background(), func(tx store.Tx) error {
 		var err error
-		items, err = tx.(store.OutboxTx).OutboxItems(context.Background(), status)
+		items, err = tx.(store.OutboxTx).OutboxItems(context.Background(), status, 0)
 		return err
 	})
 	if err != nil {

@@ -86,6 +86,7 @@ type Server struct {
 	log     *slog.Logger
 	metrics *metrics
 	order   *keyedFIFO
+	senders *senders // outbox deliveries in flight (background.go)
 	ready   atomic.Bool
 
 	adminDigest atomic.Pointer[[sha256.Size]byte] // of the admin token (admin.go)
@@ -117,7 +118,9 @@ func New(cfg Config, st store.Store) *Server {
 	if cfg.DevMode() {
 		log = log.With("dev_mode", true)
 	}
-	s := &Server{cfg: cfg, store: st, log: log, metrics: newMetrics(st), order: newKeyedFIFO(), programs: map[string]*vm.Program{}}
+	cfg.Outbound = withStatusCallback(cfg.Outbound, cfg.PublicURL)
+	s := &Server{cfg: cfg, store: st, log: log, metrics: newMetrics(st), order: newKeyedFIFO(), senders: newSenders(), programs: map[string]*vm.Program{}}
+	s.metrics.reg.MustRegister(&outboxCollector{s})
 	s.dir.Store(cfg.Directory)
 	return s
 }
@@ -138,6 +141,7 @@ func (s *Server) routes(public, admin bool) http.Handler {
 	r.Use(s.recoverPanics)
 	if public {
 		r.Post("/webhooks/twilio/sms", s.timed("twilio", s.handleTwilio))
+		r.Post(StatusCallbackPath, s.timed("twilio-status", s.handleTwilioStatus))
 		r.Post("/v1/messages", s.timed("json", s.handleJSON))
 		r.Get("/v1/openapi.json", func(w http.ResponseWriter, _ *http.Request) {
 			w.Header().Set("Content-Type", "application/json")
@@ -201,29 +205,9 @@ func (s *Server) program(ctx context.Context, tx store.Tx, version string) (*vm.
 	return p, nil
 }
 
-// Deploy stores compiled programs and makes them the active versions of
-// their flows, routing their numbers to them, in one transaction.
-func (s *Server) Deploy(ctx context.Context, progs []*vm.Program) error {
-	return s.store.InTx(ctx, func(tx store.Tx) error {
-		for _, p := range progs {
-			var buf bytes.Buffer
-			if err := p.Encode(&buf); err != nil {
-				return err
-			}
-			now := s.cfg.Now()
-			if err := tx.SaveProgram(ctx, &store.Program{Flow: p.Name, Version: p.Version, Encoded: buf.Bytes(), Numbers: p.Numbers, Created: now}); err != nil {
-				return err
-			}
-			if err := tx.Activate(ctx, p.Name, p.Version, p.Numbers, now); err != nil {
-				return err
-			}
-			s.mu.Lock()
-			s.programs[p.Version] = p
-			s.mu.Unlock()
-		}
-		return nil
-	})
-}
+// Deploy makes compiled programs the active versions of their flows,
+// routing their numbers to them, in one transaction (deploy.go).
+func (s *Server) Deploy(ctx context.Context, progs []*vm.Program) error { return s.deploy(ctx, progs) }
 
 // SetOutbound sets where the outbox goes (before serving).
-func (s *Server) SetOutbound(o *Outbound) { s.cfg.Outbound = o }
+func (s *Server) SetOutbound(o *Outbound) { s.cfg.Outbound = withStatusCallback(o, s.cfg.PublicURL) }

@@ -29,9 +29,10 @@ const CodeDirectory = "flow/directory"
 const stdinDefaultName = "stdin.flow"
 
 func runCheck(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	fs := newFlagSet("check", "flowc check [--format text|json|sarif|github] [--fail-on error|warning] [--directory FILE] [--max-segments N] [PATH… | - [--stdin-filename NAME]]", stderr)
+	fs := newFlagSet("check", "flowc check [--format text|json|sarif|github] [--fail-on error|warning] [--strict] [--directory FILE] [--max-segments N] [PATH… | - [--stdin-filename NAME]]", stderr)
 	format := fs.String("format", "text", "output format: text, json, sarif (SARIF 2.1.0) or github (workflow annotations)")
 	failOn := fs.String("fail-on", "error", "exit 2 when a diagnostic is at this level or worse: error or warning")
+	strict := fs.Bool("strict", false, "refuse warnings too (--fail-on warning), as serve --strict and deploy --strict do")
 	dirFile := fs.String("directory", "", "the directory file (users, teams, contacts) to check inbox targets against; default: directory.json beside the flows, if any")
 	maxSegments := fs.Int("max-segments", check.DefaultMaxSegments, "warn about a reply or prompt sent as more SMS segments than this")
 	stdinName := fs.String("stdin-filename", "", "with - (or no PATH): the name standard input is checked as; diagnostics name it and directory.json is looked up beside it")
@@ -127,7 +128,7 @@ func runCheck(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		}
 	}
 	level := diag.Error
-	if *failOn == "warning" {
+	if *failOn == "warning" || *strict {
 		level = diag.Warning
 	}
 	if diags.AtLeast(level) {

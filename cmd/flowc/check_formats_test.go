@@ -112,6 +112,9 @@ func TestCheckFailOn(t *testing.T) {
 	if code, _, _ := flowcIn(t, warn, "check", "--fail-on", "warning", "-"); code != 2 {
 		t.Errorf("warning, --fail-on warning = %d; want 2", code)
 	}
+	if code, _, _ := flowcIn(t, warn, "check", "--strict", "-"); code != 2 {
+		t.Errorf("warning, --strict = %d; want 2 (as serve --strict and deploy --strict refuse it)", code)
+	}
 	note := "numbers \"+15550100\"\nmenu \"1 or 2\" <\n  1 -> reply \"a\"\n  2 -> end\n  timeout 1h -> end\n  else -> end\n>\nreply \"b\"\n"
 	code, _, errs := flowcIn(t, note, "check", "--fail-on", "warning", "-")
 	if code != 0 || !strings.Contains(errs, "note: this branch goes on") || !strings.Contains(errs, "1 note(s)") {

@@ -48,19 +48,32 @@ func runInbox(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 			MessageSID string
 			Created    time.Time
 			Done       bool
+			Replies    []delivery `json:"replies"`
 		}
 		if code, err := c.call("GET", "/v1/admin/inbox/"+kind+"/"+url.PathEscape(name)+q, nil, &items, stderr); err != nil {
 			fmt.Fprintln(stderr, "flowc inbox:", err)
 			return clientExit(code)
 		}
 		tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "ID\tRECEIVED\tFROM\tASSIGNEE\tFLOW\tMESSAGE\tDONE")
+		fmt.Fprintln(tw, "ID\tRECEIVED\tFROM\tASSIGNEE\tFLOW\tMESSAGE\tDONE\tREPLIES")
 		for _, it := range items {
 			done := ""
 			if it.Done {
 				done = "done"
 			}
-			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%q\t%s\n", it.ID, it.Created.Format("2006-01-02 15:04"), it.Contact, it.Assignee, it.Flow, it.Body, done)
+			// What became of what was sent about it (a timer's reply, a
+			// forward): "sms delivered 10:04", …
+			var replies []string
+			for _, d := range it.Replies {
+				r := d.Kind + " " + d.state()
+				if d.DeliveryAt != nil {
+					r += " " + d.DeliveryAt.Format("15:04")
+				} else if d.DoneAt != nil {
+					r += " " + d.DoneAt.Format("15:04")
+				}
+				replies = append(replies, r)
+			}
+			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%q\t%s\t%s\n", it.ID, it.Created.Format("2006-01-02 15:04"), it.Contact, it.Assignee, it.Flow, it.Body, done, strings.Join(replies, "; "))
 		}
 		tw.Flush()
 		return exitOK

@@ -23,13 +23,14 @@ func init() {
 }
 
 func runServe(args []string, _ io.Reader, stdout, stderr io.Writer) int {
-	fs := newFlagSet("serve", "flowc serve [DIR] [--addr 127.0.0.1:8080] [--admin-addr ADDR] [--db flowc.db] [--drain-delay 5s] [--drain 10s] [--tick 1s]", stderr)
+	fs := newFlagSet("serve", "flowc serve [DIR] [--addr 127.0.0.1:8080] [--admin-addr ADDR] [--db flowc.db] [--drain-delay 5s] [--drain 10s] [--tick 1s] [--strict]", stderr)
 	addr := fs.String("addr", "127.0.0.1:8080", "address to listen on")
 	adminAddr := fs.String("admin-addr", "", "serve the admin API and /metrics on this address only, not on --addr")
 	drainDelay := fs.Duration("drain-delay", 5*time.Second, "on SIGTERM, how long /readyz answers 503 while requests are still served, before the listeners close")
 	dbPath := fs.String("db", "flowc.db", "embedded SQLite database file (when DATABASE_URL is not set)")
 	drain := fs.Duration("drain", 10*time.Second, "how long SIGTERM waits for in-flight requests")
 	tick := fs.Duration("tick", time.Second, "how often due timers fire and the outbox is delivered")
+	strict := fs.Bool("strict", false, "refuse to start when the flows have warnings (dead ends, missing branches)")
 	paths, err := parseFlags(fs, args)
 	if err != nil {
 		return flagExit(err)
@@ -65,6 +66,11 @@ func runServe(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 		log.Error("not starting: the flows have errors")
 		return exitFail
 	}
+	if _, warnings := all.Count(); *strict && warnings > 0 {
+		logDiagnostics(log, all)
+		log.Error(fmt.Sprintf("not starting: --strict and the flows have %d warning(s)", warnings))
+		return exitFail
+	}
 	directory, err := server.LoadDirectory(filepath.Join(dir, "directory.json"))
 	if err != nil {
 		return refuse(exitUsage, "directory", err)
@@ -78,15 +84,16 @@ func runServe(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 		Directory:       directory,
 		Logger:          log,
 		Outbound: &server.Outbound{
-			TwilioAPIURL:     os.Getenv("FLOWC_TWILIO_API_URL"),
-			TwilioAccountSID: os.Getenv("FLOWC_TWILIO_ACCOUNT_SID"),
-			TwilioAuthToken:  os.Getenv("FLOWC_TWILIO_AUTH_TOKEN"),
-			SMTPAddr:         os.Getenv("FLOWC_SMTP_ADDR"),
-			SMTPFrom:         os.Getenv("FLOWC_SMTP_FROM"),
-			SMTPUser:         os.Getenv("FLOWC_SMTP_USER"),
-			SMTPPass:         os.Getenv("FLOWC_SMTP_PASSWORD"),
-			SMTPTLS:          os.Getenv("FLOWC_SMTP_TLS"),
-			WebhookSecret:    os.Getenv("FLOWC_WEBHOOK_SECRET"),
+			TwilioAPIURL:              os.Getenv("FLOWC_TWILIO_API_URL"),
+			TwilioAccountSID:          os.Getenv("FLOWC_TWILIO_ACCOUNT_SID"),
+			TwilioAuthToken:           os.Getenv("FLOWC_TWILIO_AUTH_TOKEN"),
+			TwilioMessagingServiceSID: os.Getenv("FLOWC_TWILIO_MESSAGING_SERVICE_SID"),
+			SMTPAddr:                  os.Getenv("FLOWC_SMTP_ADDR"),
+			SMTPFrom:                  os.Getenv("FLOWC_SMTP_FROM"),
+			SMTPUser:                  os.Getenv("FLOWC_SMTP_USER"),
+			SMTPPass:                  os.Getenv("FLOWC_SMTP_PASSWORD"),
+			SMTPTLS:                   os.Getenv("FLOWC_SMTP_TLS"),
+			WebhookSecret:             os.Getenv("FLOWC_WEBHOOK_SECRET"),
 		},
 	}
 	if err := cfg.Validate(); err != nil {
@@ -125,11 +132,25 @@ func runServe(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stdout, "flowc serve: generated the admin API token (shown only this once; set FLOWC_ADMIN_TOKEN to choose your own):\n\n    %s\n\n", token)
 		log.Warn("generated an admin API token: printed once on standard output, stored only as its SHA-256; set FLOWC_ADMIN_TOKEN to choose your own")
 	}
-	if err := srv.Deploy(ctx, progs); err != nil {
+	// What the directory's flows do to the stored versions: see
+	// server.DeployDirectory (a restart never undoes an admin API deploy
+	// or rollback with an unchanged file, and always starts).
+	deployed, err := srv.DeployDirectory(ctx, progs)
+	if err != nil {
 		return refuse(exitUsage, "deploy", err)
 	}
-	for _, p := range progs {
-		log.Info("deployed", "flow", p.Name, "version", p.Version[:12], "numbers", len(p.Numbers))
+	for _, d := range deployed {
+		switch d.Status {
+		case server.StatusKept:
+			log.Info(fmt.Sprintf("keeping active version %s (deployed or rolled back through the admin API); %s is unchanged since it was last served, at version %s",
+				short(d.Active), d.Flow, short(d.Version)), "flow", d.Flow, "version", short(d.Version), "active", short(d.Active), "status", d.Status)
+			continue
+		case server.StatusRefused:
+			log.Error(fmt.Sprintf("not deployed from %s: %s; active version: %s", dir, d.Reason, orNone(short(d.Active))),
+				"flow", d.Flow, "version", short(d.Version), "reason", d.Reason)
+			continue
+		}
+		log.Info("deployed", "flow", d.Flow, "version", short(d.Version), "status", d.Status, "active", short(d.Active))
 	}
 	go srv.RunBackground(ctx, *tick)
 	err = srv.Serve(ctx, server.Listen{Addr: *addr, AdminAddr: *adminAddr, DrainDelay: *drainDelay, Drain: *drain, Started: func(a, admin net.Addr) {
@@ -162,4 +183,11 @@ func logDiagnostics(log *slog.Logger, l diag.List) {
 		}
 		log.Log(context.Background(), level, "flow diagnostic", attrs...)
 	}
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "none"
+	}
+	return s
 }

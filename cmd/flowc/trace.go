@@ -41,6 +41,7 @@ func runTrace(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 			Actions []string `json:"actions"`
 			Errors  []string `json:"errors"`
 		} `json:"trace"`
+		Deliveries []delivery `json:"deliveries"`
 	}
 	if code, err := c.call("GET", "/v1/admin/executions/"+url.PathEscape(paths[0]), nil, &ex, stderr); err != nil {
 		fmt.Fprintln(stderr, "flowc trace:", err)
@@ -69,5 +70,62 @@ func runTrace(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stdout, "  ! %s\n", e)
 		}
 	}
+	for _, d := range ex.Deliveries {
+		fmt.Fprintf(stdout, "  → %s\n", d.describe())
+	}
 	return exitOK
+}
+
+// delivery is an outbox item as the admin API shows it (server.Delivery).
+type delivery struct {
+	ID             int64      `json:"id"`
+	Kind           string     `json:"kind"`
+	To             string     `json:"to"`
+	From           string     `json:"from"`
+	MessageSID     string     `json:"message_sid"`
+	Status         string     `json:"status"`
+	Attempts       int        `json:"attempts"`
+	LastError      string     `json:"last_error"`
+	Created        time.Time  `json:"created"`
+	NotBefore      *time.Time `json:"not_before"`
+	DoneAt         *time.Time `json:"done_at"`
+	AgeSeconds     float64    `json:"age_seconds"`
+	ProviderSID    string     `json:"provider_sid"`
+	DeliveryStatus string     `json:"delivery_status"`
+	DeliveryError  string     `json:"delivery_error"`
+	DeliveryAt     *time.Time `json:"delivery_at"`
+}
+
+// state is what became of it, in a few words: the provider's latest
+// report when there is one ("delivered", "undelivered (error 30003)"),
+// else the outbox status.
+func (d delivery) state() string {
+	switch {
+	case d.DeliveryStatus != "" && d.DeliveryError != "":
+		return d.DeliveryStatus + " (error " + d.DeliveryError + ")"
+	case d.DeliveryStatus != "":
+		return d.DeliveryStatus
+	case d.Status == "pending" && d.Attempts > 0:
+		return fmt.Sprintf("pending (%d attempts)", d.Attempts)
+	}
+	return d.Status
+}
+
+// describe is one line: kind, recipient, state, when, and why it failed.
+func (d delivery) describe() string {
+	s := fmt.Sprintf("%s %d to %s: %s", d.Kind, d.ID, d.To, d.state())
+	when := d.DeliveryAt
+	if when == nil {
+		when = d.DoneAt
+	}
+	if when != nil {
+		s += " at " + when.Format(time.RFC3339)
+	}
+	if d.ProviderSID != "" {
+		s += " [" + d.ProviderSID + "]"
+	}
+	if d.LastError != "" {
+		s += ": " + d.LastError
+	}
+	return s
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -29,6 +30,13 @@ func TestVersionPrintsCommit(t *testing.T) {
 		t.Fatalf("flowc version printed:\n%s", out)
 	}
 	rev := strings.TrimPrefix(lines[1], "commit ")
+	if rev == "unknown" {
+		if top, err := exec.Command("git", "rev-parse", "--show-toplevel").Output(); err == nil {
+			if st, err := os.Stat(filepath.Join(strings.TrimSpace(string(top)), ".git")); err == nil && !st.IsDir() {
+				t.Skip("a git worktree (.git is a file): the go command stamps no commit here")
+			}
+		}
+	}
 	if want := strings.TrimSpace(string(head)); strings.TrimSuffix(rev, "-dirty") != want {
 		t.Errorf("commit line %q, want HEAD %s", lines[1], want)
 	}

@@ -19,6 +19,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -41,6 +42,17 @@ type NumberTakenError struct {
 
 func (e *NumberTakenError) Error() string {
 	return fmt.Sprintf("store: number %s is already served by flow %q", e.Number, e.Flow)
+}
+
+// VersionConflictError is returned by SaveProgram when the version is
+// already saved for another flow.
+type VersionConflictError struct {
+	Version string
+	Flow    string // the flow it is saved for
+}
+
+func (e *VersionConflictError) Error() string {
+	return fmt.Sprintf("store: version %s is already saved for flow %q", e.Version, e.Flow)
 }
 
 // Store is a transactional database.
@@ -113,7 +125,14 @@ type Tx interface {
 	Enqueue(ctx context.Context, o *OutboxItem) error // sets o.ID
 
 	// Deployments.
-	SaveProgram(ctx context.Context, p *Program) error // idempotent by Version
+	//
+	// SaveProgram is idempotent by Version: a version is a hash of what
+	// the program does (compiler version, flow name, source, applets), so
+	// saving a version again stores nothing, even when its encoding
+	// differs in what does not change behaviour (the file's path); the
+	// first encoding saved is kept. A version already saved for another
+	// flow is *VersionConflictError, and nothing is changed.
+	SaveProgram(ctx context.Context, p *Program) error
 	Program(ctx context.Context, version string) (*Program, error)
 	Programs(ctx context.Context, flow string) ([]Program, error) // newest first
 	// Activate makes version the active one of its flow and routes the
@@ -205,11 +224,77 @@ type OutboxItem struct {
 	Created    time.Time
 	NotBefore  time.Time
 
+	// Destination groups the items one endpoint receives (OutboxDestination):
+	// set by Enqueue, used by ClaimOutbox to keep a slow endpoint's items
+	// from taking every sender.
+	Destination string
+
 	// Delivery state (read back by ClaimOutbox and OutboxItems).
 	Status    string // pending, sent, dropped
 	Attempts  int
 	LastError string
 	DoneAt    time.Time
+
+	// ProviderSID is the provider's id of the sent message (Twilio's
+	// Messages API answer), "" until sent or for e-mail and webhooks.
+	ProviderSID string
+	// The provider's latest delivery report for ProviderSID (its status
+	// callbacks, RecordDeliveryStatus): "" when none came yet.
+	DeliveryStatus string
+	DeliveryError  string // the provider's error code, e.g. "30003"
+	DeliveryAt     time.Time
+}
+
+// OutboxDestination is the endpoint an item goes to: every SMS to the one
+// provider ("sms"), every e-mail to the one SMTP server ("email"), a
+// webhook to its URL's host ("webhook:host:port", lower case).
+func OutboxDestination(kind, to string) string {
+	if kind != "webhook" {
+		return kind
+	}
+	host := to
+	if _, rest, ok := strings.Cut(to, "://"); ok {
+		host = rest
+	}
+	if i := strings.IndexAny(host, "/?#"); i >= 0 {
+		host = host[:i]
+	}
+	if i := strings.LastIndexByte(host, '@'); i >= 0 {
+		host = host[i+1:]
+	}
+	return "webhook:" + strings.ToLower(host)
+}
+
+// OutboxClaim is what ClaimOutbox leases.
+type OutboxClaim struct {
+	Now   time.Time
+	Lease time.Duration
+	Limit int // at most this many items (0: no limit)
+	// Skip leaves out the items of these destinations (their senders are
+	// all busy).
+	Skip []string
+	// OnePerDestination claims at most one item of each destination, so
+	// the caller can bound how many deliveries one endpoint holds.
+	OnePerDestination bool
+}
+
+// DeliveryStatus is one delivery report from the provider.
+type DeliveryStatus struct {
+	ProviderSID string
+	Status      string // queued, sent, delivered, undelivered, failed, …
+	// Rank orders statuses along a message's life (queued before sent
+	// before delivered): a report is kept only over one of lower rank, so
+	// reports arriving late or twice change nothing.
+	Rank      int
+	ErrorCode string
+	At        time.Time
+}
+
+// OutboxBacklog is the pending part of the outbox for one kind.
+type OutboxBacklog struct {
+	Kind    string
+	Pending int
+	Oldest  time.Time // Created of the oldest pending item
 }
 
 // OutboxTx is the delivery side of the outbox and server settings. A
@@ -219,15 +304,32 @@ type OutboxTx interface {
 	// due and whose lease has expired, for lease, counting an attempt,
 	// oldest first. A claimed item is not claimed again until its lease
 	// runs out (a sender that dies mid-send leaves it to be retried).
-	ClaimOutbox(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]OutboxItem, error)
-	// MarkOutboxSent records a delivery.
-	MarkOutboxSent(ctx context.Context, id int64, at time.Time) error
+	// Skip and OnePerDestination restrict it (see OutboxClaim).
+	ClaimOutbox(ctx context.Context, c OutboxClaim) ([]OutboxItem, error)
+	// MarkOutboxSent records a delivery, and the provider's id of the
+	// message ("" when it has none).
+	MarkOutboxSent(ctx context.Context, id int64, providerSID string, at time.Time) error
+	// RecordDeliveryStatus keeps a delivery report for d.ProviderSID
+	// unless one of the same or a higher Rank is kept already (reports
+	// are idempotent and may arrive in any order). A report may come
+	// before the send that caused it is recorded: it is kept by SID.
+	RecordDeliveryStatus(ctx context.Context, d DeliveryStatus) error
+	// OutboxByProviderSID is the item sent as the provider's message sid
+	// (ErrNotFound if none).
+	OutboxByProviderSID(ctx context.Context, sid string) (*OutboxItem, error)
+	// OutboxByMessage lists the items an inbound message (or a timer's
+	// run) caused, oldest first.
+	OutboxByMessage(ctx context.Context, messageSID string) ([]OutboxItem, error)
+	// OutboxBacklog counts pending items per kind (kinds with none are
+	// left out), sorted by kind.
+	OutboxBacklog(ctx context.Context) ([]OutboxBacklog, error)
 	// RetryOutbox releases an item to be tried again at notBefore.
 	RetryOutbox(ctx context.Context, id int64, notBefore time.Time, lastErr string) error
 	// DropOutbox gives up on an item (opted out, or too many attempts).
 	DropOutbox(ctx context.Context, id int64, reason string, at time.Time) error
-	// OutboxItems lists items in a status ("" for all), oldest first.
-	OutboxItems(ctx context.Context, status string) ([]OutboxItem, error)
+	// OutboxItems lists items in a status ("" for all), oldest first, at
+	// most limit (0: all).
+	OutboxItems(ctx context.Context, status string, limit int) ([]OutboxItem, error)
 
 	// Setting reads a server setting (ErrNotFound when unset).
 	Setting(ctx context.Context, key string) (string, error)
@@ -242,4 +344,46 @@ type Program struct {
 	Numbers []string
 	Created time.Time
 	Active  bool
+}
+
+// DeployTx is what safer deploys need beyond Tx: drafts served to test
+// contacts, the version `flowc serve DIR` last deployed from its
+// directory, and the record of which messages started a conversation
+// (replayed by `flowc deploy --diff`). A store's Tx implements it as well
+// as Tx.
+type DeployTx interface {
+	// SetDraft makes d the flow's draft, replacing any earlier one and
+	// its test contacts (ErrNotFound if d.Version was never saved).
+	SetDraft(ctx context.Context, d *Draft) error
+	// Draft is the flow's draft (ErrNotFound when it has none).
+	Draft(ctx context.Context, flow string) (*Draft, error)
+	// Drafts lists every draft, by flow.
+	Drafts(ctx context.Context) ([]Draft, error)
+	// DraftsFor lists the drafts that list contact as a test contact.
+	DraftsFor(ctx context.Context, contact string) ([]Draft, error)
+	// DeleteDraft removes the flow's draft (none is not an error).
+	DeleteDraft(ctx context.Context, flow string) error
+
+	// DirectoryVersion is the version `flowc serve DIR` last deployed of
+	// flow from its directory ("" when it never did).
+	DirectoryVersion(ctx context.Context, flow string) (string, error)
+	SetDirectoryVersion(ctx context.Context, flow, version string) error
+
+	// RecordStart notes that the message sid (stored in the same
+	// transaction) started a conversation of flow.
+	RecordStart(ctx context.Context, sid, flow string, received time.Time) error
+	// ConversationStarts lists the stored messages that started a
+	// conversation of flow at or after since, the latest limit of them,
+	// oldest first.
+	ConversationStarts(ctx context.Context, flow string, since time.Time, limit int) ([]Message, error)
+}
+
+// Draft is a version of a flow served only to its test contacts until
+// it is promoted.
+type Draft struct {
+	Flow     string
+	Version  string
+	Contacts []string // sorted
+	Numbers  []string // the draft program's declared numbers
+	Created  time.Time
 }

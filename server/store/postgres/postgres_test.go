@@ -348,7 +348,7 @@ func TestClaimOutboxAcrossReplicas(t *testing.T) {
 				var got []store.OutboxItem
 				err := s.InTx(t.Context(), func(tx store.Tx) error {
 					var err error
-					got, err = tx.(store.OutboxTx).ClaimOutbox(t.Context(), now, time.Hour, 7)
+					got, err = tx.(store.OutboxTx).ClaimOutbox(t.Context(), store.OutboxClaim{Now: now, Lease: time.Hour, Limit: 7, OnePerDestination: w%2 == 1})
 					time.Sleep(time.Millisecond) // hold the row locks a while
 					return err
 				})
@@ -379,7 +379,7 @@ func TestClaimOutboxAcrossReplicas(t *testing.T) {
 	}
 	// Nothing is left to claim while the leases run.
 	inTx(t, a, func(ctx context.Context, tx store.Tx) error {
-		got, err := tx.(store.OutboxTx).ClaimOutbox(ctx, now, time.Hour, 0)
+		got, err := tx.(store.OutboxTx).ClaimOutbox(ctx, store.OutboxClaim{Now: now, Lease: time.Hour})
 		if len(got) != 0 {
 			t.Errorf("%d items claimable again before their lease ran out", len(got))
 		}

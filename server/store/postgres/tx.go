@@ -431,10 +431,11 @@ func (t *tx) NextRoundRobin(ctx context.Context, team string, n int) (int, error
 // Outbox.
 
 func (t *tx) Enqueue(ctx context.Context, o *store.OutboxItem) error {
+	o.Destination = store.OutboxDestination(o.Kind, o.To)
 	err := t.tx.QueryRow(ctx, `
-		INSERT INTO outbox (kind, to_addr, from_addr, body, message_sid, contact, created, not_before)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`,
-		o.Kind, o.To, o.From, o.Body, o.MessageSID, o.Contact, encTime(o.Created), encTime(o.NotBefore)).Scan(&o.ID)
+		INSERT INTO outbox (kind, to_addr, from_addr, body, message_sid, contact, created, not_before, destination)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id`,
+		o.Kind, o.To, o.From, o.Body, o.MessageSID, o.Contact, encTime(o.Created), encTime(o.NotBefore), o.Destination).Scan(&o.ID)
 	if err != nil {
 		return fmt.Errorf("postgres store: enqueue: %w", err)
 	}
@@ -443,11 +444,13 @@ func (t *tx) Enqueue(ctx context.Context, o *store.OutboxItem) error {
 
 // Deployments.
 
-// SaveProgram stores p; saving a version again with the same flow and
-// encoding does nothing (so p.Active is ignored: only Activate activates),
-// with a different flow or encoding it is an error. Replicas saving the
-// same version at once both succeed (ON CONFLICT DO NOTHING waits for the
-// other's insert, then the comparison sees it).
+// SaveProgram stores p; saving a version again does nothing (the version
+// is a hash of the program's behaviour: a different encoding of it, such
+// as another file path, keeps the first; p.Active is ignored, only
+// Activate activates); a version saved for another flow is
+// *store.VersionConflictError. Replicas saving the same version at once
+// both succeed (ON CONFLICT DO NOTHING waits for the other's insert, then
+// the comparison sees it).
 func (t *tx) SaveProgram(ctx context.Context, p *store.Program) error {
 	enc := p.Encoded
 	if enc == nil {
@@ -463,16 +466,13 @@ func (t *tx) SaveProgram(ctx context.Context, p *store.Program) error {
 	if tag.RowsAffected() == 1 {
 		return nil
 	}
-	var (
-		flow    string
-		encoded []byte
-	)
-	err = t.tx.QueryRow(ctx, `SELECT flow, encoded FROM programs WHERE version = $1`, p.Version).Scan(&flow, &encoded)
+	var flow string
+	err = t.tx.QueryRow(ctx, `SELECT flow FROM programs WHERE version = $1`, p.Version).Scan(&flow)
 	if err != nil {
 		return fmt.Errorf("postgres store: save program %s: %w", p.Version, err)
 	}
-	if flow != p.Flow || string(encoded) != string(p.Encoded) {
-		return fmt.Errorf("postgres store: program version %s is already saved with a different flow or encoding", p.Version)
+	if flow != p.Flow {
+		return &store.VersionConflictError{Version: p.Version, Flow: flow}
 	}
 	return nil
 }

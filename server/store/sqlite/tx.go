@@ -519,14 +519,15 @@ func (t *tx) NextRoundRobin(ctx context.Context, team string, n int) (int, error
 // Outbox.
 
 func (t *tx) Enqueue(ctx context.Context, o *store.OutboxItem) error {
+	o.Destination = store.OutboxDestination(o.Kind, o.To)
 	times, err := encTimes(o.Created, o.NotBefore)
 	if err != nil {
 		return err
 	}
 	res, err := t.exec(ctx, `
-		INSERT INTO outbox (kind, to_addr, from_addr, body, message_sid, contact, created, not_before)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-		o.Kind, o.To, o.From, o.Body, o.MessageSID, o.Contact, times[0], times[1])
+		INSERT INTO outbox (kind, to_addr, from_addr, body, message_sid, contact, created, not_before, destination)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		o.Kind, o.To, o.From, o.Body, o.MessageSID, o.Contact, times[0], times[1], o.Destination)
 	if err != nil {
 		return fmt.Errorf("sqlite store: enqueue: %w", err)
 	}
@@ -540,20 +541,18 @@ func (t *tx) Enqueue(ctx context.Context, o *store.OutboxItem) error {
 
 // Deployments.
 
-// SaveProgram stores p; saving a version again with the same flow and
-// encoding does nothing (so p.Active is ignored: only Activate activates),
-// with a different flow or encoding it is an error.
+// SaveProgram stores p; saving a version again does nothing (the version
+// is a hash of the program's behaviour: a different encoding of it, such
+// as another file path, keeps the first; p.Active is ignored, only
+// Activate activates); a version saved for another flow is
+// *store.VersionConflictError.
 func (t *tx) SaveProgram(ctx context.Context, p *store.Program) error {
-	var (
-		flow    string
-		encoded []byte
-	)
-	err := t.queryRow(ctx, `SELECT flow, encoded FROM programs WHERE version = ?`, p.Version).
-		Scan(&flow, &encoded)
+	var flow string
+	err := t.queryRow(ctx, `SELECT flow FROM programs WHERE version = ?`, p.Version).Scan(&flow)
 	switch {
 	case err == nil:
-		if flow != p.Flow || string(encoded) != string(p.Encoded) {
-			return fmt.Errorf("sqlite store: program version %s is already saved with a different flow or encoding", p.Version)
+		if flow != p.Flow {
+			return &store.VersionConflictError{Version: p.Version, Flow: flow}
 		}
 		return nil
 	case !errors.Is(err, sql.ErrNoRows):

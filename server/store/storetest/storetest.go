@@ -17,7 +17,9 @@
 //     missing ID is ErrNotFound; OpenItemCounts counts by Assignee and has
 //     an entry (maybe 0) for every user asked about;
 //   - SaveProgram ignores Program.Active (only Activate activates), and
-//     saving a version again with other contents is an error;
+//     saving a version again keeps the first encoding (a version names
+//     behaviour, not bytes); a version of another flow is
+//     *store.VersionConflictError;
 //   - Activate replaces the flow's numbers and sets the program's Numbers
 //     to them; it refuses a number of another flow with
 //     *store.NumberTakenError and changes nothing.
@@ -65,6 +67,9 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"ConcurrentRoundRobin", testConcurrentRoundRobin},
 		{"ConcurrentConversation", testConcurrentConversation},
 		{"LockConversation", testLockConversation},
+		{"Drafts", testDrafts},
+		{"DirectoryVersions", testDirectoryVersions},
+		{"ConversationStarts", testConversationStarts},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -635,17 +640,24 @@ func testPrograms(t *testing.T, s store.Store) {
 		}
 		return nil
 	})
+	// Saved again with another encoding (another file path): nothing
+	// changes and the first encoding is kept.
 	changed := p1
 	changed.Encoded = []byte("something else")
-	if err := txErr(t, s, func(ctx context.Context, tx store.Tx) error { return tx.SaveProgram(ctx, &changed) }); err == nil {
-		t.Errorf("SaveProgram of a saved version with another encoding: no error")
+	inTx(t, s, func(ctx context.Context, tx store.Tx) error { return tx.SaveProgram(ctx, &changed) })
+	// The same version for another flow is refused, saying which.
+	other := p1
+	other.Flow = "sales"
+	var vc *store.VersionConflictError
+	if err := txErr(t, s, func(ctx context.Context, tx store.Tx) error { return tx.SaveProgram(ctx, &other) }); !errors.As(err, &vc) || vc.Flow != "support" || vc.Version != "v1" {
+		t.Errorf("SaveProgram of a saved version for another flow: %v, want *VersionConflictError{v1, support}", err)
 	}
 	inTx(t, s, func(ctx context.Context, tx store.Tx) error {
 		got, err := tx.Program(ctx, "v1")
 		if err != nil {
 			return err
 		}
-		checkEqual(t, "Program(v1) after the refused save", *got, p1)
+		checkEqual(t, "Program(v1) after saving it again", *got, p1)
 		return nil
 	})
 }
