@@ -12,7 +12,7 @@ ARG COMMIT=""
 # CGO off: the embedded SQLite store (modernc.org/sqlite) is pure Go, so
 # the binary needs no libc and runs on an empty image.
 RUN CGO_ENABLED=0 go build -trimpath \
-      -ldflags "-s -w -X main.version=${VERSION} -X main.commit=${COMMIT}" \
+      -ldflags "-s -w -X github.com/flowc-dev/flowc/internal/buildinfo.Version=${VERSION} -X github.com/flowc-dev/flowc/internal/buildinfo.Commit=${COMMIT}" \
       -o /out/flowc ./cmd/flowc && \
     mkdir -p /out/data /out/flows && cp -r examples/. /out/flows/
 

@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -10,6 +11,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/go-chi/chi/v5"
@@ -18,18 +20,25 @@ import (
 	"github.com/flowc-dev/flowc/server/store"
 )
 
-// adminTokenSetting is where a generated admin token is kept.
+// adminTokenSetting is where the SHA-256 of a generated admin token is
+// kept, as "sha256:" and 64 hex digits. Earlier versions kept the token
+// itself; EnsureAdminToken replaces such a value by its hash.
 const adminTokenSetting = "admin_token"
+
+const adminTokenHashPrefix = "sha256:"
 
 // EnsureAdminToken settles the admin API's bearer token: the configured
 // one (FLOWC_ADMIN_TOKEN), else the one generated at an earlier start,
-// else a new one, stored now. generated is true only when it was created
-// by this call, so the caller prints it once.
+// else a new one. The store keeps only the token's SHA-256 (a copy of the
+// database, a backup, grants no admin access), so the token itself is
+// returned only when this call generated it (generated true), for the
+// caller to show once; otherwise token is "".
 func (s *Server) EnsureAdminToken(ctx context.Context) (token string, generated bool, err error) {
 	if s.cfg.AdminToken != "" {
-		s.adminToken.Store(&s.cfg.AdminToken)
-		return s.cfg.AdminToken, false, nil
+		s.setAdminDigest(sha256.Sum256([]byte(s.cfg.AdminToken)))
+		return "", false, nil
 	}
+	var digest [sha256.Size]byte
 	err = s.store.InTx(ctx, func(tx store.Tx) error {
 		otx, ok := tx.(store.OutboxTx)
 		if !ok {
@@ -40,10 +49,18 @@ func (s *Server) EnsureAdminToken(ctx context.Context) (token string, generated 
 		if err := tx.LockConversation(ctx, "\x00settings", adminTokenSetting); err != nil {
 			return err
 		}
-		t, err := otx.Setting(ctx, adminTokenSetting)
+		stored, err := otx.Setting(ctx, adminTokenSetting)
 		if err == nil {
-			token, generated = t, false
-			return nil
+			if h, ok := strings.CutPrefix(stored, adminTokenHashPrefix); ok {
+				if n, err := hex.Decode(digest[:], []byte(h)); err != nil || n != sha256.Size {
+					return fmt.Errorf("setting %s is not %s and 64 hex digits", adminTokenSetting, adminTokenHashPrefix)
+				}
+				return nil
+			}
+			// An earlier version stored the token itself: keep it valid,
+			// store its hash instead.
+			digest = sha256.Sum256([]byte(stored))
+			return otx.SetSetting(ctx, adminTokenSetting, adminTokenHashPrefix+hex.EncodeToString(digest[:]))
 		}
 		if !errors.Is(err, store.ErrNotFound) {
 			return err
@@ -53,20 +70,24 @@ func (s *Server) EnsureAdminToken(ctx context.Context) (token string, generated 
 			return err
 		}
 		token, generated = "flowc_"+hex.EncodeToString(b), true
-		return otx.SetSetting(ctx, adminTokenSetting, token)
+		digest = sha256.Sum256([]byte(token))
+		return otx.SetSetting(ctx, adminTokenSetting, adminTokenHashPrefix+hex.EncodeToString(digest[:]))
 	})
 	if err != nil {
 		return "", false, err
 	}
-	s.adminToken.Store(&token)
+	s.setAdminDigest(digest)
 	return token, generated, nil
 }
+
+// setAdminDigest sets the SHA-256 of the admin token requireAdmin accepts.
+func (s *Server) setAdminDigest(d [sha256.Size]byte) { s.adminDigest.Store(&d) }
 
 // requireAdmin checks the bearer token on every admin route.
 func (s *Server) requireAdmin(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		tok := s.adminToken.Load()
-		if tok == nil || *tok == "" || !tokenMatches(r.Header.Get("Authorization"), *tok) {
+		d := s.adminDigest.Load()
+		if d == nil || !bearerDigestMatches(r.Header.Get("Authorization"), *d) {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="flowc admin"`)
 			writeJSON(w, http.StatusUnauthorized, apiError{Error: "missing or wrong admin token (Authorization: Bearer …)"})
 			return

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"crypto/sha256"
 	"io"
 	"log/slog"
 	"net/http"
@@ -45,7 +46,7 @@ func TestBearerTokenMatches(t *testing.T) {
 // accept the same header, "bearer x" included.
 func TestLowercaseBearerOnBothAPIs(t *testing.T) {
 	s := New(Config{TwilioAuthToken: "tw", APIToken: "api-tok", AdminToken: "adm-tok", Logger: discard}, nil)
-	s.adminToken.Store(&s.cfg.AdminToken)
+	s.setAdminDigest(sha256.Sum256([]byte(s.cfg.AdminToken)))
 	h := s.Handler()
 	for _, c := range []struct {
 		method, path, header string

@@ -202,6 +202,7 @@ func (s *Server) storedAnswer(ctx context.Context, tx store.Tx, msg Inbound, tim
 	if err := json.Unmarshal([]byte(prev.Response), &a); err != nil {
 		return nil, fmt.Errorf("stored answer of %s: %w", msg.SID, err)
 	}
+	a.Version = prev.Version
 	return &a, nil
 }
 
@@ -246,6 +247,7 @@ func (s *Server) commitStep(ctx context.Context, snap *snapshot, p *plan, f fiel
 			return err
 		}
 		if p.Record {
+			p.Answer.Version = p.Version
 			res.answer = &p.Answer
 		}
 		return nil

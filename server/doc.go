@@ -141,4 +141,16 @@
 // an in-memory bundle and reads nothing of the server's disk (admin.go
 // deployBundle, lang.LoadFS); e-mail headers are built by go-mail from
 // values checked for line breaks (connectors.go).
+//
+// # Operations
+//
+// Serve (listen.go) runs one listener, or two with Listen.AdminAddr (the
+// admin API and /metrics then leave the public one). On SIGTERM readiness
+// goes false first and the listeners keep serving for the drain delay,
+// so a load balancer sees the replica leave before connections are
+// refused; then net/http's graceful Shutdown. Every request is logged
+// as one JSON line by logRequests (httplog.go); a handler that learns
+// which message it handled says so with noteMessage, so the line carries
+// message_sid, flow, version and outcome. The admin token is kept as its
+// SHA-256 (admin.go EnsureAdminToken), and compared as one (auth.go).
 package server

@@ -46,6 +46,9 @@ type Answer struct {
 	Outcome string   `json:"outcome"`
 	Flow    string   `json:"flow,omitempty"`
 	Replies []string `json:"replies"`
+	// Version is the program version that decided (not answered, not
+	// stored in the answer: the message row has it), for the log line.
+	Version string `json:"-"`
 }
 
 // badRequest is an input error naming the field at fault.
@@ -421,6 +424,7 @@ func (s *Server) Handle(ctx context.Context, in Inbound, f fieldNames) (*Answer,
 	if err := validate(in, f); err != nil {
 		return nil, err
 	}
+	noteMessage(ctx, in.SID, "", "", "") // validated: bounded, and the line leads to `flowc trace`
 	key := in.From + "\x00" + in.To
 	if err := s.order.LockContext(ctx, key); err != nil {
 		return nil, fmt.Errorf("waiting for earlier messages of the conversation: %w", err)
@@ -435,5 +439,6 @@ func (s *Server) Handle(ctx context.Context, in Inbound, f fieldNames) (*Answer,
 		outcome = "retry"
 	}
 	s.metrics.messages.WithLabelValues(res.answer.Flow, outcome).Inc()
+	noteMessage(ctx, "", res.answer.Flow, res.answer.Version, outcome)
 	return res.answer, nil
 }

@@ -2,11 +2,13 @@ package server
 
 import (
 	"context"
+	"database/sql"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	"github.com/flowc-dev/flowc/internal/buildinfo"
 	"github.com/flowc-dev/flowc/server/store"
 )
 
@@ -17,6 +19,9 @@ type metrics struct {
 	messages *prometheus.CounterVec
 	latency  *prometheus.HistogramVec
 	outbox   *prometheus.CounterVec
+	// requests counts every HTTP request by chi route pattern (bounded:
+	// "unmatched" for 404s) and status code.
+	requests *prometheus.CounterVec
 	// timerLag: how late timers fire; statusCallbacks: delivery reports
 	// by status (status.go).
 	timerLag        prometheus.Histogram
@@ -26,7 +31,17 @@ type metrics struct {
 	conflicts prometheus.Counter
 }
 
-func newMetrics() *metrics {
+// webhookBuckets reach Twilio's 15-second window: a webhook slower than
+// that was given up on by the provider, and the histogram shows how close
+// the slow ones come.
+var webhookBuckets = []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 15}
+
+// dbStatser is a store that reports its connection pool as database/sql
+// does (the SQLite store is a database/sql pool; the PostgreSQL store maps
+// pgxpool's counters onto the same fields).
+type dbStatser interface{ DBStats() sql.DBStats }
+
+func newMetrics(st any) *metrics {
 	m := &metrics{
 		reg: prometheus.NewRegistry(),
 		messages: prometheus.NewCounterVec(prometheus.CounterOpts{
@@ -36,8 +51,12 @@ func newMetrics() *metrics {
 		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "flowc_webhook_seconds",
 			Help:    "Time to answer an inbound-message webhook, from request to response.",
-			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5},
+			Buckets: webhookBuckets,
 		}, []string{"endpoint"}),
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "flowc_http_requests_total",
+			Help: "HTTP requests by route pattern and status code.",
+		}, []string{"route", "code"}),
 	}
 	m.outbox = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "flowc_outbox_deliveries_total",
@@ -56,9 +75,53 @@ func newMetrics() *metrics {
 		Name: "flowc_step_conflicts_total",
 		Help: "Messages and timers run again because their conversation changed between read and commit (other replicas).",
 	})
-	m.reg.MustRegister(m.messages, m.latency, m.outbox, m.conflicts, m.timerLag, m.statusCallbacks)
+	mod, rev, gov := buildinfo.Read()
+	build := prometheus.NewGauge(prometheus.GaugeOpts{
+		Name:        "flowc_build_info",
+		Help:        "Always 1; the labels name the build of this binary (as `flowc version` prints it).",
+		ConstLabels: prometheus.Labels{"version": mod, "commit": rev, "goversion": gov},
+	})
+	build.Set(1)
+	m.reg.MustRegister(m.messages, m.latency, m.requests, m.outbox, m.conflicts, m.timerLag, m.statusCallbacks, build)
+	if ds, ok := st.(dbStatser); ok {
+		m.reg.MustRegister(dbStatsCollector(ds))
+	}
 	m.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
+}
+
+// dbStats is the store's connection pool, read at each scrape.
+type dbStats struct {
+	st                                      dbStatser
+	maxOpen, open, inUse, idle, waits, wait *prometheus.Desc
+}
+
+func dbStatsCollector(st dbStatser) prometheus.Collector {
+	d := func(name, help string) *prometheus.Desc { return prometheus.NewDesc(name, help, nil, nil) }
+	return &dbStats{st: st,
+		maxOpen: d("flowc_db_max_open_connections", "The store's connection pool size limit (PostgreSQL: pool_max_conns)."),
+		open:    d("flowc_db_open_connections", "Connections the pool holds, in use or idle."),
+		inUse:   d("flowc_db_in_use_connections", "Connections in use by a transaction."),
+		idle:    d("flowc_db_idle_connections", "Idle connections."),
+		waits:   d("flowc_db_wait_total", "Transactions that waited for a free connection."),
+		wait:    d("flowc_db_wait_seconds_total", "Total time transactions waited for a free connection."),
+	}
+}
+
+func (c *dbStats) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{c.maxOpen, c.open, c.inUse, c.idle, c.waits, c.wait} {
+		ch <- d
+	}
+}
+
+func (c *dbStats) Collect(ch chan<- prometheus.Metric) {
+	s := c.st.DBStats()
+	ch <- prometheus.MustNewConstMetric(c.maxOpen, prometheus.GaugeValue, float64(s.MaxOpenConnections))
+	ch <- prometheus.MustNewConstMetric(c.open, prometheus.GaugeValue, float64(s.OpenConnections))
+	ch <- prometheus.MustNewConstMetric(c.inUse, prometheus.GaugeValue, float64(s.InUse))
+	ch <- prometheus.MustNewConstMetric(c.idle, prometheus.GaugeValue, float64(s.Idle))
+	ch <- prometheus.MustNewConstMetric(c.waits, prometheus.CounterValue, float64(s.WaitCount))
+	ch <- prometheus.MustNewConstMetric(c.wait, prometheus.CounterValue, s.WaitDuration.Seconds())
 }
 
 // outboxCollector reports the queue at scrape time, from the store (so

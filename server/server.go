@@ -3,10 +3,10 @@ package server
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/url"
 	"sync"
@@ -104,8 +104,8 @@ type Server struct {
 	senders *senders // outbox deliveries in flight (background.go)
 	ready   atomic.Bool
 
-	adminToken atomic.Pointer[string]
-	dir        atomic.Pointer[Directory]
+	adminDigest atomic.Pointer[[sha256.Size]byte] // of the admin token (admin.go)
+	dir         atomic.Pointer[Directory]
 
 	mu       sync.RWMutex
 	programs map[string]*vm.Program // by version, linked
@@ -137,7 +137,7 @@ func New(cfg Config, st store.Store) *Server {
 		log = log.With("dev_mode", true)
 	}
 	cfg.Outbound = withStatusCallback(cfg.Outbound, cfg.PublicURL)
-	s := &Server{cfg: cfg, store: st, log: log, metrics: newMetrics(), order: newKeyedFIFO(), senders: newSenders(), programs: map[string]*vm.Program{}}
+	s := &Server{cfg: cfg, store: st, log: log, metrics: newMetrics(st), order: newKeyedFIFO(), senders: newSenders(), programs: map[string]*vm.Program{}}
 	s.metrics.reg.MustRegister(&outboxCollector{s})
 	s.dir.Store(cfg.Directory)
 	return s
@@ -146,23 +146,32 @@ func New(cfg Config, st store.Store) *Server {
 // SetReady flips /readyz (false while starting and draining).
 func (s *Server) SetReady(ok bool) { s.ready.Store(ok) }
 
-// Handler returns the HTTP routes.
-func (s *Server) Handler() http.Handler {
+// Handler returns every HTTP route: the webhooks, the admin API and
+// /metrics on one listener (what Serve does without an admin address).
+func (s *Server) Handler() http.Handler { return s.routes(true, true) }
+
+// routes builds the router; public: the webhooks and the JSON message
+// API, admin: the admin API and /metrics. The probes are on both.
+func (s *Server) routes(public, admin bool) http.Handler {
 	r := chi.NewRouter()
 	r.Use(middleware.RequestID)
 	r.Use(s.logRequests)
-	r.Use(middleware.Recoverer)
-	r.Post("/webhooks/twilio/sms", s.timed("twilio", s.withDeadline(s.handleTwilio)))
-	r.Post(StatusCallbackPath, s.timed("twilio-status", s.withDeadline(s.handleTwilioStatus)))
-	r.Post("/v1/messages", s.timed("json", s.withDeadline(s.handleJSON)))
-	r.Route("/v1/admin", s.adminRoutes)
-	r.Get("/v1/openapi.json", func(w http.ResponseWriter, _ *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		w.Write(OpenAPI)
-	})
+	r.Use(s.recoverPanics)
+	if public {
+		r.Post("/webhooks/twilio/sms", s.timed("twilio", s.withDeadline(s.handleTwilio)))
+		r.Post(StatusCallbackPath, s.timed("twilio-status", s.withDeadline(s.handleTwilioStatus)))
+		r.Post("/v1/messages", s.timed("json", s.withDeadline(s.handleJSON)))
+		r.Get("/v1/openapi.json", func(w http.ResponseWriter, _ *http.Request) {
+			w.Header().Set("Content-Type", "application/json")
+			w.Write(OpenAPI)
+		})
+	}
+	if admin {
+		r.Route("/v1/admin", s.adminRoutes)
+		r.Method(http.MethodGet, "/metrics", promhttp.HandlerFor(s.metrics.reg, promhttp.HandlerOpts{}))
+	}
 	r.Get("/healthz", func(w http.ResponseWriter, _ *http.Request) { w.Write([]byte("ok\n")) })
 	r.Get("/readyz", s.handleReady)
-	r.Method(http.MethodGet, "/metrics", promhttp.HandlerFor(s.metrics.reg, promhttp.HandlerOpts{}))
 	return r
 }
 
@@ -186,18 +195,6 @@ func (s *Server) handleReady(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Write([]byte("ready\n"))
-}
-
-// logRequests writes one JSON line per request, with the request id and
-// without message bodies or phone numbers.
-func (s *Server) logRequests(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ww := middleware.NewWrapResponseWriter(w, r.ProtoMajor)
-		start := time.Now()
-		next.ServeHTTP(ww, r)
-		s.log.Info("request", "request_id", middleware.GetReqID(r.Context()), "method", r.Method, "path", r.URL.Path,
-			"status", ww.Status(), "bytes", ww.BytesWritten(), "duration_ms", float64(time.Since(start).Microseconds())/1000)
-	})
 }
 
 // program returns the linked program of a version, from the cache or
@@ -229,47 +226,6 @@ func (s *Server) program(ctx context.Context, tx store.Tx, version string) (*vm.
 // Deploy makes compiled programs the active versions of their flows,
 // routing their numbers to them, in one transaction (deploy.go).
 func (s *Server) Deploy(ctx context.Context, progs []*vm.Program) error { return s.deploy(ctx, progs) }
-
-// ListenAndServe serves until ctx is cancelled, then drains: readiness
-// goes false, in-flight requests finish (up to drain), and it returns.
-func (s *Server) ListenAndServe(ctx context.Context, addr string, drain time.Duration, started func(net.Addr)) error {
-	if err := s.cfg.Validate(); err != nil {
-		return err
-	}
-	if s.cfg.DevMode() {
-		host, _, err := net.SplitHostPort(addr)
-		if err != nil {
-			return fmt.Errorf("--addr %q: %v", addr, err)
-		}
-		if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
-			return fmt.Errorf("dev mode (FLOWC_TWILIO_AUTH_TOKEN is not set) only listens on loopback, not %q: set the token to serve on other addresses", addr)
-		}
-	}
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return err
-	}
-	srv := &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, WriteTimeout: 30 * time.Second}
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
-	s.SetReady(true)
-	if started != nil {
-		started(ln.Addr())
-	}
-	select {
-	case err := <-errc:
-		return err
-	case <-ctx.Done():
-	}
-	s.SetReady(false)
-	s.log.Info("draining", "timeout", drain.String())
-	sctx, cancel := context.WithTimeout(context.Background(), drain)
-	defer cancel()
-	if err := srv.Shutdown(sctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return err
-	}
-	return nil
-}
 
 // SetOutbound sets where the outbox goes (before serving).
 func (s *Server) SetOutbound(o *Outbound) { s.cfg.Outbound = withStatusCallback(o, s.cfg.PublicURL) }

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 
 	"github.com/flowc-dev/flowc/compiler"
+	"github.com/flowc-dev/flowc/internal/buildinfo"
 	"github.com/flowc-dev/flowc/lang"
 	"github.com/flowc-dev/flowc/lang/check"
 	"github.com/flowc-dev/flowc/lang/diag"
@@ -109,7 +110,7 @@ func runCheck(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			return usage(err)
 		}
 	case "sarif":
-		mod, _, _ := buildVersion()
+		mod, _, _ := buildinfo.Read()
 		if err := diag.WriteSARIF(stdout, diags, mod); err != nil {
 			return usage(err)
 		}

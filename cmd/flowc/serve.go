@@ -23,8 +23,10 @@ func init() {
 }
 
 func runServe(args []string, _ io.Reader, stdout, stderr io.Writer) int {
-	fs := newFlagSet("serve", "flowc serve [DIR] [--addr 127.0.0.1:8080] [--db flowc.db] [--drain 10s] [--tick 1s] [--strict]", stderr)
+	fs := newFlagSet("serve", "flowc serve [DIR] [--addr 127.0.0.1:8080] [--admin-addr ADDR] [--db flowc.db] [--drain-delay 5s] [--drain 10s] [--tick 1s] [--strict]", stderr)
 	addr := fs.String("addr", "127.0.0.1:8080", "address to listen on")
+	adminAddr := fs.String("admin-addr", "", "serve the admin API and /metrics on this address only, not on --addr")
+	drainDelay := fs.Duration("drain-delay", 5*time.Second, "on SIGTERM, how long /readyz answers 503 while requests are still served, before the listeners close")
 	dbPath := fs.String("db", "flowc.db", "embedded SQLite database file (when DATABASE_URL is not set)")
 	drain := fs.Duration("drain", 10*time.Second, "how long SIGTERM waits for in-flight requests")
 	tick := fs.Duration("tick", time.Second, "how often due timers fire and the outbox is delivered")
@@ -41,31 +43,37 @@ func runServe(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	if len(paths) == 1 {
 		dir = paths[0]
 	}
+	// Everything serve writes to stderr from here on is one JSON object a
+	// line (log collectors parse the stream); the standard library's log
+	// package goes there too.
 	log := slog.New(slog.NewJSONHandler(stderr, nil))
+	slog.SetDefault(log)
+	refuse := func(code int, msg string, err error) int {
+		log.Error("not starting: "+msg, "error", err.Error())
+		return code
+	}
 
 	// Compile everything first: refuse to start on errors.
 	res, err := lang.Load([]string{dir})
 	if err != nil {
-		fmt.Fprintln(stderr, "flowc serve:", err)
-		return exitUsage
+		return refuse(exitUsage, "flows", err)
 	}
 	progs, cd := compiler.All(res)
 	all := append(append(diag.List{}, res.Diags...), cd...)
 	all.Sort()
 	if all.HasErrors() {
-		diag.WriteText(stderr, all, true)
-		fmt.Fprintln(stderr, "flowc serve: not starting: the flows have errors")
+		logDiagnostics(log, all)
+		log.Error("not starting: the flows have errors")
 		return exitFail
 	}
 	if _, warnings := all.Count(); *strict && warnings > 0 {
-		diag.WriteText(stderr, all, true)
-		fmt.Fprintf(stderr, "flowc serve: not starting: --strict and the flows have %d warning(s)\n", warnings)
+		logDiagnostics(log, all)
+		log.Error(fmt.Sprintf("not starting: --strict and the flows have %d warning(s)", warnings))
 		return exitFail
 	}
 	directory, err := server.LoadDirectory(filepath.Join(dir, "directory.json"))
 	if err != nil {
-		fmt.Fprintln(stderr, "flowc serve: directory:", err)
-		return exitUsage
+		return refuse(exitUsage, "directory", err)
 	}
 
 	deadline, err := envDuration("FLOWC_WEBHOOK_DEADLINE")
@@ -97,78 +105,92 @@ func runServe(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 		},
 	}
 	if err := cfg.Validate(); err != nil {
-		fmt.Fprintln(stderr, "flowc serve: not starting:", err)
-		return exitUsage
+		return refuse(exitUsage, "configuration", err)
 	}
 	if cfg.EventBudget, err = eventBudget(os.Getenv); err != nil {
-		fmt.Fprintln(stderr, "flowc serve: not starting:", err)
-		return exitUsage
+		return refuse(exitUsage, "configuration", err)
 	}
 	if cfg.Applets, err = serverApplets(); err != nil {
-		fmt.Fprintln(stderr, "flowc serve: applet workers:", err)
-		return exitUsage
+		return refuse(exitUsage, "applet workers", err)
 	}
 	if cfg.DevMode() {
-		fmt.Fprintln(stderr, "flowc serve: WARNING: DEV MODE: FLOWC_TWILIO_AUTH_TOKEN is not set, so webhook signatures are NOT verified;")
-		fmt.Fprintln(stderr, "flowc serve: WARNING: listening on loopback only. Set FLOWC_TWILIO_AUTH_TOKEN before exposing this server.")
-		log.Warn("dev mode: webhook signatures are not verified", "dev_mode", true)
+		log.Warn("DEV MODE: FLOWC_TWILIO_AUTH_TOKEN is not set, so webhook signatures are NOT verified; listening on loopback only: set FLOWC_TWILIO_AUTH_TOKEN before exposing this server", "dev_mode", true)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
 	st, dbDesc, err := openStore(ctx, *dbPath)
 	if err != nil {
-		fmt.Fprintln(stderr, "flowc serve: database:", err)
-		return exitUsage
+		return refuse(exitUsage, "database", err)
 	}
 	defer st.Close()
 
 	srv := server.New(cfg, st)
 	if stored, err := srv.LoadStoredDirectory(ctx); err != nil {
-		fmt.Fprintln(stderr, "flowc serve:", err)
-		return exitUsage
+		return refuse(exitUsage, "stored directory", err)
 	} else if stored {
 		log.Info("using the directory saved through the admin API; directory.json is not read again")
 	}
 	token, generated, err := srv.EnsureAdminToken(ctx)
 	if err != nil {
-		fmt.Fprintln(stderr, "flowc serve: admin token:", err)
-		return exitUsage
+		return refuse(exitUsage, "admin token", err)
 	}
 	if generated {
-		// Printed once, now; it stays in the database for later starts.
-		fmt.Fprintf(stderr, "flowc serve: generated the admin API token (shown only this once; set FLOWC_ADMIN_TOKEN to choose your own):\n\n    %s\n\n", token)
+		// Shown once, on stdout, never in the log stream (which is shipped
+		// and kept); the store keeps only its hash (docs/operations.md).
+		fmt.Fprintf(stdout, "flowc serve: generated the admin API token (shown only this once; set FLOWC_ADMIN_TOKEN to choose your own):\n\n    %s\n\n", token)
+		log.Warn("generated an admin API token: printed once on standard output, stored only as its SHA-256; set FLOWC_ADMIN_TOKEN to choose your own")
 	}
 	// What the directory's flows do to the stored versions: see
 	// server.DeployDirectory (a restart never undoes an admin API deploy
 	// or rollback with an unchanged file, and always starts).
 	deployed, err := srv.DeployDirectory(ctx, progs)
 	if err != nil {
-		fmt.Fprintln(stderr, "flowc serve: deploy:", err)
-		return exitUsage
+		return refuse(exitUsage, "deploy", err)
 	}
 	for _, d := range deployed {
 		switch d.Status {
 		case server.StatusKept:
-			fmt.Fprintf(stderr, "flowc serve: %s: keeping active version %s (deployed or rolled back through the admin API); %s is unchanged since it was last served, at version %s\n",
-				d.Flow, short(d.Active), d.Flow, short(d.Version))
+			log.Info(fmt.Sprintf("keeping active version %s (deployed or rolled back through the admin API); %s is unchanged since it was last served, at version %s",
+				short(d.Active), d.Flow, short(d.Version)), "flow", d.Flow, "version", short(d.Version), "active", short(d.Active), "status", d.Status)
+			continue
 		case server.StatusRefused:
-			fmt.Fprintf(stderr, "flowc serve: WARNING: %s: not deployed from %s: %s; active version: %s\n", d.Flow, dir, d.Reason, orNone(short(d.Active)))
-			log.Error("not deployed", "flow", d.Flow, "version", short(d.Version), "reason", d.Reason)
+			log.Error(fmt.Sprintf("not deployed from %s: %s; active version: %s", dir, d.Reason, orNone(short(d.Active))),
+				"flow", d.Flow, "version", short(d.Version), "reason", d.Reason)
 			continue
 		}
 		log.Info("deployed", "flow", d.Flow, "version", short(d.Version), "status", d.Status, "active", short(d.Active))
 	}
 	go srv.RunBackground(ctx, *tick)
-	err = srv.ListenAndServe(ctx, *addr, *drain, func(a net.Addr) {
+	err = srv.Serve(ctx, server.Listen{Addr: *addr, AdminAddr: *adminAddr, DrainDelay: *drainDelay, Drain: *drain, Started: func(a, admin net.Addr) {
 		fmt.Fprintf(stdout, "flowc serve: %d flow(s) from %s on http://%s (database: %s)\n", len(progs), dir, a, dbDesc)
-		log.Info("listening", "addr", a.String())
-	})
+		if admin != nil {
+			log.Info("listening", "addr", a.String(), "admin_addr", admin.String())
+		} else {
+			log.Info("listening", "addr", a.String())
+		}
+	}})
 	if err != nil {
-		fmt.Fprintln(stderr, "flowc serve:", err)
+		log.Error("serve failed", "error", err.Error())
 		return exitUsage
 	}
 	log.Info("stopped")
 	return exitOK
+}
+
+// logDiagnostics writes each diagnostic as a log line, in the text form
+// `flowc check` prints (file:line:col: severity: message [code]).
+func logDiagnostics(log *slog.Logger, l diag.List) {
+	for _, d := range l {
+		level := slog.LevelWarn
+		if d.Severity == diag.Error {
+			level = slog.LevelError
+		}
+		attrs := []any{"diagnostic", d.Error()}
+		if d.Hint != "" {
+			attrs = append(attrs, "hint", d.Hint)
+		}
+		log.Log(context.Background(), level, "flow diagnostic", attrs...)
+	}
 }
 
 func orNone(s string) string {

@@ -68,6 +68,7 @@ package postgres
 
 import (
 	"context"
+	"database/sql"
 	"embed"
 	"errors"
 	"fmt"
@@ -334,6 +335,20 @@ func (s *Store) Ping(ctx context.Context) error {
 		return fmt.Errorf("postgres store: ping: %w", err)
 	}
 	return nil
+}
+
+// DBStats reports the connection pool in database/sql's terms, for the
+// server's metrics: a wait is an acquire that found no idle connection.
+func (s *Store) DBStats() sql.DBStats {
+	st := s.pool.Stat()
+	return sql.DBStats{
+		MaxOpenConnections: int(st.MaxConns()),
+		OpenConnections:    int(st.TotalConns()),
+		InUse:              int(st.AcquiredConns()),
+		Idle:               int(st.IdleConns()),
+		WaitCount:          st.EmptyAcquireCount(),
+		WaitDuration:       st.EmptyAcquireWaitTime(),
+	}
 }
 
 // Close closes the pool's connections, waiting for those in use to be

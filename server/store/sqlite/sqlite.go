@@ -271,6 +271,10 @@ func (s *Store) Ping(ctx context.Context) error {
 	return nil
 }
 
+// DBStats reports the connection pool (one connection), for the server's
+// metrics.
+func (s *Store) DBStats() sql.DBStats { return s.db.Stats() }
+
 // Close closes the database. Transactions in progress should have ended.
 func (s *Store) Close() error {
 	s.stmts.Range(func(_, v any) bool { v.(*sql.Stmt).Close(); return true })
