@@ -335,7 +335,7 @@ func appendDraftOnly(out []FlowInfo, drafts []store.Draft) []FlowInfo {
 // request itself (and returning nil) when it is refused: a bad bundle
 // (400), a flow that does not compile (422), or warnings under strict
 // (422).
-func compileRequest(w http.ResponseWriter, r *http.Request, req *DeployRequest) (*vm.Program, []diag.JSONDiagnostic) {
+func (s *Server) compileRequest(w http.ResponseWriter, r *http.Request, req *DeployRequest) (*vm.Program, []diag.JSONDiagnostic) {
 	if req.File == "" || strings.ContainsAny(req.File, `/\`) || !strings.HasSuffix(req.File, ".flow") {
 		writeJSON(w, http.StatusBadRequest, apiError{Error: `"file" must be a file name ending in .flow, without directories`})
 		return nil, nil
@@ -360,6 +360,7 @@ func compileRequest(w http.ResponseWriter, r *http.Request, req *DeployRequest) 
 	}
 	progs, cd := compiler.All(res)
 	all := append(append(diag.List{}, res.Diags...), cd...)
+	all = append(all, check.Directory(res.Files, s.directory().CheckFile())...) // `inbox team:slaes` routes nowhere
 	all.Sort()
 	report := diag.Report(all, 1)
 	if all.HasErrors() || len(progs) != 1 {
@@ -385,7 +386,7 @@ func (s *Server) deployFlow(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusBadRequest, apiError{Error: msg})
 		return
 	}
-	p, warnings := compileRequest(w, r, &req)
+	p, warnings := s.compileRequest(w, r, &req)
 	if p == nil {
 		return
 	}

@@ -152,3 +152,21 @@ func TestDeployOfAOneLineFlowOf2MB(t *testing.T) {
 		t.Fatalf("a 1.9 MB one-line deploy took %v", d)
 	}
 }
+
+// TestDeployChecksInboxTargetsAgainstTheDirectory: a typo in a team's name
+// would route every message to an inbox nobody reads, so a deploy is
+// checked against the server's directory as `flowc check` checks against
+// directory.json: an unknown team is a 422 with a suggestion, and nothing
+// is deployed.
+func TestDeployChecksInboxTargetsAgainstTheDirectory(t *testing.T) {
+	h, tok := adminHarness(t) // the examples' directory: teams sales, support, …
+	src := "numbers \"+15550198\"\ninbox team:slaes\n"
+	code, body := h.admin("POST", "/v1/admin/flows", tok, server.DeployRequest{File: "typo.flow", Source: src})
+	if code != http.StatusUnprocessableEntity || !strings.Contains(string(body), "team:sales") || !strings.Contains(string(body), `"line": 2`) {
+		t.Fatalf("deploy of a typo: %d %s", code, body)
+	}
+	code, body = h.admin("POST", "/v1/admin/flows", tok, server.DeployRequest{File: "typo.flow", Source: "numbers \"+15550198\"\ninbox team:sales\n"})
+	if code != http.StatusCreated {
+		t.Fatalf("deploy of the fixed flow: %d %s", code, body)
+	}
+}

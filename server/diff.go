@@ -117,7 +117,7 @@ func (s *Server) diffFlow(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusBadRequest, apiError{Error: fmt.Sprintf(`"days" must be 1 to %d`, MaxDiffDays)})
 		return
 	}
-	p, warnings := compileRequest(w, r, &DeployRequest{File: req.File, Source: req.Source, Applets: req.Applets})
+	p, warnings := s.compileRequest(w, r, &DeployRequest{File: req.File, Source: req.Source, Applets: req.Applets})
 	if p == nil {
 		return
 	}

@@ -68,6 +68,17 @@ const directorySetting = "directory"
 
 func (s *Server) directory() *Directory { return s.dir.Load() }
 
+// CheckFile is the directory as `flowc check` reads it, to check a flow's
+// inbox targets against (check.Directory); nil for an empty directory
+// (no directory.json and none set through the API), against which every
+// team would read as unknown.
+func (d *Directory) CheckFile() *directory.Directory {
+	if d == nil || len(d.Users) == 0 && len(d.Teams) == 0 {
+		return nil
+	}
+	return &directory.Directory{Users: d.Users, Teams: d.Teams, Contacts: d.Contacts}
+}
+
 // saveDirectory persists d and makes it the directory in use.
 func (s *Server) saveDirectory(ctx context.Context, d *Directory) error {
 	b, err := json.Marshal(d)

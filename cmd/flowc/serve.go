@@ -14,6 +14,7 @@ import (
 
 	"github.com/flowc-dev/flowc/compiler"
 	"github.com/flowc-dev/flowc/lang"
+	"github.com/flowc-dev/flowc/lang/check"
 	"github.com/flowc-dev/flowc/lang/diag"
 	"github.com/flowc-dev/flowc/server"
 )
@@ -58,8 +59,13 @@ func runServe(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	if err != nil {
 		return refuse(exitUsage, "flows", err)
 	}
+	directory, err := server.LoadDirectory(filepath.Join(dir, "directory.json"))
+	if err != nil {
+		return refuse(exitUsage, "directory", err)
+	}
 	progs, cd := compiler.All(res)
 	all := append(append(diag.List{}, res.Diags...), cd...)
+	all = append(all, check.Directory(res.Files, directory.CheckFile())...) // as `flowc check` does
 	all.Sort()
 	if all.HasErrors() {
 		logDiagnostics(log, all)
@@ -71,11 +77,6 @@ func runServe(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 		log.Error(fmt.Sprintf("not starting: --strict and the flows have %d warning(s)", warnings))
 		return exitFail
 	}
-	directory, err := server.LoadDirectory(filepath.Join(dir, "directory.json"))
-	if err != nil {
-		return refuse(exitUsage, "directory", err)
-	}
-
 	deadline, err := envDuration("FLOWC_WEBHOOK_DEADLINE")
 	if err != nil {
 		fmt.Fprintln(stderr, "flowc serve:", err)

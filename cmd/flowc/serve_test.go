@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -213,5 +214,24 @@ func TestServeRefusesSignaturesWithoutPublicURL(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, "x.db")); err == nil {
 		t.Error("serve opened the database before refusing")
+	}
+}
+
+// TestServeChecksInboxTargetsAgainstTheDirectory: with directory.json
+// beside the flows, serve refuses to start on an inbox target the
+// directory does not know, as `flowc check` reports it.
+func TestServeChecksInboxTargetsAgainstTheDirectory(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, text string) {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("directory.json", `{"users": [{"name": "ann"}], "teams": [{"name": "sales", "members": ["ann"]}]}`)
+	write("typo.flow", "numbers \"+15550198\"\ninbox team:slaes\n")
+	var out, errb strings.Builder
+	code := run([]string{"serve", dir, "--addr", "127.0.0.1:0", "--db", filepath.Join(dir, "f.db")}, nil, &out, &errb)
+	if code != exitFail || !strings.Contains(errb.String(), "team:sales") {
+		t.Fatalf("serve: exit %d\n%s%s", code, out.String(), errb.String())
 	}
 }
