@@ -1,6 +1,7 @@
 package runtime
 
 import (
+	"github.com/expr-lang/expr"
 	"testing"
 	"time"
 
@@ -76,5 +77,45 @@ func BenchmarkCondition(b *testing.B) {
 		if v, err := Eval(prog, env); err != nil || v != true {
 			b.Fatal(v, err)
 		}
+	}
+}
+
+// BenchmarkGuard measures what the evaluation budget costs (issue #10):
+// each expression compiled by flowc (with its step and memory charges)
+// against the same source compiled by plain expr-lang, in one process.
+// The loop is where the guard does the most: a charge per iteration.
+func BenchmarkGuard(b *testing.B) {
+	for _, src := range []string{
+		`contact.known && body startsWith "h" && len(media) == 0`,
+		`all(1..100, # > 0)`,
+		`join(map(["a", "b", "c"], upper(#)), "-") + body`,
+	} {
+		env := &Env{Body: "hello", Contact: Contact{Known: true}}
+		c := &Compiler{Cal: &Calendar{}}
+		guarded, err := c.Compile(src, Value)
+		if err != nil {
+			b.Fatal(err)
+		}
+		plain, err := expr.Compile(src, expr.Env(&Env{}))
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Run("flowc/"+src, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				env.Budget = NewBudget()
+				if _, err := Eval(guarded, env); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+		b.Run("expr/"+src, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := expr.Run(plain, env); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }
