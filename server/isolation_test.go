@@ -95,7 +95,7 @@ func TestSlowAppletStallsNoOtherConversation(t *testing.T) {
 				}
 			}
 			best := time.Hour
-			for i := 0; i < 3; i++ {
+			for i := 0; i < 10; i++ { // best of 10: one unlucky scheduling slice on a loaded CI machine is not a stall
 				f := h.form(fmt.Sprintf("SMfast%027d", i), "+15550004444", "+15550900", "hi")
 				sig := h.sign("/webhooks/twilio/sms", f)
 				type result struct {
@@ -122,7 +122,7 @@ func TestSlowAppletStallsNoOtherConversation(t *testing.T) {
 			default:
 			}
 			if best >= 50*time.Millisecond {
-				t.Errorf("best of 3 plain messages took %v while %d applets were in progress, want < 50ms", best, slow)
+				t.Errorf("best of 10 plain messages took %v while %d applets were in progress, want < 50ms", best, slow)
 			}
 			close(applets.release)
 			<-slowDone
