@@ -23,6 +23,13 @@ func TestMain(m *testing.M) {
 	if len(os.Args) > 1 && os.Args[1] == applet.WorkerCommand {
 		os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 	}
+	// The applets of the examples and of most tests here are ordinary
+	// code, but the default time limit (50 ms, wall-clock) is within reach
+	// of a scheduling hiccup on a loaded two-core CI machine. Tests about
+	// the limit itself set FLOWC_APPLET_TIMEOUT with t.Setenv.
+	if os.Getenv("FLOWC_APPLET_TIMEOUT") == "" {
+		os.Setenv("FLOWC_APPLET_TIMEOUT", "2s")
+	}
 	os.Exit(m.Run())
 }
 
