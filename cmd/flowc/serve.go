@@ -77,7 +77,7 @@ func runServe(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 		log.Error(fmt.Sprintf("not starting: --strict and the flows have %d warning(s)", warnings))
 		return exitFail
 	}
-	deadline, err := envDuration("FLOWC_WEBHOOK_DEADLINE")
+	deadline, err := parseDurationSetting("FLOWC_WEBHOOK_DEADLINE", os.Getenv("FLOWC_WEBHOOK_DEADLINE"))
 	if err != nil {
 		fmt.Fprintln(stderr, "flowc serve:", err)
 		return exitUsage
@@ -201,10 +201,11 @@ func orNone(s string) string {
 	return s
 }
 
-// envDuration reads a duration variable (e.g. 10s); unset is 0 (the
-// default).
-func envDuration(name string) (time.Duration, error) {
-	v := os.Getenv(name)
+// parseDurationSetting reads the value v of the duration variable name
+// (e.g. 10s); unset is 0 (the default). The caller reads the variable, so
+// that every variable the server reads is named where it is read (and
+// docs/operations.md is checked against those names).
+func parseDurationSetting(name, v string) (time.Duration, error) {
 	if v == "" {
 		return 0, nil
 	}
