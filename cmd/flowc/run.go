@@ -101,6 +101,12 @@ func runRun(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 				}
 			case "state":
 				fmt.Fprintf(stdout, "  state: %s\n", describeState(prog, conv.State))
+				if conv.OptedOut {
+					fmt.Fprintf(stdout, "  opted out of %s (START opts back in)\n", number)
+				}
+				if tags := conv.Env.AddedTags(*from); len(tags) > 0 {
+					fmt.Fprintf(stdout, "  tags added: %s\n", strings.Join(tags, ", "))
+				}
 			default:
 				fmt.Fprintf(stderr, "flowc run: line %d: unknown command %q (use :wait DURATION or :state)\n", lineNo, line)
 				return exitUsage

@@ -10,13 +10,13 @@ import (
 // `flowc run` answers STOP, START and HELP as the server does and knows
 // the contact from directory.json beside the flow (or --directory).
 func TestRunSharesTheServersInboundStage(t *testing.T) {
-	code, out, errs := runWithInput(t, "hi\nSTOP\nhi\nSTART\nhelp\nhi\n2\n", "run", "--at", "2026-11-23T10:00", filepath.Join("..", "..", "examples", "sales.flow"))
+	code, out, errs := runWithInput(t, "hi\nSTOP\n:state\nhi\nSTART\nhelp\nhi\n2\n", "run", "--at", "2026-11-23T10:00", filepath.Join("..", "..", "examples", "sales.flow"))
 	if code != exitOK {
 		t.Fatalf("exit %d: %s", code, errs)
 	}
 	for _, want := range []string{
 		"> STOP\n  (opt-out: answered by the inbound stage, as the server does)\n  reply \"You have been unsubscribed",
-		"\n  end\n> hi\n  (opted-out: answered by the inbound stage, as the server does)\n> START\n",
+		"\n  end\n  state: no conversation (the next message starts the flow)\n  opted out of +15550100 (START opts back in)\n> hi\n  (opted-out: answered by the inbound stage, as the server does)\n> START\n",
 		"reply \"You have been resubscribed. Reply STOP to unsubscribe.\"",
 		"> help\n  (help: answered by the inbound stage, as the server does)\n  reply \"Sales line of Example Co. Reply STOP to opt out.\"",
 		"reply \"Thanks Ann! Support will text you shortly.\"", // examples/directory.json names +15557654321
@@ -24,6 +24,13 @@ func TestRunSharesTheServersInboundStage(t *testing.T) {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q:\n%s", want, out)
 		}
+	}
+
+	// A tag stays with the contact after the conversation ends, as in
+	// the server's store (2026-11-28 is a Saturday: "weekend").
+	_, out, _ = runWithInput(t, "hi\n:state\n", "run", "--at", "2026-11-28T10:00", filepath.Join("..", "..", "examples", "multi-number.flow"))
+	if !strings.Contains(out, "  state: no conversation (the next message starts the flow)\n  tags added: weekend\n") {
+		t.Errorf("tags after the conversation: %s", out)
 	}
 
 	// --directory names another file: there the contact is Bea.
