@@ -18,6 +18,9 @@
 //	               a directory
 //	compiler       names, types, control flow → vm.Program
 //	vm             runs a Program once per inbound message
+//	vm/inbound     the inbound stage around vm (STOP/START/HELP, the
+//	               contact, resuming, timers): one package for the
+//	               server, `flowc run` and `flowc test`
 //
 // The front end reads through file systems: each file.Source carries the
 // fs.FS of its directory (Source.Dir: os.Root-backed on disk, the request

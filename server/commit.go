@@ -7,11 +7,11 @@ import (
 	"fmt"
 	"hash/fnv"
 	"net/http"
-	"strconv"
 	"time"
 
 	"github.com/flowc-dev/flowc/server/store"
 	"github.com/flowc-dev/flowc/vm"
+	"github.com/flowc-dev/flowc/vm/inbound"
 )
 
 // This file is the part of a step that touches the store (see doc.go):
@@ -107,7 +107,7 @@ func (s *Server) logPlan(snap *snapshot, p *plan) {
 
 // timerSID names a deadline, so that a timer fires once.
 func timerSID(c *store.Conversation) string {
-	return "timer:" + c.Contact + ":" + c.Number + ":" + strconv.FormatInt(c.Deadline.UnixNano(), 10)
+	return inbound.TimerID(c.Contact, c.Number, c.Deadline)
 }
 
 // readStep reads a step's input in one short transaction (on PostgreSQL

@@ -10,6 +10,7 @@ import (
 	"github.com/flowc-dev/flowc/lang/directory"
 	"github.com/flowc-dev/flowc/runtime"
 	"github.com/flowc-dev/flowc/server/store"
+	"github.com/flowc-dev/flowc/vm/inbound"
 )
 
 // Directory is who is who: users, teams and known contacts. For the
@@ -153,15 +154,8 @@ func (d *Directory) Members(team string) []string {
 	return out
 }
 
-// Contact returns what the directory knows of phone, with extra tags.
+// Contact returns what the directory knows of phone, with the tags
+// flows added (inbound.Contact, as `flowc run` and `flowc test` see it).
 func (d *Directory) Contact(phone string, extraTags []string) runtime.Contact {
-	c, ok := d.contacts[phone]
-	if !ok {
-		if len(extraTags) == 0 {
-			return runtime.Contact{}
-		}
-		return runtime.Contact{Tags: extraTags}
-	}
-	tags := append(append([]string(nil), c.Tags...), extraTags...)
-	return runtime.KnownContact(c.Name, c.Owner, tags, c.Fields)
+	return inbound.Contact(d.contacts[phone], extraTags)
 }

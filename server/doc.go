@@ -34,7 +34,7 @@
 //	    happens; the same SID from another contact or number is a 409),
 //	    the number's route and program, the opt-out, the conversation and
 //	    its revision, the contact's tags;
-//	(b) step (step.go): the opt-out stage (STOP/START/HELP) and the VM,
+//	(b) step (step.go, on vm/inbound): the opt-out stage (STOP/START/HELP) and the VM,
 //	    pure given the stepInput and the applet runner it is handed. It
 //	    returns a plan: the answer, and every write as data (opt-out,
 //	    conversation state or its end, inbox deliveries, outbox items,
@@ -59,10 +59,14 @@
 // that runs again calls its applets again, as a store's own retry of a
 // transaction always could.
 //
-// The seam: step and the stepInput/plan types know nothing of the store
-// or the Server. `flowc run` and `flowc test` can build a stepInput from
-// their own state and apply the plan themselves, sharing the opt-out
-// stage and the VM call with the server.
+// The seam: the pure step is vm/inbound's (step.go adapts it: store
+// types in, store writes out), the one `flowc run` and `flowc test` run
+// through vm/sim, so the opt-out stage, HELP, the VM call, the contact a
+// flow sees (inbound.Contact: the directory entry plus the added tags)
+// and where a conversation resumes cannot differ between them and the
+// server. The server adds persistence and delivery only: the store,
+// the team member chosen at commit, the outbox. TestSimulatorIsTheServer
+// runs one script through both and compares everything.
 //
 // # Exactly once, and nothing lost
 //

@@ -16,8 +16,11 @@
 // with their source locations. A step that decides a branch carries it
 // as data (TraceStep.Outcome: the branch point, a BranchKind, the menu
 // key or run route, the target pc); coverage reads only that, and a
-// step's Note is wording for people that may change freely. The server applies the actions in one
-// transaction; `flowc run` and `flowc test` print or check them.
+// step's Note is wording for people that may change freely. vm/inbound
+// wraps Run in the inbound stage (carrier keywords, the contact, resuming
+// a conversation, timers) that the server and vm/sim (`flowc run`,
+// `flowc test`) share; the server applies its plan in one transaction,
+// vm/sim in memory.
 //
 // A menu or ask suspends the conversation: State.PC points at it, and the
 // contact's next message resumes there; a timer event at or after

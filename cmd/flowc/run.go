@@ -6,11 +6,13 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/flowc-dev/flowc/lang/check"
 	"github.com/flowc-dev/flowc/vm"
+	"github.com/flowc-dev/flowc/vm/inbound"
 	"github.com/flowc-dev/flowc/vm/sim"
 )
 
@@ -19,11 +21,12 @@ func init() {
 }
 
 func runRun(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	fs := newFlagSet("run", "flowc run FILE [--at TIME] [--from NUMBER] [--to NUMBER] [--explain]", stderr)
+	fs := newFlagSet("run", "flowc run FILE [--at TIME] [--from NUMBER] [--to NUMBER] [--directory FILE] [--explain]", stderr)
 	at := fs.String("at", "", "the fake clock's start, RFC 3339 (2026-11-23T10:00:00-05:00) or YYYY-MM-DDTHH:MM in the flow's zone; default now")
 	from := fs.String("from", "+15557654321", "the contact's number")
 	to := fs.String("to", "", "the business number texted (default: the flow's first number)")
 	explain := fs.Bool("explain", false, "print each step taken, with file:line")
+	dirFile := fs.String("directory", "", "the directory file (users, teams, contacts) the server would use; default: directory.json beside the flow, if any")
 	paths, err := parseFlags(fs, args)
 	if err != nil {
 		return flagExit(err)
@@ -60,8 +63,18 @@ func runRun(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "flowc run:", err)
 		return exitUsage
 	}
+	// The contact is who the server's directory says it is: the same
+	// file check reads, found the same way.
+	dir, diags, err := loadCheckDirectory(*dirFile, []string{filepath.Dir(paths[0])})
+	if err == nil && diags.HasErrors() {
+		err = diags.Err()
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, "flowc run:", err)
+		return exitUsage
+	}
 	conv := &sim.Conversation{Prog: prog, From: *from, To: number, Trace: *explain,
-		Env: &sim.Env{Clock: start, Applets: applets, EventBudget: budget}}
+		Env: &sim.Env{Clock: start, Applets: applets, EventBudget: budget, Directory: dir}}
 	ctx := context.Background()
 	fmt.Fprintf(stdout, "# flow %s, %s texting %s, clock %s\n", prog.Name, *from, number, start.In(prog.Location()).Format("Mon 2006-01-02 15:04 MST"))
 	sc := bufio.NewScanner(stdin)
@@ -88,6 +101,12 @@ func runRun(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 				}
 			case "state":
 				fmt.Fprintf(stdout, "  state: %s\n", describeState(prog, conv.State))
+				if conv.OptedOut {
+					fmt.Fprintf(stdout, "  opted out of %s (START opts back in)\n", number)
+				}
+				if tags := conv.Env.AddedTags(*from); len(tags) > 0 {
+					fmt.Fprintf(stdout, "  tags added: %s\n", strings.Join(tags, ", "))
+				}
 			default:
 				fmt.Fprintf(stderr, "flowc run: line %d: unknown command %q (use :wait DURATION or :state)\n", lineNo, line)
 				return exitUsage
@@ -100,6 +119,9 @@ func runRun(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "flowc run: %v\n", err)
 			return exitUsage
 		}
+		if o := conv.Last.Outcome; stageOutcome(o) {
+			fmt.Fprintf(stdout, "  (%s: answered by the inbound stage, as the server does)\n", o)
+		}
 		printResult(stdout, prog, r, *explain)
 	}
 	if err := sc.Err(); err != nil {
@@ -107,6 +129,16 @@ func runRun(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 	return exitOK
+}
+
+// stageOutcome: the inbound stage answered the message itself (STOP,
+// START, HELP, an opted-out contact), without running the flow.
+func stageOutcome(o string) bool {
+	switch o {
+	case inbound.OutcomeOptOut, inbound.OutcomeOptIn, inbound.OutcomeHelp, inbound.OutcomeOptedOut:
+		return true
+	}
+	return false
 }
 
 func parseTime(s string, loc *time.Location) (time.Time, error) {

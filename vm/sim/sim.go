@@ -1,36 +1,95 @@
 // Package sim runs flows offline: a fake clock, an in-memory contact
 // directory and a conversation driver that fires timers when the clock
 // passes their deadline. `flowc run` and `flowc test` are built on it.
+//
+// Every event goes through vm/inbound, the inbound stage the server runs
+// too: STOP, START and HELP are answered as the server answers them, a
+// contact is what the directory says of it plus the tags flows added in
+// its earlier conversations, and a conversation's state is kept as the
+// same JSON the server stores. The server adds only persistence and
+// delivery; sim keeps in memory what it keeps in its store: per contact
+// and number the conversation and the opt-out (Conversation), per
+// contact the added tags (Env).
 package sim
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"slices"
 	"time"
 
+	"github.com/flowc-dev/flowc/lang/directory"
 	"github.com/flowc-dev/flowc/runtime"
 	"github.com/flowc-dev/flowc/vm"
+	"github.com/flowc-dev/flowc/vm/inbound"
 )
 
 // AppletFunc runs an applet for the simulator.
 type AppletFunc func(ctx context.Context, a *vm.Applet, in vm.AppletInput) (any, error)
 
-// Env is an offline vm.Env.
+// Env is an offline vm.Env, and the simulated server's memory that
+// outlives a conversation.
 type Env struct {
-	Clock    time.Time
+	Clock time.Time
+	// Contacts are contacts given as the VM sees them; a number here
+	// wins over Directory.
 	Contacts map[string]runtime.Contact
-	Applets  AppletFunc
+	// Directory is the directory file (directory.json), as the server
+	// reads it: contacts with their names, owners, tags and fields.
+	Directory *directory.Directory
+	Applets   AppletFunc
 	// EventBudget is the time all applet calls of one event may take
 	// (vm.Options.EventBudget); zero: vm.DefaultEventBudget.
 	EventBudget time.Duration
+
+	tags map[string][]string // tags flows added, per contact, sorted (as the store keeps them)
 }
 
 // Now implements vm.Env.
 func (e *Env) Now() time.Time { return e.Clock }
 
-// Contact implements vm.Env.
+// Contact implements vm.Env: the contact as a flow sees it, with the
+// tags flows added to it so far.
 func (e *Env) Contact(_ context.Context, phone string) (runtime.Contact, error) {
-	return e.Contacts[phone], nil
+	return e.contact(phone), nil
+}
+
+func (e *Env) contact(phone string) runtime.Contact {
+	added := e.tags[phone]
+	if c, ok := e.Contacts[phone]; ok {
+		c.Tags = append(append([]string(nil), c.Tags...), added...)
+		return c
+	}
+	var entry *directory.Contact
+	if e.Directory != nil {
+		for i := range e.Directory.Contacts {
+			if e.Directory.Contacts[i].Phone == phone {
+				entry = &e.Directory.Contacts[i]
+			}
+		}
+	}
+	return inbound.Contact(entry, slices.Clone(added))
+}
+
+// AddedTags are the tags flows added to the contact, sorted.
+func (e *Env) AddedTags(phone string) []string { return slices.Clone(e.tags[phone]) }
+
+func (e *Env) addTags(phone string, tags []string) {
+	if len(tags) == 0 {
+		return
+	}
+	if e.tags == nil {
+		e.tags = map[string][]string{}
+	}
+	cur := e.tags[phone]
+	for _, t := range tags {
+		if !slices.Contains(cur, t) { // adding a tag again does nothing
+			cur = append(cur, t)
+		}
+	}
+	slices.Sort(cur)
+	e.tags[phone] = cur
 }
 
 // RunApplet implements vm.Env.
@@ -43,20 +102,46 @@ func (e *Env) RunApplet(ctx context.Context, a *vm.Applet, in vm.AppletInput) (a
 
 // Conversation is one contact texting one number of a flow.
 type Conversation struct {
-	Prog  *vm.Program
-	Env   *Env
-	From  string
-	To    string
+	Prog *vm.Program
+	Env  *Env
+	From string
+	To   string
+	// State is the conversation in progress (nil: the next message
+	// starts the flow), as decoded from the JSON the server would store.
 	State *vm.State
+	// OptedOut: the contact sent STOP to this number (and not START since).
+	OptedOut bool
+	// Trace is kept for callers; the stage always records the trace, as
+	// the server does.
 	Trace bool
-	seq   int
+	// Last is what the inbound stage decided for the last event.
+	Last *inbound.Plan
+	seq  int
 }
 
-// Send delivers an inbound message and returns what the flow decided.
+// Send delivers an inbound message and returns what was decided, as the
+// VM's result (Conversation.Last has the stage's whole plan).
 func (c *Conversation) Send(ctx context.Context, body string) (*vm.Result, error) {
+	return c.SendMessage(ctx, vm.Message{Body: body})
+}
+
+// SendMessage is Send with the message's other fields (media…); its
+// ID, From and To are filled in when empty.
+func (c *Conversation) SendMessage(ctx context.Context, m vm.Message) (*vm.Result, error) {
 	c.seq++
-	ev := vm.Event{Kind: vm.EventMessage, Message: vm.Message{ID: fmt.Sprintf("SM%06d", c.seq), From: c.From, To: c.To, Body: body}}
-	return c.apply(ctx, ev)
+	if m.ID == "" {
+		m.ID = fmt.Sprintf("SM%06d", c.seq)
+	}
+	if m.From == "" {
+		m.From = c.From
+	}
+	if m.To == "" {
+		m.To = c.To
+	}
+	in := c.input(false, m)
+	in.Route = &inbound.Route{Flow: c.Prog.Name, Version: c.Prog.Version, Program: c.Prog}
+	in.OptedOut = c.OptedOut
+	return c.step(ctx, in)
 }
 
 // Wait advances the clock by d. If the conversation's deadline falls
@@ -69,7 +154,7 @@ func (c *Conversation) Wait(ctx context.Context, d time.Duration) ([]*vm.Result,
 		if c.State.Deadline.After(c.Env.Clock) {
 			c.Env.Clock = c.State.Deadline
 		}
-		res, err := c.apply(ctx, vm.Event{Kind: vm.EventTimer, Message: vm.Message{From: c.From, To: c.To}})
+		res, err := c.step(ctx, c.input(true, vm.Message{ID: inbound.TimerID(c.From, c.To, c.State.Deadline), From: c.From, To: c.To}))
 		if err != nil {
 			return out, err
 		}
@@ -79,13 +164,54 @@ func (c *Conversation) Wait(ctx context.Context, d time.Duration) ([]*vm.Result,
 	return out, nil
 }
 
-func (c *Conversation) apply(ctx context.Context, ev vm.Event) (*vm.Result, error) {
-	// Offline, an applet's console output is part of what the author
-	// sees (Result.Logs); the server does not collect it.
-	res, err := vm.Run(ctx, c.Prog, c.State, ev, c.Env, vm.Options{Trace: c.Trace, AppletLogs: true, EventBudget: c.Env.EventBudget})
+func (c *Conversation) input(timer bool, m vm.Message) *inbound.Input {
+	in := &inbound.Input{Timer: timer, Msg: m, Now: c.Env.Clock, Contact: c.Env.contact(c.From),
+		EventBudget: c.Env.EventBudget, AppletLogs: true} // offline, console output is part of what the author sees
+	if c.State != nil {
+		state, _ := json.Marshal(c.State)
+		in.Conv = &inbound.Conversation{Flow: c.Prog.Name, Version: c.Prog.Version, Program: c.Prog, State: state}
+	}
+	return in
+}
+
+// step runs one event through the inbound stage and keeps its effects.
+// A failing run ends the conversation (as on the server) and is
+// returned as the error.
+func (c *Conversation) step(ctx context.Context, in *inbound.Input) (*vm.Result, error) {
+	p, err := inbound.Step(ctx, in, inbound.AppletRunner(c.Env.RunApplet))
 	if err != nil {
 		return nil, err
 	}
-	c.State = res.State
+	c.Last = p
+	if p.OptOut != nil {
+		c.OptedOut = *p.OptOut
+	}
+	c.Env.addTags(c.From, p.Tags)
+	switch {
+	case p.Save != nil:
+		st := &vm.State{}
+		if err := json.Unmarshal(p.Save.State, st); err != nil {
+			return nil, fmt.Errorf("conversation state: %w", err)
+		}
+		c.State = st
+	case p.End:
+		c.State = nil
+	}
+	if p.FlowErr != nil {
+		return nil, p.FlowErr
+	}
+	if p.Result != nil {
+		return p.Result, nil
+	}
+	// The stage decided (STOP, START, HELP, an opted-out contact): its
+	// replies, and the end of the conversation STOP interrupted, as
+	// actions.
+	res := &vm.Result{}
+	for _, r := range p.Replies {
+		res.Actions = append(res.Actions, vm.Action{Kind: vm.ActReply, Text: r, PC: -1})
+	}
+	if p.End && in.Conv != nil {
+		res.Actions = append(res.Actions, vm.Action{Kind: vm.ActEnd, PC: -1})
+	}
 	return res, nil
 }

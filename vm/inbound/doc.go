@@ -1,0 +1,50 @@
+// Package inbound is the inbound stage of flowc: what happens to one
+// event (a message from a contact, or a conversation's timer) between
+// its arrival and its effects. It is shared by the server (`flowc
+// serve`), `flowc run` and `flowc test` (through vm/sim), so the three
+// cannot disagree about STOP, HELP, START, the contact a flow sees or
+// where a conversation resumes.
+//
+// It sits on vm: it depends on vm, runtime and lang/directory only,
+// never on the server or a store. The caller reads (the server: in one
+// short transaction; the simulator: from memory) and applies (the
+// server: in another transaction, with delivery and persistence; the
+// simulator: in memory); Step in between is pure given its Input and
+// the applet runner.
+//
+// What comes in (Input):
+//
+//	the event       a message (vm.Message: id, from, to, body, media…)
+//	                or a timer (the deadline of the conversation passed)
+//	the route       the flow and program serving the number, nil if none
+//	the opt-out     whether the contact sent STOP to this number
+//	the conversation its flow, version, program and state (JSON, as
+//	                stored), nil when none is in progress
+//	the contact     Contact(directory entry, added tags): what the
+//	                directory says of the sender, with the tags flows
+//	                added in earlier conversations
+//	the clock, the event's applet budget
+//
+// What goes out (Plan), as data:
+//
+//	the outcome     routed, routed-with-errors, error, opt-out, opt-in,
+//	                help, opted-out, no-flow, timer
+//	the replies     answered to the message (a timer's go out by SMS)
+//	OptOut          record STOP (true) or START (false)
+//	Save / End      the conversation's new state, or its end
+//	Deliver         inbox targets (a team's member is chosen by the
+//	                caller, which keeps the round-robin counters)
+//	Forwards        e-mail and webhook forwards, with their JSON body
+//	Tags            tags added to the contact, kept across conversations
+//	Result          the VM's result (actions, trace, applet logs) when
+//	                the flow ran
+//
+// The stage, in order, for a message: the carrier keywords, matched by
+// runtime.CarrierKeyword as Twilio matches them (STOP opts out and ends
+// the conversation, confirming once; START opts back in, or is an
+// ordinary message when not opted out; HELP answers the flow's help);
+// an opted-out contact's message is recorded but neither routed nor
+// answered; otherwise the flow runs, resuming the conversation on the
+// version it started with. A timer runs the conversation's timeout
+// branch.
+package inbound

@@ -1,0 +1,292 @@
+package inbound
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/flowc-dev/flowc/lang/directory"
+	"github.com/flowc-dev/flowc/runtime"
+	"github.com/flowc-dev/flowc/vm"
+)
+
+// Input is everything a step depends on.
+type Input struct {
+	Timer bool       // a conversation's deadline passed (else: a message arrived)
+	Msg   vm.Message // the message; for a timer, ID names the deadline (TimerID) and From/To the conversation
+	Now   time.Time  // the step's clock
+
+	Route    *Route // the flow serving Msg.To; nil when none (messages only)
+	OptedOut bool   // the contact sent STOP to Msg.To (messages only)
+
+	Conv    *Conversation   // the conversation in progress, nil when none
+	Contact runtime.Contact // Contact(the directory's entry for Msg.From, the added tags)
+
+	EventBudget time.Duration // the applet calls' time budget (vm.Options.EventBudget)
+	AppletLogs  bool          // keep the applets' console output (offline only)
+}
+
+// Route is the active flow of a business number.
+type Route struct {
+	Flow, Version string
+	Program       *vm.Program
+}
+
+// Conversation is a conversation in progress: its flow and version
+// (the one it started with, which it resumes on) and its state as
+// stored (vm.State's JSON).
+type Conversation struct {
+	Flow, Version string
+	Program       *vm.Program
+	State         []byte
+}
+
+// Saved is a conversation's new state.
+type Saved struct {
+	State    []byte    // vm.State's JSON
+	Deadline time.Time // when its timer fires; zero: never
+}
+
+// Forward is an e-mail or webhook forward of the message.
+type Forward struct {
+	Kind string // email, webhook
+	To   string // the address or URL (Storable)
+	Body string // the JSON the destination receives
+}
+
+// AppletRunner runs a JavaScript applet; nil: applets are not enabled.
+type AppletRunner func(ctx context.Context, a *vm.Applet, in vm.AppletInput) (any, error)
+
+// Plan is what a step decided: the answer and every effect, as data.
+type Plan struct {
+	Outcome       string
+	Flow, Version string   // the flow that decided, stored with the message
+	Replies       []string // never nil
+
+	OptOut   *bool // record STOP (true) or START (false)
+	Save     *Saved
+	End      bool        // the conversation is over: delete it
+	Deliver  []vm.Target // inbox deliveries
+	Forwards []Forward   // in the order the flow made them
+	Tags     []string    // tags added to the contact (Storable)
+	Record   bool        // store the message (false: a timer whose run failed)
+	FlowErr  error       // the VM failed: the caller logs (or shows) it
+	Program  *vm.Program // the program that ran; nil when the stage decided
+	Result   *vm.Result  // the VM's result; nil when the stage decided or the run failed
+}
+
+// Texts sent by the opt-out stage.
+const (
+	OptOutConfirmation = "You have been unsubscribed and will receive no more messages from this number. Reply START to resubscribe."
+	OptInConfirmation  = "You have been resubscribed. Reply STOP to unsubscribe."
+	DefaultHelp        = "Reply STOP to unsubscribe."
+)
+
+// Outcomes decided by the stage itself.
+const (
+	OutcomeNoFlow   = "no-flow"
+	OutcomeOptOut   = "opt-out"
+	OutcomeOptIn    = "opt-in"
+	OutcomeHelp     = "help"
+	OutcomeOptedOut = "opted-out"
+	OutcomeRouted   = "routed"
+	OutcomeErrors   = "routed-with-errors"
+	OutcomeError    = "error"
+	OutcomeTimer    = "timer"
+	timerIDPrefix   = "timer:"
+)
+
+// TimerID names a conversation's deadline, so that a timer fires once.
+func TimerID(contact, number string, deadline time.Time) string {
+	return timerIDPrefix + contact + ":" + number + ":" + strconv.FormatInt(deadline.UnixNano(), 10)
+}
+
+// Contact is what a flow sees of a sender: its directory entry (nil
+// when the number is not in the directory) with the tags flows added in
+// earlier conversations after the directory's own.
+func Contact(entry *directory.Contact, addedTags []string) runtime.Contact {
+	if entry == nil {
+		if len(addedTags) == 0 {
+			return runtime.Contact{}
+		}
+		return runtime.Contact{Tags: addedTags}
+	}
+	tags := append(append([]string(nil), entry.Tags...), addedTags...)
+	return runtime.KnownContact(entry.Name, entry.Owner, tags, entry.Fields)
+}
+
+// Step runs one event. An error means the conversation's state is
+// unreadable; a failing flow is not an error but an "error" outcome
+// (Plan.FlowErr).
+func Step(ctx context.Context, in *Input, applets AppletRunner) (*Plan, error) {
+	if in.Timer {
+		return timerStep(ctx, in, applets)
+	}
+	return messageStep(ctx, in, applets)
+}
+
+// messageStep: the opt-out stage, then the flow.
+func messageStep(ctx context.Context, in *Input, applets AppletRunner) (*Plan, error) {
+	if in.Route == nil {
+		return &Plan{Outcome: OutcomeNoFlow, Replies: []string{}, Record: true}, nil
+	}
+	out := in.OptedOut
+	decided := func(outcome string, replies ...string) *Plan {
+		if replies == nil {
+			replies = []string{}
+		}
+		return &Plan{Outcome: outcome, Flow: in.Route.Flow, Version: in.Route.Version, Replies: replies, Record: true}
+	}
+	// The carrier keywords, matched as Twilio matches them (the whole
+	// message, any case, surrounding punctuation ignored), by the function
+	// check's warning about shadowed menu keys uses too.
+	kw := runtime.CarrierKeyword(in.Msg.Body)
+	var optIn *bool
+	switch {
+	case kw == runtime.OptOutKeyword:
+		p := decided(OutcomeOptOut)
+		if !out { // confirm once
+			p.Replies = []string{OptOutConfirmation}
+		}
+		p.OptOut, p.End = ptr(true), true
+		return p, nil
+	case kw == runtime.OptInKeyword:
+		if out {
+			p := decided(OutcomeOptIn, OptInConfirmation)
+			p.OptOut = ptr(false)
+			return p, nil
+		}
+		// Not opted out: START is recorded, and is an ordinary message for the flow.
+		optIn = ptr(false)
+	case kw == runtime.HelpKeyword && !out:
+		help := in.Route.Program.Help
+		if help == "" {
+			help = DefaultHelp
+		}
+		return decided(OutcomeHelp, help), nil
+	case out:
+		// Recorded (nothing accepted is lost) but neither routed nor answered.
+		return decided(OutcomeOptedOut), nil
+	}
+	p, err := runFlow(ctx, in, applets)
+	if p != nil {
+		p.OptOut = optIn
+	}
+	return p, err
+}
+
+func runFlow(ctx context.Context, in *Input, applets AppletRunner) (*Plan, error) {
+	flow, version, prog := in.Route.Flow, in.Route.Version, in.Route.Program
+	var st *vm.State
+	if in.Conv != nil {
+		// Resume on the version the conversation started with.
+		flow, version, prog = in.Conv.Flow, in.Conv.Version, in.Conv.Program
+		st = &vm.State{}
+		if err := json.Unmarshal(in.Conv.State, st); err != nil {
+			return nil, fmt.Errorf("conversation state: %w", err)
+		}
+	}
+	ev := vm.Event{Kind: vm.EventMessage, Message: in.Msg}
+	res, err := vm.Run(ctx, prog, st, ev, env(in, applets), options(in))
+	p := &Plan{Outcome: OutcomeRouted, Flow: flow, Version: version, Replies: []string{}, Record: true, Program: prog}
+	if err != nil {
+		// A broken program or state must not lose the message: record it
+		// as an error and end the conversation.
+		p.Outcome, p.End, p.FlowErr = OutcomeError, true, err
+		return p, nil
+	}
+	collect(p, in, res)
+	return p, nil
+}
+
+// timerStep runs the timeout branch of a conversation whose deadline
+// passed. No webhook is waiting: the server sends its replies by SMS.
+func timerStep(ctx context.Context, in *Input, applets AppletRunner) (*Plan, error) {
+	st := &vm.State{}
+	if err := json.Unmarshal(in.Conv.State, st); err != nil {
+		return nil, fmt.Errorf("conversation state: %w", err)
+	}
+	m := in.Msg
+	ev := vm.Event{Kind: vm.EventTimer, Message: vm.Message{ID: m.ID, From: m.From, To: m.To}}
+	res, err := vm.Run(ctx, in.Conv.Program, st, ev, env(in, applets), options(in))
+	if err != nil {
+		return &Plan{Flow: in.Conv.Flow, Version: in.Conv.Version, Replies: []string{}, End: true, FlowErr: err, Program: in.Conv.Program}, nil
+	}
+	p := &Plan{Outcome: OutcomeRouted, Flow: in.Conv.Flow, Version: in.Conv.Version, Replies: []string{}, Record: true, Program: in.Conv.Program}
+	collect(p, in, res)
+	p.Outcome = OutcomeTimer
+	return p, nil
+}
+
+func options(in *Input) vm.Options {
+	return vm.Options{Trace: true, AppletLogs: in.AppletLogs, EventBudget: in.EventBudget}
+}
+
+// collect turns a run's actions into the plan.
+func collect(p *Plan, in *Input, res *vm.Result) {
+	m := in.Msg
+	p.Result = res
+	if len(res.Errors) > 0 {
+		p.Outcome = OutcomeErrors
+	}
+	for _, a := range res.Actions {
+		switch a.Kind {
+		case vm.ActReply:
+			p.Replies = append(p.Replies, a.Text)
+		case vm.ActDeliver:
+			p.Deliver = append(p.Deliver, a.Target)
+		case vm.ActForward:
+			body, _ := json.Marshal(map[string]any{"flow": p.Flow, "message_sid": m.ID, "from": m.From, "to": m.To, "body": m.Body, "media": m.Media})
+			p.Forwards = append(p.Forwards, Forward{Kind: a.Target.Kind, To: Storable(a.Target.Name), Body: string(body)})
+		case vm.ActTag:
+			p.Tags = append(p.Tags, Storable(a.Text))
+		}
+	}
+	if res.State == nil {
+		p.End = true
+	} else if state, err := json.Marshal(res.State); err != nil {
+		p.Outcome, p.End, p.FlowErr = OutcomeError, true, fmt.Errorf("conversation state: %w", err)
+	} else {
+		p.Save = &Saved{State: state, Deadline: res.State.Deadline}
+	}
+}
+
+// Storable makes text computed by a flow (an applet's tag, reply or
+// forward target) storable in a text column: PostgreSQL refuses NUL and
+// invalid UTF-8, which would fail the transaction on every retry. Both
+// become U+FFFD, as TwiML's encoding already renders them.
+func Storable(s string) string {
+	if strings.IndexByte(s, 0) < 0 && utf8.ValidString(s) {
+		return s
+	}
+	return strings.ReplaceAll(strings.ToValidUTF8(s, "\uFFFD"), "\x00", "\uFFFD")
+}
+
+func ptr[T any](v T) *T { return &v }
+
+func env(in *Input, applets AppletRunner) *runEnv {
+	return &runEnv{now: in.Now, contact: in.Contact, applets: applets}
+}
+
+// runEnv is the VM's environment for one step: the step's clock and
+// contact, and the applet runner.
+type runEnv struct {
+	now     time.Time
+	contact runtime.Contact
+	applets AppletRunner
+}
+
+func (e *runEnv) Now() time.Time { return e.now }
+
+func (e *runEnv) Contact(context.Context, string) (runtime.Contact, error) { return e.contact, nil }
+
+func (e *runEnv) RunApplet(ctx context.Context, a *vm.Applet, in vm.AppletInput) (any, error) {
+	if e.applets == nil {
+		return nil, fmt.Errorf("JavaScript applets are not enabled on this server")
+	}
+	return e.applets(ctx, a, in)
+}
