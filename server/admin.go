@@ -390,6 +390,9 @@ func (s *Server) listInbox(w http.ResponseWriter, r *http.Request) {
 			if err != nil {
 				return err
 			}
+			if it.Messages == nil { // an item from before items kept them
+				it.Messages = []store.InboxMessage{}
+			}
 			out = append(out, inboxEntry{it, d})
 		}
 		return err

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"hash/fnv"
 	"net/http"
-	"time"
 
 	"github.com/flowc-dev/flowc/server/store"
 	"github.com/flowc-dev/flowc/vm"
@@ -263,9 +262,17 @@ func (s *Server) apply(ctx context.Context, tx store.Tx, in *stepInput, p *plan)
 			return err
 		}
 	}
-	for _, t := range p.Deliver {
-		if err := s.deliver(ctx, tx, t, m, p.Flow, now); err != nil {
+	if len(p.Deliver) > 0 {
+		msgs, omitted, err := conversationMessages(ctx, tx, in)
+		if err != nil {
 			return err
+		}
+		item := store.InboxItem{MessageSID: m.SID, Contact: m.From, Number: m.To, Body: m.Body, Flow: p.Flow, Created: now,
+			Messages: msgs, MessagesOmitted: omitted}
+		for _, t := range p.Deliver {
+			if err := s.deliver(ctx, tx, t, item); err != nil {
+				return err
+			}
 		}
 	}
 	for i := range p.Outbox {
@@ -281,6 +288,7 @@ func (s *Server) apply(ctx context.Context, tx store.Tx, in *stepInput, p *plan)
 	}
 	switch {
 	case p.Save != nil:
+		p.Save.Started = conversationStart(in)
 		if err := tx.SaveConversation(ctx, p.Save); err != nil {
 			return err
 		}
@@ -329,10 +337,11 @@ func messageDetails(m Inbound) []byte {
 	return b
 }
 
-// deliver stores inbox items for a target, choosing the member of a team
-// by its strategy.
-func (s *Server) deliver(ctx context.Context, tx store.Tx, t vm.Target, in Inbound, flow string, now time.Time) error {
-	item := &store.InboxItem{TargetKind: t.Kind, TargetName: storable(t.Name), MessageSID: in.SID, Contact: in.From, Number: in.To, Body: in.Body, Flow: flow, Created: now}
+// deliver stores an inbox item (a copy of base) for a target, choosing
+// the member of a team by its strategy.
+func (s *Server) deliver(ctx context.Context, tx store.Tx, t vm.Target, base store.InboxItem) error {
+	item := &base
+	item.TargetKind, item.TargetName = t.Kind, storable(t.Name)
 	if t.Kind == "user" {
 		item.Assignee = item.TargetName
 		return tx.AddInboxItem(ctx, item)
@@ -361,7 +370,7 @@ func (s *Server) deliver(ctx context.Context, tx store.Tx, t vm.Target, in Inbou
 		case "random":
 			// Deterministic per message, so a retried transaction picks the same member.
 			h := fnv.New32a()
-			h.Write([]byte(in.SID))
+			h.Write([]byte(item.MessageSID))
 			item.Assignee = members[int(h.Sum32()%uint32(len(members)))]
 		}
 	}

@@ -47,7 +47,10 @@
 //	    outlives the conversation's row, so an end and a restart in
 //	    between are seen), checks the route of a conversation's first
 //	    message, and applies the plan. A team member (round-robin,
-//	    least-busy) is chosen here, from the counters in the store.
+//	    least-busy) is chosen here, from the counters in the store, and
+//	    an inbox item gets the conversation's messages from the contact
+//	    (inbox.go: one indexed read of the messages since the
+//	    conversation's Started, bounded, copied onto the item).
 //
 // A failed check is store.ErrConflict: the step starts again from (a), at
 // most MaxStepAttempts times in all, then the webhook answers 503 (the

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"net/url"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -49,13 +50,20 @@ func runInbox(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 			Created    time.Time
 			Done       bool
 			Replies    []delivery `json:"replies"`
+			// What the contact wrote in the conversation (none for an
+			// item stored before the server kept them).
+			Messages        []inboxMessage
+			MessagesOmitted int
 		}
 		if code, err := c.call("GET", "/v1/admin/inbox/"+kind+"/"+url.PathEscape(name)+q, nil, &items, stderr); err != nil {
 			fmt.Fprintln(stderr, "flowc inbox:", err)
 			return clientExit(code)
 		}
 		tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "ID\tRECEIVED\tFROM\tASSIGNEE\tFLOW\tMESSAGE\tDONE\tREPLIES")
+		// The contact's messages are the last column, one a line: the
+		// continuation lines have an empty cell in every other column, so
+		// that the columns stay aligned across items.
+		fmt.Fprintln(tw, "ID\tRECEIVED\tFROM\tASSIGNEE\tFLOW\tDONE\tREPLIES\tMESSAGES")
 		for _, it := range items {
 			done := ""
 			if it.Done {
@@ -73,11 +81,48 @@ func runInbox(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 				}
 				replies = append(replies, r)
 			}
-			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%q\t%s\t%s\n", it.ID, it.Created.Format("2006-01-02 15:04"), it.Contact, it.Assignee, it.Flow, it.Body, done, strings.Join(replies, "; "))
+			lines := []string{strconv.Quote(it.Body)}
+			if len(it.Messages) > 0 {
+				lines = lines[:0]
+				if it.MessagesOmitted > 0 {
+					lines = append(lines, fmt.Sprintf("(%d earlier not shown)", it.MessagesOmitted))
+				}
+				for _, m := range it.Messages {
+					lines = append(lines, m.line(it.Created))
+				}
+			}
+			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", it.ID, it.Created.Format("2006-01-02 15:04"), it.Contact, it.Assignee, it.Flow, done, strings.Join(replies, "; "), lines[0])
+			for _, l := range lines[1:] {
+				fmt.Fprintf(tw, "\t\t\t\t\t\t\t%s\n", l)
+			}
 		}
 		tw.Flush()
 		return exitOK
 	}
 	fs.Usage()
 	return exitUsage
+}
+
+// inboxMessage is one message of an inbox item (the server's
+// store.InboxMessage).
+type inboxMessage struct {
+	SID      string
+	Body     string
+	Media    []string
+	Received time.Time
+	Clipped  bool
+}
+
+// line is m as `flowc inbox` prints it: its time (with the date when it
+// is not the item's day), the quoted text, the media URLs.
+func (m inboxMessage) line(item time.Time) string {
+	when := m.Received.Format("15:04")
+	if m.Received.Format("2006-01-02") != item.Format("2006-01-02") {
+		when = m.Received.Format("2006-01-02 15:04")
+	}
+	parts := append([]string{when, strconv.Quote(m.Body)}, m.Media...)
+	if m.Clipped {
+		parts = append(parts, "(clipped)")
+	}
+	return strings.Join(parts, " ")
 }

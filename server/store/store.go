@@ -17,6 +17,7 @@ package store
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -115,6 +116,12 @@ type Tx interface {
 	AddInboxItem(ctx context.Context, it *InboxItem) error // sets it.ID
 	InboxItems(ctx context.Context, targetKind, targetName string, includeDone bool) ([]InboxItem, error)
 	MarkInboxDone(ctx context.Context, id int64, at time.Time) error
+	// ContactMessages lists what contact wrote to number at or after
+	// since: the stored messages from contact to number, without timers'
+	// runs (Outcome "timer"), the newest limit of them, oldest first, and
+	// how many there are in all. It reads an index on (from, to,
+	// received), for an inbox item's messages (InboxItem.Messages).
+	ContactMessages(ctx context.Context, contact, number string, since time.Time, limit int) ([]InboxMessage, int, error)
 	// OpenItemCounts counts not-done items per user (for least-busy).
 	OpenItemCounts(ctx context.Context, users []string) (map[string]int, error)
 	// NextRoundRobin returns the index of the member to pick next for
@@ -195,6 +202,10 @@ type Conversation struct {
 	State    []byte    // the vm.State as JSON
 	Deadline time.Time // zero: no timer
 	Updated  time.Time
+	// Started is when the conversation's first message was received (its
+	// Received), so that an inbox item can show every message of the
+	// conversation (ContactMessages since Started).
+	Started time.Time
 }
 
 // InboxItem is a message delivered to a user's or team's inbox.
@@ -206,11 +217,77 @@ type InboxItem struct {
 	MessageSID string
 	Contact    string
 	Number     string
-	Body       string
+	Body       string // the message that caused the delivery ("" for a timer)
 	Flow       string
 	Created    time.Time
 	Done       bool
 	DoneAt     time.Time
+
+	// Messages is what the contact wrote in the conversation up to the
+	// delivery, oldest first (the last is the message that caused it),
+	// as the server bounds it; MessagesOmitted counts the conversation's
+	// earlier messages left out by those bounds. Items stored before the
+	// server kept them have none.
+	Messages        []InboxMessage
+	MessagesOmitted int
+}
+
+// InboxMessage is one message from the contact, as an inbox item keeps it.
+type InboxMessage struct {
+	SID      string
+	Body     string
+	Media    []string
+	Received time.Time
+	// Clipped: Body or Media was cut to fit the item's bound (a single
+	// message longer than the bound).
+	Clipped bool `json:",omitempty"`
+}
+
+// inboxMessageJSON is how a store keeps InboxMessage in its column: times
+// as unix nanoseconds, so that it does not depend on a time format.
+type inboxMessageJSON struct {
+	SID      string   `json:"sid"`
+	Body     string   `json:"body"`
+	Media    []string `json:"media,omitempty"`
+	Received int64    `json:"received"`
+	Clipped  bool     `json:"clipped,omitempty"`
+}
+
+// EncodeInboxMessages is the stores' encoding of InboxItem.Messages (a
+// JSON array).
+func EncodeInboxMessages(ms []InboxMessage) (string, error) {
+	out := make([]inboxMessageJSON, len(ms))
+	for i, m := range ms {
+		out[i] = inboxMessageJSON{SID: m.SID, Body: m.Body, Media: m.Media, Clipped: m.Clipped}
+		if !m.Received.IsZero() {
+			out[i].Received = m.Received.UnixNano()
+		}
+	}
+	b, err := json.Marshal(out)
+	return string(b), err
+}
+
+// DecodeInboxMessages reverses EncodeInboxMessages; Media is never nil.
+// An empty array is nil.
+func DecodeInboxMessages(s string) ([]InboxMessage, error) {
+	var in []inboxMessageJSON
+	if err := json.Unmarshal([]byte(s), &in); err != nil {
+		return nil, fmt.Errorf("store: inbox item messages: %w", err)
+	}
+	if len(in) == 0 {
+		return nil, nil
+	}
+	out := make([]InboxMessage, len(in))
+	for i, m := range in {
+		out[i] = InboxMessage{SID: m.SID, Body: m.Body, Media: m.Media, Clipped: m.Clipped}
+		if out[i].Media == nil {
+			out[i].Media = []string{}
+		}
+		if m.Received != 0 {
+			out[i].Received = time.Unix(0, m.Received).UTC()
+		}
+	}
+	return out, nil
 }
 
 // OutboxItem is something to send after the commit.

@@ -154,17 +154,18 @@ func (t *tx) AdvanceRevision(ctx context.Context, contact, number string, from i
 
 // Conversations.
 
-const conversationColumns = `contact, number, flow, version, state, deadline, updated`
+const conversationColumns = `contact, number, flow, version, state, deadline, updated, started`
 
 func scanConversation(sc pgx.Row) (store.Conversation, error) {
 	var (
-		c                 store.Conversation
-		deadline, updated pgtype.Timestamptz
+		c                          store.Conversation
+		deadline, updated, started pgtype.Timestamptz
 	)
-	err := sc.Scan(&c.Contact, &c.Number, &c.Flow, &c.Version, &c.State, &deadline, &updated)
+	err := sc.Scan(&c.Contact, &c.Number, &c.Flow, &c.Version, &c.State, &deadline, &updated, &started)
 	c.State = blob(c.State)
 	c.Deadline = decTime(deadline)
 	c.Updated = decTime(updated)
+	c.Started = decTime(started)
 	return c, err
 }
 
@@ -190,11 +191,11 @@ func (t *tx) Conversation(ctx context.Context, contact, number string) (*store.C
 
 func (t *tx) SaveConversation(ctx context.Context, c *store.Conversation) error {
 	_, err := t.tx.Exec(ctx, `
-		INSERT INTO conversations (`+conversationColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7)
+		INSERT INTO conversations (`+conversationColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
 		ON CONFLICT (contact, number) DO UPDATE SET
 			flow = excluded.flow, version = excluded.version, state = excluded.state,
-			deadline = excluded.deadline, updated = excluded.updated`,
-		c.Contact, c.Number, c.Flow, c.Version, blob(c.State), encTime(c.Deadline), encTime(c.Updated))
+			deadline = excluded.deadline, updated = excluded.updated, started = excluded.started`,
+		c.Contact, c.Number, c.Flow, c.Version, blob(c.State), encTime(c.Deadline), encTime(c.Updated), encTime(c.Started))
 	if err != nil {
 		return fmt.Errorf("postgres store: save conversation %s/%s: %w", c.Contact, c.Number, err)
 	}
@@ -325,11 +326,16 @@ func (t *tx) ContactTags(ctx context.Context, contact string) ([]string, error) 
 // Inbox.
 
 func (t *tx) AddInboxItem(ctx context.Context, it *store.InboxItem) error {
-	err := t.tx.QueryRow(ctx, `
-		INSERT INTO inbox_items (target_kind, target_name, assignee, message_sid, contact, number, body, flow, created, done, done_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id`,
+	msgs, err := store.EncodeInboxMessages(it.Messages)
+	if err != nil {
+		return err
+	}
+	err = t.tx.QueryRow(ctx, `
+		INSERT INTO inbox_items (target_kind, target_name, assignee, message_sid, contact, number, body, flow, created, done, done_at,
+			messages, messages_omitted)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id`,
 		it.TargetKind, it.TargetName, it.Assignee, it.MessageSID, it.Contact, it.Number, it.Body, it.Flow,
-		encTime(it.Created), it.Done, encTime(it.DoneAt)).Scan(&it.ID)
+		encTime(it.Created), it.Done, encTime(it.DoneAt), msgs, it.MessagesOmitted).Scan(&it.ID)
 	if err != nil {
 		return fmt.Errorf("postgres store: add inbox item: %w", err)
 	}
@@ -338,7 +344,8 @@ func (t *tx) AddInboxItem(ctx context.Context, it *store.InboxItem) error {
 
 // InboxItems lists the items sent to the target, oldest (lowest ID) first.
 func (t *tx) InboxItems(ctx context.Context, targetKind, targetName string, includeDone bool) ([]store.InboxItem, error) {
-	q := `SELECT id, target_kind, target_name, assignee, message_sid, contact, number, body, flow, created, done, done_at
+	q := `SELECT id, target_kind, target_name, assignee, message_sid, contact, number, body, flow, created, done, done_at,
+			messages, messages_omitted
 		FROM inbox_items WHERE target_kind = $1 AND target_name = $2`
 	if !includeDone {
 		q += ` AND NOT done`
@@ -352,16 +359,58 @@ func (t *tx) InboxItems(ctx context.Context, targetKind, targetName string, incl
 		var (
 			it              store.InboxItem
 			created, doneAt pgtype.Timestamptz
+			msgs            string
 		)
 		err := r.Scan(&it.ID, &it.TargetKind, &it.TargetName, &it.Assignee, &it.MessageSID, &it.Contact,
-			&it.Number, &it.Body, &it.Flow, &created, &it.Done, &doneAt)
+			&it.Number, &it.Body, &it.Flow, &created, &it.Done, &doneAt, &msgs, &it.MessagesOmitted)
+		if err != nil {
+			return it, err
+		}
 		it.Created, it.DoneAt = decTime(created), decTime(doneAt)
+		it.Messages, err = store.DecodeInboxMessages(msgs)
 		return it, err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("postgres store: inbox %s %s: %w", targetKind, targetName, err)
 	}
 	return items, nil
+}
+
+// ContactMessages reads messages_from_to_received: the count and the
+// newest limit rows of one (contact, number) from since on.
+func (t *tx) ContactMessages(ctx context.Context, contact, number string, since time.Time, limit int) ([]store.InboxMessage, int, error) {
+	from := encTime(since)
+	if !from.Valid {
+		from = pgtype.Timestamptz{InfinityModifier: pgtype.NegativeInfinity, Valid: true}
+	}
+	var total int
+	if err := t.tx.QueryRow(ctx, `SELECT count(*) FROM messages
+		WHERE from_number = $1 AND to_number = $2 AND received >= $3 AND outcome <> 'timer'`, contact, number, from).Scan(&total); err != nil {
+		return nil, 0, fmt.Errorf("postgres store: messages of %s/%s: %w", contact, number, err)
+	}
+	if total == 0 || limit <= 0 {
+		return nil, total, nil
+	}
+	rows, err := t.tx.Query(ctx, `SELECT sid, body, media, received FROM messages
+		WHERE from_number = $1 AND to_number = $2 AND received >= $3 AND outcome <> 'timer'
+		ORDER BY received DESC, sid DESC LIMIT $4`, contact, number, from, limit)
+	if err != nil {
+		return nil, 0, fmt.Errorf("postgres store: messages of %s/%s: %w", contact, number, err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (store.InboxMessage, error) {
+		var (
+			m        store.InboxMessage
+			received pgtype.Timestamptz
+		)
+		err := r.Scan(&m.SID, &m.Body, &m.Media, &received)
+		m.Media, m.Received = strs(m.Media), decTime(received)
+		return m, err
+	})
+	if err != nil {
+		return nil, 0, fmt.Errorf("postgres store: messages of %s/%s: %w", contact, number, err)
+	}
+	slices.Reverse(out)
+	return out, total, nil
 }
 
 // MarkInboxDone marks the item done at at; an item already done keeps its

@@ -229,17 +229,18 @@ func (t *tx) AdvanceRevision(ctx context.Context, contact, number string, from i
 
 // Conversations.
 
-const conversationColumns = `contact, number, flow, version, state, deadline, updated`
+const conversationColumns = `contact, number, flow, version, state, deadline, updated, started`
 
 func scanConversation(sc interface{ Scan(...any) error }) (store.Conversation, error) {
 	var (
-		c                 store.Conversation
-		deadline, updated sql.NullInt64
+		c                          store.Conversation
+		deadline, updated, started sql.NullInt64
 	)
-	err := sc.Scan(&c.Contact, &c.Number, &c.Flow, &c.Version, &c.State, &deadline, &updated)
+	err := sc.Scan(&c.Contact, &c.Number, &c.Flow, &c.Version, &c.State, &deadline, &updated, &started)
 	c.State = blob(c.State)
 	c.Deadline = decTime(deadline)
 	c.Updated = decTime(updated)
+	c.Started = decTime(started)
 	return c, err
 }
 
@@ -259,16 +260,16 @@ func (t *tx) Conversation(ctx context.Context, contact, number string) (*store.C
 }
 
 func (t *tx) SaveConversation(ctx context.Context, c *store.Conversation) error {
-	times, err := encTimes(c.Deadline, c.Updated)
+	times, err := encTimes(c.Deadline, c.Updated, c.Started)
 	if err != nil {
 		return err
 	}
 	_, err = t.exec(ctx, `
-		INSERT INTO conversations (`+conversationColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?)
+		INSERT INTO conversations (`+conversationColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (contact, number) DO UPDATE SET
 			flow = excluded.flow, version = excluded.version, state = excluded.state,
-			deadline = excluded.deadline, updated = excluded.updated`,
-		c.Contact, c.Number, c.Flow, c.Version, blob(c.State), times[0], times[1])
+			deadline = excluded.deadline, updated = excluded.updated, started = excluded.started`,
+		c.Contact, c.Number, c.Flow, c.Version, blob(c.State), times[0], times[1], times[2])
 	if err != nil {
 		return fmt.Errorf("sqlite store: save conversation %s/%s: %w", c.Contact, c.Number, err)
 	}
@@ -391,11 +392,16 @@ func (t *tx) AddInboxItem(ctx context.Context, it *store.InboxItem) error {
 	if err != nil {
 		return err
 	}
+	msgs, err := store.EncodeInboxMessages(it.Messages)
+	if err != nil {
+		return err
+	}
 	res, err := t.exec(ctx, `
-		INSERT INTO inbox_items (target_kind, target_name, assignee, message_sid, contact, number, body, flow, created, done, done_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		INSERT INTO inbox_items (target_kind, target_name, assignee, message_sid, contact, number, body, flow, created, done, done_at,
+			messages, messages_omitted)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		it.TargetKind, it.TargetName, it.Assignee, it.MessageSID, it.Contact, it.Number, it.Body, it.Flow,
-		times[0], b2i(it.Done), times[1])
+		times[0], b2i(it.Done), times[1], msgs, it.MessagesOmitted)
 	if err != nil {
 		return fmt.Errorf("sqlite store: add inbox item: %w", err)
 	}
@@ -409,7 +415,8 @@ func (t *tx) AddInboxItem(ctx context.Context, it *store.InboxItem) error {
 
 // InboxItems lists the items sent to the target, oldest (lowest ID) first.
 func (t *tx) InboxItems(ctx context.Context, targetKind, targetName string, includeDone bool) ([]store.InboxItem, error) {
-	q := `SELECT id, target_kind, target_name, assignee, message_sid, contact, number, body, flow, created, done, done_at
+	q := `SELECT id, target_kind, target_name, assignee, message_sid, contact, number, body, flow, created, done, done_at,
+			messages, messages_omitted
 		FROM inbox_items WHERE target_kind = ? AND target_name = ?`
 	if !includeDone {
 		q += ` AND done = 0`
@@ -426,18 +433,74 @@ func (t *tx) InboxItems(ctx context.Context, targetKind, targetName string, incl
 			it              store.InboxItem
 			created, doneAt sql.NullInt64
 			done            int
+			msgs            string
 		)
 		if err := rows.Scan(&it.ID, &it.TargetKind, &it.TargetName, &it.Assignee, &it.MessageSID, &it.Contact,
-			&it.Number, &it.Body, &it.Flow, &created, &done, &doneAt); err != nil {
+			&it.Number, &it.Body, &it.Flow, &created, &done, &doneAt, &msgs, &it.MessagesOmitted); err != nil {
 			return nil, fmt.Errorf("sqlite store: inbox %s %s: %w", targetKind, targetName, err)
 		}
 		it.Created, it.Done, it.DoneAt = decTime(created), done != 0, decTime(doneAt)
+		var err error
+		if it.Messages, err = store.DecodeInboxMessages(msgs); err != nil {
+			return nil, fmt.Errorf("sqlite store: inbox item %d: %w", it.ID, err)
+		}
 		items = append(items, it)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("sqlite store: inbox %s %s: %w", targetKind, targetName, err)
 	}
 	return items, nil
+}
+
+// ContactMessages reads messages_from_to_received: the count and the
+// newest limit rows of one (contact, number) from since on.
+func (t *tx) ContactMessages(ctx context.Context, contact, number string, since time.Time, limit int) ([]store.InboxMessage, int, error) {
+	from, err := encTime(since)
+	if err != nil {
+		return nil, 0, err
+	}
+	if from == nil {
+		from = int64(math.MinInt64)
+	}
+	var total int
+	if err := t.queryRow(ctx, `SELECT count(*) FROM messages
+		WHERE from_number = ? AND to_number = ? AND received >= ? AND outcome <> 'timer'`, contact, number, from).Scan(&total); err != nil {
+		return nil, 0, fmt.Errorf("sqlite store: messages of %s/%s: %w", contact, number, err)
+	}
+	if total == 0 || limit <= 0 {
+		return nil, total, nil
+	}
+	rows, err := t.query(ctx, `SELECT sid, body, media, received FROM messages
+		WHERE from_number = ? AND to_number = ? AND received >= ? AND outcome <> 'timer'
+		ORDER BY received DESC, rowid DESC LIMIT ?`, contact, number, from, limit)
+	if err != nil {
+		return nil, 0, fmt.Errorf("sqlite store: messages of %s/%s: %w", contact, number, err)
+	}
+	defer rows.Close()
+	var out []store.InboxMessage
+	for rows.Next() {
+		var (
+			m        store.InboxMessage
+			media    string
+			received sql.NullInt64
+		)
+		if err := rows.Scan(&m.SID, &m.Body, &media, &received); err != nil {
+			return nil, 0, fmt.Errorf("sqlite store: messages of %s/%s: %w", contact, number, err)
+		}
+		if m.Media, err = decStrings(media); err != nil {
+			return nil, 0, err
+		}
+		if m.Media == nil {
+			m.Media = []string{}
+		}
+		m.Received = decTime(received)
+		out = append(out, m)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, 0, fmt.Errorf("sqlite store: messages of %s/%s: %w", contact, number, err)
+	}
+	slices.Reverse(out)
+	return out, total, nil
 }
 
 // MarkInboxDone marks the item done at at; an item already done keeps its

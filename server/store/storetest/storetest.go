@@ -13,6 +13,9 @@
 //   - DueConversations is ordered by deadline, earliest first, and
 //     includes a deadline equal to now;
 //   - ContactTags is sorted and AddContactTag is idempotent;
+//   - ContactMessages leaves out timers' runs (Outcome "timer") and
+//     messages received before since, and returns the newest, oldest
+//     first;
 //   - InboxItems is ordered by ID (oldest first); MarkInboxDone of a
 //     missing ID is ErrNotFound; OpenItemCounts counts by Assignee and has
 //     an entry (maybe 0) for every user asked about;
@@ -70,6 +73,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Drafts", testDrafts},
 		{"DirectoryVersions", testDirectoryVersions},
 		{"ConversationStarts", testConversationStarts},
+		{"ContactMessages", testContactMessages},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -130,6 +134,12 @@ func diff(got, want any) []string {
 			same = sameBytes(g.([]byte), w)
 		case []string:
 			same = sameStrings(g.([]string), w)
+		case []store.InboxMessage:
+			g := g.([]store.InboxMessage)
+			same = len(g) == len(w)
+			for i := 0; same && i < len(g); i++ {
+				same = len(diff(g[i], w[i])) == 0
+			}
 		default:
 			same = reflect.DeepEqual(g, w)
 		}
@@ -228,6 +238,7 @@ func testConversations(t *testing.T, s store.Store) {
 		State:    []byte(`{"pc":12,"vars":{"name":"Ann"}}`),
 		Deadline: T0.Add(time.Hour),
 		Updated:  T0,
+		Started:  T0.Add(-time.Minute),
 	}
 	other := c
 	other.Number = "+15559990001" // same contact, another number: another conversation
@@ -426,7 +437,9 @@ func testTags(t *testing.T, s store.Store) {
 func testInbox(t *testing.T, s store.Store) {
 	items := []store.InboxItem{
 		{TargetKind: "team", TargetName: "sales", Assignee: "alice", MessageSID: "SM1", Contact: "+1555001",
-			Number: "+1555999", Body: "I want to buy", Flow: "sales", Created: T0},
+			Number: "+1555999", Body: "2", Flow: "sales", Created: T0, MessagesOmitted: 3, Messages: []store.InboxMessage{
+				{SID: "SM0", Body: "I want to buy 👋 \"this\"", Media: []string{"https://example.com/a.jpg", "https://example.com/b.png"}, Received: T0.Add(-time.Minute)},
+				{SID: "SM1", Body: "2", Received: T0, Clipped: true}}},
 		{TargetKind: "user", TargetName: "carol", Assignee: "carol", MessageSID: "SM2", Contact: "+1555002",
 			Number: "+1555999", Body: "for carol", Flow: "support", Created: T0.Add(time.Second)},
 		{TargetKind: "team", TargetName: "sales", Assignee: "bob", MessageSID: "SM3", Contact: "+1555003",

@@ -1,0 +1,87 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"log/slog"
+	"net/http/httptest"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/flowc-dev/flowc/compiler"
+	"github.com/flowc-dev/flowc/lang"
+	"github.com/flowc-dev/flowc/server"
+	"github.com/flowc-dev/flowc/server/store/sqlite"
+)
+
+// TestInboxShowsWhatTheContactWrote: after a menu reply `flowc inbox`
+// shows the conversation (the question and its photo, then "2"), and
+// after a menu timeout the question, not an empty message.
+func TestInboxShowsWhatTheContactWrote(t *testing.T) {
+	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "flowc.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	res, _ := lang.Load([]string{"../../examples"})
+	progs, _ := compiler.All(res)
+	dir, _ := server.LoadDirectory("../../examples/directory.json")
+	var mu sync.Mutex
+	now := time.Date(2026, 11, 23, 15, 0, 0, 0, time.UTC) // 10:00 in New York: the sales line is open
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	at := func(min int) { mu.Lock(); now = time.Date(2026, 11, 23, 15, min, 0, 0, time.UTC); mu.Unlock() }
+	srv := server.New(server.Config{Directory: dir, Now: clock, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}, st)
+	if err := srv.Deploy(context.Background(), progs); err != nil {
+		t.Fatal(err)
+	}
+	token, _, err := srv.EnsureAdminToken(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := httptest.NewServer(srv.Handler())
+	defer hs.Close()
+	flowc := func(args ...string) (int, string, string) {
+		var out, errOut bytes.Buffer
+		code := run(append(args, "--server", hs.URL, "--token", token), nil, &out, &errOut)
+		return code, out.String(), errOut.String()
+	}
+	send := func(sid, from, body string, media ...string) {
+		t.Helper()
+		if _, err := srv.Handle(context.Background(), server.Inbound{SID: sid, From: from, To: "+15550100", Body: body, Media: media}, server.TwilioFieldNames()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	send("SM1", "+15557654321", "My order arrived broken", "https://api.twilio.com/m/photo1")
+	at(2)
+	send("SM2", "+15557654321", "2")
+	at(5)
+	send("SM3", "+15550002222", "Do you ship to Canada?")
+	at(16)
+	if n, err := srv.FireTimers(context.Background()); err != nil || n != 1 {
+		t.Fatalf("FireTimers: %d %v", n, err)
+	}
+
+	code, out, errOut := flowc("inbox", "team:support")
+	if code != exitOK {
+		t.Fatalf("inbox: %d %s", code, errOut)
+	}
+	lines := strings.Split(strings.TrimRight(out, "\n"), "\n")
+	if len(lines) != 3 || !strings.HasSuffix(lines[0], "MESSAGES") ||
+		!regexp.MustCompile(`^1 .*\+15557654321 .* 15:00 "My order arrived broken" https://api\.twilio\.com/m/photo1$`).MatchString(lines[1]) ||
+		!regexp.MustCompile(`^ +15:02 "2"$`).MatchString(lines[2]) {
+		t.Fatalf("inbox team:support:\n%s", out)
+	}
+	// The continuation line's text starts in the MESSAGES column.
+	if col := strings.Index(lines[0], "MESSAGES"); strings.Index(lines[2], "15:02") != col || strings.Index(lines[1], "15:00") != col {
+		t.Errorf("messages not aligned under MESSAGES:\n%s", out)
+	}
+	code, out, errOut = flowc("inbox", "team:sales")
+	if code != exitOK || !regexp.MustCompile(`(?m)^\d+ .*\+15550002222 .* 15:05 "Do you ship to Canada\?"$`).MatchString(out) {
+		t.Fatalf("inbox team:sales: %d %s\n%s", code, errOut, out)
+	}
+}
