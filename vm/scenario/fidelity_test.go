@@ -141,7 +141,7 @@ test "no team delivery"
 `)
 	want := []string{
 		`random is one of the available: ` + dir + `/f.flowtest:23: expected assignee carol, got assignee `,
-		`nobody available: ` + dir + `/f.flowtest:27: expected assignee dan, got nobody (team:support has no available member, or no directory)`,
+		`nobody available: ` + dir + `/f.flowtest:27: expected assignee dan, got nobody (team:support has no available member in the directory)`,
 		`no team delivery: ` + dir + `/f.flowtest:31: expected assignee alice, got no team delivery`,
 	}
 	if len(got) != len(want) {

@@ -375,8 +375,12 @@ func (s *stepState) check(e Expect, vars map[string]any, conv *sim.Conversation,
 				continue
 			}
 			got = "assignee " + d.Assignee
-			if d.Assignee == "" {
-				got = "nobody (" + d.Target.String() + " has no available member, or no directory)"
+			switch {
+			case d.Assignee != "":
+			case d.Target.Strategy == "" || d.Target.Strategy == "all":
+				got = "nobody (" + d.Target.String() + " goes to the whole team: name a strategy, inbox " + d.Target.String() + " by round-robin)"
+			default:
+				got = "nobody (" + d.Target.String() + " has no available member in the directory)"
 			}
 		}
 		ok = got == expected
