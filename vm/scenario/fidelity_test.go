@@ -74,12 +74,14 @@ func TestFlowtestSendsMedia(t *testing.T) {
 	got := runFailures(t, dir, p, `test "mms"
   send "look" media "https://example.com/a.jpg", "http://example.com/b.png"
   expect reply "Got 2: https://example.com/a.jpg"
+  send "" media "HTTPS://example.com/c.gif"
+  expect reply "Got 1: HTTPS://example.com/c.gif"
 test "sms"
   send "look"
   expect reply "Got 0"
 `)
 	// The second test fails: a message without media is routed elsewhere.
-	if len(got) != 1 || !strings.Contains(got[0], `f.flowtest:6: expected reply "Got 0", got inbox team:support by round-robin, end`) {
+	if len(got) != 1 || !strings.Contains(got[0], `f.flowtest:8: expected reply "Got 0", got inbox team:support by round-robin, end`) {
 		t.Errorf("failures = %q", got)
 	}
 }

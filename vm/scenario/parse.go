@@ -1,10 +1,16 @@
 // Package scenario reads and runs .flowtest files: offline conversation
 // tests kept beside the flows (see docs/testing.md for the format).
 //
-// A file holds defaults (flow, at, from, to, contact, applet) and one or
-// more `test "name"` blocks of steps: `send`, `wait`, and `expect` lines
-// that check the actions of the step before them. Every line keeps its
-// file:line so a failure points at it.
+// A file holds defaults (flow, at, from, to, contact, directory, applet)
+// and one or more `test "name"` blocks of steps: `send` (with `media`),
+// `wait`, and `expect` lines that check the actions of the step before
+// them, or the state after it (assignee, opted-out, tags). Every line
+// keeps its file:line so a failure points at it.
+//
+// The directory is the server's: a `directory` file (read at parse
+// time, through the .flowtest's folder only), else directory.json beside
+// the flow (read when the test runs, as serve and run find it). A
+// team's member is chosen by vm/inbound.Assign, in vm/sim.
 package scenario
 
 import (
