@@ -240,3 +240,42 @@ func TestFlowtestDirectoryLine(t *testing.T) {
 		}
 	}
 }
+
+// `user` and `team` lines amend the directory (here directory.json
+// beside the flow): alice is away in one test only, a team is
+// replaced, and a team naming nobody in users fails the test.
+func TestFlowtestUserAndTeamLines(t *testing.T) {
+	dir, p := fidelityDir(t, true)
+	got := runFailures(t, dir, p, `from +15550009999
+user alice away
+
+test "alice away: bob"
+  send "rr"
+  expect assignee bob
+
+test "alice back: alice"
+  user alice available
+  send "rr"
+  expect assignee alice
+
+test "a new team"
+  user erin
+  team sales erin, bob
+  send "rr"
+  expect assignee erin
+  expect tags "asked"
+
+test "an unknown member"
+  team sales zoe
+  send "rr"
+`)
+	want := []string{`an unknown member: ` + dir + `/f.flowtest:20: expected the directory to load, got the directory with the test's user and team lines: teams[0] (sales): member "zoe" is not in users`}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("failures =\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	for _, line := range []string{`user`, `user alice busy`, `team sales`, `team , alice`} {
+		if _, err := Parse("d/f.flowtest", line+"\ntest \"t\"\n  send \"x\"\n"); err == nil || !strings.HasPrefix(err.Error(), "d/f.flowtest:1: want: ") {
+			t.Errorf("%s: error %v, want a want: at d/f.flowtest:1", line, err)
+		}
+	}
+}

@@ -19,6 +19,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 	"unicode"
@@ -59,7 +60,12 @@ type Test struct {
 	// (DirectoryPath "" and loaded when the test runs).
 	Directory     *directory.Directory
 	DirectoryPath string
-	Steps         []Step
+	// Users and Teams are the test's `user` and `team` lines: they
+	// amend its directory (a user or team of the same name is
+	// replaced) when the test runs, or make it when there is none.
+	Users []directory.User
+	Teams []directory.Team
+	Steps []Step
 }
 
 // Contact is what the fake directory says about the sender.
@@ -227,6 +233,18 @@ func Parse(path, src string) (*File, error) {
 				return nil, perr("%v", err)
 			}
 			target().Directory, target().DirectoryPath = d, filepath.Join(dir, toks[1].s)
+		case "user":
+			u, err := parseUser(toks[1:])
+			if err != nil {
+				return nil, perr("%v", err)
+			}
+			target().Users = append(target().Users, u)
+		case "team":
+			tm, err := parseTeam(toks[1:])
+			if err != nil {
+				return nil, perr("%v", err)
+			}
+			target().Teams = append(target().Teams, tm)
 		case "applet":
 			name, m, err := parseApplet(toks[1:])
 			if err != nil {
@@ -268,7 +286,7 @@ func Parse(path, src string) (*File, error) {
 			}
 			cur.Steps = append(cur.Steps, Step{Kind: StepExpect, Pos: pos, Text: text, Exp: e})
 		default:
-			return nil, perr("unknown line %q (want test, flow, at, from, to, contact, directory, applet, send, wait or expect)", toks[0].s)
+			return nil, perr("unknown line %q (want test, flow, at, from, to, contact, directory, user, team, applet, send, wait or expect)", toks[0].s)
 		}
 	}
 	if len(f.Tests) == 0 {
@@ -283,6 +301,7 @@ func Parse(path, src string) (*File, error) {
 		if len(t.Steps) == 0 {
 			return nil, &Error{t.Pos, fmt.Sprintf("test %q has no steps", t.Name)}
 		}
+
 	}
 	return f, nil
 }
@@ -298,6 +317,8 @@ func firstAction(steps []Step) bool {
 
 func cloneDefaults(d *Test) *Test {
 	t := *d
+	t.Users = slices.Clone(d.Users)
+	t.Teams = slices.Clone(d.Teams)
 	t.Applets = map[string]AppletMock{}
 	for k, v := range d.Applets {
 		t.Applets[k] = v
@@ -351,6 +372,80 @@ func parseContact(toks []token) (*Contact, error) {
 		}
 	}
 	return c, nil
+}
+
+// parseUser reads `user NAME [away|available]`.
+func parseUser(toks []token) (directory.User, error) {
+	const want = "want: user NAME, or user NAME away"
+	if len(toks) == 0 || len(toks) > 2 || toks[0].quoted && toks[0].s == "" {
+		return directory.User{}, fmt.Errorf(want)
+	}
+	u := directory.User{Name: toks[0].s}
+	if len(toks) == 2 {
+		switch toks[1].s {
+		case "away":
+			u.Available = new(bool)
+		case "available":
+		default:
+			return u, fmt.Errorf(want)
+		}
+	}
+	return u, nil
+}
+
+// parseTeam reads `team NAME MEMBER, MEMBER…` (members in turn order).
+func parseTeam(toks []token) (directory.Team, error) {
+	const want = "want: team NAME USER, USER… (the members, in the directory's order)"
+	if len(toks) < 2 || toks[0].s == "," {
+		return directory.Team{}, fmt.Errorf(want)
+	}
+	tm := directory.Team{Name: toks[0].s, Members: []string{}}
+	for _, t := range toks[1:] {
+		if t.quoted {
+			tm.Members = append(tm.Members, t.s)
+			continue
+		}
+		for _, m := range strings.Split(t.s, ",") { // erin, bob or erin,bob
+			if m != "" {
+				tm.Members = append(tm.Members, m)
+			}
+		}
+	}
+	if len(tm.Members) == 0 {
+		return tm, fmt.Errorf(want)
+	}
+	return tm, nil
+}
+
+// amendDirectory applies the test's user and team lines to base (not
+// changed: the file's directory is shared by the tests), and checks the
+// result as the server checks directory.json.
+func (t *Test) amendDirectory(base *directory.Directory) (*directory.Directory, error) {
+	if len(t.Users) == 0 && len(t.Teams) == 0 {
+		return base, nil
+	}
+	d := &directory.Directory{}
+	if base != nil {
+		d.Users, d.Teams, d.Contacts = slices.Clone(base.Users), slices.Clone(base.Teams), base.Contacts
+	}
+	for _, u := range t.Users {
+		if i := slices.IndexFunc(d.Users, func(x directory.User) bool { return x.Name == u.Name }); i >= 0 {
+			d.Users[i] = u
+		} else {
+			d.Users = append(d.Users, u)
+		}
+	}
+	for _, tm := range t.Teams {
+		if i := slices.IndexFunc(d.Teams, func(x directory.Team) bool { return x.Name == tm.Name }); i >= 0 {
+			d.Teams[i] = tm
+		} else {
+			d.Teams = append(d.Teams, tm)
+		}
+	}
+	if err := d.Validate(); err != nil {
+		return nil, fmt.Errorf("the directory with the test's user and team lines: %v", err)
+	}
+	return d, nil
 }
 
 // parseSend reads `send "TEXT" [media "URL", "URL"…]`.

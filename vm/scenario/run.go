@@ -167,15 +167,19 @@ type stepState struct {
 // testDirectory is the directory a test's server reads: the file its
 // `directory` line named, else directory.json beside the flow, as
 // `flowc serve`, `flowc run` and `flowc check` find it; nil when none.
+// The test's user and team lines amend it.
 func testDirectory(t *Test) (*directory.Directory, error) {
-	if t.Directory != nil {
-		return t.Directory, nil
+	d := t.Directory
+	if d == nil {
+		var err error
+		d, err = directory.Load(filepath.Join(filepath.Dir(t.Flow), directory.FileName))
+		if errors.Is(err, fs.ErrNotExist) {
+			d = nil
+		} else if err != nil {
+			return nil, err
+		}
 	}
-	d, err := directory.Load(filepath.Join(filepath.Dir(t.Flow), directory.FileName))
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, nil
-	}
-	return d, err
+	return t.amendDirectory(d)
 }
 
 func newStep(results ...*vm.Result) *stepState {
