@@ -279,3 +279,36 @@ test "an unknown member"
 		}
 	}
 }
+
+// A delivery made by a timer (a menu's timeout) is assigned too.
+func TestFlowtestAssigneeOfATimer(t *testing.T) {
+	dir, p := compileDir(t, map[string]string{"directory.json": fidelityDirectory, "f.flow": `flow f
+numbers "+15550100"
+timezone "UTC"
+menu "Reply 1" <
+  1           -> reply "ok"
+  timeout 10m -> inbox team:sales by round-robin
+>
+`})
+	got := runFailures(t, dir, p, `test "timeout"
+  send "hi"
+  expect assignee alice
+  wait 10m
+  expect inbox team:sales by round-robin
+  expect assignee alice
+  wait 10m
+  expect assignee bob
+`)
+	want := []string{
+		`timeout: ` + dir + `/f.flowtest:3: expected assignee alice, got no team delivery`,
+		`timeout: ` + dir + `/f.flowtest:6: expected assignee bob, got no team delivery`, // the second wait fires nothing: no stale delivery
+	}
+	// The run stops at the first failing step: only line 3 is reported.
+	if len(got) != 1 || got[0] != want[0] {
+		t.Errorf("failures = %q, want %q", got, want[:1])
+	}
+	got = runFailures(t, dir, p, "test \"timeout\"\n  send \"hi\"\n  wait 10m\n  expect assignee alice\n  wait 10m\n  expect assignee bob\n")
+	if len(got) != 1 || got[0] != want[1] {
+		t.Errorf("failures = %q, want %q", got, want[1:])
+	}
+}

@@ -134,7 +134,7 @@ func RunWith(ctx context.Context, t *Test, p *vm.Program, real sim.AppletFunc, o
 			}
 			step = newStep(results...)
 			if len(results) > 0 {
-				step.delivered = conv.Delivered // the last timer's
+				step.delivered = conv.Delivered // every timer's
 			}
 			for _, res := range results {
 				r.Traces = append(r.Traces, res.Trace)

@@ -153,8 +153,8 @@ type Conversation struct {
 	Trace bool
 	// Last is what the inbound stage decided for the last event.
 	Last *inbound.Plan
-	// Delivered are the inbox items of the last event, with the member
-	// each went to.
+	// Delivered are the inbox items of the last Send, or of every timer
+	// the last Wait fired, with the member each went to.
 	Delivered []Delivery
 	seq       int
 }
@@ -190,6 +190,12 @@ func (c *Conversation) SendMessage(ctx context.Context, m vm.Message) (*vm.Resul
 func (c *Conversation) Wait(ctx context.Context, d time.Duration) ([]*vm.Result, error) {
 	end := c.Env.Clock.Add(d)
 	var out []*vm.Result
+	var delivered []Delivery // of every timer that fired
+	defer func() {
+		if len(out) > 0 {
+			c.Delivered = delivered
+		}
+	}()
 	for c.State != nil && !c.State.Deadline.IsZero() && !c.State.Deadline.After(end) {
 		if c.State.Deadline.After(c.Env.Clock) {
 			c.Env.Clock = c.State.Deadline
@@ -198,6 +204,7 @@ func (c *Conversation) Wait(ctx context.Context, d time.Duration) ([]*vm.Result,
 		if err != nil {
 			return out, err
 		}
+		delivered = append(delivered, c.Delivered...)
 		out = append(out, res)
 	}
 	c.Env.Clock = end
