@@ -15,6 +15,7 @@ package scenario
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -378,7 +379,7 @@ func parseContact(toks []token) (*Contact, error) {
 func parseUser(toks []token) (directory.User, error) {
 	const want = "want: user NAME, or user NAME away"
 	if len(toks) == 0 || len(toks) > 2 || toks[0].quoted && toks[0].s == "" {
-		return directory.User{}, fmt.Errorf(want)
+		return directory.User{}, errors.New(want)
 	}
 	u := directory.User{Name: toks[0].s}
 	if len(toks) == 2 {
@@ -387,7 +388,7 @@ func parseUser(toks []token) (directory.User, error) {
 			u.Available = new(bool)
 		case "available":
 		default:
-			return u, fmt.Errorf(want)
+			return u, errors.New(want)
 		}
 	}
 	return u, nil
@@ -397,7 +398,7 @@ func parseUser(toks []token) (directory.User, error) {
 func parseTeam(toks []token) (directory.Team, error) {
 	const want = "want: team NAME USER, USER… (the members, in the directory's order)"
 	if len(toks) < 2 || toks[0].s == "," {
-		return directory.Team{}, fmt.Errorf(want)
+		return directory.Team{}, errors.New(want)
 	}
 	tm := directory.Team{Name: toks[0].s, Members: []string{}}
 	for _, t := range toks[1:] {
@@ -412,7 +413,7 @@ func parseTeam(toks []token) (directory.Team, error) {
 		}
 	}
 	if len(tm.Members) == 0 {
-		return tm, fmt.Errorf(want)
+		return tm, errors.New(want)
 	}
 	return tm, nil
 }
@@ -452,20 +453,20 @@ func (t *Test) amendDirectory(base *directory.Directory) (*directory.Directory, 
 func parseSend(toks []token) ([]string, error) {
 	const want = `want: send "TEXT", or send "TEXT" media "URL", "URL"…`
 	if len(toks) == 0 || !toks[0].quoted {
-		return nil, fmt.Errorf(want)
+		return nil, errors.New(want)
 	}
 	if len(toks) == 1 {
 		return nil, nil
 	}
 	if toks[1].s != "media" || toks[1].quoted {
-		return nil, fmt.Errorf(want)
+		return nil, errors.New(want)
 	}
 	media, err := quotedList(toks[2:], want)
 	if err != nil {
 		return nil, err
 	}
 	if len(media) == 0 {
-		return nil, fmt.Errorf(want)
+		return nil, errors.New(want)
 	}
 	if len(media) > inbound.MaxMedia {
 		return nil, fmt.Errorf("more than %d media URLs (the carrier's limit)", inbound.MaxMedia)
