@@ -244,3 +244,62 @@ func TestTestRichFlowFullCoverage(t *testing.T) {
 		t.Errorf("output:\n%s", out)
 	}
 }
+
+// `flowc test` reads directory.json beside the flows, as the server
+// does: the default sender is Ann (a VIP), a team's member is chosen as
+// the server chooses it, and MMS media, opt-out and tags are checked.
+func TestTestDirectoryMediaAssigneeOptOutTags(t *testing.T) {
+	dir := writeTempFlow(t, `at 2026-11-23T10:00
+from +15557654321
+
+test "the directory names the sender"
+  send "hi" media "https://example.com/a.jpg"
+  send "2"
+  expect reply "Thanks Ann! Support will text you shortly."
+  expect assignee bob
+  expect tags "vip"
+  expect not opted-out
+
+test "STOP"
+  send "hi"
+  send "stop"
+  expect opted-out
+  expect assignee alice
+`)
+	dirJSON, err := os.ReadFile("../../examples/directory.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// support by round-robin, so the member is chosen.
+	flow, _ := os.ReadFile(filepath.Join(dir, "sales.flow"))
+	flow = []byte(strings.Replace(string(flow), "then inbox team:support", "then inbox team:support by round-robin", 1))
+	if err := os.WriteFile(filepath.Join(dir, "sales.flow"), flow, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "directory.json"), dirJSON, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(dir, "sales.flowtest")
+	code, out, errs := runFlowc(t, "test", dir)
+	if code != exitFail {
+		t.Fatalf("exit %d, want %d\n%s%s", code, exitFail, out, errs)
+	}
+	for _, want := range []string{
+		"--- PASS: the directory names the sender (" + file + ":4)",
+		file + ":16: expect assignee alice\n        got: no team delivery",
+		"FAIL: 1/2",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+
+	// A media URL the server would refuse is an error at its line.
+	if err := os.WriteFile(file, []byte("test \"t\"\n  send \"hi\" media \"file:///etc/passwd\"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, _, errs = runFlowc(t, "test", dir)
+	if code != exitUsage || !strings.Contains(errs, file+":2: media \"file:///etc/passwd\" is not an absolute http(s) URL") {
+		t.Errorf("bad media: exit %d, %q", code, errs)
+	}
+}

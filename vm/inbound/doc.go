@@ -33,7 +33,9 @@
 //	OptOut          record STOP (true) or START (false)
 //	Save / End      the conversation's new state, or its end
 //	Deliver         inbox targets (a team's member is chosen by the
-//	                caller, which keeps the round-robin counters)
+//	                caller, which keeps the round-robin counters and
+//	                open-item counts, with Assign: one choice for the
+//	                server's commit and the simulator)
 //	Forwards        e-mail and webhook forwards, with their JSON body
 //	Tags            tags added to the contact, kept across conversations
 //	Result          the VM's result (actions, trace, applet logs) when
@@ -47,4 +49,10 @@
 // answered; otherwise the flow runs, resuming the conversation on the
 // version it started with. A timer runs the conversation's timeout
 // branch.
+//
+// Assign (assign.go) picks a team's member from what the caller read:
+// the available members in the directory's order, the round-robin
+// counter, the open-item counts, the message id. CheckMediaURL
+// (media.go) is the webhook's rule for a media URL, for `flowc test`'s
+// `send … media` and, later, the server.
 package inbound

@@ -1,23 +1,33 @@
 // Package scenario reads and runs .flowtest files: offline conversation
 // tests kept beside the flows (see docs/testing.md for the format).
 //
-// A file holds defaults (flow, at, from, to, contact, applet) and one or
-// more `test "name"` blocks of steps: `send`, `wait`, and `expect` lines
-// that check the actions of the step before them. Every line keeps its
-// file:line so a failure points at it.
+// A file holds defaults (flow, at, from, to, contact, directory, applet)
+// and one or more `test "name"` blocks of steps: `send` (with `media`),
+// `wait`, and `expect` lines that check the actions of the step before
+// them, or the state after it (assignee, opted-out, tags). Every line
+// keeps its file:line so a failure points at it.
+//
+// The directory is the server's: a `directory` file (read at parse
+// time, through the .flowtest's folder only), else directory.json beside
+// the flow (read when the test runs, as serve and run find it). A
+// team's member is chosen by vm/inbound.Assign, in vm/sim.
 package scenario
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 	"unicode"
 
 	"github.com/flowc-dev/flowc/lang/check"
+	"github.com/flowc-dev/flowc/lang/directory"
+	"github.com/flowc-dev/flowc/vm/inbound"
 )
 
 // Pos is a place in a .flowtest file.
@@ -45,7 +55,18 @@ type Test struct {
 	To      string // "" means the flow's first number
 	Contact *Contact
 	Applets map[string]AppletMock
-	Steps   []Step
+	// Directory is the directory the test's server reads (users and
+	// their availability, teams, contacts): the file a `directory` line
+	// names, else directory.json beside the flow when there is one
+	// (DirectoryPath "" and loaded when the test runs).
+	Directory     *directory.Directory
+	DirectoryPath string
+	// Users and Teams are the test's `user` and `team` lines: they
+	// amend its directory (a user or team of the same name is
+	// replaced) when the test runs, or make it when there is none.
+	Users []directory.User
+	Teams []directory.Team
+	Steps []Step
 }
 
 // Contact is what the fake directory says about the sender.
@@ -74,12 +95,13 @@ const (
 
 // Step is one line of a test.
 type Step struct {
-	Kind StepKind
-	Pos  Pos
-	Text string        // the line as written (trimmed, without comment)
-	Body string        // send
-	Dur  time.Duration // wait
-	Exp  Expect        // expect
+	Kind  StepKind
+	Pos   Pos
+	Text  string        // the line as written (trimmed, without comment)
+	Body  string        // send
+	Media []string      // send … media "URL", …
+	Dur   time.Duration // wait
+	Exp   Expect        // expect
 }
 
 // ExpectKind is what an expectation checks.
@@ -97,6 +119,10 @@ const (
 	ExpError
 	ExpNothingElse
 	ExpNothing
+	ExpAssignee
+	ExpOptedOut
+	ExpNotOptedOut
+	ExpTags
 )
 
 // Expect is one expectation on the actions of the step before it.
@@ -109,6 +135,7 @@ type Expect struct {
 	Value    any    // expect var NAME = VALUE (a JSON value)
 	Until    string // expect wait until TIME
 	Within   time.Duration
+	Tags     []string // expect tags "A", "B"
 }
 
 // Error is a parse error at a line.
@@ -198,6 +225,27 @@ func Parse(path, src string) (*File, error) {
 				return nil, perr("%v", err)
 			}
 			target().Contact = c
+		case "directory":
+			if len(toks) != 2 || !toks[1].quoted {
+				return nil, perr(`want: directory "FILE.json" (relative to this file's directory)`)
+			}
+			d, err := loadDirectory(dir, toks[1].s)
+			if err != nil {
+				return nil, perr("%v", err)
+			}
+			target().Directory, target().DirectoryPath = d, filepath.Join(dir, toks[1].s)
+		case "user":
+			u, err := parseUser(toks[1:])
+			if err != nil {
+				return nil, perr("%v", err)
+			}
+			target().Users = append(target().Users, u)
+		case "team":
+			tm, err := parseTeam(toks[1:])
+			if err != nil {
+				return nil, perr("%v", err)
+			}
+			target().Teams = append(target().Teams, tm)
 		case "applet":
 			name, m, err := parseApplet(toks[1:])
 			if err != nil {
@@ -209,10 +257,11 @@ func Parse(path, src string) (*File, error) {
 			if cur == nil {
 				return nil, perr(`send outside a test (start one with: test "NAME")`)
 			}
-			if len(toks) != 2 || !toks[1].quoted {
-				return nil, perr(`want: send "TEXT"`)
+			media, err := parseSend(toks[1:])
+			if err != nil {
+				return nil, perr("%v", err)
 			}
-			cur.Steps = append(cur.Steps, Step{Kind: StepSend, Pos: pos, Text: text, Body: toks[1].s})
+			cur.Steps = append(cur.Steps, Step{Kind: StepSend, Pos: pos, Text: text, Body: toks[1].s, Media: media})
 		case "wait":
 			if cur == nil {
 				return nil, perr("wait outside a test")
@@ -238,7 +287,7 @@ func Parse(path, src string) (*File, error) {
 			}
 			cur.Steps = append(cur.Steps, Step{Kind: StepExpect, Pos: pos, Text: text, Exp: e})
 		default:
-			return nil, perr("unknown line %q (want test, flow, at, from, to, contact, applet, send, wait or expect)", toks[0].s)
+			return nil, perr("unknown line %q (want test, flow, at, from, to, contact, directory, user, team, applet, send, wait or expect)", toks[0].s)
 		}
 	}
 	if len(f.Tests) == 0 {
@@ -253,6 +302,7 @@ func Parse(path, src string) (*File, error) {
 		if len(t.Steps) == 0 {
 			return nil, &Error{t.Pos, fmt.Sprintf("test %q has no steps", t.Name)}
 		}
+
 	}
 	return f, nil
 }
@@ -268,6 +318,8 @@ func firstAction(steps []Step) bool {
 
 func cloneDefaults(d *Test) *Test {
 	t := *d
+	t.Users = slices.Clone(d.Users)
+	t.Teams = slices.Clone(d.Teams)
 	t.Applets = map[string]AppletMock{}
 	for k, v := range d.Applets {
 		t.Applets[k] = v
@@ -323,6 +375,145 @@ func parseContact(toks []token) (*Contact, error) {
 	return c, nil
 }
 
+// parseUser reads `user NAME [away|available]`.
+func parseUser(toks []token) (directory.User, error) {
+	const want = "want: user NAME, or user NAME away"
+	if len(toks) == 0 || len(toks) > 2 || toks[0].quoted && toks[0].s == "" {
+		return directory.User{}, errors.New(want)
+	}
+	u := directory.User{Name: toks[0].s}
+	if len(toks) == 2 {
+		switch toks[1].s {
+		case "away":
+			u.Available = new(bool)
+		case "available":
+		default:
+			return u, errors.New(want)
+		}
+	}
+	return u, nil
+}
+
+// parseTeam reads `team NAME MEMBER, MEMBER…` (members in turn order).
+func parseTeam(toks []token) (directory.Team, error) {
+	const want = "want: team NAME USER, USER… (the members, in the directory's order)"
+	if len(toks) < 2 || toks[0].s == "," {
+		return directory.Team{}, errors.New(want)
+	}
+	tm := directory.Team{Name: toks[0].s, Members: []string{}}
+	for _, t := range toks[1:] {
+		if t.quoted {
+			tm.Members = append(tm.Members, t.s)
+			continue
+		}
+		for _, m := range strings.Split(t.s, ",") { // erin, bob or erin,bob
+			if m != "" {
+				tm.Members = append(tm.Members, m)
+			}
+		}
+	}
+	if len(tm.Members) == 0 {
+		return tm, errors.New(want)
+	}
+	return tm, nil
+}
+
+// amendDirectory applies the test's user and team lines to base (not
+// changed: the file's directory is shared by the tests), and checks the
+// result as the server checks directory.json.
+func (t *Test) amendDirectory(base *directory.Directory) (*directory.Directory, error) {
+	if len(t.Users) == 0 && len(t.Teams) == 0 {
+		return base, nil
+	}
+	d := &directory.Directory{}
+	if base != nil {
+		d.Users, d.Teams, d.Contacts = slices.Clone(base.Users), slices.Clone(base.Teams), base.Contacts
+	}
+	for _, u := range t.Users {
+		if i := slices.IndexFunc(d.Users, func(x directory.User) bool { return x.Name == u.Name }); i >= 0 {
+			d.Users[i] = u
+		} else {
+			d.Users = append(d.Users, u)
+		}
+	}
+	for _, tm := range t.Teams {
+		if i := slices.IndexFunc(d.Teams, func(x directory.Team) bool { return x.Name == tm.Name }); i >= 0 {
+			d.Teams[i] = tm
+		} else {
+			d.Teams = append(d.Teams, tm)
+		}
+	}
+	if err := d.Validate(); err != nil {
+		return nil, fmt.Errorf("the directory with the test's user and team lines: %v", err)
+	}
+	return d, nil
+}
+
+// parseSend reads `send "TEXT" [media "URL", "URL"…]`.
+func parseSend(toks []token) ([]string, error) {
+	const want = `want: send "TEXT", or send "TEXT" media "URL", "URL"…`
+	if len(toks) == 0 || !toks[0].quoted {
+		return nil, errors.New(want)
+	}
+	if len(toks) == 1 {
+		return nil, nil
+	}
+	if toks[1].s != "media" || toks[1].quoted {
+		return nil, errors.New(want)
+	}
+	media, err := quotedList(toks[2:], want)
+	if err != nil {
+		return nil, err
+	}
+	if len(media) == 0 {
+		return nil, errors.New(want)
+	}
+	if len(media) > inbound.MaxMedia {
+		return nil, fmt.Errorf("more than %d media URLs (the carrier's limit)", inbound.MaxMedia)
+	}
+	for _, u := range media {
+		if err := inbound.CheckMediaURL(u); err != nil {
+			return nil, err
+		}
+	}
+	return media, nil
+}
+
+// quotedList reads "A", "B"… (commas optional); an unquoted word is an error.
+func quotedList(toks []token, want string) ([]string, error) {
+	out := []string{}
+	for _, t := range toks {
+		switch {
+		case t.quoted:
+			out = append(out, t.s)
+		case t.s == ",":
+		default:
+			return nil, fmt.Errorf("%s", want)
+		}
+	}
+	return out, nil
+}
+
+// loadDirectory reads a directory file named relative to the .flowtest's
+// directory, through that directory only (os.Root): a test cannot read a
+// file outside the folder it is kept in.
+func loadDirectory(dir, name string) (*directory.Directory, error) {
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		return nil, err
+	}
+	defer root.Close()
+	b, err := root.ReadFile(filepath.FromSlash(name))
+	if err != nil {
+		return nil, fmt.Errorf("directory %q: %v", name, err)
+	}
+	d, err := directory.Parse(filepath.Join(dir, name), b)
+	if err != nil {
+		return nil, err
+	}
+	return d, nil
+}
+
 func parseApplet(toks []token) (string, AppletMock, error) {
 	if len(toks) != 3 || (toks[1].s != "returns" && toks[1].s != "fails") {
 		return "", AppletMock{}, fmt.Errorf(`want: applet NAME returns JSON, or applet NAME fails "MESSAGE"`)
@@ -365,7 +556,7 @@ func parseText(toks []token, what string) (string, *regexp.Regexp, error) {
 
 func parseExpect(toks []token) (Expect, error) {
 	if len(toks) == 0 {
-		return Expect{}, fmt.Errorf("want: expect reply|inbox|forward|tag|var|wait|end|error|nothing …")
+		return Expect{}, fmt.Errorf("want: expect reply|inbox|forward|tag|var|wait|end|error|nothing|assignee|opted-out|not opted-out|tags …")
 	}
 	rest := toks[1:]
 	var e Expect
@@ -415,6 +606,24 @@ func parseExpect(toks []token) (Expect, error) {
 		if len(rest) != 0 {
 			return e, fmt.Errorf("want: expect end")
 		}
+	case "assignee":
+		if len(rest) != 1 || rest[0].s == "," {
+			return e, fmt.Errorf("want: expect assignee USER (the member the last team delivery went to)")
+		}
+		e.Kind, e.Text = ExpAssignee, rest[0].s
+	case "opted-out":
+		e.Kind = ExpOptedOut
+		if len(rest) != 0 {
+			return e, fmt.Errorf("want: expect opted-out")
+		}
+	case "not":
+		e.Kind = ExpNotOptedOut
+		if len(rest) != 1 || rest[0].s != "opted-out" {
+			return e, fmt.Errorf("want: expect not opted-out")
+		}
+	case "tags":
+		e.Kind = ExpTags
+		e.Tags, err = quotedList(rest, `want: expect tags "TAG", "TAG"… (every tag of the contact; none: expect tags)`)
 	case "nothing":
 		e.Kind = ExpNothing
 		if len(rest) == 1 && rest[0].s == "else" {
@@ -423,7 +632,7 @@ func parseExpect(toks []token) (Expect, error) {
 			return e, fmt.Errorf("want: expect nothing, or expect nothing else")
 		}
 	default:
-		return e, fmt.Errorf("unknown expectation %q (want reply, inbox, forward, tag, var, wait, end, error, nothing)", toks[0].s)
+		return e, fmt.Errorf("unknown expectation %q (want reply, inbox, forward, tag, var, wait, end, error, nothing, assignee, opted-out, not opted-out, tags)", toks[0].s)
 	}
 	return e, err
 }

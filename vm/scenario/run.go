@@ -2,11 +2,16 @@ package scenario
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
+	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"time"
 
+	"github.com/flowc-dev/flowc/lang/directory"
 	"github.com/flowc-dev/flowc/runtime"
 	"github.com/flowc-dev/flowc/vm"
 	"github.com/flowc-dev/flowc/vm/sim"
@@ -90,7 +95,12 @@ func RunWith(ctx context.Context, t *Test, p *vm.Program, real sim.AppletFunc, o
 	if to == "" && len(p.Numbers) > 0 {
 		to = p.Numbers[0]
 	}
-	env := &sim.Env{Clock: clock, Contacts: map[string]runtime.Contact{}, Applets: mockApplets(t.Applets, real), EventBudget: o.eventBudget}
+	dir, err := testDirectory(t)
+	if err != nil {
+		fail(t.Pos, "the directory to load", err.Error())
+		return r
+	}
+	env := &sim.Env{Clock: clock, Contacts: map[string]runtime.Contact{}, Directory: dir, Applets: mockApplets(t.Applets, real), EventBudget: o.eventBudget}
 	if c := t.Contact; c != nil {
 		env.Contacts[t.From] = runtime.KnownContact(c.Name, c.Owner, c.Tags, c.Fields)
 	}
@@ -107,12 +117,13 @@ func RunWith(ctx context.Context, t *Test, p *vm.Program, real sim.AppletFunc, o
 		}
 		switch s.Kind {
 		case StepSend:
-			res, err := conv.Send(ctx, s.Body)
+			res, err := conv.SendMessage(ctx, vm.Message{Body: s.Body, Media: s.Media})
 			if err != nil {
 				fail(s.Pos, "the message to run", err.Error())
 				return r
 			}
 			step = newStep(res)
+			step.delivered = conv.Delivered
 			r.Traces = append(r.Traces, res.Trace)
 			r.keepLogs(s.Pos, res)
 		case StepWait:
@@ -122,6 +133,9 @@ func RunWith(ctx context.Context, t *Test, p *vm.Program, real sim.AppletFunc, o
 				return r
 			}
 			step = newStep(results...)
+			if len(results) > 0 {
+				step.delivered = conv.Delivered // every timer's
+			}
 			for _, res := range results {
 				r.Traces = append(r.Traces, res.Trace)
 				r.keepLogs(s.Pos, res)
@@ -146,6 +160,26 @@ type stepState struct {
 	used    []bool
 	errors  []string
 	errUsed []bool
+	// delivered are the step's inbox items with the member each went to.
+	delivered []sim.Delivery
+}
+
+// testDirectory is the directory a test's server reads: the file its
+// `directory` line named, else directory.json beside the flow, as
+// `flowc serve`, `flowc run` and `flowc check` find it; nil when none.
+// The test's user and team lines amend it.
+func testDirectory(t *Test) (*directory.Directory, error) {
+	d := t.Directory
+	if d == nil {
+		var err error
+		d, err = directory.Load(filepath.Join(filepath.Dir(t.Flow), directory.FileName))
+		if errors.Is(err, fs.ErrNotExist) {
+			d = nil
+		} else if err != nil {
+			return nil, err
+		}
+	}
+	return t.amendDirectory(d)
 }
 
 func newStep(results ...*vm.Result) *stepState {
@@ -253,6 +287,14 @@ func describeExpect(e Expect) string {
 		return "nothing else"
 	case ExpNothing:
 		return "nothing"
+	case ExpAssignee:
+		return "assignee " + e.Text
+	case ExpOptedOut:
+		return "opted-out"
+	case ExpNotOptedOut:
+		return "not opted-out"
+	case ExpTags:
+		return "tags " + quoteList(e.Tags)
 	}
 	return "?"
 }
@@ -330,8 +372,46 @@ func (s *stepState) check(e Expect, vars map[string]any, conv *sim.Conversation,
 		got = left
 	case ExpNothing:
 		ok = len(s.actions) == 0 && len(s.errors) == 0
+	case ExpAssignee:
+		got = "no team delivery"
+		for _, d := range s.delivered {
+			if d.Target.Kind != "team" {
+				continue
+			}
+			got = "assignee " + d.Assignee
+			switch {
+			case d.Assignee != "":
+			case d.Target.Strategy == "" || d.Target.Strategy == "all":
+				got = "nobody (" + d.Target.String() + " goes to the whole team: name a strategy, inbox " + d.Target.String() + " by round-robin)"
+			default:
+				got = "nobody (" + d.Target.String() + " has no available member in the directory)"
+			}
+		}
+		ok = got == expected
+	case ExpOptedOut, ExpNotOptedOut:
+		got = map[bool]string{true: "opted-out", false: "not opted-out"}[conv.OptedOut]
+		ok = got == expected
+	case ExpTags:
+		c, _ := conv.Env.Contact(context.Background(), conv.From)
+		have := slices.Clone(c.Tags)
+		got = "tags " + quoteList(have)
+		want := slices.Clone(e.Tags)
+		slices.Sort(have)
+		slices.Sort(want)
+		ok = slices.Equal(slices.Compact(have), slices.Compact(want))
 	}
 	return expected, got, ok
+}
+
+func quoteList(l []string) string {
+	if len(l) == 0 {
+		return "(none)"
+	}
+	q := make([]string, len(l))
+	for i, s := range l {
+		q[i] = fmt.Sprintf("%q", s)
+	}
+	return strings.Join(q, ", ")
 }
 
 func equalValues(a, b any) bool {

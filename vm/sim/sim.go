@@ -43,7 +43,44 @@ type Env struct {
 	// (vm.Options.EventBudget); zero: vm.DefaultEventBudget.
 	EventBudget time.Duration
 
-	tags map[string][]string // tags flows added, per contact, sorted (as the store keeps them)
+	tags       map[string][]string // tags flows added, per contact, sorted (as the store keeps them)
+	roundRobin map[string]int64    // per team, the round-robin counter (the store's)
+	open       map[string]int      // per user, the inbox items assigned (none is closed offline)
+}
+
+// Delivery is an inbox item a step made: its target and the member it
+// went to ("" when a team had no available member or no strategy: the
+// item waits in the team's queue).
+type Delivery struct {
+	Target   vm.Target
+	Assignee string
+}
+
+// deliver assigns an inbox item as the server's commit does, through
+// inbound.Assign, keeping the counters in memory.
+func (e *Env) deliver(t vm.Target, messageID string) Delivery {
+	d := Delivery{Target: t}
+	if t.Kind == "user" {
+		d.Assignee = t.Name
+	} else if e.Directory != nil {
+		a := inbound.Assignment{Strategy: t.Strategy, Members: e.Directory.Members(t.Name),
+			Counter: e.roundRobin[t.Name], Open: e.open, MessageID: messageID}
+		var advance bool
+		d.Assignee, advance = inbound.Assign(a)
+		if advance {
+			if e.roundRobin == nil {
+				e.roundRobin = map[string]int64{}
+			}
+			e.roundRobin[t.Name]++
+		}
+	}
+	if d.Assignee != "" {
+		if e.open == nil {
+			e.open = map[string]int{}
+		}
+		e.open[d.Assignee]++
+	}
+	return d
 }
 
 // Now implements vm.Env.
@@ -116,7 +153,10 @@ type Conversation struct {
 	Trace bool
 	// Last is what the inbound stage decided for the last event.
 	Last *inbound.Plan
-	seq  int
+	// Delivered are the inbox items of the last Send, or of every timer
+	// the last Wait fired, with the member each went to.
+	Delivered []Delivery
+	seq       int
 }
 
 // Send delivers an inbound message and returns what was decided, as the
@@ -150,6 +190,12 @@ func (c *Conversation) SendMessage(ctx context.Context, m vm.Message) (*vm.Resul
 func (c *Conversation) Wait(ctx context.Context, d time.Duration) ([]*vm.Result, error) {
 	end := c.Env.Clock.Add(d)
 	var out []*vm.Result
+	var delivered []Delivery // of every timer that fired
+	defer func() {
+		if len(out) > 0 {
+			c.Delivered = delivered
+		}
+	}()
 	for c.State != nil && !c.State.Deadline.IsZero() && !c.State.Deadline.After(end) {
 		if c.State.Deadline.After(c.Env.Clock) {
 			c.Env.Clock = c.State.Deadline
@@ -158,6 +204,7 @@ func (c *Conversation) Wait(ctx context.Context, d time.Duration) ([]*vm.Result,
 		if err != nil {
 			return out, err
 		}
+		delivered = append(delivered, c.Delivered...)
 		out = append(out, res)
 	}
 	c.Env.Clock = end
@@ -183,6 +230,10 @@ func (c *Conversation) step(ctx context.Context, in *inbound.Input) (*vm.Result,
 		return nil, err
 	}
 	c.Last = p
+	c.Delivered = nil
+	for _, t := range p.Deliver {
+		c.Delivered = append(c.Delivered, c.Env.deliver(t, in.Msg.ID))
+	}
 	if p.OptOut != nil {
 		c.OptedOut = *p.OptOut
 	}
