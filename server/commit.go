@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"hash/fnv"
 	"net/http"
 
 	"github.com/flowc-dev/flowc/server/store"
@@ -346,33 +345,26 @@ func (s *Server) deliver(ctx context.Context, tx store.Tx, t vm.Target, base sto
 		item.Assignee = item.TargetName
 		return tx.AddInboxItem(ctx, item)
 	}
+	// The member is chosen by the same function as the simulator's
+	// (`expect assignee` in a .flowtest), from the store's counters.
 	members := s.directory().Members(t.Name)
 	if len(members) > 0 {
+		a := inbound.Assignment{Strategy: t.Strategy, Members: members, MessageID: item.MessageSID}
 		switch t.Strategy {
 		case "round-robin":
-			i, err := tx.NextRoundRobin(ctx, t.Name, len(members))
+			i, err := tx.NextRoundRobin(ctx, t.Name, len(members)) // advances the stored counter itself
 			if err != nil {
 				return err
 			}
-			item.Assignee = members[i]
+			a.Counter = int64(i)
 		case "least-busy":
 			counts, err := tx.OpenItemCounts(ctx, members)
 			if err != nil {
 				return err
 			}
-			best := members[0]
-			for _, m := range members[1:] {
-				if counts[m] < counts[best] {
-					best = m
-				}
-			}
-			item.Assignee = best
-		case "random":
-			// Deterministic per message, so a retried transaction picks the same member.
-			h := fnv.New32a()
-			h.Write([]byte(item.MessageSID))
-			item.Assignee = members[int(h.Sum32()%uint32(len(members)))]
+			a.Open = counts
 		}
+		item.Assignee, _ = inbound.Assign(a)
 	}
 	return tx.AddInboxItem(ctx, item)
 }

@@ -17,6 +17,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/go-chi/chi/v5/middleware"
+
+	"github.com/flowc-dev/flowc/vm/inbound"
 )
 
 // Inbound is one inbound message, whichever endpoint it came through.
@@ -280,10 +282,11 @@ func (s *Server) publicURL(r *http.Request) string {
 const (
 	// MaxIDBytes bounds MessageSid, From and To.
 	MaxIDBytes = 64
-	// MaxMedia bounds the media URLs of a message (Twilio's own limit).
-	MaxMedia = 10
+	// MaxMedia bounds the media URLs of a message (Twilio's own limit);
+	// the same bound as a .flowtest's (vm/inbound).
+	MaxMedia = inbound.MaxMedia
 	// MaxMediaURLBytes bounds one media URL.
-	MaxMediaURLBytes = 2048
+	MaxMediaURLBytes = inbound.MaxMediaURLBytes
 	// MaxMediaTypeBytes bounds one media content type (RFC 6838 allows
 	// 127 bytes each for the type and the subtype).
 	MaxMediaTypeBytes = 255
@@ -396,23 +399,8 @@ func storableText(field, v string) error {
 // mediaURL checks one media URL: an absolute http(s) URL of at most
 // MaxMediaURLBytes, without control characters or invalid UTF-8.
 func mediaURL(field, v string) error {
-	bad := func(why string) error {
-		return &badRequest{http.StatusBadRequest, field + " is not an http(s) URL" + why}
-	}
-	if len(v) > MaxMediaURLBytes {
-		return &badRequest{http.StatusBadRequest, fmt.Sprintf("%s is longer than %d bytes", field, MaxMediaURLBytes)}
-	}
-	if !utf8.ValidString(v) {
-		return bad(" (it is not valid UTF-8)")
-	}
-	for _, r := range v {
-		if r < 0x20 || r == 0x7f {
-			return bad(" (it contains a control character)")
-		}
-	}
-	u, err := url.Parse(v)
-	if err != nil || !(strings.EqualFold(u.Scheme, "http") || strings.EqualFold(u.Scheme, "https")) || u.Host == "" {
-		return bad("")
+	if p := inbound.MediaURLProblem(v); p != "" {
+		return &badRequest{http.StatusBadRequest, field + " " + p}
 	}
 	return nil
 }

@@ -186,13 +186,13 @@ var badFields = func() []badField {
 			func(m map[string]any) { m["media"] = []string{u} }
 	}
 	for _, c := range []struct{ name, url, want string }{
-		{"with a NUL", "https://api.twilio.com/media/ME1\x00.jpg", "is not an http(s) URL"},
-		{"with a newline", "https://api.twilio.com/media/ME1\n.jpg", "is not an http(s) URL"},
-		{"not UTF-8", "https://api.twilio.com/media/ME1\xff.jpg", "is not an http(s) URL"},
-		{"relative", "/media/ME1.jpg", "is not an http(s) URL"},
-		{"of another scheme", "javascript:alert(1)", "is not an http(s) URL"},
-		{"ftp", "ftp://example.com/a.jpg", "is not an http(s) URL"},
-		{"without a host", "https:///a.jpg", "is not an http(s) URL"},
+		{"with a NUL", "https://api.twilio.com/media/ME1\x00.jpg", "http(s) URL"},
+		{"with a newline", "https://api.twilio.com/media/ME1\n.jpg", "http(s) URL"},
+		{"not UTF-8", "https://api.twilio.com/media/ME1\xff.jpg", "http(s) URL"},
+		{"relative", "/media/ME1.jpg", "http(s) URL"},
+		{"of another scheme", "javascript:alert(1)", "http(s) URL"},
+		{"ftp", "ftp://example.com/a.jpg", "http(s) URL"},
+		{"without a host", "https:///a.jpg", "http(s) URL"},
 		{"too long", "https://example.com/" + strings.Repeat("a", 2030), "longer than 2048 bytes"},
 	} {
 		tw, js := media(c.url)

@@ -8,7 +8,8 @@ import (
 )
 
 // Bounds on a message's media, as the server's webhook enforces them
-// (server/inbound.go keeps its own copy until it calls CheckMediaURL).
+// (server/inbound.go uses these and MediaURLProblem, so a .flowtest and a
+// webhook accept the same media).
 const (
 	// MaxMedia bounds the media URLs of a message (Twilio's own limit).
 	MaxMedia = 10
@@ -16,25 +17,36 @@ const (
 	MaxMediaURLBytes = 2048
 )
 
-// CheckMediaURL reports whether u is a media URL the server accepts: an
-// absolute http(s) URL with a host, valid UTF-8 without control
-// characters, at most MaxMediaURLBytes long.
-func CheckMediaURL(u string) error {
+// MediaURLProblem says what is wrong with u as a media URL, as a phrase
+// to follow the URL's name ("is not an http(s) URL …"), or "" when it is
+// one the server accepts: an absolute http(s) URL with a host, valid
+// UTF-8 without control characters, at most MaxMediaURLBytes long.
+func MediaURLProblem(u string) string {
 	if len(u) > MaxMediaURLBytes {
-		return fmt.Errorf("media URL is longer than %d bytes", MaxMediaURLBytes)
+		return fmt.Sprintf("is longer than %d bytes", MaxMediaURLBytes)
 	}
-	bad := func(why string) error { return fmt.Errorf("media %q is not an absolute http(s) URL%s", u, why) }
 	if !utf8.ValidString(u) {
-		return bad(" (it is not valid UTF-8)")
+		return "is not an http(s) URL (it is not valid UTF-8)"
 	}
 	for _, r := range u {
 		if r < 0x20 || r == 0x7f {
-			return bad(" (it contains a control character)")
+			return "is not an http(s) URL (it contains a control character)"
 		}
 	}
 	p, err := url.Parse(u)
 	if err != nil || !(strings.EqualFold(p.Scheme, "http") || strings.EqualFold(p.Scheme, "https")) || p.Host == "" {
-		return bad("")
+		return "is not an absolute http(s) URL"
+	}
+	return ""
+}
+
+// CheckMediaURL is MediaURLProblem as an error naming the URL.
+func CheckMediaURL(u string) error {
+	if p := MediaURLProblem(u); p != "" {
+		if len(u) > MaxMediaURLBytes {
+			return fmt.Errorf("media URL %s", p)
+		}
+		return fmt.Errorf("media %q %s", u, p)
 	}
 	return nil
 }
