@@ -460,7 +460,7 @@ func (c *checker) hoursSpecs(tree *exprparser.Tree, text string, off int) {
 			for n := range c.info.Schedules {
 				names = append(names, n)
 			}
-			if m := suggest(s.Value, names); m != "" {
+			if m := Suggest(s.Value, names); m != "" {
 				d.Hint = fmt.Sprintf("did you mean %q?", m)
 			} else {
 				d.Hint = fmt.Sprintf(`declare it: schedule %s = "mon-fri 9-17", or write the hours themselves: hours("mon-fri 9-17")`, s.Value)
