@@ -148,7 +148,7 @@ func File(f *syntax.File) (*Info, diag.List) {
 	}
 	// A file with syntax errors may have lost its numbers header to
 	// recovery: the warning would only repeat the syntax error.
-	if len(c.info.Numbers) == 0 && !c.bad {
+	if len(c.info.Numbers) == 0 && !c.bad && !f.NotFlowText {
 		c.diags.Warnf(c.info.NameSpan, CodeNoNumbers, "flow %q serves no numbers: no message can reach it", c.info.Name).Hint =
 			`add a header such as: numbers "+15550100"`
 	}
