@@ -348,7 +348,7 @@ func (c *compiler) exprError(err error, text string, off int) {
 	start, end, msg := check.ExprErrorRange(err, text, off)
 	msg = strings.NewReplacer("runtime.Contact", "contact", "runtime.Message", "message", "*runtime.Env", "the message", "runtime.Env", "the message").Replace(msg)
 	d := c.diags.Errorf(c.f.Source.Span(start, end), CodeType, "%s", msg)
-	if h := c.exprNameHint(err); h != "" {
+	if h := c.exprNameHint(err, end); h != "" {
 		d.Hint = h
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"strings"
 
+	"github.com/expr-lang/expr/builtin"
 	exprfile "github.com/expr-lang/expr/file"
 
 	"github.com/flowc-dev/flowc/lang/check"
@@ -43,14 +44,25 @@ func tagNames(t reflect.Type) []string {
 	return names
 }
 
-// exprNameHint is the hint for expression error err: the closest known
-// name when err is about an unknown variable or field, else "".
-func (c *compiler) exprNameHint(err error) string {
+// exprFunctions are the functions an expression can call: expr's
+// builtins and flowc's own (runtime.Compiler adds hours and holiday).
+var exprFunctions = append([]string{"hours", "holiday"}, builtin.Names...)
+
+// exprNameHint is the hint for expression error err, whose location in
+// the file ends at byte end: the closest known name when err is about an
+// unknown variable, function or field, else "".
+func (c *compiler) exprNameHint(err error, end int) string {
 	msg := err.Error()
 	if fe, ok := err.(*exprfile.Error); ok {
 		msg = fe.Message
 	}
 	if m := unknownName.FindStringSubmatch(msg); m != nil {
+		if rest := strings.TrimLeft(c.f.Source.Text[end:], " \t"); strings.HasPrefix(rest, "(") {
+			if s := check.Suggest(m[1], exprFunctions); s != "" {
+				return fmt.Sprintf("did you mean %s(…)?", s)
+			}
+			return "no function " + m[1] + `; see "Expressions" in docs/language.md for the functions`
+		}
 		candidates := append([]string(nil), exprFields[""]...)
 		for v := range c.exprs.Vars {
 			candidates = append(candidates, v)
