@@ -61,7 +61,7 @@ func (c *compiler) exprNameHint(err error, end int) string {
 			if s := check.Suggest(m[1], exprFunctions); s != "" {
 				return fmt.Sprintf("did you mean %s(…)?", s)
 			}
-			return "no function " + m[1] + `; see "Expressions" in docs/language.md for the functions`
+			return "no function " + m[1] + ": flowc adds hours() and holiday() to expr-lang's builtins (len, upper, trim, …; see expr-lang.org)"
 		}
 		candidates := append([]string(nil), exprFields[""]...)
 		for v := range c.exprs.Vars {
