@@ -24,9 +24,12 @@ func notFlowText(src *file.Source) *diag.Diagnostic {
 		if src.HadBOM {
 			n += len(file.BOM)
 		}
+		hint := `in your editor choose "Save with encoding" or "Reopen with encoding", then UTF-8`
+		if strings.HasPrefix(text, "\xff\xfe") || strings.HasPrefix(text, "\xfe\xff") {
+			hint = "the file is UTF-16 (its first bytes are a UTF-16 byte order mark); " + hint
+		}
 		return &diag.Diagnostic{Severity: diag.Error, Code: "flow/encoding", Span: src.Span(at, at+1),
-			Message: fmt.Sprintf("this file is not valid UTF-8 at byte %d: save the file as UTF-8", n),
-			Hint:    `in your editor choose "Save with encoding" or "Reopen with encoding", then UTF-8`}
+			Message: fmt.Sprintf("this file is not valid UTF-8 at byte %d: save the file as UTF-8", n), Hint: hint}
 	}
 	lead := len(text) - len(strings.TrimLeft(text, " \t\r\n"))
 	if lead < len(text) && (text[lead] == '{' || text[lead] == '[') && json.Valid([]byte(text)) {

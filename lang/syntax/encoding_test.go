@@ -64,3 +64,18 @@ func TestBrokenJSONIsFlowText(t *testing.T) {
 		t.Error("a stray { is an error")
 	}
 }
+
+// TestUTF16: a file saved as UTF-16 is one error at its first byte, and
+// the hint says it is UTF-16.
+func TestUTF16(t *testing.T) {
+	text := "\xff\xfef\x00l\x00o\x00w\x00 \x00x\x00\n\x00"
+	_, diags := syntax.ParseString("utf16.flow", text)
+	if len(diags) != 1 {
+		t.Fatalf("want one diagnostic, got %v", diags)
+	}
+	d := diags[0]
+	if p := d.Span.Source.Pos(d.Span.Start); p.Line != 1 || p.Column != 1 || d.Code != "flow/encoding" ||
+		d.Message != "this file is not valid UTF-8 at byte 0: save the file as UTF-8" || !strings.Contains(d.Hint, "UTF-16") {
+		t.Errorf("got %s: %s [%s] hint %q", p, d.Message, d.Code, d.Hint)
+	}
+}
