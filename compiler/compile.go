@@ -143,6 +143,9 @@ func Compile(f *syntax.File, info *check.Info) (*vm.Program, diag.List) {
 				}
 				sort.Strings(names)
 				d.Hint = "sections: " + strings.Join(names, ", ")
+				if s := check.Suggest(g.name.Tok, names); s != "" {
+					d.Hint = fmt.Sprintf("did you mean %s?", s)
+				}
 			} else {
 				d.Hint = "declare one at the top level: section " + g.name.Tok + " < … >"
 			}
@@ -344,7 +347,10 @@ func (c *compiler) expr(text string, off int, kind runtime.ExprKind, sp file.Spa
 func (c *compiler) exprError(err error, text string, off int) {
 	start, end, msg := check.ExprErrorRange(err, text, off)
 	msg = strings.NewReplacer("runtime.Contact", "contact", "runtime.Message", "message", "*runtime.Env", "the message", "runtime.Env", "the message").Replace(msg)
-	c.diags.Errorf(c.f.Source.Span(start, end), CodeType, "%s", msg)
+	d := c.diags.Errorf(c.f.Source.Span(start, end), CodeType, "%s", msg)
+	if h := c.exprNameHint(err, end); h != "" {
+		d.Hint = h
+	}
 }
 
 // noteReads records the variables expression expr reads at pc, located

@@ -28,4 +28,16 @@
 // it only, by paths lang/check validates (relative, clean, inside,
 // regular, at most check.MaxAppletBytes). So compiling a flow never
 // reads a file the flow was not given with.
+//
+// Text enters once: file.NewSource drops a UTF-8 byte order mark (so
+// columns are those the editor shows), and syntax.Parse first asks
+// whether the text is .flow text at all: bytes that are not UTF-8, or a
+// JSON document (a GUI builder's export), are one flow/encoding error and
+// an empty File marked NotFlowText, about which no later stage says more.
+//
+// Every "did you mean" comes from check.Suggest (edit distance, a swap of
+// neighbours counting one), each kind of name from its own candidates:
+// the registry's applets, the file's declared applets, schedules and
+// sections, the flow's variables and the expression environment's
+// fields and functions, the directory's teams and users.
 package lang

@@ -2,7 +2,7 @@ package check
 
 import (
 	"fmt"
-	"sort"
+
 	"strconv"
 	"strings"
 	"time"
@@ -252,7 +252,7 @@ func (c *checker) command(cmd *syntax.Command) {
 		d := c.diags.Errorf(c.f.Span(cmd.Name), CodeApplet, "unknown applet %q", name)
 		if h, ok := c.condHints[cmd]; ok {
 			d.Hint = h
-		} else if s := suggest(name, registry.Names()); s != "" {
+		} else if s := Suggest(name, registry.Names()); s != "" {
 			d.Hint = fmt.Sprintf("did you mean %q?", s)
 		} else {
 			d.Hint = "applets are: " + strings.Join(registry.Names(), ", ")
@@ -307,8 +307,16 @@ func (c *checker) command(cmd *syntax.Command) {
 	}
 	if v := b.Positional[0:]; len(v) > 0 && a.Name == "run" && v[0] != nil {
 		if _, ok := c.info.Applets[v[0].Tok]; !ok {
-			c.diags.Errorf(c.f.Span(v[0]), CodeApplet, "applet %q is not declared", v[0].Tok).Hint =
-				fmt.Sprintf(`declare it at the top of the file: applet %s = "%s.js"`, v[0].Tok, v[0].Tok)
+			d := c.diags.Errorf(c.f.Span(v[0]), CodeApplet, "applet %q is not declared", v[0].Tok)
+			declared := make([]string, 0, len(c.info.Applets))
+			for n := range c.info.Applets {
+				declared = append(declared, n)
+			}
+			if s := Suggest(v[0].Tok, declared); s != "" {
+				d.Hint = fmt.Sprintf("did you mean %q?", s)
+			} else {
+				d.Hint = fmt.Sprintf(`declare it at the top of the file: applet %s = "%s.js"`, v[0].Tok, v[0].Tok)
+			}
 		}
 	}
 	c.branches(cmd, a)
@@ -401,38 +409,6 @@ func (c *checker) branches(cmd *syntax.Command, a *registry.Applet) {
 		}
 		c.chain(br.Body)
 	}
-}
-
-// suggest returns the candidate closest to name, if close enough.
-func suggest(name string, candidates []string) string {
-	best, bestD := "", 3
-	sort.Strings(candidates)
-	for _, c := range candidates {
-		if d := levenshtein(name, c); d < bestD {
-			best, bestD = c, d
-		}
-	}
-	return best
-}
-
-func levenshtein(a, b string) int {
-	prev := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur := make([]int, len(b)+1)
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev = cur
-	}
-	return prev[len(b)]
 }
 
 // hasBad reports whether ch holds a line the parser gave up on.

@@ -148,7 +148,7 @@ func File(f *syntax.File) (*Info, diag.List) {
 	}
 	// A file with syntax errors may have lost its numbers header to
 	// recovery: the warning would only repeat the syntax error.
-	if len(c.info.Numbers) == 0 && !c.bad {
+	if len(c.info.Numbers) == 0 && !c.bad && !f.NotFlowText {
 		c.diags.Warnf(c.info.NameSpan, CodeNoNumbers, "flow %q serves no numbers: no message can reach it", c.info.Name).Hint =
 			`add a header such as: numbers "+15550100"`
 	}
@@ -460,7 +460,7 @@ func (c *checker) hoursSpecs(tree *exprparser.Tree, text string, off int) {
 			for n := range c.info.Schedules {
 				names = append(names, n)
 			}
-			if m := suggest(s.Value, names); m != "" {
+			if m := Suggest(s.Value, names); m != "" {
 				d.Hint = fmt.Sprintf("did you mean %q?", m)
 			} else {
 				d.Hint = fmt.Sprintf(`declare it: schedule %s = "mon-fri 9-17", or write the hours themselves: hours("mon-fri 9-17")`, s.Value)

@@ -133,3 +133,20 @@ func TestRegistryExamples(t *testing.T) {
 		}
 	}
 }
+
+// TestNotFlowTextIsOneDiagnostic: a JSON export or a Latin-1 file is the
+// one error the parser reports; the checker adds nothing (no "serves no
+// numbers" for a file that is not a flow at all).
+func TestNotFlowTextIsOneDiagnostic(t *testing.T) {
+	for name, text := range map[string]string{
+		"export.flow": `{"flow": "x", "steps": [{"type": "reply", "text": "hi"}]}`,
+		"latin1.flow": "flow latin1\nnumbers \"+15550100\"\nreply \"caf\xe9\"\n",
+	} {
+		f, diags := syntax.Parse(file.NewSource(name, text))
+		_, more := check.Files([]*syntax.File{f})
+		diags = append(diags, more...)
+		if len(diags) != 1 || diags[0].Code != "flow/encoding" {
+			t.Errorf("%s: want the one flow/encoding error, got %v", name, diags)
+		}
+	}
+}

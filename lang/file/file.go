@@ -21,8 +21,12 @@ type Source struct {
 	// Dir is the directory the source is in, as a file system: the files
 	// it refers to (applets) are read from here and nowhere else. Nil
 	// means the directory of Name on disk (see Files).
-	Dir   fs.FS
-	lines []int // byte offset of the start of each line
+	Dir fs.FS
+	// HadBOM is set when the file began with a UTF-8 byte order mark,
+	// which is not in Text: offsets in Text are then len(BOM) less than
+	// byte offsets in the file.
+	HadBOM bool
+	lines  []int // byte offset of the start of each line
 	// marks turn a byte offset into a rune count without rescanning the
 	// line: the rune count at a rune boundary every markEvery bytes. Nil
 	// when the text is ASCII (a column is then a byte count). Without
@@ -37,8 +41,21 @@ type runeMark struct{ off, runes int }
 // bytes.
 const markEvery = 256
 
-// NewSource returns a Source for text, named name (usually a path).
+// BOM is the UTF-8 byte order mark some editors (Notepad) put at the
+// start of a file.
+const BOM = "\ufeff"
+
+// NewSource returns a Source for text, named name (usually a path). A
+// UTF-8 byte order mark at the start of text is dropped (and HadBOM set):
+// it is invisible in an editor, so keeping it would put every column of
+// line 1 one to the right of where the user sees it, and it would be an
+// "unexpected character" to the lexer. Every stage sees the text
+// without it, once, here.
 func NewSource(name, text string) *Source {
+	bom := strings.HasPrefix(text, BOM)
+	if bom {
+		text = text[len(BOM):]
+	}
 	lines := make([]int, 1, 64)
 	ascii := true
 	for i := 0; i < len(text); i++ {
@@ -49,7 +66,7 @@ func NewSource(name, text string) *Source {
 			ascii = false
 		}
 	}
-	s := &Source{Name: name, Text: text, lines: lines}
+	s := &Source{Name: name, Text: text, lines: lines, HadBOM: bom}
 	if !ascii {
 		s.marks = make([]runeMark, 0, len(text)/markEvery+1)
 		next, runes := 0, 0

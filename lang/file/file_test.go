@@ -1,6 +1,9 @@
 package file
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 func TestPosAndOffset(t *testing.T) {
 	s := NewSource("t.flow", "ab\ncafé x\n\n\tz")
@@ -40,5 +43,20 @@ func TestSnippet(t *testing.T) {
 	}
 	if (Span{}).String() != "-" || (Span{}).Snippet("") != "" {
 		t.Error("zero span")
+	}
+}
+
+// TestBOM: a UTF-8 byte order mark is not text: line 1's columns are
+// those an editor shows.
+func TestBOM(t *testing.T) {
+	s := NewSource("bom.flow", BOM+"flow x $\nreply\n")
+	if s.Text != "flow x $\nreply\n" || !s.HadBOM {
+		t.Fatalf("Text %q, HadBOM %v: want the text without its BOM, HadBOM set", s.Text, s.HadBOM)
+	}
+	if p := s.Pos(strings.Index(s.Text, "$")); p.Line != 1 || p.Column != 8 {
+		t.Errorf("the $ is at %s, want 1:8", p)
+	}
+	if NewSource("x.flow", "flow x\n").HadBOM {
+		t.Error("HadBOM set without a BOM")
 	}
 }

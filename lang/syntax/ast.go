@@ -36,7 +36,11 @@ type Node interface {
 type File struct {
 	Source   *file.Source `parser:""`
 	Comments []Comment    `parser:""`
-	Items    []*Item      `parser:"( @@ NL )*"`
+	// NotFlowText is set when the file is not .flow text at all (not
+	// UTF-8, or a JSON document): Parse reported that once and the file
+	// has no items; later stages say nothing more about it.
+	NotFlowText bool    `parser:""`
+	Items       []*Item `parser:"( @@ NL )*"`
 }
 
 // Item is one top-level line: a header, a section or a statement.

@@ -48,6 +48,9 @@ type parseWork struct {
 }
 
 func parse(src *file.Source, work *parseWork) (*File, diag.List) {
+	if d := notFlowText(src); d != nil {
+		return &File{Source: src, NotFlowText: true}, diag.List{*d}
+	}
 	toks, comments, diags, lexBad := lex(src)
 	if len(diags) > maxErrors {
 		diags = diags[:maxErrors]
