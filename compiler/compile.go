@@ -343,7 +343,6 @@ func (c *compiler) expr(text string, off int, kind runtime.ExprKind, sp file.Spa
 
 func (c *compiler) exprError(err error, text string, off int) {
 	start, end, msg := check.ExprErrorRange(err, text, off)
-	msg = strings.NewReplacer("runtime.Contact", "contact", "runtime.Message", "message", "*runtime.Env", "the message", "runtime.Env", "the message").Replace(msg)
 	c.diags.Errorf(c.f.Source.Span(start, end), CodeType, "%s", msg)
 }
 
