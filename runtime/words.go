@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"unicode/utf8"
 )
 
 // This file turns expr-lang's messages into flowc's words. expr names Go
@@ -34,6 +35,13 @@ var goTypeWords = strings.NewReplacer(
 	"interface {}", "any",
 	"<nil>", "nil",
 )
+
+// goTypeNames are the Go types expr's %T prints for a flow's values.
+var goTypeNames = map[string]bool{
+	"string": true, "bool": true, "int": true, "float64": true, "<nil>": true, "*string": true,
+	"[]interface {}": true, "[]string": true, "map[string]interface {}": true, "map[string]*string": true,
+	"time.Time": true, "time.Duration": true, "runtime.Contact": true, "runtime.Message": true,
+}
 
 // numberWords: expr's numeric types are all a flow's number.
 var numberWords = regexp.MustCompile(`\b(?:int|int8|int16|int32|int64|uint|uint8|uint16|uint32|uint64|float32|float64)\b`)
@@ -154,8 +162,17 @@ func rewrite(rules []exprRule, msg string) string {
 // evalRules: the run-time messages of expr's vm and runtime package.
 var evalRules = []exprRule{
 	rule(`invalid operation: int\(\)`, func([]string) string { return "int() cannot convert this value to a number" }),
-	rule(`invalid operation: (int|float)\((.+)\)`, func(m []string) string {
-		return "expected a number, but this is " + aType(m[2])
+	// int(x) and float(x) print x's Go type, or the string that is not a
+	// number.
+	rule(`invalid operation: (int|float)\((.*)\)`, func(m []string) string {
+		if goTypeNames[m[2]] {
+			return m[1] + "() needs a number or a string of digits, not " + aType(m[2])
+		}
+		v := m[2]
+		if utf8.RuneCountInString(v) > 40 {
+			v = string([]rune(v)[:40]) + "…"
+		}
+		return fmt.Sprintf("%s() cannot read %q as a number", m[1], v)
 	}),
 	rule(`invalid operation: (.+) (\S+) (.+)`, func(m []string) string {
 		return fmt.Sprintf("cannot use `%s` between %s and %s", m[2], aType(m[1]), aType(m[3]))

@@ -53,7 +53,10 @@ func TestEvalMessagesInFlowcWords(t *testing.T) {
 		{`interface conversion: interface {} is string, not bool`, "expected a bool, but this is a string"},
 		{`interface conversion: interface {} is nil, not string`, "expected a string, but this is nil (unset)"},
 		{`reflect: call of reflect.Value.Len on zero Value`, "a list function got nil (unset) where it needs a list"},
-		{`invalid operation: int(string)`, "expected a number, but this is a string"},
+		{`invalid operation: int(string)`, "int() needs a number or a string of digits, not a string"},
+		{`invalid operation: int([]interface {})`, "int() needs a number or a string of digits, not a list"},
+		{`invalid operation: int(abc)`, `int() cannot read "abc" as a number`},
+		{`invalid operation: float(12 apples)`, `float() cannot read "12 apples" as a number`},
 		{`invalid operation: int()`, "int() cannot convert this value to a number"},
 	} {
 		if got := EvalMessage(tc.expr); got != tc.want {
