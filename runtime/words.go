@@ -156,7 +156,9 @@ func rewrite(rules []exprRule, msg string) string {
 			return r.rewrite(m)
 		}
 	}
-	return TypeName(msg)
+	// Only Go's spelled-out type names: a bare "int" may be the
+	// author's own text (hours("int")).
+	return goTypeWords.Replace(msg)
 }
 
 // evalRules: the run-time messages of expr's vm and runtime package.

@@ -35,6 +35,8 @@ func TestCompileMessagesInFlowcWords(t *testing.T) {
 		{`unrecognized character: U+0040 '@'`, "`@` cannot appear in an expression"},
 		{`unknown name foo`, "unknown name foo"},
 		{`unknown name __flowc_len`, "unknown name len"},
+		{`unknown name int`, "unknown name int"},
+		{`hours("int"): unknown day`, `hours("int"): unknown day`},
 	} {
 		if got := CompileMessage(tc.expr); got != tc.want {
 			t.Errorf("CompileMessage(%q) = %q, want %q", tc.expr, got, tc.want)
