@@ -346,7 +346,6 @@ func (c *compiler) expr(text string, off int, kind runtime.ExprKind, sp file.Spa
 
 func (c *compiler) exprError(err error, text string, off int) {
 	start, end, msg := check.ExprErrorRange(err, text, off)
-	msg = strings.NewReplacer("runtime.Contact", "contact", "runtime.Message", "message", "*runtime.Env", "the message", "runtime.Env", "the message").Replace(msg)
 	d := c.diags.Errorf(c.f.Source.Span(start, end), CodeType, "%s", msg)
 	if h := c.exprNameHint(err, end); h != "" {
 		d.Hint = h

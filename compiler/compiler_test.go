@@ -239,3 +239,24 @@ func TestJavaScriptSyntaxErrorIsADiagnostic(t *testing.T) {
 		t.Fatalf("diagnostic = %v at %s", d, d.Span)
 	}
 }
+
+// TestJavaScriptReservedWordIsNamed: goja's "Unexpected reserved word"
+// reaches the author as the word itself, at its line and column.
+func TestJavaScriptReservedWordIsNamed(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "bad.js"), []byte("function main(ctx) {\n  let import = ctx.args[0];\n  return import;\n}\n"), 0o644)
+	os.WriteFile(filepath.Join(dir, "f.flow"), []byte("numbers \"+15550100\"\napplet bad = \"bad.js\"\nrun bad(body) as x\nreply \"{{x}}\"\n"), 0o644)
+	res, err := lang.Load([]string{dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, cd := compiler.All(res)
+	if len(cd) == 0 {
+		t.Fatal("no diagnostic for a JavaScript syntax error")
+	}
+	d := cd[0]
+	want := "applet bad: `import` is a reserved word in JavaScript and cannot be used as a name"
+	if d.Code != compiler.CodeApplet || d.Message != want || d.Span.StartPos().Line != 2 || d.Span.StartPos().Column != 7 {
+		t.Fatalf("diagnostic = %q at %s, want %q at bad.js:2:7", d.Message, d.Span, want)
+	}
+}

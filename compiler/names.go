@@ -15,11 +15,13 @@ import (
 
 // Did-you-mean for names inside expressions. expr-lang reports an unknown
 // name or field in its own words; the message is rewritten elsewhere
-// (exprError), and only the hint is decided here, from expr's original
-// message, so that a rewording of the text does not lose the hint.
+// (runtime.CompileMessage), and only the hint is decided here, from
+// either wording.
 var (
-	unknownName  = regexp.MustCompile(`^unknown name ([\p{L}_][\p{L}\p{N}_]*)`)
-	unknownField = regexp.MustCompile(`^type (\*?[\w.]+) has no field ([\p{L}_][\p{L}\p{N}_]*)`)
+	unknownName = regexp.MustCompile(`^unknown name ([\p{L}_][\p{L}\p{N}_]*)`)
+	// expr's "type runtime.Contact has no field x", as runtime.CompileMessage
+	// words it ("contact has no field x").
+	unknownField = regexp.MustCompile(`^(?:type )?(\*?[\w.]+|the message) has no field ([\p{L}_][\p{L}\p{N}_]*)`)
 )
 
 // exprFields are the names an expression can use after a dot, per the
@@ -30,6 +32,9 @@ var exprFields = map[string][]string{
 	"*runtime.Env":    tagNames(reflect.TypeOf(runtime.Env{})),
 	"runtime.Contact": tagNames(reflect.TypeOf(runtime.Contact{})),
 	"runtime.Message": tagNames(reflect.TypeOf(runtime.Message{})),
+	"the message":     tagNames(reflect.TypeOf(runtime.Env{})),
+	"contact":         tagNames(reflect.TypeOf(runtime.Contact{})),
+	"message":         tagNames(reflect.TypeOf(runtime.Message{})),
 }
 
 // tagNames are the expr tags of struct type t: the field names

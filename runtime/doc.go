@@ -45,4 +45,12 @@
 // (CarrierKeyword): the lowest package the server's opt-out stage, the
 // VM's menu matcher and the checker's warning all import, so the three
 // cannot disagree.
+//
+// words.go puts expr-lang's messages into flowc's words (CompileMessage
+// for the parser and checker, EvalMessage for the vm): types are named
+// string, number, bool, list, map, time, nil (unset), never Go's
+// (*string, map[string]interface {}, runtime.Contact), and tokens as
+// written (`=`, not Operator("=")). Positions stay expr's. evalerr.go
+// names the variable behind a run-time nil ("xs is nil (unset): all()
+// needs a list"), the usual result of a set that failed.
 package runtime

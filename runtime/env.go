@@ -1,6 +1,7 @@
 package runtime
 
 import (
+	"errors"
 	"fmt"
 	"reflect"
 	"sort"
@@ -253,10 +254,9 @@ func (c *Compiler) Compile(src string, kind ExprKind) (*Compiled, error) {
 	}
 	if err != nil {
 		if fe, ok := err.(*file.Error); ok {
-			fe.Message = strings.ReplaceAll(fe.Message, internalPrefix, "") // name checked builtins as written
-			// A map value (contact, contact.fields, {…}) in a type error
-			// reads as a map, not as Go's type.
-			fe.Message = strings.ReplaceAll(fe.Message, "map[string]interface {}", "map")
+			fe.Message = CompileMessage(fe.Message) // flowc's words, not Go's types (words.go)
+		} else {
+			err = errors.New(CompileMessage(err.Error()))
 		}
 		return nil, err
 	}
@@ -311,10 +311,10 @@ func Eval(c *Compiled, env *Env) (any, error) {
 	m.MemoryBudget = MemoryBudget
 	v, err := m.Run(c.Program, env)
 	machines.Put(m)
-	if err == nil {
-		err = checkResult(c.Kind, v, env.Budget)
-	}
 	if err != nil {
+		return nil, evalError(c, env, err)
+	}
+	if err = checkResult(c.Kind, v, env.Budget); err != nil {
 		return nil, err
 	}
 	return v, nil

@@ -227,7 +227,7 @@ func TestBareEnvIsRejected(t *testing.T) {
 // A type error on the whole contact names a map, not Go's map type.
 func TestContactTypeErrorReadsAsMap(t *testing.T) {
 	_, err := newCompiler(t).Compile(`contact + 1`, Value)
-	if err == nil || !strings.Contains(err.Error(), "mismatched types map and int") {
+	if err == nil || !strings.Contains(err.Error(), "cannot use `+` between a map and a number") {
 		t.Errorf("contact + 1: %v", err)
 	}
 }

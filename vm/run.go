@@ -421,10 +421,29 @@ func (m *machine) step(pc int, note string, o Outcome) {
 	m.res.Trace = append(m.res.Trace, TraceStep{PC: pc, Op: m.p.Code[pc], Loc: m.p.Locs[pc], Note: note, Outcome: o})
 }
 
-func (m *machine) fail(pc int, err error) {
-	msg := fmt.Sprintf("%s: %v", m.p.LocString(pc), err)
+func (m *machine) fail(pc int, err error) { m.failAt(m.p.LocString(pc), pc, err) }
+
+func (m *machine) failAt(loc string, pc int, err error) {
+	msg := fmt.Sprintf("%s: %v", loc, err)
 	m.res.Errors = append(m.res.Errors, msg)
 	m.trace(pc, "error: "+err.Error())
+}
+
+// failExpr records expression e's run-time error at the expression
+// itself (not at its statement), at the column expr located the error
+// when the expression is on one line: `when n > 1` fails at the `>`.
+func (m *machine) failExpr(pc, e int, err error) {
+	l := m.p.Exprs[e].Loc
+	if l.Line == 0 {
+		m.fail(pc, err)
+		return
+	}
+	col := l.Col
+	var ee *runtime.ExprError
+	if errors.As(err, &ee) && l.Line == l.EndLine {
+		col += ee.From
+	}
+	m.failAt(fmt.Sprintf("%s:%d:%d", m.p.File, l.Line, col), pc, err)
 }
 
 func (m *machine) emit(a Action) { m.res.Actions = append(m.res.Actions, a) }
@@ -478,7 +497,7 @@ func (m *machine) exec(pc int) (*Result, error) {
 			v, err := runtime.Eval(p.Exprs[arg].compiled, m.renv)
 			b, _ := v.(bool)
 			if err != nil {
-				m.fail(pc, err)
+				m.failExpr(pc, arg, err)
 				b = false
 			}
 			m.flag = b
@@ -515,7 +534,7 @@ func (m *machine) exec(pc int) (*Result, error) {
 			s := p.Sets[arg]
 			v, err := runtime.Eval(p.Exprs[s.Expr].compiled, m.renv)
 			if err != nil {
-				m.fail(pc, err)
+				m.failExpr(pc, s.Expr, err)
 				v = nil
 			}
 			m.trace(pc, "")
@@ -598,7 +617,7 @@ func (m *machine) render(pc, tmpl int) string {
 		}
 		v, err := runtime.Eval(m.p.Exprs[part.Expr].compiled, m.renv)
 		if err != nil {
-			m.fail(pc, err)
+			m.failExpr(pc, part.Expr, err)
 			continue
 		}
 		b.WriteString(runtime.Render(v))

@@ -46,7 +46,7 @@ func TestCheckTextToStderr(t *testing.T) {
 	bad := filepath.Join(dir, "bad.flow")
 	for _, want := range []string{
 		bad + `:3:1: error: unknown applet "rply" [flow/applet]` + "\n    rply \"hi\"\n    ^~~~\n  hint: did you mean \"reply\"?\n",
-		bad + `:4:12: error: unexpected token Bracket(")") [flow/expr]`,
+		bad + ":4:12: error: unexpected `)` [flow/expr]",
 		filepath.Join(dir, "warn.flow") + `:1:6: warning: flow "warn" serves no numbers`,
 		"2 error(s), 1 warning(s) in 2 file(s)\n",
 	} {

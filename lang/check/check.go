@@ -24,6 +24,7 @@ import (
 	"github.com/flowc-dev/flowc/lang/file"
 	"github.com/flowc-dev/flowc/lang/schedule"
 	"github.com/flowc-dev/flowc/lang/syntax"
+	"github.com/flowc-dev/flowc/runtime"
 )
 
 // Stable diagnostic codes.
@@ -381,7 +382,7 @@ func (c *checker) expr(text string, off int) {
 
 func (c *checker) exprError(err error, text string, off int, code string) {
 	start, end, msg := ExprErrorRange(err, text, off)
-	c.diags.Errorf(c.f.Source.Span(start, end), code, "%s", msg)
+	c.diags.Errorf(c.f.Source.Span(start, end), code, "%s", runtime.CompileMessage(msg))
 }
 
 // ExprErrorRange locates an expr-lang error in expression text found at

@@ -131,7 +131,7 @@ func Compile(name, path string, src []byte) (*Script, error) {
 	// wrapper function early and run code in the global scope.
 	alone, err := parser.ParseFile(nil, path, text, 0, parser.WithDisableSourceMaps)
 	if err != nil {
-		return nil, parseError(path, err, 0)
+		return nil, parseError(path, text, err, 0)
 	}
 	if !declaresMain(alone) {
 		return fail(1, 1, "applet must declare a top-level function %s(ctx)", EntryPoint)
@@ -144,7 +144,7 @@ func Compile(name, path string, src []byte) (*Script, error) {
 	wrapped := wrapPrefix + text + wrapSuffix
 	prg, err := parser.ParseFile(nil, path, wrapped, 0, parser.WithDisableSourceMaps)
 	if err != nil {
-		return nil, parseError(path, err, len(wrapPrefix))
+		return nil, parseError(path, text, err, len(wrapPrefix))
 	}
 	prog, err := goja.CompileAST(prg, true)
 	if err != nil {
@@ -152,7 +152,7 @@ func Compile(name, path string, src []byte) (*Script, error) {
 		if errors.As(err, &ce) && ce.File != nil {
 			p := ce.File.Position(ce.Offset)
 			line, col := adjustPos(p.Line, p.Column)
-			return fail(line, col, "%s", ce.Message)
+			return fail(line, col, "%s", SyntaxMessage(ce.Message, text, line, col))
 		}
 		return fail(0, 0, "%s", strings.TrimPrefix(err.Error(), "SyntaxError: "))
 	}
@@ -169,7 +169,7 @@ func Compile(name, path string, src []byte) (*Script, error) {
 	}, nil
 }
 
-func parseError(path string, err error, prefix int) error {
+func parseError(path, text string, err error, prefix int) error {
 	var list parser.ErrorList
 	if errors.As(err, &list) && len(list) > 0 {
 		e := list[0]
@@ -177,7 +177,7 @@ func parseError(path string, err error, prefix int) error {
 		if prefix > 0 {
 			line, col = adjustPos(line, col)
 		}
-		return &SyntaxError{Path: path, Line: line, Col: col, Msg: e.Message}
+		return &SyntaxError{Path: path, Line: line, Col: col, Msg: SyntaxMessage(e.Message, text, line, col)}
 	}
 	return &SyntaxError{Path: path, Msg: err.Error()}
 }

@@ -746,13 +746,15 @@ func TestSyntaxError(t *testing.T) {
 		line, col int
 		msg       string
 	}{
-		{"function main(ctx) {\n  let x = ;\n}", 2, 11, "Unexpected token"},
-		{"function main(ctx) {\n  return 1;\n", 3, 1, "Unexpected end of input"},
+		{"function main(ctx) {\n  let x = ;\n}", 2, 11, "unexpected `;`"},
+		{"function main(ctx) {\n  return 1;\n", 3, 1, "the file ends too early"},
 		{"let let = 1;\nfunction main() {}", 1, 5, "let is disallowed"},
 		{"function main() { with ({}) {} }", 1, 19, "Strict mode code may not include a with statement"},
 		{"function helper() {}", 1, 1, "must declare a top-level function main(ctx)"},
-		{"}); globalThis.x = 1; (function(){\nfunction main() {}", 1, 1, "Unexpected token"},
-		{"return 1;\nfunction main() {}", 1, 1, "Illegal return"},
+		{"}); globalThis.x = 1; (function(){\nfunction main() {}", 1, 1, "unexpected `}`"},
+		{"return 1;\nfunction main() {}", 1, 1, "`return` outside a function"},
+		{"function main(ctx) {\n  let import = 1;\n}", 2, 7, "`import` is a reserved word in JavaScript"},
+		{"function main(ctx) {\n  let x = 1 y;\n}", 2, 13, "unexpected name `y`"},
 		{strings.Repeat("[", 100000) + "\nfunction main() {}", 1, 257, "nested more than 256 deep"},
 	}
 	for _, c := range cases {
@@ -971,6 +973,35 @@ func TestWorkerScriptCache(t *testing.T) {
 			if err != nil || got != float64(i) {
 				t.Fatalf("round %d script %d: %v, %v", round, i, got, err)
 			}
+		}
+	}
+}
+
+// Each goja parser message flowc rewrites, and what the author reads.
+func TestSyntaxMessageInPlainWords(t *testing.T) {
+	src := "let enum = 1;\nx = 1 foo;\nlet n = 1 2;\nlet é = #;"
+	for _, c := range []struct {
+		msg       string
+		line, col int
+		want      string
+	}{
+		{"Unexpected reserved word", 1, 5, "`enum` is a reserved word in JavaScript and cannot be used as a name"},
+		{"Unexpected identifier", 2, 7, "unexpected name `foo`: an operator, `,` or `;` is probably missing before it"},
+		{"Unexpected number", 3, 11, "unexpected number `2`"},
+		{"Unexpected token ILLEGAL", 4, 9, "`#` cannot appear here in JavaScript"},
+		{"Unexpected token )", 1, 1, "unexpected `)`"},
+		{"Unexpected end of input", 5, 1, "the file ends too early: a closing `}`, `)`, `]` or quote is missing"},
+		{"Unexpected string", 1, 1, "unexpected string: an operator, `,` or `;` is probably missing before it"},
+		{"Invalid left-hand side in assignment", 1, 1, "cannot assign to this: the left of `=` must be a variable or a property (to compare, write `===`)"},
+		{"Illegal return statement", 1, 1, "`return` outside a function: a top-level statement cannot return"},
+		{"Illegal break statement", 1, 1, "`break` outside a loop or switch"},
+		{"Illegal continue statement", 1, 1, "`continue` outside a loop"},
+		{"Missing catch or finally after try", 1, 1, "`try` needs a `catch` or `finally` block"},
+		{"Invalid regular expression: missing /", 1, 1, "unterminated regular expression: the closing `/` is missing"},
+		{"Strict mode code may not include a with statement", 1, 1, "Strict mode code may not include a with statement"},
+	} {
+		if got := SyntaxMessage(c.msg, src, c.line, c.col); got != c.want {
+			t.Errorf("%q at %d:%d = %q, want %q", c.msg, c.line, c.col, got, c.want)
 		}
 	}
 }

@@ -1,0 +1,202 @@
+package runtime
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+	"unicode/utf8"
+)
+
+// This file turns expr-lang's messages into flowc's words. expr names Go
+// types (*string, map[string]interface {}, runtime.Contact) and its own
+// tokens (Operator("=")); a flow author knows strings, numbers, lists and
+// maps. Each rule is one message format found in expr-lang's sources
+// (checker, parser, lexer, vm); a message no rule matches keeps expr's
+// text with its type names translated. Positions are not touched: the
+// caller keeps expr's From/To.
+
+// goTypeWords maps the Go type names expr prints to flowc's. Longest
+// first: a replacement must not see a part of a longer name.
+var goTypeWords = strings.NewReplacer(
+	"map[string]interface {}", "map",
+	"map[string]*string", "map",
+	"map[string]string", "map",
+	"map[string]any", "map",
+	"[]interface {}", "list",
+	"[]string", "list",
+	"[]any", "list",
+	"*runtime.Env", "the message",
+	"runtime.Env", "the message",
+	"runtime.Contact", "contact",
+	"runtime.Message", "message",
+	"*string", "string",
+	"time.Time", "time",
+	"time.Duration", "duration",
+	"interface {}", "any",
+	"<nil>", "nil",
+)
+
+// goTypeNames are the Go types expr's %T prints for a flow's values.
+var goTypeNames = map[string]bool{
+	"string": true, "bool": true, "int": true, "float64": true, "<nil>": true, "*string": true,
+	"[]interface {}": true, "[]string": true, "map[string]interface {}": true, "map[string]*string": true,
+	"time.Time": true, "time.Duration": true, "runtime.Contact": true, "runtime.Message": true,
+}
+
+// numberWords: expr's numeric types are all a flow's number.
+var numberWords = regexp.MustCompile(`\b(?:int|int8|int16|int32|int64|uint|uint8|uint16|uint32|uint64|float32|float64)\b`)
+
+// TypeName names a type expr printed as flowc does: string, number,
+// bool, list, map, time, duration, nil.
+func TypeName(goName string) string {
+	return numberWords.ReplaceAllString(goTypeWords.Replace(strings.TrimSpace(goName)), "number")
+}
+
+// aType is "a string", "a list", "nil (unset)".
+func aType(goName string) string {
+	t := TypeName(goName)
+	switch t {
+	case "nil":
+		return "nil (unset)"
+	case "any":
+		return "any value"
+	case "the message", "contact", "message":
+		return t
+	}
+	return "a " + t
+}
+
+// tokenWords names what expr's parser found: Operator("=") is `=`.
+var tokenRE = regexp.MustCompile(`^(Operator|Bracket|Identifier|Number|String|Interpolation)\("((?:[^"\\]|\\.)*)"\)$`)
+
+func tokenWords(tok string) string {
+	if tok == "EOF" {
+		return "the end of the expression"
+	}
+	m := tokenRE.FindStringSubmatch(tok)
+	if m == nil {
+		return tok
+	}
+	switch m[1] {
+	case "Identifier":
+		return "name `" + m[2] + "`"
+	case "Number":
+		return "number " + m[2]
+	case "String":
+		return "string"
+	}
+	return "`" + m[2] + "`"
+}
+
+type exprRule struct {
+	re      *regexp.Regexp
+	rewrite func(m []string) string
+}
+
+func rule(pattern string, rewrite func(m []string) string) exprRule {
+	return exprRule{regexp.MustCompile(`^` + pattern + `$`), rewrite}
+}
+
+// compileRules: expr's parser, lexer and checker messages.
+var compileRules = []exprRule{
+	rule(`unexpected token Operator\("="\)`, func([]string) string {
+		return "unexpected `=`: to compare, write `==`"
+	}),
+	rule(`unexpected token EOF`, func([]string) string {
+		return "the expression ends too early: an operand or a closing bracket is missing"
+	}),
+	rule(`unexpected token (.+)`, func(m []string) string { return "unexpected " + tokenWords(m[1]) }),
+	rule(`expected (.+), but got (.+)`, func(m []string) string {
+		if m[1] == "bool" {
+			return "a condition must be true or false (bool), but this is " + aType(m[2])
+		}
+		return "expected " + aType(m[1]) + ", but this is " + aType(m[2])
+	}),
+	rule(`invalid operation: (\S+) \(mismatched types (.+) and (.+)\)`, func(m []string) string {
+		return fmt.Sprintf("cannot use `%s` between %s and %s", m[1], aType(m[2]), aType(m[3]))
+	}),
+	rule(`invalid operation: (\S+) \(mismatched type (.+)\)`, func(m []string) string {
+		return fmt.Sprintf("cannot use `%s` on %s", m[1], aType(m[2]))
+	}),
+	rule(`type (.+) has no field (.+)`, func(m []string) string {
+		return fmt.Sprintf("%s has no field %s", aType(m[1]), m[2])
+	}),
+	rule(`type (.+) has no method (.+)`, func(m []string) string {
+		return fmt.Sprintf("%s has no function %s", aType(m[1]), m[2])
+	}),
+	rule(`cannot use (.+) as argument \(type (.+)\) to call (\S+)\s*`, func(m []string) string {
+		return fmt.Sprintf("%s() needs %s here, not %s", m[3], aType(m[2]), aType(m[1]))
+	}),
+	rule(`invalid argument for len \(type (.+)\)`, func(m []string) string {
+		return "len() needs a string, list or map, not " + aType(m[1])
+	}),
+	rule(`invalid number of arguments \(expected (\d+), got (\d+)\)`, func(m []string) string {
+		return fmt.Sprintf("wrong number of arguments: this function takes %s, not %s", m[1], m[2])
+	}),
+	rule(`too many arguments to call (\S+)`, func(m []string) string { return "too many arguments to " + m[1] + "()" }),
+	rule(`not enough arguments to call (\S+)`, func(m []string) string { return "not enough arguments to " + m[1] + "()" }),
+	rule(`(.+) is not callable`, func(m []string) string { return aType(m[1]) + " is not a function" }),
+	rule(`literal not terminated`, func([]string) string { return "unterminated string: the closing quote is missing" }),
+	rule(`unrecognized character: U\+[0-9A-F]+ '(.+)'`, func(m []string) string {
+		return "`" + m[1] + "` cannot appear in an expression"
+	}),
+	rule(`(.+) is not a predicate`, func(m []string) string { return m[1] + " is not a condition" }),
+}
+
+// CompileMessage rewrites a message of expr's compiler (parser, lexer
+// or type checker) into flowc's words.
+func CompileMessage(msg string) string {
+	return rewrite(compileRules, msg)
+}
+
+func rewrite(rules []exprRule, msg string) string {
+	msg = strings.ReplaceAll(msg, internalPrefix, "") // name checked builtins as written
+	for _, r := range rules {
+		if m := r.re.FindStringSubmatch(msg); m != nil {
+			return r.rewrite(m)
+		}
+	}
+	// Only Go's spelled-out type names: a bare "int" may be the
+	// author's own text (hours("int")).
+	return goTypeWords.Replace(msg)
+}
+
+// evalRules: the run-time messages of expr's vm and runtime package.
+var evalRules = []exprRule{
+	rule(`invalid operation: int\(\)`, func([]string) string { return "int() cannot convert this value to a number" }),
+	// int(x) and float(x) print x's Go type, or the string that is not a
+	// number.
+	rule(`invalid operation: (int|float)\((.*)\)`, func(m []string) string {
+		if goTypeNames[m[2]] {
+			return m[1] + "() needs a number or a string of digits, not " + aType(m[2])
+		}
+		v := m[2]
+		if utf8.RuneCountInString(v) > 40 {
+			v = string([]rune(v)[:40]) + "…"
+		}
+		return fmt.Sprintf("%s() cannot read %q as a number", m[1], v)
+	}),
+	rule(`invalid operation: (.+) (\S+) (.+)`, func(m []string) string {
+		return fmt.Sprintf("cannot use `%s` between %s and %s", m[2], aType(m[1]), aType(m[3]))
+	}),
+	rule(`cannot fetch (.+) from (.+)`, func(m []string) string {
+		return fmt.Sprintf("cannot read %s of %s", m[1], aType(m[2]))
+	}),
+	rule(`invalid argument for len \(type (.+)\)`, func(m []string) string {
+		return "len() needs a string, list or map, not " + aType(m[1])
+	}),
+	rule(`index out of range: (-?\d+) \(array length is (\d+)\)`, func(m []string) string {
+		return fmt.Sprintf("index %s is out of range: the list's length is %s", m[1], m[2])
+	}),
+	rule(`interface conversion: interface \{\} is (.+), not (.+)`, func(m []string) string {
+		return fmt.Sprintf("expected %s, but this is %s", aType(m[2]), aType(m[1]))
+	}),
+	rule(`reflect: call of reflect\.Value\.\w+ on zero Value`, func([]string) string {
+		return "a list function got nil (unset) where it needs a list"
+	}),
+}
+
+// EvalMessage rewrites a run-time message of expr's vm into flowc's words.
+func EvalMessage(msg string) string {
+	return rewrite(evalRules, msg)
+}

@@ -1,0 +1,111 @@
+package runtime
+
+import (
+	"strings"
+	"testing"
+)
+
+// Every expr-lang message format flowc users meet, as expr writes it and
+// as flowc says it: no Go type, no token name.
+func TestCompileMessagesInFlowcWords(t *testing.T) {
+	for _, tc := range []struct{ expr, want string }{
+		{`unexpected token Operator("=")`, "unexpected `=`: to compare, write `==`"},
+		{`unexpected token Operator("/")`, "unexpected `/`"},
+		{`unexpected token Bracket(")")`, "unexpected `)`"},
+		{`unexpected token Identifier("and")`, "unexpected name `and`"},
+		{`unexpected token Number("2")`, "unexpected number 2"},
+		{`unexpected token String("x")`, "unexpected string"},
+		{`unexpected token EOF`, "the expression ends too early: an operand or a closing bracket is missing"},
+		{`expected bool, but got *string`, "a condition must be true or false (bool), but this is a string"},
+		{`expected bool, but got map[string]interface {}`, "a condition must be true or false (bool), but this is a map"},
+		{`expected bool, but got int`, "a condition must be true or false (bool), but this is a number"},
+		{`invalid operation: + (mismatched types string and int)`, "cannot use `+` between a string and a number"},
+		{`invalid operation: > (mismatched types time.Time and float64)`, "cannot use `>` between a time and a number"},
+		{`invalid operation: + (mismatched types runtime.Message and int)`, "cannot use `+` between message and a number"},
+		{`invalid operation: == (mismatched types []string and <nil>)`, "cannot use `==` between a list and nil (unset)"},
+		{`invalid operation: ! (mismatched type string)`, "cannot use `!` on a string"},
+		{`type runtime.Contact has no field nam`, "contact has no field nam"},
+		{`type string has no field x`, "a string has no field x"},
+		{`type string has no method foo`, "a string has no function foo"},
+		{`cannot use int as argument (type string) to call upper `, "upper() needs a string here, not a number"},
+		{`invalid argument for len (type int)`, "len() needs a string, list or map, not a number"},
+		{`invalid number of arguments (expected 1, got 0)`, "wrong number of arguments: this function takes 1, not 0"},
+		{`string is not callable`, "a string is not a function"},
+		{`literal not terminated`, "unterminated string: the closing quote is missing"},
+		{`unrecognized character: U+0040 '@'`, "`@` cannot appear in an expression"},
+		{`unknown name foo`, "unknown name foo"},
+		{`unknown name __flowc_len`, "unknown name len"},
+		{`unknown name int`, "unknown name int"},
+		{`hours("int"): unknown day`, `hours("int"): unknown day`},
+	} {
+		if got := CompileMessage(tc.expr); got != tc.want {
+			t.Errorf("CompileMessage(%q) = %q, want %q", tc.expr, got, tc.want)
+		}
+	}
+}
+
+func TestEvalMessagesInFlowcWords(t *testing.T) {
+	for _, tc := range []struct{ expr, want string }{
+		{`invalid operation: string > int`, "cannot use `>` between a string and a number"},
+		{`invalid operation: <nil> + int`, "cannot use `+` between nil (unset) and a number"},
+		{`invalid operation: []interface {} > int`, "cannot use `>` between a list and a number"},
+		{`cannot fetch a from <nil>`, "cannot read a of nil (unset)"},
+		{`invalid argument for len (type <nil>)`, "len() needs a string, list or map, not nil (unset)"},
+		{`index out of range: 5 (array length is 1)`, "index 5 is out of range: the list's length is 1"},
+		{`interface conversion: interface {} is string, not bool`, "expected a bool, but this is a string"},
+		{`interface conversion: interface {} is nil, not string`, "expected a string, but this is nil (unset)"},
+		{`reflect: call of reflect.Value.Len on zero Value`, "a list function got nil (unset) where it needs a list"},
+		{`invalid operation: int(string)`, "int() needs a number or a string of digits, not a string"},
+		{`invalid operation: int([]interface {})`, "int() needs a number or a string of digits, not a list"},
+		{`invalid operation: int(abc)`, `int() cannot read "abc" as a number`},
+		{`invalid operation: float(12 apples)`, `float() cannot read "12 apples" as a number`},
+		{`invalid operation: int()`, "int() cannot convert this value to a number"},
+	} {
+		if got := EvalMessage(tc.expr); got != tc.want {
+			t.Errorf("EvalMessage(%q) = %q, want %q", tc.expr, got, tc.want)
+		}
+	}
+}
+
+// The real compiler's messages carry no Go type names.
+func TestCompileErrorsNameFlowcTypes(t *testing.T) {
+	c := &Compiler{Cal: &Calendar{}, Vars: map[string]bool{"xs": true}}
+	for _, src := range []string{`contact.name`, `contact`, `contact.nam`, `message + 1`, `now + 1`, `media + 1`, `body = "x"`, `upper(1)`, `contact.fields`} {
+		_, err := c.Compile(src, Condition)
+		if err == nil {
+			t.Fatalf("%s: compiled", src)
+		}
+		for _, leak := range []string{"*string", "interface {}", "runtime.", "time.Time", "int", "Operator(", "[]string"} {
+			if strings.Contains(err.Error(), leak) {
+				t.Errorf("%s: %q leaks %q", src, err, leak)
+			}
+		}
+	}
+}
+
+// An expression on an unset variable names the variable, not reflect.
+func TestEvalOnUnsetVariableNamesIt(t *testing.T) {
+	c := &Compiler{Cal: &Calendar{}, Vars: map[string]bool{"xs": true, "n": true}}
+	for _, tc := range []struct{ src, want string }{
+		{`all(xs, # > 0)`, "xs is nil (unset): all() needs a list"},
+		{`count(xs, # > 1) > 0`, "xs is nil (unset): count() needs a list"},
+		{`len(xs) > 0`, "xs is nil (unset): len() needs a string, list or map"},
+		{`n > 1`, "n is nil (unset): cannot use `>` between nil and a number"},
+		{`xs[0] == 1`, "xs is nil (unset): cannot read 0 of nil"},
+	} {
+		p, err := c.Compile(tc.src, Condition)
+		if err != nil {
+			t.Fatalf("%s: %v", tc.src, err)
+		}
+		_, err = Eval(p, &Env{Vars: map[string]any{"xs": nil}})
+		if err == nil || err.Error() != tc.want {
+			t.Errorf("%s: err = %v, want %q", tc.src, err, tc.want)
+		}
+	}
+	// A set variable of the wrong type is not called unset.
+	p, _ := c.Compile(`all(xs, # > 0)`, Condition)
+	_, err := Eval(p, &Env{Vars: map[string]any{"xs": []any{"a"}}})
+	if err == nil || err.Error() != "cannot use `>` between a string and a number" {
+		t.Errorf("xs of strings: %v", err)
+	}
+}
