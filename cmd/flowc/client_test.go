@@ -3,49 +3,21 @@ package main
 import (
 	"bytes"
 	"context"
-	"io"
-	"log/slog"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 
-	"github.com/flowc-dev/flowc/compiler"
-	"github.com/flowc-dev/flowc/lang"
 	"github.com/flowc-dev/flowc/server"
-	"github.com/flowc-dev/flowc/server/store/sqlite"
 )
 
 // TestClientCommands walks the admin client commands against a server,
 // as docs/server.md does: deploy (bad, then good), flows, versions,
 // rollback, numbers, inbox, trace.
 func TestClientCommands(t *testing.T) {
-	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "flowc.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	res, _ := lang.Load([]string{"../../examples"})
-	progs, _ := compiler.All(res)
-	dir, _ := server.LoadDirectory("../../examples/directory.json")
-	srv := server.New(server.Config{Directory: dir, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}, st)
-	if err := srv.Deploy(context.Background(), progs); err != nil {
-		t.Fatal(err)
-	}
-	token, _, err := srv.EnsureAdminToken(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	hs := httptest.NewServer(srv.Handler())
-	defer hs.Close()
-
-	flowc := func(args ...string) (int, string, string) {
-		var out, errOut bytes.Buffer
-		code := run(append(args, "--server", hs.URL, "--token", token), nil, &out, &errOut)
-		return code, out.String(), errOut.String()
-	}
+	as := startAdminServer(t, "../../examples", server.Config{})
+	flowc := as.flowc
 	work := t.TempDir()
 	bad := filepath.Join(work, "sales.flow")
 	os.WriteFile(bad, []byte("flow sales\nnumbers \"+15550100\"\nrply \"x\"\n"), 0o644)
@@ -71,7 +43,7 @@ func TestClientCommands(t *testing.T) {
 		t.Fatalf("rollback: %d %s %s", code, out, errOut)
 	}
 	// A message, so there is an inbox item and a trace.
-	ans, err := srv.Handle(context.Background(), server.Inbound{SID: "SMclient1", From: "+15557654321", To: "+15550200", Body: "hello"}, server.TwilioFieldNames())
+	ans, err := as.srv.Handle(context.Background(), server.Inbound{SID: "SMclient1", From: "+15557654321", To: "+15550200", Body: "hello"}, server.TwilioFieldNames())
 	if err != nil || ans.Outcome != "routed" {
 		t.Fatalf("message: %+v %v", ans, err)
 	}
@@ -91,7 +63,7 @@ func TestClientCommands(t *testing.T) {
 		t.Fatalf("numbers:\n%s", out)
 	}
 	var o, e bytes.Buffer
-	if code := run([]string{"flows", "--server", hs.URL, "--token", "wrong"}, nil, &o, &e); code != exitUsage || !strings.Contains(e.String(), "admin token") {
+	if code := run([]string{"flows", "--server", as.url, "--token", "wrong"}, nil, &o, &e); code != exitUsage || !strings.Contains(e.String(), "admin token") {
 		t.Fatalf("wrong token: %d %s", code, e.String())
 	}
 }

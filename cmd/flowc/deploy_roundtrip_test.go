@@ -2,12 +2,9 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -17,11 +14,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/flowc-dev/flowc/compiler"
-	"github.com/flowc-dev/flowc/lang"
 	"github.com/flowc-dev/flowc/server"
 	"github.com/flowc-dev/flowc/server/store/postgres/pgtest"
-	"github.com/flowc-dev/flowc/server/store/sqlite"
 )
 
 // served is one `flowc serve` process.
@@ -210,28 +204,10 @@ func TestServeStrictRefusesWarnings(t *testing.T) {
 // TestDraftPromoteAndDiffCommands: `flowc deploy --draft --test-contact`,
 // `flowc promote` and `flowc deploy --diff` as an operator types them.
 func TestDraftPromoteAndDiffCommands(t *testing.T) {
-	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "flowc.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	res, _ := lang.Load([]string{"../../examples"})
-	progs, _ := compiler.All(res)
-	dir, _ := server.LoadDirectory("../../examples/directory.json")
-	srv := server.New(server.Config{Directory: dir, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}, st)
-	if err := srv.Deploy(context.Background(), progs); err != nil {
-		t.Fatal(err)
-	}
-	token, _, err := srv.EnsureAdminToken(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	hs := httptest.NewServer(srv.Handler())
-	defer hs.Close()
+	as := startAdminServer(t, "../../examples", server.Config{})
 	flowc := func(args ...string) (int, string) {
-		var out, errOut bytes.Buffer
-		code := run(append(args, "--server", hs.URL, "--token", token), nil, &out, &errOut)
-		return code, out.String() + errOut.String()
+		code, out, errOut := as.flowc(args...)
+		return code, out + errOut
 	}
 	v2 := filepath.Join(t.TempDir(), "sales.flow")
 	os.WriteFile(v2, []byte("flow sales\nnumbers \"+15550100\", \"+15550101\"\ntimezone \"UTC\"\n\nreply \"v2\" then inbox team:sales\n"), 0o644)

@@ -1,55 +1,26 @@
 package main
 
 import (
-	"bytes"
 	"context"
-	"io"
-	"log/slog"
-	"net/http/httptest"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/flowc-dev/flowc/compiler"
-	"github.com/flowc-dev/flowc/lang"
 	"github.com/flowc-dev/flowc/server"
-	"github.com/flowc-dev/flowc/server/store/sqlite"
 )
 
 // TestInboxShowsWhatTheContactWrote: after a menu reply `flowc inbox`
 // shows the conversation (the question and its photo, then "2"), and
 // after a menu timeout the question, not an empty message.
 func TestInboxShowsWhatTheContactWrote(t *testing.T) {
-	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "flowc.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	res, _ := lang.Load([]string{"../../examples"})
-	progs, _ := compiler.All(res)
-	dir, _ := server.LoadDirectory("../../examples/directory.json")
 	var mu sync.Mutex
 	now := time.Date(2026, 11, 23, 15, 0, 0, 0, time.UTC) // 10:00 in New York: the sales line is open
 	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
 	at := func(min int) { mu.Lock(); now = time.Date(2026, 11, 23, 15, min, 0, 0, time.UTC); mu.Unlock() }
-	srv := server.New(server.Config{Directory: dir, Now: clock, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}, st)
-	if err := srv.Deploy(context.Background(), progs); err != nil {
-		t.Fatal(err)
-	}
-	token, _, err := srv.EnsureAdminToken(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	hs := httptest.NewServer(srv.Handler())
-	defer hs.Close()
-	flowc := func(args ...string) (int, string, string) {
-		var out, errOut bytes.Buffer
-		code := run(append(args, "--server", hs.URL, "--token", token), nil, &out, &errOut)
-		return code, out.String(), errOut.String()
-	}
+	as := startAdminServer(t, "../../examples", server.Config{Now: clock})
+	srv, flowc := as.srv, as.flowc
 	send := func(sid, from, body string, media ...string) {
 		t.Helper()
 		if _, err := srv.Handle(context.Background(), server.Inbound{SID: sid, From: from, To: "+15550100", Body: body, Media: media}, server.TwilioFieldNames()); err != nil {

@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"github.com/flowc-dev/flowc/server/store/postgres/pgtest"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -11,6 +10,8 @@ import (
 	"testing"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/flowc-dev/flowc/server/store/postgres/pgtest"
 )
 
 func TestMigrateSQLite(t *testing.T) {

@@ -1,65 +1,37 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/flowc-dev/flowc/compiler"
-	"github.com/flowc-dev/flowc/lang"
 	"github.com/flowc-dev/flowc/server"
-	"github.com/flowc-dev/flowc/server/store/sqlite"
 )
 
 // TestDeliveryShownByTraceInboxOutbox: a menu's timeout reply leaves
 // through the provider, its delivery report comes back, and `flowc
 // trace`, `flowc inbox` and `flowc outbox` show what became of it.
 func TestDeliveryShownByTraceInboxOutbox(t *testing.T) {
-	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "flowc.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
 	prov := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusCreated)
 		fmt.Fprint(w, `{"sid":"SMreply42","status":"queued"}`)
 	}))
 	defer prov.Close()
-	res, _ := lang.Load([]string{"../../server/testdata/timeout.flow"})
-	progs, _ := compiler.All(res)
-	dir, _ := server.LoadDirectory("../../examples/directory.json")
 	var mu sync.Mutex
 	now := time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
 	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
-	srv := server.New(server.Config{Directory: dir, Now: clock, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
-		Outbound: &server.Outbound{TwilioAPIURL: prov.URL, TwilioAccountSID: "AC123", TwilioAuthToken: "x"}}, st)
-	if err := srv.Deploy(context.Background(), progs); err != nil {
-		t.Fatal(err)
-	}
-	token, _, err := srv.EnsureAdminToken(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	hs := httptest.NewServer(srv.Handler())
-	defer hs.Close()
-	flowc := func(args ...string) (int, string, string) {
-		var out, errOut bytes.Buffer
-		code := run(append(args, "--server", hs.URL, "--token", token), nil, &out, &errOut)
-		return code, out.String(), errOut.String()
-	}
+	as := startAdminServer(t, "../../server/testdata/timeout.flow", server.Config{Now: clock,
+		Outbound: &server.Outbound{TwilioAPIURL: prov.URL, TwilioAccountSID: "AC123", TwilioAuthToken: "x"}})
+	srv, flowc := as.srv, as.flowc
 	post := func(path string, f url.Values) {
-		resp, err := http.PostForm(hs.URL+path, f)
+		resp, err := http.PostForm(as.url+path, f)
 		if err != nil {
 			t.Fatal(err)
 		}

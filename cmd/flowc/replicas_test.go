@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"github.com/flowc-dev/flowc/server/store/postgres/pgtest"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -19,6 +18,7 @@ import (
 
 	"github.com/flowc-dev/flowc/server/store"
 	"github.com/flowc-dev/flowc/server/store/postgres"
+	"github.com/flowc-dev/flowc/server/store/postgres/pgtest"
 )
 
 // Several `flowc serve` replicas on one PostgreSQL database (issue #7).
