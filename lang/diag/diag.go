@@ -69,6 +69,33 @@ type Diagnostic struct {
 	Span     file.Span
 	Hint     string // optional advice on how to fix it
 	Data     any    // optional measurements, written into JSON and SARIF output
+	// Related are secondary spans with a label of their own, such as a
+	// duplicate's "first defined here".
+	Related []Related
+	// Fixes are machine-applicable corrections: each is certain to be
+	// what the author meant (a did-you-mean with one close candidate,
+	// `=>` for `->`), never a guess. `flowc check --fix` and the
+	// language server's quick fixes apply them.
+	Fixes []Fix
+}
+
+// Related is a secondary span of a diagnostic, with its own label.
+type Related struct {
+	Span    file.Span
+	Message string
+}
+
+// Fix is one correction: a title for menus ("replace with \"reply\"")
+// and the edits that make it, which never overlap.
+type Fix struct {
+	Title string
+	Edits []Edit
+}
+
+// Edit replaces the text of Span with New (an empty span inserts).
+type Edit struct {
+	Span file.Span
+	New  string
 }
 
 func (d Diagnostic) Error() string {
