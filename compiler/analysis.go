@@ -114,7 +114,10 @@ func (c *compiler) deadEnds(reached []bool) {
 }
 
 // spins finds cycles that do not pass through a menu or ask: such a loop
-// would run without waiting for a message.
+// would run without waiting for a message. Every back edge of the depth-
+// first search closes at least one such cycle, and each is reported, so
+// a file with two spinning loops shows both at once. The search keeps an
+// explicit stack: a program's length is bounded, its nesting is not.
 func (c *compiler) spins() {
 	p := c.p
 	const (
@@ -123,33 +126,49 @@ func (c *compiler) spins() {
 		black
 	)
 	color := make([]int, len(p.Code))
-	var visit func(pc int) bool
-	visit = func(pc int) bool {
-		color[pc] = grey
-		next, resume := p.Successors(pc)
-		if !resume {
-			for _, nx := range next {
-				if nx < 0 || nx >= len(p.Code) {
+	reported := map[int]bool{} // span starts: one message per looping step
+	type frame struct {
+		pc   int
+		next []int
+		i    int
+	}
+	for root := range p.Code {
+		if color[root] != white {
+			continue
+		}
+		push := func(pc int, stack []frame) []frame {
+			color[pc] = grey
+			next, resume := p.Successors(pc)
+			if resume {
+				next = nil // a menu or ask waits: no cycle passes through it
+			}
+			return append(stack, frame{pc: pc, next: next})
+		}
+		stack := push(root, nil)
+		for len(stack) > 0 {
+			top := &stack[len(stack)-1]
+			if top.i == len(top.next) {
+				color[top.pc] = black
+				stack = stack[:len(stack)-1]
+				continue
+			}
+			nx := top.next[top.i]
+			top.i++
+			if nx < 0 || nx >= len(p.Code) {
+				continue
+			}
+			switch color[nx] {
+			case grey:
+				sp := c.span(top.pc)
+				if reported[sp.Start] {
 					continue
 				}
-				if color[nx] == grey {
-					c.diags.Errorf(c.span(pc), CodeSpin,
-						"this step loops back (to %s) without waiting for a message: the flow would spin", c.span(nx)).Hint =
-						"a loop must pass through a menu or ask"
-					return true
-				}
-				if color[nx] == white && visit(nx) {
-					return true
-				}
-			}
-		}
-		color[pc] = black
-		return false
-	}
-	for pc := range p.Code {
-		if color[pc] == white {
-			if visit(pc) {
-				return
+				reported[sp.Start] = true
+				c.diags.Errorf(sp, CodeSpin,
+					"this step loops back (to %s) without waiting for a message: the flow would spin", c.span(nx)).Hint =
+					"a loop must pass through a menu or ask"
+			case white:
+				stack = push(nx, stack)
 			}
 		}
 	}
