@@ -28,11 +28,15 @@ import (
 	"github.com/flowc-dev/flowc/lang/file"
 )
 
-// corpusDir holds the cases: each *.flow file is one case, and each
+// brokenDir holds the cases: each *.flow file is one case, and each
 // subdirectory holding .flow files is one case of several files checked
-// together (as `flowc check DIR` does). valid/ holds files that must
-// check clean.
-const corpusDir = "testdata/corpus"
+// together (as `flowc check DIR` does). validDir holds files that must
+// check clean. Both sit two levels below testdata, out of reach of
+// TestCheck's `###` golden files (testdata/*.flow, testdata/*/*.flow).
+const (
+	brokenDir = "testdata/corpus/broken"
+	validDir  = "testdata/corpus/valid"
+)
 
 // The floors are the figures measured when the corpus was written; the
 // test fails when a change makes any of them worse. Raise them as the
@@ -274,15 +278,15 @@ type corpusCase struct {
 
 func corpusCases(t *testing.T) []corpusCase {
 	t.Helper()
-	ents, err := os.ReadDir(corpusDir)
+	ents, err := os.ReadDir(brokenDir)
 	if err != nil {
 		t.Fatal(err)
 	}
 	var out []corpusCase
 	for _, e := range ents {
-		p := filepath.Join(corpusDir, e.Name())
+		p := filepath.Join(brokenDir, e.Name())
 		switch {
-		case e.IsDir() && e.Name() != "valid":
+		case e.IsDir():
 			flows, _ := filepath.Glob(filepath.Join(p, "*.flow"))
 			if len(flows) == 0 {
 				continue // shared files, such as applets/
@@ -361,7 +365,7 @@ func TestCorpus(t *testing.T) {
 // TestCorpusValid: valid flows get no error and no warning, checked as
 // `flowc check examples/` and `flowc check testdata/corpus/valid` do.
 func TestCorpusValid(t *testing.T) {
-	for _, dir := range []string{"../../examples", filepath.Join(corpusDir, "valid")} {
+	for _, dir := range []string{"../../examples", validDir} {
 		flows, _ := filepath.Glob(filepath.Join(dir, "*.flow"))
 		if len(flows) == 0 {
 			t.Fatalf("%s: no .flow files", dir)
