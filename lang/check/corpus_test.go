@@ -387,7 +387,7 @@ func report(scores []score) string {
 			switch {
 			case o.Exact:
 			case o.Got == nil:
-				none = append(none, fmt.Sprintf("%-40s nothing reported on that line (want %s)", at, o.Spec))
+				none = append(none, fmt.Sprintf("%-40s nothing on that line (want %s); flowc: %s", at, o.Spec, places(s.Diags)))
 			case o.Got.Span.StartPos().Column == o.Col:
 				code = append(code, fmt.Sprintf("%-40s got %s, want %s: %s", at, o.Got.Code, o.Code, o.Got.Message))
 			default:
@@ -398,12 +398,7 @@ func report(scores []score) string {
 			}
 		}
 		if s.Extra > 0 {
-			var ds []string
-			for _, d := range s.Diags {
-				p := d.Span.StartPos()
-				ds = append(ds, fmt.Sprintf("%d:%d %s", p.Line, p.Column, d.Code))
-			}
-			casc = append(casc, fmt.Sprintf("%-40s %d diagnostics for %d mistake(s): %s", s.Name, len(s.Diags), len(s.Outcomes), strings.Join(ds, ", ")))
+			casc = append(casc, fmt.Sprintf("%-40s %d diagnostics for %d mistake(s): %s", s.Name, len(s.Diags), len(s.Outcomes), places(s.Diags)))
 		}
 	}
 	var b strings.Builder
@@ -413,7 +408,7 @@ func report(scores []score) string {
 	}{
 		{"wrong position (the mistake's place, then where flowc puts it)", pos},
 		{"right place, other code", code},
-		{"not reported on the mistake's line", none},
+		{"nothing reported on the mistake's line", none},
 		{"no hint", hint},
 		{"cascades", casc},
 	} {
@@ -424,6 +419,19 @@ func report(scores []score) string {
 		}
 	}
 	return b.String()
+}
+
+// places lists where diagnostics start, with their codes.
+func places(l diag.List) string {
+	if len(l) == 0 {
+		return "nothing"
+	}
+	var ds []string
+	for _, d := range l {
+		p := d.Span.StartPos()
+		ds = append(ds, fmt.Sprintf("%d:%d %s", p.Line, p.Column, d.Code))
+	}
+	return strings.Join(ds, ", ")
 }
 
 // TestCorpusScoring checks the scoring itself on synthetic diagnostics,
@@ -484,7 +492,7 @@ func TestCorpusScoring(t *testing.T) {
 	if r := sum([]score{s}); r.Exact != 0 || r.Hinted != 0 || r.Clean != 1 || s.Outcomes[0].Got != nil {
 		t.Errorf("nothing reported: %+v", r)
 	}
-	if !strings.Contains(report([]score{s}), "not reported on the mistake's line: 1") {
+	if !strings.Contains(report([]score{s}), "nothing reported on the mistake's line: 1") {
 		t.Errorf("report does not list the unreported mistake:\n%s", report([]score{s}))
 	}
 }
