@@ -2,10 +2,12 @@ package diag
 
 import (
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/flowc-dev/flowc/lang/file"
 )
@@ -153,5 +155,59 @@ func TestTextGolden(t *testing.T) {
 				t.Errorf("got:\n%s\nwant:\n%s", got, want)
 			}
 		})
+	}
+}
+
+// TestTextAnySpans draws diagnostics with spans, related spans and fixes
+// anywhere in a text of tabs, CRLF, wide, combining and invalid
+// characters, and long lines, some splitting a character: nothing
+// panics, every diagnostic has its header, and the output is UTF-8.
+func TestTextAnySpans(t *testing.T) {
+	pieces := []string{"reply", " ", "\t", "\r\n", "\n", "日本", "e\u0301", "👍🏽", "\xff", "{{ x }}", strings.Repeat("a", 150), "<", ">"}
+	seed := uint32(1)
+	rnd := func(n int) int { // xorshift: deterministic, no math/rand state
+		seed ^= seed << 13
+		seed ^= seed >> 17
+		seed ^= seed << 5
+		return int(seed % uint32(n))
+	}
+	for iter := 0; iter < 300; iter++ {
+		var b strings.Builder
+		for i := 0; i < 5+rnd(40); i++ {
+			b.WriteString(pieces[rnd(len(pieces))])
+		}
+		src := file.NewSource("r.flow", b.String())
+		other := file.NewSource("o.flow", "x\ny\n")
+		n := len(src.Text)
+		sp := func() file.Span {
+			s := rnd(n + 1)
+			return src.Span(s, s+rnd(n-s+1))
+		}
+		var l List
+		for k := 0; k < 1+rnd(3); k++ {
+			d := l.Errorf(sp(), "flow/x", "d%d", k)
+			for j := 0; j < rnd(4); j++ {
+				r := sp()
+				if rnd(4) == 0 {
+					r = other.Span(0, 3)
+				}
+				d.Related = append(d.Related, Related{Span: r, Message: "label"})
+			}
+			if rnd(2) == 0 {
+				e1 := sp()
+				d.Fixes = append(d.Fixes, Fix{Title: "f", Edits: []Edit{{Span: e1, New: pieces[rnd(len(pieces))]}}})
+			}
+		}
+		var out strings.Builder
+		WriteText(&out, l, true)
+		text := out.String()
+		for k := range l {
+			if !strings.Contains(text, fmt.Sprintf("error[flow/x]: d%d\n", k)) {
+				t.Fatalf("text %q: diagnostic %d missing:\n%s", src.Text, k, text)
+			}
+		}
+		if !utf8.ValidString(text) {
+			t.Fatalf("text %q: output is not UTF-8:\n%q", src.Text, text)
+		}
 	}
 }
