@@ -135,7 +135,10 @@ func renderDiagnostic(d Diagnostic) string {
 		s := snippet{src: g.src, anns: g.anns, gw: gw}
 		s.write(&b)
 	}
-	notes := loose
+	var notes []string
+	for _, n := range loose {
+		notes = append(notes, "note: "+n)
+	}
 	if d.Hint != "" {
 		notes = append(notes, "help: "+d.Hint)
 	}
@@ -143,9 +146,6 @@ func renderDiagnostic(d Diagnostic) string {
 		fmt.Fprintf(&b, "%s |\n", pad)
 	}
 	for _, n := range notes {
-		if !strings.HasPrefix(n, "help: ") {
-			n = "note: " + n
-		}
 		fmt.Fprintf(&b, "%s = %s\n", pad, indentLines(n, pad+"   "))
 	}
 	for _, f := range fixes {
