@@ -144,7 +144,7 @@ func runCheck(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		}
 		for i, src := range srcs {
 			if cur[i] == src {
-				if fromStdin {
+				if fromStdin && !*diff {
 					io.WriteString(stdout, bom(src)+src.Text)
 				}
 				continue

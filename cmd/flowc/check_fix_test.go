@@ -96,6 +96,13 @@ func TestCheckFixStdin(t *testing.T) {
 	if code, out, _ := flowcIn(t, officeFixed, "check", "--fix", "-"); code != 0 || out != officeFixed {
 		t.Errorf("clean input: %d %q", code, out)
 	}
+	// --diff with -: the diff alone, nothing when nothing changes.
+	if code, out, _ := flowcIn(t, in, "check", "-d", "-"); code != 2 || !strings.HasPrefix(out, "--- stdin.flow.orig\n") || strings.Contains(out, "flow office\nnumbers") {
+		t.Errorf("-d -: %d\n%s", code, out)
+	}
+	if code, out, errs := flowcIn(t, officeFixed, "check", "-d", "-"); code != 0 || out != "" || errs != "" {
+		t.Errorf("-d - on clean input: %d %q %q", code, out, errs)
+	}
 	if code, _, errs := flowcIn(t, in, "check", "--fix", "--format", "json", "-"); code != 1 || !strings.Contains(errs, "--format json would write there too") {
 		t.Errorf("--fix --format json - = %d %q", code, errs)
 	}
