@@ -144,7 +144,7 @@ func Compile(f *syntax.File, info *check.Info) (*vm.Program, diag.List) {
 				sort.Strings(names)
 				d.Hint = "sections: " + strings.Join(names, ", ")
 				if s := check.Suggest(g.name.Tok, names); s != "" {
-					d.Hint = fmt.Sprintf("did you mean %s?", s)
+					d.Hint, d.Fixes = fmt.Sprintf("did you mean %s?", s), check.NameFix(d.Span, g.name.Tok, s)
 				}
 			} else {
 				d.Hint = "declare one at the top level: section " + g.name.Tok + " < … >"
@@ -347,8 +347,8 @@ func (c *compiler) expr(text string, off int, kind runtime.ExprKind, sp file.Spa
 func (c *compiler) exprError(err error, text string, off int) {
 	start, end, msg := check.ExprErrorRange(err, text, off)
 	d := c.diags.Errorf(c.f.Source.Span(start, end), CodeType, "%s", msg)
-	if h := c.exprNameHint(err, end); h != "" {
-		d.Hint = h
+	if h, fx := c.exprNameHint(err, d.Span); h != "" {
+		d.Hint, d.Fixes = h, fx
 	}
 }
 

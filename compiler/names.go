@@ -10,6 +10,8 @@ import (
 	exprfile "github.com/expr-lang/expr/file"
 
 	"github.com/flowc-dev/flowc/lang/check"
+	"github.com/flowc-dev/flowc/lang/diag"
+	"github.com/flowc-dev/flowc/lang/file"
 	"github.com/flowc-dev/flowc/runtime"
 )
 
@@ -54,38 +56,39 @@ func tagNames(t reflect.Type) []string {
 var exprFunctions = append([]string{"hours", "holiday"}, builtin.Names...)
 
 // exprNameHint is the hint for expression error err, whose location in
-// the file ends at byte end: the closest known name when err is about an
-// unknown variable, function or field, else "".
-func (c *compiler) exprNameHint(err error, end int) string {
+// the file is sp: the closest known name when err is about an
+// unknown variable, function or field, else "", and the fix that puts
+// that name in when sp is the unknown one.
+func (c *compiler) exprNameHint(err error, sp file.Span) (string, []diag.Fix) {
 	msg := err.Error()
 	if fe, ok := err.(*exprfile.Error); ok {
 		msg = fe.Message
 	}
 	if m := unknownName.FindStringSubmatch(msg); m != nil {
-		if rest := strings.TrimLeft(c.f.Source.Text[end:], " \t"); strings.HasPrefix(rest, "(") {
+		if rest := strings.TrimLeft(c.f.Source.Text[sp.End:], " \t"); strings.HasPrefix(rest, "(") {
 			if s := check.Suggest(m[1], exprFunctions); s != "" {
-				return fmt.Sprintf("did you mean %s(…)?", s)
+				return fmt.Sprintf("did you mean %s(…)?", s), check.NameFix(sp, m[1], s)
 			}
-			return "no function " + m[1] + ": flowc adds hours() and holiday() to expr-lang's builtins (len, upper, trim, …; see expr-lang.org)"
+			return "no function " + m[1] + ": flowc adds hours() and holiday() to expr-lang's builtins (len, upper, trim, …; see expr-lang.org)", nil
 		}
 		candidates := append([]string(nil), exprFields[""]...)
 		for v := range c.exprs.Vars {
 			candidates = append(candidates, v)
 		}
 		if s := check.Suggest(m[1], candidates); s != "" {
-			return fmt.Sprintf("did you mean %s?", s)
+			return fmt.Sprintf("did you mean %s?", s), check.NameFix(sp, m[1], s)
 		}
-		return "variables are set with set NAME = …; the message's fields are " + strings.Join(exprFields[""], ", ")
+		return "variables are set with set NAME = …; the message's fields are " + strings.Join(exprFields[""], ", "), nil
 	}
 	if m := unknownField.FindStringSubmatch(msg); m != nil {
 		fields, ok := exprFields[m[1]]
 		if !ok {
-			return ""
+			return "", nil
 		}
 		if s := check.Suggest(m[2], fields); s != "" {
-			return fmt.Sprintf("did you mean %s?", s)
+			return fmt.Sprintf("did you mean %s?", s), check.NameFix(sp, m[2], s)
 		}
-		return "its fields are " + strings.Join(fields, ", ")
+		return "its fields are " + strings.Join(fields, ", "), nil
 	}
-	return ""
+	return "", nil
 }

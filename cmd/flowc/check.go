@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/flowc-dev/flowc/compiler"
 	"github.com/flowc-dev/flowc/internal/buildinfo"
@@ -29,13 +30,16 @@ const CodeDirectory = "flow/directory"
 const stdinDefaultName = "stdin.flow"
 
 func runCheck(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	fs := newFlagSet("check", "flowc check [--format text|json|sarif|github] [--fail-on error|warning] [--strict] [--directory FILE] [--max-segments N] [PATH… | - [--stdin-filename NAME]]", stderr)
-	format := fs.String("format", "text", "output format: text, json, sarif (SARIF 2.1.0) or github (workflow annotations)")
+	fs := newFlagSet("check", "flowc check [--format text|json|sarif|github|short] [--fail-on error|warning] [--strict] [--directory FILE] [--max-segments N] [--fix [--diff]] [PATH… | - [--stdin-filename NAME]]", stderr)
+	format := fs.String("format", "text", "output format: text (rustc style), json, sarif (SARIF 2.1.0), github (workflow annotations) or short (one line per diagnostic, for problem matchers)")
 	failOn := fs.String("fail-on", "error", "exit 2 when a diagnostic is at this level or worse: error or warning")
 	strict := fs.Bool("strict", false, "refuse warnings too (--fail-on warning), as serve --strict and deploy --strict do")
 	dirFile := fs.String("directory", "", "the directory file (users, teams, contacts) to check inbox targets against; default: directory.json beside the flows, if any")
 	maxSegments := fs.Int("max-segments", check.DefaultMaxSegments, "warn about a reply or prompt sent as more SMS segments than this")
 	stdinName := fs.String("stdin-filename", "", "with - (or no PATH): the name standard input is checked as; diagnostics name it and directory.json is looked up beside it")
+	fix := fs.Bool("fix", false, "apply the diagnostics' fixes to the files (with -: write the fixed text to stdout), then check again")
+	diff := fs.Bool("diff", false, "with --fix (implied): print the fixes as a unified diff on stdout instead of writing them")
+	fs.BoolVar(diff, "d", false, "short for --diff")
 	paths, err := parseFlags(fs, args)
 	if err != nil {
 		return flagExit(err)
@@ -44,7 +48,7 @@ func runCheck(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "flowc check:", err)
 		return exitUsage
 	}
-	if err := oneOf("format", *format, "text", "json", "sarif", "github"); err != nil {
+	if err := oneOf("format", *format, "text", "json", "sarif", "github", "short"); err != nil {
 		return usage(err)
 	}
 	if err := oneOf("fail-on", *failOn, "error", "warning"); err != nil {
@@ -62,8 +66,12 @@ func runCheck(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	case len(paths) == 0:
 		paths = []string{"."}
 	}
+	*fix = *fix || *diff
+	if *fix && (fromStdin || *diff) && *format != "text" && *format != "short" {
+		return usage(fmt.Errorf("--fix with - or --diff writes the text on stdout: --format %s would write there too; use text or short", *format))
+	}
 
-	var res *lang.Result
+	var srcs []*file.Source
 	var searched []string // where directory.json may be
 	if fromStdin {
 		name := *stdinName
@@ -74,11 +82,17 @@ func runCheck(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		if err != nil {
 			return usage(err)
 		}
-		res = lang.CheckSources([]*file.Source{file.NewSource(name, string(b))})
+		srcs = []*file.Source{file.NewSource(name, string(b))}
 		searched = []string{filepath.Dir(name)}
 	} else {
-		res, err = lang.Load(paths)
+		names, err := lang.FindFiles(paths)
 		if err != nil {
+			return usage(err)
+		}
+		if len(names) == 0 {
+			return usage(fmt.Errorf("no .flow files in %v", paths))
+		}
+		if srcs, err = lang.ReadSources(names); err != nil {
 			return usage(err)
 		}
 		for _, p := range paths {
@@ -93,16 +107,73 @@ func runCheck(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if err != nil {
 		return usage(err)
 	}
-	diags := checkAll(res)
-	replies, rdiags := check.Replies(res.Files, *maxSegments)
-	diags = append(diags, rdiags...)
-	diags = append(diags, ddiags...)
-	diags = append(diags, check.Directory(res.Files, dir)...)
-	diags.Sort()
+	run := func(srcs []*file.Source) (diag.List, []check.Reply, int) {
+		res := lang.CheckSources(srcs)
+		diags := checkAll(res)
+		replies, rdiags := check.Replies(res.Files, *maxSegments)
+		diags = append(diags, rdiags...)
+		diags = append(diags, ddiags...)
+		diags = append(diags, check.Directory(res.Files, dir)...)
+		diags.Sort()
+		return diags, replies, len(res.Files)
+	}
+	diags, replies, nfiles := run(srcs)
+
+	if *fix {
+		// Fix, check again, and fix what the new check finds, until
+		// nothing changes: the compiler's checks (variables, sections)
+		// only run on files the front end passes, so a typo there is
+		// found once the applet's name is fixed.
+		cur := srcs
+		applied := make([]int, len(srcs))
+		var notes []string
+		for round := 0; round < maxFixRounds; round++ {
+			next, n, skipped := applyCheckFixes(cur, diags)
+			notes = skipped
+			if !changed(cur, next) {
+				break
+			}
+			for i := range n {
+				applied[i] += n[i]
+			}
+			cur = next
+			diags, replies, nfiles = run(cur)
+		}
+		for _, n := range notes {
+			fmt.Fprintln(stderr, n)
+		}
+		for i, src := range srcs {
+			if cur[i] == src {
+				if fromStdin && !*diff {
+					io.WriteString(stdout, bom(src)+src.Text)
+				}
+				continue
+			}
+			switch {
+			case *diff:
+				d, err := unifiedDiff(src.Name, []byte(src.Text), []byte(cur[i].Text))
+				if err != nil {
+					return usage(err)
+				}
+				stdout.Write(d)
+			case fromStdin:
+				io.WriteString(stdout, bom(src)+cur[i].Text)
+			default:
+				if err := writeFileAtomic(src.Name, []byte(bom(src)+cur[i].Text)); err != nil {
+					return usage(err)
+				}
+			}
+			verb := "fixed"
+			if *diff {
+				verb = "would fix"
+			}
+			fmt.Fprintf(stderr, "%s %s: %d fix(es)\n", verb, src.Name, applied[i])
+		}
+	}
 
 	switch *format {
 	case "json":
-		r := diag.Report(diags, len(res.Files))
+		r := diag.Report(diags, nfiles)
 		r.Replies = jsonReplies(replies)
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
@@ -117,14 +188,17 @@ func runCheck(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	case "github":
 		diag.WriteGitHub(stdout, diags)
 	default:
-		diag.WriteText(stderr, diags, true)
+		diag.WriteText(stderr, diags, *format == "text")
 		if len(diags) > 0 {
 			e, w := diags.Count()
 			notes := ""
 			if n := diags.Notes(); n > 0 {
 				notes = fmt.Sprintf(", %d note(s)", n)
 			}
-			fmt.Fprintf(stderr, "%d error(s), %d warning(s)%s in %d file(s)\n", e, w, notes, len(res.Files))
+			if *format == "text" {
+				fmt.Fprintln(stderr)
+			}
+			fmt.Fprintf(stderr, "%d error(s), %d warning(s)%s in %d file(s)\n", e, w, notes, nfiles)
 		}
 	}
 	level := diag.Error
@@ -135,6 +209,83 @@ func runCheck(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return exitFail
 	}
 	return exitOK
+}
+
+// maxFixRounds bounds the rounds of --fix: fixes that undo each other
+// must not loop for ever.
+const maxFixRounds = 10
+
+// bom is the byte order mark src was read with, if any: --fix writes
+// it back.
+func bom(src *file.Source) string {
+	if src.HadBOM {
+		return file.BOM
+	}
+	return ""
+}
+
+func changed(a, b []*file.Source) bool {
+	for i := range a {
+		if a[i] != b[i] && a[i].Text != b[i].Text {
+			return true
+		}
+	}
+	return false
+}
+
+// applyCheckFixes applies the fixes of diags to srcs, file by file, in
+// the order of the diagnostics, and returns the sources as fixed (the
+// same *Source where nothing changed), the number of fixes applied to
+// each, and a line for each fix it left: one overlapping a fix applied
+// first (the next round of --fix takes it if it still applies), one
+// that cannot be applied, one in a file that is not one of srcs (the
+// directory file) or in several files.
+func applyCheckFixes(srcs []*file.Source, diags diag.List) ([]*file.Source, []int, []string) {
+	index := map[*file.Source]int{}
+	for i, s := range srcs {
+		index[s] = i
+	}
+	per := make([][]diag.Fix, len(srcs))
+	var notes []string
+	for _, d := range diags {
+		for _, f := range d.Fixes {
+			var src *file.Source
+			for _, e := range f.Edits {
+				if src == nil {
+					src = e.Span.Source
+				} else if e.Span.Source != src {
+					src = nil
+					break
+				}
+			}
+			i, ok := index[src]
+			if !ok {
+				notes = append(notes, fmt.Sprintf("%s: fix %q not applied: it edits a file other than the flows checked, or several", d.Span, f.Title))
+				continue
+			}
+			per[i] = append(per[i], f)
+		}
+	}
+	out := make([]*file.Source, len(srcs))
+	applied := make([]int, len(srcs))
+	for i, src := range srcs {
+		out[i] = src
+		if len(per[i]) == 0 {
+			continue
+		}
+		text, err := diag.ApplyFixes(src.Text, per[i])
+		applied[i] = len(per[i])
+		if se, ok := err.(*diag.SkippedError); ok {
+			notes = append(notes, strings.Split(se.Error(), "\n")...)
+			applied[i] -= len(se.Skipped)
+		}
+		if text != src.Text {
+			fixed := file.NewSource(src.Name, text)
+			fixed.Dir, fixed.HadBOM = src.Dir, src.HadBOM
+			out[i] = fixed
+		}
+	}
+	return out, applied, notes
 }
 
 func sameFile(a, b string) bool {

@@ -34,8 +34,8 @@ func TestCheckDirectoryBesideFlows(t *testing.T) {
 	dir := t.TempDir()
 	writeFiles(t, dir, map[string]string{"f.flow": typoFlow, "directory.json": salesDirectory})
 	code, _, errs := flowcIn(t, "", "check", dir)
-	want := filepath.Join(dir, "f.flow") + `:3:19: error: no team named "slaes" in the directory [flow/unknown-target]`
-	if code != 2 || !strings.Contains(errs, want) || !strings.Contains(errs, "hint: did you mean team:sales?") {
+	want := "error[flow/unknown-target]: no team named \"slaes\" in the directory\n --> " + filepath.Join(dir, "f.flow") + ":3:19\n"
+	if code != 2 || !strings.Contains(errs, want) || !strings.Contains(errs, "= help: did you mean team:sales?") {
 		t.Errorf("check = %d, stderr:\n%s\nwant %s", code, errs, want)
 	}
 	bare := t.TempDir()
@@ -87,14 +87,14 @@ func TestCheckBrokenDirectory(t *testing.T) {
 // name is used.
 func TestCheckStdin(t *testing.T) {
 	code, _, errs := flowcIn(t, "rply \"x\"\n", "check", "-")
-	if code != 2 || !strings.Contains(errs, `stdin.flow:1:1: error: unknown applet "rply"`) {
+	if code != 2 || !strings.Contains(errs, "error[flow/applet]: unknown applet \"rply\"\n --> stdin.flow:1:1\n") {
 		t.Errorf("check - = %d %q", code, errs)
 	}
 	dir := t.TempDir()
 	writeFiles(t, dir, map[string]string{"directory.json": salesDirectory})
 	name := filepath.Join(dir, "edited.flow") // need not exist
 	code, _, errs = flowcIn(t, typoFlow, "check", "-", "--stdin-filename", name)
-	if code != 2 || !strings.Contains(errs, name+`:3:19: error: no team named "slaes"`) {
+	if code != 2 || !strings.Contains(errs, "error[flow/unknown-target]: no team named \"slaes\" in the directory\n --> "+name+":3:19\n") {
 		t.Errorf("check - --stdin-filename = %d %q", code, errs)
 	}
 	if code, _, errs := flowcIn(t, typoFlow, "check", "--stdin-filename", name, "-", "x.flow"); code != 1 || !strings.Contains(errs, "--stdin-filename needs -") {
@@ -117,7 +117,7 @@ func TestCheckFailOn(t *testing.T) {
 	}
 	note := "numbers \"+15550100\"\nmenu \"1 or 2\" <\n  1 -> reply \"a\"\n  2 -> end\n  timeout 1h -> end\n  else -> end\n>\nreply \"b\"\n"
 	code, _, errs := flowcIn(t, note, "check", "--fail-on", "warning", "-")
-	if code != 0 || !strings.Contains(errs, "note: this branch goes on") || !strings.Contains(errs, "1 note(s)") {
+	if code != 0 || !strings.Contains(errs, "note[flow/fall-through]: this branch goes on") || !strings.Contains(errs, "1 note(s)") {
 		t.Errorf("note, --fail-on warning = %d %q; want 0 and the note", code, errs)
 	}
 	if code, _, _ := flowcIn(t, warn, "check", "--fail-on", "note", "-"); code != 1 {
@@ -152,7 +152,7 @@ func TestCheckSegments(t *testing.T) {
 		t.Errorf("--max-segments 2 = %d, %+v", code, rep.Diagnostics)
 	}
 	long := "numbers \"+15550100\"\nreply \"" + strings.Repeat("a", 1700) + "\"\n"
-	if code, _, errs := flowcIn(t, long, "check", "-"); code != 2 || !strings.Contains(errs, "reply of 1700 characters is over the limit of 1600: it could never be sent [flow/too-long]") ||
+	if code, _, errs := flowcIn(t, long, "check", "-"); code != 2 || !strings.Contains(errs, "error[flow/too-long]: reply of 1700 characters is over the limit of 1600: it could never be sent\n") ||
 		strings.Contains(errs, "flow/sms-length") {
 		t.Errorf("1700 characters = %d %q", code, errs)
 	}

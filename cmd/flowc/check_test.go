@@ -45,14 +45,35 @@ func TestCheckTextToStderr(t *testing.T) {
 	}
 	bad := filepath.Join(dir, "bad.flow")
 	for _, want := range []string{
-		bad + `:3:1: error: unknown applet "rply" [flow/applet]` + "\n    rply \"hi\"\n    ^~~~\n  hint: did you mean \"reply\"?\n",
-		bad + ":4:12: error: unexpected `)` [flow/expr]",
-		filepath.Join(dir, "warn.flow") + `:1:6: warning: flow "warn" serves no numbers`,
-		"2 error(s), 1 warning(s) in 2 file(s)\n",
+		"error[flow/applet]: unknown applet \"rply\"\n" +
+			" --> " + bad + ":3:1\n" +
+			"  |\n" +
+			"3 | rply \"hi\"\n" +
+			"  | ^^^^\n" +
+			"  |\n" +
+			"  = help: did you mean \"reply\"?\n" +
+			"help: replace \"rply\" with \"reply\"\n" +
+			"  |\n" +
+			"3 | reply \"hi\"\n" +
+			"  | ~~~~~\n\n",
+		"error[flow/expr]: unexpected `)`\n --> " + bad + ":4:12\n  |\n4 | when (x == ) < reply \"x\" >\n  |            ^\n",
+		"warning[flow/no-numbers]: flow \"warn\" serves no numbers: no message can reach it\n --> " + filepath.Join(dir, "warn.flow") + ":1:6\n",
+		"\n\n2 error(s), 1 warning(s) in 2 file(s)\n",
 	} {
 		if !strings.Contains(errs, want) {
 			t.Errorf("stderr lacks %q:\n%s", want, errs)
 		}
+	}
+	// --format short: one line each (what problem matchers and
+	// errorformat read), the hint under it.
+	code, out, errs = flowcIn(t, "", "check", "--format", "short", dir)
+	want := bad + `:3:1: error: unknown applet "rply" [flow/applet]` + "\n  hint: did you mean \"reply\"?\n" +
+		bad + ":4:12: error: unexpected `)` [flow/expr]\n" +
+		filepath.Join(dir, "warn.flow") + `:1:6: warning: flow "warn" serves no numbers: no message can reach it [flow/no-numbers]` + "\n" +
+		"  hint: add a header such as: numbers \"+15550100\"\n" +
+		"2 error(s), 1 warning(s) in 2 file(s)\n"
+	if code != 2 || out != "" || errs != want {
+		t.Errorf("--format short = %d, stdout %q, stderr:\n%s\nwant:\n%s", code, out, errs, want)
 	}
 	// Warnings alone do not fail.
 	if code, _, errs := flowcIn(t, "", "check", filepath.Join(dir, "warn.flow")); code != 0 || !strings.Contains(errs, "warning") {

@@ -66,7 +66,7 @@ func TestCheckAppletPathsStayInTheFlowsDirectory(t *testing.T) {
 	flow := filepath.Join(work, "f.flow")
 	os.WriteFile(flow, []byte("numbers \"+15550100\"\napplet a = \""+secret+"\"\napplet b = \""+filepath.ToSlash(rel)+"\"\napplet c = \"link.js\"\nreply \"x\"\n"), 0o644)
 	var out, errOut bytes.Buffer
-	code := run([]string{"check", flow}, nil, &out, &errOut)
+	code := run([]string{"check", "--format", "short", flow}, nil, &out, &errOut)
 	text := out.String() + errOut.String()
 	for _, want := range []string{"f.flow:2:12: error: applet path", "is absolute", "f.flow:3:12: error: applet path", "leaves the flow's directory", "f.flow:4:12: error: applet file link.js cannot be read"} {
 		if !strings.Contains(text, want) {

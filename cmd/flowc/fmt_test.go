@@ -192,7 +192,7 @@ func TestFmtSyntaxError(t *testing.T) {
 	if code != 2 {
 		t.Errorf("fmt -w with a broken file = %d; want 2", code)
 	}
-	if !strings.Contains(errs, brokenP+":3:14: error: unexpected \">\"") {
+	if !strings.Contains(errs, "error[flow/parse]: unexpected \">\"") || !strings.Contains(errs, " --> "+brokenP+":3:14\n") {
 		t.Errorf("stderr lacks the diagnostic:\n%s", errs)
 	}
 	if readFile(t, brokenP) != broken || !mtime(t, brokenP).Equal(old) {
@@ -202,7 +202,7 @@ func TestFmtSyntaxError(t *testing.T) {
 		t.Error("the other files were not formatted")
 	}
 	code, out, errs := flowcIn(t, broken, "fmt")
-	if code != 2 || out != "" || !strings.Contains(errs, "<stdin>:3:14: error:") {
+	if code != 2 || out != "" || !strings.Contains(errs, " --> <stdin>:3:14\n") {
 		t.Errorf("fmt < broken = %d\nstdout: %s\nstderr: %s", code, out, errs)
 	}
 }

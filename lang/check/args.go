@@ -253,7 +253,7 @@ func (c *checker) command(cmd *syntax.Command) {
 		if h, ok := c.condHints[cmd]; ok {
 			d.Hint = h
 		} else if s := Suggest(name, registry.Names()); s != "" {
-			d.Hint = fmt.Sprintf("did you mean %q?", s)
+			DidYouMean(d, d.Span, name, s)
 		} else {
 			d.Hint = "applets are: " + strings.Join(registry.Names(), ", ")
 		}
@@ -313,7 +313,7 @@ func (c *checker) command(cmd *syntax.Command) {
 				declared = append(declared, n)
 			}
 			if s := Suggest(v[0].Tok, declared); s != "" {
-				d.Hint = fmt.Sprintf("did you mean %q?", s)
+				DidYouMean(d, d.Span.Source.Span(d.Span.Start, d.Span.Start+len(v[0].Tok)), v[0].Tok, s) // the name, not its arguments
 			} else {
 				d.Hint = fmt.Sprintf(`declare it at the top of the file: applet %s = "%s.js"`, v[0].Tok, v[0].Tok)
 			}

@@ -462,7 +462,7 @@ func (c *checker) hoursSpecs(tree *exprparser.Tree, text string, off int) {
 				names = append(names, n)
 			}
 			if m := Suggest(s.Value, names); m != "" {
-				d.Hint = fmt.Sprintf("did you mean %q?", m)
+				DidYouMean(d, d.Span, s.Value, m)
 			} else {
 				d.Hint = fmt.Sprintf(`declare it: schedule %s = "mon-fri 9-17", or write the hours themselves: hours("mon-fri 9-17")`, s.Value)
 			}

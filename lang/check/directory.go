@@ -78,7 +78,7 @@ func Directory(files []*syntax.File, d *directory.Directory) diag.List {
 func unknown(diags *diag.List, sp file.Span, kind, name string, known []string) {
 	d := diags.Errorf(sp, CodeUnknownTarget, "no %s named %q in the directory", kind, name)
 	if s := Suggest(name, known); s != "" {
-		d.Hint = fmt.Sprintf("did you mean %s:%s?", kind, s)
+		d.Hint, d.Fixes = fmt.Sprintf("did you mean %s:%s?", kind, s), NameFix(sp, name, s)
 	} else if len(known) > 0 {
 		d.Hint = fmt.Sprintf("%ss in the directory: %s", kind, strings.Join(known, ", "))
 	} else {

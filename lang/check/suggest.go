@@ -1,6 +1,42 @@
 package check
 
-import "sort"
+import (
+	"fmt"
+	"sort"
+
+	"github.com/flowc-dev/flowc/lang/diag"
+	"github.com/flowc-dev/flowc/lang/file"
+)
+
+// DidYouMean sets d's hint to `did you mean "suggestion"?` and adds the
+// fix that replaces name with it (see NameFix).
+func DidYouMean(d *diag.Diagnostic, sp file.Span, name, suggestion string) {
+	d.Hint = fmt.Sprintf("did you mean %q?", suggestion)
+	d.Fixes = append(d.Fixes, NameFix(sp, name, suggestion)...)
+}
+
+// NameFix is the fix replacing the misspelt name at sp with suggestion,
+// or nil when sp does not hold exactly name, alone or between quotes (as
+// in hours("ofice"), where the fix replaces what is inside them). A fix
+// must be certain: a span that holds more, or something else (a decoded
+// string, an expression in a template), gets the hint alone.
+func NameFix(sp file.Span, name, suggestion string) []diag.Fix {
+	if !sp.IsValid() || name == "" || suggestion == "" || sp.Start < 0 || sp.End > len(sp.Source.Text) || sp.Start > sp.End {
+		return nil
+	}
+	text := sp.Source.Text[sp.Start:sp.End]
+	start := sp.Start
+	if len(text) == len(name)+2 && (text[0] == '"' || text[0] == '\'' || text[0] == '`') && text[len(text)-1] == text[0] {
+		text, start = text[1:len(text)-1], start+1
+	}
+	if text != name {
+		return nil
+	}
+	return []diag.Fix{{
+		Title: fmt.Sprintf("replace %q with %q", name, suggestion),
+		Edits: []diag.Edit{{Span: sp.Source.Span(start, start+len(name)), New: suggestion}},
+	}}
+}
 
 // Suggest returns the candidate closest to name by edit distance, or ""
 // when none is close enough: two edits at most, and fewer edits than

@@ -3,14 +3,15 @@
 // Like HCL's hcl.Diagnostics, a stage never stops at the first problem: it
 // returns a List of everything it found, each with a severity, a stable
 // code (for editors, CI filters and docs), a message, the source range and
-// an optional hint. The CLI renders a List as GNU-style text with the
-// source line and a caret, or as JSON.
+// an optional hint, related spans and machine-applicable fixes. The CLI
+// renders a List as text in the style of rustc (WriteText), as one
+// GNU-style line per diagnostic, as JSON (Report), SARIF or GitHub
+// annotations; ApplyFixes applies the fixes to a file's text.
 package diag
 
 import (
 	"encoding/json"
 	"fmt"
-	"io"
 	"sort"
 	"strings"
 
@@ -205,26 +206,6 @@ func (e ListError) Error() string {
 	return strings.TrimRight(b.String(), "\n")
 }
 
-// WriteText renders diagnostics GNU-style:
-//
-//	examples/a.flow:3:7: error: unknown applet "rply" [flow/applet]
-//	    rply "hello"
-//	    ^~~~
-//	  hint: did you mean "reply"?
-//
-// With snippets false only the first line of each is written.
-func WriteText(w io.Writer, l List, snippets bool) {
-	for _, d := range l {
-		fmt.Fprintf(w, "%s: %s: %s [%s]\n", d.Span, d.Severity, d.Message, d.Code)
-		if snippets && d.Span.IsValid() {
-			io.WriteString(w, d.Span.Snippet("    "))
-		}
-		if d.Hint != "" {
-			fmt.Fprintf(w, "  hint: %s\n", d.Hint)
-		}
-	}
-}
-
 // JSONRange is a diagnostic's range in JSON output (1-based lines and
 // columns, byte offsets), as LSP-minded editors want it.
 type JSONRange struct {
@@ -242,8 +223,34 @@ type JSONDiagnostic struct {
 	Range    JSONRange `json:"range"`
 	// Data is a check's measurements, for tools: flow/sms-length
 	// notes carry {"chars", "segments", "encoding", "exact"}.
-	Data any `json:"data,omitempty"`
+	Data    any           `json:"data,omitempty"`
+	Related []JSONRelated `json:"related,omitempty"`
+	Fixes   []JSONFix     `json:"fixes,omitempty"`
 }
+
+// JSONRelated is a secondary span of a diagnostic ("first defined
+// here"), in its file.
+type JSONRelated struct {
+	File    string    `json:"file"`
+	Range   JSONRange `json:"range"`
+	Message string    `json:"message"`
+}
+
+// JSONFix is a machine-applicable fix: its edits replace the text of
+// each range (in file) with new; an empty range inserts.
+type JSONFix struct {
+	Title string     `json:"title"`
+	Edits []JSONEdit `json:"edits"`
+}
+
+// JSONEdit is one edit of a JSONFix.
+type JSONEdit struct {
+	File  string    `json:"file"`
+	Range JSONRange `json:"range"`
+	New   string    `json:"new"`
+}
+
+func jsonRange(sp file.Span) JSONRange { return JSONRange{Start: sp.StartPos(), End: sp.EndPos()} }
 
 // JSONReport is what `flowc check --format json` prints.
 type JSONReport struct {
@@ -276,10 +283,21 @@ func Report(l List, files int) JSONReport {
 	e, w := l.Count()
 	r := JSONReport{Valid: e == 0, Files: files, Errors: e, Warnings: w, Notes: l.Notes(), Diagnostics: []JSONDiagnostic{}}
 	for _, d := range l {
-		r.Diagnostics = append(r.Diagnostics, JSONDiagnostic{
+		jd := JSONDiagnostic{
 			File: name(d.Span), Severity: d.Severity, Code: d.Code, Message: d.Message, Hint: d.Hint,
-			Range: JSONRange{Start: d.Span.StartPos(), End: d.Span.EndPos()}, Data: d.Data,
-		})
+			Range: jsonRange(d.Span), Data: d.Data,
+		}
+		for _, rel := range d.Related {
+			jd.Related = append(jd.Related, JSONRelated{File: name(rel.Span), Range: jsonRange(rel.Span), Message: rel.Message})
+		}
+		for _, f := range d.Fixes {
+			jf := JSONFix{Title: f.Title, Edits: []JSONEdit{}}
+			for _, e := range f.Edits {
+				jf.Edits = append(jf.Edits, JSONEdit{File: name(e.Span), Range: jsonRange(e.Span), New: e.New})
+			}
+			jd.Fixes = append(jd.Fixes, jf)
+		}
+		r.Diagnostics = append(r.Diagnostics, jd)
 	}
 	return r
 }

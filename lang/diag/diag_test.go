@@ -28,10 +28,14 @@ func TestSortTextAndJSON(t *testing.T) {
 		t.Errorf("Count = %d, %d", e, w)
 	}
 	var sb strings.Builder
-	WriteText(&sb, l[:1], true)
-	want := "a.flow:1:1: error: unknown applet \"rply\" [flow/applet]\n    rply \"x\"\n    ^~~~\n  hint: did you mean \"reply\"?\n"
+	WriteText(&sb, l[:2], false)
+	want := "a.flow:1:1: error: unknown applet \"rply\" [flow/applet]\n  hint: did you mean \"reply\"?\n" +
+		"a.flow:1:1: warning: a warning at the same place [flow/x]\n"
 	if sb.String() != want {
-		t.Errorf("WriteText:\n%s\nwant:\n%s", sb.String(), want)
+		t.Errorf("WriteText one-line:\n%s\nwant:\n%s", sb.String(), want)
+	}
+	if got := l[:1].Err().Error(); got != strings.TrimSuffix(want[:strings.Index(want, "a.flow:1:1: warning")], "\n") {
+		t.Errorf("ListError = %q", got)
 	}
 	out, err := json.Marshal(Report(l, 2))
 	if err != nil {

@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+
+	"github.com/flowc-dev/flowc/lang/file"
 )
 
 // WriteGitHub renders diagnostics as GitHub Actions workflow commands,
@@ -84,15 +86,33 @@ type (
 		Text string `json:"text"`
 	}
 	sarifResult struct {
-		RuleID     string          `json:"ruleId"`
-		RuleIndex  int             `json:"ruleIndex"`
-		Level      string          `json:"level"`
-		Message    sarifMessage    `json:"message"`
-		Locations  []sarifLocation `json:"locations,omitempty"`
-		Properties map[string]any  `json:"properties,omitempty"`
+		RuleID           string          `json:"ruleId"`
+		RuleIndex        int             `json:"ruleIndex"`
+		Level            string          `json:"level"`
+		Message          sarifMessage    `json:"message"`
+		Locations        []sarifLocation `json:"locations,omitempty"`
+		RelatedLocations []sarifLocation `json:"relatedLocations,omitempty"`
+		Fixes            []sarifFix      `json:"fixes,omitempty"`
+		Properties       map[string]any  `json:"properties,omitempty"`
 	}
 	sarifLocation struct {
+		ID               *int          `json:"id,omitempty"`
 		PhysicalLocation sarifPhysical `json:"physicalLocation"`
+		Message          *sarifMessage `json:"message,omitempty"`
+	}
+	// A fix is its description and, per file, the replacements: each
+	// deletes a region (empty for an insertion) and inserts a text.
+	sarifFix struct {
+		Description     sarifMessage          `json:"description"`
+		ArtifactChanges []sarifArtifactChange `json:"artifactChanges"`
+	}
+	sarifArtifactChange struct {
+		ArtifactLocation sarifArtifact      `json:"artifactLocation"`
+		Replacements     []sarifReplacement `json:"replacements"`
+	}
+	sarifReplacement struct {
+		DeletedRegion   sarifRegion   `json:"deletedRegion"`
+		InsertedContent *sarifMessage `json:"insertedContent,omitempty"`
 	}
 	sarifPhysical struct {
 		ArtifactLocation sarifArtifact `json:"artifactLocation"`
@@ -106,6 +126,10 @@ type (
 		StartColumn int `json:"startColumn"`
 		EndLine     int `json:"endLine"`
 		EndColumn   int `json:"endColumn"`
+		// The byte range too, in a fix's deleted region: a tool applying
+		// it need not count code points.
+		ByteOffset *int `json:"byteOffset,omitempty"`
+		ByteLength *int `json:"byteLength,omitempty"`
 	}
 )
 
@@ -125,6 +149,53 @@ func fileURI(name string) string {
 
 // codesURI documents every diagnostic code.
 const codesURI = "https://github.com/flowc-dev/flowc/blob/main/docs/language.md#diagnostic-codes"
+
+// sarifLoc is the location of span sp, which has a source.
+func sarifLoc(sp file.Span) sarifLocation {
+	loc := sarifLocation{PhysicalLocation: sarifPhysical{ArtifactLocation: sarifArtifact{URI: fileURI(name(sp))}}}
+	if sp.IsValid() {
+		r := sarifRegionOf(sp)
+		loc.PhysicalLocation.Region = &r
+	}
+	return loc
+}
+
+func sarifRegionOf(sp file.Span) sarifRegion {
+	s, e := sp.StartPos(), sp.EndPos()
+	return sarifRegion{StartLine: s.Line, StartColumn: s.Column, EndLine: e.Line, EndColumn: e.Column}
+}
+
+// sarifFixOf is fix f in SARIF: one artifact change per file, in the
+// order the edits name them. A fix with an edit without a place is left
+// out (ok false).
+func sarifFixOf(f Fix) (sarifFix, bool) {
+	sf := sarifFix{Description: sarifMessage{Text: f.Title}, ArtifactChanges: []sarifArtifactChange{}}
+	if sf.Description.Text == "" {
+		sf.Description.Text = "apply this fix"
+	}
+	at := map[string]int{}
+	for _, e := range f.Edits {
+		n := name(e.Span)
+		if n == "" {
+			return sarifFix{}, false
+		}
+		i, ok := at[n]
+		if !ok {
+			i = len(sf.ArtifactChanges)
+			at[n] = i
+			sf.ArtifactChanges = append(sf.ArtifactChanges, sarifArtifactChange{ArtifactLocation: sarifArtifact{URI: fileURI(n)}})
+		}
+		region := sarifRegionOf(e.Span)
+		off, n2 := e.Span.Start, e.Span.End-e.Span.Start
+		region.ByteOffset, region.ByteLength = &off, &n2
+		rep := sarifReplacement{DeletedRegion: region}
+		if e.New != "" {
+			rep.InsertedContent = &sarifMessage{Text: e.New}
+		}
+		sf.ArtifactChanges[i].Replacements = append(sf.ArtifactChanges[i].Replacements, rep)
+	}
+	return sf, len(sf.ArtifactChanges) > 0
+}
 
 // WriteSARIF renders l as a SARIF 2.1.0 log; version is flowc's.
 func WriteSARIF(w io.Writer, l List, version string) error {
@@ -158,12 +229,24 @@ func WriteSARIF(w io.Writer, l List, version string) error {
 		}
 		r := sarifResult{RuleID: d.Code, RuleIndex: index[d.Code], Level: level, Message: sarifMessage{Text: msg}}
 		if n := name(d.Span); n != "" {
-			loc := sarifLocation{PhysicalLocation: sarifPhysical{ArtifactLocation: sarifArtifact{URI: fileURI(n)}}}
-			if d.Span.IsValid() {
-				s, e := d.Span.StartPos(), d.Span.EndPos()
-				loc.PhysicalLocation.Region = &sarifRegion{StartLine: s.Line, StartColumn: s.Column, EndLine: e.Line, EndColumn: e.Column}
+			r.Locations = []sarifLocation{sarifLoc(d.Span)}
+		}
+		for i, rel := range d.Related {
+			if name(rel.Span) == "" {
+				continue // SARIF wants a place; the text output keeps it as a note
 			}
-			r.Locations = []sarifLocation{loc}
+			loc := sarifLoc(rel.Span)
+			id := i + 1
+			loc.ID = &id
+			if rel.Message != "" {
+				loc.Message = &sarifMessage{Text: rel.Message}
+			}
+			r.RelatedLocations = append(r.RelatedLocations, loc)
+		}
+		for _, f := range d.Fixes {
+			if sf, ok := sarifFixOf(f); ok {
+				r.Fixes = append(r.Fixes, sf)
+			}
 		}
 		if d.Data != nil {
 			r.Properties = map[string]any{"data": d.Data}

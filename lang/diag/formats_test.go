@@ -14,12 +14,18 @@ import (
 )
 
 // sample has one diagnostic of each severity, a hint, a multi-byte
-// character before a column, and measurements.
+// character before a column, measurements, related spans (one without
+// a place) and fixes (a replacement, an insertion, one in another file).
 func sample() diag.List {
 	a := file.NewSource("dir/a.flow", "rply \"x\"\nreply \"é {{x}}\"\n")
+	b := file.NewSource("dir/b.flow", "set y = 1\n")
 	var l diag.List
-	l.Errorf(a.Span(0, 4), "flow/applet", "unknown applet %q", "rply").Hint = `did you mean "reply"?`
-	l.Warnf(a.Span(21, 22), "flow/variable", "variable %q is read, 50%% of paths: unset", "x")
+	d := l.Errorf(a.Span(0, 4), "flow/applet", "unknown applet %q", "rply")
+	d.Hint = `did you mean "reply"?`
+	d.Related = []diag.Related{{Span: a.Span(9, 14), Message: "an applet of that name"}, {Message: "nowhere"}}
+	d.Fixes = []diag.Fix{{Title: `replace with "reply"`, Edits: []diag.Edit{{Span: a.Span(0, 4), New: "reply"}}}}
+	d = l.Warnf(a.Span(21, 22), "flow/variable", "variable %q is read, 50%% of paths: unset", "x")
+	d.Fixes = []diag.Fix{{Title: "set it first", Edits: []diag.Edit{{Span: a.Span(21, 22), New: "y"}, {Span: b.Span(0, 0), New: "# set\n"}}}}
 	l.Notef(a.Span(9, 25), "flow/sms-length", "reply: 9 characters, 1 segment").Data = map[string]any{"segments": 1}
 	return l
 }
@@ -101,6 +107,27 @@ func TestSARIFContent(t *testing.T) {
 						Region           struct{ StartLine, StartColumn, EndLine, EndColumn int }
 					}
 				}
+				RelatedLocations []struct {
+					ID               int
+					Message          struct{ Text string }
+					PhysicalLocation struct {
+						ArtifactLocation struct{ URI string }
+						Region           struct{ StartLine, StartColumn, EndLine, EndColumn int }
+					}
+				}
+				Fixes []struct {
+					Description     struct{ Text string }
+					ArtifactChanges []struct {
+						ArtifactLocation struct{ URI string }
+						Replacements     []struct {
+							DeletedRegion struct {
+								StartLine, StartColumn, EndLine, EndColumn int
+								ByteOffset, ByteLength                     int
+							}
+							InsertedContent *struct{ Text string }
+						}
+					}
+				}
 			}
 		}
 	}
@@ -126,6 +153,75 @@ func TestSARIFContent(t *testing.T) {
 	}
 	if !strings.Contains(r.Results[0].Message.Text, `hint: did you mean "reply"?`) {
 		t.Errorf("message %q lacks the hint", r.Results[0].Message.Text)
+	}
+	// The related span with a place, not the one without.
+	rel := r.Results[0].RelatedLocations
+	if len(rel) != 1 || rel[0].ID != 1 || rel[0].Message.Text != "an applet of that name" ||
+		rel[0].PhysicalLocation.Region.StartLine != 2 || rel[0].PhysicalLocation.Region.EndColumn != 6 {
+		t.Errorf("related locations %+v", rel)
+	}
+	fx := r.Results[1].Fixes
+	if len(fx) != 1 || fx[0].Description.Text != "set it first" || len(fx[0].ArtifactChanges) != 2 {
+		t.Fatalf("fixes %+v", fx)
+	}
+	ch := fx[0].ArtifactChanges[0]
+	rep := ch.Replacements[0]
+	// x is code point 12 of line 2 but byte 21 of the file (é is two).
+	if ch.ArtifactLocation.URI != "dir/a.flow" || rep.DeletedRegion.StartColumn != 12 || rep.DeletedRegion.EndColumn != 13 ||
+		rep.DeletedRegion.ByteOffset != 21 || rep.DeletedRegion.ByteLength != 1 || rep.InsertedContent == nil || rep.InsertedContent.Text != "y" {
+		t.Errorf("replacement %+v in %s", rep, ch.ArtifactLocation.URI)
+	}
+	ins := fx[0].ArtifactChanges[1]
+	if ins.ArtifactLocation.URI != "dir/b.flow" || ins.Replacements[0].DeletedRegion.StartColumn != ins.Replacements[0].DeletedRegion.EndColumn ||
+		ins.Replacements[0].InsertedContent.Text != "# set\n" {
+		t.Errorf("insertion %+v", ins)
+	}
+	if r.Results[0].Fixes[0].ArtifactChanges[0].Replacements[0].InsertedContent.Text != "reply" || r.Results[2].Fixes != nil {
+		t.Errorf("fixes of results 0 and 2: %+v, %+v", r.Results[0].Fixes, r.Results[2].Fixes)
+	}
+}
+
+// TestJSONFixesRoundTrip: related spans and fixes are in the JSON
+// report, with ranges as the diagnostic's, and read back the same.
+func TestJSONFixesRoundTrip(t *testing.T) {
+	r := diag.Report(sample(), 2)
+	b, err := json.Marshal(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var back diag.JSONReport
+	if err := json.Unmarshal(b, &back); err != nil {
+		t.Fatal(err)
+	}
+	b2, err := json.Marshal(back)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(b) != string(b2) {
+		t.Errorf("round trip:\n%s\n%s", b, b2)
+	}
+	d := back.Diagnostics[1]
+	if len(d.Fixes) != 1 || len(d.Fixes[0].Edits) != 2 {
+		t.Fatalf("fixes %+v", d.Fixes)
+	}
+	e := d.Fixes[0].Edits[0]
+	if e.File != "dir/a.flow" || e.New != "y" || e.Range.Start != (file.Pos{Offset: 21, Line: 2, Column: 12}) || e.Range.End.Offset != 22 {
+		t.Errorf("edit %+v", e)
+	}
+	if e := d.Fixes[0].Edits[1]; e.File != "dir/b.flow" || e.Range.Start != e.Range.End {
+		t.Errorf("insertion %+v", e)
+	}
+	rel := back.Diagnostics[0].Related
+	if len(rel) != 2 || rel[0].Message != "an applet of that name" || rel[0].Range.Start.Line != 2 || rel[1].File != "" {
+		t.Errorf("related %+v", rel)
+	}
+	for _, want := range []string{`"fixes":[{"title":"replace with \"reply\"","edits":[{"file":"dir/a.flow","range":{"start":{"offset":0,"line":1,"column":1},"end":{"offset":4,"line":1,"column":5}},"new":"reply"}]}]`} {
+		if !strings.Contains(string(b), want) {
+			t.Errorf("JSON lacks %s:\n%s", want, b)
+		}
+	}
+	if strings.Contains(string(b[strings.Index(string(b), `"flow/sms-length"`):]), `"fixes"`) {
+		t.Errorf("a diagnostic without fixes has a fixes field: %s", b)
 	}
 }
 

@@ -21,7 +21,12 @@
 //   - PATTERN — a Go string literal ("…" or `…`) holding a regular
 //     expression the message must match;
 //   - hint PATTERN — a regular expression the diagnostic's hint must
-//     match (without it the hint is not looked at).
+//     match (without it the hint is not looked at);
+//   - fix PATTERN — the diagnostic must carry fixes, and once they are
+//     applied (diag.ApplyFixes) the text of the marker's line (its `###`
+//     comment included) must match this regular expression, e.g.
+//     `rply "x"  ### flow/applet fix "^reply \"x\""` (without it the
+//     fixes are not looked at).
 //
 // Several `###` on one line expect several diagnostics there. A marker
 // line, a comment holding only spaces and a caret followed by the same
@@ -62,7 +67,8 @@ type Expect struct {
 	Code     string // "": any code
 	Pattern  *regexp.Regexp
 	Hint     *regexp.Regexp
-	Spec     string // the marker's text, for messages
+	Fix      *regexp.Regexp // the line once the fixes are applied
+	Spec     string         // the marker's text, for messages
 }
 
 func (e Expect) String() string {
@@ -128,7 +134,7 @@ func parseSpec(spec string) (Expect, error) {
 	quoted := func() (*regexp.Regexp, error) {
 		q, err := strconv.QuotedPrefix(s)
 		if err != nil {
-			return nil, fmt.Errorf("bad marker %q: want [COLUMN:] [error|warning|note] [CODE] [\"REGEXP\"] [hint \"REGEXP\"]", spec)
+			return nil, fmt.Errorf("bad marker %q: want [COLUMN:] [error|warning|note] [CODE] [\"REGEXP\"] [hint \"REGEXP\"] [fix \"REGEXP\"]", spec)
 		}
 		pat, _ := strconv.Unquote(q)
 		re, err := regexp.Compile(pat)
@@ -139,7 +145,7 @@ func parseSpec(spec string) (Expect, error) {
 		return re, nil
 	}
 	var err error
-	if s != "" && !strings.HasPrefix(s, "hint ") {
+	if s != "" && !strings.HasPrefix(s, "hint ") && !strings.HasPrefix(s, "fix ") {
 		if e.Pattern, err = quoted(); err != nil {
 			return e, err
 		}
@@ -147,6 +153,12 @@ func parseSpec(spec string) (Expect, error) {
 	if strings.HasPrefix(s, "hint ") {
 		s = strings.TrimSpace(s[len("hint "):])
 		if e.Hint, err = quoted(); err != nil {
+			return e, err
+		}
+	}
+	if strings.HasPrefix(s, "fix ") {
+		s = strings.TrimSpace(s[len("fix "):])
+		if e.Fix, err = quoted(); err != nil {
 			return e, err
 		}
 	}
@@ -170,7 +182,22 @@ func (e Expect) matches(d diag.Diagnostic) bool {
 		(e.Severity == "" || d.Severity.String() == e.Severity) &&
 		(e.Code == "" || d.Code == e.Code) &&
 		(e.Pattern == nil || e.Pattern.MatchString(d.Message)) &&
-		(e.Hint == nil || e.Hint.MatchString(d.Hint))
+		(e.Hint == nil || e.Hint.MatchString(d.Hint)) &&
+		(e.Fix == nil || e.Fix.MatchString(fixedLine(d, e.Line)))
+}
+
+// fixedLine is line n of d's file once d's fixes are applied, or "\x00"
+// (which no pattern of a test file matches) when d has none or they
+// cannot be applied.
+func fixedLine(d diag.Diagnostic, n int) string {
+	if len(d.Fixes) == 0 || d.Span.Source == nil {
+		return "\x00"
+	}
+	text, err := diag.ApplyFixes(d.Span.Source.Text, d.Fixes)
+	if err != nil {
+		return "\x00"
+	}
+	return file.NewSource("", text).Line(n)
 }
 
 // specificity orders expectations so that the most demanding ones claim
@@ -187,6 +214,9 @@ func (e Expect) specificity() int {
 		n++
 	}
 	if e.Hint != nil {
+		n++
+	}
+	if e.Fix != nil {
 		n++
 	}
 	return n

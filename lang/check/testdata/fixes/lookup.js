@@ -1,0 +1,2 @@
+// A stand-in applet for the tests: returns the phone number it was given.
+function main(ctx) { return { phone: ctx.args[0] }; }
