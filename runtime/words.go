@@ -5,6 +5,9 @@ import (
 	"regexp"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/expr-lang/expr/ast"
+	exprparser "github.com/expr-lang/expr/parser"
 )
 
 // This file turns expr-lang's messages into flowc's words. expr names Go
@@ -199,4 +202,147 @@ var evalRules = []exprRule{
 // EvalMessage rewrites a run-time message of expr's vm into flowc's words.
 func EvalMessage(msg string) string {
 	return rewrite(evalRules, msg)
+}
+
+// mismatchRE is flowc's wording of a binary operator used between two
+// types (compileRules and evalRules above).
+var mismatchRE = regexp.MustCompile("^cannot use `(\\S+)` between (a string|a number) and (a string|a number)$")
+
+// WrongOperand reads a type error of a binary operator between a string
+// and a number, msg in flowc's words, which expr locates at the operator
+// (rune offset from in expression src), and decides which operand is the
+// mistake and what to write instead:
+//
+//   - an order or arithmetic (<, >=, -, *, …) on a string: the string,
+//     which was meant as its length or as the number it spells
+//     (`body > 100`: len(body) or int(body));
+//   - `+` of a string and a number: the number, to be joined as text
+//     (`"Order " + n`: string(n));
+//   - `==`/`!=` of a string and a number: the number, since replies and
+//     fields are text (`body == 1`: "1").
+//
+// It returns the operand's rune range in src, and advice naming it. ok is
+// false when msg is not such an error or src has no operator at from.
+func WrongOperand(src, msg string, from int) (opFrom, opTo int, advice string, ok bool) {
+	m := mismatchRE.FindStringSubmatch(msg)
+	if m == nil || m[2] == m[3] {
+		return 0, 0, "", false
+	}
+	tree, err := exprparser.Parse(src)
+	if err != nil {
+		return 0, 0, "", false
+	}
+	v := &binaryAt{op: m[1], from: from}
+	ast.Walk(&tree.Node, v)
+	if v.found == nil {
+		return 0, 0, "", false
+	}
+	stringLeft := m[2] == "a string"
+	var wrong ast.Node
+	switch m[1] {
+	case "+", "==", "!=":
+		wrong = v.found.Right // the number
+		if !stringLeft {
+			wrong = v.found.Left
+		}
+	default:
+		wrong = v.found.Left // the string
+		if !stringLeft {
+			wrong = v.found.Right
+		}
+	}
+	opFrom, opTo = nodeRange(wrong)
+	runes := []rune(src)
+	if opFrom < 0 || opTo > len(runes) || opFrom >= opTo {
+		return 0, 0, "", false
+	}
+	opTo = closeBrackets(runes, opFrom, opTo)
+	text := strings.TrimSpace(string(runes[opFrom:opTo]))
+	if utf8.RuneCountInString(text) > 40 {
+		text = "…"
+	}
+	switch m[1] {
+	case "+":
+		advice = fmt.Sprintf("join text and a number with string(…): string(%s)", text)
+	case "==", "!=":
+		if _, isNum := wrong.(*ast.IntegerNode); isNum {
+			advice = fmt.Sprintf("a reply or field is text: compare it with the text %q", text)
+		} else if _, isNum := wrong.(*ast.FloatNode); isNum {
+			advice = fmt.Sprintf("a reply or field is text: compare it with the text %q", text)
+		} else {
+			advice = fmt.Sprintf("compare text with text: string(%s)", text)
+		}
+	case "<", ">", "<=", ">=":
+		advice = fmt.Sprintf("`%s` is text: compare its length, len(%s), or the number it spells, int(%s)", text, text, text)
+	default:
+		advice = fmt.Sprintf("`%s` is text: read it as a number with int(%s)", text, text)
+	}
+	return opFrom, opTo, advice, true
+}
+
+// closeBrackets extends the rune range [from, to) of src past the
+// closing brackets of the brackets it opens: a call's location ends
+// before its `)`. Quotes are skipped over.
+func closeBrackets(src []rune, from, to int) int {
+	depth := 0
+	for i := from; i < len(src); i++ {
+		if i >= to && depth == 0 {
+			return i
+		}
+		switch c := src[i]; c {
+		case '(', '[', '{':
+			depth++
+		case ')', ']', '}':
+			if depth == 0 {
+				return max(i, to)
+			}
+			depth--
+		case '"', '\'', '`':
+			for i++; i < len(src) && src[i] != c; i++ {
+				if src[i] == '\\' && c != '`' {
+					i++
+				}
+			}
+		}
+	}
+	return len(src)
+}
+
+// binaryAt finds the binary node of operator op located at rune offset from.
+type binaryAt struct {
+	op    string
+	from  int
+	found *ast.BinaryNode
+}
+
+func (v *binaryAt) Visit(n *ast.Node) {
+	if b, ok := (*n).(*ast.BinaryNode); ok && v.found == nil && b.Operator == v.op && b.Location().From == v.from {
+		v.found = b
+	}
+}
+
+// nodeRange is the rune range of the source a subtree was parsed from:
+// from the first of its nodes' locations to the last. Brackets around
+// it are not counted (expr keeps no node for them).
+func nodeRange(n ast.Node) (from, to int) {
+	r := &rangeVisitor{from: -1}
+	ast.Walk(&n, r)
+	return r.from, r.to
+}
+
+type rangeVisitor struct{ from, to int }
+
+func (r *rangeVisitor) Visit(n *ast.Node) {
+	loc := (*n).Location()
+	if loc.From == 0 && loc.To == 0 {
+		if _, isNil := (*n).(*ast.NilNode); !isNil {
+			return // a node the parser made up, without a place
+		}
+	}
+	if r.from < 0 || loc.From < r.from {
+		r.from = loc.From
+	}
+	if loc.To > r.to {
+		r.to = loc.To
+	}
 }
