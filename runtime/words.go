@@ -141,6 +141,10 @@ var compileRules = []exprRule{
 	rule(`(.+) is not callable`, func(m []string) string { return aType(m[1]) + " is not a function" }),
 	rule(`literal not terminated`, func([]string) string { return "unterminated string: the closing quote is missing" }),
 	rule(`unrecognized character: U\+[0-9A-F]+ '(.+)'`, func(m []string) string {
+		if strings.ContainsAny(m[1], "‘’‚‛“”„‟′″") {
+			// Pasted from a word processor or a chat app.
+			return "`" + m[1] + "` is a curly quote: strings in an expression take straight quotes, ' or \""
+		}
 		return "`" + m[1] + "` cannot appear in an expression"
 	}),
 	rule(`(.+) is not a predicate`, func(m []string) string { return m[1] + " is not a condition" }),

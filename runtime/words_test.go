@@ -36,6 +36,8 @@ func TestCompileMessagesInFlowcWords(t *testing.T) {
 		{`string is not callable`, "a string is not a function"},
 		{`literal not terminated`, "unterminated string: the closing quote is missing"},
 		{`unrecognized character: U+0040 '@'`, "`@` cannot appear in an expression"},
+		{`unrecognized character: U+2018 '‘'`, "`‘` is a curly quote: strings in an expression take straight quotes, ' or \""},
+		{`unrecognized character: U+201C '“'`, "`“` is a curly quote: strings in an expression take straight quotes, ' or \""},
 		{`unknown name foo`, "unknown name foo"},
 		{`unknown name __flowc_len`, "unknown name len"},
 		{`unknown name int`, "unknown name int"},
