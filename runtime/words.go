@@ -215,15 +215,18 @@ var mismatchRE = regexp.MustCompile("^cannot use `(\\S+)` between (a string|a nu
 // WrongOperand reads a type error of a binary operator between a string
 // and a number, msg in flowc's words, which expr locates at the operator
 // (rune offset from in expression src), and decides which operand is the
-// mistake and what to write instead:
+// mistake and what to write instead. A literal's type is what its author
+// meant; a name's type is a fact of the message:
 //
-//   - an order or arithmetic (<, >=, -, *, …) on a string: the string,
-//     which was meant as its length or as the number it spells
-//     (`body > 100`: len(body) or int(body));
-//   - `+` of a string and a number: the number, to be joined as text
-//     (`"Order " + n`: string(n));
-//   - `==`/`!=` of a string and a number: the number, since replies and
-//     fields are text (`body == 1`: "1").
+//   - an order or arithmetic (<, >=, -, *, …) on a name that is a string:
+//     the name, meant as its length or as the number it spells
+//     (`body > 100`: len(body) or int(body)); on a string literal, the
+//     literal, meant without its quotes;
+//   - `==`/`!=`: the literal, whose type does not match the name's
+//     (`body == 1`: "1"; `message.segments == "2"`: 2);
+//   - `+`: the number, to be joined as text (`"Order " + n`: string(n)),
+//     unless it is a literal added to a name that is a string (`body +
+//     1`: int(body)).
 //
 // It returns the operand's rune range in src, and advice naming it. ok is
 // false when msg is not such an error or src has no operator at from.
@@ -241,47 +244,91 @@ func WrongOperand(src, msg string, from int) (opFrom, opTo int, advice string, o
 	if v.found == nil {
 		return 0, 0, "", false
 	}
-	stringLeft := m[2] == "a string"
-	var wrong ast.Node
-	switch m[1] {
-	case "+", "==", "!=":
-		wrong = v.found.Right // the number
-		if !stringLeft {
-			wrong = v.found.Left
+	str, num := v.found.Left, v.found.Right
+	if m[2] != "a string" {
+		str, num = num, str
+	}
+	runes := []rune(src)
+	textOf := func(n ast.Node) (from, to int, text string, ok bool) {
+		from, to = nodeRange(n)
+		if from < 0 || to > len(runes) || from >= to {
+			return 0, 0, "", false
 		}
-	default:
-		wrong = v.found.Left // the string
-		if !stringLeft {
-			wrong = v.found.Right
+		to = closeBrackets(runes, from, to)
+		text = strings.TrimSpace(string(runes[from:to]))
+		if utf8.RuneCountInString(text) > 40 {
+			text = "…"
+		}
+		return from, to, text, true
+	}
+	strLit, numLit := isValueLiteral(str), isValueLiteral(num)
+	wrong := str
+	switch m[1] {
+	case "==", "!=":
+		if numLit || !strLit {
+			wrong = num
+		}
+	case "+":
+		if strLit || !numLit {
+			wrong = num
 		}
 	}
-	opFrom, opTo = nodeRange(wrong)
-	runes := []rune(src)
-	if opFrom < 0 || opTo > len(runes) || opFrom >= opTo {
+	opFrom, opTo, text, ok := textOf(wrong)
+	if !ok {
 		return 0, 0, "", false
 	}
-	opTo = closeBrackets(runes, opFrom, opTo)
-	text := strings.TrimSpace(string(runes[opFrom:opTo]))
-	if utf8.RuneCountInString(text) > 40 {
-		text = "…"
+	otherNode := str
+	if wrong == str {
+		otherNode = num
 	}
-	switch m[1] {
-	case "+":
-		advice = fmt.Sprintf("join text and a number with string(…): string(%s)", text)
-	case "==", "!=":
-		if _, isNum := wrong.(*ast.IntegerNode); isNum {
-			advice = fmt.Sprintf("a reply or field is text: compare it with the text %q", text)
-		} else if _, isNum := wrong.(*ast.FloatNode); isNum {
-			advice = fmt.Sprintf("a reply or field is text: compare it with the text %q", text)
+	_, _, other, _ := textOf(otherNode)
+	switch {
+	case wrong == num && (m[1] == "==" || m[1] == "!="):
+		if numLit {
+			advice = fmt.Sprintf("`%s` is text: compare it with the text %q", other, text)
 		} else {
-			advice = fmt.Sprintf("compare text with text: string(%s)", text)
+			advice = fmt.Sprintf("`%s` is text: compare it with text, string(%s)", other, text)
 		}
-	case "<", ">", "<=", ">=":
+	case wrong == num:
+		advice = fmt.Sprintf("join text and a number with string(…): string(%s)", text)
+	case strLit:
+		advice = fmt.Sprintf("`%s` is a number: write the number without quotes", other)
+		if s, ok := str.(*ast.StringNode); ok && isDecimal(s.Value) {
+			advice = fmt.Sprintf("`%s` is a number: write %s, without quotes", other, s.Value)
+		}
+	case m[1] == "<" || m[1] == ">" || m[1] == "<=" || m[1] == ">=":
 		advice = fmt.Sprintf("`%s` is text: compare its length, len(%s), or the number it spells, int(%s)", text, text, text)
 	default:
 		advice = fmt.Sprintf("`%s` is text: read it as a number with int(%s)", text, text)
 	}
 	return opFrom, opTo, advice, true
+}
+
+// isValueLiteral reports a number or string written as such.
+func isValueLiteral(n ast.Node) bool {
+	switch n.(type) {
+	case *ast.IntegerNode, *ast.FloatNode, *ast.StringNode:
+		return true
+	}
+	return false
+}
+
+func isDecimal(s string) bool {
+	if s == "" {
+		return false
+	}
+	dot := false
+	for i, r := range s {
+		switch {
+		case r >= '0' && r <= '9':
+		case r == '.' && !dot && i > 0:
+			dot = true
+		case r == '-' && i == 0 && len(s) > 1:
+		default:
+			return false
+		}
+	}
+	return true
 }
 
 // closeBrackets extends the rune range [from, to) of src past the

@@ -123,9 +123,15 @@ func TestWrongOperand(t *testing.T) {
 		{"100 < body", "body", "len(body)"},
 		{"contact.name > 3", "contact.name", "len(contact.name)"},
 		{"len(body) > 3 && trim(body) >= 40", "trim(body)", "int(trim(body))"},
-		{"body == 1", "1", `compare it with the text "1"`},
+		{"body == 1", "1", "`body` is text: compare it with the text \"1\""},
 		{"2.5 != body", "2.5", `the text "2.5"`},
+		{"message.segments == 'two'", "'two'", "`message.segments` is a number: write the number without quotes"},
+		{"message.segments != '3'", "'3'", "write 3, without quotes"},
+		{"'5' < message.segments", "'5'", "write 5, without quotes"},
+		{"body == message.segments", "message.segments", "compare it with text, string(message.segments)"},
 		{"'Order ' + 5 == body", "5", "string(5)"},
+		{"'Order ' + message.segments == body", "message.segments", "string(message.segments)"},
+		{"body + 1 == 2", "body", "read it as a number with int(body)"},
 		{"body - 1 > 0", "body", "read it as a number with int(body)"},
 	} {
 		_, err := c.Compile(tc.src, Condition)
