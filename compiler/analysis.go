@@ -51,9 +51,10 @@ func (c *compiler) analyse() {
 
 	// A missing else and the dead end on the path it leaves open are one
 	// mistake: the dead end is not reported on its own, the missing
-	// branch says it (missing.go's hints).
-	deadVia := c.deadEnds(reached, c.missingDecisions())
-	c.reportMissing(deadVia)
+	// branch says it (reportMissing).
+	h := c.indexHeads()
+	deadVia := c.deadEnds(reached, h.missing)
+	c.reportMissing(h, deadVia)
 	c.spins()
 	c.unsetVars(reached)
 	c.fallThroughs(reached)
@@ -527,42 +528,68 @@ func (c *compiler) reaches(pc, target, stop int) bool {
 // compiler's message: the construct and the branch it lacks.
 var missingKind = regexp.MustCompile(`^(when|menu|ask|run) without (else|timeout)\b`)
 
-// missingDecisions maps the pc of each decision that has a missing-else
-// warning (a `when`'s test, a run) to the warning's index in c.missing.
-// The warning's span is the construct's head: for a when, `when` joined
-// to the condition, which is the test's span; for a run, the run's own.
-func (c *compiler) missingDecisions() map[int]int {
-	out := map[int]int{}
+// heads indexes the instructions that head a construct a missing-branch
+// warning can be about, by their span, so that matching the warnings to
+// them stays linear in the program's length.
+type heads struct {
+	testByEnd map[int]int    // a when's test, by its span's end
+	bySpan    map[[2]int]int // a run, menu or ask, by its span
+	blocks    map[[2]int]int // index into c.blocks, by the head's span
+	missing   map[int]int    // decision pc → index into c.missing (missing else only)
+}
+
+func spanKey(sp file.Span) [2]int { return [2]int{sp.Start, sp.End} }
+
+// indexHeads builds the heads index and the missing-else decisions: the
+// pc of each decision (a when's test, a run) that has a missing-else
+// warning, mapped to the warning. The warning's span is the construct's
+// head: for a when, `when` joined to the condition, which ends where the
+// test's span ends; for a run, the run's own.
+func (c *compiler) indexHeads() *heads {
+	h := &heads{testByEnd: map[int]int{}, bySpan: map[[2]int]int{}, blocks: map[[2]int]int{}, missing: map[int]int{}}
+	for pc, op := range c.p.Code {
+		switch op {
+		case vm.OpTest:
+			h.testByEnd[c.span(pc).End] = pc
+		case vm.OpRun, vm.OpMenu, vm.OpAsk:
+			h.bySpan[spanKey(c.span(pc))] = pc
+		}
+	}
+	for i, b := range c.blocks {
+		h.blocks[spanKey(c.span(b.head))] = i
+	}
 	for i, m := range c.missing {
 		k := missingKind.FindStringSubmatch(m.msg)
 		if k == nil || k[2] != "else" {
 			continue
 		}
-		for pc, op := range c.p.Code {
-			sp := c.span(pc)
-			switch {
-			case k[1] == "when" && op == vm.OpTest && sp.End == m.span.End && sp.Start >= m.span.Start,
-				k[1] == "run" && op == vm.OpRun && sp.Start == m.span.Start && sp.End == m.span.End:
-				out[pc] = i
+		switch k[1] {
+		case "when":
+			if pc, ok := h.testByEnd[m.span.End]; ok && c.span(pc).Start >= m.span.Start {
+				h.missing[pc] = i
+			}
+		case "run":
+			if pc, ok := h.bySpan[spanKey(m.span)]; ok && c.p.Code[pc] == vm.OpRun {
+				h.missing[pc] = i
 			}
 		}
 	}
-	return out
+	return h
 }
 
 // reportMissing reports each missing branch with a hint that says what
 // to add, and, where the path it leaves open reaches the end with the
 // message unanswered (deadVia, from deadEnds), that too: one warning for
 // the one mistake.
-func (c *compiler) reportMissing(deadVia map[int]bool) {
+func (c *compiler) reportMissing(h *heads, deadVia map[int]bool) {
 	dead := map[int]bool{} // indices into c.missing
-	for pc, i := range c.missingDecisions() {
+	for pc, i := range h.missing {
 		if deadVia[pc] {
 			dead[i] = true
 		}
 	}
 	for i, m := range c.missing {
-		if c.catchAllKey(m) {
+		if c.catchAllKey(h, m) {
 			continue
 		}
 		d := c.diags.Warnf(m.span, CodeMissing, "%s", m.msg)
@@ -583,30 +610,28 @@ func (c *compiler) reportMissing(deadVia map[int]bool) {
 				d.Hint += "; without it the flow goes on after the run, where nothing answers the message"
 			}
 		case "menu else":
-			d.Hint = "add `else -> …` for a reply that matches no key, e.g. " + c.menuElseExample(m.span)
+			d.Hint = "add `else -> …` for a reply that matches no key, e.g. " + c.menuElseExample(h, m.span)
 		case "menu timeout":
 			d.Hint = "add a branch for a contact who never answers, e.g. `timeout 1d -> end`"
 		case "ask timeout":
-			d.Hint = "give it a branch for a contact who never answers: " + c.askTimeoutExample(m.span)
+			d.Hint = "give it a branch for a contact who never answers: " + c.askTimeoutExample(h, m.span)
 		}
 	}
 }
 
 // blockAt returns the menu or ask whose head has span sp.
-func (c *compiler) blockAt(sp file.Span) *branchBlock {
-	for i, b := range c.blocks {
-		if h := c.span(b.head); h.Start == sp.Start && h.End == sp.End {
-			return &c.blocks[i]
-		}
+func (c *compiler) blockAt(h *heads, sp file.Span) *branchBlock {
+	if i, ok := h.blocks[spanKey(sp)]; ok {
+		return &c.blocks[i]
 	}
 	return nil
 }
 
 // menuElseExample is an else branch for the menu at sp that prompts
 // again, naming its keys: `else -> reply "Please reply 1 or 2." then retry 2`.
-func (c *compiler) menuElseExample(sp file.Span) string {
+func (c *compiler) menuElseExample(h *heads, sp file.Span) string {
 	var keys []string
-	if b := c.blockAt(sp); b != nil {
+	if b := c.blockAt(h, sp); b != nil {
 		for _, br := range b.branches {
 			if br.key != "" {
 				keys = append(keys, br.key)
@@ -624,14 +649,9 @@ func (c *compiler) menuElseExample(sp file.Span) string {
 }
 
 // askTimeoutExample is the ask at sp with a timeout branch.
-func (c *compiler) askTimeoutExample(sp file.Span) string {
-	for pc, op := range c.p.Code {
-		if op != vm.OpAsk {
-			continue
-		}
-		if h := c.span(pc); h.Start == sp.Start && h.End == sp.End {
-			return fmt.Sprintf("`ask … as %s < timeout 1d -> … >`", c.p.Asks[c.p.Args[pc]].Var)
-		}
+func (c *compiler) askTimeoutExample(h *heads, sp file.Span) string {
+	if pc, ok := h.bySpan[spanKey(sp)]; ok && c.p.Code[pc] == vm.OpAsk {
+		return fmt.Sprintf("`ask … as %s < timeout 1d -> … >`", c.p.Asks[c.p.Args[pc]].Var)
 	}
 	return "`< timeout 1d -> … >` after the ask"
 }
@@ -646,11 +666,11 @@ var catchAllWords = map[string]bool{
 // `default` (a GUI builder's "default" exit, a switch's `default:`) at
 // that key, in place of the warning about the menu, and reports whether
 // it did: the key is the mistake, and `else` is what was meant.
-func (c *compiler) catchAllKey(m missing) bool {
+func (c *compiler) catchAllKey(h *heads, m missing) bool {
 	if k := missingKind.FindStringSubmatch(m.msg); k == nil || k[1] != "menu" || k[2] != "else" {
 		return false
 	}
-	b := c.blockAt(m.span)
+	b := c.blockAt(h, m.span)
 	if b == nil {
 		return false
 	}
