@@ -707,5 +707,11 @@ func (c *compiler) unreachableHint(pc int, reached []bool) string {
 			return "end stops the conversation: move these steps before it, or remove them"
 		}
 	}
+	for _, b := range c.blocks {
+		if c.stepsAfter(b.end) == pc && reached[b.head] {
+			return fmt.Sprintf("every branch of the %s at %s ends (goto, end or retry), so nothing after it runs: "+
+				"move these steps into the branch that should run them", b.kind, c.span(b.head))
+		}
+	}
 	return "every path before this step ends (goto, end, or a block whose branches all end): move it where a path reaches it, or remove it"
 }
