@@ -173,3 +173,20 @@ func TestWrongOperandAtRunTime(t *testing.T) {
 		t.Errorf("got %q at %d", ee.Msg, ee.From)
 	}
 }
+
+// WrongOperand never panics and returns a range inside src, whatever the
+// expression and offset.
+func FuzzWrongOperand(f *testing.F) {
+	for _, s := range []string{"body > 100", "'a' + 1 == 'b'", "len(body) > '5'", "(body) > 3", "trim(body, 'x') >= 4", "‘x’ > 1"} {
+		f.Add(s, 5)
+	}
+	msgs := []string{"cannot use `>` between a string and a number", "cannot use `==` between a number and a string", "cannot use `+` between a string and a number"}
+	f.Fuzz(func(t *testing.T, src string, from int) {
+		for _, msg := range msgs {
+			a, b, _, ok := WrongOperand(src, msg, from)
+			if ok && (a < 0 || b > len([]rune(src)) || a >= b) {
+				t.Fatalf("WrongOperand(%q, %q, %d) = %d, %d", src, msg, from, a, b)
+			}
+		}
+	})
+}
