@@ -2,11 +2,15 @@ package compiler
 
 import (
 	"fmt"
+	"regexp"
 	"sort"
+	"strconv"
+	"strings"
 
 	"github.com/expr-lang/expr/ast"
 	exprparser "github.com/expr-lang/expr/parser"
 
+	"github.com/flowc-dev/flowc/lang/diag"
 	"github.com/flowc-dev/flowc/lang/file"
 	"github.com/flowc-dev/flowc/lang/syntax"
 	"github.com/flowc-dev/flowc/vm"
@@ -21,9 +25,6 @@ func (c *compiler) span(pc int) file.Span { return c.locSpan(c.p.Locs[pc]) }
 func (c *compiler) analyse() {
 	p := c.p
 	n := len(p.Code)
-	for _, m := range c.missing {
-		c.diags.Warnf(m.span, CodeMissing, "%s", m.msg)
-	}
 
 	// Reachability from the entry.
 	reached := make([]bool, n)
@@ -45,10 +46,15 @@ func (c *compiler) analyse() {
 		if pc > 0 && !reached[pc-1] && !c.synth[pc-1] {
 			continue // report a run of unreachable steps once
 		}
-		c.diags.Warnf(c.span(pc), CodeUnreachable, "unreachable: no path leads here")
+		c.diags.Warnf(c.span(pc), CodeUnreachable, "unreachable: no path leads here").Hint = c.unreachableHint(pc, reached)
 	}
 
-	c.deadEnds(reached)
+	// A missing else and the dead end on the path it leaves open are one
+	// mistake: the dead end is not reported on its own, the missing
+	// branch says it (reportMissing).
+	h := c.indexHeads()
+	deadVia := c.deadEnds(reached, h.missing)
+	c.reportMissing(h, deadVia)
 	c.spins()
 	c.unsetVars(reached)
 	c.fallThroughs(reached)
@@ -56,8 +62,12 @@ func (c *compiler) analyse() {
 
 // deadEnds finds paths that start with a message (the entry, or a resume
 // after a menu or ask) and reach the end without the message being
-// replied to, delivered, forwarded or ended.
-func (c *compiler) deadEnds(reached []bool) {
+// replied to, delivered, forwarded or ended. A path that reaches the end
+// through the branch a missing-branch warning is about (the false side
+// of a `when` without else, the "no route" side of a run without else:
+// the decisions in missing) is not reported here: it is that warning's
+// mistake. It returns those decisions' pcs.
+func (c *compiler) deadEnds(reached []bool, missing map[int]int) map[int]bool {
 	p := c.p
 	origins := []int{0}
 	for pc := range p.Code {
@@ -69,26 +79,42 @@ func (c *compiler) deadEnds(reached []bool) {
 		}
 	}
 	reported := map[int]bool{}
+	via := map[int]bool{}
 	for _, o := range origins {
 		// DFS over instructions that do not handle the message,
-		// remembering the last decision on the path for the report.
-		type item struct{ pc, decision int }
-		seen := map[int]bool{}
-		stack := []item{{o, o}}
+		// remembering the last decision on the path for the report
+		// and whether the path left it by its missing branch. An
+		// instruction is visited at most twice, once on a path through
+		// a missing branch and once on another, so that neither kind
+		// of path hides the other.
+		type item struct {
+			pc, decision int
+			missing      bool
+		}
+		type key struct {
+			pc      int
+			missing bool
+		}
+		seen := map[key]bool{}
+		stack := []item{{o, o, false}}
 		for len(stack) > 0 {
 			it := stack[len(stack)-1]
 			stack = stack[:len(stack)-1]
 			pc := it.pc
-			if pc < 0 || pc >= len(p.Code) || seen[pc] {
+			if pc < 0 || pc >= len(p.Code) || seen[key{pc, it.missing}] {
 				continue
 			}
-			seen[pc] = true
+			seen[key{pc, it.missing}] = true
 			op := p.Code[pc]
 			if op.Handles() {
 				continue
 			}
 			if op == vm.OpHalt {
 				where := it.decision
+				if _, ok := missing[where]; ok && it.missing {
+					via[where] = true
+					continue
+				}
 				if !reported[where] {
 					reported[where] = true
 					c.diags.Warnf(c.span(where), CodeDeadEnd,
@@ -98,19 +124,31 @@ func (c *compiler) deadEnds(reached []bool) {
 				continue
 			}
 			next, _ := p.Successors(pc)
-			decision := it.decision
-			if op == vm.OpTest || op == vm.OpRun || op == vm.OpRetry {
-				decision = pc
-			}
-			if op == vm.OpJumpFalse && len(next) == 2 {
-				stack = append(stack, item{next[0], decision}, item{next[1], decision})
+			decision, miss := it.decision, it.missing
+			switch op {
+			case vm.OpTest, vm.OpRetry:
+				decision, miss = pc, false
+			case vm.OpRun:
+				for _, o := range p.RunOutcomes(pc) {
+					// Without else, a result naming no route goes on
+					// after the run: the run's missing branch.
+					stack = append(stack, item{o.Target, pc, o.Kind == vm.BranchOK && len(p.Runs[p.Args[pc]].Routes) > 0})
+				}
 				continue
+			case vm.OpJumpFalse:
+				if len(next) == 2 {
+					// The false side of the test just before is the
+					// `when`'s missing else, if it has none.
+					stack = append(stack, item{next[0], decision, false}, item{next[1], decision, decision == pc-1})
+					continue
+				}
 			}
 			for _, nx := range next {
-				stack = append(stack, item{nx, decision})
+				stack = append(stack, item{nx, decision, miss})
 			}
 		}
 	}
+	return via
 }
 
 // spins finds cycles that do not pass through a menu or ask: such a loop
@@ -393,13 +431,23 @@ type branchBlock struct {
 type blockBranch struct {
 	pc    int
 	label file.Span
+	key   string // a key label as written (quotes removed); "" for else, timeout and on
 }
 
-// noteBlock records a menu or ask for fallThroughs.
+// noteBlock records a menu or ask for fallThroughs and the missing-branch
+// hints.
 func (c *compiler) noteBlock(kind string, head, end int, pcs map[*syntax.Branch]int) {
 	b := branchBlock{kind: kind, head: head, end: end}
 	for br, pc := range pcs {
-		b.branches = append(b.branches, blockBranch{pc: pc, label: c.f.Span(br.Label)})
+		l := br.Label
+		key := ""
+		if !l.Else && l.Timeout == "" && l.On == "" {
+			key = l.Key
+			if u, err := strconv.Unquote(key); err == nil {
+				key = u
+			}
+		}
+		b.branches = append(b.branches, blockBranch{pc: pc, label: c.f.Span(l), key: key})
 	}
 	sort.Slice(b.branches, func(i, j int) bool { return b.branches[i].pc < b.branches[j].pc })
 	c.blocks = append(c.blocks, b)
@@ -474,4 +522,196 @@ func (c *compiler) reaches(pc, target, stop int) bool {
 		stack = append(stack, next...)
 	}
 	return false
+}
+
+// missingKind reads what a missing-branch warning is about from the
+// compiler's message: the construct and the branch it lacks.
+var missingKind = regexp.MustCompile(`^(when|menu|ask|run) without (else|timeout)\b`)
+
+// heads indexes the instructions that head a construct a missing-branch
+// warning can be about, by their span, so that matching the warnings to
+// them stays linear in the program's length.
+type heads struct {
+	testByEnd map[int]int    // a when's test, by its span's end
+	bySpan    map[[2]int]int // a run, menu or ask, by its span
+	blocks    map[[2]int]int // index into c.blocks, by the head's span
+	missing   map[int]int    // decision pc → index into c.missing (missing else only)
+}
+
+func spanKey(sp file.Span) [2]int { return [2]int{sp.Start, sp.End} }
+
+// indexHeads builds the heads index and the missing-else decisions: the
+// pc of each decision (a when's test, a run) that has a missing-else
+// warning, mapped to the warning. The warning's span is the construct's
+// head: for a when, `when` joined to the condition, which ends where the
+// test's span ends; for a run, the run's own.
+func (c *compiler) indexHeads() *heads {
+	h := &heads{testByEnd: map[int]int{}, bySpan: map[[2]int]int{}, blocks: map[[2]int]int{}, missing: map[int]int{}}
+	for pc, op := range c.p.Code {
+		switch op {
+		case vm.OpTest:
+			h.testByEnd[c.span(pc).End] = pc
+		case vm.OpRun, vm.OpMenu, vm.OpAsk:
+			h.bySpan[spanKey(c.span(pc))] = pc
+		}
+	}
+	for i, b := range c.blocks {
+		h.blocks[spanKey(c.span(b.head))] = i
+	}
+	for i, m := range c.missing {
+		k := missingKind.FindStringSubmatch(m.msg)
+		if k == nil || k[2] != "else" {
+			continue
+		}
+		switch k[1] {
+		case "when":
+			if pc, ok := h.testByEnd[m.span.End]; ok && c.span(pc).Start >= m.span.Start {
+				h.missing[pc] = i
+			}
+		case "run":
+			if pc, ok := h.bySpan[spanKey(m.span)]; ok && c.p.Code[pc] == vm.OpRun {
+				h.missing[pc] = i
+			}
+		}
+	}
+	return h
+}
+
+// reportMissing reports each missing branch with a hint that says what
+// to add, and, where the path it leaves open reaches the end with the
+// message unanswered (deadVia, from deadEnds), that too: one warning for
+// the one mistake.
+func (c *compiler) reportMissing(h *heads, deadVia map[int]bool) {
+	dead := map[int]bool{} // indices into c.missing
+	for pc, i := range h.missing {
+		if deadVia[pc] {
+			dead[i] = true
+		}
+	}
+	for i, m := range c.missing {
+		if c.catchAllKey(h, m) {
+			continue
+		}
+		d := c.diags.Warnf(m.span, CodeMissing, "%s", m.msg)
+		k := missingKind.FindStringSubmatch(m.msg)
+		if k == nil {
+			continue
+		}
+		switch k[1] + " " + k[2] {
+		case "when else":
+			d.Hint = "say what happens when the condition is false: `> else reply \"…\"` (or inbox, forward, goto, end)"
+			if dead[i] {
+				d.Hint = "when it is false the message is neither replied to, delivered, forwarded nor ended: " +
+					"add `> else …` with a reply, inbox, forward or end"
+			}
+		case "run else":
+			d.Hint = "add `else -> …` to the block for a result that names none of its routes"
+			if dead[i] {
+				d.Hint += "; without it the flow goes on after the run, where nothing answers the message"
+			}
+		case "menu else":
+			d.Hint = "add `else -> …` for a reply that matches no key, e.g. " + c.menuElseExample(h, m.span)
+		case "menu timeout":
+			d.Hint = "add a branch for a contact who never answers, e.g. `timeout 1d -> end`"
+		case "ask timeout":
+			d.Hint = "give it a branch for a contact who never answers: " + c.askTimeoutExample(h, m.span)
+		}
+	}
+}
+
+// blockAt returns the menu or ask whose head has span sp.
+func (c *compiler) blockAt(h *heads, sp file.Span) *branchBlock {
+	if i, ok := h.blocks[spanKey(sp)]; ok {
+		return &c.blocks[i]
+	}
+	return nil
+}
+
+// menuElseExample is an else branch for the menu at sp that prompts
+// again, naming its keys: `else -> reply "Please reply 1 or 2." then retry 2`.
+func (c *compiler) menuElseExample(h *heads, sp file.Span) string {
+	var keys []string
+	if b := c.blockAt(h, sp); b != nil {
+		for _, br := range b.branches {
+			if br.key != "" {
+				keys = append(keys, br.key)
+			}
+		}
+	}
+	if len(keys) == 0 || len(keys) > 5 {
+		return "`else -> retry 2`"
+	}
+	list := keys[0]
+	if len(keys) > 1 {
+		list = strings.Join(keys[:len(keys)-1], ", ") + " or " + keys[len(keys)-1]
+	}
+	return fmt.Sprintf("`else -> reply \"Please reply %s.\" then retry 2`", list)
+}
+
+// askTimeoutExample is the ask at sp with a timeout branch.
+func (c *compiler) askTimeoutExample(h *heads, sp file.Span) string {
+	if pc, ok := h.bySpan[spanKey(sp)]; ok && c.p.Code[pc] == vm.OpAsk {
+		return fmt.Sprintf("`ask … as %s < timeout 1d -> … >`", c.p.Asks[c.p.Args[pc]].Var)
+	}
+	return "`< timeout 1d -> … >` after the ask"
+}
+
+// catchAllWords are what other tools call a menu's catch-all branch.
+var catchAllWords = map[string]bool{
+	"default": true, "otherwise": true, "other": true, "others": true, "any": true,
+	"anything": true, "fallback": true, "catchall": true, "catch-all": true, "*": true,
+}
+
+// catchAllKey reports a menu without else that has a key such as
+// `default` (a GUI builder's "default" exit, a switch's `default:`) at
+// that key, in place of the warning about the menu, and reports whether
+// it did: the key is the mistake, and `else` is what was meant.
+func (c *compiler) catchAllKey(h *heads, m missing) bool {
+	if k := missingKind.FindStringSubmatch(m.msg); k == nil || k[1] != "menu" || k[2] != "else" {
+		return false
+	}
+	b := c.blockAt(h, m.span)
+	if b == nil {
+		return false
+	}
+	for _, br := range b.branches {
+		if !catchAllWords[strings.ToLower(br.key)] {
+			continue
+		}
+		d := c.diags.Warnf(br.label, CodeMissing,
+			"menu without else: %q is a reply key here, taken only when the contact replies %q, not for a reply that matches no key",
+			br.key, br.key)
+		d.Hint = "write `else ->` for the branch taken when the reply matches no key"
+		d.Fixes = []diag.Fix{{Title: "replace with else", Edits: []diag.Edit{{Span: br.label, New: "else"}}}}
+		return true
+	}
+	return false
+}
+
+// unreachableHint says why the step at pc cannot run and what to do.
+func (c *compiler) unreachableHint(pc int, reached []bool) string {
+	for name, start := range c.sects {
+		if start == pc {
+			return fmt.Sprintf("no goto leads to section %s: add `goto %s` where it should run, or remove the section", name, name)
+		}
+	}
+	if pc > 0 && reached[pc-1] && !c.synth[pc-1] {
+		switch c.p.Code[pc-1] {
+		case vm.OpJump: // a goto: the compiler's own jumps are synthetic
+			for _, g := range c.gotos {
+				if g.pc == pc-1 {
+					return fmt.Sprintf("goto does not come back: move these steps before `goto %s`, or into section %s", g.name.Tok, g.name.Tok)
+				}
+			}
+		case vm.OpEnd:
+			return "end stops the conversation: move these steps before it, or remove them"
+		}
+	}
+	for _, b := range c.blocks {
+		if c.stepsAfter(b.end) == pc && reached[b.head] {
+			return fmt.Sprintf("every branch of the %s at %s ends (goto, end or retry), so nothing after it runs: "+
+				"move these steps into the branch that should run them", b.kind, c.span(b.head))
+		}
+	}
+	return "every path before this step ends (goto, end, or a block whose branches all end): move it where a path reaches it, or remove it"
 }

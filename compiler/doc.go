@@ -12,7 +12,10 @@
 //     errors are diagnostics at the exact column;
 //   - analysis on the graph (analysis.go): dead ends (a path on which the
 //     message is neither replied to, delivered, forwarded nor ended),
-//     missing branches, unreachable steps, cycles that could spin without
+//     missing branches (each with a hint saying what to add; a missing
+//     else and the dead end on the path it leaves open are one warning;
+//     a menu's `default ->` key is reported as the else it was meant to
+//     be), unreachable steps (with why), cycles that could spin without
 //     waiting for a message, variables read before any path sets them
 //     (a "may" analysis: the union over paths) and where some path
 //     leaves them unset (a "must" analysis: the intersection; the

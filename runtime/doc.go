@@ -50,7 +50,11 @@
 // for the parser and checker, EvalMessage for the vm): types are named
 // string, number, bool, list, map, time, nil (unset), never Go's
 // (*string, map[string]interface {}, runtime.Contact), and tokens as
-// written (`=`, not Operator("=")). Positions stay expr's. evalerr.go
-// names the variable behind a run-time nil ("xs is nil (unset): all()
-// needs a list"), the usual result of a set that failed.
+// written (`=`, not Operator("=")). Positions stay expr's, except that
+// WrongOperand decides, for a string used with a number, which operand is
+// the mistake and what to write (`body > 100`: len(body) or int(body));
+// the compiler's hint comes from it, and a run-time error points at that
+// operand. evalerr.go names the variable behind a run-time nil ("xs is
+// nil (unset): all() needs a list"), the usual result of a set that
+// failed.
 package runtime

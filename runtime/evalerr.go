@@ -44,7 +44,13 @@ func evalError(c *Compiled, env *Env, err error) error {
 		return err
 	}
 	if !strings.Contains(fe.Message, "zero Value") && !strings.Contains(fe.Message, "nil") {
-		return &ExprError{Msg: EvalMessage(fe.Message), From: fe.From, err: err}
+		msg := EvalMessage(fe.Message)
+		// A string where a number is needed (an ask's answer compared
+		// with a number): point at the operand and say what to write.
+		if from, _, advice, ok := WrongOperand(c.Source, msg, fe.From); ok {
+			return &ExprError{Msg: msg + ": " + advice, From: from, err: err}
+		}
+		return &ExprError{Msg: msg, From: fe.From, err: err}
 	}
 	if name, fn, need, ok := unsetListArg(c.Source, env); ok {
 		return &ExprError{Msg: fmt.Sprintf("%s is nil (unset): %s() needs %s", name, fn, need), From: fe.From, err: err}

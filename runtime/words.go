@@ -5,6 +5,9 @@ import (
 	"regexp"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/expr-lang/expr/ast"
+	exprparser "github.com/expr-lang/expr/parser"
 )
 
 // This file turns expr-lang's messages into flowc's words. expr names Go
@@ -138,6 +141,10 @@ var compileRules = []exprRule{
 	rule(`(.+) is not callable`, func(m []string) string { return aType(m[1]) + " is not a function" }),
 	rule(`literal not terminated`, func([]string) string { return "unterminated string: the closing quote is missing" }),
 	rule(`unrecognized character: U\+[0-9A-F]+ '(.+)'`, func(m []string) string {
+		if strings.ContainsAny(m[1], "‘’‚‛“”„‟′″") {
+			// Pasted from a word processor or a chat app.
+			return "`" + m[1] + "` is a curly quote: strings in an expression take straight quotes, ' or \""
+		}
 		return "`" + m[1] + "` cannot appear in an expression"
 	}),
 	rule(`(.+) is not a predicate`, func(m []string) string { return m[1] + " is not a condition" }),
@@ -199,4 +206,194 @@ var evalRules = []exprRule{
 // EvalMessage rewrites a run-time message of expr's vm into flowc's words.
 func EvalMessage(msg string) string {
 	return rewrite(evalRules, msg)
+}
+
+// mismatchRE is flowc's wording of a binary operator used between two
+// types (compileRules and evalRules above).
+var mismatchRE = regexp.MustCompile("^cannot use `(\\S+)` between (a string|a number) and (a string|a number)$")
+
+// WrongOperand reads a type error of a binary operator between a string
+// and a number, msg in flowc's words, which expr locates at the operator
+// (rune offset from in expression src), and decides which operand is the
+// mistake and what to write instead. A literal's type is what its author
+// meant; a name's type is a fact of the message:
+//
+//   - an order or arithmetic (<, >=, -, *, …) on a name that is a string:
+//     the name, meant as its length or as the number it spells
+//     (`body > 100`: len(body) or int(body)); on a string literal, the
+//     literal, meant without its quotes;
+//   - `==`/`!=`: the literal, whose type does not match the name's
+//     (`body == 1`: "1"; `message.segments == "2"`: 2);
+//   - `+`: the number, to be joined as text (`"Order " + n`: string(n)),
+//     unless it is a literal added to a name that is a string (`body +
+//     1`: int(body)).
+//
+// It returns the operand's rune range in src, and advice naming it. ok is
+// false when msg is not such an error or src has no operator at from.
+func WrongOperand(src, msg string, from int) (opFrom, opTo int, advice string, ok bool) {
+	m := mismatchRE.FindStringSubmatch(msg)
+	if m == nil || m[2] == m[3] {
+		return 0, 0, "", false
+	}
+	tree, err := exprparser.Parse(src)
+	if err != nil {
+		return 0, 0, "", false
+	}
+	v := &binaryAt{op: m[1], from: from}
+	ast.Walk(&tree.Node, v)
+	if v.found == nil {
+		return 0, 0, "", false
+	}
+	str, num := v.found.Left, v.found.Right
+	if m[2] != "a string" {
+		str, num = num, str
+	}
+	runes := []rune(src)
+	textOf := func(n ast.Node) (from, to int, text string, ok bool) {
+		from, to = nodeRange(n)
+		if from < 0 || to > len(runes) || from >= to {
+			return 0, 0, "", false
+		}
+		to = closeBrackets(runes, from, to)
+		text = strings.TrimSpace(string(runes[from:to]))
+		if utf8.RuneCountInString(text) > 40 {
+			text = "…"
+		}
+		return from, to, text, true
+	}
+	strLit, numLit := isValueLiteral(str), isValueLiteral(num)
+	wrong := str
+	switch m[1] {
+	case "==", "!=":
+		if numLit || !strLit {
+			wrong = num
+		}
+	case "+":
+		if strLit || !numLit {
+			wrong = num
+		}
+	}
+	opFrom, opTo, text, ok := textOf(wrong)
+	if !ok {
+		return 0, 0, "", false
+	}
+	otherNode := str
+	if wrong == str {
+		otherNode = num
+	}
+	_, _, other, _ := textOf(otherNode)
+	switch {
+	case wrong == num && (m[1] == "==" || m[1] == "!="):
+		if numLit {
+			advice = fmt.Sprintf("`%s` is text: compare it with the text %q", other, text)
+		} else {
+			advice = fmt.Sprintf("`%s` is text: compare it with text, string(%s)", other, text)
+		}
+	case wrong == num:
+		advice = fmt.Sprintf("join text and a number with string(…): string(%s)", text)
+	case strLit:
+		advice = fmt.Sprintf("`%s` is a number: write the number without quotes", other)
+		if s, ok := str.(*ast.StringNode); ok && isDecimal(s.Value) {
+			advice = fmt.Sprintf("`%s` is a number: write %s, without quotes", other, s.Value)
+		}
+	case m[1] == "<" || m[1] == ">" || m[1] == "<=" || m[1] == ">=":
+		advice = fmt.Sprintf("`%s` is text: compare its length, len(%s), or the number it spells, int(%s)", text, text, text)
+	default:
+		advice = fmt.Sprintf("`%s` is text: read it as a number with int(%s)", text, text)
+	}
+	return opFrom, opTo, advice, true
+}
+
+// isValueLiteral reports a number or string written as such.
+func isValueLiteral(n ast.Node) bool {
+	switch n.(type) {
+	case *ast.IntegerNode, *ast.FloatNode, *ast.StringNode:
+		return true
+	}
+	return false
+}
+
+func isDecimal(s string) bool {
+	if s == "" {
+		return false
+	}
+	dot := false
+	for i, r := range s {
+		switch {
+		case r >= '0' && r <= '9':
+		case r == '.' && !dot && i > 0:
+			dot = true
+		case r == '-' && i == 0 && len(s) > 1:
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// closeBrackets extends the rune range [from, to) of src past the
+// closing brackets of the brackets it opens: a call's location ends
+// before its `)`. Quotes are skipped over.
+func closeBrackets(src []rune, from, to int) int {
+	depth := 0
+	for i := from; i < len(src); i++ {
+		if i >= to && depth == 0 {
+			return i
+		}
+		switch c := src[i]; c {
+		case '(', '[', '{':
+			depth++
+		case ')', ']', '}':
+			if depth == 0 {
+				return max(i, to)
+			}
+			depth--
+		case '"', '\'', '`':
+			for i++; i < len(src) && src[i] != c; i++ {
+				if src[i] == '\\' && c != '`' {
+					i++
+				}
+			}
+		}
+	}
+	return len(src)
+}
+
+// binaryAt finds the binary node of operator op located at rune offset from.
+type binaryAt struct {
+	op    string
+	from  int
+	found *ast.BinaryNode
+}
+
+func (v *binaryAt) Visit(n *ast.Node) {
+	if b, ok := (*n).(*ast.BinaryNode); ok && v.found == nil && b.Operator == v.op && b.Location().From == v.from {
+		v.found = b
+	}
+}
+
+// nodeRange is the rune range of the source a subtree was parsed from:
+// from the first of its nodes' locations to the last. Brackets around
+// it are not counted (expr keeps no node for them).
+func nodeRange(n ast.Node) (from, to int) {
+	r := &rangeVisitor{from: -1}
+	ast.Walk(&n, r)
+	return r.from, r.to
+}
+
+type rangeVisitor struct{ from, to int }
+
+func (r *rangeVisitor) Visit(n *ast.Node) {
+	loc := (*n).Location()
+	if loc.From == 0 && loc.To == 0 {
+		if _, isNil := (*n).(*ast.NilNode); !isNil {
+			return // a node the parser made up, without a place
+		}
+	}
+	if r.from < 0 || loc.From < r.from {
+		r.from = loc.From
+	}
+	if loc.To > r.to {
+		r.to = loc.To
+	}
 }

@@ -1,8 +1,11 @@
 package runtime
 
 import (
+	"errors"
 	"strings"
 	"testing"
+
+	"github.com/expr-lang/expr/file"
 )
 
 // Every expr-lang message format flowc users meet, as expr writes it and
@@ -33,6 +36,8 @@ func TestCompileMessagesInFlowcWords(t *testing.T) {
 		{`string is not callable`, "a string is not a function"},
 		{`literal not terminated`, "unterminated string: the closing quote is missing"},
 		{`unrecognized character: U+0040 '@'`, "`@` cannot appear in an expression"},
+		{`unrecognized character: U+2018 '‘'`, "`‘` is a curly quote: strings in an expression take straight quotes, ' or \""},
+		{`unrecognized character: U+201C '“'`, "`“` is a curly quote: strings in an expression take straight quotes, ' or \""},
 		{`unknown name foo`, "unknown name foo"},
 		{`unknown name __flowc_len`, "unknown name len"},
 		{`unknown name int`, "unknown name int"},
@@ -105,7 +110,83 @@ func TestEvalOnUnsetVariableNamesIt(t *testing.T) {
 	// A set variable of the wrong type is not called unset.
 	p, _ := c.Compile(`all(xs, # > 0)`, Condition)
 	_, err := Eval(p, &Env{Vars: map[string]any{"xs": []any{"a"}}})
-	if err == nil || err.Error() != "cannot use `>` between a string and a number" {
+	if err == nil || err.Error() != "cannot use `>` between a string and a number: `#` is text: compare its length, len(#), or the number it spells, int(#)" {
 		t.Errorf("xs of strings: %v", err)
 	}
+}
+
+// The operand a string-and-number error is about, and the advice.
+func TestWrongOperand(t *testing.T) {
+	c := &Compiler{Vars: map[string]bool{"n": true, "order": true}}
+	for _, tc := range []struct{ src, operand, advice string }{
+		{"body > 100", "body", "compare its length, len(body), or the number it spells, int(body)"},
+		{"100 < body", "body", "len(body)"},
+		{"contact.name > 3", "contact.name", "len(contact.name)"},
+		{"len(body) > 3 && trim(body) >= 40", "trim(body)", "int(trim(body))"},
+		{"body == 1", "1", "`body` is text: compare it with the text \"1\""},
+		{"2.5 != body", "2.5", `the text "2.5"`},
+		{"message.segments == 'two'", "'two'", "`message.segments` is a number: write the number without quotes"},
+		{"message.segments != '3'", "'3'", "write 3, without quotes"},
+		{"'5' < message.segments", "'5'", "write 5, without quotes"},
+		{"body == message.segments", "message.segments", "compare it with text, string(message.segments)"},
+		{"'Order ' + 5 == body", "5", "string(5)"},
+		{"'Order ' + message.segments == body", "message.segments", "string(message.segments)"},
+		{"body + 1 == 2", "body", "read it as a number with int(body)"},
+		{"body - 1 > 0", "body", "read it as a number with int(body)"},
+	} {
+		_, err := c.Compile(tc.src, Condition)
+		fe, ok := err.(*file.Error)
+		if !ok {
+			t.Errorf("%q: compiled (%v), want a type error", tc.src, err)
+			continue
+		}
+		from, to, advice, ok := WrongOperand(tc.src, fe.Message, fe.From)
+		if !ok {
+			t.Errorf("%q: %q at %d not recognised", tc.src, fe.Message, fe.From)
+			continue
+		}
+		if got := string([]rune(tc.src)[from:to]); got != tc.operand || !strings.Contains(advice, tc.advice) {
+			t.Errorf("%q: operand %q, advice %q; want %q and advice with %q", tc.src, got, advice, tc.operand, tc.advice)
+		}
+	}
+	for _, msg := range []string{"cannot use `>` between a list and a number", "unknown name x", "cannot use `>` between a string and a string"} {
+		if _, _, _, ok := WrongOperand("body > 1", msg, 5); ok {
+			t.Errorf("%q: recognised", msg)
+		}
+	}
+}
+
+// At run time too (an ask's answer is a string only then), the error
+// points at the operand and says what to write.
+func TestWrongOperandAtRunTime(t *testing.T) {
+	c := &Compiler{Vars: map[string]bool{"order": true}}
+	p, err := c.Compile("order > 100", Condition)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = Eval(p, &Env{Vars: map[string]any{"order": "12345"}})
+	var ee *ExprError
+	if !errors.As(err, &ee) {
+		t.Fatalf("got %v, want an *ExprError", err)
+	}
+	if ee.From != 0 || !strings.Contains(ee.Msg, "between a string and a number: `order` is text") || !strings.Contains(ee.Msg, "int(order)") {
+		t.Errorf("got %q at %d", ee.Msg, ee.From)
+	}
+}
+
+// WrongOperand never panics and returns a range inside src, whatever the
+// expression and offset.
+func FuzzWrongOperand(f *testing.F) {
+	for _, s := range []string{"body > 100", "'a' + 1 == 'b'", "len(body) > '5'", "(body) > 3", "trim(body, 'x') >= 4", "‘x’ > 1"} {
+		f.Add(s, 5)
+	}
+	msgs := []string{"cannot use `>` between a string and a number", "cannot use `==` between a number and a string", "cannot use `+` between a string and a number"}
+	f.Fuzz(func(t *testing.T, src string, from int) {
+		for _, msg := range msgs {
+			a, b, _, ok := WrongOperand(src, msg, from)
+			if ok && (a < 0 || b > len([]rune(src)) || a >= b) {
+				t.Fatalf("WrongOperand(%q, %q, %d) = %d, %d", src, msg, from, a, b)
+			}
+		}
+	})
 }

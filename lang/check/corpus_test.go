@@ -44,9 +44,9 @@ const (
 // exact 1.0, hint 0.9, clean 1.0. A rate is compared with a margin of
 // rounding (eps), since 63/90 and 0.70 need not be the same float.
 const (
-	floorExact = 0.73 // share of mistakes reported exactly at their place (and code)
-	floorHint  = 0.60 // share of hint-worthy mistakes whose diagnostic has a hint
-	floorClean = 0.70 // share of cases with no more diagnostics than mistakes
+	floorExact = 0.74 // share of mistakes reported exactly at their place (and code)
+	floorHint  = 0.67 // share of hint-worthy mistakes whose diagnostic has a hint
+	floorClean = 0.71 // share of cases with no more diagnostics than mistakes
 	minCases   = 60
 	eps        = 1e-9
 )

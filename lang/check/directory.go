@@ -2,6 +2,7 @@ package check
 
 import (
 	"fmt"
+	"sort"
 	"strings"
 
 	"github.com/flowc-dev/flowc/lang/diag"
@@ -79,11 +80,38 @@ func unknown(diags *diag.List, sp file.Span, kind, name string, known []string) 
 	d := diags.Errorf(sp, CodeUnknownTarget, "no %s named %q in the directory", kind, name)
 	if s := Suggest(name, known); s != "" {
 		d.Hint, d.Fixes = fmt.Sprintf("did you mean %s:%s?", kind, s), NameFix(sp, name, s)
-	} else if len(known) > 0 {
-		d.Hint = fmt.Sprintf("%ss in the directory: %s", kind, strings.Join(known, ", "))
 	} else {
-		d.Hint = fmt.Sprintf("the directory has no %ss", kind)
+		d.Hint = knownHint(kind, name, known)
 	}
+}
+
+// maxListed is how many names a hint lists whole: a directory of
+// hundreds of teams is not advice.
+const maxListed = 8
+
+// knownHint is the hint for a name the directory does not have and that
+// is no close misspelling of one: the names, when there are few; else
+// those that contain it or that it contains (sales for sales-east, or the
+// other way round); else how many there are.
+func knownHint(kind, name string, known []string) string {
+	switch {
+	case len(known) == 0:
+		return fmt.Sprintf("the directory has no %ss", kind)
+	case len(known) <= maxListed:
+		return fmt.Sprintf("%ss in the directory: %s", kind, strings.Join(known, ", "))
+	}
+	var like []string
+	lower := strings.ToLower(name)
+	for _, k := range known {
+		if lk := strings.ToLower(k); strings.Contains(lk, lower) || strings.Contains(lower, lk) {
+			like = append(like, k)
+		}
+	}
+	if len(like) > 0 && len(like) <= maxListed {
+		sort.Strings(like)
+		return fmt.Sprintf("%ss named like it: %s", kind, strings.Join(like, ", "))
+	}
+	return fmt.Sprintf("none of the directory's %d %ss is named like it: check the spelling, or add it to %s", len(known), kind, directory.FileName)
 }
 
 // eachCommand calls fn for every command of f, in source order, inside

@@ -7,8 +7,10 @@ import (
 	"io/fs"
 	"path"
 	"path/filepath"
+	"strconv"
 	"strings"
 
+	"github.com/flowc-dev/flowc/lang/diag"
 	"github.com/flowc-dev/flowc/lang/syntax"
 )
 
@@ -38,9 +40,76 @@ func (c *checker) appletDecl(h *syntax.Header, name, declared string) AppletDecl
 	d.File = declared
 	d.Path = filepath.Join(filepath.Dir(c.f.Source.Name), filepath.FromSlash(declared))
 	if _, err := StatApplet(c.f.Source.Files(), declared); err != nil {
-		c.diags.Errorf(at, CodeApplet, "%v", err)
+		e := c.diags.Errorf(at, CodeApplet, "%v", err)
+		if errors.Is(err, fs.ErrNotExist) {
+			if s, hint := appletPathHint(c.f.Source.Files(), declared); s != "" {
+				e.Hint = fmt.Sprintf("did you mean %q?", s)
+				e.Fixes = []diag.Fix{{Title: fmt.Sprintf("replace with %q", s), Edits: []diag.Edit{{Span: at, New: strconv.Quote(s)}}}}
+			} else {
+				e.Hint = hint
+			}
+		}
 	}
 	return d
+}
+
+// Bounds of the search for a near-miss applet file: a flow checked in a
+// large directory (a home directory) must not have its whole tree read.
+const (
+	maxScanEntries = 2000
+	maxScanDepth   = 4
+)
+
+// appletPathHint looks, for a declared applet file that does not exist,
+// for the .js file in fsys it probably meant: the closest path by edit
+// distance (a misspelt file or directory name). Without one, hint says
+// which .js files the declared directory holds, or that it holds none.
+// Hidden directories and node_modules are not searched.
+func appletPathHint(fsys fs.FS, declared string) (suggest, hint string) {
+	var paths []string
+	n := 0
+	_ = fs.WalkDir(fsys, ".", func(p string, e fs.DirEntry, err error) error {
+		if n++; n > maxScanEntries {
+			return fs.SkipAll
+		}
+		if err != nil {
+			return nil // an unreadable directory: search the rest
+		}
+		if e.IsDir() {
+			if p != "." && (strings.HasPrefix(e.Name(), ".") || e.Name() == "node_modules" || strings.Count(p, "/") >= maxScanDepth) {
+				return fs.SkipDir
+			}
+			return nil
+		}
+		if strings.HasSuffix(p, ".js") { // a link or a FIFO too: StatApplet judges the file meant
+			paths = append(paths, p)
+		}
+		return nil
+	})
+	if s := Suggest(declared, paths); s != "" {
+		return s, ""
+	}
+	dir := path.Dir(declared)
+	var here []string
+	for _, p := range paths {
+		if path.Dir(p) == dir {
+			here = append(here, path.Base(p))
+		}
+	}
+	where := "the flow's directory"
+	if dir != "." {
+		where = dir + "/"
+		if st, err := fs.Stat(fsys, dir); err != nil || !st.IsDir() {
+			return "", fmt.Sprintf("there is no directory %s beside the flow: the path is read from the flow's own directory", where)
+		}
+	}
+	switch {
+	case len(here) == 0:
+		return "", fmt.Sprintf("%s holds no .js file: write the applet there, or give the path of one", where)
+	case len(here) <= 5:
+		return "", fmt.Sprintf(".js files in %s: %s", where, strings.Join(here, ", "))
+	}
+	return "", fmt.Sprintf("%s holds %d .js files, none named like %s", where, len(here), path.Base(declared))
 }
 
 // AppletPathProblem says what is wrong with an applet path as declared,
@@ -90,10 +159,17 @@ func checkAppletInfo(name string, st fs.FileInfo) error {
 	return nil
 }
 
+// noFileError is a declared applet file that is not there; it is
+// fs.ErrNotExist, so that the checker can look for the file meant.
+type noFileError string
+
+func (e noFileError) Error() string        { return fmt.Sprintf("applet file %s: no such file", string(e)) }
+func (e noFileError) Is(target error) bool { return target == fs.ErrNotExist }
+
 func appletFileError(name string, err error) error {
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
-		return fmt.Errorf("applet file %s: no such file", name)
+		return noFileError(name)
 	case errors.Is(err, fs.ErrPermission):
 		return fmt.Errorf("applet file %s: permission denied", name)
 	}

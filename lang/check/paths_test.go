@@ -12,7 +12,9 @@ import (
 	"time"
 
 	"github.com/flowc-dev/flowc/lang/check"
+	"github.com/flowc-dev/flowc/lang/diag"
 	"github.com/flowc-dev/flowc/lang/file"
+	"github.com/flowc-dev/flowc/lang/syntax"
 )
 
 func TestAppletPathProblem(t *testing.T) {
@@ -118,4 +120,31 @@ func TestReadAppletStopsAtTheLimit(t *testing.T) {
 		t.Fatalf("ReadApplet of an endless file: %v", err)
 	}
 	var _ io.Reader = endless{}
+}
+
+// TestAppletPathFix: a misspelt applet file gets the fix that names the
+// file meant, found in the flow's own files (here a deploy bundle), and
+// the fixed flow checks clean.
+func TestAppletPathFix(t *testing.T) {
+	bundle := fstest.MapFS{"applets/lookup.js": {Data: []byte("function main() { return 1 }")}}
+	text := "flow f\nnumbers \"+15550100\"\napplet lookup = \"applets/lokup.js\"\nrun lookup(body)\n"
+	check1 := func(text string) diag.List {
+		src := file.NewSource("f.flow", text)
+		src.Dir = bundle
+		f, d := syntax.Parse(src)
+		_, cd := check.File(f)
+		return append(d, cd...)
+	}
+	d := check1(text)
+	if len(d) != 1 || len(d[0].Fixes) != 1 || len(d[0].Fixes[0].Edits) != 1 {
+		t.Fatalf("want one diagnostic with one fix, got %v", d)
+	}
+	e := d[0].Fixes[0].Edits[0]
+	fixed := text[:e.Span.Start] + e.New + text[e.Span.End:]
+	if !strings.Contains(fixed, `"applets/lookup.js"`) {
+		t.Fatalf("fixed text:\n%s", fixed)
+	}
+	if d := check1(fixed); len(d) != 0 {
+		t.Errorf("after the fix: %v", d)
+	}
 }

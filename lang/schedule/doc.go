@@ -102,6 +102,9 @@
 // it starts on, so an overnight range that started the evening before the
 // holiday still runs into the holiday morning. An overnight range that would
 // start on a holiday does not open at all, not even after midnight.
+// CheckHoliday checks one date as a flow writes it; a date written another
+// way (12/25/2026, 25.12.2026, Dec 25 2026) gets a hint with the same date
+// as YYYY-MM-DD, both readings when day and month could be either.
 //
 // # Canonical form
 //

@@ -14,14 +14,20 @@ type Holidays struct {
 }
 
 // HolidayError reports an invalid date passed to ParseHolidays. Index is the
-// 0-based position of the date in the slice.
+// 0-based position of the date in the slice (-1 from CheckHoliday). Hint,
+// when the date is written another way (12/25/2026), is the same date as
+// YYYY-MM-DD (see DateHint).
 type HolidayError struct {
 	Index int
 	Date  string
 	Msg   string
+	Hint  string
 }
 
 func (e *HolidayError) Error() string {
+	if e.Index < 0 {
+		return fmt.Sprintf("%q: %s", e.Date, e.Msg)
+	}
 	return fmt.Sprintf("holidays[%d] %q: %s", e.Index, e.Date, e.Msg)
 }
 
@@ -34,7 +40,7 @@ func ParseHolidays(dates []string) (Holidays, error) {
 	for i, s := range dates {
 		d, msg := parseDate(s)
 		if msg != "" {
-			return Holidays{}, &HolidayError{Index: i, Date: s, Msg: msg}
+			return Holidays{}, &HolidayError{Index: i, Date: s, Msg: msg, Hint: DateHint(s)}
 		}
 		days = append(days, d)
 	}

@@ -1,0 +1,1 @@
+function main(body) { return body.length > 40 ? "long" : "short" }
