@@ -1,0 +1,441 @@
+package lsp
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"path"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"unicode/utf16"
+	"unicode/utf8"
+
+	"github.com/flowc-dev/flowc/compiler"
+	"github.com/flowc-dev/flowc/lang"
+	"github.com/flowc-dev/flowc/lang/check"
+	"github.com/flowc-dev/flowc/lang/diag"
+	"github.com/flowc-dev/flowc/lang/directory"
+	"github.com/flowc-dev/flowc/lang/file"
+	"github.com/flowc-dev/flowc/lang/syntax"
+)
+
+// Limits on what the server reads and holds. An editor sends whatever
+// buffer the user opened; a workspace may be a home directory.
+const (
+	// MaxFileBytes is the largest .flow text (open buffer or file on
+	// disk) that is checked; a larger one gets one diagnostic saying so.
+	MaxFileBytes = 1 << 20
+	// MaxFiles is how many .flow files of the workspace are checked as
+	// one set; past it the rest are left out, and the log says so.
+	MaxFiles = 2000
+	// MaxMessageBytes is the largest JSON-RPC message read: a larger
+	// Content-Length ends the connection before its body is read.
+	MaxMessageBytes = 16 << 20
+	// MaxDirectoryBytes bounds directory.json.
+	MaxDirectoryBytes = 4 << 20
+)
+
+// CodeTooLarge is the diagnostic on a file over MaxFileBytes.
+const CodeTooLarge = "flow/too-large"
+
+type document struct {
+	uri     string
+	version int
+	text    string
+}
+
+// workspace is the server's state: the root, the open documents, the
+// .flow files on disk, and the last analysis of them all.
+type workspace struct {
+	root   string // absolute directory; "" when the client named none
+	rootFS fs.FS  // root as an os.Root-backed fs.FS: nothing outside is read
+	logf   func(string, ...any)
+
+	mu   sync.Mutex
+	docs map[string]*document // open documents by URI
+	disk map[string]string    // slash path in root → text of the .flow files; nil: rescan
+	gen  int                  // bumped by every change
+	snap *snapshot
+	// parsed keeps each file's parse while its text is unchanged, so a
+	// change re-parses only the file that changed.
+	parsed map[string]parsed
+}
+
+type parsed struct {
+	text  string
+	f     *syntax.File
+	diags diag.List
+}
+
+// snapshot is one analysis of the whole file set.
+type snapshot struct {
+	gen     int
+	files   []*fileState
+	byURI   map[string]*fileState
+	diags   map[string]diag.List // by URI, also for directory.json files
+	dirs    map[string]*dirInfo  // by slash directory in root
+	replies []check.Reply
+	// bySource finds the file a span points into.
+	bySource map[*file.Source]*fileState
+}
+
+type fileState struct {
+	uri     string
+	name    string // slash path in root, or the absolute path of a document outside it
+	version int    // the open document's version, or -1
+	open    bool
+	src     *file.Source
+	f       *syntax.File
+	info    *check.Info
+	idx     *Index
+	dir     *dirInfo // directory.json beside it; nil when none
+}
+
+type dirInfo struct {
+	uri  string
+	name string
+	text string
+	d    *directory.Directory // nil when the file is not valid
+}
+
+func newWorkspace(root string, logf func(string, ...any)) *workspace {
+	w := &workspace{root: root, logf: logf, docs: map[string]*document{}, parsed: map[string]parsed{}}
+	if root != "" {
+		w.rootFS = file.OSDir(root)
+	}
+	return w
+}
+
+// pathOf turns a file URI into a path, "" when it is not a file URI.
+func pathOf(uri string) string {
+	u, err := url.Parse(uri)
+	if err != nil || u.Scheme != "file" {
+		return ""
+	}
+	return filepath.FromSlash(u.Path)
+}
+
+// uriOf is the file URI of an absolute path.
+func uriOf(p string) string {
+	return (&url.URL{Scheme: "file", Path: filepath.ToSlash(p)}).String()
+}
+
+// inRoot is the slash path of an absolute path inside the root, or ""
+// when it is outside (or there is no root).
+func (w *workspace) inRoot(p string) string {
+	if w.root == "" || p == "" {
+		return ""
+	}
+	rel, err := filepath.Rel(w.root, p)
+	if err != nil || rel == "." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) || rel == ".." || filepath.IsAbs(rel) {
+		return ""
+	}
+	rel = filepath.ToSlash(rel)
+	if !fs.ValidPath(rel) {
+		return ""
+	}
+	return rel
+}
+
+func (w *workspace) uriOfRel(rel string) string { return uriOf(filepath.Join(w.root, filepath.FromSlash(rel))) }
+
+// change runs fn on the state under the lock and marks the analysis stale.
+func (w *workspace) change(fn func()) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	fn()
+	w.gen++
+}
+
+// current returns the analysis of the present state, computing it when
+// something changed since the last.
+func (w *workspace) current() *snapshot {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.snap != nil && w.snap.gen == w.gen {
+		return w.snap
+	}
+	w.snap = w.analyse()
+	return w.snap
+}
+
+// scan reads the .flow files under the root, skipping dot directories as
+// `flowc check` does, at most MaxFiles of them.
+func (w *workspace) scan() {
+	w.disk = map[string]string{}
+	if w.rootFS == nil {
+		return
+	}
+	n := 0
+	err := fs.WalkDir(w.rootFS, ".", func(name string, d fs.DirEntry, err error) error {
+		if err != nil {
+			if name == "." {
+				return err
+			}
+			return nil // an unreadable directory is left out, not fatal
+		}
+		if d.IsDir() {
+			if name != "." && (strings.HasPrefix(d.Name(), ".") || d.Name() == "node_modules") {
+				return fs.SkipDir
+			}
+			return nil
+		}
+		if path.Ext(name) != ".flow" || !d.Type().IsRegular() {
+			return nil
+		}
+		if n >= MaxFiles {
+			w.logf("flowc lsp: more than %d .flow files under %s: %s and later ones are not checked", MaxFiles, w.root, name)
+			return fs.SkipAll
+		}
+		n++
+		info, err := d.Info()
+		if err != nil {
+			return nil
+		}
+		if info.Size() > MaxFileBytes {
+			w.disk[name] = "" // reported as too large, never read
+			return nil
+		}
+		b, err := fs.ReadFile(w.rootFS, name)
+		if err != nil {
+			w.logf("flowc lsp: %s: %v", name, err)
+			return nil
+		}
+		w.disk[name] = string(b)
+		return nil
+	})
+	if err != nil {
+		w.logf("flowc lsp: reading %s: %v", w.root, err)
+	}
+}
+
+// emptyFS is the directory of a document outside the workspace: its
+// applet files are not read.
+type emptyFS struct{}
+
+func (emptyFS) Open(name string) (fs.File, error) {
+	return nil, &fs.PathError{Op: "open", Path: name, Err: errors.New("outside the workspace root: flowc lsp reads no file there")}
+}
+
+// analyse checks every .flow file of the workspace, open buffers taking
+// the place of their files, as `flowc check ROOT` would with the files
+// saved. Called with w.mu held.
+func (w *workspace) analyse() *snapshot {
+	if w.disk == nil {
+		w.scan()
+	}
+	s := &snapshot{gen: w.gen, byURI: map[string]*fileState{}, diags: map[string]diag.List{}, dirs: map[string]*dirInfo{}, bySource: map[*file.Source]*fileState{}}
+	type input struct {
+		uri, name, text string
+		version         int
+		open, tooBig    bool
+		rel             string // "" outside the root
+	}
+	var inputs []input
+	seen := map[string]bool{}
+	for rel, text := range w.disk {
+		uri := w.uriOfRel(rel)
+		in := input{uri: uri, name: rel, text: text, version: -1, rel: rel, tooBig: text == "" && !w.fits(rel)}
+		if d, ok := w.docs[uri]; ok {
+			in.text, in.version, in.open, in.tooBig = d.text, d.version, true, len(d.text) > MaxFileBytes
+		}
+		seen[uri] = true
+		inputs = append(inputs, in)
+	}
+	for uri, d := range w.docs {
+		if seen[uri] {
+			continue
+		}
+		p := pathOf(uri)
+		rel := w.inRoot(p)
+		name := rel
+		if name == "" {
+			name = p
+			if name == "" {
+				name = uri
+			}
+		}
+		inputs = append(inputs, input{uri: uri, name: name, text: d.text, version: d.version, open: true, rel: rel, tooBig: len(d.text) > MaxFileBytes})
+	}
+	sort.Slice(inputs, func(i, j int) bool { return inputs[i].name < inputs[j].name })
+
+	res := &lang.Result{}
+	var files []*fileState
+	keep := map[string]parsed{}
+	for _, in := range inputs {
+		if in.tooBig {
+			src := file.NewSource(in.name, "")
+			var l diag.List
+			l.Errorf(src.Span(0, 0), CodeTooLarge, "the file is larger than %d bytes: flowc lsp does not check it", MaxFileBytes)
+			s.diags[in.uri] = l
+			continue
+		}
+		p, ok := w.parsed[in.uri]
+		if !ok || p.text != in.text || p.f.Source.Name != in.name {
+			src := file.NewSource(in.name, in.text)
+			src.Dir = emptyFS{}
+			if in.rel != "" {
+				if sub, err := fs.Sub(w.rootFS, path.Dir(in.rel)); err == nil {
+					src.Dir = sub
+				}
+			}
+			f, d := syntax.Parse(src)
+			p = parsed{text: in.text, f: f, diags: d}
+		}
+		keep[in.uri] = p
+		fsd := &fileState{uri: in.uri, name: in.name, version: in.version, open: in.open, src: p.f.Source, f: p.f}
+		if in.rel != "" {
+			fsd.dir = w.directory(s, path.Dir(in.rel))
+		}
+		files = append(files, fsd)
+		res.Files = append(res.Files, p.f)
+		res.Diags = append(res.Diags, p.diags...)
+	}
+	w.parsed = keep
+	infos, cd := check.Files(res.Files)
+	res.Infos = infos
+	res.Diags = append(res.Diags, cd...)
+	res.Diags.Sort()
+	_, compiled := compiler.All(res)
+	all := append(append(diag.List{}, res.Diags...), compiled...)
+	replies, rd := check.Replies(res.Files, check.DefaultMaxSegments)
+	s.replies = replies
+	all = append(all, rd...)
+	// Inbox targets against each directory.json, for the flows beside it.
+	groups := map[*dirInfo][]*syntax.File{}
+	for i, fsd := range files {
+		fsd.info = infos[i]
+		fsd.idx = BuildIndex(fsd.f)
+		s.files = append(s.files, fsd)
+		s.byURI[fsd.uri] = fsd
+		s.bySource[fsd.src] = fsd
+		if fsd.dir != nil && fsd.dir.d != nil {
+			groups[fsd.dir] = append(groups[fsd.dir], fsd.f)
+		}
+	}
+	for di, fs := range groups {
+		all = append(all, check.Directory(fs, di.d)...)
+	}
+	all.Sort()
+	for _, d := range all {
+		if fsd := s.bySource[d.Span.Source]; fsd != nil {
+			s.diags[fsd.uri] = append(s.diags[fsd.uri], d)
+		}
+	}
+	for _, di := range s.dirs {
+		if di.d != nil || di.text == "" {
+			continue
+		}
+		_, err := directory.Parse(di.name, []byte(di.text))
+		var de *directory.Error
+		if errors.As(err, &de) {
+			src := file.NewSource(di.name, di.text)
+			var l diag.List
+			l.Errorf(src.Span(de.Offset, min(de.Offset+1, len(di.text))), "flow/directory", "%s", de.Msg).Hint =
+				"docs/server.md describes directory.json; inbox targets are not checked until it is fixed"
+			s.diags[di.uri] = l
+		}
+	}
+	return s
+}
+
+// fits reports whether the file at rel on disk is within MaxFileBytes
+// (scan stores "" for the ones that are not).
+func (w *workspace) fits(rel string) bool {
+	st, err := fs.Stat(w.rootFS, rel)
+	return err == nil && st.Size() <= MaxFileBytes
+}
+
+// directory reads directory.json in the slash directory dir of the root,
+// once per analysis. Nil when there is none.
+func (w *workspace) directory(s *snapshot, dir string) *dirInfo {
+	if di, ok := s.dirs[dir]; ok {
+		return di
+	}
+	name := path.Join(dir, directory.FileName)
+	var di *dirInfo
+	if st, err := fs.Stat(w.rootFS, name); err == nil && st.Mode().IsRegular() {
+		di = &dirInfo{uri: w.uriOfRel(name), name: name}
+		if d, ok := w.docs[di.uri]; ok {
+			di.text = d.text
+		} else if st.Size() <= MaxDirectoryBytes {
+			if b, err := fs.ReadFile(w.rootFS, name); err == nil {
+				di.text = string(b)
+			}
+		}
+		if len(di.text) <= MaxDirectoryBytes {
+			if d, err := directory.Parse(name, []byte(di.text)); err == nil {
+				di.d = d
+			}
+		}
+	}
+	s.dirs[dir] = di
+	return di
+}
+
+// Positions. The protocol counts characters in UTF-16 code units; a
+// file.Source counts bytes (offsets) and runes (columns).
+
+// lspPos is the protocol position of byte offset off of src.
+func lspPos(src *file.Source, off int) Position {
+	off = max(0, min(off, len(src.Text)))
+	line := src.Pos(off).Line
+	start := src.Offset(line, 1)
+	n := 0
+	for _, r := range src.Text[start:off] {
+		n += utf16.RuneLen(r)
+		if r == utf8.RuneError {
+			n = max(n, 1)
+		}
+	}
+	return Position{Line: line - 1, Character: n}
+}
+
+func lspRange(sp file.Span) Range {
+	if sp.Source == nil {
+		return Range{}
+	}
+	return Range{Start: lspPos(sp.Source, sp.Start), End: lspPos(sp.Source, sp.End)}
+}
+
+// offsetOf is the byte offset of protocol position p in src, clamped to
+// the text (a position past a line's end is its end, as the protocol
+// says).
+func offsetOf(src *file.Source, p Position) int {
+	if p.Line < 0 {
+		return 0
+	}
+	line := p.Line + 1
+	if line > src.Lines() {
+		return len(src.Text)
+	}
+	off := src.Offset(line, 1)
+	end := src.LineEnd(line)
+	for units := 0; off < end && units < p.Character; {
+		r, n := utf8.DecodeRuneInString(src.Text[off:end])
+		units += max(utf16.RuneLen(r), 1)
+		off += n
+	}
+	return off
+}
+
+// applyChange applies one didChange content change to text.
+func applyChange(text string, c contentChange) (string, error) {
+	if c.Range == nil {
+		return c.Text, nil
+	}
+	src := file.NewSource("", text)
+	start, end := offsetOf(src, c.Range.Start), offsetOf(src, c.Range.End)
+	if end < start {
+		return "", fmt.Errorf("change range ends (%d:%d) before it starts (%d:%d)", c.Range.End.Line, c.Range.End.Character, c.Range.Start.Line, c.Range.Start.Character)
+	}
+	// src.Text has no byte order mark; put it back so offsets agree
+	// with what the client holds.
+	if src.HadBOM {
+		start, end = start+len(file.BOM), end+len(file.BOM)
+	}
+	return text[:start] + c.Text + text[end:], nil
+}
