@@ -25,7 +25,7 @@ var (
 	afterTarget   = regexp.MustCompile(`\b(team|user):([\w-]*)$`)
 	afterBy       = regexp.MustCompile(`\binbox\b.*\bby\s+([\w-]*)$`)
 	afterRun      = regexp.MustCompile(`\brun\s+(\w*)$`)
-	inHours       = regexp.MustCompile(`\bhours\(\s*["'`+"`"+`]([\w-]*)$`)
+	inHours       = regexp.MustCompile(`\bhours\(\s*["'` + "`" + `]([\w-]*)$`)
 	afterDot      = regexp.MustCompile(`\b(\w+)\.(\w*)$`)
 	statementWord = regexp.MustCompile(`(?:^\s*|->\s*|\bthen\s+|\belse\s+|<\s*)([\w-]*)$`)
 	conditionOpen = regexp.MustCompile(`\bwhen\b`)

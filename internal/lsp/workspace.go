@@ -140,7 +140,9 @@ func (w *workspace) inRoot(p string) string {
 	return rel
 }
 
-func (w *workspace) uriOfRel(rel string) string { return uriOf(filepath.Join(w.root, filepath.FromSlash(rel))) }
+func (w *workspace) uriOfRel(rel string) string {
+	return uriOf(filepath.Join(w.root, filepath.FromSlash(rel)))
+}
 
 // change runs fn on the state under the lock and marks the analysis stale.
 func (w *workspace) change(fn func()) {
@@ -319,6 +321,7 @@ func (w *workspace) analyse() *snapshot {
 	for di, fs := range groups {
 		all = append(all, check.Directory(fs, di.d)...)
 	}
+	all = append(all, numberMirrors(infos, all)...)
 	all.Sort()
 	for _, d := range all {
 		if fsd := s.bySource[d.Span.Source]; fsd != nil {
@@ -438,4 +441,38 @@ func applyChange(text string, c contentChange) (string, error) {
 		start, end = start+len(file.BOM), end+len(file.BOM)
 	}
 	return text[:start] + c.Text + text[end:], nil
+}
+
+// numberMirrors report a number served by two flows in the first file
+// too: check.Files reports it where it is declared again, but the author
+// of either file must see it, whichever one is open.
+func numberMirrors(infos []*check.Info, have diag.List) diag.List {
+	type first struct {
+		flow string
+		span file.Span
+	}
+	firsts := map[string]first{}
+	var out diag.List
+	mirrored := map[file.Span]bool{}
+	for _, d := range have {
+		if d.Code == check.CodeNumber {
+			mirrored[d.Span] = true
+		}
+	}
+	for _, info := range infos {
+		for _, n := range info.Numbers {
+			f, ok := firsts[n.Value]
+			if !ok {
+				firsts[n.Value] = first{info.Name, n.Span}
+				continue
+			}
+			if f.flow == info.Name || mirrored[f.span] {
+				continue
+			}
+			out.Errorf(f.span, check.CodeNumber, "number %s is also served by flow %q (%s); a number has exactly one SMS flow", n.Value, info.Name, n.Span).Related =
+				[]diag.Related{{Span: n.Span, Message: "also declared here"}}
+			mirrored[f.span] = true
+		}
+	}
+	return out
 }
