@@ -16,7 +16,7 @@ import (
 // testClient is an LSP client for tests: jsonrpc2 on the client side of
 // a pipe, with the server's notifications collected.
 type testClient struct {
-	t     *testing.T
+	t     testing.TB
 	conn  *jsonrpc2.Conn
 	diags chan publishDiagnosticsParams
 	done  chan error
@@ -31,7 +31,7 @@ type pipeRWC struct {
 
 // startServer runs Serve on one end of two pipes and returns a client on
 // the other.
-func startServer(t *testing.T, opts Options) *testClient {
+func startServer(t testing.TB, opts Options) *testClient {
 	t.Helper()
 	sr, cw := io.Pipe()
 	cr, sw := io.Pipe()
@@ -190,3 +190,6 @@ func hasCode(ds []lspDiagnostic, code string) *lspDiagnostic {
 }
 
 func timeAfter() <-chan time.Time { return time.After(wait) }
+
+func bgCtx() context.Context { return context.Background() }
+

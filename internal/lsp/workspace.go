@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"path"
 	"path/filepath"
+	"runtime/debug"
 	"sort"
 	"strings"
 	"sync"
@@ -160,8 +161,21 @@ func (w *workspace) current() *snapshot {
 	if w.snap != nil && w.snap.gen == w.gen {
 		return w.snap
 	}
-	w.snap = w.analyse()
+	w.snap = w.analyseSafely()
 	return w.snap
+}
+
+// analyseSafely is analyse, where a panic in a checker (a bug, on text
+// the user is typing) is logged and leaves the workspace unchecked until
+// the next change, rather than ending the editor's session.
+func (w *workspace) analyseSafely() (s *snapshot) {
+	defer func() {
+		if r := recover(); r != nil {
+			w.logf("flowc lsp: internal error checking the workspace (please report it): %v\n%s", r, debug.Stack())
+			s = &snapshot{gen: w.gen, byURI: map[string]*fileState{}, diags: map[string]diag.List{}, dirs: map[string]*dirInfo{}, bySource: map[*file.Source]*fileState{}}
+		}
+	}()
+	return w.analyse()
 }
 
 // scan reads the .flow files under the root, skipping dot directories as
@@ -329,7 +343,7 @@ func (w *workspace) analyse() *snapshot {
 		}
 	}
 	for _, di := range s.dirs {
-		if di.d != nil || di.text == "" {
+		if di == nil || di.d != nil || di.text == "" {
 			continue
 		}
 		_, err := directory.Parse(di.name, []byte(di.text))
