@@ -192,4 +192,3 @@ func hasCode(ds []lspDiagnostic, code string) *lspDiagnostic {
 func timeAfter() <-chan time.Time { return time.After(wait) }
 
 func bgCtx() context.Context { return context.Background() }
-
