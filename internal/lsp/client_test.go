@@ -20,6 +20,7 @@ type testClient struct {
 	conn  *jsonrpc2.Conn
 	diags chan publishDiagnosticsParams
 	done  chan error
+	seen  []publishDiagnosticsParams
 	// texts are the open documents as the client holds them.
 	texts map[string]string
 }
@@ -90,14 +91,21 @@ func (c *testClient) notify(method string, params any) {
 // older publications.
 func (c *testClient) waitDiags(uri string, version int) []lspDiagnostic {
 	c.t.Helper()
+	match := func(p publishDiagnosticsParams) bool {
+		return p.URI == uri && (version < 0 || p.Version != nil && *p.Version == version)
+	}
+	// Publications for other files may have come first: they are kept.
+	for i := len(c.seen) - 1; i >= 0; i-- {
+		if match(c.seen[i]) {
+			return c.seen[i].Diagnostics
+		}
+	}
 	timeout := time.After(wait)
 	for {
 		select {
 		case p := <-c.diags:
-			if p.URI != uri {
-				continue
-			}
-			if version < 0 || p.Version != nil && *p.Version == version {
+			c.seen = append(c.seen, p)
+			if match(p) {
 				return p.Diagnostics
 			}
 		case <-timeout:

@@ -68,7 +68,7 @@ func Serve(ctx context.Context, in io.Reader, out io.Writer, opts Options) error
 	}
 	s := &Server{opts: opts, dirty: make(chan struct{}, 1), published: map[string]bool{}}
 	stream := jsonrpc2.NewBufferedStream(stdio{in, out}, limitedCodec{})
-	s.conn = jsonrpc2.NewConn(ctx, stream, jsonrpc2.HandlerWithError(s.handle).SuppressErrClosed())
+	s.conn = jsonrpc2.NewConn(ctx, stream, jsonrpc2.HandlerWithError(s.handle).SuppressErrClosed(), jsonrpc2.SetLogger(logger(opts.Logf)))
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
@@ -87,6 +87,11 @@ func Serve(ctx context.Context, in io.Reader, out io.Writer, opts Options) error
 	}
 	return nil
 }
+
+// logger sends jsonrpc2's log lines to Options.Logf.
+type logger func(string, ...any)
+
+func (l logger) Printf(format string, args ...any) { l(strings.TrimSuffix(format, "\n"), args...) }
 
 type stdio struct {
 	io.Reader
@@ -282,7 +287,8 @@ func (s *Server) didOpen(params json.RawMessage) (any, error) {
 		return nil, err
 	}
 	d := p.TextDocument
-	s.ws.change(func() { s.ws.docs[d.URI] = &document{uri: d.URI, version: d.Version, text: d.Text} })
+	flow := d.LanguageID == "flowc" || d.LanguageID == "flow" || strings.HasSuffix(d.URI, ".flow")
+	s.ws.change(func() { s.ws.docs[d.URI] = &document{uri: d.URI, version: d.Version, text: d.Text, flow: flow} })
 	s.changed()
 	return nil, nil
 }
@@ -388,16 +394,13 @@ func (s *Server) publish(snap *snapshot) {
 	}
 	// Open documents always get an answer, so a client waiting for its
 	// first diagnostics learns the file is clean.
-	for _, f := range snap.files {
-		if f.open {
-			uris[f.uri] = true
-		}
+	for u := range snap.versions {
+		uris[u] = true
 	}
 	for u := range uris {
 		list := snap.diags[u]
 		p := publishDiagnosticsParams{URI: u, Diagnostics: []lspDiagnostic{}}
-		if f := snap.byURI[u]; f != nil && f.open {
-			v := f.version
+		if v, ok := snap.versions[u]; ok {
 			p.Version = &v
 		}
 		for _, d := range list {

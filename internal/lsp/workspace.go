@@ -46,6 +46,7 @@ type document struct {
 	uri     string
 	version int
 	text    string
+	flow    bool // a .flow document (language flowc, or a .flow name); else only read as directory.json
 }
 
 // workspace is the server's state: the root, the open documents, the
@@ -79,6 +80,8 @@ type snapshot struct {
 	diags   map[string]diag.List // by URI, also for directory.json files
 	dirs    map[string]*dirInfo  // by slash directory in root
 	replies []check.Reply
+	// versions are the open documents' versions, for publishing.
+	versions map[string]int
 	// bySource finds the file a span points into.
 	bySource map[*file.Source]*fileState
 }
@@ -262,7 +265,7 @@ func (w *workspace) analyse() *snapshot {
 		inputs = append(inputs, in)
 	}
 	for uri, d := range w.docs {
-		if seen[uri] {
+		if seen[uri] || !d.flow {
 			continue
 		}
 		p := pathOf(uri)
@@ -281,7 +284,11 @@ func (w *workspace) analyse() *snapshot {
 	res := &lang.Result{}
 	var files []*fileState
 	keep := map[string]parsed{}
+	s.versions = map[string]int{}
 	for _, in := range inputs {
+		if in.open {
+			s.versions[in.uri] = in.version
+		}
 		if in.tooBig {
 			src := file.NewSource(in.name, "")
 			var l diag.List
