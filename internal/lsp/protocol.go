@@ -124,20 +124,6 @@ type didCloseParams struct {
 	TextDocument textDocumentIdentifier `json:"textDocument"`
 }
 
-type didSaveParams struct {
-	TextDocument textDocumentIdentifier `json:"textDocument"`
-	Text         *string                `json:"text,omitempty"`
-}
-
-type fileEvent struct {
-	URI  string `json:"uri"`
-	Type int    `json:"type"`
-}
-
-type didChangeWatchedFilesParams struct {
-	Changes []fileEvent `json:"changes"`
-}
-
 // Diagnostic severities of the protocol.
 const (
 	sevError       = 1
