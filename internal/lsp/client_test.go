@@ -200,3 +200,30 @@ func hasCode(ds []lspDiagnostic, code string) *lspDiagnostic {
 func timeAfter() <-chan time.Time { return time.After(wait) }
 
 func bgCtx() context.Context { return context.Background() }
+
+// waitFor returns the first publication for uri whose diagnostics
+// satisfy ok, among those received since forget and those to come.
+func (c *testClient) waitFor(uri string, ok func([]lspDiagnostic) bool) []lspDiagnostic {
+	c.t.Helper()
+	for _, p := range c.seen {
+		if p.URI == uri && ok(p.Diagnostics) {
+			return p.Diagnostics
+		}
+	}
+	timeout := time.After(wait)
+	for {
+		select {
+		case p := <-c.diags:
+			c.seen = append(c.seen, p)
+			if p.URI == uri && ok(p.Diagnostics) {
+				return p.Diagnostics
+			}
+		case <-timeout:
+			c.t.Fatalf("no diagnostics for %s as wanted", uri)
+		}
+	}
+}
+
+// forget drops the publications received so far: what waitFor and
+// waitDiags find afterwards came after this point.
+func (c *testClient) forget() { c.seen = nil }

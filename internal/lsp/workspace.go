@@ -64,6 +64,10 @@ type workspace struct {
 	// parsed keeps each file's parse while its text is unchanged, so a
 	// change re-parses only the file that changed.
 	parsed map[string]parsed
+	// compiled keeps the compiler's diagnostics of each parse: a
+	// change recompiles only the file that changed. Dropped when files
+	// on disk change (the applets a compile reads may have).
+	compiled map[*syntax.File]diag.List
 }
 
 type parsed struct {
@@ -185,6 +189,7 @@ func (w *workspace) analyseSafely() (s *snapshot) {
 // `flowc check` does, at most MaxFiles of them.
 func (w *workspace) scan() {
 	w.disk = map[string]string{}
+	w.compiled = map[*syntax.File]diag.List{}
 	if w.rootFS == nil {
 		return
 	}
@@ -322,8 +327,7 @@ func (w *workspace) analyse() *snapshot {
 	res.Infos = infos
 	res.Diags = append(res.Diags, cd...)
 	res.Diags.Sort()
-	_, compiled := compiler.All(res)
-	all := append(append(diag.List{}, res.Diags...), compiled...)
+	all := append(append(diag.List{}, res.Diags...), w.compile(res)...)
 	replies, rd := check.Replies(res.Files, check.DefaultMaxSegments)
 	s.replies = replies
 	all = append(all, rd...)
@@ -347,6 +351,10 @@ func (w *workspace) analyse() *snapshot {
 	for _, d := range all {
 		if fsd := s.bySource[d.Span.Source]; fsd != nil {
 			s.diags[fsd.uri] = append(s.diags[fsd.uri], d)
+			continue
+		}
+		if d.Span.Source != nil {
+			s.foreign(w, d)
 		}
 	}
 	for _, di := range s.dirs {
@@ -364,6 +372,64 @@ func (w *workspace) analyse() *snapshot {
 		}
 	}
 	return s
+}
+
+// foreign files a diagnostic about a file that is not a flow: an
+// applet's JavaScript, which the compiler reports at its line in the .js
+// file. It is published for that file, and repeated at the applet's
+// declaration in each flow that declares it, where the author of the
+// flow sees it.
+func (s *snapshot) foreign(w *workspace, d diag.Diagnostic) {
+	name := d.Span.Source.Name
+	if w.root != "" && fs.ValidPath(name) {
+		u := w.uriOfRel(name)
+		s.diags[u] = append(s.diags[u], d)
+	}
+	for _, f := range s.files {
+		for _, decl := range f.info.Applets {
+			if decl.Path != name {
+				continue
+			}
+			m := d
+			m.Span = decl.Span
+			m.Message = fmt.Sprintf("%s (%s)", d.Message, d.Span)
+			m.Hint = ""
+			m.Related = []diag.Related{{Span: d.Span, Message: "the JavaScript"}}
+			s.diags[f.uri] = append(s.diags[f.uri], m)
+		}
+	}
+}
+
+// compile is compiler.All over res, with the diagnostics of files whose
+// parse is unchanged taken from the last analysis: Compile depends only
+// on the file and its check.Info, which depends only on the file. As in
+// compiler.All, a file with errors from the earlier stages is not
+// compiled.
+func (w *workspace) compile(res *lang.Result) diag.List {
+	var out diag.List
+	keep := map[*syntax.File]diag.List{}
+	for i, f := range res.Files {
+		if hasErrorIn(res.Diags, f) {
+			continue
+		}
+		d, ok := w.compiled[f]
+		if !ok {
+			_, d = compiler.Compile(f, res.Infos[i])
+		}
+		keep[f] = d
+		out = append(out, d...)
+	}
+	w.compiled = keep
+	return out
+}
+
+func hasErrorIn(l diag.List, f *syntax.File) bool {
+	for _, d := range l {
+		if d.Severity == diag.Error && d.Span.Source == f.Source {
+			return true
+		}
+	}
+	return false
 }
 
 // fits reports whether the file at rel on disk is within MaxFileBytes
