@@ -1,6 +1,7 @@
 package lsp
 
 import (
+	"strings"
 	"unicode"
 
 	"github.com/flowc-dev/flowc/lang/schedule"
@@ -15,6 +16,7 @@ type exprWord struct {
 	varsField  bool // vars.NAME: a flow variable read through vars
 	call       bool // followed by '(': a function
 	schedule   bool // the string argument of hours() naming a schedule
+	spec       bool // the string argument of hours() that is a spec ("mon-fri 9-17")
 }
 
 // exprOperators are expr-lang's word operators and literals, never names.
@@ -55,8 +57,10 @@ func exprWords(text string) []exprWord {
 			// hours("NAME"): the argument names a schedule.
 			if p := prevNonSpace(i); p >= 0 && text[p] == '(' && j < len(text) {
 				if q := prevNonSpace(p); q >= 4 && text[q-4:q+1] == "hours" && (q < 5 || !isPart(text[q-5])) {
-					if n := nextNonSpace(end); n < len(text) && text[n] == ')' && isScheduleName(text[i+1:j]) {
-						out = append(out, exprWord{start: i + 1, end: j, text: text[i+1 : j], schedule: true})
+					if n := nextNonSpace(end); n < len(text) && text[n] == ')' {
+						w := exprWord{start: i + 1, end: j, text: text[i+1 : j], schedule: isScheduleName(text[i+1 : j])}
+						w.spec = !w.schedule && !strings.Contains(w.text, `\`)
+						out = append(out, w)
 					}
 				}
 			}

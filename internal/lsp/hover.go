@@ -50,6 +50,14 @@ func (s *Server) hover(params json.RawMessage) (any, error) {
 			return hover{Contents: markupContent{Kind: "markdown", Value: text}, Range: &rg}, nil
 		}
 	}
+	for _, sp := range f.idx.Specs {
+		if sp.Span.Start <= off && off <= sp.Span.End {
+			if sched, err := schedule.Parse(sp.Name); err == nil {
+				rg := lspRange(sp.Span)
+				return hover{Contents: markupContent{Kind: "markdown", Value: "**hours**: " + HoursInWords(sched, f.info.Timezone.String(), f.info.Holidays)}, Range: &rg}, nil
+			}
+		}
+	}
 	for _, rep := range snap.replies {
 		if rep.Span.Source == f.src && rep.Span.Start <= off && off < rep.Span.End {
 			rg := lspRange(rep.Span)

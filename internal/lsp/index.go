@@ -82,6 +82,8 @@ type Index struct {
 	Exprs     []Region
 	// Schedules are the specs as written, by name, for hover.
 	Schedules map[string]string
+	// Specs are hours("spec") arguments written in place, for hover.
+	Specs []Ref
 }
 
 // BuildIndex indexes f.
@@ -354,6 +356,8 @@ func (b *indexer) expr(text string, off int) {
 		switch {
 		case w.schedule:
 			b.ref(RefSchedule, w.text, sp, false)
+		case w.spec:
+			b.x.Specs = append(b.x.Specs, Ref{Kind: RefSchedule, Name: w.text, Span: sp})
 		case w.varsField || !w.field && !w.call:
 			b.uses = append(b.uses, Ref{Kind: RefVariable, Name: w.text, Span: sp})
 		}
