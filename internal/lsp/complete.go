@@ -54,7 +54,11 @@ func complete(f *fileState, before string) []completionItem {
 	if m := inHours.FindStringSubmatch(before); m != nil {
 		return names(f.idx, RefSchedule, kindConstant, "schedule")
 	}
-	if inExpression(before) {
+	inExpr, inString := scanLine(before)
+	if inString {
+		return nil // literal text: nothing to complete
+	}
+	if inExpr {
 		if m := afterDot.FindStringSubmatch(before); m != nil {
 			return fieldsOf(f, m[1])
 		}
@@ -89,10 +93,11 @@ func complete(f *fileState, before string) []completionItem {
 	return tagItems(before)
 }
 
-// inExpression reports whether the end of before is inside expression
-// text: an open {{ in a string, a when's condition before its '<', the
-// right side of set NAME =, or open parentheses.
-func inExpression(before string) bool {
+// scanLine reports whether the end of before is inside expression text
+// (an open {{ in a string, a when's condition before its '<', the right
+// side of set NAME =, or open parentheses) or inside the literal text of
+// a string.
+func scanLine(before string) (inExpr, inString bool) {
 	quote, braces, parens := false, false, 0
 	for i := 0; i < len(before); i++ {
 		c := before[i]
@@ -114,15 +119,15 @@ func inExpression(before string) bool {
 		}
 	}
 	if braces || parens > 0 {
-		return true
+		return true, false
 	}
 	if quote {
-		return false
+		return false, true
 	}
 	if loc := conditionOpen.FindStringIndex(before); loc != nil && !strings.Contains(before[loc[1]:], "<") {
-		return true
+		return true, false
 	}
-	return setOpen.MatchString(before)
+	return setOpen.MatchString(before), false
 }
 
 func names(x *Index, k RefKind, kind int, detail string) []completionItem {

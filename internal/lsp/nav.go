@@ -5,9 +5,11 @@ import (
 	"encoding/json"
 	"io"
 	"io/fs"
+	"reflect"
 	"regexp"
 
 	"github.com/flowc-dev/flowc/lang/file"
+	"github.com/flowc-dev/flowc/runtime"
 )
 
 func (s *Server) definition(params json.RawMessage) (any, error) {
@@ -263,6 +265,13 @@ func validName(k RefKind, name string) error {
 	}
 	if exprOperators[name] || isKeyword(name) {
 		return rpcError(codeInvalidParams, "%q is a keyword of the language", name)
+	}
+	if k == RefVariable {
+		for _, f := range structFields(reflect.TypeOf(runtime.Env{})) {
+			if f.Label == name {
+				return rpcError(codeInvalidParams, "%q is a field of the message: a variable of that name could not be read", name)
+			}
+		}
 	}
 	return nil
 }

@@ -41,6 +41,11 @@ const (
 	codeRequestFailed        = -32803
 )
 
+// maxBufferBytes bounds an open buffer's text in memory: past
+// MaxFileBytes it is only reported as too large, past this it is
+// dropped.
+const maxBufferBytes = 4 * MaxFileBytes
+
 // Server is one language server session.
 type Server struct {
 	opts Options
@@ -310,8 +315,12 @@ func (s *Server) didChange(params json.RawMessage) (any, error) {
 			if text, err = applyChange(text, c); err != nil {
 				return
 			}
-			if len(text) > 4*MaxFileBytes {
-				err = rpcError(codeInvalidParams, "%s grew past %d bytes", d.uri, 4*MaxFileBytes)
+			if len(text) > maxBufferBytes {
+				// Past this the buffer is dropped, not kept growing:
+				// the document counts as closed until it is opened
+				// again.
+				delete(s.ws.docs, d.uri)
+				err = rpcError(codeInvalidParams, "%s grew past %d bytes: flowc lsp stops following it", d.uri, maxBufferBytes)
 				return
 			}
 		}

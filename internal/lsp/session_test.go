@@ -160,6 +160,9 @@ func TestSession(t *testing.T) {
 	if it := got["menu"]; !strings.Contains(it.InsertText, "<\n") {
 		t.Errorf("menu's snippet lacks its block: %q", it.InsertText)
 	}
+	if got := labels(`"We're closed.`, 4); len(got) != 0 {
+		t.Errorf("inside a string's text: want nothing, got %v", got)
+	}
 	if got := labels("run lookup", 4); got["lookup"].InsertText != "lookup(${1:body})" {
 		t.Errorf("after run: want the declared applet, got %v", got)
 	}
@@ -227,6 +230,9 @@ func TestSession(t *testing.T) {
 	}
 	if err := c.call("textDocument/rename", renameParams{textDocumentPositionParams: c.at(a, "{{order}}", 3), NewName: "2x"}, &we); err == nil || !strings.Contains(err.Error(), "not a variable name") {
 		t.Errorf("rename to 2x: %v", err)
+	}
+	if err := c.call("textDocument/rename", renameParams{textDocumentPositionParams: c.at(a, "{{order}}", 3), NewName: "body"}, &we); err == nil || !strings.Contains(err.Error(), "field of the message") {
+		t.Errorf("rename to body: %v", err)
 	}
 	if err := c.call("textDocument/rename", renameParams{textDocumentPositionParams: c.at(a, "team:sales", 6), NewName: "x"}, &we); err == nil || !strings.Contains(err.Error(), "only sections and variables") {
 		t.Errorf("rename a team: %v", err)
