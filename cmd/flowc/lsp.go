@@ -13,9 +13,6 @@ import (
 	"github.com/flowc-dev/flowc/internal/lsp"
 )
 
-// lspGCPercent is the GOGC `flowc lsp` runs at.
-const lspGCPercent = 400
-
 func init() {
 	register(command{name: "lsp", summary: "the language server for editors (LSP over stdio)", run: runLSP})
 }
@@ -48,7 +45,7 @@ func runLSP(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	// a keystroke costs by about a third (BenchmarkDiagnosticsAfterChange,
 	// docs/benchmarks.md). A GOGC the user set (other than the default
 	// 100) is kept.
-	if prev := debug.SetGCPercent(lspGCPercent); prev != 100 {
+	if prev := debug.SetGCPercent(lsp.GCPercent); prev != 100 {
 		debug.SetGCPercent(prev)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)

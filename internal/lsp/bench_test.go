@@ -3,6 +3,7 @@ package lsp
 import (
 	"fmt"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"syscall"
 	"testing"
@@ -54,6 +55,8 @@ func BenchmarkDiagnosticsAfterChange(b *testing.B) {
 	c.mustCall("initialize", initializeParams{RootURI: uriOf(root)}, nil)
 	c.open(uri, text)
 	c.waitDiags(uri, 1)
+	// As `flowc lsp` runs (cmd/flowc sets GCPercent).
+	defer debug.SetGCPercent(debug.SetGCPercent(GCPercent))
 	b.ResetTimer()
 	defer cpuPerOp(b)()
 	for i := 0; i < b.N; i++ {
