@@ -10,7 +10,12 @@
 // served by two files is reported in both, before either is saved.
 // Diagnostics are published after every change, debounced
 // (Options.Debounce), and each request is answered from the analysis of
-// the latest text. A file's parse is kept while its text is unchanged.
+// the latest text. A file's parse, and the compiler's diagnostics of it,
+// are kept while its text is unchanged (the latter until files on disk
+// change: a compile reads the applets). Two diagnostics go where
+// `flowc check` has none: a number served by two flows is reported in
+// the first file too, and an applet's JavaScript error is reported in
+// the .js file and at the applet's declaration in each flow.
 //
 // Every feature reads one Index per file (index.go, the only file that
 // walks syntax AST nodes): sections, schedules, variables, declared
