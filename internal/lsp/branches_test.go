@@ -81,4 +81,6 @@ reply "bye"
 	}
 }
 
-func before(p, q Position) bool { return p.Line < q.Line || p.Line == q.Line && p.Character < q.Character }
+func before(p, q Position) bool {
+	return p.Line < q.Line || p.Line == q.Line && p.Character < q.Character
+}
