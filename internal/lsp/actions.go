@@ -14,7 +14,7 @@ import (
 // toLSPDiagnostic is d as the protocol has it: the hint joins the
 // message (clients show one text), related spans become related
 // information.
-func toLSPDiagnostic(d diag.Diagnostic, ws *workspace) lspDiagnostic {
+func toLSPDiagnostic(d diag.Diagnostic, snap *snapshot) lspDiagnostic {
 	sev := sevWarning
 	switch d.Severity {
 	case diag.Error:
@@ -32,18 +32,9 @@ func toLSPDiagnostic(d diag.Diagnostic, ws *workspace) lspDiagnostic {
 			continue
 		}
 		out.RelatedInformation = append(out.RelatedInformation, relatedInformation{
-			Location: Location{URI: ws.uriOfName(r.Span.Source.Name), Range: lspRange(r.Span)}, Message: r.Message})
+			Location: Location{URI: snap.uriOfName(r.Span.Source.Name), Range: lspRange(r.Span)}, Message: r.Message})
 	}
 	return out
-}
-
-// uriOfName is the URI of a source named as analyse names them: a slash
-// path in the root, or an absolute path.
-func (w *workspace) uriOfName(name string) string {
-	if strings.HasPrefix(name, "/") || w.root == "" {
-		return uriOf(name)
-	}
-	return w.uriOfRel(name)
 }
 
 // formatSource is `flowc fmt`'s formatting of a buffer: syntax.Format,
@@ -107,7 +98,7 @@ func (s *Server) codeAction(params json.RawMessage) (any, error) {
 	// The diagnostics' own fixes, certain corrections made by the
 	// checks (did-you-mean with one candidate, `=>` for `->`, …).
 	for _, d := range snap.diags[f.uri] {
-		ld := toLSPDiagnostic(d, s.ws)
+		ld := toLSPDiagnostic(d, snap)
 		if !overlaps(ld.Range, p.Range) {
 			continue
 		}
@@ -116,7 +107,7 @@ func (s *Server) codeAction(params json.RawMessage) (any, error) {
 			for _, e := range fix.Edits {
 				u := f.uri
 				if e.Span.Source != nil && e.Span.Source != f.src {
-					u = s.ws.uriOfName(e.Span.Source.Name)
+					u = snap.uriOfName(e.Span.Source.Name)
 				}
 				edit.Changes[u] = append(edit.Changes[u], textEdit{Range: lspRange(e.Span), NewText: e.New})
 			}
@@ -138,7 +129,7 @@ func (s *Server) missingBranchActions(snap *snapshot, f *fileState, rg Range) []
 		var diags []lspDiagnostic
 		for _, dg := range snap.diags[f.uri] {
 			if dg.Code == compiler.CodeMissing && dg.Span.Start >= d.Span.Start && dg.Span.Start <= d.Head.End {
-				if ld := toLSPDiagnostic(dg, s.ws); overlaps(ld.Range, rg) {
+				if ld := toLSPDiagnostic(dg, snap); overlaps(ld.Range, rg) {
 					diags = append(diags, ld)
 				}
 			}

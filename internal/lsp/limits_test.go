@@ -135,3 +135,28 @@ func TestPositionsUTF16(t *testing.T) {
 		t.Error("a buffer over MaxFileBytes was not reported as too large")
 	}
 }
+
+// TestClientSpelledURI: an open document whose URI the client spells
+// its own way (VS Code writes "@" as "%40") is the file of that path, not
+// a second file with the same flow: diagnostics go to the client's URI.
+func TestClientSpelledURI(t *testing.T) {
+	root := filepath.Join(t.TempDir(), "team@1")
+	text := "flow a\nnumbers \"+15550100\"\nrply \"x\"\n"
+	writeFiles(t, root, map[string]string{"a.flow": text})
+	c := startServer(t, Options{})
+	c.mustCall("initialize", initializeParams{RootURI: uriOf(root)}, nil)
+	spelled := strings.Replace(uriOf(filepath.Join(root, "a.flow")), "team@1", "team%401", 1)
+	if spelled == uriOf(filepath.Join(root, "a.flow")) {
+		t.Fatal("the test needs a URI spelled differently from Go's")
+	}
+	c.open(spelled, text)
+	ds := c.waitDiags(spelled, 1)
+	if hasCode(ds, "flow/applet") == nil || hasCode(ds, "flow/duplicate-flow") != nil {
+		t.Errorf("diagnostics of the document: %+v", ds)
+	}
+	var locs []Location
+	c.mustCall("textDocument/definition", textDocumentPositionParams{TextDocument: textDocumentIdentifier{URI: spelled}, Position: Position{Line: 2, Character: 1}}, &locs)
+	if len(locs) != 0 {
+		t.Errorf("definition of an unknown applet: %+v", locs)
+	}
+}

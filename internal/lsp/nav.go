@@ -17,7 +17,7 @@ func (s *Server) definition(params json.RawMessage) (any, error) {
 	if err := decode(params, &p); err != nil {
 		return nil, err
 	}
-	_, f, off, err := s.at(p)
+	snap, f, off, err := s.at(p)
 	if err != nil {
 		return nil, err
 	}
@@ -36,7 +36,7 @@ func (s *Server) definition(params json.RawMessage) (any, error) {
 		if st, err := fs.Stat(s.ws.rootFS, rel); err != nil || !st.Mode().IsRegular() {
 			return defsOf(f, r), nil
 		}
-		return []Location{{URI: s.ws.uriOfRel(rel)}}, nil
+		return []Location{{URI: snap.uriOfName(rel)}}, nil
 	case RefTeam, RefUser:
 		if loc, ok := directoryLocation(f.dir, r.Kind, r.Name); ok {
 			return []Location{loc}, nil

@@ -299,7 +299,7 @@ func (s *Server) didOpen(params json.RawMessage) (any, error) {
 	}
 	d := p.TextDocument
 	flow := d.LanguageID == "flowc" || d.LanguageID == "flow" || strings.HasSuffix(d.URI, ".flow")
-	s.ws.change(func() { s.ws.docs[d.URI] = &document{uri: d.URI, version: d.Version, text: d.Text, flow: flow} })
+	s.ws.change(func() { s.ws.open(&document{uri: d.URI, version: d.Version, text: d.Text, flow: flow}) })
 	s.changed()
 	return nil, nil
 }
@@ -325,7 +325,7 @@ func (s *Server) didChange(params json.RawMessage) (any, error) {
 				// Past this the buffer is dropped, not kept growing:
 				// the document counts as closed until it is opened
 				// again.
-				delete(s.ws.docs, d.uri)
+				s.ws.close(d.uri)
 				err = rpcError(codeInvalidParams, "%s grew past %d bytes: flowc lsp stops following it", d.uri, maxBufferBytes)
 				return
 			}
@@ -346,7 +346,7 @@ func (s *Server) didClose(params json.RawMessage) (any, error) {
 		return nil, err
 	}
 	s.ws.change(func() {
-		delete(s.ws.docs, p.TextDocument.URI)
+		s.ws.close(p.TextDocument.URI)
 		s.ws.disk = nil // the file on disk takes the buffer's place
 	})
 	s.changed()
@@ -419,7 +419,7 @@ func (s *Server) publish(snap *snapshot) {
 			p.Version = &v
 		}
 		for _, d := range list {
-			p.Diagnostics = append(p.Diagnostics, toLSPDiagnostic(d, s.ws))
+			p.Diagnostics = append(p.Diagnostics, toLSPDiagnostic(d, snap))
 		}
 		if len(p.Diagnostics) > 0 {
 			s.mu.Lock()

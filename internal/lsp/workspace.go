@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"net/url"
 	"path"
 	"path/filepath"
@@ -58,6 +59,11 @@ type workspace struct {
 
 	mu   sync.Mutex
 	docs map[string]*document // open documents by URI
+	// byPath is the URI of each open document by its path: a client
+	// spells URIs its own way (VS Code writes "@" as "%40"), and a file
+	// on disk must be the open document of the same path, not a second
+	// file.
+	byPath map[string]string
 	disk map[string]string    // slash path in root → text of the .flow files; nil: rescan
 	gen  int                  // bumped by every change
 	snap *snapshot
@@ -86,6 +92,9 @@ type snapshot struct {
 	replies []check.Reply
 	// versions are the open documents' versions, for publishing.
 	versions map[string]int
+	// root and byPath are the workspace's, when the snapshot was made.
+	root   string
+	byPath map[string]string
 	// bySource finds the file a span points into.
 	bySource map[*file.Source]*fileState
 }
@@ -110,7 +119,7 @@ type dirInfo struct {
 }
 
 func newWorkspace(root string, logf func(string, ...any)) *workspace {
-	w := &workspace{root: root, logf: logf, docs: map[string]*document{}, parsed: map[string]parsed{}}
+	w := &workspace{root: root, logf: logf, docs: map[string]*document{}, byPath: map[string]string{}, parsed: map[string]parsed{}}
 	if root != "" {
 		w.rootFS = file.OSDir(root)
 	}
@@ -148,8 +157,29 @@ func (w *workspace) inRoot(p string) string {
 	return rel
 }
 
+// uriOfRel is the URI of a slash path in the root: the open document's
+// if it is open. Called with w.mu held.
 func (w *workspace) uriOfRel(rel string) string {
-	return uriOf(filepath.Join(w.root, filepath.FromSlash(rel)))
+	abs := filepath.Join(w.root, filepath.FromSlash(rel))
+	if u, ok := w.byPath[abs]; ok {
+		return u
+	}
+	return uriOf(abs)
+}
+
+// open and close keep docs and byPath together. Called with w.mu held.
+func (w *workspace) open(d *document) {
+	w.docs[d.uri] = d
+	if p := pathOf(d.uri); p != "" {
+		w.byPath[filepath.Clean(p)] = d.uri
+	}
+}
+
+func (w *workspace) close(uri string) {
+	delete(w.docs, uri)
+	if p := pathOf(uri); p != "" && w.byPath[filepath.Clean(p)] == uri {
+		delete(w.byPath, filepath.Clean(p))
+	}
 }
 
 // change runs fn on the state under the lock and marks the analysis stale.
@@ -251,7 +281,7 @@ func (w *workspace) analyse() *snapshot {
 	if w.disk == nil {
 		w.scan()
 	}
-	s := &snapshot{gen: w.gen, byURI: map[string]*fileState{}, diags: map[string]diag.List{}, dirs: map[string]*dirInfo{}, bySource: map[*file.Source]*fileState{}}
+	s := &snapshot{root: w.root, byPath: maps.Clone(w.byPath), gen: w.gen, byURI: map[string]*fileState{}, diags: map[string]diag.List{}, dirs: map[string]*dirInfo{}, bySource: map[*file.Source]*fileState{}}
 	type input struct {
 		uri, name, text string
 		version         int
@@ -430,6 +460,19 @@ func hasErrorIn(l diag.List, f *syntax.File) bool {
 		}
 	}
 	return false
+}
+
+// uriOfName is the URI of a source named as analyse names them: a slash
+// path in the root, or an absolute path.
+func (s *snapshot) uriOfName(name string) string {
+	abs := name
+	if !filepath.IsAbs(name) && s.root != "" {
+		abs = filepath.Join(s.root, filepath.FromSlash(name))
+	}
+	if u, ok := s.byPath[abs]; ok {
+		return u
+	}
+	return uriOf(abs)
 }
 
 // fits reports whether the file at rel on disk is within MaxFileBytes
