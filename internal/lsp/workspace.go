@@ -64,9 +64,9 @@ type workspace struct {
 	// on disk must be the open document of the same path, not a second
 	// file.
 	byPath map[string]string
-	disk map[string]string    // slash path in root → text of the .flow files; nil: rescan
-	gen  int                  // bumped by every change
-	snap *snapshot
+	disk   map[string]string // slash path in root → text of the .flow files; nil: rescan
+	gen    int               // bumped by every change
+	snap   *snapshot
 	// parsed keeps each file's parse while its text is unchanged, so a
 	// change re-parses only the file that changed.
 	parsed map[string]parsed
