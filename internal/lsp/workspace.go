@@ -76,10 +76,15 @@ type workspace struct {
 	compiled map[*syntax.File]diag.List
 }
 
+// parsed is what depends on a file's text alone, kept while it is
+// unchanged: the parse, its index, its replies measured as SMS.
 type parsed struct {
-	text  string
-	f     *syntax.File
-	diags diag.List
+	text    string
+	f       *syntax.File
+	diags   diag.List
+	idx     *Index
+	replies []check.Reply
+	rdiags  diag.List
 }
 
 // snapshot is one analysis of the whole file set.
@@ -318,6 +323,7 @@ func (w *workspace) analyse() *snapshot {
 
 	res := &lang.Result{}
 	var files []*fileState
+	var replyDiags diag.List // check.Replies, file by file (it looks at no other)
 	keep := map[string]parsed{}
 	s.versions = map[string]int{}
 	for _, in := range inputs {
@@ -341,16 +347,19 @@ func (w *workspace) analyse() *snapshot {
 				}
 			}
 			f, d := syntax.Parse(src)
-			p = parsed{text: in.text, f: f, diags: d}
+			p = parsed{text: in.text, f: f, diags: d, idx: BuildIndex(f)}
+			p.replies, p.rdiags = check.Replies([]*syntax.File{f}, check.DefaultMaxSegments)
 		}
 		keep[in.uri] = p
-		fsd := &fileState{uri: in.uri, name: in.name, version: in.version, open: in.open, src: p.f.Source, f: p.f}
+		fsd := &fileState{uri: in.uri, name: in.name, version: in.version, open: in.open, src: p.f.Source, f: p.f, idx: p.idx}
 		if in.rel != "" {
 			fsd.dir = w.directory(s, path.Dir(in.rel))
 		}
 		files = append(files, fsd)
 		res.Files = append(res.Files, p.f)
 		res.Diags = append(res.Diags, p.diags...)
+		s.replies = append(s.replies, p.replies...)
+		replyDiags = append(replyDiags, p.rdiags...)
 	}
 	w.parsed = keep
 	infos, cd := check.Files(res.Files)
@@ -358,14 +367,11 @@ func (w *workspace) analyse() *snapshot {
 	res.Diags = append(res.Diags, cd...)
 	res.Diags.Sort()
 	all := append(append(diag.List{}, res.Diags...), w.compile(res)...)
-	replies, rd := check.Replies(res.Files, check.DefaultMaxSegments)
-	s.replies = replies
-	all = append(all, rd...)
+	all = append(all, replyDiags...)
 	// Inbox targets against each directory.json, for the flows beside it.
 	groups := map[*dirInfo][]*syntax.File{}
 	for i, fsd := range files {
 		fsd.info = infos[i]
-		fsd.idx = BuildIndex(fsd.f)
 		s.files = append(s.files, fsd)
 		s.byURI[fsd.uri] = fsd
 		s.bySource[fsd.src] = fsd
