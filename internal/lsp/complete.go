@@ -90,7 +90,34 @@ func complete(f *fileState, before string) []completionItem {
 	if statementWord.MatchString(before) {
 		return statementItems(strings.TrimSpace(before) == wordBefore.FindString(before))
 	}
+	if m := afterTargetApplet.FindStringSubmatch(before); m != nil {
+		if a, ok := registry.Lookup(m[1]); ok && len(a.Params) > 0 && a.Params[0].Kinds&registry.Target != 0 {
+			return targetItems(f, a.Params[0].Targets)
+		}
+	}
 	return tagItems(before)
+}
+
+// afterTargetApplet is an applet name and a space, before its first
+// argument: `inbox |`.
+var afterTargetApplet = regexp.MustCompile(`(?:^\s*|->\s*|\bthen\s+|\belse\s+|<\s*)([a-z]+)\s+$`)
+
+// targetItems are the whole targets an applet's first argument can be:
+// team:NAME and user:NAME from the directory, or the kind alone
+// (email:, webhook:).
+func targetItems(f *fileState, kinds []string) []completionItem {
+	var out []completionItem
+	for _, k := range kinds {
+		if (k == "team" || k == "user") && f.dir != nil && f.dir.d != nil {
+			for _, it := range targets(f, k) {
+				it.Label = k + ":" + it.Label
+				out = append(out, it)
+			}
+			continue
+		}
+		out = append(out, completionItem{Label: k + ":", Kind: kindKeyword, InsertText: k + `:"$1"`, InsertTextFormat: formatSnippet})
+	}
+	return out
 }
 
 // scanLine reports whether the end of before is inside expression text

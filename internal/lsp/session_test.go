@@ -160,6 +160,9 @@ func TestSession(t *testing.T) {
 	if it := got["menu"]; !strings.Contains(it.InsertText, "<\n") {
 		t.Errorf("menu's snippet lacks its block: %q", it.InsertText)
 	}
+	if got := labels("inbox user:alice", 6); got["user:alice"].Label == "" || got["team:sales"].Label == "" || got["by"].Label != "" {
+		t.Errorf("after inbox: want the directory's targets, got %v", got)
+	}
 	if got := labels(`"We're closed.`, 4); len(got) != 0 {
 		t.Errorf("inside a string's text: want nothing, got %v", got)
 	}
