@@ -10,6 +10,7 @@ import (
 
 	"github.com/expr-lang/expr/builtin"
 
+	"github.com/flowc-dev/flowc/lang/file"
 	"github.com/flowc-dev/flowc/lang/registry"
 	"github.com/flowc-dev/flowc/runtime"
 )
@@ -38,13 +39,22 @@ func (s *Server) completion(params json.RawMessage) (any, error) {
 	if err := decode(params, &p); err != nil {
 		return nil, err
 	}
-	snap, f, off, err := s.at(p)
-	if err != nil {
-		return nil, err
+	// The context is the buffer as it is now; the names may come from
+	// the last analysis, even if a change since has not been checked
+	// yet: completion answers at once instead of waiting for a check.
+	snap, text, ok := s.ws.latest(p.TextDocument.URI)
+	f := snap.byURI[p.TextDocument.URI]
+	if ok && f == nil { // opened since: wait for its first check
+		snap = s.ws.current()
+		f = snap.byURI[p.TextDocument.URI]
 	}
-	_ = snap
-	line := f.src.Pos(off).Line
-	before := f.src.Text[f.src.Offset(line, 1):off]
+	if !ok || f == nil {
+		return nil, rpcError(codeRequestFailed, "%s is not an open .flow document of the workspace, or is too large", p.TextDocument.URI)
+	}
+	src := file.NewSource(f.name, text)
+	off := offsetOf(src, p.Position)
+	line := src.Pos(off).Line
+	before := src.Text[src.Offset(line, 1):off]
 	return completionList{Items: complete(f, before)}, nil
 }
 

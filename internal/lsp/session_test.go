@@ -176,6 +176,17 @@ func TestSession(t *testing.T) {
 		t.Errorf("run with `as` already written offers it again: %v", got)
 	}
 
+	// Completion reads the buffer as it is now, checked or not.
+	typed := strings.Replace(sessionFlow, "  inbox user:alice\n", "  inbox user:alice\n  goto \n", 1)
+	c.replaceAll(a, 4, typed)
+	var l completionList
+	c.mustCall("textDocument/completion", textDocumentPositionParams{TextDocument: textDocumentIdentifier{URI: a}, Position: Position{Line: 19, Character: 7}}, &l)
+	if len(l.Items) != 1 || l.Items[0].Label != "support" {
+		t.Errorf("completion on a line just typed: %+v", l.Items)
+	}
+	c.replaceAll(a, 5, sessionFlow)
+	c.waitDiags(a, 5)
+
 	// Definition.
 	def := func(needle string, n int) []Location {
 		t.Helper()
@@ -277,8 +288,8 @@ func TestSession(t *testing.T) {
 	if !strings.Contains(fixed, "    2 -> goto support\n    else -> end\n  >\n") {
 		t.Errorf("the else branch went elsewhere:\n%s", fixed)
 	}
-	c.replaceAll(a, 4, fixed)
-	for _, d := range c.waitDiags(a, 4) {
+	c.replaceAll(a, 6, fixed)
+	for _, d := range c.waitDiags(a, 6) {
 		if strings.Contains(d.Message, "menu without else") {
 			t.Errorf("the fix left %q", d.Message)
 		}
@@ -286,13 +297,13 @@ func TestSession(t *testing.T) {
 
 	// Formatting: the same text as flowc fmt.
 	messy := "flow a\nnumbers   \"+15550102\"\nwhen  hours(\"9-5\")  <\nreply \"x\"\n>  else   reply \"y\"\n"
-	c.replaceAll(a, 5, messy)
+	c.replaceAll(a, 7, messy)
 	var edits []textEdit
 	c.mustCall("textDocument/formatting", documentFormattingParams{TextDocument: textDocumentIdentifier{URI: a}}, &edits)
 	if got := applyEdits(t, messy, edits); got != "flow a\nnumbers \"+15550102\"\nwhen hours(\"9-5\") <\n  reply \"x\"\n> else reply \"y\"\n" {
 		t.Errorf("formatted:\n%s", got)
 	}
-	c.replaceAll(a, 6, "flow a\nwhen x <\n")
+	c.replaceAll(a, 8, "flow a\nwhen x <\n")
 	if err := c.call("textDocument/formatting", documentFormattingParams{TextDocument: textDocumentIdentifier{URI: a}}, &edits); err == nil || !strings.Contains(err.Error(), "a.flow:") {
 		t.Errorf("formatting a file with a syntax error: want an error naming the place, got %v", err)
 	}

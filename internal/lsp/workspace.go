@@ -207,6 +207,22 @@ func (w *workspace) current() *snapshot {
 	return w.snap
 }
 
+// latest returns the last analysis, computing one only if there is none,
+// with the present text of document uri (ok false when it is not open).
+func (w *workspace) latest(uri string) (snap *snapshot, text string, ok bool) {
+	w.mu.Lock()
+	d, open := w.docs[uri]
+	if open {
+		text = d.text
+	}
+	snap = w.snap
+	w.mu.Unlock()
+	if snap == nil {
+		snap = w.current()
+	}
+	return snap, text, open
+}
+
 // analyseSafely is analyse, where a panic in a checker (a bug, on text
 // the user is typing) is logged and leaves the workspace unchecked until
 // the next change, rather than ending the editor's session.
