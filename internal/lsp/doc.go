@@ -10,7 +10,8 @@
 // served by two files is reported in both, before either is saved.
 // Diagnostics are published after every change, debounced
 // (Options.Debounce), and each request is answered from the analysis of
-// the latest text. A file's parse, and the compiler's diagnostics of it,
+// the latest text, except completion, which reads the buffer as it is
+// and takes the names from the last analysis rather than wait for one. A file's parse, and the compiler's diagnostics of it,
 // are kept while its text is unchanged (the latter until files on disk
 // change: a compile reads the applets). Two diagnostics go where
 // `flowc check` has none: a number served by two flows is reported in
