@@ -29,5 +29,6 @@
 // (os.Root), so neither ".." nor a symbolic link leaves it; a document
 // outside the root is checked from its buffer alone. Limits:
 // MaxMessageBytes per JSON-RPC message, MaxFileBytes per .flow file,
-// MaxFiles per workspace, MaxDirectoryBytes for directory.json.
+// MaxFiles per workspace, found among MaxScanEntries, MaxDirectoryBytes
+// for directory.json.
 package lsp

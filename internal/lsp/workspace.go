@@ -38,6 +38,10 @@ const (
 	MaxMessageBytes = 16 << 20
 	// MaxDirectoryBytes bounds directory.json.
 	MaxDirectoryBytes = 4 << 20
+	// MaxScanEntries bounds the files and directories looked at for
+	// .flow files, so that a workspace opened on a home directory does
+	// not walk it whole on every save.
+	MaxScanEntries = 100_000
 )
 
 // CodeTooLarge is the diagnostic on a file over MaxFileBytes.
@@ -244,13 +248,17 @@ func (w *workspace) scan() {
 	if w.rootFS == nil {
 		return
 	}
-	n := 0
+	n, entries := 0, 0
 	err := fs.WalkDir(w.rootFS, ".", func(name string, d fs.DirEntry, err error) error {
 		if err != nil {
 			if name == "." {
 				return err
 			}
 			return nil // an unreadable directory is left out, not fatal
+		}
+		if entries++; entries > MaxScanEntries {
+			w.logf("flowc lsp: more than %d files and directories under %s: the .flow files past %s are not checked", MaxScanEntries, w.root, name)
+			return fs.SkipAll
 		}
 		if d.IsDir() {
 			if name != "." && (strings.HasPrefix(d.Name(), ".") || d.Name() == "node_modules") {
