@@ -11,6 +11,7 @@ import (
 
 	"github.com/flowc-dev/flowc/server/store"
 	"github.com/flowc-dev/flowc/server/store/postgres/pgtest"
+	"github.com/flowc-dev/flowc/server/store/sqlstore"
 )
 
 func openWith(t *testing.T, params map[string]string) *Store {
@@ -83,7 +84,7 @@ func TestStatementTimeoutBoundsAStatement(t *testing.T) {
 	ctx := context.Background()
 	start := time.Now()
 	err := s.InTx(ctx, func(st store.Tx) error {
-		_, err := st.(*tx).tx.Exec(ctx, "SELECT pg_sleep(5)")
+		_, err := st.(*sqlstore.Tx).SQL().ExecContext(ctx, "SELECT pg_sleep(5)")
 		return err
 	})
 	if pgCode(err) != "57014" || time.Since(start) > 3*time.Second {
@@ -92,7 +93,7 @@ func TestStatementTimeoutBoundsAStatement(t *testing.T) {
 	def := openWith(t, nil)
 	var lock, stmt string
 	err = def.InTx(ctx, func(st store.Tx) error {
-		return st.(*tx).tx.QueryRow(ctx, "SELECT current_setting('lock_timeout'), current_setting('statement_timeout')").Scan(&lock, &stmt)
+		return st.(*sqlstore.Tx).SQL().QueryRowContext(ctx, "SELECT current_setting('lock_timeout'), current_setting('statement_timeout')").Scan(&lock, &stmt)
 	})
 	if err != nil || lock != "5s" || stmt != "10s" {
 		t.Fatalf("defaults: lock_timeout %q, statement_timeout %q, %v; want 5s and 10s", lock, stmt, err)
