@@ -108,3 +108,39 @@ func TestBadTimeoutInTheURL(t *testing.T) {
 		t.Fatalf("got %v, want an error naming lock_timeout", err)
 	}
 }
+
+// TestUnroutedNumbersUsesItsIndex: the unrouted numbers' query can read
+// the partial index of no-flow messages (migration 00008). The tables
+// are tiny, so sequential scans are disabled to ask whether the index
+// applies at all (its collation and predicate must match the query's).
+func TestUnroutedNumbersUsesItsIndex(t *testing.T) {
+	s := openWith(t, nil)
+	ctx := context.Background()
+	var plan []string
+	err := s.InTx(ctx, func(st store.Tx) error {
+		tx := st.(*sqlstore.Tx).SQL()
+		if _, err := tx.ExecContext(ctx, "SET LOCAL enable_seqscan = off"); err != nil {
+			return err
+		}
+		rows, err := tx.QueryContext(ctx, "EXPLAIN "+strings.Replace(strings.Replace(
+			sqlstore.UnroutedNumbersQuery(dialect), "?", "$1", 1), "?", "$2", 1), "", 10)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var line string
+			if err := rows.Scan(&line); err != nil {
+				return err
+			}
+			plan = append(plan, line)
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if joined := strings.Join(plan, "\n"); !strings.Contains(joined, "messages_no_flow") {
+		t.Errorf("plan of the unrouted numbers:\n%s\nwant a scan of messages_no_flow", joined)
+	}
+}

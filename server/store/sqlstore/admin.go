@@ -40,11 +40,7 @@ func (t *Tx) UnroutedNumbers(ctx context.Context) ([]string, error) {
 // no-flow messages' to_number (migration 00008), never the rest of the
 // messages.
 func (t *Tx) UnroutedNumbersPage(ctx context.Context, after string, limit int) ([]string, error) {
-	c := t.db.d.Bytewise
-	rows, err := t.query(ctx, `SELECT DISTINCT to_number`+c+` AS n FROM messages AS m
-		WHERE outcome = 'no-flow' AND to_number`+c+` > ?
-			AND NOT EXISTS (SELECT 1 FROM numbers WHERE number = m.to_number)
-		ORDER BY n LIMIT ?`, after, limitOrAll(limit))
+	rows, err := t.query(ctx, UnroutedNumbersQuery(t.db.d), after, limitOrAll(limit))
 	out, err := collect(rows, err, func(r *sql.Rows) (string, error) {
 		var s string
 		return s, r.Scan(&s)
@@ -53,6 +49,16 @@ func (t *Tx) UnroutedNumbersPage(ctx context.Context, after string, limit int) (
 		return nil, t.errorf("unrouted numbers: %w", err)
 	}
 	return out, nil
+}
+
+// UnroutedNumbersQuery is UnroutedNumbersPage's query (arguments: after,
+// limit), with ? placeholders; the stores' tests check its plan.
+func UnroutedNumbersQuery(d Dialect) string {
+	c := d.Bytewise
+	return `SELECT DISTINCT to_number` + c + ` AS n FROM messages AS m
+		WHERE outcome = 'no-flow' AND to_number` + c + ` > ?
+			AND NOT EXISTS (SELECT 1 FROM numbers WHERE number = m.to_number)
+		ORDER BY n LIMIT ?`
 }
 
 // AssignNumber routes number to flow's active version (ErrNotFound if the

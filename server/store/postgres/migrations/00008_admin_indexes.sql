@@ -1,0 +1,11 @@
+-- +goose Up
+-- UnroutedNumbersPage (flowc numbers) reads the numbers texted while no
+-- flow served them from this partial index, in bytewise order (the
+-- listing's, whatever the database's collation), instead of scanning
+-- every message; NumbersPage reads numbers in the same order.
+CREATE INDEX messages_no_flow ON messages (to_number COLLATE "C") WHERE outcome = 'no-flow';
+CREATE INDEX numbers_bytewise ON numbers (number COLLATE "C");
+
+-- +goose Down
+DROP INDEX numbers_bytewise;
+DROP INDEX messages_no_flow;
