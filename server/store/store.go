@@ -180,6 +180,16 @@ type AdminTx interface {
 	InboxPage(ctx context.Context, targetKind, targetName string, includeDone bool, after int64, limit int) ([]InboxItem, int64, error)
 }
 
+// RetentionTx deletes history past its retention. A store's Tx
+// implements it as well as Tx.
+type RetentionTx interface {
+	// PruneMessages deletes at most limit (> 0) of the stored messages
+	// received before before (their traces with them), oldest first,
+	// with the conversation starts that name them, and says how many
+	// messages it deleted. A message with no received time is kept.
+	PruneMessages(ctx context.Context, before time.Time, limit int) (int, error)
+}
+
 // Reader is a Store that can run read-only transactions apart from the
 // writers (on SQLite, a read-only connection in WAL mode, so that an
 // admin listing never holds the write connection). fn must only read.
