@@ -110,6 +110,7 @@ var dialect = sqlstore.Dialect{
 	Bytewise:          "",
 	ProgramsOrder:     "rowid",
 	MessagesOrder:     "rowid",
+	LastInsertID:      true,
 	IsDuplicate:       isDuplicate,
 	Transient:         isBusy,
 	PrepareStatements: true,

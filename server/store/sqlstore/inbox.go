@@ -18,12 +18,12 @@ func (t *Tx) AddInboxItem(ctx context.Context, it *store.InboxItem) error {
 	if err != nil {
 		return err
 	}
-	err = t.queryRow(ctx, `
+	it.ID, err = t.insert(ctx, `
 		INSERT INTO inbox_items (target_kind, target_name, assignee, message_sid, contact, number, body, flow, created, done, done_at,
 			messages, messages_omitted)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		it.TargetKind, it.TargetName, it.Assignee, it.MessageSID, it.Contact, it.Number, it.Body, it.Flow,
-		times[0], it.Done, times[1], msgs, it.MessagesOmitted).Scan(&it.ID)
+		times[0], it.Done, times[1], msgs, it.MessagesOmitted)
 	if err != nil {
 		return t.errorf("add inbox item: %w", err)
 	}

@@ -80,6 +80,21 @@ func (t *Tx) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
 	return t.tx.QueryRowContext(ctx, query, args...)
 }
 
+// insert runs query, an INSERT, and returns the id of the row it
+// inserted.
+func (t *Tx) insert(ctx context.Context, query string, args ...any) (int64, error) {
+	if t.db.d.LastInsertID {
+		res, err := t.exec(ctx, query, args...)
+		if err != nil {
+			return 0, err
+		}
+		return res.LastInsertId()
+	}
+	var id int64
+	err := t.queryRow(ctx, query+` RETURNING id`, args...).Scan(&id)
+	return id, err
+}
+
 // affected is how many rows res changed.
 func affected(res sql.Result, err error) (int64, error) {
 	if err != nil {
@@ -447,10 +462,10 @@ func (t *Tx) Enqueue(ctx context.Context, o *store.OutboxItem) error {
 	if err != nil {
 		return err
 	}
-	err = t.queryRow(ctx, `
+	o.ID, err = t.insert(ctx, `
 		INSERT INTO outbox (kind, to_addr, from_addr, body, message_sid, contact, created, not_before, destination)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-		o.Kind, o.To, o.From, o.Body, o.MessageSID, o.Contact, times[0], times[1], o.Destination).Scan(&o.ID)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		o.Kind, o.To, o.From, o.Body, o.MessageSID, o.Contact, times[0], times[1], o.Destination)
 	if err != nil {
 		return t.errorf("enqueue: %w", err)
 	}
