@@ -38,9 +38,9 @@ type Dialect struct {
 	// ProgramsOrder and MessagesOrder are the columns that stand for
 	// insertion order in a tie (SQLite: rowid).
 	ProgramsOrder, MessagesOrder string
-	// LastInsertID: an inserted row's id is read with LastInsertId (SQLite,
-	// where INSERT … RETURNING opens a statement journal, a temporary
-	// file, at every insert); else with RETURNING id.
+	// LastInsertID: an inserted row's id is read with LastInsertId
+	// (SQLite, where a profile showed INSERT … RETURNING opening a
+	// statement journal); else with RETURNING id.
 	LastInsertID bool
 	// IsDuplicate: err is a primary key or unique violation.
 	IsDuplicate func(error) bool

@@ -24,8 +24,9 @@
 // Booleans are written as Go bools and compared with true/false, which
 // both databases accept (SQLite stores 1 and 0); upserts are
 // INSERT … ON CONFLICT in both. An inserted row's id comes back with
-// RETURNING on PostgreSQL and LastInsertId on SQLite (where RETURNING
-// costs a statement journal per insert).
+// RETURNING on PostgreSQL and LastInsertId on SQLite (as the SQLite
+// store always did: a profile showed RETURNING opening a statement
+// journal there).
 //
 // A DB may have a second *sql.DB for read-only transactions (InReadTx):
 // SQLite's admin reads use a pool of read-only WAL connections, so a long
