@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -92,4 +93,52 @@ func TestPruneOnce(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+}
+
+// recordHandler sends every log record's message to a channel.
+type recordHandler struct{ msgs chan string }
+
+func (h recordHandler) Enabled(context.Context, slog.Level) bool { return true }
+func (h recordHandler) Handle(_ context.Context, r slog.Record) error {
+	h.msgs <- r.Message
+	return nil
+}
+func (h recordHandler) WithAttrs([]slog.Attr) slog.Handler { return h }
+func (h recordHandler) WithGroup(string) slog.Handler      { return h }
+
+// TestStartRetention: serve's retention prunes at start, says so in the
+// log, and stops when its context ends (wait returns).
+func TestStartRetention(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "flowc.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	err = st.InTx(ctx, func(tx store.Tx) error {
+		return tx.InsertMessage(ctx, &store.Message{SID: "SMold", Outcome: "routed", Response: "{}", Received: time.Now().Add(-48 * time.Hour)})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := recordHandler{make(chan string, 10)}
+	wait := startRetention(ctx, st, 24*time.Hour, slog.New(h))
+	select {
+	case msg := <-h.msgs:
+		if !strings.Contains(msg, "pruned") {
+			t.Errorf("retention logged %q, want that it pruned", msg)
+		}
+	case <-time.After(time.Minute): // a bound only: the first run is at start
+		t.Fatal("retention did not run at start")
+	}
+	cancel()
+	wait()
+	if err := st.InTx(context.Background(), func(tx store.Tx) error {
+		_, err := tx.MessageBySID(context.Background(), "SMold")
+		return err
+	}); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("the 2-day-old message after retention of 1 day: %v, want it pruned", err)
+	}
+	startRetention(context.Background(), st, 0, slog.New(h))() // off: returns at once
 }
