@@ -235,30 +235,6 @@ func (s *Server) listVersions(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, out)
 }
 
-// NumbersResponse lists routed numbers and numbers texted with no flow.
-type NumbersResponse struct {
-	Routed   []store.NumberRoute `json:"routed"`
-	Unrouted []string            `json:"unrouted"`
-}
-
-func (s *Server) listNumbers(w http.ResponseWriter, r *http.Request) {
-	var out NumbersResponse
-	err := s.adminTx(r.Context(), func(tx store.Tx, a store.AdminTx) error {
-		var err error
-		if out.Routed, err = a.Numbers(r.Context()); err != nil {
-			return err
-		}
-		out.Unrouted, err = a.UnroutedNumbers(r.Context())
-		return err
-	})
-	if err != nil {
-		s.storeError(w, err)
-		return
-	}
-	out.Routed, out.Unrouted = nonNilSlice(out.Routed), nonNil(out.Unrouted)
-	writeJSON(w, http.StatusOK, out)
-}
-
 func (s *Server) assignNumber(w http.ResponseWriter, r *http.Request) {
 	number := pathParam(r, "number")
 	var req struct {
@@ -367,41 +343,6 @@ func (s *Server) patchUser(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, d)
-}
-
-func (s *Server) listInbox(w http.ResponseWriter, r *http.Request) {
-	kind, name := chi.URLParam(r, "kind"), chi.URLParam(r, "name")
-	if kind != "user" && kind != "team" {
-		writeJSON(w, http.StatusBadRequest, apiError{Error: "inbox kind must be user or team"})
-		return
-	}
-	all := r.URL.Query().Get("all") == "true"
-	// Each item with what its message caused to be sent (status.go).
-	type inboxEntry struct {
-		store.InboxItem
-		Replies []Delivery `json:"replies"`
-	}
-	var out []inboxEntry
-	err := s.store.InTx(r.Context(), func(tx store.Tx) error {
-		items, err := tx.InboxItems(r.Context(), kind, name, all)
-		out = out[:0]
-		for _, it := range items {
-			d, err := s.deliveriesOf(r.Context(), tx, it.MessageSID)
-			if err != nil {
-				return err
-			}
-			if it.Messages == nil { // an item from before items kept them
-				it.Messages = []store.InboxMessage{}
-			}
-			out = append(out, inboxEntry{it, d})
-		}
-		return err
-	})
-	if err != nil {
-		s.storeError(w, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, nonNilSlice(out))
 }
 
 func (s *Server) markDone(w http.ResponseWriter, r *http.Request) {

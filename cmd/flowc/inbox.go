@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/url"
@@ -36,11 +37,7 @@ func runInbox(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "flowc inbox: %q: write user:NAME or team:NAME\n", paths[0])
 			return exitUsage
 		}
-		q := ""
-		if *all {
-			q = "?all=true"
-		}
-		var items []struct {
+		type item struct {
 			ID         int64
 			Assignee   string
 			Contact    string
@@ -55,9 +52,37 @@ func runInbox(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 			Messages        []inboxMessage
 			MessagesOmitted int
 		}
-		if code, err := c.call("GET", "/v1/admin/inbox/"+kind+"/"+url.PathEscape(name)+q, nil, &items, stderr); err != nil {
-			fmt.Fprintln(stderr, "flowc inbox:", err)
-			return clientExit(code)
+		// The server answers a page at a time: follow "next" to the end.
+		// A server from before pages answers every item as a bare array.
+		var items []item
+		for cursor := ""; ; {
+			q := url.Values{"limit": {"1000"}, "cursor": {cursor}}
+			if *all {
+				q.Set("all", "true")
+			}
+			var raw json.RawMessage
+			if code, err := c.call("GET", "/v1/admin/inbox/"+kind+"/"+url.PathEscape(name)+"?"+q.Encode(), nil, &raw, stderr); err != nil {
+				fmt.Fprintln(stderr, "flowc inbox:", err)
+				return clientExit(code)
+			}
+			var page struct {
+				Items []item `json:"items"`
+				Next  string `json:"next"`
+			}
+			if len(raw) > 0 && raw[0] == '[' {
+				err = json.Unmarshal(raw, &page.Items)
+			} else {
+				err = json.Unmarshal(raw, &page)
+			}
+			if err != nil {
+				fmt.Fprintln(stderr, "flowc inbox: the server's answer:", err)
+				return exitFail
+			}
+			items = append(items, page.Items...)
+			if page.Next == "" || page.Next == cursor {
+				break
+			}
+			cursor = page.Next
 		}
 		tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
 		// The contact's messages are the last column, one a line: the

@@ -26,9 +26,26 @@ func runNumbers(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 			} `json:"routed"`
 			Unrouted []string `json:"unrouted"`
 		}
-		if code, err := c.call("GET", "/v1/admin/numbers", nil, &out, stderr); err != nil {
-			fmt.Fprintln(stderr, "flowc numbers:", err)
-			return clientExit(code)
+		// The server answers a page at a time: follow "next" to the end.
+		for cursor := ""; ; {
+			var page struct {
+				Routed []struct {
+					Number, Flow, Version string
+				} `json:"routed"`
+				Unrouted []string `json:"unrouted"`
+				Next     string   `json:"next"`
+			}
+			q := url.Values{"limit": {"1000"}, "cursor": {cursor}}
+			if code, err := c.call("GET", "/v1/admin/numbers?"+q.Encode(), nil, &page, stderr); err != nil {
+				fmt.Fprintln(stderr, "flowc numbers:", err)
+				return clientExit(code)
+			}
+			out.Routed = append(out.Routed, page.Routed...)
+			out.Unrouted = append(out.Unrouted, page.Unrouted...)
+			if page.Next == "" || page.Next == cursor {
+				break
+			}
+			cursor = page.Next
 		}
 		tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
 		fmt.Fprintln(tw, "NUMBER\tFLOW\tVERSION")

@@ -114,6 +114,10 @@ func runServe(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	if cfg.Applets, err = serverApplets(); err != nil {
 		return refuse(exitUsage, "applet workers", err)
 	}
+	retention, err := retentionSetting()
+	if err != nil {
+		return refuse(exitUsage, "configuration", err)
+	}
 	if cfg.DevMode() {
 		log.Warn("DEV MODE: FLOWC_TWILIO_AUTH_TOKEN is not set, so webhook signatures are NOT verified; listening on loopback only: set FLOWC_TWILIO_AUTH_TOKEN before exposing this server", "dev_mode", true)
 	}
@@ -162,6 +166,7 @@ func runServe(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 		log.Info("deployed", "flow", d.Flow, "version", short(d.Version), "status", d.Status, "active", short(d.Active))
 	}
 	go srv.RunBackground(ctx, *tick)
+	defer startRetention(ctx, st, retention, log)() // runs before st.Close
 	err = srv.Serve(ctx, server.Listen{Addr: *addr, AdminAddr: *adminAddr, DrainDelay: *drainDelay, Drain: *drain, Started: func(a, admin net.Addr) {
 		fmt.Fprintf(stdout, "flowc serve: %d flow(s) from %s on http://%s (database: %s)\n", len(progs), dir, a, dbDesc)
 		if admin != nil {

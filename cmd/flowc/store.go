@@ -2,12 +2,21 @@ package main
 
 import (
 	"context"
+	"fmt"
+	"log/slog"
 	"os"
+	"strconv"
+	"strings"
+	"time"
 
 	"github.com/flowc-dev/flowc/server/store"
 	"github.com/flowc-dev/flowc/server/store/postgres"
 	"github.com/flowc-dev/flowc/server/store/sqlite"
 )
+
+// maxDBConns bounds FLOWC_DB_MAX_CONNS: more than PostgreSQL's default
+// max_connections is a typo, not a setting.
+const maxDBConns = 1000
 
 // openStore opens the server's database, applying the migrations it
 // lacks: PostgreSQL when DATABASE_URL is set, else the embedded SQLite
@@ -15,7 +24,11 @@ import (
 // never shows a password.
 func openStore(ctx context.Context, dbPath string) (store.Store, string, error) {
 	if url := os.Getenv("DATABASE_URL"); url != "" {
-		st, err := postgres.Open(ctx, url)
+		conns, err := parseDBMaxConns(os.Getenv("FLOWC_DB_MAX_CONNS"))
+		if err != nil {
+			return nil, "", err
+		}
+		st, err := postgres.OpenWith(ctx, url, postgres.Options{MaxConns: conns})
 		if err != nil {
 			return nil, "", err
 		}
@@ -26,4 +39,115 @@ func openStore(ctx context.Context, dbPath string) (store.Store, string, error) 
 		return nil, "", err
 	}
 	return st, "sqlite " + dbPath, nil
+}
+
+// parseDBMaxConns reads FLOWC_DB_MAX_CONNS: "" is 0 (the URL's
+// pool_max_conns, else postgres.DefaultMaxConns).
+func parseDBMaxConns(v string) (int, error) {
+	if v == "" {
+		return 0, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 || n > maxDBConns {
+		return 0, fmt.Errorf("FLOWC_DB_MAX_CONNS %q: want a number of connections from 1 to %d", v, maxDBConns)
+	}
+	return n, nil
+}
+
+// minRetention is the shortest FLOWC_RETENTION: a provider retries a
+// webhook for minutes, and a stored message is what makes a retry change
+// nothing (exactly once), so history is kept at least a day.
+const minRetention = 24 * time.Hour
+
+// retentionSetting reads FLOWC_RETENTION: how long messages (and their
+// traces) are kept, as days ("90d") or a Go duration ("2160h"); unset:
+// forever (0).
+func retentionSetting() (time.Duration, error) {
+	v := os.Getenv("FLOWC_RETENTION")
+	if v == "" {
+		return 0, nil
+	}
+	var d time.Duration
+	if days, ok := strings.CutSuffix(v, "d"); ok {
+		n, err := strconv.Atoi(days)
+		if err != nil || n <= 0 || n > 100*365 {
+			return 0, fmt.Errorf("FLOWC_RETENTION %q: want days such as 90d, or a duration such as 2160h", v)
+		}
+		d = time.Duration(n) * minRetention
+	} else {
+		var err error
+		if d, err = time.ParseDuration(v); err != nil {
+			return 0, fmt.Errorf("FLOWC_RETENTION %q: want days such as 90d, or a duration such as 2160h", v)
+		}
+	}
+	if d < minRetention {
+		return 0, fmt.Errorf("FLOWC_RETENTION %q: at least 24h (a stored message is what answers a provider's retry)", v)
+	}
+	return d, nil
+}
+
+const (
+	// pruneBatch is how many messages one retention transaction deletes:
+	// small, so that on SQLite it holds the write lock only briefly.
+	pruneBatch = 1000
+	// pruneEvery is how often retention runs.
+	pruneEvery = time.Hour
+)
+
+// pruneOnce deletes, in batches of pruneBatch, every message received
+// before before, and says how many it deleted.
+func pruneOnce(ctx context.Context, st store.Store, before time.Time) (int, error) {
+	total := 0
+	for ctx.Err() == nil {
+		n := 0
+		err := st.InTx(ctx, func(tx store.Tx) error {
+			r, ok := tx.(store.RetentionTx)
+			if !ok {
+				return fmt.Errorf("store %T cannot prune messages", tx)
+			}
+			var err error
+			n, err = r.PruneMessages(ctx, before, pruneBatch)
+			return err
+		})
+		if err != nil {
+			return total, err
+		}
+		total += n
+		if n < pruneBatch {
+			break
+		}
+	}
+	return total, ctx.Err()
+}
+
+// startRetention prunes messages older than keep at start and then every
+// pruneEvery, until ctx ends (keep 0: never). The returned function waits
+// for it to stop, so that the store is closed after.
+func startRetention(ctx context.Context, st store.Store, keep time.Duration, log *slog.Logger) (wait func()) {
+	if keep <= 0 {
+		return func() {}
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		t := time.NewTicker(pruneEvery)
+		defer t.Stop()
+		for {
+			n, err := pruneOnce(ctx, st, time.Now().Add(-keep))
+			switch {
+			case ctx.Err() != nil:
+				return
+			case err != nil:
+				log.Error("retention: pruning old messages failed; trying again later", "error", err.Error(), "deleted", n)
+			case n > 0:
+				log.Info("retention: pruned old messages", "deleted", n, "retention", keep.String())
+			}
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	return func() { <-done }
 }

@@ -168,6 +168,33 @@ type AdminTx interface {
 	AssignNumber(ctx context.Context, number, flow string) error
 	// UnassignNumber stops routing number (ErrNotFound if it was not).
 	UnassignNumber(ctx context.Context, number string) error
+
+	// Pages, for listings that may be long: at most limit (0: all) of
+	// them, after the cursor after (the last number of the page before;
+	// "" for the first page), in the order of the full listing.
+	NumbersPage(ctx context.Context, after string, limit int) ([]NumberRoute, error)
+	UnroutedNumbersPage(ctx context.Context, after string, limit int) ([]string, error)
+	// InboxPage lists at most limit (> 0) of the target's items with an
+	// ID above after, oldest first, and the cursor of the next page (the
+	// last ID listed; 0 when there are no more).
+	InboxPage(ctx context.Context, targetKind, targetName string, includeDone bool, after int64, limit int) ([]InboxItem, int64, error)
+}
+
+// RetentionTx deletes history past its retention. A store's Tx
+// implements it as well as Tx.
+type RetentionTx interface {
+	// PruneMessages deletes at most limit (> 0) of the stored messages
+	// received before before (their traces with them), oldest first,
+	// with the conversation starts that name them, and says how many
+	// messages it deleted. A message with no received time is kept.
+	PruneMessages(ctx context.Context, before time.Time, limit int) (int, error)
+}
+
+// Reader is a Store that can run read-only transactions apart from the
+// writers (on SQLite, a read-only connection in WAL mode, so that an
+// admin listing never holds the write connection). fn must only read.
+type Reader interface {
+	InReadTx(ctx context.Context, fn func(tx Tx) error) error
 }
 
 // NumberRoute is one routed number.

@@ -1,13 +1,16 @@
 // Package postgres is the PostgreSQL store, for running several server
-// replicas on one database: a pgx connection pool (pgxpool), its schema
-// migrated by goose from SQL files embedded in the binary.
+// replicas on one database: a pgx connection pool (pgxpool) used through
+// pgx's database/sql adapter, its schema migrated by goose from SQL files
+// embedded in the binary. What transactions read and write is the shared
+// server/store/sqlstore; this package connects, migrates, and is
+// PostgreSQL's sqlstore.Dialect.
 //
 // # Transactions and locking
 //
-// Every InTx transaction runs at READ COMMITTED, with lock_timeout (5 s)
-// and statement_timeout (10 s) set for it (beginQuery), and the writers that must
-// not interleave are serialised by locks rather than by SERIALIZABLE
-// snapshots:
+// Every InTx transaction runs at READ COMMITTED, on connections whose
+// lock_timeout (5 s) and statement_timeout (10 s) are set when they
+// connect (timeouts), and the writers that must not interleave are
+// serialised by locks rather than by SERIALIZABLE snapshots:
 //
 //   - LockConversation takes a transaction-scoped advisory lock
 //     (pg_advisory_xact_lock) on a 64-bit FNV-1a hash of (contact,
@@ -25,7 +28,7 @@
 //     concurrent deployments and routing changes from several replicas
 //     are applied one after the other;
 //   - ClaimOutbox locks the due pending outbox rows FOR UPDATE SKIP
-//     LOCKED and sets their lease in the same statement, so replicas'
+//     LOCKED and then sets the lease of those it chose, so replicas'
 //     senders claim disjoint items without waiting for each other;
 //   - AdvanceRevision is one compare-and-swap statement on the
 //     conversation's revision row (a guarded UPDATE, or an INSERT … ON
@@ -49,6 +52,13 @@
 // bounded number of times, because a deadlock is possible between
 // transactions that lock the same conversations in different orders.
 //
+// # Pool
+//
+// The pool holds at most DefaultMaxConns connections (16: the default of
+// pgxpool, max(4, NumCPU), was measured to be the bottleneck of a
+// loaded server), or what MaxConns or the URL's pool_max_conns sets.
+// Admin listings run in READ ONLY transactions on the same pool.
+//
 // # Availability
 //
 // When PostgreSQL is unreachable every InTx and Ping fails (the server
@@ -69,33 +79,31 @@ package postgres
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"embed"
 	"errors"
 	"fmt"
-	"hash/fnv"
 	"io/fs"
-	"math/rand/v2"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/pressly/goose/v3"
 	"github.com/pressly/goose/v3/lock"
 
 	"github.com/flowc-dev/flowc/server/store"
+	"github.com/flowc-dev/flowc/server/store/sqlstore"
 )
 
 //go:embed migrations/*.sql
 var migrations embed.FS
 
 const (
-	// maxAttempts bounds how many times InTx runs fn when the transaction
-	// fails with a serialisation failure or a deadlock.
-	maxAttempts = 8
 	// connectTimeout is the default for dialling the server, when the URL
 	// gives none: an unreachable host makes requests fail, not hang.
 	connectTimeout = 5 * time.Second
@@ -105,19 +113,99 @@ const (
 	DefaultLockTimeout = 5 * time.Second
 	// DefaultStatementTimeout bounds one statement of a transaction.
 	DefaultStatementTimeout = 10 * time.Second
+	// DefaultMaxConns is the pool's size unless the URL or MaxConns sets
+	// another.
+	DefaultMaxConns = 16
 )
 
 // Store is the PostgreSQL store. It is safe for concurrent use, by any
 // number of processes on one database.
 type Store struct {
+	*sqlstore.DB
 	pool *pgxpool.Pool
-	// begin starts every InTx transaction: READ COMMITTED, with
-	// lock_timeout and statement_timeout set for the transaction only
-	// (SET LOCAL), in the same round trip.
-	begin string
 }
 
-var _ store.Store = (*Store)(nil)
+var (
+	_ store.Store  = (*Store)(nil)
+	_ store.Reader = (*Store)(nil)
+)
+
+// types scans text[] columns through database/sql.
+var types = pgtype.NewMap()
+
+// dialect is PostgreSQL's: $n placeholders, timestamptz, text[], the "C"
+// collation for bytewise order, advisory locks and SKIP LOCKED.
+var dialect = sqlstore.Dialect{
+	Name:     "postgres store",
+	Numbered: true,
+	Time: func(t time.Time) (any, error) {
+		if t.IsZero() {
+			return nil, nil
+		}
+		return t, nil
+	},
+	Strings: func(a []string) (any, error) {
+		if a == nil {
+			a = []string{} // the text[] columns are NOT NULL
+		}
+		return a, nil
+	},
+	ScanStrings: func(a *[]string) sql.Scanner { return types.SQLScanner(a) },
+	Bytewise:    ` COLLATE "C"`,
+	ForUpdate:   ` FOR UPDATE`,
+	SkipLocked:  func(table string) string { return ` FOR UPDATE OF ` + table + ` SKIP LOCKED` },
+	Lock: func(ctx context.Context, tx *sql.Tx, key int64) error {
+		_, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1)`, key)
+		return err
+	},
+	TryLocks:      tryLocks,
+	ProgramsOrder: "seq",
+	// messages has no sequence: a tie in received time is broken by SID.
+	MessagesOrder: "sid",
+	IsDuplicate: func(err error) bool {
+		var e *pgconn.PgError
+		return errors.As(err, &e) && e.Code == "23505"
+	},
+	Transient: isConflict,
+	RetryAtOnce: func(err error) bool {
+		return errors.Is(err, driver.ErrBadConn) || pgconn.SafeToRetry(err)
+	},
+	TxOptions:     &sql.TxOptions{Isolation: sql.LevelReadCommitted},
+	ReadTxOptions: &sql.TxOptions{Isolation: sql.LevelReadCommitted, ReadOnly: true},
+}
+
+// tryLocks tries each key's advisory lock without waiting, in one round
+// trip, in the order of keys.
+func tryLocks(ctx context.Context, tx *sql.Tx, keys []int64) ([]bool, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT pg_try_advisory_xact_lock(k)
+		FROM unnest($1::bigint[]) WITH ORDINALITY AS u(k, i) ORDER BY i`, keys)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []bool
+	for rows.Next() {
+		var ok bool
+		if err := rows.Scan(&ok); err != nil {
+			return nil, err
+		}
+		out = append(out, ok)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	if len(out) != len(keys) {
+		return nil, fmt.Errorf("%d lock results for %d keys", len(out), len(keys))
+	}
+	return out, nil
+}
+
+// Options are Open's settings beyond the URL.
+type Options struct {
+	// MaxConns is the pool's size: 0 keeps the URL's pool_max_conns, or
+	// DefaultMaxConns when the URL sets none.
+	MaxConns int
+}
 
 // Open connects to the database at url (a postgres:// URL or a key=value
 // connection string, as libpq and pgx accept them, including pgxpool's
@@ -129,64 +217,74 @@ var _ store.Store = (*Store)(nil)
 // Replicas opening the store together migrate one at a time, under an
 // advisory lock on the schema.
 func Open(ctx context.Context, url string) (*Store, error) {
+	return OpenWith(ctx, url, Options{})
+}
+
+// OpenWith is Open with opts.
+func OpenWith(ctx context.Context, url string, opts Options) (*Store, error) {
 	cfg, err := pgxpool.ParseConfig(url)
 	if err != nil {
 		// pgx's parse errors may quote the URL, password included.
 		return nil, errors.New("postgres store: cannot parse the database URL")
 	}
+	if opts.MaxConns < 0 {
+		return nil, fmt.Errorf("postgres store: a pool of %d connections", opts.MaxConns)
+	}
+	switch {
+	case opts.MaxConns > 0:
+		cfg.MaxConns = int32(opts.MaxConns)
+	case !strings.Contains(url, "pool_max_conns"):
+		cfg.MaxConns = DefaultMaxConns
+	}
 	if cfg.ConnConfig.ConnectTimeout == 0 {
 		cfg.ConnConfig.ConnectTimeout = connectTimeout
 	}
-	begin, err := beginQuery(cfg.ConnConfig.RuntimeParams)
-	if err != nil {
+	// The migrations run on connections of their own, with the server's
+	// own timeouts (an index on a large table may take a while); the
+	// pool's connections get the transactions' timeouts.
+	migrateConfig := cfg.ConnConfig.Copy()
+	if err := timeouts(cfg.ConnConfig.RuntimeParams); err != nil {
 		return nil, fmt.Errorf("postgres store: %w", err)
 	}
+	delete(migrateConfig.RuntimeParams, "lock_timeout")
+	delete(migrateConfig.RuntimeParams, "statement_timeout")
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("postgres store: %w", err)
 	}
-	s := &Store{pool: pool, begin: begin}
-	if err := s.migrate(ctx); err != nil {
-		pool.Close()
+	s := &Store{DB: sqlstore.New(dialect, stdlib.OpenDBFromPool(pool), nil), pool: pool}
+	if err := s.migrate(ctx, migrateConfig); err != nil {
+		s.Close()
 		return nil, fmt.Errorf("postgres store: %s: %w", s.Describe(), err)
 	}
 	return s, nil
 }
 
-// beginQuery is the statement that begins a transaction. The timeouts
-// are DefaultLockTimeout and DefaultStatementTimeout unless the URL sets
-// lock_timeout or statement_timeout (as a Go duration, "2s", or
-// PostgreSQL's milliseconds, "2000"; 0 disables). They are taken out of
-// the connection's run-time parameters and applied per transaction with
-// SET LOCAL, so the migrations (which run on the same pool, outside InTx)
-// keep the server's defaults, and a timeout ends at the commit: an
-// advisory lock taken by pg_advisory_xact_lock is a lock like any other
-// for lock_timeout, and is released with its transaction.
-func beginQuery(params map[string]string) (string, error) {
-	timeout := func(name string, def time.Duration) (int64, error) {
+// timeouts sets the connections' lock_timeout and statement_timeout:
+// DefaultLockTimeout and DefaultStatementTimeout unless the URL sets them
+// (as a Go duration, "2s", or PostgreSQL's milliseconds, "2000"; 0
+// disables). An advisory lock taken by pg_advisory_xact_lock is a lock
+// like any other for lock_timeout.
+func timeouts(params map[string]string) error {
+	set := func(name string, def time.Duration) error {
 		v, ok := params[name]
-		delete(params, name)
-		if !ok {
-			return def.Milliseconds(), nil
+		ms := def.Milliseconds()
+		if ok {
+			if n, err := strconv.ParseInt(v, 10, 64); err == nil && n >= 0 {
+				ms = n
+			} else if d, err := time.ParseDuration(v); err == nil && d >= 0 {
+				ms = d.Milliseconds()
+			} else {
+				return fmt.Errorf("%s %q in the database URL: want a duration such as 5s, or milliseconds", name, v)
+			}
 		}
-		if ms, err := strconv.ParseInt(v, 10, 64); err == nil && ms >= 0 {
-			return ms, nil
-		}
-		d, err := time.ParseDuration(v)
-		if err != nil || d < 0 {
-			return 0, fmt.Errorf("%s %q in the database URL: want a duration such as 5s, or milliseconds", name, v)
-		}
-		return d.Milliseconds(), nil
+		params[name] = strconv.FormatInt(ms, 10)
+		return nil
 	}
-	lockMS, err := timeout("lock_timeout", DefaultLockTimeout)
-	if err != nil {
-		return "", err
+	if err := set("lock_timeout", DefaultLockTimeout); err != nil {
+		return err
 	}
-	stmtMS, err := timeout("statement_timeout", DefaultStatementTimeout)
-	if err != nil {
-		return "", err
-	}
-	return fmt.Sprintf("BEGIN ISOLATION LEVEL READ COMMITTED; SET LOCAL lock_timeout = %d; SET LOCAL statement_timeout = %d", lockMS, stmtMS), nil
+	return set("statement_timeout", DefaultStatementTimeout)
 }
 
 // Describe names the database without the password, for logs: "postgres
@@ -210,9 +308,12 @@ func hostPort(host string, port uint16) string {
 // migrate applies the embedded migrations under goose's session-level
 // advisory lock, whose ID is derived from the current schema: replicas
 // migrating one schema take turns, other schemas are not held up.
-func (s *Store) migrate(ctx context.Context) error {
+func (s *Store) migrate(ctx context.Context, cfg *pgx.ConnConfig) error {
+	db := stdlib.OpenDB(*cfg)
+	defer db.Close()
+	db.SetMaxOpenConns(1) // goose's session lock and its migrations on one connection
 	var schema *string
-	if err := s.pool.QueryRow(ctx, `SELECT current_schema()`).Scan(&schema); err != nil {
+	if err := db.QueryRowContext(ctx, `SELECT current_schema()`).Scan(&schema); err != nil {
 		return err
 	}
 	if schema == nil {
@@ -223,14 +324,12 @@ func (s *Store) migrate(ctx context.Context) error {
 		return err
 	}
 	locker, err := lock.NewPostgresSessionLocker(
-		lock.WithLockID(lockKey("flowc migrations", *schema)),
+		lock.WithLockID(sqlstore.LockKey("flowc migrations", *schema)),
 		lock.WithLockTimeout(1, 600), // poll every second, for up to 10 minutes
 	)
 	if err != nil {
 		return err
 	}
-	db := stdlib.OpenDBFromPool(s.pool) // closing it leaves the pool open
-	defer db.Close()
 	p, err := goose.NewProvider(goose.DialectPostgres, db, fsys,
 		goose.WithDisableGlobalRegistry(true), goose.WithSessionLocker(locker))
 	if err != nil {
@@ -240,101 +339,11 @@ func (s *Store) migrate(ctx context.Context) error {
 	return err
 }
 
-// lockKey is the advisory lock key of parts: a 64-bit FNV-1a hash of
-// them, each followed by a NUL (no part can contain one: PostgreSQL text
-// cannot), so ("a", "bc") and ("ab", "c") differ.
-func lockKey(parts ...string) int64 {
-	h := fnv.New64a()
-	for _, p := range parts {
-		h.Write([]byte(p))
-		h.Write([]byte{0})
-	}
-	return int64(h.Sum64())
-}
-
-// conversationKey is the advisory lock key of a conversation.
-func conversationKey(contact, number string) int64 {
-	return lockKey("flowc conversation", contact, number)
-}
-
-// deploymentsKey is the advisory lock key Activate, AssignNumber and
-// UnassignNumber take.
-var deploymentsKey = lockKey("flowc deployments")
-
-// InTx runs fn in one READ COMMITTED transaction and commits it if fn
-// returns nil; otherwise it rolls back and returns fn's error as is. A
-// transaction that fails with a serialisation failure or a deadlock is
-// run again (fn too), at most maxAttempts times in all, with a growing,
-// jittered pause; one whose connection turned out dead before anything
-// was sent is run again once, at once.
-func (s *Store) InTx(ctx context.Context, fn func(tx store.Tx) error) error {
-	for attempt := 1; ; attempt++ {
-		err := s.inTx(ctx, fn)
-		switch {
-		case err == nil:
-			return nil
-		case attempt == 1 && pgconn.SafeToRetry(err) && ctx.Err() == nil:
-			continue
-		case !isConflict(err) || attempt >= maxAttempts:
-			return err
-		}
-		pause := min(time.Duration(1<<attempt)*5*time.Millisecond, 500*time.Millisecond)
-		pause = pause/2 + rand.N(pause/2+1)
-		t := time.NewTimer(pause)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return err
-		case <-t.C:
-		}
-	}
-}
-
-func (s *Store) inTx(ctx context.Context, fn func(tx store.Tx) error) error {
-	pgTx, err := s.pool.BeginTx(ctx, pgx.TxOptions{BeginQuery: s.begin})
-	if err != nil {
-		return fmt.Errorf("postgres store: begin: %w", err)
-	}
-	done := false
-	defer func() {
-		if !done {
-			rollback(ctx, pgTx) // fn panicked
-		}
-	}()
-	t := &tx{tx: pgTx, locked: map[int64]bool{}}
-	if err := fn(t); err != nil {
-		done = true
-		rollback(ctx, pgTx)
-		return err
-	}
-	done = true
-	if err := pgTx.Commit(ctx); err != nil {
-		return fmt.Errorf("postgres store: commit: %w", err)
-	}
-	return nil
-}
-
-// rollback rolls back even when ctx is done (a cancelled context would
-// make pgx close the connection instead).
-func rollback(ctx context.Context, t pgx.Tx) {
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-	defer cancel()
-	t.Rollback(ctx)
-}
-
 // isConflict reports whether err is a serialisation failure or a
 // deadlock: the transaction was rolled back and may simply run again.
 func isConflict(err error) bool {
 	var e *pgconn.PgError
 	return errors.As(err, &e) && (e.Code == "40001" || e.Code == "40P01")
-}
-
-// Ping checks the database answers.
-func (s *Store) Ping(ctx context.Context) error {
-	if err := s.pool.Ping(ctx); err != nil {
-		return fmt.Errorf("postgres store: ping: %w", err)
-	}
-	return nil
 }
 
 // DBStats reports the connection pool in database/sql's terms, for the
@@ -354,6 +363,7 @@ func (s *Store) DBStats() sql.DBStats {
 // Close closes the pool's connections, waiting for those in use to be
 // released.
 func (s *Store) Close() error {
+	s.DB.Close()
 	s.pool.Close()
 	return nil
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/flowc-dev/flowc/server/store"
 	"github.com/flowc-dev/flowc/server/store/postgres/pgtest"
+	"github.com/flowc-dev/flowc/server/store/sqlstore"
 )
 
 func openWith(t *testing.T, params map[string]string) *Store {
@@ -83,7 +84,7 @@ func TestStatementTimeoutBoundsAStatement(t *testing.T) {
 	ctx := context.Background()
 	start := time.Now()
 	err := s.InTx(ctx, func(st store.Tx) error {
-		_, err := st.(*tx).tx.Exec(ctx, "SELECT pg_sleep(5)")
+		_, err := st.(*sqlstore.Tx).SQL().ExecContext(ctx, "SELECT pg_sleep(5)")
 		return err
 	})
 	if pgCode(err) != "57014" || time.Since(start) > 3*time.Second {
@@ -92,7 +93,7 @@ func TestStatementTimeoutBoundsAStatement(t *testing.T) {
 	def := openWith(t, nil)
 	var lock, stmt string
 	err = def.InTx(ctx, func(st store.Tx) error {
-		return st.(*tx).tx.QueryRow(ctx, "SELECT current_setting('lock_timeout'), current_setting('statement_timeout')").Scan(&lock, &stmt)
+		return st.(*sqlstore.Tx).SQL().QueryRowContext(ctx, "SELECT current_setting('lock_timeout'), current_setting('statement_timeout')").Scan(&lock, &stmt)
 	})
 	if err != nil || lock != "5s" || stmt != "10s" {
 		t.Fatalf("defaults: lock_timeout %q, statement_timeout %q, %v; want 5s and 10s", lock, stmt, err)
@@ -105,5 +106,41 @@ func TestBadTimeoutInTheURL(t *testing.T) {
 	_, err := Open(context.Background(), u)
 	if err == nil || !strings.Contains(err.Error(), "lock_timeout") {
 		t.Fatalf("got %v, want an error naming lock_timeout", err)
+	}
+}
+
+// TestUnroutedNumbersUsesItsIndex: the unrouted numbers' query can read
+// the partial index of no-flow messages (migration 00008). The tables
+// are tiny, so sequential scans are disabled to ask whether the index
+// applies at all (its collation and predicate must match the query's).
+func TestUnroutedNumbersUsesItsIndex(t *testing.T) {
+	s := openWith(t, nil)
+	ctx := context.Background()
+	var plan []string
+	err := s.InTx(ctx, func(st store.Tx) error {
+		tx := st.(*sqlstore.Tx).SQL()
+		if _, err := tx.ExecContext(ctx, "SET LOCAL enable_seqscan = off"); err != nil {
+			return err
+		}
+		rows, err := tx.QueryContext(ctx, "EXPLAIN "+strings.Replace(strings.Replace(
+			sqlstore.UnroutedNumbersQuery(dialect), "?", "$1", 1), "?", "$2", 1), "", 10)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var line string
+			if err := rows.Scan(&line); err != nil {
+				return err
+			}
+			plan = append(plan, line)
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if joined := strings.Join(plan, "\n"); !strings.Contains(joined, "messages_no_flow") {
+		t.Errorf("plan of the unrouted numbers:\n%s\nwant a scan of messages_no_flow", joined)
 	}
 }

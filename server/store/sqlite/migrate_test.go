@@ -18,7 +18,7 @@ import (
 // an inbox item from before has no messages and lists as before.
 func TestMigrationKeepsConversationStarts(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "flowc.db")
-	db, err := sql.Open("sqlite", dsn(path))
+	db, err := sql.Open("sqlite", dsn(path, false))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,16 +1,22 @@
 // Package sqlite is the embedded store: one SQLite database file, through
 // the pure-Go driver modernc.org/sqlite (no cgo), its schema migrated by
-// goose from SQL files embedded in the binary.
+// goose from SQL files embedded in the binary. What transactions read and
+// write is the shared server/store/sqlstore; this package opens the file
+// and is SQLite's sqlstore.Dialect.
 //
 // # Transactions and locking
 //
 // SQLite allows one writer at a time, and every InTx transaction may
 // write, so transactions are serialised rather than left to contend:
 //
-//   - the *sql.DB holds a single connection (SetMaxOpenConns(1)), so
-//     concurrent InTx calls in this process queue in database/sql for it
-//     and never meet inside SQLite; reads outside transactions are not
-//     needed, so nothing else competes for the connection;
+//   - the writers' *sql.DB holds a single connection (SetMaxOpenConns(1)),
+//     so concurrent InTx calls in this process queue in database/sql for
+//     it and never meet inside SQLite;
+//   - admin listings (InReadTx) run on a pool of their own of read-only
+//     connections (query_only, deferred transactions): in WAL mode a
+//     reader sees the last commit before it began and neither waits for
+//     the writer nor holds it up, so a long listing never delays a
+//     webhook;
 //   - every transaction starts with BEGIN IMMEDIATE (the driver's
 //     _txlock=immediate), taking the write lock at the start: a
 //     transaction never has to upgrade a read lock to a write lock, which
@@ -52,13 +58,13 @@ import (
 	"context"
 	"database/sql"
 	"embed"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
-	"math/rand/v2"
+	"math"
 	"net/url"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/pressly/goose/v3"
@@ -66,6 +72,7 @@ import (
 	sqlite3 "modernc.org/sqlite/lib"
 
 	"github.com/flowc-dev/flowc/server/store"
+	"github.com/flowc-dev/flowc/server/store/sqlstore"
 )
 
 //go:embed migrations/*.sql
@@ -77,43 +84,37 @@ const (
 	// busy wait does not end with the context: a webhook must answer
 	// within Twilio's 15 s even when its deadline (10 s) falls inside one.
 	busyTimeout = 2 * time.Second
-	// maxAttempts bounds how many times InTx runs fn when the transaction
-	// fails with SQLITE_BUSY or SQLITE_LOCKED.
-	maxAttempts = 8
+	// readConns is how many admin reads run at once.
+	readConns = 4
 )
 
 // Store is the SQLite store. It is safe for concurrent use.
 type Store struct {
-	db    *sql.DB
-	stmts sync.Map // query text → *sql.Stmt
-
-	wantMu sync.Mutex
-	want   map[string]bool // queries to prepare once the connection is free
+	*sqlstore.DB
+	db *sql.DB // the writers' single connection
 }
 
-// maxPrepared bounds the statement cache (queries with IN lists vary).
-const maxPrepared = 256
+var (
+	_ store.Store  = (*Store)(nil)
+	_ store.Reader = (*Store)(nil)
+)
 
-// prepareWanted prepares the queries transactions asked for; it runs
-// between transactions, when the single connection is free.
-func (s *Store) prepareWanted(ctx context.Context) {
-	s.wantMu.Lock()
-	want := s.want
-	s.want = map[string]bool{}
-	s.wantMu.Unlock()
-	for q := range want {
-		if _, ok := s.stmts.Load(q); ok {
-			continue
-		}
-		if p, err := s.db.PrepareContext(ctx, q); err == nil {
-			if _, loaded := s.stmts.LoadOrStore(q, p); loaded {
-				p.Close()
-			}
-		}
-	}
+// dialect is SQLite's: times as INTEGER unix nanoseconds, lists as JSON
+// arrays, no locks (every write transaction is exclusive).
+var dialect = sqlstore.Dialect{
+	Name:        "sqlite store",
+	Time:        encTime,
+	Strings:     encStrings,
+	ScanStrings: func(a *[]string) sql.Scanner { return sqlstore.JSONStrings{Dst: a} },
+	// BINARY, SQLite's default collation, is bytewise.
+	Bytewise:          "",
+	ProgramsOrder:     "rowid",
+	MessagesOrder:     "rowid",
+	LastInsertID:      true,
+	IsDuplicate:       isDuplicate,
+	Transient:         isBusy,
+	PrepareStatements: true,
 }
-
-var _ store.Store = (*Store)(nil)
 
 // Open opens (creating it if need be) the database file at path, applies
 // the embedded migrations the file lacks, and returns the store.
@@ -121,7 +122,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	if path == "" {
 		return nil, errors.New("sqlite store: empty database path")
 	}
-	db, err := sql.Open("sqlite", dsn(path))
+	db, err := sql.Open("sqlite", dsn(path, false))
 	if err != nil {
 		return nil, fmt.Errorf("sqlite store: open %s: %w", path, err)
 	}
@@ -129,8 +130,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	db.SetMaxIdleConns(1)
 	db.SetConnMaxLifetime(0)
 	db.SetConnMaxIdleTime(0)
-	s := &Store{db: db, want: map[string]bool{}}
-	if err := s.check(ctx); err != nil {
+	if err := check(ctx, db); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("sqlite store: open %s: %w", path, err)
 	}
@@ -138,40 +138,55 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("sqlite store: migrate %s: %w", path, err)
 	}
-	return s, nil
+	read, err := sql.Open("sqlite", dsn(path, true))
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("sqlite store: open %s for reading: %w", path, err)
+	}
+	read.SetMaxOpenConns(readConns)
+	read.SetMaxIdleConns(readConns)
+	return &Store{DB: sqlstore.New(dialect, db, read), db: db}, nil
 }
 
 // dsn is the driver's data source name for path: a file: URI (so that a
-// path with '?' or '#' in it stays a path) with the connection settings.
-func dsn(path string) string {
+// path with '?' or '#' in it stays a path) with the connection settings,
+// for the writers or for the read-only pool.
+func dsn(path string, readOnly bool) string {
 	// In a file: URI only '%', '?' and '#' are special in the path.
 	esc := strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23").Replace(path)
 	if strings.HasPrefix(esc, "/") {
 		esc = "//" + esc // file:///abs/path: an empty authority
 	}
 	q := url.Values{}
-	q.Set("_txlock", "immediate")
 	q["_pragma"] = []string{
 		fmt.Sprintf("busy_timeout(%d)", busyTimeout.Milliseconds()),
-		"journal_mode(WAL)",
-		"synchronous(NORMAL)",
 		"foreign_keys(1)",
+	}
+	if readOnly {
+		// Deferred: a reader takes no write lock; query_only: nothing it
+		// runs can write. The journal mode is the file's (WAL, set by the
+		// writers).
+		q.Set("_txlock", "deferred")
+		q["_pragma"] = append(q["_pragma"], "query_only(1)")
+	} else {
+		q.Set("_txlock", "immediate")
+		q["_pragma"] = append(q["_pragma"], "journal_mode(WAL)", "synchronous(NORMAL)")
 	}
 	return "file:" + esc + "?" + q.Encode()
 }
 
 // check verifies the connection settings took: a driver that silently
 // ignored one would void the guarantees documented above.
-func (s *Store) check(ctx context.Context) error {
+func check(ctx context.Context, db *sql.DB) error {
 	var mode string
-	if err := s.db.QueryRowContext(ctx, "PRAGMA journal_mode").Scan(&mode); err != nil {
+	if err := db.QueryRowContext(ctx, "PRAGMA journal_mode").Scan(&mode); err != nil {
 		return err
 	}
 	if !strings.EqualFold(mode, "wal") {
 		return fmt.Errorf("journal_mode is %q, not wal", mode)
 	}
 	var fk int
-	if err := s.db.QueryRowContext(ctx, "PRAGMA foreign_keys").Scan(&fk); err != nil {
+	if err := db.QueryRowContext(ctx, "PRAGMA foreign_keys").Scan(&fk); err != nil {
 		return err
 	}
 	if fk != 1 {
@@ -193,61 +208,6 @@ func migrate(ctx context.Context, db *sql.DB) error {
 	return err
 }
 
-// InTx runs fn in one BEGIN IMMEDIATE transaction and commits it if fn
-// returns nil; otherwise it rolls back and returns fn's error as is. When
-// the transaction fails because the database is busy (another process
-// holds the lock past busy_timeout), fn is run again in a new transaction,
-// at most maxAttempts times in all, with a growing, jittered pause.
-func (s *Store) InTx(ctx context.Context, fn func(tx store.Tx) error) error {
-	for attempt := 1; ; attempt++ {
-		err := s.inTx(ctx, fn)
-		if s.pendingPrepares() {
-			s.prepareWanted(ctx)
-		}
-		if err == nil || !isBusy(err) || attempt >= maxAttempts || ctx.Err() != nil {
-			return err
-		}
-		pause := min(time.Duration(1<<attempt)*5*time.Millisecond, 500*time.Millisecond)
-		pause = pause/2 + rand.N(pause/2+1)
-		t := time.NewTimer(pause)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return err
-		case <-t.C:
-		}
-	}
-}
-
-func (s *Store) inTx(ctx context.Context, fn func(tx store.Tx) error) (err error) {
-	sqlTx, err := s.db.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("sqlite store: begin: %w", err)
-	}
-	done := false
-	defer func() {
-		if !done {
-			sqlTx.Rollback() // fn panicked
-		}
-	}()
-	if err := fn(&tx{tx: sqlTx, s: s}); err != nil {
-		done = true
-		sqlTx.Rollback()
-		return err
-	}
-	done = true
-	if err := sqlTx.Commit(); err != nil {
-		return fmt.Errorf("sqlite store: commit: %w", err)
-	}
-	return nil
-}
-
-func (s *Store) pendingPrepares() bool {
-	s.wantMu.Lock()
-	defer s.wantMu.Unlock()
-	return len(s.want) > 0
-}
-
 // isBusy reports whether err is SQLite's "database is locked" (by another
 // connection: SQLITE_BUSY) or "table is locked" (SQLITE_LOCKED).
 func isBusy(err error) bool {
@@ -262,21 +222,34 @@ func isBusy(err error) bool {
 	return false
 }
 
-// Ping checks the database answers a query.
-func (s *Store) Ping(ctx context.Context) error {
-	var one int
-	if err := s.db.QueryRowContext(ctx, "SELECT 1").Scan(&one); err != nil {
-		return fmt.Errorf("sqlite store: ping: %w", err)
+// isDuplicate reports whether err is a primary key or unique violation.
+func isDuplicate(err error) bool {
+	var e *sqlite.Error
+	if !errors.As(err, &e) {
+		return false
 	}
-	return nil
+	return e.Code() == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY || e.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE
 }
 
-// DBStats reports the connection pool (one connection), for the server's
-// metrics.
-func (s *Store) DBStats() sql.DBStats { return s.db.Stats() }
+// Times: INTEGER unix nanoseconds, NULL for the zero time.
 
-// Close closes the database. Transactions in progress should have ended.
-func (s *Store) Close() error {
-	s.stmts.Range(func(_, v any) bool { v.(*sql.Stmt).Close(); return true })
-	return s.db.Close()
+var (
+	minTime = time.Unix(0, math.MinInt64)
+	maxTime = time.Unix(0, math.MaxInt64)
+)
+
+func encTime(t time.Time) (any, error) {
+	if t.IsZero() {
+		return nil, nil
+	}
+	if t.Before(minTime) || t.After(maxTime) {
+		return nil, fmt.Errorf("sqlite store: time %s is outside the storable range (%s to %s)",
+			t.Format(time.RFC3339Nano), minTime.UTC().Format(time.RFC3339), maxTime.UTC().Format(time.RFC3339))
+	}
+	return t.UnixNano(), nil
+}
+
+func encStrings(a []string) (any, error) {
+	b, err := json.Marshal(a)
+	return string(b), err
 }

@@ -3,13 +3,16 @@ package sqlite
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io/fs"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/flowc-dev/flowc/server/store"
+	"github.com/flowc-dev/flowc/server/store/sqlstore"
 	"github.com/flowc-dev/flowc/server/store/storetest"
 )
 
@@ -207,5 +210,76 @@ func TestTwoStores(t *testing.T) {
 func TestIsBusy(t *testing.T) {
 	if isBusy(errors.New("x")) || isBusy(nil) || isBusy(store.ErrNotFound) {
 		t.Errorf("isBusy of a non-SQLite error")
+	}
+}
+
+// TestAdminReadDoesNotBlockWrites: while an admin read (InReadTx) is open
+// and has read, a write transaction commits; the read goes on seeing the
+// snapshot it began with (WAL), and the next read sees the write. Were
+// the read on the single write connection, the write would wait for it
+// (here: until the context's generous bound, and fail).
+func TestAdminReadDoesNotBlockWrites(t *testing.T) {
+	s := open(t, filepath.Join(t.TempDir(), "flowc.db"))
+	defer s.Close()
+	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+	defer cancel()
+	setting := func(tx store.Tx) string {
+		v, err := tx.(store.OutboxTx).Setting(ctx, "k")
+		if err != nil {
+			t.Fatalf("setting: %v", err)
+		}
+		return v
+	}
+	inTx(t, s, func(ctx context.Context, tx store.Tx) error {
+		return tx.(store.OutboxTx).SetSetting(ctx, "k", "before")
+	})
+	err := s.InReadTx(ctx, func(rtx store.Tx) error {
+		if v := setting(rtx); v != "before" {
+			t.Errorf("the read saw %q, want before", v)
+		}
+		if err := s.InTx(ctx, func(wtx store.Tx) error { return wtx.(store.OutboxTx).SetSetting(ctx, "k", "after") }); err != nil {
+			return fmt.Errorf("a write while an admin read is open: %w", err)
+		}
+		if v := setting(rtx); v != "before" {
+			t.Errorf("the open read saw %q after the write, want its snapshot's before", v)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.InReadTx(ctx, func(rtx store.Tx) error {
+		if v := setting(rtx); v != "after" {
+			t.Errorf("a new read saw %q, want after", v)
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestUnroutedNumbersUsesItsIndex: the unrouted numbers' query reads the
+// partial index of no-flow messages (migration 00008), not the messages
+// table.
+func TestUnroutedNumbersUsesItsIndex(t *testing.T) {
+	s := open(t, filepath.Join(t.TempDir(), "flowc.db"))
+	defer s.Close()
+	rows, err := s.db.QueryContext(t.Context(), "EXPLAIN QUERY PLAN "+sqlstore.UnroutedNumbersQuery(dialect), "", 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var plan []string
+	for rows.Next() {
+		var id, parent, unused int
+		var detail string
+		if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+			t.Fatal(err)
+		}
+		plan = append(plan, detail)
+	}
+	joined := strings.Join(plan, "\n")
+	if !strings.Contains(joined, "messages_no_flow") || strings.Contains(joined, "SCAN m\n") || strings.HasSuffix(joined, "SCAN m") {
+		t.Errorf("plan of the unrouted numbers:\n%s\nwant a search of messages_no_flow", joined)
 	}
 }

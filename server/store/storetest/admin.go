@@ -10,9 +10,11 @@ import (
 	"github.com/flowc-dev/flowc/server/store"
 )
 
-// RunAdmin checks the number routing table (store.AdminTx).
+// RunAdmin checks the number routing table (store.AdminTx) and the
+// paginated admin listings (RunPages).
 func RunAdmin(t *testing.T, open func(t *testing.T) store.Store) {
 	t.Run("Numbers", func(t *testing.T) { s := open(t); defer s.Close(); testNumbers(t, s) })
+	RunPages(t, open)
 }
 
 func atx(t *testing.T, s store.Store, fn func(ctx context.Context, tx store.Tx, a store.AdminTx) error) {

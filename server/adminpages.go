@@ -1,0 +1,204 @@
+package server
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/go-chi/chi/v5"
+
+	"github.com/flowc-dev/flowc/server/store"
+)
+
+// The admin listings that may be long (`flowc numbers`, `flowc inbox`)
+// come in pages: at most ?limit= entries (default defaultPageSize, at
+// most maxPageSize), and a "next" cursor to pass as ?cursor= for the
+// following page ("" on the last). They run in read-only transactions
+// (store.Reader), which on SQLite never hold the write connection.
+
+const (
+	defaultPageSize = 500
+	maxPageSize     = 5000
+)
+
+// readTx runs fn in a read-only transaction when the store has them,
+// else in an ordinary one.
+func (s *Server) readTx(ctx context.Context, fn func(tx store.Tx, a store.AdminTx) error) error {
+	run := s.store.InTx
+	if r, ok := s.store.(store.Reader); ok {
+		run = r.InReadTx
+	}
+	return run(ctx, func(tx store.Tx) error {
+		a, ok := tx.(store.AdminTx)
+		if !ok {
+			return fmt.Errorf("store %T has no admin operations", tx)
+		}
+		return fn(tx, a)
+	})
+}
+
+// pageSize reads ?limit=.
+func pageSize(r *http.Request) (int, error) {
+	v := r.URL.Query().Get("limit")
+	if v == "" {
+		return defaultPageSize, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 || n > maxPageSize {
+		return 0, &badRequest{http.StatusBadRequest, fmt.Sprintf("limit %q: want a number from 1 to %d", v, maxPageSize)}
+	}
+	return n, nil
+}
+
+// NumbersResponse lists routed numbers and numbers texted with no flow:
+// one page of the routed ones, then of the unrouted ones, in number
+// order.
+type NumbersResponse struct {
+	Routed   []store.NumberRoute `json:"routed"`
+	Unrouted []string            `json:"unrouted"`
+	// Next is the cursor of the next page, "" when this is the last.
+	Next string `json:"next"`
+}
+
+// The numbers cursor names the list and the last number listed:
+// "routed:+15551234567", "unrouted:+15557654321" ("unrouted:" is the
+// unrouted list's start).
+const (
+	routedCursor   = "routed:"
+	unroutedCursor = "unrouted:"
+)
+
+func (s *Server) listNumbers(w http.ResponseWriter, r *http.Request) {
+	limit, err := pageSize(r)
+	if err != nil {
+		s.storeError(w, err)
+		return
+	}
+	cursor := r.URL.Query().Get("cursor")
+	routedAfter, unroutedAfter, inRouted := "", "", true
+	switch {
+	case cursor == "":
+	case strings.HasPrefix(cursor, routedCursor):
+		routedAfter = strings.TrimPrefix(cursor, routedCursor)
+	case strings.HasPrefix(cursor, unroutedCursor):
+		unroutedAfter, inRouted = strings.TrimPrefix(cursor, unroutedCursor), false
+	default:
+		writeJSON(w, http.StatusBadRequest, apiError{Error: fmt.Sprintf("cursor %q: not a cursor this server gave (pass the last page's \"next\")", cursor)})
+		return
+	}
+	var out NumbersResponse
+	err = s.readTx(r.Context(), func(_ store.Tx, a store.AdminTx) error {
+		out = NumbersResponse{}
+		left := limit
+		if inRouted {
+			// One more than fits tells whether the list goes on.
+			routed, err := a.NumbersPage(r.Context(), routedAfter, limit+1)
+			if err != nil {
+				return err
+			}
+			if len(routed) > limit {
+				out.Routed, out.Next = routed[:limit], routedCursor+routed[limit-1].Number
+				return nil
+			}
+			out.Routed, left = routed, limit-len(routed)
+		}
+		unrouted, err := a.UnroutedNumbersPage(r.Context(), unroutedAfter, left+1)
+		if err != nil {
+			return err
+		}
+		if len(unrouted) > left {
+			out.Unrouted = unrouted[:left]
+			out.Next = unroutedCursor + unroutedAfter
+			if left > 0 {
+				out.Next = unroutedCursor + unrouted[left-1]
+			}
+			return nil
+		}
+		out.Unrouted = unrouted
+		return nil
+	})
+	if err != nil {
+		s.storeError(w, err)
+		return
+	}
+	out.Routed, out.Unrouted = nonNilSlice(out.Routed), nonNil(out.Unrouted)
+	writeJSON(w, http.StatusOK, out)
+}
+
+// inboxEntry is an item with what its message caused to be sent
+// (status.go).
+type inboxEntry struct {
+	store.InboxItem
+	Replies []Delivery `json:"replies"`
+}
+
+// InboxPage is a page of an inbox, when the request asks for pages
+// (?limit= or ?cursor=).
+type InboxPage struct {
+	Items []inboxEntry `json:"items"`
+	// Next is the cursor of the next page (the last item's ID), "" when
+	// this is the last.
+	Next string `json:"next"`
+}
+
+// listInbox answers a page of the inbox: an object (InboxPage) when the
+// request names ?limit= or ?cursor=; else, for clients from before pages,
+// the first page as a bare array, with the next cursor in the
+// X-Next-Cursor header.
+func (s *Server) listInbox(w http.ResponseWriter, r *http.Request) {
+	kind, name := chi.URLParam(r, "kind"), chi.URLParam(r, "name")
+	if kind != "user" && kind != "team" {
+		writeJSON(w, http.StatusBadRequest, apiError{Error: "inbox kind must be user or team"})
+		return
+	}
+	q := r.URL.Query()
+	all := q.Get("all") == "true"
+	limit, err := pageSize(r)
+	if err != nil {
+		s.storeError(w, err)
+		return
+	}
+	var after int64
+	if c := q.Get("cursor"); c != "" {
+		if after, err = strconv.ParseInt(c, 10, 64); err != nil || after < 0 {
+			writeJSON(w, http.StatusBadRequest, apiError{Error: fmt.Sprintf("cursor %q: not a cursor this server gave (pass the last page's \"next\")", c)})
+			return
+		}
+	}
+	var page InboxPage
+	err = s.readTx(r.Context(), func(tx store.Tx, a store.AdminTx) error {
+		items, next, err := a.InboxPage(r.Context(), kind, name, all, after, limit)
+		if err != nil {
+			return err
+		}
+		page = InboxPage{Items: make([]inboxEntry, 0, len(items))}
+		if next != 0 {
+			page.Next = strconv.FormatInt(next, 10)
+		}
+		for _, it := range items {
+			d, err := s.deliveriesOf(r.Context(), tx, it.MessageSID)
+			if err != nil {
+				return err
+			}
+			if it.Messages == nil { // an item from before items kept them
+				it.Messages = []store.InboxMessage{}
+			}
+			page.Items = append(page.Items, inboxEntry{it, d})
+		}
+		return nil
+	})
+	if err != nil {
+		s.storeError(w, err)
+		return
+	}
+	if q.Has("limit") || q.Has("cursor") {
+		writeJSON(w, http.StatusOK, page)
+		return
+	}
+	if page.Next != "" {
+		w.Header().Set("X-Next-Cursor", page.Next)
+	}
+	writeJSON(w, http.StatusOK, page.Items)
+}

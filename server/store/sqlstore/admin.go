@@ -1,0 +1,99 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+
+	"github.com/flowc-dev/flowc/server/store"
+)
+
+// Numbers lists every routed number, sorted bytewise.
+func (t *Tx) Numbers(ctx context.Context) ([]store.NumberRoute, error) {
+	return t.NumbersPage(ctx, "", 0)
+}
+
+// NumbersPage lists at most limit (0: all) routed numbers after the
+// number after, sorted bytewise, from the primary key's index.
+func (t *Tx) NumbersPage(ctx context.Context, after string, limit int) ([]store.NumberRoute, error) {
+	rows, err := t.query(ctx, `SELECT number, flow, version FROM numbers WHERE number`+t.db.d.Bytewise+` > ?
+		ORDER BY number`+t.db.d.Bytewise+` LIMIT ?`, after, limitOrAll(limit))
+	out, err := collect(rows, err, func(r *sql.Rows) (store.NumberRoute, error) {
+		var n store.NumberRoute
+		return n, r.Scan(&n.Number, &n.Flow, &n.Version)
+	})
+	if err != nil {
+		return nil, t.errorf("numbers: %w", err)
+	}
+	return out, nil
+}
+
+// UnroutedNumbers lists numbers texted while no flow served them, and
+// still served by none, sorted bytewise.
+func (t *Tx) UnroutedNumbers(ctx context.Context) ([]string, error) {
+	return t.UnroutedNumbersPage(ctx, "", 0)
+}
+
+// UnroutedNumbersPage lists at most limit (0: all) unrouted numbers after
+// the number after, sorted bytewise. It reads the partial index on the
+// no-flow messages' to_number (migration 00008), never the rest of the
+// messages.
+func (t *Tx) UnroutedNumbersPage(ctx context.Context, after string, limit int) ([]string, error) {
+	rows, err := t.query(ctx, UnroutedNumbersQuery(t.db.d), after, limitOrAll(limit))
+	out, err := collect(rows, err, func(r *sql.Rows) (string, error) {
+		var s string
+		return s, r.Scan(&s)
+	})
+	if err != nil {
+		return nil, t.errorf("unrouted numbers: %w", err)
+	}
+	return out, nil
+}
+
+// UnroutedNumbersQuery is UnroutedNumbersPage's query (arguments: after,
+// limit), with ? placeholders; the stores' tests check its plan.
+func UnroutedNumbersQuery(d Dialect) string {
+	c := d.Bytewise
+	return `SELECT DISTINCT to_number` + c + ` AS n FROM messages AS m
+		WHERE outcome = 'no-flow' AND to_number` + c + ` > ?
+			AND NOT EXISTS (SELECT 1 FROM numbers WHERE number = m.to_number)
+		ORDER BY n LIMIT ?`
+}
+
+// AssignNumber routes number to flow's active version (ErrNotFound if the
+// flow has none), taking it from any other flow.
+func (t *Tx) AssignNumber(ctx context.Context, number, flow string) error {
+	if err := t.lockDeployments(ctx); err != nil {
+		return t.errorf("assign %s: lock: %w", number, err)
+	}
+	var version string
+	err := t.queryRow(ctx, `SELECT version FROM programs WHERE flow = ? AND active = true`, flow).Scan(&version)
+	if errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("flow %q has no active version: %w", flow, store.ErrNotFound)
+	}
+	if err != nil {
+		return t.errorf("assign %s: %w", number, err)
+	}
+	_, err = t.exec(ctx, `INSERT INTO numbers (number, flow, version) VALUES (?, ?, ?)
+		ON CONFLICT (number) DO UPDATE SET flow = excluded.flow, version = excluded.version`, number, flow, version)
+	if err != nil {
+		return t.errorf("assign %s: %w", number, err)
+	}
+	return nil
+}
+
+// UnassignNumber stops routing number (ErrNotFound if it was not).
+func (t *Tx) UnassignNumber(ctx context.Context, number string) error {
+	if err := t.lockDeployments(ctx); err != nil {
+		return t.errorf("unassign %s: lock: %w", number, err)
+	}
+	n, err := affected(t.exec(ctx, `DELETE FROM numbers WHERE number = ?`, number))
+	if err != nil {
+		return t.errorf("unassign %s: %w", number, err)
+	}
+	if n == 0 {
+		return fmt.Errorf("number %s is not routed: %w", number, store.ErrNotFound)
+	}
+	return nil
+}
