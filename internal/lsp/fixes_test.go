@@ -5,13 +5,11 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-
-	"github.com/flowc-dev/flowc/lang/diag"
 )
 
 // TestFixesBecomeCodeActions: a diagnostic's Fixes (lang/diag) are
-// offered as quick fixes with their edits. No check attaches fixes yet,
-// so the test gives one to the unknown-applet diagnostic.
+// offered as quick fixes with their edits: here the did-you-mean fix the
+// check attaches to an unknown applet.
 func TestFixesBecomeCodeActions(t *testing.T) {
 	root := t.TempDir()
 	text := "flow a\nnumbers \"+15550100\"\nwhen hours(\"mon-fri 9-17\") <\n  rply \"x\"\n> else end\n"
@@ -29,7 +27,10 @@ func TestFixesBecomeCodeActions(t *testing.T) {
 	if i < 0 {
 		t.Fatalf("no flow/applet diagnostic: %v", ds)
 	}
-	ds[i].Fixes = []diag.Fix{{Title: `replace with "reply"`, Edits: []diag.Edit{{Span: ds[i].Span, New: "reply"}}}}
+	if len(ds[i].Fixes) != 1 {
+		t.Fatalf("the check attached no single fix: %+v", ds[i])
+	}
+	title := ds[i].Fixes[0].Title
 	call := func(h func(*Server, json.RawMessage) (any, error), params any) any {
 		t.Helper()
 		b, _ := json.Marshal(params)
@@ -46,7 +47,7 @@ func TestFixesBecomeCodeActions(t *testing.T) {
 	}
 	a := actions[0]
 	edits := a.Edit.Changes[uri]
-	if a.Title != `replace with "reply"` || a.Kind != "quickfix" || !a.IsPreferred || len(a.Diagnostics) != 1 || len(edits) != 1 {
+	if a.Title != title || a.Kind != "quickfix" || !a.IsPreferred || len(a.Diagnostics) != 1 || len(edits) != 1 {
 		t.Fatalf("the action: %+v", a)
 	}
 	if got := applyEdits(t, text, edits); !strings.Contains(got, "  reply \"x\"\n") {
