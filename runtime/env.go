@@ -111,11 +111,32 @@ func Str(s string) *string {
 // Keyword returns the first word of body, lower-cased, with surrounding
 // punctuation removed: "STOP!" → "stop", " 2. " → "2".
 func Keyword(body string) string {
-	body = strings.TrimLeftFunc(body, unicode.IsSpace)
-	if i := strings.IndexFunc(body, unicode.IsSpace); i >= 0 {
-		body = body[:i]
+	var word string
+	if isASCII(body) {
+		// Every message computes it: the same steps by bytes (keyword.go's
+		// tables), without decoding runes.
+		i := 0
+		for i < len(body) && asciiSpace[body[i]] {
+			i++
+		}
+		j := i
+		for j < len(body) && !asciiSpace[body[j]] {
+			j++
+		}
+		for i < j && !asciiWord[body[i]] {
+			i++
+		}
+		for j > i && !asciiWord[body[j-1]] {
+			j--
+		}
+		word = body[i:j]
+	} else {
+		body = strings.TrimLeftFunc(body, unicode.IsSpace)
+		if i := strings.IndexFunc(body, unicode.IsSpace); i >= 0 {
+			body = body[:i]
+		}
+		word = strings.TrimFunc(body, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) })
 	}
-	word := strings.TrimFunc(body, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) })
 	for i := 0; i < len(word); i++ {
 		if c := word[i]; c >= 'A' && c <= 'Z' || c >= 0x80 {
 			return strings.ToLower(word)
@@ -227,7 +248,7 @@ type Compiled struct {
 func (c *Compiler) Compile(src string, kind ExprKind) (*Compiled, error) {
 	p := &varPatcher{vars: c.Vars}
 	opts := []expr.Option{
-		expr.Env(&Env{}),
+		expr.Env(Env{}), // a struct, not a pointer: fields then compile to loads by index (OpLoadField), not by name
 		expr.Patch(p),
 		expr.MaxNodes(MaxNodes),
 		expr.Function("hours", func(params ...any) (any, error) {

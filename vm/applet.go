@@ -55,7 +55,7 @@ func (m *machine) run(pc, arg int) (next int, ok bool) {
 	in := AppletInput{
 		Message: appletMessage(m.renv),
 		Contact: m.renv.Contact.Value(),
-		Vars:    m.st.Vars,
+		Vars:    m.appletVars(),
 		Args:    args,
 		Now:     m.now,
 		Seed:    seed(m.renv.From, m.renv.Body, m.now.UnixNano()),
@@ -237,4 +237,15 @@ func seed(from, body string, at int64) int64 {
 	h.Write([]byte{0})
 	h.Write([]byte(body))
 	return int64(h.Sum64()) ^ at
+}
+
+// appletVars is the flow's variables for an applet: the run's own map
+// (as before copy-on-write), so that a runner which changed its input
+// could not change the caller's state.
+func (m *machine) appletVars() map[string]any {
+	if m.stv.Vars == nil {
+		return nil
+	}
+	m.ownVars()
+	return m.stv.Vars
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -199,7 +201,6 @@ type machine struct {
 	env  Env
 	ctx  context.Context
 	opts Options
-	st   *State
 	res  *Result
 	renv *runtime.Env
 	now  time.Time
@@ -211,12 +212,34 @@ type machine struct {
 	cancelApplets context.CancelFunc
 	budgetSpent   bool
 
-	// Allocated with the machine, so a run costs one allocation for all
-	// three plus the actions.
-	result  Result
-	envData runtime.Env
-	actions [4]Action
+	// stv is the conversation's state during the run: the caller's
+	// *State is never changed, and its maps are copied only when the run
+	// writes to them (varsOwn, retriesOwn), so a reply that ends the
+	// conversation copies nothing.
+	stv        State
+	varsOwn    bool
+	retriesOwn bool
+	exprEnv    *exprEnv // pooled; nil until loadEnv
+	kw         string   // the event's keyword, once haveKw
+	haveKw     bool
 }
+
+// resultBlock is a run's result with room for its first actions, in one
+// allocation: most events emit at most three (a reply, an inbox, the end).
+type resultBlock struct {
+	res     Result
+	actions [3]Action
+}
+
+// exprEnv is the environment expressions see, with the event's budget.
+// It is pooled: it is about 400 bytes of mostly pointers, and allocating
+// (or copying and clearing) it per event cost more than the expressions.
+type exprEnv struct {
+	env    runtime.Env
+	budget runtime.Budget
+}
+
+var exprEnvs = sync.Pool{New: func() any { return new(exprEnv) }}
 
 // Run handles one event for one conversation.
 func Run(ctx context.Context, p *Program, st *State, ev Event, env Env, opts Options) (*Result, error) {
@@ -229,27 +252,35 @@ func Run(ctx context.Context, p *Program, st *State, ev Event, env Env, opts Opt
 	if opts.MaxAppletCalls <= 0 {
 		opts.MaxAppletCalls = DefaultMaxAppletCalls
 	}
-	m := machines.Get().(*machine)
-	*m = machine{p: p, env: env, ctx: ctx, opts: opts, now: env.Now().In(p.Location())}
-	defer releaseMachine(m)
-	m.res = &m.result
-	m.res.Actions = m.actions[:0]
+	// The machine lives on Run's stack (nothing keeps it past the run),
+	// so it costs neither an allocation nor a copy into the heap; only
+	// the result, the expression environment and a suspended state are
+	// heap objects.
+	var m machine
+	m.p, m.env, m.ctx, m.opts, m.now = p, env, ctx, opts, env.Now().In(p.Location())
+	defer m.release()
+	rb := new(resultBlock)
+	rb.res.Actions = rb.actions[:0:len(rb.actions)]
+	m.res = &rb.res
 	pc := 0
 	if st == nil {
 		if ev.Kind == EventTimer {
-			return m.detach(), nil // a timer for a conversation that is over
+			return m.res, nil // a timer for a conversation that is over
 		}
-		m.st = &State{Version: p.Version, Contact: ev.Message.From, Number: ev.Message.To}
+		m.stv = State{Version: p.Version, Contact: ev.Message.From, Number: ev.Message.To}
+		m.varsOwn, m.retriesOwn = true, true // nil maps: created when first written
 	} else {
 		if st.Version != p.Version {
 			return nil, ErrVersion
 		}
-		m.st = st.clone()
+		m.stv = *st
+	}
+	if st != nil {
 		var ok bool
 		pc, ok = m.resume(ev)
 		if !ok {
-			m.res.State = m.st
-			return m.detach(), nil
+			m.res.State = m.detachState()
+			return m.res, nil
 		}
 	}
 	if err := m.loadEnv(ev); err != nil {
@@ -258,59 +289,74 @@ func Run(ctx context.Context, p *Program, st *State, ev Event, env Env, opts Opt
 	if _, err := m.exec(pc); err != nil {
 		return nil, err
 	}
-	return m.detach(), nil
+	return m.res, nil
 }
 
-// machines are reused: a machine is large (it carries room for the
-// result, the expression environment and a few actions), and allocating
-// it per message dominated the cost of a run.
-var machines = sync.Pool{New: func() any { return new(machine) }}
-
-func releaseMachine(m *machine) {
+// release returns the expression environment to its pool and stops the
+// applet budget's timer. The environment is not cleared: loadEnv
+// overwrites every field of it before the next use, and what it still
+// references is dropped with the pool at the next collections.
+func (m *machine) release() {
 	if m.cancelApplets != nil {
 		m.cancelApplets()
 	}
-	*m = machine{} // drop references so the pool holds no program or state
-	machines.Put(m)
+	if m.exprEnv != nil {
+		exprEnvs.Put(m.exprEnv)
+	}
 }
 
-// detach copies the result out of the machine before it is reused.
-func (m *machine) detach() *Result {
-	r := m.result
-	r.Actions = append(make([]Action, 0, len(m.result.Actions)), m.result.Actions...)
-	return &r
+// detachState returns the state to keep: a heap copy of stv that shares
+// no map with the caller's state.
+func (m *machine) detachState() *State {
+	s := new(State)
+	*s = m.stv
+	if !m.varsOwn && s.Vars != nil {
+		s.Vars = maps.Clone(s.Vars)
+	}
+	if !m.retriesOwn && s.Retries != nil {
+		s.Retries = maps.Clone(s.Retries)
+	}
+	return s
 }
 
-func (s *State) clone() *State {
-	c := *s
-	if s.Vars != nil {
-		c.Vars = make(map[string]any, len(s.Vars))
-		for k, v := range s.Vars {
-			c.Vars[k] = v
-		}
+// ownVars makes the state's variables a map of this run's own, so that
+// writing one never changes the caller's state.
+func (m *machine) ownVars() {
+	if !m.varsOwn {
+		m.stv.Vars = maps.Clone(m.stv.Vars)
+		m.varsOwn = true
 	}
-	if s.Retries != nil {
-		c.Retries = make(map[int]int, len(s.Retries))
-		for k, v := range s.Retries {
-			c.Retries[k] = v
-		}
+	if m.stv.Vars == nil {
+		m.stv.Vars = map[string]any{}
 	}
-	return &c
+	if m.renv != nil {
+		m.renv.Vars = m.stv.Vars
+	}
+}
+
+func (m *machine) ownRetries() {
+	if !m.retriesOwn {
+		m.stv.Retries = maps.Clone(m.stv.Retries)
+		m.retriesOwn = true
+	}
+	if m.stv.Retries == nil {
+		m.stv.Retries = map[int]int{}
+	}
 }
 
 // resume picks where a suspended conversation continues. ok is false
 // when the event changes nothing (a timer that is not due yet).
 func (m *machine) resume(ev Event) (pc int, ok bool) {
-	at := m.st.PC
+	at := m.stv.PC
 	if at < 0 || at >= len(m.p.Code) {
 		return 0, false
 	}
 	op, arg := m.p.Code[at], m.p.Args[at]
 	if ev.Kind == EventTimer {
-		if m.st.Deadline.IsZero() || m.now.Before(m.st.Deadline) {
+		if m.stv.Deadline.IsZero() || m.now.Before(m.stv.Deadline) {
 			return 0, false
 		}
-		m.st.Deadline = time.Time{}
+		m.stv.Deadline = time.Time{}
 		switch op {
 		case OpMenu:
 			to := m.p.Menus[arg].TimeoutPC
@@ -323,11 +369,11 @@ func (m *machine) resume(ev Event) (pc int, ok bool) {
 		}
 		return 0, false
 	}
-	m.st.Deadline = time.Time{}
+	m.stv.Deadline = time.Time{}
 	switch op {
 	case OpMenu:
 		menu := &m.p.Menus[arg]
-		if target, key, found := matchKey(menu, ev.Message.Body); found {
+		if target, key, found := matchKey(menu, ev.Message.Body, m.keyword(ev.Message.Body)); found {
 			m.branch(at, "key "+key, Outcome{Kind: BranchKey, Key: key, Target: target})
 			return target, true
 		}
@@ -355,9 +401,9 @@ func (m *machine) resume(ev Event) (pc int, ok bool) {
 // check use too.
 func NormaliseKey(s string) string { return runtime.NormaliseReply(s) }
 
-func matchKey(menu *Menu, body string) (int, string, bool) {
+// matchKey finds the menu key that body (whose keyword is first) picks.
+func matchKey(menu *Menu, body, first string) (int, string, bool) {
 	whole := NormaliseKey(body)
-	first := runtime.Keyword(body)
 	for _, k := range menu.Keys {
 		if k.Key == whole || k.Key == first {
 			return k.PC, k.Key, true
@@ -376,18 +422,30 @@ func (m *machine) loadEnv(ev Event) error {
 		}
 		contact = c
 	}
-	m.envData = runtime.Env{
-		Body: msg.Body, From: msg.From, To: msg.To, Keyword: runtime.Keyword(msg.Body), Media: msg.Media,
-		Contact: contact, Vars: m.st.Vars, Now: m.now, Budget: runtime.NewBudget(), // one budget for all expressions of the event
+	e := exprEnvs.Get().(*exprEnv)
+	m.exprEnv = e
+	e.budget = runtime.Budget{MaxSteps: runtime.MaxEventSteps, MaxBytes: runtime.MaxEventBytes} // one budget for all expressions of the event
+	e.env = runtime.Env{
+		Body: msg.Body, From: msg.From, To: msg.To, Keyword: m.keyword(msg.Body), Media: msg.Media,
+		Contact: contact, Vars: m.stv.Vars, Now: m.now, Budget: &e.budget,
 		Message: runtime.Message{SID: msg.ID, AccountSID: msg.AccountSID, MessagingServiceSID: msg.MessagingServiceSID,
 			Segments: msg.Segments, MediaTypes: msg.MediaTypes,
 			FromCity: msg.FromCity, FromState: msg.FromState, FromCountry: msg.FromCountry, FromZip: msg.FromZip},
 	}
-	m.renv = &m.envData
+	m.renv = &e.env
 	if ev.Kind == EventTimer {
-		m.renv.From, m.renv.To = m.st.Contact, m.st.Number
+		m.renv.From, m.renv.To = m.stv.Contact, m.stv.Number
 	}
 	return nil
+}
+
+// keyword is runtime.Keyword(body), computed once per event (the menu
+// matcher and the expression environment both need it).
+func (m *machine) keyword(body string) string {
+	if !m.haveKw {
+		m.kw, m.haveKw = runtime.Keyword(body), true
+	}
+	return m.kw
 }
 
 func (m *machine) trace(pc int, note string) { m.step(pc, note, Outcome{}) }
@@ -418,6 +476,9 @@ func (m *machine) step(pc int, note string, o Outcome) {
 	if !m.opts.Trace || pc < 0 || pc >= len(m.p.Code) {
 		return
 	}
+	if m.res.Trace == nil {
+		m.res.Trace = make([]TraceStep, 0, 4) // a menu reply takes four steps; first appends would take three allocations
+	}
 	m.res.Trace = append(m.res.Trace, TraceStep{PC: pc, Op: m.p.Code[pc], Loc: m.p.Locs[pc], Note: note, Outcome: o})
 }
 
@@ -446,7 +507,36 @@ func (m *machine) failExpr(pc, e int, err error) {
 	m.failAt(fmt.Sprintf("%s:%d:%d", m.p.File, l.Line, col), pc, err)
 }
 
-func (m *machine) emit(a Action) { m.res.Actions = append(m.res.Actions, a) }
+// emit appends a to the result. The slots past len(Actions) are zero
+// (fresh from the allocator, and Actions never shrinks), so only a's
+// non-zero fields are stored: copying the whole 136-byte Action costs a
+// write barrier on each of its pointer words while the collector runs.
+func (m *machine) emit(a Action) {
+	acts := m.res.Actions
+	if len(acts) == cap(acts) {
+		m.res.Actions = append(acts, a)
+		return
+	}
+	acts = acts[:len(acts)+1]
+	m.res.Actions = acts
+	d := &acts[len(acts)-1]
+	d.Kind, d.PC = a.Kind, a.PC
+	if a.Text != "" {
+		d.Text = a.Text
+	}
+	if a.Target != (Target{}) {
+		d.Target = a.Target
+	}
+	if a.Var != "" {
+		d.Var = a.Var
+	}
+	if a.Value != nil {
+		d.Value = a.Value
+	}
+	if a.Deadline != (time.Time{}) {
+		d.Deadline = a.Deadline
+	}
+}
 
 // setVar sets a flow variable. A value over the caps (CheckValue) is a
 // runtime error and leaves the variable nil; setVar then reports false.
@@ -456,13 +546,8 @@ func (m *machine) setVar(pc int, name string, v any) bool {
 		m.fail(pc, fmt.Errorf("variable %s: %v; it is left unset", name, err))
 		v, ok = nil, false
 	}
-	if m.st.Vars == nil {
-		m.st.Vars = map[string]any{}
-		if m.renv != nil {
-			m.renv.Vars = m.st.Vars
-		}
-	}
-	m.st.Vars[name] = v
+	m.ownVars()
+	m.stv.Vars[name] = v
 	m.emit(Action{Kind: ActSet, Var: name, Value: v, PC: pc})
 	return ok
 }
@@ -510,7 +595,7 @@ func (m *machine) exec(pc int) (*Result, error) {
 						o.Kind, o.Target = BranchFalse, int(p.Args[pc+1])
 					}
 				}
-				m.branch(pc, fmt.Sprintf("%s → %v", p.Exprs[arg].Source, b), o)
+				m.branch(pc, p.Exprs[arg].Source+" → "+strconv.FormatBool(b), o)
 			}
 		case OpJumpFalse:
 			if !m.flag {
@@ -562,11 +647,9 @@ func (m *machine) exec(pc int) (*Result, error) {
 			return m.suspend(pc, a.Timeout, a.TimeoutPC)
 		case OpRetry:
 			r := p.Retries[arg]
-			if m.st.Retries == nil {
-				m.st.Retries = map[int]int{}
-			}
-			if used := m.st.Retries[r.PC]; used < r.Times {
-				m.st.Retries[r.PC] = used + 1
+			if used := m.stv.Retries[r.PC]; used < r.Times {
+				m.ownRetries()
+				m.stv.Retries[r.PC] = used + 1
 				m.branch(pc, fmt.Sprintf("retry %d of %d", used+1, r.Times), Outcome{Kind: BranchRetry, Target: r.PC})
 				pc = r.PC
 				continue
@@ -580,13 +663,13 @@ func (m *machine) exec(pc int) (*Result, error) {
 }
 
 func (m *machine) suspend(pc int, timeout time.Duration, timeoutPC int) (*Result, error) {
-	m.st.PC = pc
-	m.st.Deadline = time.Time{}
+	m.stv.PC = pc
+	m.stv.Deadline = time.Time{}
 	if timeout > 0 && timeoutPC >= 0 {
-		m.st.Deadline = m.now.Add(timeout)
+		m.stv.Deadline = m.now.Add(timeout)
 	}
-	m.emit(Action{Kind: ActWait, Deadline: m.st.Deadline, PC: pc})
-	m.res.State = m.st
+	m.emit(Action{Kind: ActWait, Deadline: m.stv.Deadline, PC: pc})
+	m.res.State = m.detachState()
 	return m.res, nil
 }
 
