@@ -241,6 +241,8 @@ type Compiled struct {
 	// Warnings are the constructs likely to exceed the step budget
 	// (see cost.go), located inside Source as expr errors are.
 	Warnings []*file.Error
+
+	native nativeFunc // the same evaluation without expr's VM, for the commonest shapes (native.go); nil: run Program
 }
 
 // Compile compiles src. Errors are expr's *file.Error, whose From/To
@@ -286,7 +288,7 @@ func (c *Compiler) Compile(src string, kind ExprKind) (*Compiled, error) {
 		reads = append(reads, v)
 	}
 	sort.Strings(reads)
-	return &Compiled{Source: src, Kind: kind, Program: prog, Reads: reads, Warnings: c.warnings(src)}, nil
+	return &Compiled{Source: src, Kind: kind, Program: prog, Reads: reads, Warnings: c.warnings(src), native: c.native(src, kind)}, nil
 }
 
 // varPatcher rewrites a bare variable name to vars["name"], and
@@ -328,6 +330,13 @@ func Eval(c *Compiled, env *Env) (any, error) {
 		env = &e
 	}
 	env.Budget.evalSteps, env.Budget.evalBytes = 0, 0
+	if c.native != nil {
+		v := c.native(env)
+		if err := checkResult(c.Kind, v, env.Budget); err != nil {
+			return nil, err
+		}
+		return v, nil
+	}
 	m := machines.Get().(*vm.VM)
 	m.MemoryBudget = MemoryBudget
 	v, err := m.Run(c.Program, env)

@@ -70,7 +70,7 @@ func (m *machine) run(pc, arg int) (next int, ok bool) {
 	if sink != nil {
 		for _, l := range sink.close() {
 			l.PC, l.Applet = pc, a.Name
-			m.res.Logs = append(m.res.Logs, l)
+			m.out.Logs = append(m.out.Logs, l)
 			m.trace(pc, l.String())
 		}
 	}

@@ -201,7 +201,6 @@ type machine struct {
 	env  Env
 	ctx  context.Context
 	opts Options
-	res  *Result
 	renv *runtime.Env
 	now  time.Time
 	flag bool
@@ -222,13 +221,97 @@ type machine struct {
 	exprEnv    *exprEnv // pooled; nil until loadEnv
 	kw         string   // the event's keyword, once haveKw
 	haveKw     bool
+
+	// What the run decided, gathered on the stack and copied into one
+	// allocation of the right size at the end (newResult): out holds the
+	// errors and logs; the actions and the trace are acts[:nacts] and
+	// steps[:nsteps] until they outgrow them, then spill and spillSteps.
+	out        Result
+	acts       [4]Action
+	nacts      int
+	spill      []Action
+	steps      [6]TraceStep
+	nsteps     int
+	spillSteps []TraceStep
 }
 
-// resultBlock is a run's result with room for its first actions, in one
-// allocation: most events emit at most three (a reply, an inbox, the end).
-type resultBlock struct {
-	res     Result
-	actions [3]Action
+// resultOnly and resultWith put a result, its actions and (when the
+// conversation waits) its state in one allocation, sized to the run: a
+// first message that suspends needs a state and two actions, a reply that
+// ends the conversation three actions and no state.
+type resultOnly[A any] struct {
+	res  Result
+	acts A
+}
+
+type resultWith[A any] struct {
+	res  Result
+	st   State
+	acts A
+}
+
+func newResult(n int, withState bool) (*Result, *State, []Action) {
+	if withState {
+		switch n {
+		case 0, 1:
+			b := new(resultWith[[1]Action])
+			return &b.res, &b.st, b.acts[:n]
+		case 2:
+			b := new(resultWith[[2]Action])
+			return &b.res, &b.st, b.acts[:]
+		case 3:
+			b := new(resultWith[[3]Action])
+			return &b.res, &b.st, b.acts[:]
+		case 4:
+			b := new(resultWith[[4]Action])
+			return &b.res, &b.st, b.acts[:]
+		}
+		return new(Result), new(State), make([]Action, n)
+	}
+	switch n {
+	case 0, 1:
+		b := new(resultOnly[[1]Action])
+		return &b.res, nil, b.acts[:n]
+	case 2:
+		b := new(resultOnly[[2]Action])
+		return &b.res, nil, b.acts[:]
+	case 3:
+		b := new(resultOnly[[3]Action])
+		return &b.res, nil, b.acts[:]
+	case 4:
+		b := new(resultOnly[[4]Action])
+		return &b.res, nil, b.acts[:]
+	}
+	return new(Result), nil, make([]Action, n)
+}
+
+// result builds the Result of the run; withState keeps the state (the
+// conversation waits), as a copy that shares no map with the caller's.
+func (m *machine) result(withState bool) *Result {
+	acts := m.acts[:m.nacts]
+	if m.spill != nil {
+		acts = m.spill
+	}
+	r, st, out := newResult(len(acts), withState)
+	*r = m.out
+	copy(out, acts)
+	r.Actions = out
+	if withState {
+		*st = m.stv
+		if !m.varsOwn && st.Vars != nil {
+			st.Vars = maps.Clone(st.Vars)
+		}
+		if !m.retriesOwn && st.Retries != nil {
+			st.Retries = maps.Clone(st.Retries)
+		}
+		r.State = st
+	}
+	if m.spillSteps != nil {
+		r.Trace = m.spillSteps
+	} else if m.nsteps > 0 {
+		r.Trace = append([]TraceStep(nil), m.steps[:m.nsteps]...)
+	}
+	return r
 }
 
 // exprEnv is the environment expressions see, with the event's budget.
@@ -259,13 +342,10 @@ func Run(ctx context.Context, p *Program, st *State, ev Event, env Env, opts Opt
 	var m machine
 	m.p, m.env, m.ctx, m.opts, m.now = p, env, ctx, opts, env.Now().In(p.Location())
 	defer m.release()
-	rb := new(resultBlock)
-	rb.res.Actions = rb.actions[:0:len(rb.actions)]
-	m.res = &rb.res
 	pc := 0
 	if st == nil {
 		if ev.Kind == EventTimer {
-			return m.res, nil // a timer for a conversation that is over
+			return m.result(false), nil // a timer for a conversation that is over
 		}
 		m.stv = State{Version: p.Version, Contact: ev.Message.From, Number: ev.Message.To}
 		m.varsOwn, m.retriesOwn = true, true // nil maps: created when first written
@@ -279,17 +359,13 @@ func Run(ctx context.Context, p *Program, st *State, ev Event, env Env, opts Opt
 		var ok bool
 		pc, ok = m.resume(ev)
 		if !ok {
-			m.res.State = m.detachState()
-			return m.res, nil
+			return m.result(true), nil
 		}
 	}
 	if err := m.loadEnv(ev); err != nil {
 		return nil, err
 	}
-	if _, err := m.exec(pc); err != nil {
-		return nil, err
-	}
-	return m.res, nil
+	return m.exec(pc)
 }
 
 // release returns the expression environment to its pool and stops the
@@ -303,20 +379,6 @@ func (m *machine) release() {
 	if m.exprEnv != nil {
 		exprEnvs.Put(m.exprEnv)
 	}
-}
-
-// detachState returns the state to keep: a heap copy of stv that shares
-// no map with the caller's state.
-func (m *machine) detachState() *State {
-	s := new(State)
-	*s = m.stv
-	if !m.varsOwn && s.Vars != nil {
-		s.Vars = maps.Clone(s.Vars)
-	}
-	if !m.retriesOwn && s.Retries != nil {
-		s.Retries = maps.Clone(s.Retries)
-	}
-	return s
 }
 
 // ownVars makes the state's variables a map of this run's own, so that
@@ -464,9 +526,9 @@ func (m *machine) took(pc int, o Outcome) {
 	if !m.opts.Trace {
 		return
 	}
-	if n := len(m.res.Trace); n > 0 && m.res.Trace[n-1].PC == pc && m.res.Trace[n-1].Outcome.Kind == NoBranch {
+	if last := m.lastStep(); last != nil && last.PC == pc && last.Outcome.Kind == NoBranch {
 		o.At = pc
-		m.res.Trace[n-1].Outcome = o
+		last.Outcome = o
 		return
 	}
 	m.branch(pc, "", o)
@@ -476,17 +538,34 @@ func (m *machine) step(pc int, note string, o Outcome) {
 	if !m.opts.Trace || pc < 0 || pc >= len(m.p.Code) {
 		return
 	}
-	if m.res.Trace == nil {
-		m.res.Trace = make([]TraceStep, 0, 4) // a menu reply takes four steps; first appends would take three allocations
+	ts := TraceStep{PC: pc, Op: m.p.Code[pc], Loc: m.p.Locs[pc], Note: note, Outcome: o}
+	switch {
+	case m.spillSteps != nil:
+		m.spillSteps = append(m.spillSteps, ts)
+	case m.nsteps < len(m.steps):
+		m.steps[m.nsteps] = ts
+		m.nsteps++
+	default:
+		m.spillSteps = append(append(make([]TraceStep, 0, 2*len(m.steps)), m.steps[:]...), ts)
 	}
-	m.res.Trace = append(m.res.Trace, TraceStep{PC: pc, Op: m.p.Code[pc], Loc: m.p.Locs[pc], Note: note, Outcome: o})
+}
+
+// lastStep is the step traced last, nil when there is none.
+func (m *machine) lastStep() *TraceStep {
+	if n := len(m.spillSteps); n > 0 {
+		return &m.spillSteps[n-1]
+	}
+	if m.nsteps > 0 {
+		return &m.steps[m.nsteps-1]
+	}
+	return nil
 }
 
 func (m *machine) fail(pc int, err error) { m.failAt(m.p.LocString(pc), pc, err) }
 
 func (m *machine) failAt(loc string, pc int, err error) {
 	msg := fmt.Sprintf("%s: %v", loc, err)
-	m.res.Errors = append(m.res.Errors, msg)
+	m.out.Errors = append(m.out.Errors, msg)
 	m.trace(pc, "error: "+err.Error())
 }
 
@@ -507,34 +586,17 @@ func (m *machine) failExpr(pc, e int, err error) {
 	m.failAt(fmt.Sprintf("%s:%d:%d", m.p.File, l.Line, col), pc, err)
 }
 
-// emit appends a to the result. The slots past len(Actions) are zero
-// (fresh from the allocator, and Actions never shrinks), so only a's
-// non-zero fields are stored: copying the whole 136-byte Action costs a
-// write barrier on each of its pointer words while the collector runs.
+// emit appends a to the run's actions (on the stack until there are
+// more than len(acts)).
 func (m *machine) emit(a Action) {
-	acts := m.res.Actions
-	if len(acts) == cap(acts) {
-		m.res.Actions = append(acts, a)
-		return
-	}
-	acts = acts[:len(acts)+1]
-	m.res.Actions = acts
-	d := &acts[len(acts)-1]
-	d.Kind, d.PC = a.Kind, a.PC
-	if a.Text != "" {
-		d.Text = a.Text
-	}
-	if a.Target != (Target{}) {
-		d.Target = a.Target
-	}
-	if a.Var != "" {
-		d.Var = a.Var
-	}
-	if a.Value != nil {
-		d.Value = a.Value
-	}
-	if a.Deadline != (time.Time{}) {
-		d.Deadline = a.Deadline
+	switch {
+	case m.spill != nil:
+		m.spill = append(m.spill, a)
+	case m.nacts < len(m.acts):
+		m.acts[m.nacts] = a
+		m.nacts++
+	default:
+		m.spill = append(append(make([]Action, 0, 2*len(m.acts)), m.acts[:]...), a)
 	}
 }
 
@@ -554,8 +616,7 @@ func (m *machine) setVar(pc int, name string, v any) bool {
 
 func (m *machine) finish() (*Result, error) {
 	m.emit(Action{Kind: ActEnd, PC: -1})
-	m.res.State = nil
-	return m.res, nil
+	return m.result(false), nil
 }
 
 func (m *machine) exec(pc int) (*Result, error) {
@@ -669,8 +730,7 @@ func (m *machine) suspend(pc int, timeout time.Duration, timeoutPC int) (*Result
 		m.stv.Deadline = m.now.Add(timeout)
 	}
 	m.emit(Action{Kind: ActWait, Deadline: m.stv.Deadline, PC: pc})
-	m.res.State = m.detachState()
-	return m.res, nil
+	return m.result(true), nil
 }
 
 // reply renders template tmpl and sends it, unless it is over
