@@ -243,6 +243,7 @@ type Compiled struct {
 	Warnings []*file.Error
 
 	native nativeFunc // the same evaluation without expr's VM, for the commonest shapes (native.go); nil: run Program
+	text   textFunc   // EvalText's native form, for reads of a string value
 }
 
 // Compile compiles src. Errors are expr's *file.Error, whose From/To
@@ -288,7 +289,9 @@ func (c *Compiler) Compile(src string, kind ExprKind) (*Compiled, error) {
 		reads = append(reads, v)
 	}
 	sort.Strings(reads)
-	return &Compiled{Source: src, Kind: kind, Program: prog, Reads: reads, Warnings: c.warnings(src), native: c.native(src, kind)}, nil
+	ce := &Compiled{Source: src, Kind: kind, Program: prog, Reads: reads, Warnings: c.warnings(src)}
+	ce.native, ce.text = c.native(src, kind)
+	return ce, nil
 }
 
 // varPatcher rewrites a bare variable name to vars["name"], and

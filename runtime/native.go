@@ -24,6 +24,24 @@ import (
 // budget is untouched either way; checkResult still runs on the value.
 type nativeFunc func(env *Env) any
 
+// textFunc is the native form of a read of a string value (or a
+// missing one) as a template prints it: Render(value), without boxing
+// the string.
+type textFunc func(env *Env) string
+
+// EvalText evaluates c and renders its value as a template does
+// (Render). A read of a string value skips the boxing Eval needs.
+func EvalText(c *Compiled, env *Env) (string, error) {
+	if c.text != nil {
+		return c.text(env), nil
+	}
+	v, err := Eval(c, env)
+	if err != nil {
+		return "", err
+	}
+	return Render(v), nil
+}
+
 // stringFields are the string values of Env by their expression paths;
 // ptrFields the *string ones (nil when missing), which an expression
 // sees as a string or nil (plain.go).
@@ -47,32 +65,32 @@ var (
 
 // native returns the native form of src, or nil when src is not one of
 // the shapes above. vars are the flow's declared variables.
-func (c *Compiler) native(src string, kind ExprKind) nativeFunc {
+func (c *Compiler) native(src string, kind ExprKind) (nativeFunc, textFunc) {
 	tree, err := parser.Parse(src)
 	if err != nil {
-		return nil
+		return nil, nil
 	}
 	node := tree.Node
 	if call, ok := node.(*ast.CallNode); ok {
-		return c.nativeCalendar(call)
+		return c.nativeCalendar(call), nil
 	}
 	if kind == Condition {
-		return nil // a read is not a bool: expr's compile already refused it
+		return nil, nil // a read is not a bool: expr's compile already refused it
 	}
 	fallback, hasFallback := "", false
 	if b, ok := node.(*ast.BinaryNode); ok {
 		lit, isLit := b.Right.(*ast.StringNode)
 		if b.Operator != "??" || !isLit {
-			return nil
+			return nil, nil
 		}
 		node, fallback, hasFallback = b.Left, lit.Value, true
 	}
 	path, ok := readPath(node)
 	if !ok {
-		return nil
+		return nil, nil
 	}
 	if f := stringFields[path]; f != nil {
-		return func(e *Env) any { return f(e) } // a string is never nil: ?? never applies
+		return func(e *Env) any { return f(e) }, textFunc(f) // a string is never nil: ?? never applies
 	}
 	var get func(*Env) *string
 	switch {
@@ -87,17 +105,25 @@ func (c *Compiler) native(src string, kind ExprKind) nativeFunc {
 			name, isVar = path[len("vars."):], true
 		}
 		if !isVar {
-			return nil
+			return nil, nil
 		}
+		// A variable may hold a collection, which checkResult charges:
+		// no text form, EvalText goes through Eval.
 		if hasFallback {
 			return func(e *Env) any {
 				if v := e.Vars[name]; v != nil {
 					return v
 				}
 				return fallback
-			}
+			}, nil
 		}
-		return func(e *Env) any { return e.Vars[name] }
+		return func(e *Env) any { return e.Vars[name] }, nil
+	}
+	text := func(e *Env) string {
+		if s := get(e); s != nil {
+			return *s
+		}
+		return fallback // "" without one: Render(nil)
 	}
 	if hasFallback {
 		return func(e *Env) any {
@@ -105,14 +131,14 @@ func (c *Compiler) native(src string, kind ExprKind) nativeFunc {
 				return *s
 			}
 			return fallback
-		}
+		}, text
 	}
 	return func(e *Env) any {
 		if s := get(e); s != nil {
 			return *s
 		}
 		return nil
-	}
+	}, text
 }
 
 // nativeCalendar is the native form of hours(SPEC) with a literal spec

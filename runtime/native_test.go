@@ -65,7 +65,7 @@ func TestNativeFormsAgreeWithExpr(t *testing.T) {
 			t.Fatalf("%s: native form %v, want %v", src, ce.native != nil, wantNative)
 		}
 		viaExpr := *ce
-		viaExpr.native = nil
+		viaExpr.native, viaExpr.text = nil, nil
 		for i, env := range envs {
 			env.Budget = NewBudget()
 			got, gotErr := Eval(ce, &env)
@@ -74,6 +74,13 @@ func TestNativeFormsAgreeWithExpr(t *testing.T) {
 			if !reflect.DeepEqual(got, want) || reflect.TypeOf(got) != reflect.TypeOf(want) || (gotErr == nil) != (wantErr == nil) ||
 				gotErr != nil && gotErr.Error() != wantErr.Error() {
 				t.Errorf("%s in env %d: %#v, %v; expr gives %#v, %v", src, i, got, gotErr, want, wantErr)
+			}
+			env.Budget = NewBudget()
+			gotText, gotErr := EvalText(ce, &env)
+			env.Budget = NewBudget()
+			wantText, wantErr := EvalText(&viaExpr, &env)
+			if gotText != wantText || (gotErr == nil) != (wantErr == nil) {
+				t.Errorf("%s in env %d renders %q, %v; expr's value renders %q, %v", src, i, gotText, gotErr, wantText, wantErr)
 			}
 		}
 	}

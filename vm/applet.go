@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"hash/fnv"
+	"strconv"
 	"sync"
 
 	"github.com/flowc-dev/flowc/runtime"
@@ -89,7 +90,10 @@ func (m *machine) run(pc, arg int) (next int, ok bool) {
 		m.fail(pc, fmt.Errorf("applet %s returned a result too large for a flow variable: %v", a.Name, err))
 		return m.appletFailed(pc, r)
 	}
-	returned := fmt.Sprintf("applet %s returned %s", a.Name, formatValue(v))
+	returned := ""
+	if m.opts.Trace {
+		returned = fmt.Sprintf("applet %s returned %s", a.Name, formatValue(v))
+	}
 	if len(r.Routes) == 0 {
 		m.branch(pc, returned, Outcome{Kind: BranchOK, Target: pc + 1})
 	} else {
@@ -167,7 +171,7 @@ func (m *machine) route(pc int, r *RunCall, v any) int {
 		case rt.Else:
 			elsePC = rt.PC
 		case key != "" && rt.Key == key:
-			m.branch(pc, "route "+rt.Key, Outcome{Kind: BranchRoute, Key: rt.Key, Target: rt.PC})
+			m.branch(pc, m.note("route ", rt.Key), Outcome{Kind: BranchRoute, Key: rt.Key, Target: rt.PC})
 			return rt.PC
 		}
 	}
@@ -179,7 +183,7 @@ func (m *machine) route(pc int, r *RunCall, v any) int {
 	if key == "" {
 		m.branch(pc, "no route for a result without a route key: going on after the run", fallThrough)
 	} else {
-		m.branch(pc, fmt.Sprintf("no route for %q: going on after the run", key), fallThrough)
+		m.branch(pc, m.note("no route for ", strconv.Quote(key), ": going on after the run"), fallThrough)
 	}
 	return pc + 1
 }

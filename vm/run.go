@@ -436,7 +436,7 @@ func (m *machine) resume(ev Event) (pc int, ok bool) {
 	case OpMenu:
 		menu := &m.p.Menus[arg]
 		if target, key, found := matchKey(menu, ev.Message.Body, m.keyword(ev.Message.Body)); found {
-			m.branch(at, "key "+key, Outcome{Kind: BranchKey, Key: key, Target: target})
+			m.branch(at, m.note("key ", key), Outcome{Kind: BranchKey, Key: key, Target: target})
 			return target, true
 		}
 		if menu.ElsePC >= 0 {
@@ -449,7 +449,7 @@ func (m *machine) resume(ev Event) (pc int, ok bool) {
 		a := &m.p.Asks[arg]
 		answered := Outcome{Kind: BranchAnswer, Target: at + 1}
 		if m.setVar(at, a.Var, ev.Message.Body) {
-			m.branch(at, "answer stored in "+a.Var, answered)
+			m.branch(at, m.note("answer stored in ", a.Var), answered)
 		} else {
 			m.took(at, answered) // on the step of the error: the ask still goes on
 		}
@@ -508,6 +508,15 @@ func (m *machine) keyword(body string) string {
 		m.kw, m.haveKw = runtime.Keyword(body), true
 	}
 	return m.kw
+}
+
+// note joins the parts of a trace note, and costs nothing when the run
+// is not traced.
+func (m *machine) note(parts ...string) string {
+	if !m.opts.Trace {
+		return ""
+	}
+	return strings.Join(parts, "")
 }
 
 func (m *machine) trace(pc int, note string) { m.step(pc, note, Outcome{}) }
@@ -656,7 +665,7 @@ func (m *machine) exec(pc int) (*Result, error) {
 						o.Kind, o.Target = BranchFalse, int(p.Args[pc+1])
 					}
 				}
-				m.branch(pc, p.Exprs[arg].Source+" → "+strconv.FormatBool(b), o)
+				m.branch(pc, m.note(p.Exprs[arg].Source, " → ", strconv.FormatBool(b)), o)
 			}
 		case OpJumpFalse:
 			if !m.flag {
@@ -711,7 +720,7 @@ func (m *machine) exec(pc int) (*Result, error) {
 			if used := m.stv.Retries[r.PC]; used < r.Times {
 				m.ownRetries()
 				m.stv.Retries[r.PC] = used + 1
-				m.branch(pc, fmt.Sprintf("retry %d of %d", used+1, r.Times), Outcome{Kind: BranchRetry, Target: r.PC})
+				m.branch(pc, m.note("retry ", strconv.Itoa(used+1), " of ", strconv.Itoa(r.Times)), Outcome{Kind: BranchRetry, Target: r.PC})
 				pc = r.PC
 				continue
 			}
@@ -751,19 +760,30 @@ func (m *machine) render(pc, tmpl int) string {
 	if len(t.Parts) == 1 && t.Parts[0].Expr < 0 {
 		return t.Parts[0].Lit
 	}
-	var b strings.Builder
-	b.Grow(64)
+	// The parts are rendered first and joined in one allocation of the
+	// exact size (a template rarely has more than a few parts).
+	var small [8]string
+	parts := small[:0]
+	if len(t.Parts) > len(small) {
+		parts = make([]string, 0, len(t.Parts))
+	}
+	n := 0
 	for _, part := range t.Parts {
-		if part.Expr < 0 {
-			b.WriteString(part.Lit)
-			continue
+		s := part.Lit
+		if part.Expr >= 0 {
+			var err error
+			if s, err = runtime.EvalText(m.p.Exprs[part.Expr].compiled, m.renv); err != nil {
+				m.failExpr(pc, part.Expr, err)
+				continue
+			}
 		}
-		v, err := runtime.Eval(m.p.Exprs[part.Expr].compiled, m.renv)
-		if err != nil {
-			m.failExpr(pc, part.Expr, err)
-			continue
-		}
-		b.WriteString(runtime.Render(v))
+		parts = append(parts, s)
+		n += len(s)
+	}
+	var b strings.Builder
+	b.Grow(n)
+	for _, s := range parts {
+		b.WriteString(s)
 	}
 	return b.String()
 }
