@@ -292,17 +292,38 @@ func (m *machine) result(withState bool) *Result {
 	if m.spill != nil {
 		acts = m.spill
 	}
+	// The block is fresh, so zero: only non-zero fields are stored. (A
+	// whole-struct copy costs a write barrier on every pointer word, nil
+	// or not, while the collector runs, and it mostly runs: a message
+	// allocates little but often.)
 	r, st, out := newResult(len(acts), withState)
-	*r = m.out
-	copy(out, acts)
+	if m.out.Errors != nil {
+		r.Errors = m.out.Errors
+	}
+	if m.out.Logs != nil {
+		r.Logs = m.out.Logs
+	}
+	for i := range acts {
+		storeAction(&out[i], &acts[i])
+	}
 	r.Actions = out
 	if withState {
-		*st = m.stv
-		if !m.varsOwn && st.Vars != nil {
-			st.Vars = maps.Clone(st.Vars)
+		s := &m.stv
+		st.Version, st.PC, st.Contact, st.Number = s.Version, s.PC, s.Contact, s.Number
+		if s.Deadline != (time.Time{}) {
+			st.Deadline = s.Deadline
 		}
-		if !m.retriesOwn && st.Retries != nil {
-			st.Retries = maps.Clone(st.Retries)
+		if s.Vars != nil {
+			st.Vars = s.Vars
+			if !m.varsOwn {
+				st.Vars = maps.Clone(s.Vars)
+			}
+		}
+		if s.Retries != nil {
+			st.Retries = s.Retries
+			if !m.retriesOwn {
+				st.Retries = maps.Clone(s.Retries)
+			}
 		}
 		r.State = st
 	}
@@ -487,18 +508,50 @@ func (m *machine) loadEnv(ev Event) error {
 	e := exprEnvs.Get().(*exprEnv)
 	m.exprEnv = e
 	e.budget = runtime.Budget{MaxSteps: runtime.MaxEventSteps, MaxBytes: runtime.MaxEventBytes} // one budget for all expressions of the event
-	e.env = runtime.Env{
-		Body: msg.Body, From: msg.From, To: msg.To, Keyword: m.keyword(msg.Body), Media: msg.Media,
-		Contact: contact, Vars: m.stv.Vars, Now: m.now, Budget: &e.budget,
-		Message: runtime.Message{SID: msg.ID, AccountSID: msg.AccountSID, MessagingServiceSID: msg.MessagingServiceSID,
-			Segments: msg.Segments, MediaTypes: msg.MediaTypes,
-			FromCity: msg.FromCity, FromState: msg.FromState, FromCountry: msg.FromCountry, FromZip: msg.FromZip},
-	}
+	fillEnv(&e.env, &msg, m.keyword(msg.Body), contact, m.stv.Vars, m.now, &e.budget)
 	m.renv = &e.env
 	if ev.Kind == EventTimer {
 		m.renv.From, m.renv.To = m.stv.Contact, m.stv.Number
 	}
 	return nil
+}
+
+// fillEnv sets every field of v, a pooled env that still holds the last
+// event's values, for msg. A string or slice that is empty now and was
+// empty before is left alone: most of the provider's fields are, and
+// each store of a pointer costs a write barrier while the collector runs.
+// TestFillEnvOverwritesEveryField keeps it complete.
+func fillEnv(v *runtime.Env, msg *Message, kw string, contact runtime.Contact, vars map[string]any, now time.Time, b *runtime.Budget) {
+	setString(&v.Body, msg.Body)
+	setString(&v.From, msg.From)
+	setString(&v.To, msg.To)
+	setString(&v.Keyword, kw)
+	setSlice(&v.Media, msg.Media)
+	v.Contact, v.Vars, v.Now, v.Budget = contact, vars, now, b
+	mi := &v.Message
+	setString(&mi.SID, msg.ID)
+	setString(&mi.AccountSID, msg.AccountSID)
+	setString(&mi.MessagingServiceSID, msg.MessagingServiceSID)
+	mi.Segments = msg.Segments
+	setSlice(&mi.MediaTypes, msg.MediaTypes)
+	setString(&mi.FromCity, msg.FromCity)
+	setString(&mi.FromState, msg.FromState)
+	setString(&mi.FromCountry, msg.FromCountry)
+	setString(&mi.FromZip, msg.FromZip)
+}
+
+// setString and setSlice store src in *dst unless both are empty (see
+// loadEnv).
+func setString(dst *string, src string) {
+	if len(*dst) != 0 || len(src) != 0 {
+		*dst = src
+	}
+}
+
+func setSlice(dst *[]string, src []string) {
+	if *dst != nil || src != nil {
+		*dst = src
+	}
 }
 
 // keyword is runtime.Keyword(body), computed once per event (the menu
@@ -593,6 +646,27 @@ func (m *machine) failExpr(pc, e int, err error) {
 		col += ee.From
 	}
 	m.failAt(fmt.Sprintf("%s:%d:%d", m.p.File, l.Line, col), pc, err)
+}
+
+// storeAction copies a into d, which is zero, field by field: only a's
+// non-zero fields are written (see result).
+func storeAction(d, a *Action) {
+	d.Kind, d.PC = a.Kind, a.PC
+	if a.Text != "" {
+		d.Text = a.Text
+	}
+	if a.Target != (Target{}) {
+		d.Target = a.Target
+	}
+	if a.Var != "" {
+		d.Var = a.Var
+	}
+	if a.Value != nil {
+		d.Value = a.Value
+	}
+	if a.Deadline != (time.Time{}) {
+		d.Deadline = a.Deadline
+	}
 }
 
 // emit appends a to the run's actions (on the stack until there are
