@@ -205,6 +205,7 @@ func BenchmarkMessage(b *testing.B) {
 		}
 		b.Run("vm/first-message"+suffix, func(b *testing.B) {
 			b.ReportAllocs()
+			defer reportCPU(b, cpuTime())
 			for b.Loop() {
 				if _, err := vm.Run(ctx, p, nil, first, env, vm.Options{Trace: trace}); err != nil {
 					b.Fatal(err)
@@ -213,6 +214,7 @@ func BenchmarkMessage(b *testing.B) {
 		})
 		b.Run("go/first-message"+suffix, func(b *testing.B) {
 			b.ReportAllocs()
+			defer reportCPU(b, cpuTime())
 			for b.Loop() {
 				if _, _, _, err := h.route(ctx, nil, first, env, trace); err != nil {
 					b.Fatal(err)
@@ -221,6 +223,7 @@ func BenchmarkMessage(b *testing.B) {
 		})
 		b.Run("vm/menu-reply"+suffix, func(b *testing.B) {
 			b.ReportAllocs()
+			defer reportCPU(b, cpuTime())
 			for b.Loop() {
 				if _, err := vm.Run(ctx, p, waiting, reply, env, vm.Options{Trace: trace}); err != nil {
 					b.Fatal(err)
@@ -229,12 +232,21 @@ func BenchmarkMessage(b *testing.B) {
 		})
 		b.Run("go/menu-reply"+suffix, func(b *testing.B) {
 			b.ReportAllocs()
+			defer reportCPU(b, cpuTime())
 			for b.Loop() {
 				if _, _, _, err := h.route(ctx, hwWaiting, reply, env, trace); err != nil {
 					b.Fatal(err)
 				}
 			}
 		})
+	}
+}
+
+// reportCPU adds cpu-ns/op, the process's CPU time per operation since
+// start (see cpuTime): the figure to compare on a loaded machine.
+func reportCPU(b *testing.B, start time.Duration) {
+	if b.N > 0 {
+		b.ReportMetric(float64(cpuTime()-start)/float64(b.N), "cpu-ns/op")
 	}
 }
 

@@ -29,6 +29,11 @@ type nativeFunc func(env *Env) any
 // the string.
 type textFunc func(env *Env) string
 
+// ReadsContact reports whether evaluating c may read the contact: false
+// only for native forms that do not (hours, holiday, the message's
+// fields, variables), so the VM can leave the directory alone for them.
+func (c *Compiled) ReadsContact() bool { return !c.noContact }
+
 // EvalText evaluates c and renders its value as a template does
 // (Render). A read of a string value skips the boxing Eval needs.
 func EvalText(c *Compiled, env *Env) (string, error) {

@@ -32,7 +32,7 @@ func (m *machine) run(pc, arg int) (next int, ok bool) {
 	a := &m.p.Applets[r.Applet]
 	args := make([]any, len(r.Args))
 	for i, e := range r.Args {
-		v, err := runtime.Eval(m.p.Exprs[e].compiled, m.renv)
+		v, err := m.eval(e)
 		if err != nil {
 			m.fail(pc, fmt.Errorf("applet %s argument %d: %v", a.Name, i+1, err))
 			return m.appletFailed(pc, r)
@@ -52,6 +52,10 @@ func (m *machine) run(pc, arg int) (next int, ok bool) {
 			m.trace(pc, "error: "+err.Error())
 		}
 		return m.appletFailed(pc, r)
+	}
+	m.needContact() // ctx.contact
+	if m.fatal != nil {
+		return pc, false
 	}
 	in := AppletInput{
 		Message: appletMessage(m.renv),

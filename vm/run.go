@@ -222,6 +222,10 @@ type machine struct {
 	kw         string   // the event's keyword, once haveKw
 	haveKw     bool
 
+	contactFrom string // the number the contact is looked up by
+	contactDone bool   // looked up (or nothing to look up)
+	fatal       error  // ends the run: the contact look-up failed
+
 	// What the run decided, gathered on the stack and copied into one
 	// allocation of the right size at the end (newResult): out holds the
 	// errors and logs; the actions and the trace are acts[:nacts] and
@@ -230,7 +234,7 @@ type machine struct {
 	acts       [4]Action
 	nacts      int
 	spill      []Action
-	steps      [6]TraceStep
+	steps      [4]TraceStep
 	nsteps     int
 	spillSteps []TraceStep
 }
@@ -386,7 +390,11 @@ func Run(ctx context.Context, p *Program, st *State, ev Event, env Env, opts Opt
 	if err := m.loadEnv(ev); err != nil {
 		return nil, err
 	}
-	return m.exec(pc)
+	res, err := m.exec(pc)
+	if m.fatal != nil {
+		return nil, m.fatal
+	}
+	return res, err
 }
 
 // release returns the expression environment to its pool and stops the
@@ -495,25 +503,51 @@ func matchKey(menu *Menu, body, first string) (int, string, bool) {
 	return 0, "", false
 }
 
+// loadEnv prepares the expression environment. The contact is looked up
+// later, by needContact, when the first expression or applet that reads
+// it runs: a flow that never does (a business-hours check, a menu) does
+// not pay for the directory.
 func (m *machine) loadEnv(ev Event) error {
-	msg := ev.Message
-	contact := runtime.Contact{}
-	if m.env != nil && msg.From != "" {
-		c, err := m.env.Contact(m.ctx, msg.From)
-		if err != nil {
-			return fmt.Errorf("vm: contact lookup: %w", err)
-		}
-		contact = c
-	}
+	msg := &ev.Message
+	m.contactFrom = msg.From
 	e := exprEnvs.Get().(*exprEnv)
 	m.exprEnv = e
 	e.budget = runtime.Budget{MaxSteps: runtime.MaxEventSteps, MaxBytes: runtime.MaxEventBytes} // one budget for all expressions of the event
-	fillEnv(&e.env, &msg, m.keyword(msg.Body), contact, m.stv.Vars, m.now, &e.budget)
+	fillEnv(&e.env, msg, m.keyword(msg.Body), runtime.Contact{}, m.stv.Vars, m.now, &e.budget)
 	m.renv = &e.env
 	if ev.Kind == EventTimer {
 		m.renv.From, m.renv.To = m.stv.Contact, m.stv.Number
 	}
 	return nil
+}
+
+// needContact looks the contact up, once per event. A failed look-up
+// ends the run with an error (fatal), before anything that needed the
+// contact (an applet call) happens.
+func (m *machine) needContact() {
+	if m.contactDone {
+		return
+	}
+	m.contactDone = true
+	if m.env == nil || m.contactFrom == "" {
+		return
+	}
+	c, err := m.env.Contact(m.ctx, m.contactFrom)
+	if err != nil {
+		m.fatal = fmt.Errorf("vm: contact lookup: %w", err)
+		return
+	}
+	m.renv.Contact = c
+}
+
+// eval evaluates expression e, looking the contact up first when e may
+// read it.
+func (m *machine) eval(e int) (any, error) {
+	c := m.p.Exprs[e].compiled
+	if c.ReadsContact() {
+		m.needContact()
+	}
+	return runtime.Eval(c, m.renv)
 }
 
 // fillEnv sets every field of v, a pooled env that still holds the last
@@ -705,6 +739,9 @@ func (m *machine) finish() (*Result, error) {
 func (m *machine) exec(pc int) (*Result, error) {
 	p := m.p
 	for steps := 0; ; steps++ {
+		if m.fatal != nil {
+			return nil, m.fatal
+		}
 		if steps >= m.opts.MaxSteps {
 			return nil, ErrBudget
 		}
@@ -723,7 +760,7 @@ func (m *machine) exec(pc int) (*Result, error) {
 			pc = arg
 			continue
 		case OpTest:
-			v, err := runtime.Eval(p.Exprs[arg].compiled, m.renv)
+			v, err := m.eval(arg)
 			b, _ := v.(bool)
 			if err != nil {
 				m.failExpr(pc, arg, err)
@@ -761,7 +798,7 @@ func (m *machine) exec(pc int) (*Result, error) {
 			m.emit(Action{Kind: ActTag, Text: p.Consts[arg], PC: pc})
 		case OpSet:
 			s := p.Sets[arg]
-			v, err := runtime.Eval(p.Exprs[s.Expr].compiled, m.renv)
+			v, err := m.eval(s.Expr)
 			if err != nil {
 				m.failExpr(pc, s.Expr, err)
 				v = nil
@@ -846,7 +883,11 @@ func (m *machine) render(pc, tmpl int) string {
 		s := part.Lit
 		if part.Expr >= 0 {
 			var err error
-			if s, err = runtime.EvalText(m.p.Exprs[part.Expr].compiled, m.renv); err != nil {
+			c := m.p.Exprs[part.Expr].compiled
+			if c.ReadsContact() {
+				m.needContact()
+			}
+			if s, err = runtime.EvalText(c, m.renv); err != nil {
 				m.failExpr(pc, part.Expr, err)
 				continue
 			}
