@@ -242,8 +242,7 @@ type Compiled struct {
 	// (see cost.go), located inside Source as expr errors are.
 	Warnings []*file.Error
 
-	native nativeFunc // the same evaluation without expr's VM, for the commonest shapes (native.go); nil: run Program
-	text   textFunc   // EvalText's native form, for reads of a string value
+	native *nativeForm // the same evaluation without expr's VM, for the commonest shapes (native.go); nil: run Program
 
 	noContact bool // see ReadsContact
 }
@@ -292,7 +291,7 @@ func (c *Compiler) Compile(src string, kind ExprKind) (*Compiled, error) {
 	}
 	sort.Strings(reads)
 	ce := &Compiled{Source: src, Kind: kind, Program: prog, Reads: reads, Warnings: c.warnings(src)}
-	ce.native, ce.text = c.native(src, kind)
+	ce.native = c.native(src, kind)
 	// A native form reads the contact only through a `contact` path, which
 	// its source then names (a false positive only costs a look-up).
 	ce.noContact = ce.native != nil && !strings.Contains(src, "contact")
@@ -339,7 +338,7 @@ func Eval(c *Compiled, env *Env) (any, error) {
 	}
 	env.Budget.evalSteps, env.Budget.evalBytes = 0, 0
 	if c.native != nil {
-		v := c.native(env)
+		v := c.native.eval(env)
 		if err := checkResult(c.Kind, v, env.Budget); err != nil {
 			return nil, err
 		}

@@ -65,7 +65,7 @@ func TestNativeFormsAgreeWithExpr(t *testing.T) {
 			t.Fatalf("%s: native form %v, want %v", src, ce.native != nil, wantNative)
 		}
 		viaExpr := *ce
-		viaExpr.native, viaExpr.text = nil, nil
+		viaExpr.native = nil
 		for i, env := range envs {
 			env.Budget = NewBudget()
 			got, gotErr := Eval(ce, &env)
@@ -74,6 +74,18 @@ func TestNativeFormsAgreeWithExpr(t *testing.T) {
 			if !reflect.DeepEqual(got, want) || reflect.TypeOf(got) != reflect.TypeOf(want) || (gotErr == nil) != (wantErr == nil) ||
 				gotErr != nil && gotErr.Error() != wantErr.Error() {
 				t.Errorf("%s in env %d: %#v, %v; expr gives %#v, %v", src, i, got, gotErr, want, wantErr)
+			}
+			nb := NewBudget()
+			gotN, isNative, gotErr := EvalNative(ce, &env, nb)
+			if isNative != wantNative || isNative && (!reflect.DeepEqual(gotN, want) || (gotErr == nil) != (wantErr == nil)) {
+				t.Errorf("%s in env %d: EvalNative gives %#v, %v, %v; expr gives %#v, %v", src, i, gotN, isNative, gotErr, want, wantErr)
+			}
+			if isNative {
+				nt, _, _ := EvalNativeText(ce, &env, nb)
+				env.Budget = NewBudget()
+				if wt, _ := EvalText(&viaExpr, &env); nt != wt {
+					t.Errorf("%s in env %d: EvalNativeText renders %q, expr's value %q", src, i, nt, wt)
+				}
 			}
 			env.Budget = NewBudget()
 			gotText, gotErr := EvalText(ce, &env)

@@ -58,12 +58,12 @@ func (m *machine) run(pc, arg int) (next int, ok bool) {
 		return pc, false
 	}
 	in := AppletInput{
-		Message: appletMessage(m.renv),
-		Contact: m.renv.Contact.Value(),
+		Message: appletMessage(m.curEnv()),
+		Contact: m.curEnv().Contact.Value(),
 		Vars:    m.appletVars(),
 		Args:    args,
 		Now:     m.now,
-		Seed:    seed(m.renv.From, m.renv.Body, m.now.UnixNano()),
+		Seed:    seed(m.curEnv().From, m.curEnv().Body, m.now.UnixNano()),
 	}
 	var sink *logSink
 	if m.opts.AppletLogs {

@@ -218,9 +218,14 @@ type machine struct {
 	stv        State
 	varsOwn    bool
 	retriesOwn bool
-	exprEnv    *exprEnv // pooled; nil until loadEnv
-	kw         string   // the event's keyword, once haveKw
-	haveKw     bool
+	// The expression environment: envv on the stack, for native forms
+	// (runtime.EvalNative); renv, a pooled copy, once an expression needs
+	// expr's VM (heapEnv), and from then on for all.
+	envv    runtime.Env
+	budget  runtime.Budget // envv's; renv has its own copy
+	exprEnv *exprEnv       // renv's pool entry
+	kw      string         // the event's keyword, once haveKw
+	haveKw  bool
 
 	contactFrom string // the number the contact is looked up by
 	contactDone bool   // looked up (or nothing to look up)
@@ -420,6 +425,7 @@ func (m *machine) ownVars() {
 	if m.stv.Vars == nil {
 		m.stv.Vars = map[string]any{}
 	}
+	m.envv.Vars = m.stv.Vars
 	if m.renv != nil {
 		m.renv.Vars = m.stv.Vars
 	}
@@ -510,15 +516,36 @@ func matchKey(menu *Menu, body, first string) (int, string, bool) {
 func (m *machine) loadEnv(ev Event) error {
 	msg := &ev.Message
 	m.contactFrom = msg.From
-	e := exprEnvs.Get().(*exprEnv)
-	m.exprEnv = e
-	e.budget = runtime.Budget{MaxSteps: runtime.MaxEventSteps, MaxBytes: runtime.MaxEventBytes} // one budget for all expressions of the event
-	fillEnv(&e.env, msg, m.keyword(msg.Body), runtime.Contact{}, m.stv.Vars, m.now, &e.budget)
-	m.renv = &e.env
+	m.budget = runtime.Budget{MaxSteps: runtime.MaxEventSteps, MaxBytes: runtime.MaxEventBytes} // one budget for all expressions of the event
+	fillEnv(&m.envv, msg, m.keyword(msg.Body), runtime.Contact{}, m.stv.Vars, m.now, nil)
 	if ev.Kind == EventTimer {
-		m.renv.From, m.renv.To = m.stv.Contact, m.stv.Number
+		m.envv.From, m.envv.To = m.stv.Contact, m.stv.Number
 	}
 	return nil
+}
+
+// heapEnv is the environment for expr's VM, which keeps it: a pooled
+// copy of envv, which from then on is the event's environment and holds
+// its budget (native forms too then evaluate against it).
+func (m *machine) heapEnv() *runtime.Env {
+	if m.renv == nil {
+		e := exprEnvs.Get().(*exprEnv)
+		m.exprEnv = e
+		e.env = m.envv
+		e.budget = m.budget
+		e.env.Budget = &e.budget
+		m.renv = &e.env
+	}
+	return m.renv
+}
+
+// curEnv is the event's environment as it stands: the pooled one once
+// there is one, else envv.
+func (m *machine) curEnv() *runtime.Env {
+	if m.renv != nil {
+		return m.renv
+	}
+	return &m.envv
 }
 
 // needContact looks the contact up, once per event. A failed look-up
@@ -537,7 +564,10 @@ func (m *machine) needContact() {
 		m.fatal = fmt.Errorf("vm: contact lookup: %w", err)
 		return
 	}
-	m.renv.Contact = c
+	m.envv.Contact = c
+	if m.renv != nil {
+		m.renv.Contact = c
+	}
 }
 
 // eval evaluates expression e, looking the contact up first when e may
@@ -547,7 +577,26 @@ func (m *machine) eval(e int) (any, error) {
 	if c.ReadsContact() {
 		m.needContact()
 	}
-	return runtime.Eval(c, m.renv)
+	if m.renv == nil {
+		if v, ok, err := runtime.EvalNative(c, &m.envv, &m.budget); ok {
+			return v, err
+		}
+	}
+	return runtime.Eval(c, m.heapEnv())
+}
+
+// evalText is eval for a template part: its value as a reply prints it.
+func (m *machine) evalText(e int) (string, error) {
+	c := m.p.Exprs[e].compiled
+	if c.ReadsContact() {
+		m.needContact()
+	}
+	if m.renv == nil {
+		if s, ok, err := runtime.EvalNativeText(c, &m.envv, &m.budget); ok {
+			return s, err
+		}
+	}
+	return runtime.EvalText(c, m.heapEnv())
 }
 
 // fillEnv sets every field of v, a pooled env that still holds the last
@@ -883,11 +932,7 @@ func (m *machine) render(pc, tmpl int) string {
 		s := part.Lit
 		if part.Expr >= 0 {
 			var err error
-			c := m.p.Exprs[part.Expr].compiled
-			if c.ReadsContact() {
-				m.needContact()
-			}
-			if s, err = runtime.EvalText(c, m.renv); err != nil {
+			if s, err = m.evalText(part.Expr); err != nil {
 				m.failExpr(pc, part.Expr, err)
 				continue
 			}

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/flowc-dev/flowc/runtime"
 	"github.com/flowc-dev/flowc/vm"
 )
 
@@ -124,5 +125,61 @@ inbox team:sales
 	want := `tag "a"; tag "b"; set x = 1; reply "one"; reply "two 1"; inbox team:sales; end`
 	if got != want {
 		t.Fatalf("actions:\n%s\nwant\n%s", got, want)
+	}
+}
+
+// TestNativeAndExprEvaluationMix: native forms run against the run's
+// stack environment until an expression needs expr's VM; from then on
+// everything runs against the pooled copy. Variables set before and
+// after the switch, and the contact looked up before it, are seen by
+// both kinds of expression.
+func TestNativeAndExprEvaluationMix(t *testing.T) {
+	p := compileFlow(t, `flow f
+numbers "+15550100"
+set a = body
+reply "1 {{a}} {{contact.name ?? 'nobody'}}"
+set b = a + "!"
+set c = keyword
+reply "2 {{a}} {{b}} {{c}} {{contact.name ?? 'nobody'}} {{upper(c)}}"
+when b == "Hi There!" < reply "3 yes" > else reply "3 no"
+`)
+	env := returning(nil)
+	name := "Ann"
+	env.Contacts["+15557654321"] = runtime.Contact{Known: true, Name: &name}
+	got := strings.Join(actions(send(t, p, env, vm.Options{}, "Hi There")), "; ")
+	want := `set a = "Hi There"; reply "1 Hi There Ann"; set b = "Hi There!"; set c = "hi"; reply "2 Hi There Hi There! hi Ann HI"; reply "3 yes"; end`
+	if got != want {
+		t.Fatalf("actions:\n%s\nwant\n%s", got, want)
+	}
+}
+
+// TestVariablesCopiedAfterExprRan: a resumed conversation's variables
+// are the caller's map until the run writes one; the copy made then must
+// be what later expressions read, native or not, also when expr's VM
+// already has the environment.
+func TestVariablesCopiedAfterExprRan(t *testing.T) {
+	p := compileFlow(t, `flow f
+numbers "+15550100"
+set order = "A-1"
+menu "1 to go on" <
+  1 -> <
+    when upper(order) == "A-1" <
+      set z = "zed"
+    >
+    reply "{{z}} {{order}} {{upper(z)}}"
+  >
+>
+`)
+	env := returning(nil)
+	st := send(t, p, env, vm.Options{}, "hi").State
+	res, err := vm.Run(context.Background(), p, st, vm.Event{Message: vm.Message{From: "+15557654321", To: "+15550100", Body: "1"}}, env, vm.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(actions(res), "; "); got != `set z = "zed"; reply "zed A-1 ZED"; end` {
+		t.Fatalf("actions: %s", got)
+	}
+	if _, ok := st.Vars["z"]; ok {
+		t.Fatal("the run wrote into the caller's variables")
 	}
 }
