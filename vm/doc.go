@@ -31,8 +31,9 @@
 // A run costs little besides its expressions: the machine lives on Run's
 // stack, the actions and trace are gathered there and copied into one
 // allocation sized to the run (the Result, its actions and, when the
-// conversation waits, its State), the expression environment is pooled
-// and overwritten field by field, the caller's State is copied only where
+// conversation waits, its State), native expression forms run against an
+// environment on the stack (a pooled copy is taken only once an
+// expression needs expr's VM), the caller's State is copied only where
 // the run writes to it (its variables, its retries), the contact is
 // looked up when the first expression or applet that may read it runs,
 // and trace notes are built only when tracing. BenchmarkMessage

@@ -599,41 +599,17 @@ func (m *machine) evalText(e int) (string, error) {
 	return runtime.EvalText(c, m.heapEnv())
 }
 
-// fillEnv sets every field of v, a pooled env that still holds the last
-// event's values, for msg. A string or slice that is empty now and was
-// empty before is left alone: most of the provider's fields are, and
-// each store of a pointer costs a write barrier while the collector runs.
-// TestFillEnvOverwritesEveryField keeps it complete.
+// fillEnv sets every field of v for msg. v is the run's stack env
+// (envv): writing it costs no write barriers, so a plain literal does;
+// TestFillEnvOverwritesEveryField keeps it complete should v ever be
+// reused.
 func fillEnv(v *runtime.Env, msg *Message, kw string, contact runtime.Contact, vars map[string]any, now time.Time, b *runtime.Budget) {
-	setString(&v.Body, msg.Body)
-	setString(&v.From, msg.From)
-	setString(&v.To, msg.To)
-	setString(&v.Keyword, kw)
-	setSlice(&v.Media, msg.Media)
-	v.Contact, v.Vars, v.Now, v.Budget = contact, vars, now, b
-	mi := &v.Message
-	setString(&mi.SID, msg.ID)
-	setString(&mi.AccountSID, msg.AccountSID)
-	setString(&mi.MessagingServiceSID, msg.MessagingServiceSID)
-	mi.Segments = msg.Segments
-	setSlice(&mi.MediaTypes, msg.MediaTypes)
-	setString(&mi.FromCity, msg.FromCity)
-	setString(&mi.FromState, msg.FromState)
-	setString(&mi.FromCountry, msg.FromCountry)
-	setString(&mi.FromZip, msg.FromZip)
-}
-
-// setString and setSlice store src in *dst unless both are empty (see
-// loadEnv).
-func setString(dst *string, src string) {
-	if len(*dst) != 0 || len(src) != 0 {
-		*dst = src
-	}
-}
-
-func setSlice(dst *[]string, src []string) {
-	if *dst != nil || src != nil {
-		*dst = src
+	*v = runtime.Env{
+		Body: msg.Body, From: msg.From, To: msg.To, Keyword: kw, Media: msg.Media,
+		Contact: contact, Vars: vars, Now: now, Budget: b,
+		Message: runtime.Message{SID: msg.ID, AccountSID: msg.AccountSID, MessagingServiceSID: msg.MessagingServiceSID,
+			Segments: msg.Segments, MediaTypes: msg.MediaTypes,
+			FromCity: msg.FromCity, FromState: msg.FromState, FromCountry: msg.FromCountry, FromZip: msg.FromZip},
 	}
 }
 
