@@ -6,7 +6,9 @@
 // Expressions are compiled once, when the flow is compiled, against the
 // Env struct: a typo in a field name or a type error is a compile-time
 // diagnostic, not a surprise at 3am. At run time the VM fills one Env per
-// inbound event and runs the precompiled programs against it.
+// inbound event and runs the precompiled programs against it. The Env is
+// compiled as a struct value (not a pointer), so that expr loads its
+// fields by index (OpLoadField) rather than by name; it is run as *Env.
 //
 // Flow variables (from set, ask and run … as) are written as bare names in
 // expressions; a compile-time patch rewrites each to a lookup in Env.Vars,
@@ -39,6 +41,16 @@
 // MaxSteps and MaxBytes. Statically huge constructs (nested loops over
 // variables or ranges, literal ranges past MaxLiteralRange) are also
 // reported at compile time, as Compiled.Warnings (cost.go).
+//
+// The commonest shapes of expression (hours("…") with a literal spec,
+// holiday(), one read of a message field, a contact field or a variable,
+// alone or with a literal fallback: `contact.name ?? 'there'`) also get a
+// native form (native.go), which Eval and EvalText run instead of expr's
+// VM: it skips the argument slice, the boxed time and the reflection an
+// expr run costs. Such an expression is still compiled and checked by
+// expr, and TestNativeFormsAgreeWithExpr holds the two to the same
+// values. Compiled.ReadsContact tells the VM when an expression cannot
+// read the contact, so it looks the contact up only when needed.
 //
 // keyword.go holds the one normalisation of a contact's reply
 // (NormaliseReply) and the carrier-keyword classification on it

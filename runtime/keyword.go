@@ -16,7 +16,20 @@ import (
 // warning about menu keys the carrier keywords shadow all use it, so
 // what check warns about is what happens.
 func NormaliseReply(s string) string {
-	s = strings.TrimFunc(s, isReplyTrim)
+	if isASCII(s) {
+		// The common reply ("2", "yes"): the same trim by bytes, without
+		// decoding runes or calling isReplyTrim per character.
+		i, j := 0, len(s)
+		for i < j && asciiReplyTrim[s[i]] {
+			i++
+		}
+		for j > i && asciiReplyTrim[s[j-1]] {
+			j--
+		}
+		s = s[i:j]
+	} else {
+		s = strings.TrimFunc(s, isReplyTrim)
+	}
 	for i := 0; i < len(s); i++ {
 		if c := s[i]; c >= 'A' && c <= 'Z' || c >= 0x80 {
 			return strings.ToLower(s)
@@ -33,6 +46,27 @@ func isReplyTrim(r rune) bool {
 		return true
 	}
 	return strings.ContainsRune(".,!?;:()[]{}'\"`¡¿…“”‘’«»。、！？", r)
+}
+
+// asciiReplyTrim is isReplyTrim for the ASCII bytes; asciiSpace is
+// unicode.IsSpace for them, asciiWord unicode.IsLetter || IsDigit.
+var asciiReplyTrim, asciiSpace, asciiWord [128]bool
+
+func init() {
+	for c := rune(0); c < 128; c++ {
+		asciiReplyTrim[c] = isReplyTrim(c)
+		asciiSpace[c] = unicode.IsSpace(c)
+		asciiWord[c] = unicode.IsLetter(c) || unicode.IsDigit(c)
+	}
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
 }
 
 // CarrierKeywordKind is what a carrier keyword asks for.

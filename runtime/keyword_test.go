@@ -1,6 +1,10 @@
 package runtime
 
-import "testing"
+import (
+	"strings"
+	"testing"
+	"unicode"
+)
 
 // TestCarrierKeyword: the whole message is the keyword, in any case,
 // with white space and surrounding punctuation ignored, as Twilio
@@ -30,6 +34,34 @@ func TestNormaliseReply(t *testing.T) {
 	} {
 		if got := NormaliseReply(in); got != want {
 			t.Errorf("NormaliseReply(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// TestASCIIFastPaths: NormaliseReply and Keyword take a byte-wise path
+// for ASCII text; it must give what the rune-wise path gives, for every
+// ASCII byte in every position that matters (first, inside, last).
+func TestASCIIFastPaths(t *testing.T) {
+	slowNormalise := func(s string) string { return strings.ToLower(strings.TrimFunc(s, isReplyTrim)) }
+	slowKeyword := func(body string) string {
+		body = strings.TrimLeftFunc(body, unicode.IsSpace)
+		if i := strings.IndexFunc(body, unicode.IsSpace); i >= 0 {
+			body = body[:i]
+		}
+		return strings.ToLower(strings.TrimFunc(body, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) }))
+	}
+	var inputs []string
+	for c := 0; c < 128; c++ {
+		b := string(rune(c))
+		inputs = append(inputs, b, b+"Ab2", "Ab2"+b, "x"+b+"Y", b+" 2 "+b, " \t"+b+"STOP"+b+"\n", b+b+"z")
+	}
+	inputs = append(inputs, "", " ", "2", "2.", " Yes please ", "\v\fHELP\r", "a.b", "#1", "(2)", "...", "  hi  there ")
+	for _, in := range inputs {
+		if got, want := NormaliseReply(in), slowNormalise(in); got != want {
+			t.Errorf("NormaliseReply(%q) = %q, the rune-wise trim gives %q", in, got, want)
+		}
+		if got, want := Keyword(in), slowKeyword(in); got != want {
+			t.Errorf("Keyword(%q) = %q, the rune-wise steps give %q", in, got, want)
 		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"hash/fnv"
+	"strconv"
 	"sync"
 
 	"github.com/flowc-dev/flowc/runtime"
@@ -31,7 +32,7 @@ func (m *machine) run(pc, arg int) (next int, ok bool) {
 	a := &m.p.Applets[r.Applet]
 	args := make([]any, len(r.Args))
 	for i, e := range r.Args {
-		v, err := runtime.Eval(m.p.Exprs[e].compiled, m.renv)
+		v, err := m.eval(e)
 		if err != nil {
 			m.fail(pc, fmt.Errorf("applet %s argument %d: %v", a.Name, i+1, err))
 			return m.appletFailed(pc, r)
@@ -52,13 +53,17 @@ func (m *machine) run(pc, arg int) (next int, ok bool) {
 		}
 		return m.appletFailed(pc, r)
 	}
+	m.needContact() // ctx.contact
+	if m.fatal != nil {
+		return pc, false
+	}
 	in := AppletInput{
-		Message: appletMessage(m.renv),
-		Contact: m.renv.Contact.Value(),
-		Vars:    m.st.Vars,
+		Message: appletMessage(m.curEnv()),
+		Contact: m.curEnv().Contact.Value(),
+		Vars:    m.appletVars(),
 		Args:    args,
 		Now:     m.now,
-		Seed:    seed(m.renv.From, m.renv.Body, m.now.UnixNano()),
+		Seed:    seed(m.curEnv().From, m.curEnv().Body, m.now.UnixNano()),
 	}
 	var sink *logSink
 	if m.opts.AppletLogs {
@@ -70,7 +75,7 @@ func (m *machine) run(pc, arg int) (next int, ok bool) {
 	if sink != nil {
 		for _, l := range sink.close() {
 			l.PC, l.Applet = pc, a.Name
-			m.res.Logs = append(m.res.Logs, l)
+			m.out.Logs = append(m.out.Logs, l)
 			m.trace(pc, l.String())
 		}
 	}
@@ -89,7 +94,10 @@ func (m *machine) run(pc, arg int) (next int, ok bool) {
 		m.fail(pc, fmt.Errorf("applet %s returned a result too large for a flow variable: %v", a.Name, err))
 		return m.appletFailed(pc, r)
 	}
-	returned := fmt.Sprintf("applet %s returned %s", a.Name, formatValue(v))
+	returned := ""
+	if m.opts.Trace {
+		returned = fmt.Sprintf("applet %s returned %s", a.Name, formatValue(v))
+	}
 	if len(r.Routes) == 0 {
 		m.branch(pc, returned, Outcome{Kind: BranchOK, Target: pc + 1})
 	} else {
@@ -167,7 +175,7 @@ func (m *machine) route(pc int, r *RunCall, v any) int {
 		case rt.Else:
 			elsePC = rt.PC
 		case key != "" && rt.Key == key:
-			m.branch(pc, "route "+rt.Key, Outcome{Kind: BranchRoute, Key: rt.Key, Target: rt.PC})
+			m.branch(pc, m.note("route ", rt.Key), Outcome{Kind: BranchRoute, Key: rt.Key, Target: rt.PC})
 			return rt.PC
 		}
 	}
@@ -179,7 +187,7 @@ func (m *machine) route(pc int, r *RunCall, v any) int {
 	if key == "" {
 		m.branch(pc, "no route for a result without a route key: going on after the run", fallThrough)
 	} else {
-		m.branch(pc, fmt.Sprintf("no route for %q: going on after the run", key), fallThrough)
+		m.branch(pc, m.note("no route for ", strconv.Quote(key), ": going on after the run"), fallThrough)
 	}
 	return pc + 1
 }
@@ -237,4 +245,15 @@ func seed(from, body string, at int64) int64 {
 	h.Write([]byte{0})
 	h.Write([]byte(body))
 	return int64(h.Sum64()) ^ at
+}
+
+// appletVars is the flow's variables for an applet: the run's own map
+// (as before copy-on-write), so that a runner which changed its input
+// could not change the caller's state.
+func (m *machine) appletVars() map[string]any {
+	if m.stv.Vars == nil {
+		return nil
+	}
+	m.ownVars()
+	return m.stv.Vars
 }

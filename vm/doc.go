@@ -28,6 +28,19 @@
 // so no flow can spin. A Program is immutable once built and safe for
 // concurrent use by many goroutines.
 //
+// A run costs little besides its expressions: the machine lives on Run's
+// stack, the actions and trace are gathered there and copied into one
+// allocation sized to the run (the Result, its actions and, when the
+// conversation waits, its State), native expression forms run against an
+// environment on the stack (a pooled copy is taken only once an
+// expression needs expr's VM), the caller's State is copied only where
+// the run writes to it (its variables, its retries), the contact is
+// looked up when the first expression or applet that may read it runs,
+// and trace notes are built only when tracing. BenchmarkMessage
+// (compiler/bench_test.go) compares it with a hand-written Go function
+// that returns the same actions, state and trace; docs/benchmarks.md has
+// the figures.
+//
 // An applet's result is data, never an action: it is stored in the run's
 // `as` variable and may pick one of the routes the run names
 // (RunCall.Routes, RouteKey), so every reply, delivery, forward and tag a

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -199,8 +201,6 @@ type machine struct {
 	env  Env
 	ctx  context.Context
 	opts Options
-	st   *State
-	res  *Result
 	renv *runtime.Env
 	now  time.Time
 	flag bool
@@ -211,12 +211,148 @@ type machine struct {
 	cancelApplets context.CancelFunc
 	budgetSpent   bool
 
-	// Allocated with the machine, so a run costs one allocation for all
-	// three plus the actions.
-	result  Result
-	envData runtime.Env
-	actions [4]Action
+	// stv is the conversation's state during the run: the caller's
+	// *State is never changed, and its maps are copied only when the run
+	// writes to them (varsOwn, retriesOwn), so a reply that ends the
+	// conversation copies nothing.
+	stv        State
+	varsOwn    bool
+	retriesOwn bool
+	// The expression environment: envv on the stack, for native forms
+	// (runtime.EvalNative); renv, a pooled copy, once an expression needs
+	// expr's VM (heapEnv), and from then on for all.
+	envv    runtime.Env
+	budget  runtime.Budget // envv's; renv has its own copy
+	exprEnv *exprEnv       // renv's pool entry
+	kw      string         // the event's keyword, once haveKw
+	haveKw  bool
+
+	contactFrom string // the number the contact is looked up by
+	contactDone bool   // looked up (or nothing to look up)
+	fatal       error  // ends the run: the contact look-up failed
+
+	// What the run decided, gathered on the stack and copied into one
+	// allocation of the right size at the end (newResult): out holds the
+	// errors and logs; the actions and the trace are acts[:nacts] and
+	// steps[:nsteps] until they outgrow them, then spill and spillSteps.
+	out        Result
+	acts       [4]Action
+	nacts      int
+	spill      []Action
+	steps      [4]TraceStep
+	nsteps     int
+	spillSteps []TraceStep
 }
+
+// resultOnly and resultWith put a result, its actions and (when the
+// conversation waits) its state in one allocation, sized to the run: a
+// first message that suspends needs a state and two actions, a reply that
+// ends the conversation three actions and no state.
+type resultOnly[A any] struct {
+	res  Result
+	acts A
+}
+
+type resultWith[A any] struct {
+	res  Result
+	st   State
+	acts A
+}
+
+func newResult(n int, withState bool) (*Result, *State, []Action) {
+	if withState {
+		switch n {
+		case 0, 1:
+			b := new(resultWith[[1]Action])
+			return &b.res, &b.st, b.acts[:n]
+		case 2:
+			b := new(resultWith[[2]Action])
+			return &b.res, &b.st, b.acts[:]
+		case 3:
+			b := new(resultWith[[3]Action])
+			return &b.res, &b.st, b.acts[:]
+		case 4:
+			b := new(resultWith[[4]Action])
+			return &b.res, &b.st, b.acts[:]
+		}
+		return new(Result), new(State), make([]Action, n)
+	}
+	switch n {
+	case 0, 1:
+		b := new(resultOnly[[1]Action])
+		return &b.res, nil, b.acts[:n]
+	case 2:
+		b := new(resultOnly[[2]Action])
+		return &b.res, nil, b.acts[:]
+	case 3:
+		b := new(resultOnly[[3]Action])
+		return &b.res, nil, b.acts[:]
+	case 4:
+		b := new(resultOnly[[4]Action])
+		return &b.res, nil, b.acts[:]
+	}
+	return new(Result), nil, make([]Action, n)
+}
+
+// result builds the Result of the run; withState keeps the state (the
+// conversation waits), as a copy that shares no map with the caller's.
+func (m *machine) result(withState bool) *Result {
+	acts := m.acts[:m.nacts]
+	if m.spill != nil {
+		acts = m.spill
+	}
+	// The block is fresh, so zero: only non-zero fields are stored. (A
+	// whole-struct copy costs a write barrier on every pointer word, nil
+	// or not, while the collector runs, and it mostly runs: a message
+	// allocates little but often.)
+	r, st, out := newResult(len(acts), withState)
+	if m.out.Errors != nil {
+		r.Errors = m.out.Errors
+	}
+	if m.out.Logs != nil {
+		r.Logs = m.out.Logs
+	}
+	for i := range acts {
+		storeAction(&out[i], &acts[i])
+	}
+	r.Actions = out
+	if withState {
+		s := &m.stv
+		st.Version, st.PC, st.Contact, st.Number = s.Version, s.PC, s.Contact, s.Number
+		if s.Deadline != (time.Time{}) {
+			st.Deadline = s.Deadline
+		}
+		if s.Vars != nil {
+			st.Vars = s.Vars
+			if !m.varsOwn {
+				st.Vars = maps.Clone(s.Vars)
+			}
+		}
+		if s.Retries != nil {
+			st.Retries = s.Retries
+			if !m.retriesOwn {
+				st.Retries = maps.Clone(s.Retries)
+			}
+		}
+		r.State = st
+	}
+	if m.spillSteps != nil {
+		r.Trace = m.spillSteps
+	} else if m.nsteps > 0 {
+		r.Trace = append([]TraceStep(nil), m.steps[:m.nsteps]...)
+	}
+	return r
+}
+
+// exprEnv is the environment expressions see, with the event's budget.
+// It is pooled: it is about 400 bytes of mostly pointers, and allocating
+// (or copying and clearing) it per event cost more than the expressions.
+type exprEnv struct {
+	env    runtime.Env
+	budget runtime.Budget
+}
+
+var exprEnvs = sync.Pool{New: func() any { return new(exprEnv) }}
 
 // Run handles one event for one conversation.
 func Run(ctx context.Context, p *Program, st *State, ev Event, env Env, opts Options) (*Result, error) {
@@ -229,88 +365,95 @@ func Run(ctx context.Context, p *Program, st *State, ev Event, env Env, opts Opt
 	if opts.MaxAppletCalls <= 0 {
 		opts.MaxAppletCalls = DefaultMaxAppletCalls
 	}
-	m := machines.Get().(*machine)
-	*m = machine{p: p, env: env, ctx: ctx, opts: opts, now: env.Now().In(p.Location())}
-	defer releaseMachine(m)
-	m.res = &m.result
-	m.res.Actions = m.actions[:0]
+	// The machine lives on Run's stack (nothing keeps it past the run),
+	// so it costs neither an allocation nor a copy into the heap; only
+	// the result, the expression environment and a suspended state are
+	// heap objects.
+	var m machine
+	m.p, m.env, m.ctx, m.opts, m.now = p, env, ctx, opts, env.Now().In(p.Location())
+	defer m.release()
 	pc := 0
 	if st == nil {
 		if ev.Kind == EventTimer {
-			return m.detach(), nil // a timer for a conversation that is over
+			return m.result(false), nil // a timer for a conversation that is over
 		}
-		m.st = &State{Version: p.Version, Contact: ev.Message.From, Number: ev.Message.To}
+		m.stv = State{Version: p.Version, Contact: ev.Message.From, Number: ev.Message.To}
+		m.varsOwn, m.retriesOwn = true, true // nil maps: created when first written
 	} else {
 		if st.Version != p.Version {
 			return nil, ErrVersion
 		}
-		m.st = st.clone()
+		m.stv = *st
+	}
+	if st != nil {
 		var ok bool
 		pc, ok = m.resume(ev)
 		if !ok {
-			m.res.State = m.st
-			return m.detach(), nil
+			return m.result(true), nil
 		}
 	}
 	if err := m.loadEnv(ev); err != nil {
 		return nil, err
 	}
-	if _, err := m.exec(pc); err != nil {
-		return nil, err
+	res, err := m.exec(pc)
+	if m.fatal != nil {
+		return nil, m.fatal
 	}
-	return m.detach(), nil
+	return res, err
 }
 
-// machines are reused: a machine is large (it carries room for the
-// result, the expression environment and a few actions), and allocating
-// it per message dominated the cost of a run.
-var machines = sync.Pool{New: func() any { return new(machine) }}
-
-func releaseMachine(m *machine) {
+// release returns the expression environment to its pool and stops the
+// applet budget's timer. The environment is not cleared: loadEnv
+// overwrites every field of it before the next use, and what it still
+// references is dropped with the pool at the next collections.
+func (m *machine) release() {
 	if m.cancelApplets != nil {
 		m.cancelApplets()
 	}
-	*m = machine{} // drop references so the pool holds no program or state
-	machines.Put(m)
+	if m.exprEnv != nil {
+		exprEnvs.Put(m.exprEnv)
+	}
 }
 
-// detach copies the result out of the machine before it is reused.
-func (m *machine) detach() *Result {
-	r := m.result
-	r.Actions = append(make([]Action, 0, len(m.result.Actions)), m.result.Actions...)
-	return &r
+// ownVars makes the state's variables a map of this run's own, so that
+// writing one never changes the caller's state.
+func (m *machine) ownVars() {
+	if !m.varsOwn {
+		m.stv.Vars = maps.Clone(m.stv.Vars)
+		m.varsOwn = true
+	}
+	if m.stv.Vars == nil {
+		m.stv.Vars = map[string]any{}
+	}
+	m.envv.Vars = m.stv.Vars
+	if m.renv != nil {
+		m.renv.Vars = m.stv.Vars
+	}
 }
 
-func (s *State) clone() *State {
-	c := *s
-	if s.Vars != nil {
-		c.Vars = make(map[string]any, len(s.Vars))
-		for k, v := range s.Vars {
-			c.Vars[k] = v
-		}
+func (m *machine) ownRetries() {
+	if !m.retriesOwn {
+		m.stv.Retries = maps.Clone(m.stv.Retries)
+		m.retriesOwn = true
 	}
-	if s.Retries != nil {
-		c.Retries = make(map[int]int, len(s.Retries))
-		for k, v := range s.Retries {
-			c.Retries[k] = v
-		}
+	if m.stv.Retries == nil {
+		m.stv.Retries = map[int]int{}
 	}
-	return &c
 }
 
 // resume picks where a suspended conversation continues. ok is false
 // when the event changes nothing (a timer that is not due yet).
 func (m *machine) resume(ev Event) (pc int, ok bool) {
-	at := m.st.PC
+	at := m.stv.PC
 	if at < 0 || at >= len(m.p.Code) {
 		return 0, false
 	}
 	op, arg := m.p.Code[at], m.p.Args[at]
 	if ev.Kind == EventTimer {
-		if m.st.Deadline.IsZero() || m.now.Before(m.st.Deadline) {
+		if m.stv.Deadline.IsZero() || m.now.Before(m.stv.Deadline) {
 			return 0, false
 		}
-		m.st.Deadline = time.Time{}
+		m.stv.Deadline = time.Time{}
 		switch op {
 		case OpMenu:
 			to := m.p.Menus[arg].TimeoutPC
@@ -323,12 +466,12 @@ func (m *machine) resume(ev Event) (pc int, ok bool) {
 		}
 		return 0, false
 	}
-	m.st.Deadline = time.Time{}
+	m.stv.Deadline = time.Time{}
 	switch op {
 	case OpMenu:
 		menu := &m.p.Menus[arg]
-		if target, key, found := matchKey(menu, ev.Message.Body); found {
-			m.branch(at, "key "+key, Outcome{Kind: BranchKey, Key: key, Target: target})
+		if target, key, found := matchKey(menu, ev.Message.Body, m.keyword(ev.Message.Body)); found {
+			m.branch(at, m.note("key ", key), Outcome{Kind: BranchKey, Key: key, Target: target})
 			return target, true
 		}
 		if menu.ElsePC >= 0 {
@@ -341,7 +484,7 @@ func (m *machine) resume(ev Event) (pc int, ok bool) {
 		a := &m.p.Asks[arg]
 		answered := Outcome{Kind: BranchAnswer, Target: at + 1}
 		if m.setVar(at, a.Var, ev.Message.Body) {
-			m.branch(at, "answer stored in "+a.Var, answered)
+			m.branch(at, m.note("answer stored in ", a.Var), answered)
 		} else {
 			m.took(at, answered) // on the step of the error: the ask still goes on
 		}
@@ -355,9 +498,9 @@ func (m *machine) resume(ev Event) (pc int, ok bool) {
 // check use too.
 func NormaliseKey(s string) string { return runtime.NormaliseReply(s) }
 
-func matchKey(menu *Menu, body string) (int, string, bool) {
+// matchKey finds the menu key that body (whose keyword is first) picks.
+func matchKey(menu *Menu, body, first string) (int, string, bool) {
 	whole := NormaliseKey(body)
-	first := runtime.Keyword(body)
 	for _, k := range menu.Keys {
 		if k.Key == whole || k.Key == first {
 			return k.PC, k.Key, true
@@ -366,28 +509,126 @@ func matchKey(menu *Menu, body string) (int, string, bool) {
 	return 0, "", false
 }
 
+// loadEnv prepares the expression environment. The contact is looked up
+// later, by needContact, when the first expression or applet that reads
+// it runs: a flow that never does (a business-hours check, a menu) does
+// not pay for the directory.
 func (m *machine) loadEnv(ev Event) error {
-	msg := ev.Message
-	contact := runtime.Contact{}
-	if m.env != nil && msg.From != "" {
-		c, err := m.env.Contact(m.ctx, msg.From)
-		if err != nil {
-			return fmt.Errorf("vm: contact lookup: %w", err)
-		}
-		contact = c
+	msg := &ev.Message
+	m.contactFrom = msg.From
+	m.budget = runtime.Budget{MaxSteps: runtime.MaxEventSteps, MaxBytes: runtime.MaxEventBytes} // one budget for all expressions of the event
+	fillEnv(&m.envv, msg, m.keyword(msg.Body), runtime.Contact{}, m.stv.Vars, m.now, nil)
+	if ev.Kind == EventTimer {
+		m.envv.From, m.envv.To = m.stv.Contact, m.stv.Number
 	}
-	m.envData = runtime.Env{
-		Body: msg.Body, From: msg.From, To: msg.To, Keyword: runtime.Keyword(msg.Body), Media: msg.Media,
-		Contact: contact, Vars: m.st.Vars, Now: m.now, Budget: runtime.NewBudget(), // one budget for all expressions of the event
+	return nil
+}
+
+// heapEnv is the environment for expr's VM, which keeps it: a pooled
+// copy of envv, which from then on is the event's environment and holds
+// its budget (native forms too then evaluate against it).
+func (m *machine) heapEnv() *runtime.Env {
+	if m.renv == nil {
+		e := exprEnvs.Get().(*exprEnv)
+		m.exprEnv = e
+		e.env = m.envv
+		e.budget = m.budget
+		e.env.Budget = &e.budget
+		m.renv = &e.env
+	}
+	return m.renv
+}
+
+// curEnv is the event's environment as it stands: the pooled one once
+// there is one, else envv.
+func (m *machine) curEnv() *runtime.Env {
+	if m.renv != nil {
+		return m.renv
+	}
+	return &m.envv
+}
+
+// needContact looks the contact up, once per event. A failed look-up
+// ends the run with an error (fatal), before anything that needed the
+// contact (an applet call) happens.
+func (m *machine) needContact() {
+	if m.contactDone {
+		return
+	}
+	m.contactDone = true
+	if m.env == nil || m.contactFrom == "" {
+		return
+	}
+	c, err := m.env.Contact(m.ctx, m.contactFrom)
+	if err != nil {
+		m.fatal = fmt.Errorf("vm: contact lookup: %w", err)
+		return
+	}
+	m.envv.Contact = c
+	if m.renv != nil {
+		m.renv.Contact = c
+	}
+}
+
+// eval evaluates expression e, looking the contact up first when e may
+// read it.
+func (m *machine) eval(e int) (any, error) {
+	c := m.p.Exprs[e].compiled
+	if c.ReadsContact() {
+		m.needContact()
+	}
+	if m.renv == nil {
+		if v, ok, err := runtime.EvalNative(c, &m.envv, &m.budget); ok {
+			return v, err
+		}
+	}
+	return runtime.Eval(c, m.heapEnv())
+}
+
+// evalText is eval for a template part: its value as a reply prints it.
+func (m *machine) evalText(e int) (string, error) {
+	c := m.p.Exprs[e].compiled
+	if c.ReadsContact() {
+		m.needContact()
+	}
+	if m.renv == nil {
+		if s, ok, err := runtime.EvalNativeText(c, &m.envv, &m.budget); ok {
+			return s, err
+		}
+	}
+	return runtime.EvalText(c, m.heapEnv())
+}
+
+// fillEnv sets every field of v for msg. v is the run's stack env
+// (envv): writing it costs no write barriers, so a plain literal does;
+// TestFillEnvOverwritesEveryField keeps it complete should v ever be
+// reused.
+func fillEnv(v *runtime.Env, msg *Message, kw string, contact runtime.Contact, vars map[string]any, now time.Time, b *runtime.Budget) {
+	*v = runtime.Env{
+		Body: msg.Body, From: msg.From, To: msg.To, Keyword: kw, Media: msg.Media,
+		Contact: contact, Vars: vars, Now: now, Budget: b,
 		Message: runtime.Message{SID: msg.ID, AccountSID: msg.AccountSID, MessagingServiceSID: msg.MessagingServiceSID,
 			Segments: msg.Segments, MediaTypes: msg.MediaTypes,
 			FromCity: msg.FromCity, FromState: msg.FromState, FromCountry: msg.FromCountry, FromZip: msg.FromZip},
 	}
-	m.renv = &m.envData
-	if ev.Kind == EventTimer {
-		m.renv.From, m.renv.To = m.st.Contact, m.st.Number
+}
+
+// keyword is runtime.Keyword(body), computed once per event (the menu
+// matcher and the expression environment both need it).
+func (m *machine) keyword(body string) string {
+	if !m.haveKw {
+		m.kw, m.haveKw = runtime.Keyword(body), true
 	}
-	return nil
+	return m.kw
+}
+
+// note joins the parts of a trace note, and costs nothing when the run
+// is not traced.
+func (m *machine) note(parts ...string) string {
+	if !m.opts.Trace {
+		return ""
+	}
+	return strings.Join(parts, "")
 }
 
 func (m *machine) trace(pc int, note string) { m.step(pc, note, Outcome{}) }
@@ -406,9 +647,9 @@ func (m *machine) took(pc int, o Outcome) {
 	if !m.opts.Trace {
 		return
 	}
-	if n := len(m.res.Trace); n > 0 && m.res.Trace[n-1].PC == pc && m.res.Trace[n-1].Outcome.Kind == NoBranch {
+	if last := m.lastStep(); last != nil && last.PC == pc && last.Outcome.Kind == NoBranch {
 		o.At = pc
-		m.res.Trace[n-1].Outcome = o
+		last.Outcome = o
 		return
 	}
 	m.branch(pc, "", o)
@@ -418,14 +659,34 @@ func (m *machine) step(pc int, note string, o Outcome) {
 	if !m.opts.Trace || pc < 0 || pc >= len(m.p.Code) {
 		return
 	}
-	m.res.Trace = append(m.res.Trace, TraceStep{PC: pc, Op: m.p.Code[pc], Loc: m.p.Locs[pc], Note: note, Outcome: o})
+	ts := TraceStep{PC: pc, Op: m.p.Code[pc], Loc: m.p.Locs[pc], Note: note, Outcome: o}
+	switch {
+	case m.spillSteps != nil:
+		m.spillSteps = append(m.spillSteps, ts)
+	case m.nsteps < len(m.steps):
+		m.steps[m.nsteps] = ts
+		m.nsteps++
+	default:
+		m.spillSteps = append(append(make([]TraceStep, 0, 2*len(m.steps)), m.steps[:]...), ts)
+	}
+}
+
+// lastStep is the step traced last, nil when there is none.
+func (m *machine) lastStep() *TraceStep {
+	if n := len(m.spillSteps); n > 0 {
+		return &m.spillSteps[n-1]
+	}
+	if m.nsteps > 0 {
+		return &m.steps[m.nsteps-1]
+	}
+	return nil
 }
 
 func (m *machine) fail(pc int, err error) { m.failAt(m.p.LocString(pc), pc, err) }
 
 func (m *machine) failAt(loc string, pc int, err error) {
 	msg := fmt.Sprintf("%s: %v", loc, err)
-	m.res.Errors = append(m.res.Errors, msg)
+	m.out.Errors = append(m.out.Errors, msg)
 	m.trace(pc, "error: "+err.Error())
 }
 
@@ -446,7 +707,40 @@ func (m *machine) failExpr(pc, e int, err error) {
 	m.failAt(fmt.Sprintf("%s:%d:%d", m.p.File, l.Line, col), pc, err)
 }
 
-func (m *machine) emit(a Action) { m.res.Actions = append(m.res.Actions, a) }
+// storeAction copies a into d, which is zero, field by field: only a's
+// non-zero fields are written (see result).
+func storeAction(d, a *Action) {
+	d.Kind, d.PC = a.Kind, a.PC
+	if a.Text != "" {
+		d.Text = a.Text
+	}
+	if a.Target != (Target{}) {
+		d.Target = a.Target
+	}
+	if a.Var != "" {
+		d.Var = a.Var
+	}
+	if a.Value != nil {
+		d.Value = a.Value
+	}
+	if a.Deadline != (time.Time{}) {
+		d.Deadline = a.Deadline
+	}
+}
+
+// emit appends a to the run's actions (on the stack until there are
+// more than len(acts)).
+func (m *machine) emit(a Action) {
+	switch {
+	case m.spill != nil:
+		m.spill = append(m.spill, a)
+	case m.nacts < len(m.acts):
+		m.acts[m.nacts] = a
+		m.nacts++
+	default:
+		m.spill = append(append(make([]Action, 0, 2*len(m.acts)), m.acts[:]...), a)
+	}
+}
 
 // setVar sets a flow variable. A value over the caps (CheckValue) is a
 // runtime error and leaves the variable nil; setVar then reports false.
@@ -456,26 +750,23 @@ func (m *machine) setVar(pc int, name string, v any) bool {
 		m.fail(pc, fmt.Errorf("variable %s: %v; it is left unset", name, err))
 		v, ok = nil, false
 	}
-	if m.st.Vars == nil {
-		m.st.Vars = map[string]any{}
-		if m.renv != nil {
-			m.renv.Vars = m.st.Vars
-		}
-	}
-	m.st.Vars[name] = v
+	m.ownVars()
+	m.stv.Vars[name] = v
 	m.emit(Action{Kind: ActSet, Var: name, Value: v, PC: pc})
 	return ok
 }
 
 func (m *machine) finish() (*Result, error) {
 	m.emit(Action{Kind: ActEnd, PC: -1})
-	m.res.State = nil
-	return m.res, nil
+	return m.result(false), nil
 }
 
 func (m *machine) exec(pc int) (*Result, error) {
 	p := m.p
 	for steps := 0; ; steps++ {
+		if m.fatal != nil {
+			return nil, m.fatal
+		}
 		if steps >= m.opts.MaxSteps {
 			return nil, ErrBudget
 		}
@@ -494,7 +785,7 @@ func (m *machine) exec(pc int) (*Result, error) {
 			pc = arg
 			continue
 		case OpTest:
-			v, err := runtime.Eval(p.Exprs[arg].compiled, m.renv)
+			v, err := m.eval(arg)
 			b, _ := v.(bool)
 			if err != nil {
 				m.failExpr(pc, arg, err)
@@ -510,7 +801,7 @@ func (m *machine) exec(pc int) (*Result, error) {
 						o.Kind, o.Target = BranchFalse, int(p.Args[pc+1])
 					}
 				}
-				m.branch(pc, fmt.Sprintf("%s → %v", p.Exprs[arg].Source, b), o)
+				m.branch(pc, m.note(p.Exprs[arg].Source, " → ", strconv.FormatBool(b)), o)
 			}
 		case OpJumpFalse:
 			if !m.flag {
@@ -532,7 +823,7 @@ func (m *machine) exec(pc int) (*Result, error) {
 			m.emit(Action{Kind: ActTag, Text: p.Consts[arg], PC: pc})
 		case OpSet:
 			s := p.Sets[arg]
-			v, err := runtime.Eval(p.Exprs[s.Expr].compiled, m.renv)
+			v, err := m.eval(s.Expr)
 			if err != nil {
 				m.failExpr(pc, s.Expr, err)
 				v = nil
@@ -562,12 +853,10 @@ func (m *machine) exec(pc int) (*Result, error) {
 			return m.suspend(pc, a.Timeout, a.TimeoutPC)
 		case OpRetry:
 			r := p.Retries[arg]
-			if m.st.Retries == nil {
-				m.st.Retries = map[int]int{}
-			}
-			if used := m.st.Retries[r.PC]; used < r.Times {
-				m.st.Retries[r.PC] = used + 1
-				m.branch(pc, fmt.Sprintf("retry %d of %d", used+1, r.Times), Outcome{Kind: BranchRetry, Target: r.PC})
+			if used := m.stv.Retries[r.PC]; used < r.Times {
+				m.ownRetries()
+				m.stv.Retries[r.PC] = used + 1
+				m.branch(pc, m.note("retry ", strconv.Itoa(used+1), " of ", strconv.Itoa(r.Times)), Outcome{Kind: BranchRetry, Target: r.PC})
 				pc = r.PC
 				continue
 			}
@@ -580,14 +869,13 @@ func (m *machine) exec(pc int) (*Result, error) {
 }
 
 func (m *machine) suspend(pc int, timeout time.Duration, timeoutPC int) (*Result, error) {
-	m.st.PC = pc
-	m.st.Deadline = time.Time{}
+	m.stv.PC = pc
+	m.stv.Deadline = time.Time{}
 	if timeout > 0 && timeoutPC >= 0 {
-		m.st.Deadline = m.now.Add(timeout)
+		m.stv.Deadline = m.now.Add(timeout)
 	}
-	m.emit(Action{Kind: ActWait, Deadline: m.st.Deadline, PC: pc})
-	m.res.State = m.st
-	return m.res, nil
+	m.emit(Action{Kind: ActWait, Deadline: m.stv.Deadline, PC: pc})
+	return m.result(true), nil
 }
 
 // reply renders template tmpl and sends it, unless it is over
@@ -608,19 +896,30 @@ func (m *machine) render(pc, tmpl int) string {
 	if len(t.Parts) == 1 && t.Parts[0].Expr < 0 {
 		return t.Parts[0].Lit
 	}
-	var b strings.Builder
-	b.Grow(64)
+	// The parts are rendered first and joined in one allocation of the
+	// exact size (a template rarely has more than a few parts).
+	var small [8]string
+	parts := small[:0]
+	if len(t.Parts) > len(small) {
+		parts = make([]string, 0, len(t.Parts))
+	}
+	n := 0
 	for _, part := range t.Parts {
-		if part.Expr < 0 {
-			b.WriteString(part.Lit)
-			continue
+		s := part.Lit
+		if part.Expr >= 0 {
+			var err error
+			if s, err = m.evalText(part.Expr); err != nil {
+				m.failExpr(pc, part.Expr, err)
+				continue
+			}
 		}
-		v, err := runtime.Eval(m.p.Exprs[part.Expr].compiled, m.renv)
-		if err != nil {
-			m.failExpr(pc, part.Expr, err)
-			continue
-		}
-		b.WriteString(runtime.Render(v))
+		parts = append(parts, s)
+		n += len(s)
+	}
+	var b strings.Builder
+	b.Grow(n)
+	for _, s := range parts {
+		b.WriteString(s)
 	}
 	return b.String()
 }

@@ -1,0 +1,69 @@
+package vm_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/flowc-dev/flowc/runtime"
+	"github.com/flowc-dev/flowc/vm"
+)
+
+// brokenDirectory is an Env whose contact look-up fails, counting the
+// look-ups and the applet calls.
+type brokenDirectory struct {
+	lookups, applets int
+}
+
+func (d *brokenDirectory) Now() time.Time { return time.Date(2026, 11, 23, 15, 0, 0, 0, time.UTC) }
+func (d *brokenDirectory) Contact(context.Context, string) (runtime.Contact, error) {
+	d.lookups++
+	return runtime.Contact{}, errors.New("directory down")
+}
+func (d *brokenDirectory) RunApplet(context.Context, *vm.Applet, vm.AppletInput) (any, error) {
+	d.applets++
+	return nil, nil
+}
+
+// TestContactLookedUpWhenRead: the contact is looked up once, when the
+// first expression or applet that may read it runs. A failed look-up
+// ends the run with the error, as before, before any applet is called;
+// a flow that never reads the contact does not look it up.
+func TestContactLookedUpWhenRead(t *testing.T) {
+	ev := vm.Event{Message: vm.Message{From: "+15557654321", To: "+15550100", Body: "hi"}}
+	for _, c := range []struct {
+		name, src string
+		applets   []string
+		lookups   int
+		fails     bool
+	}{
+		{"template", "flow f\nnumbers \"+15550100\"\nreply \"hi {{contact.name ?? 'there'}}\"\n", nil, 1, true},
+		{"condition", "flow f\nnumbers \"+15550100\"\nwhen contact.known < reply \"a\" > else reply \"b\"\n", nil, 1, true},
+		{"two reads, one look-up", "flow f\nnumbers \"+15550100\"\nreply \"{{contact.name ?? 'x'}} {{contact.owner ?? 'y'}}\"\n", nil, 1, true},
+		{"applet", "flow f\nnumbers \"+15550100\"\napplet a = \"a.js\"\nrun a(body) < on error -> inbox team:x >\nreply \"done\"\n", []string{"a"}, 1, true},
+		{"no contact read", "flow f\nnumbers \"+15550100\"\nwhen hours(\"9-5\") < reply \"open {{body}}\" > else reply \"closed\"\n", nil, 0, false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			p := compileFlow(t, c.src, c.applets...)
+			d := &brokenDirectory{}
+			res, err := vm.Run(context.Background(), p, nil, ev, d, vm.Options{Trace: true})
+			if d.lookups != c.lookups {
+				t.Errorf("%d look-ups, want %d", d.lookups, c.lookups)
+			}
+			if d.applets != 0 {
+				t.Errorf("an applet was called although the contact could not be looked up")
+			}
+			if c.fails {
+				if err == nil || !strings.Contains(err.Error(), "vm: contact lookup: directory down") || res != nil {
+					t.Fatalf("got %v, %v; want the look-up's error and no result", res, err)
+				}
+				return
+			}
+			if err != nil || len(res.Actions) == 0 {
+				t.Fatalf("got %v, %v", res, err)
+			}
+		})
+	}
+}
