@@ -1,9 +1,11 @@
 package server
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"sync"
 	"time"
 
@@ -28,7 +30,6 @@ const (
 	perDestination = 4
 	// maxRetryAfter caps a provider's Retry-After.
 	maxRetryAfter = time.Hour
-	timerBatch    = 100
 )
 
 // retryDelay is the pause before attempt n+1: 1s, 2s, 4s … capped at 10m.
@@ -81,31 +82,153 @@ func (s *Server) runWorkers(ctx context.Context, timerTicks, deliveryTicks <-cha
 	wg.Wait()
 }
 
+// Timer policy.
+const (
+	// timerWorkers bounds the timers one process fires at once: enough to
+	// keep the database busy while other timers run their steps (the VM,
+	// applets), few enough to leave connections to inbound webhooks.
+	timerWorkers = 16
+	// timerFetch is how many due conversations one query reads beyond
+	// those already being fired.
+	timerFetch = 512
+	// timerErrorStreak: this many timers failing in a row (and none
+	// firing) ends a round, as the database is likely down; the next
+	// tick tries again.
+	timerErrorStreak = 2 * timerWorkers
+)
+
+// timerResult is what firing one due conversation came to.
+type timerResult struct {
+	conv store.Conversation
+	ok   bool // it fired (false: idle, another replica fired it first)
+	err  error
+}
+
 // FireTimers runs the timeout branch of every conversation whose deadline
-// has passed. It returns how many fired.
+// has passed, on up to timerWorkers goroutines, until none is left: it
+// reads due conversations again as long as it finds new ones, so a
+// backlog drains at the speed of the database, not one batch per tick.
+// Each conversation is fired once (fireTimer); one that stays due after
+// its turn (idle, or its step failed) is left to the next round. It
+// returns how many fired, and the first error.
 func (s *Server) FireTimers(ctx context.Context) (int, error) {
-	now := s.cfg.Now()
+	jobs := make(chan store.Conversation)
+	results := make(chan timerResult)
+	var wg sync.WaitGroup
+	for range timerWorkers {
+		wg.Go(func() {
+			for c := range jobs {
+				ok, err := s.fireTimer(ctx, c.Contact, c.Number)
+				results <- timerResult{c, ok, err}
+			}
+		})
+	}
+	var (
+		queue    []store.Conversation
+		inFlight = map[string]bool{}      // queued or being fired
+		done     = map[string]time.Time{} // had its turn at this deadline, still due
+		running  int
+		fired    int
+		streak   int // errors in a row
+		firstErr error
+	)
+	// book counts a result; the first error is returned (and logged by
+	// the caller), the others logged here.
+	book := func(r timerResult) {
+		fired += s.timerDone(r, inFlight, done, &streak)
+		switch {
+		case r.err == nil || ctx.Err() != nil:
+		case firstErr == nil:
+			firstErr = r.err
+		default:
+			s.log.Error("timer", "contact", r.conv.Contact, "number", r.conv.Number, "error", clipErr(r.err))
+		}
+	}
+	for ctx.Err() == nil && streak < timerErrorStreak {
+		if len(queue) == 0 {
+			fresh, err := s.dueTimers(ctx, timerFetch+len(inFlight)+len(done), inFlight, done)
+			if err != nil {
+				firstErr = cmp.Or(firstErr, err)
+				break
+			}
+			queue = fresh
+			if len(queue) == 0 && running == 0 {
+				break // drained
+			}
+		}
+		var send chan store.Conversation
+		var next store.Conversation
+		if len(queue) > 0 {
+			send, next = jobs, queue[0]
+		}
+		select {
+		case send <- next:
+			queue = queue[1:]
+			running++
+		case r := <-results:
+			running--
+			book(r)
+		case <-ctx.Done():
+		}
+	}
+	close(jobs)
+	for ; running > 0; running-- {
+		book(<-results)
+	}
+	wg.Wait()
+	return fired, firstErr
+}
+
+// dueTimers reads up to limit due conversations and returns those not
+// in flight and not done at their current deadline, in random order: two
+// replicas draining one backlog then mostly fire different conversations
+// instead of racing for the same ones.
+func (s *Server) dueTimers(ctx context.Context, limit int, inFlight map[string]bool, done map[string]time.Time) ([]store.Conversation, error) {
 	var due []store.Conversation
 	err := s.store.InTx(ctx, func(tx store.Tx) error {
 		var err error
-		due, err = tx.DueConversations(ctx, now, timerBatch)
+		due, err = tx.DueConversations(ctx, s.cfg.Now(), limit)
 		return err
 	})
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
-	fired := 0
+	fresh := due[:0]
 	for _, c := range due {
-		ok, err := s.fireTimer(ctx, c.Contact, c.Number)
-		if err != nil {
-			return fired, err
+		key := c.Contact + "\x00" + c.Number
+		if inFlight[key] {
+			continue
 		}
-		if ok {
-			fired++
-			s.metrics.timerLag.Observe(max(0, s.cfg.Now().Sub(c.Deadline).Seconds()))
+		if at, ok := done[key]; ok && at.Equal(c.Deadline) {
+			continue
 		}
+		inFlight[key] = true
+		fresh = append(fresh, c)
 	}
-	return fired, nil
+	rand.Shuffle(len(fresh), func(i, j int) { fresh[i], fresh[j] = fresh[j], fresh[i] })
+	return fresh, nil
+}
+
+// timerDone books one result: 1 if it fired.
+func (s *Server) timerDone(r timerResult, inFlight map[string]bool, done map[string]time.Time, streak *int) int {
+	key := r.conv.Contact + "\x00" + r.conv.Number
+	delete(inFlight, key)
+	switch {
+	case r.err != nil:
+		*streak++
+		done[key] = r.conv.Deadline
+		return 0
+	case !r.ok:
+		// Idle: fired elsewhere, or answered meanwhile. If it is still
+		// due at this deadline, it is not fired again this round.
+		*streak = 0
+		done[key] = r.conv.Deadline
+		return 0
+	}
+	*streak = 0
+	delete(done, key)
+	s.metrics.timerLag.Observe(max(0, s.cfg.Now().Sub(r.conv.Deadline).Seconds()))
+	return 1
 }
 
 // fireTimer runs one conversation's timer event as a step (see doc.go):
