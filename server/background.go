@@ -22,12 +22,15 @@ const (
 	// delivery can still succeed.
 	outboxLease       = deliveryTimeout + 10*time.Second
 	outboxMaxAttempts = 8
-	// outboxWorkers bounds the deliveries in flight in one process, and
-	// perDestination those to one destination (the SMS provider, the SMTP
-	// server, one webhook host): a destination that hangs holds at most
-	// perDestination workers, each until deliveryTimeout.
-	outboxWorkers  = 16
-	perDestination = 4
+	// outboxWorkers bounds the deliveries in flight in one process (they
+	// mostly wait on the network). A destination (the SMS provider, the
+	// SMTP server, one webhook host) starts with perDestination of them
+	// and grows up to maxPerDestination while it answers fast (senders):
+	// a destination that hangs holds at most the workers it had, each
+	// until deliveryTimeout.
+	outboxWorkers     = 64
+	perDestination    = 4
+	maxPerDestination = outboxWorkers / 2
 	// maxRetryAfter caps a provider's Retry-After.
 	maxRetryAfter = time.Hour
 )
@@ -244,29 +247,52 @@ func (s *Server) fireTimer(ctx context.Context, contact, number string) (bool, e
 	return res.answer != nil, err
 }
 
-// senders counts the deliveries in flight, per destination, and the
-// destinations paused by a provider's Retry-After.
+// senders counts the deliveries in flight, per destination, each
+// destination's current limit, and the destinations paused by a
+// provider's Retry-After.
+//
+// A destination's limit adapts to how fast it answers: it starts at
+// perDestination, grows by one each time a delivery to it succeeds while
+// all its slots were taken (it, not the worker count, was the bound), up
+// to maxPerDestination, and halves (not below perDestination) on a
+// failure worth retrying (a timeout, 5xx, a network error). So a provider
+// that answers fast gets as many parallel requests as it takes, and one
+// that hangs holds at most the slots it had, leaving the others at least
+// outboxWorkers - maxPerDestination workers.
 type senders struct {
 	mu       sync.Mutex
 	inFlight map[string]int
+	limit    map[string]int // only destinations grown past perDestination
 	total    int
 	paused   map[string]time.Time
 	freed    chan struct{} // a non-blocking signal: a delivery ended
 }
 
 func newSenders() *senders {
-	return &senders{inFlight: map[string]int{}, paused: map[string]time.Time{}, freed: make(chan struct{}, 1)}
+	return &senders{inFlight: map[string]int{}, limit: map[string]int{}, paused: map[string]time.Time{}, freed: make(chan struct{}, 1)}
 }
 
-// room is how many more deliveries may start, and the destinations that
-// must not get another now.
+func (d *senders) limitOf(dest string) int { return max(perDestination, d.limit[dest]) }
+
+// room is how many more deliveries may start in one claim, and the
+// destinations that must not get another now. The claim is no larger than
+// the room of any destination with deliveries in flight, nor than
+// perDestination when there is none, so that no destination, known or
+// not, gets more than its limit (or, one that had none in flight, more
+// than its first claim: at most maxPerDestination).
 func (d *senders) room(now time.Time) (int, []string) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	var skip []string
+	claim := outboxWorkers - d.total
+	if len(d.inFlight) == 0 {
+		claim = min(claim, perDestination)
+	}
 	for dest, n := range d.inFlight {
-		if n >= perDestination {
+		if left := d.limitOf(dest) - n; left <= 0 {
 			skip = append(skip, dest)
+		} else {
+			claim = min(claim, left)
 		}
 	}
 	for dest, until := range d.paused {
@@ -276,7 +302,7 @@ func (d *senders) room(now time.Time) (int, []string) {
 			delete(d.paused, dest)
 		}
 	}
-	return outboxWorkers - d.total, skip
+	return claim, skip
 }
 
 func (d *senders) start(dest string) {
@@ -286,8 +312,20 @@ func (d *senders) start(dest string) {
 	d.mu.Unlock()
 }
 
-func (d *senders) end(dest string) {
+// end books the end of a delivery to dest and adapts its limit to the
+// result: a flowc_outbox_deliveries_total result.
+func (d *senders) end(dest, result string) {
 	d.mu.Lock()
+	switch {
+	case result == "sent" && d.inFlight[dest] >= d.limitOf(dest):
+		d.limit[dest] = min(maxPerDestination, d.limitOf(dest)+1)
+	case result == "retry":
+		if l := d.limitOf(dest) / 2; l > perDestination {
+			d.limit[dest] = l
+		} else {
+			delete(d.limit, dest)
+		}
+	}
 	if d.inFlight[dest]--; d.inFlight[dest] <= 0 {
 		delete(d.inFlight, dest)
 	}
@@ -325,7 +363,7 @@ func (s *Server) SendOutbox(ctx context.Context) (int, error) {
 }
 
 // dispatch starts deliveries of due items while workers are free: each
-// round claims (leases) at most one item per destination, none of a
+// round claims (leases) as many items as senders.room allows, none of a
 // destination whose workers are all busy or that the provider paused,
 // so one slow destination never takes the workers of another's items.
 // An item whose contact opted out meanwhile is dropped in the claim's
@@ -342,7 +380,7 @@ func (s *Server) dispatch(ctx context.Context, wg *sync.WaitGroup, done func(sen
 		if free <= 0 {
 			break
 		}
-		items, err := s.claimOutbox(ctx, store.OutboxClaim{Now: now, Lease: outboxLease, Limit: free, Skip: skip, OnePerDestination: true})
+		items, err := s.claimOutbox(ctx, store.OutboxClaim{Now: now, Lease: outboxLease, Limit: free, Skip: skip})
 		if err != nil {
 			return started, err
 		}
@@ -353,8 +391,8 @@ func (s *Server) dispatch(ctx context.Context, wg *sync.WaitGroup, done func(sen
 			s.senders.start(it.Destination)
 			started++
 			wg.Go(func() {
-				defer s.senders.end(it.Destination)
-				ok := s.deliverOne(ctx, it)
+				ok, result := s.deliverOne(ctx, it)
+				s.senders.end(it.Destination, result)
 				if done != nil {
 					done(ok)
 				}
@@ -448,8 +486,9 @@ func decideDelivery(it store.OutboxItem, res sent, err error, now time.Time) del
 }
 
 // deliverOne makes one attempt at it, within deliveryTimeout, and records
-// the outcome. It reports whether the item was sent.
-func (s *Server) deliverOne(ctx context.Context, it store.OutboxItem) bool {
+// the outcome. It reports whether the item was sent, and the attempt's
+// result (a flowc_outbox_deliveries_total result).
+func (s *Server) deliverOne(ctx context.Context, it store.OutboxItem) (bool, string) {
 	dctx, cancel := context.WithTimeout(ctx, deliveryTimeout)
 	res, sendErr := s.cfg.Outbound.deliver(dctx, it, s.cfg.Now())
 	cancel()
@@ -496,5 +535,5 @@ func (s *Server) deliverOne(ctx context.Context, it store.OutboxItem) bool {
 	if sendErr != nil {
 		s.log.Warn("outbox delivery failed", "kind", it.Kind, "id", it.ID, "attempt", it.Attempts, "result", out.result, "error", out.reason)
 	}
-	return out.result == "sent" && err == nil
+	return out.result == "sent" && err == nil, out.result
 }
