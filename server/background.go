@@ -133,6 +133,7 @@ func (s *Server) FireTimers(ctx context.Context) (int, error) {
 		running  int
 		fired    int
 		streak   int // errors in a row
+		extra    int // rows to read past those done this round
 		firstErr error
 	)
 	// book counts a result; the first error is returned (and logged by
@@ -149,10 +150,17 @@ func (s *Server) FireTimers(ctx context.Context) (int, error) {
 	}
 	for ctx.Err() == nil && streak < timerErrorStreak {
 		if len(queue) == 0 {
-			fresh, err := s.dueTimers(ctx, timerFetch+len(inFlight)+len(done), inFlight, done)
+			limit := timerFetch + len(inFlight) + extra
+			fresh, read, err := s.dueTimers(ctx, limit, inFlight, done)
 			if err != nil {
 				firstErr = cmp.Or(firstErr, err)
 				break
+			}
+			if len(fresh) == 0 && read == limit {
+				// Every row read was in flight or done and still due
+				// (idle, failed): read further past them.
+				extra = max(timerFetch, 2*extra)
+				continue
 			}
 			queue = fresh
 			if len(queue) == 0 && running == 0 {
@@ -183,10 +191,10 @@ func (s *Server) FireTimers(ctx context.Context) (int, error) {
 }
 
 // dueTimers reads up to limit due conversations and returns those not
-// in flight and not done at their current deadline, in random order: two
+// in flight and not done at their current deadline, in random order (two
 // replicas draining one backlog then mostly fire different conversations
-// instead of racing for the same ones.
-func (s *Server) dueTimers(ctx context.Context, limit int, inFlight map[string]bool, done map[string]time.Time) ([]store.Conversation, error) {
+// instead of racing for the same ones), and how many it read.
+func (s *Server) dueTimers(ctx context.Context, limit int, inFlight map[string]bool, done map[string]time.Time) ([]store.Conversation, int, error) {
 	var due []store.Conversation
 	err := s.store.InTx(ctx, func(tx store.Tx) error {
 		var err error
@@ -194,7 +202,7 @@ func (s *Server) dueTimers(ctx context.Context, limit int, inFlight map[string]b
 		return err
 	})
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	fresh := due[:0]
 	for _, c := range due {
@@ -208,8 +216,9 @@ func (s *Server) dueTimers(ctx context.Context, limit int, inFlight map[string]b
 		inFlight[key] = true
 		fresh = append(fresh, c)
 	}
+	read := len(due)
 	rand.Shuffle(len(fresh), func(i, j int) { fresh[i], fresh[j] = fresh[j], fresh[i] })
-	return fresh, nil
+	return fresh, read, nil
 }
 
 // timerDone books one result: 1 if it fired.

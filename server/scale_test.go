@@ -46,20 +46,32 @@ func scaleSize(t *testing.T, def int) int {
 // if each had texted: a backlog of due timers without n webhooks.
 func cloneConversations(t testing.TB, st store.Store, contact, number string, n int) {
 	t.Helper()
+	saveClones(t, st, conversationOf(t, st, contact, number), "+1777", n)
+}
+
+func conversationOf(t testing.TB, st store.Store, contact, number string) store.Conversation {
+	t.Helper()
 	ctx := context.Background()
-	var proto *store.Conversation
+	var c *store.Conversation
 	if err := st.InTx(ctx, func(tx store.Tx) error {
 		var err error
-		proto, err = tx.Conversation(ctx, contact, number)
+		c, err = tx.Conversation(ctx, contact, number)
 		return err
 	}); err != nil {
-		t.Fatalf("the prototype conversation: %v", err)
+		t.Fatalf("conversation of %s: %v", contact, err)
 	}
+	return *c
+}
+
+// saveClones saves proto as the conversation of n contacts prefix0000000….
+func saveClones(t testing.TB, st store.Store, proto store.Conversation, prefix string, n int) {
+	t.Helper()
+	ctx := context.Background()
 	for from := 0; from < n; from += 5000 {
 		if err := st.InTx(ctx, func(tx store.Tx) error {
 			for i := from; i < min(n, from+5000); i++ {
-				c := *proto
-				c.Contact = fmt.Sprintf("+1777%07d", i)
+				c := proto
+				c.Contact = fmt.Sprintf("%s%07d", prefix, i)
 				if err := tx.SaveConversation(ctx, &c); err != nil {
 					return err
 				}

@@ -85,3 +85,32 @@ func TestHeldTimerAppletStallsNoOtherTimer(t *testing.T) {
 		t.Fatalf("the held timer replied %d times, want once", got)
 	}
 }
+
+// TestTimersAlreadyFiredDoNotHideOthers: conversations still due at a
+// deadline whose timer already fired (restored here by hand; the step
+// finds its run stored and does nothing) are read past, more of them than
+// one read returns, so the due timers behind them in deadline order fire
+// in the same round, and the round ends.
+func TestTimersAlreadyFiredDoNotHideOthers(t *testing.T) {
+	const stuck, behind = 600, 100
+	h := start(t, authToken, "testdata/timeout.flow")
+	if got := h.text("+15550000001", "+15550910", "hi"); got != twiml("Reply 1 for a callback") {
+		t.Fatalf("first message: %s", got)
+	}
+	proto := conversationOf(t, h.store, "+15550000001", "+15550910")
+	saveClones(t, h.store, proto, "+1666", stuck)
+	h.clock.Set(h.clock.Now().Add(11 * time.Minute))
+	if n, err := h.srv.FireTimers(context.Background()); err != nil || n != stuck+1 {
+		t.Fatalf("FireTimers = %d, %v; want %d", n, err, stuck+1)
+	}
+	saveClones(t, h.store, proto, "+1666", stuck) // back, due at the deadline that fired
+	later := proto
+	later.Deadline = proto.Deadline.Add(30 * time.Second) // still due, after the stuck ones
+	saveClones(t, h.store, later, "+1777", behind)
+	if n, err := h.srv.FireTimers(context.Background()); err != nil || n != behind {
+		t.Fatalf("FireTimers = %d, %v; want the %d timers behind the stuck ones", n, err, behind)
+	}
+	if got := h.countBodies(timeoutReply); got != stuck+1+behind {
+		t.Fatalf("%d timeout replies, want %d (the stuck ones not again)", got, stuck+1+behind)
+	}
+}
