@@ -1,9 +1,11 @@
 package server
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"sync"
 	"time"
 
@@ -20,15 +22,17 @@ const (
 	// delivery can still succeed.
 	outboxLease       = deliveryTimeout + 10*time.Second
 	outboxMaxAttempts = 8
-	// outboxWorkers bounds the deliveries in flight in one process, and
-	// perDestination those to one destination (the SMS provider, the SMTP
-	// server, one webhook host): a destination that hangs holds at most
-	// perDestination workers, each until deliveryTimeout.
-	outboxWorkers  = 16
-	perDestination = 4
+	// outboxWorkers bounds the deliveries in flight in one process (they
+	// mostly wait on the network). A destination (the SMS provider, the
+	// SMTP server, one webhook host) starts with perDestination of them
+	// and grows up to maxPerDestination while it answers fast (senders):
+	// a destination that hangs holds at most the workers it had, each
+	// until deliveryTimeout.
+	outboxWorkers     = 64
+	perDestination    = 4
+	maxPerDestination = outboxWorkers / 2
 	// maxRetryAfter caps a provider's Retry-After.
 	maxRetryAfter = time.Hour
-	timerBatch    = 100
 )
 
 // retryDelay is the pause before attempt n+1: 1s, 2s, 4s … capped at 10m.
@@ -81,31 +85,162 @@ func (s *Server) runWorkers(ctx context.Context, timerTicks, deliveryTicks <-cha
 	wg.Wait()
 }
 
+// Timer policy.
+const (
+	// timerWorkers bounds the timers one process fires at once: enough to
+	// keep the database busy while other timers run their steps (the VM,
+	// applets), few enough to leave connections to inbound webhooks.
+	timerWorkers = 16
+	// timerFetch is how many due conversations one query reads beyond
+	// those already being fired.
+	timerFetch = 512
+	// timerErrorStreak: this many timers failing in a row (and none
+	// firing) ends a round, as the database is likely down; the next
+	// tick tries again.
+	timerErrorStreak = 2 * timerWorkers
+)
+
+// timerResult is what firing one due conversation came to.
+type timerResult struct {
+	conv store.Conversation
+	ok   bool // it fired (false: idle, another replica fired it first)
+	err  error
+}
+
 // FireTimers runs the timeout branch of every conversation whose deadline
-// has passed. It returns how many fired.
+// has passed, on up to timerWorkers goroutines, until none is left: it
+// reads due conversations again as long as it finds new ones, so a
+// backlog drains at the speed of the database, not one batch per tick.
+// Each conversation is fired once (fireTimer); one that stays due after
+// its turn (idle, or its step failed) is left to the next round. It
+// returns how many fired, and the first error.
 func (s *Server) FireTimers(ctx context.Context) (int, error) {
-	now := s.cfg.Now()
+	jobs := make(chan store.Conversation)
+	results := make(chan timerResult)
+	var wg sync.WaitGroup
+	for range timerWorkers {
+		wg.Go(func() {
+			for c := range jobs {
+				ok, err := s.fireTimer(ctx, c.Contact, c.Number)
+				results <- timerResult{c, ok, err}
+			}
+		})
+	}
+	var (
+		queue    []store.Conversation
+		inFlight = map[string]bool{}      // queued or being fired
+		done     = map[string]time.Time{} // had its turn at this deadline, still due
+		running  int
+		fired    int
+		streak   int // errors in a row
+		extra    int // rows to read past those done this round
+		firstErr error
+	)
+	// book counts a result; the first error is returned (and logged by
+	// the caller), the others logged here.
+	book := func(r timerResult) {
+		fired += s.timerDone(r, inFlight, done, &streak)
+		switch {
+		case r.err == nil || ctx.Err() != nil:
+		case firstErr == nil:
+			firstErr = r.err
+		default:
+			s.log.Error("timer", "contact", r.conv.Contact, "number", r.conv.Number, "error", clipErr(r.err))
+		}
+	}
+	for ctx.Err() == nil && streak < timerErrorStreak {
+		if len(queue) == 0 {
+			limit := timerFetch + len(inFlight) + extra
+			fresh, read, err := s.dueTimers(ctx, limit, inFlight, done)
+			if err != nil {
+				firstErr = cmp.Or(firstErr, err)
+				break
+			}
+			if len(fresh) == 0 && read == limit {
+				// Every row read was in flight or done and still due
+				// (idle, failed): read further past them.
+				extra = max(timerFetch, 2*extra)
+				continue
+			}
+			queue = fresh
+			if len(queue) == 0 && running == 0 {
+				break // drained
+			}
+		}
+		var send chan store.Conversation
+		var next store.Conversation
+		if len(queue) > 0 {
+			send, next = jobs, queue[0]
+		}
+		select {
+		case send <- next:
+			queue = queue[1:]
+			running++
+		case r := <-results:
+			running--
+			book(r)
+		case <-ctx.Done():
+		}
+	}
+	close(jobs)
+	for ; running > 0; running-- {
+		book(<-results)
+	}
+	wg.Wait()
+	return fired, firstErr
+}
+
+// dueTimers reads up to limit due conversations and returns those not
+// in flight and not done at their current deadline, in random order (two
+// replicas draining one backlog then mostly fire different conversations
+// instead of racing for the same ones), and how many it read.
+func (s *Server) dueTimers(ctx context.Context, limit int, inFlight map[string]bool, done map[string]time.Time) ([]store.Conversation, int, error) {
 	var due []store.Conversation
 	err := s.store.InTx(ctx, func(tx store.Tx) error {
 		var err error
-		due, err = tx.DueConversations(ctx, now, timerBatch)
+		due, err = tx.DueConversations(ctx, s.cfg.Now(), limit)
 		return err
 	})
 	if err != nil {
-		return 0, err
+		return nil, 0, err
 	}
-	fired := 0
+	fresh := due[:0]
 	for _, c := range due {
-		ok, err := s.fireTimer(ctx, c.Contact, c.Number)
-		if err != nil {
-			return fired, err
+		key := c.Contact + "\x00" + c.Number
+		if inFlight[key] {
+			continue
 		}
-		if ok {
-			fired++
-			s.metrics.timerLag.Observe(max(0, s.cfg.Now().Sub(c.Deadline).Seconds()))
+		if at, ok := done[key]; ok && at.Equal(c.Deadline) {
+			continue
 		}
+		inFlight[key] = true
+		fresh = append(fresh, c)
 	}
-	return fired, nil
+	read := len(due)
+	rand.Shuffle(len(fresh), func(i, j int) { fresh[i], fresh[j] = fresh[j], fresh[i] })
+	return fresh, read, nil
+}
+
+// timerDone books one result: 1 if it fired.
+func (s *Server) timerDone(r timerResult, inFlight map[string]bool, done map[string]time.Time, streak *int) int {
+	key := r.conv.Contact + "\x00" + r.conv.Number
+	delete(inFlight, key)
+	switch {
+	case r.err != nil:
+		*streak++
+		done[key] = r.conv.Deadline
+		return 0
+	case !r.ok:
+		// Idle: fired elsewhere, or answered meanwhile. If it is still
+		// due at this deadline, it is not fired again this round.
+		*streak = 0
+		done[key] = r.conv.Deadline
+		return 0
+	}
+	*streak = 0
+	delete(done, key)
+	s.metrics.timerLag.Observe(max(0, s.cfg.Now().Sub(r.conv.Deadline).Seconds()))
+	return 1
 }
 
 // fireTimer runs one conversation's timer event as a step (see doc.go):
@@ -121,29 +256,52 @@ func (s *Server) fireTimer(ctx context.Context, contact, number string) (bool, e
 	return res.answer != nil, err
 }
 
-// senders counts the deliveries in flight, per destination, and the
-// destinations paused by a provider's Retry-After.
+// senders counts the deliveries in flight, per destination, each
+// destination's current limit, and the destinations paused by a
+// provider's Retry-After.
+//
+// A destination's limit adapts to how fast it answers: it starts at
+// perDestination, grows by one each time a delivery to it succeeds while
+// all its slots were taken (it, not the worker count, was the bound), up
+// to maxPerDestination, and halves (not below perDestination) on a
+// failure worth retrying (a timeout, 5xx, a network error). So a provider
+// that answers fast gets as many parallel requests as it takes, and one
+// that hangs holds at most the slots it had, leaving the others at least
+// outboxWorkers - maxPerDestination workers.
 type senders struct {
 	mu       sync.Mutex
 	inFlight map[string]int
+	limit    map[string]int // only destinations grown past perDestination
 	total    int
 	paused   map[string]time.Time
 	freed    chan struct{} // a non-blocking signal: a delivery ended
 }
 
 func newSenders() *senders {
-	return &senders{inFlight: map[string]int{}, paused: map[string]time.Time{}, freed: make(chan struct{}, 1)}
+	return &senders{inFlight: map[string]int{}, limit: map[string]int{}, paused: map[string]time.Time{}, freed: make(chan struct{}, 1)}
 }
 
-// room is how many more deliveries may start, and the destinations that
-// must not get another now.
+func (d *senders) limitOf(dest string) int { return max(perDestination, d.limit[dest]) }
+
+// room is how many more deliveries may start in one claim, and the
+// destinations that must not get another now. The claim is no larger than
+// the room of any destination with deliveries in flight, nor than
+// perDestination when there is none, so that no destination, known or
+// not, gets more than its limit (or, one that had none in flight, more
+// than its first claim: at most maxPerDestination).
 func (d *senders) room(now time.Time) (int, []string) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	var skip []string
+	claim := outboxWorkers - d.total
+	if len(d.inFlight) == 0 {
+		claim = min(claim, perDestination)
+	}
 	for dest, n := range d.inFlight {
-		if n >= perDestination {
+		if left := d.limitOf(dest) - n; left <= 0 {
 			skip = append(skip, dest)
+		} else {
+			claim = min(claim, left)
 		}
 	}
 	for dest, until := range d.paused {
@@ -153,7 +311,7 @@ func (d *senders) room(now time.Time) (int, []string) {
 			delete(d.paused, dest)
 		}
 	}
-	return outboxWorkers - d.total, skip
+	return claim, skip
 }
 
 func (d *senders) start(dest string) {
@@ -163,8 +321,20 @@ func (d *senders) start(dest string) {
 	d.mu.Unlock()
 }
 
-func (d *senders) end(dest string) {
+// end books the end of a delivery to dest and adapts its limit to the
+// result: a flowc_outbox_deliveries_total result.
+func (d *senders) end(dest, result string) {
 	d.mu.Lock()
+	switch {
+	case result == "sent" && d.inFlight[dest] >= d.limitOf(dest):
+		d.limit[dest] = min(maxPerDestination, d.limitOf(dest)+1)
+	case result == "retry":
+		if l := d.limitOf(dest) / 2; l > perDestination {
+			d.limit[dest] = l
+		} else {
+			delete(d.limit, dest)
+		}
+	}
 	if d.inFlight[dest]--; d.inFlight[dest] <= 0 {
 		delete(d.inFlight, dest)
 	}
@@ -202,7 +372,7 @@ func (s *Server) SendOutbox(ctx context.Context) (int, error) {
 }
 
 // dispatch starts deliveries of due items while workers are free: each
-// round claims (leases) at most one item per destination, none of a
+// round claims (leases) as many items as senders.room allows, none of a
 // destination whose workers are all busy or that the provider paused,
 // so one slow destination never takes the workers of another's items.
 // An item whose contact opted out meanwhile is dropped in the claim's
@@ -219,7 +389,7 @@ func (s *Server) dispatch(ctx context.Context, wg *sync.WaitGroup, done func(sen
 		if free <= 0 {
 			break
 		}
-		items, err := s.claimOutbox(ctx, store.OutboxClaim{Now: now, Lease: outboxLease, Limit: free, Skip: skip, OnePerDestination: true})
+		items, err := s.claimOutbox(ctx, store.OutboxClaim{Now: now, Lease: outboxLease, Limit: free, Skip: skip})
 		if err != nil {
 			return started, err
 		}
@@ -230,8 +400,8 @@ func (s *Server) dispatch(ctx context.Context, wg *sync.WaitGroup, done func(sen
 			s.senders.start(it.Destination)
 			started++
 			wg.Go(func() {
-				defer s.senders.end(it.Destination)
-				ok := s.deliverOne(ctx, it)
+				ok, result := s.deliverOne(ctx, it)
+				s.senders.end(it.Destination, result)
 				if done != nil {
 					done(ok)
 				}
@@ -325,8 +495,9 @@ func decideDelivery(it store.OutboxItem, res sent, err error, now time.Time) del
 }
 
 // deliverOne makes one attempt at it, within deliveryTimeout, and records
-// the outcome. It reports whether the item was sent.
-func (s *Server) deliverOne(ctx context.Context, it store.OutboxItem) bool {
+// the outcome. It reports whether the item was sent, and the attempt's
+// result (a flowc_outbox_deliveries_total result).
+func (s *Server) deliverOne(ctx context.Context, it store.OutboxItem) (bool, string) {
 	dctx, cancel := context.WithTimeout(ctx, deliveryTimeout)
 	res, sendErr := s.cfg.Outbound.deliver(dctx, it, s.cfg.Now())
 	cancel()
@@ -373,5 +544,5 @@ func (s *Server) deliverOne(ctx context.Context, it store.OutboxItem) bool {
 	if sendErr != nil {
 		s.log.Warn("outbox delivery failed", "kind", it.Kind, "id", it.ID, "attempt", it.Attempts, "result", out.result, "error", out.reason)
 	}
-	return out.result == "sent" && err == nil
+	return out.result == "sent" && err == nil, out.result
 }

@@ -102,8 +102,17 @@ func (o *Outbound) client() *http.Client {
 	if o.Client != nil {
 		return o.Client
 	}
-	return &http.Client{Timeout: deliveryTimeout}
+	return &http.Client{Timeout: deliveryTimeout, Transport: deliveryTransport}
 }
+
+// deliveryTransport keeps as many idle connections to one host as
+// deliveries to it may run at once (http.DefaultTransport keeps 2: the
+// others would open a new connection, and a new TLS session, per request).
+var deliveryTransport = func() *http.Transport {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConnsPerHost = maxPerDestination
+	return t
+}()
 
 // sendSMS posts to Twilio's Messages API. The idempotency token is the
 // outbox item's id, so a provider that honours it (and the tests' fake

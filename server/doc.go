@@ -81,10 +81,14 @@
 // # Outbound: nothing slow stalls the rest
 //
 // Timers and outbox deliveries are separate workers (background.go), each
-// on its own tick. Deliveries are claimed (leased) from the store at most
-// one per destination per claim (store.OutboxDestination: the SMS
-// provider, the SMTP server, a webhook host), never for a destination
-// already holding perDestination deliveries or paused by a Retry-After;
+// woken by its own tick. A timer round reads due conversations again and
+// again until none is left, firing them on timerWorkers goroutines (a
+// conversation once: the step re-reads it and its message id names the
+// deadline). Deliveries are claimed (leased) from the store no more at
+// once than senders.room allows, never for a destination
+// (store.OutboxDestination: the SMS provider, the SMTP server, a webhook
+// host) already holding its limit of deliveries (perDestination, grown up
+// to maxPerDestination while it answers fast) or paused by a Retry-After;
 // each runs in its own goroutine, at most outboxWorkers at once, within
 // deliveryTimeout for all its network calls together (the SMTP
 // connection is closed when it passes, whatever go-mail does). The

@@ -21,3 +21,6 @@ func RunWorkers(s *Server, ctx context.Context, timerTicks, deliveryTicks <-chan
 
 // PerDestination is how many deliveries one destination may hold.
 const PerDestination = perDestination
+
+// TimerWorkers is how many timers one process fires at once.
+const TimerWorkers = timerWorkers
