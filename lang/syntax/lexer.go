@@ -174,6 +174,14 @@ func (s *scanner) run() {
 				s.emit(Parens, start, s.text[start:r.end])
 				s.pos = r.end
 			}
+		case c == '=' && strings.HasPrefix(s.text[s.pos:], "=>"):
+			// `=>` from JavaScript or PHP: read as the "->" meant, so the
+			// '>' does not close a block.
+			d := s.errorf(start, start+2, "flow/parse", `a branch's arrow is "->", not "=>"`)
+			d.Hint = `write "->" between a branch's label and what it does`
+			d.Fixes = []diag.Fix{{Title: `replace "=>" with "->"`, Edits: []diag.Edit{{Span: s.src.Span(start, start+2), New: "->"}}}}
+			s.emit(Punct, start, "->")
+			s.pos += 2
 		case c == '<' || c == '>' || c == ',' || c == '=':
 			s.emit(Punct, start, string(c))
 			s.pos++
@@ -403,6 +411,9 @@ func (s *scanner) lexCondition(whenStart int) {
 		return
 	}
 	end, ok := r.end, r.ok
+	if ok {
+		end = s.comparison(i, end)
+	}
 	text := strings.TrimRight(s.text[i:end], " \t\r")
 	if text == "" {
 		s.errorf(whenStart, whenStart+4, "flow/parse", "missing condition after when")
@@ -417,6 +428,57 @@ func (s *scanner) lexCondition(whenStart int) {
 		s.badToks[i] = true
 		s.toks[len(s.toks)-1].Type = Bad
 	}
+}
+
+// comparison recognises `when count < 3 <`: the condition starting at
+// start stopped at the `<` at lt, but what follows that `<` on the line is
+// a comparison's right side (a number, a string, a parenthesis, `=` of
+// `<=`, a sign, or a name used as `contact.visits` or `len(…)`), not the
+// block's first statement, and the line has a second `<` to open the
+// block. The mistake is reported once, at that `<`, with the fix that
+// puts the condition in parentheses, and lexing goes on as if it had
+// been: the condition runs to the second `<`, which opens the block, so
+// the rest of the file parses as meant. It returns where the condition
+// ends: lt when it is not such a comparison.
+func (s *scanner) comparison(start, lt int) int {
+	j := lt + 1
+	le := j < len(s.text) && s.text[j] == '='
+	for j < len(s.text) && (s.text[j] == ' ' || s.text[j] == '\t') {
+		j++
+	}
+	if j >= len(s.text) {
+		return lt
+	}
+	switch c := s.text[j]; {
+	case le, c >= '0' && c <= '9', c == '"', c == '\'', c == '`', c == '(', c == '[', c == '-', c == '+', c == '!':
+	case isIdentStart(c):
+		k := j
+		for k < len(s.text) && isIdentChar(s.text[k]) {
+			k++
+		}
+		if k >= len(s.text) || (s.text[k] != '.' && s.text[k] != '(' && s.text[k] != '[') {
+			return lt
+		}
+	default:
+		return lt
+	}
+	r := s.scanRaw(lt+1, false)
+	if !r.ok || r.problem != "" {
+		return lt
+	}
+	end := len(strings.TrimRight(s.text[:r.end], " \t\r"))
+	opEnd := lt + 1
+	if le {
+		opEnd++
+	}
+	cond := strings.TrimRight(s.text[start:lt], " \t")
+	d := s.errorf(lt, opEnd, "flow/parse", "this %q ends the condition: a comparison in a condition must be in parentheses", s.text[lt:opEnd])
+	d.Hint = CondHint(s.text, cond, lt)
+	d.Fixes = []diag.Fix{{Title: "put the condition in parentheses", Edits: []diag.Edit{
+		{Span: s.src.Span(start, start), New: "("},
+		{Span: s.src.Span(end, end), New: ")"},
+	}}}
+	return r.end
 }
 
 // lexRawToEOL takes the expression after `set NAME =`.
