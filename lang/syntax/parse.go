@@ -319,4 +319,3 @@ func joinValues(toks []lexer.Token) string {
 	}
 	return b.String()
 }
-
