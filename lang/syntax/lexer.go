@@ -5,7 +5,6 @@ import (
 	"io"
 	"strings"
 	"unicode"
-	"unicode/utf8"
 
 	"github.com/alecthomas/participle/v2/lexer"
 
@@ -100,6 +99,11 @@ type scanner struct {
 	badToks  map[int]bool // offsets of Bad tokens already diagnosed
 	lineHas  bool         // a token precedes pos on this line
 	setState int          // 1 after `set` at statement start, 2 after its name
+	// Mistakes (mistakes.go): a pasted JSON document was looked for and
+	// not found; `{` blocks open; the brace habit already reported.
+	jsonTried     bool
+	braces        int
+	braceReported bool
 }
 
 // lex turns source text into normalised tokens plus comments.
@@ -153,6 +157,8 @@ func (s *scanner) run() {
 			s.lineHas = false
 		case c == ' ' || c == '\t' || c == '\r':
 			s.pos++
+		case s.setState == 2 && !strings.ContainsRune("\n;#=", rune(c)):
+			s.missingSetEq(start)
 		case c == '#':
 			end := strings.IndexByte(s.text[s.pos:], '\n')
 			if end < 0 {
@@ -197,16 +203,7 @@ func (s *scanner) run() {
 		case isIdentStart(c):
 			s.lexWord()
 		default:
-			r, n := utf8.DecodeRuneInString(s.text[s.pos:])
-			d := s.errorf(start, start+n, "flow/parse", "unexpected character %q", r)
-			// `when count < -1 <`: the '-' only looks stray because the
-			// condition stopped at the first '<'.
-			if k := len(s.toks); k >= 2 && s.toks[k-2].Type == Cond && s.toks[k-1].Type == Punct && s.toks[k-1].Value == "<" &&
-				s.src.Pos(s.toks[k-1].Pos.Offset).Line == s.src.Pos(start).Line {
-				d.Hint = CondHint(s.text, s.toks[k-2].Value, s.toks[k-1].Pos.Offset)
-			}
-			s.bad(start, start+n)
-			s.pos += n
+			s.stray(start)
 		}
 	}
 }
@@ -231,12 +228,23 @@ func (s *scanner) lexWord() {
 		break
 	}
 	word := s.text[start:s.pos]
+	if s.pos < len(s.text) && (s.text[s.pos] == '@' || strings.HasPrefix(s.text[s.pos:], "://")) && s.unquotedAddress(start, false) {
+		return
+	}
 	if s.pos < len(s.text) && s.text[s.pos] == ':' {
 		s.pos++
 		s.emit(Kind, start, s.text[start:s.pos])
+		if s.pos < len(s.text) && s.text[s.pos] != '"' {
+			s.unquotedAddress(s.pos, true)
+		}
 		return
 	}
 	stmtStart := s.atStatementStart()
+	if (word == "if" || word == "elif" || word == "elsif") && stmtStart {
+		s.emit(Ident, start, word)
+		s.notIf(start, word)
+		return
+	}
 	if keywords[word] {
 		s.emit(Keyword, start, word)
 	} else {
@@ -266,19 +274,36 @@ func (s *scanner) lexNumber() {
 			return
 		}
 	}
+	if s.spacedDuration(start) || s.unitless(start) {
+		return
+	}
 	s.emit(Number, start, word)
 }
 
 func (s *scanner) lexString() {
 	start := s.pos
 	i := s.pos + 1
+	var inner []int // the double quotes read as single (quotesInTemplate)
 	for i < len(s.text) {
 		switch s.text[i] {
 		case '\\':
 			i += 2
 			continue
 		case '"':
-			s.emit(String, start, s.text[start:i+1])
+			if j := s.quotesInTemplate(start, i); j >= 0 {
+				inner = append(inner, i, j)
+				i = j + 1
+				continue
+			}
+			value := s.text[start : i+1]
+			if len(inner) > 0 {
+				b := []byte(value)
+				for _, q := range inner {
+					b[q-start] = '\''
+				}
+				value = string(b)
+			}
+			s.emit(String, start, value)
 			s.pos = i + 1
 			return
 		case '\n':
@@ -401,9 +426,13 @@ func (s *scanner) lineEnd(off int) int {
 
 // lexCondition takes the raw condition after `when`.
 func (s *scanner) lexCondition(whenStart int) {
+	kwEnd := s.pos // after `when` (or the `if` read as it)
 	i := s.pos
 	for i < len(s.text) && (s.text[i] == ' ' || s.text[i] == '\t') {
 		i++
+	}
+	if s.braceBlock(i) {
+		return
 	}
 	r := s.scanRaw(i, false)
 	if r.problem != "" {
@@ -416,8 +445,8 @@ func (s *scanner) lexCondition(whenStart int) {
 	}
 	text := strings.TrimRight(s.text[i:end], " \t\r")
 	if text == "" {
-		s.errorf(whenStart, whenStart+4, "flow/parse", "missing condition after when")
-		s.bad(whenStart, whenStart+4)
+		s.errorf(whenStart, kwEnd, "flow/parse", "missing condition after when")
+		s.bad(whenStart, kwEnd)
 	} else {
 		s.emit(Cond, i, text)
 	}
@@ -427,7 +456,36 @@ func (s *scanner) lexCondition(whenStart int) {
 		d.Hint = "a condition runs from `when` to the first `<` outside parentheses, brackets and strings, on the same line"
 		s.badToks[i] = true
 		s.toks[len(s.toks)-1].Type = Bad
+		if s.indentedNext(whenStart) {
+			// The lines below are indented: the block is there, only its
+			// "<" is missing. Opening it keeps its ">" (and an else
+			// after it) from being reported as well.
+			lt := lexer.Token{Type: Punct, Value: "<", Pos: s.toks[len(s.toks)-1].Pos}
+			lt.Pos.Offset = end
+			s.toks = append(s.toks, lt)
+		}
 	}
+}
+
+// indentedNext reports whether the next line holding code is indented
+// more than the line holding off.
+func (s *scanner) indentedNext(off int) bool {
+	ls := strings.LastIndexByte(s.text[:off], '\n') + 1
+	indent := func(at int) (int, bool) {
+		n := 0
+		for at+n < len(s.text) && (s.text[at+n] == ' ' || s.text[at+n] == '\t') {
+			n++
+		}
+		code := at+n < len(s.text) && s.text[at+n] != '\n' && s.text[at+n] != '\r' && s.text[at+n] != '#'
+		return n, code
+	}
+	mine, _ := indent(ls)
+	for at := s.lineEnd(off) + 1; at < len(s.text); at = s.lineEnd(at) + 1 {
+		if n, code := indent(at); code {
+			return n > mine
+		}
+	}
+	return false
 }
 
 // comparison recognises `when count < 3 <`: the condition starting at

@@ -26,7 +26,7 @@ func TestParsePathological(t *testing.T) {
 		// Every line left unfinished: the whole file is one statement, and
 		// each mistake leaves the rest of it to parse again.
 		// (The budget for parsing again runs out: given up on early.)
-		{"4k branches without a body", strings.Repeat("1 ->\n", 4000), -1, "unexpected number 1"},
+		{"4k branches without a body", "menu <\n" + strings.Repeat("1 ->\n", 4000) + ">\n", -1, `missing a statement after "->"`},
 		{"4k headers left unfinished", strings.Repeat("schedule x =\n", 4000), -1, `missing a string after "="`},
 		{"4k bad lines in one block", "section a <\n" + strings.Repeat("1 2 3\n", 4000) + ">\n", maxErrors + 1, "unexpected number"},
 	} {

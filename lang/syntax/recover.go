@@ -199,6 +199,16 @@ func (p *unitParser) line(s, e int, top bool, add func(*Item, *BlockItem)) {
 			return
 		}
 	}
+	if top {
+		if lbl := branchLabel(a.toks); lbl >= 0 {
+			lt := a.toks[0]
+			label := joinValues(a.toks[:lbl])
+			d := p.diags.Errorf(p.src.Span(lt.Pos.Offset, tokenEnd(a.toks[lbl-1])), "flow/branch", "branch %q outside an applet block", label)
+			d.Hint = "labelled branches (KEY -> …) belong inside a menu, ask or run block; is a \">\" above closing the block too early?"
+			p.bad(s, e, a.nested, top, add)
+			return
+		}
+	}
 	// (A branch may be labelled with a header's word: `help -> …`.)
 	if first := a.toks[0]; !top && first.Type == Keyword && !(len(a.toks) > 1 && isPunct(a.toks[1], "->")) {
 		if d := outOfPlace(p.src, first); d != nil {
@@ -419,4 +429,18 @@ func outOfPlace(src *file.Source, t lexer.Token) *diag.Diagnostic {
 			Hint:    "headers such as `" + t.Value + "` belong at the top level of the file, not inside a block"}
 	}
 	return nil
+}
+
+// branchLabel returns the length of the branch label that toks start
+// with (`1`, `"agent"`, `else`, `timeout 10m`, `on error`, each followed by
+// "->"), or -1.
+func branchLabel(toks []lexer.Token) int {
+	n := 1
+	if len(toks) > 2 && (toks[0].Value == "timeout" || toks[0].Value == "on") {
+		n = 2
+	}
+	if len(toks) <= n || !isPunct(toks[n], "->") {
+		return -1
+	}
+	return n
 }
