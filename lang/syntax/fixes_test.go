@@ -2,6 +2,7 @@ package syntax_test
 
 import (
 	"sort"
+	"strings"
 	"testing"
 
 	"github.com/flowc-dev/flowc/lang/diag"
@@ -57,6 +58,38 @@ func TestFixes(t *testing.T) {
 		}
 		if _, d := syntax.ParseString("fixed.flow", got); len(d) != 0 {
 			t.Errorf("%q fixed still has %v", c.in, d)
+		}
+	}
+}
+
+// TestOneDiagnosticPerMistake: mistakes that used to cascade give one
+// diagnostic, at the mistake. (A pasted JSON document cannot carry a
+// `###` marker, which would make it invalid JSON, hence this test.)
+func TestOneDiagnosticPerMistake(t *testing.T) {
+	for _, c := range []struct{ name, text, msg string; line, col int }{
+		{"pasted JSON", "flow f\nreply \"before\"\n{\n  \"name\": \"Sales flow\",\n  \"steps\": [{\"type\": \"reply\", \"text\": \"Hi\"}]\n}\nreply \"after\"\n",
+			"pasted JSON document", 3, 1},
+		{"curly quotes", "reply “We’re closed” then inbox team:sales\n", "curly quotes", 1, 7},
+		{"stray run", "reply \"x\" ~~~ @@@\n", "unexpected characters \"~~~\"", 1, 11},
+		{"if and braces", "if hours(\"9-5\") {\n  reply \"open\"\n} else {\n  reply \"closed\"\n}\nreply \"after\"\n", `flowc has no "if"`, 1, 1},
+		{"when with braces", "when hours(\"9-5\") {\n  reply \"open\"\n} else {\n  reply \"closed\"\n}\n", `blocks are written "< … >"`, 1, 19},
+		{"when without < and its else", "when hours(\"9-5\")\n  reply \"open\"\n> else reply \"closed\"\nreply \"after\"\n", "expected '<'", 1, 6},
+	} {
+		_, diags := syntax.ParseString("m.flow", c.text)
+		if c.name == "stray run" {
+			// Two runs, two diagnostics: each is one.
+			if len(diags) != 2 {
+				t.Errorf("%s: %v", c.name, diags)
+			}
+			diags = diags[:1]
+		}
+		if len(diags) != 1 {
+			t.Errorf("%s: want one diagnostic, got %v", c.name, diags)
+			continue
+		}
+		p := diags[0].Span.Source.Pos(diags[0].Span.Start)
+		if !strings.Contains(diags[0].Message, c.msg) || p.Line != c.line || p.Column != c.col {
+			t.Errorf("%s: got %v, want %q at %d:%d", c.name, diags[0], c.msg, c.line, c.col)
 		}
 	}
 }

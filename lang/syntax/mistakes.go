@@ -97,6 +97,20 @@ func isCurlyQuote(r rune) bool {
 	return false
 }
 
+// closes reports whether r ends a string opened with the curly quote
+// open: a double quote a double one, a single quote a single one.
+func closes(open, r rune) bool {
+	switch open {
+	case '‘', '’':
+		return r == '’' || r == '‘' || r == '\''
+	case '«':
+		return r == '»'
+	case '»':
+		return r == '«'
+	}
+	return r == '”' || r == '“' || r == '"'
+}
+
 // curlyString recognises a string written with the curly quotes a word
 // processor or a phone keyboard puts in (“Hello”), reads it as the
 // straight-quoted string meant, and reports it once.
@@ -110,7 +124,7 @@ func (s *scanner) curlyString(start int) bool {
 	closeAt, closeN := -1, 0
 	for i := body; i < lineEnd; {
 		r, m := utf8.DecodeRuneInString(s.text[i:])
-		if isCurlyQuote(r) || r == '"' {
+		if closes(open, r) {
 			closeAt, closeN = i, m
 			break
 		}

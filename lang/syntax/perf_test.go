@@ -65,20 +65,20 @@ func TestParseWorkLinear(t *testing.T) {
 		toks, _, _, _ := lex(src)
 		return w, len(toks)
 	}
-	clean, n := work(10000, 0)
-	if clean.tokens > n+strings.Count(syntaxtest.Flow(10000, 0), "\n") {
+	clean, n := work(4000, 0)
+	if clean.tokens > n+strings.Count(syntaxtest.Flow(4000, 0), "\n") {
 		t.Errorf("clean file: %d tokens parsed for %d in the file", clean.tokens, n)
 	}
 	for _, m := range []int{5, 40} {
-		w, _ := work(10000, m)
+		w, _ := work(4000, m)
 		// A mistake costs at most the rest of its line again.
 		if w.tokens > clean.tokens+m*64 {
 			t.Errorf("%d mistakes: %d tokens parsed, the clean file %d", m, w.tokens, clean.tokens)
 		}
 	}
-	half, _ := work(5000, 40)
-	full, _ := work(10000, 40)
+	half, _ := work(2000, 40)
+	full, _ := work(4000, 40)
 	if full.tokens > 2*half.tokens+200 || full.tokens < 2*half.tokens-200 {
-		t.Errorf("40 mistakes: %d tokens for 5,000 lines, %d for 10,000", half.tokens, full.tokens)
+		t.Errorf("40 mistakes: %d tokens for 2,000 lines, %d for 4,000", half.tokens, full.tokens)
 	}
 }

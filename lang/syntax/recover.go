@@ -81,7 +81,7 @@ func (p *unitParser) balance(toks []lexer.Token) {
 			}
 		}
 		out = append(out, t)
-		if p.isLexBad(t) && strings.HasSuffix(strings.TrimRight(t.Value, " \t\r"), "<") {
+		if p.isLexBad(t) && endsInOpen(t.Value) {
 			lt := synth(Punct, t.Pos)
 			lt.Value = "<"
 			open = append(open, len(out))
@@ -443,4 +443,14 @@ func branchLabel(toks []lexer.Token) int {
 		return -1
 	}
 	return n
+}
+
+// endsInOpen reports whether the text of a Bad token ends in `<` (before
+// a comment: the text of an unclosed parenthesis runs to the end of its
+// line).
+func endsInOpen(v string) bool {
+	if i := strings.Index(v, " #"); i >= 0 {
+		v = v[:i]
+	}
+	return strings.HasSuffix(strings.TrimRight(v, " \t\r"), "<")
 }
