@@ -66,7 +66,10 @@ func TestFixes(t *testing.T) {
 // diagnostic, at the mistake. (A pasted JSON document cannot carry a
 // `###` marker, which would make it invalid JSON, hence this test.)
 func TestOneDiagnosticPerMistake(t *testing.T) {
-	for _, c := range []struct{ name, text, msg string; line, col int }{
+	for _, c := range []struct {
+		name, text, msg string
+		line, col       int
+	}{
 		{"pasted JSON", "flow f\nreply \"before\"\n{\n  \"name\": \"Sales flow\",\n  \"steps\": [{\"type\": \"reply\", \"text\": \"Hi\"}]\n}\nreply \"after\"\n",
 			"pasted JSON document", 3, 1},
 		{"curly quotes", "reply “We’re closed” then inbox team:sales\n", "curly quotes", 1, 7},
