@@ -119,17 +119,17 @@ func Compile(f *syntax.File, info *check.Info) (*vm.Program, diag.List) {
 	sort.Strings(c.p.Vars)
 
 	// Main body, then sections.
-	for _, it := range f.Items {
-		if it.Chain != nil {
-			c.chain(it.Chain)
+	for _, it := range f.Stmts {
+		if ch, ok := it.(*syntax.Chain); ok {
+			c.chain(ch)
 		}
 	}
 	c.emitSynth(vm.OpHalt, 0, c.endSpan())
-	for _, it := range f.Items {
-		if it.Section != nil {
-			c.sects[it.Section.Name.Value] = len(c.p.Code)
-			c.block(it.Section.Body)
-			c.emitSynth(vm.OpHalt, 0, c.f.Span(it.Section.Body))
+	for _, it := range f.Stmts {
+		if s, ok := it.(*syntax.Section); ok {
+			c.sects[s.Name.Value] = len(c.p.Code)
+			c.block(s.Body)
+			c.emitSynth(vm.OpHalt, 0, c.f.Span(s.Body))
 		}
 	}
 	for _, g := range c.gotos {
@@ -203,13 +203,16 @@ func (c *compiler) declareVars() map[string]bool {
 		}
 		vars[name] = true
 	}
-	walkSteps(c.f, func(st *syntax.Step) {
-		switch {
-		case st.Set != nil:
-			declare(st.Set.Name.Value, c.f.Span(st.Set.Name))
-		case st.Cmd != nil && (st.Cmd.Name.Value == "ask" || st.Cmd.Name.Value == "run"):
-			if a, ok := registry.Lookup(st.Cmd.Name.Value); ok {
-				b, _ := check.Bind(a, st.Cmd.Args)
+	walkSteps(c.f, func(st syntax.Step) {
+		switch st := st.(type) {
+		case *syntax.Set:
+			declare(st.Name.Value, c.f.Span(st.Name))
+		case *syntax.Command:
+			if st.Name.Value != "ask" && st.Name.Value != "run" {
+				break
+			}
+			if a, ok := registry.Lookup(st.Name.Value); ok {
+				b, _ := check.Bind(a, st.Args)
 				if v := b.Tags["as"]; v != nil {
 					declare(v.Tok, c.f.Span(v))
 				}
@@ -219,43 +222,17 @@ func (c *compiler) declareVars() map[string]bool {
 	return vars
 }
 
-// walkSteps calls fn for every step of the file, depth first.
-func walkSteps(f *syntax.File, fn func(*syntax.Step)) {
-	var chain func(*syntax.Chain)
-	var block func(*syntax.Block)
-	chain = func(ch *syntax.Chain) {
-		for _, st := range ch.Steps {
+// walkSteps calls fn for every step of the file, depth first (not
+// inside a line the parser gave up on).
+func walkSteps(f *syntax.File, fn func(syntax.Step)) {
+	syntax.WalkFile(f, func(n syntax.Node) bool {
+		st, ok := n.(syntax.Step)
+		if ok {
 			fn(st)
-			switch {
-			case st.When != nil:
-				block(st.When.Then)
-				if st.When.Else != nil {
-					chain(st.When.Else)
-				}
-			case st.Block != nil:
-				block(st.Block)
-			case st.Cmd != nil && st.Cmd.Block != nil:
-				block(st.Cmd.Block)
-			}
 		}
-	}
-	block = func(b *syntax.Block) {
-		for _, it := range b.Items {
-			if it.Branch != nil {
-				chain(it.Branch.Body)
-			} else {
-				chain(it.Chain)
-			}
-		}
-	}
-	for _, it := range f.Items {
-		switch {
-		case it.Chain != nil:
-			chain(it.Chain)
-		case it.Section != nil:
-			block(it.Section.Body)
-		}
-	}
+		_, bad := n.(*syntax.BadStep)
+		return !bad
+	})
 }
 
 func (c *compiler) loc(sp file.Span) vm.Loc {
@@ -287,17 +264,17 @@ func (c *compiler) chain(ch *syntax.Chain) {
 }
 
 func (c *compiler) block(b *syntax.Block) {
-	for _, it := range b.Items {
-		if it.Chain != nil {
-			c.chain(it.Chain)
+	for _, it := range b.Stmts {
+		if ch, ok := it.(*syntax.Chain); ok {
+			c.chain(ch)
 		}
 	}
 }
 
-func (c *compiler) step(st *syntax.Step) {
-	switch {
-	case st.When != nil:
-		w := st.When
+func (c *compiler) step(st syntax.Step) {
+	switch st := st.(type) {
+	case *syntax.When:
+		w := st
 		sp := c.f.Span(w.Cond)
 		e := c.expr(w.Cond.Text, syntax.Start(w.Cond), runtime.Condition, sp)
 		test := c.emit(vm.OpTest, e, sp)
@@ -306,23 +283,23 @@ func (c *compiler) step(st *syntax.Step) {
 		c.block(w.Then)
 		if w.Else == nil {
 			c.patch(jf, c.here())
-			c.missing = append(c.missing, missing{span: c.f.TokenSpan(w.Tokens[0]).Join(sp), msg: "when without else: nothing is decided here when the condition is false"})
+			c.missing = append(c.missing, missing{span: c.f.Source.Span(syntax.Start(w), syntax.Start(w)+len("when")).Join(sp), msg: "when without else: nothing is decided here when the condition is false"})
 			return
 		}
 		j := c.emitSynth(vm.OpJump, 0, sp)
 		c.patch(jf, c.here())
 		c.chain(w.Else)
 		c.patch(j, c.here())
-	case st.Block != nil:
-		c.block(st.Block)
-	case st.Set != nil:
-		sp := c.f.Span(st.Set)
-		e := c.expr(st.Set.Expr.Text, syntax.Start(st.Set.Expr), runtime.Value, c.f.Span(st.Set.Expr))
-		c.p.Sets = append(c.p.Sets, vm.Set{Var: st.Set.Name.Value, Expr: e})
+	case *syntax.Block:
+		c.block(st)
+	case *syntax.Set:
+		sp := c.f.Span(st)
+		e := c.expr(st.Expr.Text, syntax.Start(st.Expr), runtime.Value, c.f.Span(st.Expr))
+		c.p.Sets = append(c.p.Sets, vm.Set{Var: st.Name.Value, Expr: e})
 		pc := c.emit(vm.OpSet, len(c.p.Sets)-1, sp)
 		c.noteReads(pc, e, sp)
-	case st.Cmd != nil:
-		c.command(st.Cmd)
+	case *syntax.Command:
+		c.command(st)
 	}
 }
 
@@ -486,13 +463,14 @@ func (c *compiler) branches(blk *syntax.Block) (map[*syntax.Branch]int, []int) {
 	if blk == nil {
 		return pcs, nil
 	}
-	for _, it := range blk.Items {
-		if it.Branch == nil {
+	for _, it := range blk.Stmts {
+		br, ok := it.(*syntax.Branch)
+		if !ok {
 			continue
 		}
-		pcs[it.Branch] = c.here()
-		c.chain(it.Branch.Body)
-		jumps = append(jumps, c.emitSynth(vm.OpJump, 0, c.f.Span(it.Branch)))
+		pcs[br] = c.here()
+		c.chain(br.Body)
+		jumps = append(jumps, c.emitSynth(vm.OpJump, 0, c.f.Span(br)))
 	}
 	return pcs, jumps
 }

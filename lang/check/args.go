@@ -400,16 +400,17 @@ func (c *checker) branches(cmd *syntax.Command, a *registry.Applet) {
 	}
 	keys := map[string]string{}
 	var elseSeen, timeoutSeen bool
-	for _, it := range cmd.Block.Items {
-		if it.Chain != nil {
+	for _, it := range cmd.Block.Stmts {
+		br, ok := it.(*syntax.Branch)
+		if !ok {
+			ch := it.(*syntax.Chain)
 			// A line the parser gave up on is already reported.
-			if !hasBad(it.Chain) {
-				c.diags.Errorf(c.f.Span(it.Chain), CodeBranch, "a %s block holds branches (LABEL -> …), not statements", a.Name).Hint = "usage: " + a.Syntax
+			if !hasBad(ch) {
+				c.diags.Errorf(c.f.Span(ch), CodeBranch, "a %s block holds branches (LABEL -> …), not statements", a.Name).Hint = "usage: " + a.Syntax
 			}
-			c.chain(it.Chain)
+			c.chain(ch)
 			continue
 		}
-		br := it.Branch
 		l := br.Label
 		lsp := c.f.Span(l)
 		switch {
@@ -428,7 +429,7 @@ func (c *checker) branches(cmd *syntax.Command, a *registry.Applet) {
 			}
 			timeoutSeen = true
 			if _, err := ParseDuration(l.Timeout); err != nil {
-				c.durationError(l.Timeout, l.Tokens[len(l.Tokens)-1].Pos.Offset, err)
+				c.durationError(l.Timeout, l.ArgStart, err)
 			}
 		case l.On != "":
 			ok := false
@@ -444,7 +445,7 @@ func (c *checker) branches(cmd *syntax.Command, a *registry.Applet) {
 				// misspelt one), else at the whole label.
 				esp := lsp
 				if len(a.Block.On) > 0 {
-					esp = c.f.TokenSpan(l.Tokens[len(l.Tokens)-1])
+					esp = c.f.Source.Span(l.ArgStart, l.ArgEnd)
 				}
 				d := c.diags.Errorf(esp, CodeBranch, "%s", msg)
 				if s := Suggest(l.On, a.Block.On); s != "" {
@@ -488,7 +489,7 @@ func (c *checker) branches(cmd *syntax.Command, a *registry.Applet) {
 // hasBad reports whether ch holds a line the parser gave up on.
 func hasBad(ch *syntax.Chain) bool {
 	for _, st := range ch.Steps {
-		if st.Bad != nil {
+		if _, bad := st.(*syntax.BadStep); bad {
 			return true
 		}
 	}

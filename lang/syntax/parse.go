@@ -3,6 +3,7 @@ package syntax
 import (
 	"errors"
 	"fmt"
+	"regexp"
 	"strings"
 
 	"github.com/alecthomas/participle/v2"
@@ -16,14 +17,18 @@ import (
 // before its "->"). More lookahead makes participle backtrack silently
 // out of a partly matched optional block and report a later, shallower
 // token, so a mistake inside a menu was blamed on the menu line.
-var parser = participle.MustBuild[File](
+var parser = participle.MustBuild[gFile](
 	participle.Lexer(definition{}),
 	participle.UseLookahead(1),
 )
 
 // Grammar returns the grammar in EBNF, as participle derives it from the
 // AST's struct tags (docs/language.md quotes it).
-func Grammar() string { return parser.String() }
+func Grammar() string { return grammarNames.ReplaceAllString(parser.String(), "$1") }
+
+// grammarNames are the grammar's type names, which have a g prefix so as
+// not to clash with the AST's.
+var grammarNames = regexp.MustCompile(`\b[gG]([A-Z]\w*)`)
 
 // maxErrors bounds recovery: past it the file is too broken to be worth
 // more messages.
@@ -66,12 +71,12 @@ func parse(src *file.Source, work *parseWork) (*File, diag.List) {
 	}
 	p := &unitParser{src: src, lexBad: lexBad, work: work, diags: diags}
 	p.balance(toks)
-	f := &File{Source: src, Comments: comments}
+	var items []*gItem
 	for _, ln := range p.lines(0, len(p.toks)) {
 		if p.gaveUp() {
 			break
 		}
-		p.line(ln[0], ln[1], true, func(it *Item, _ *BlockItem) { f.Items = append(f.Items, it) })
+		p.line(ln[0], ln[1], true, func(it *gItem, _ *gBlockItem) { items = append(items, it) })
 	}
 	diags = p.diags
 	diags.Sort()
@@ -80,6 +85,8 @@ func parse(src *file.Source, work *parseWork) (*File, diag.List) {
 		diags.Errorf(diags[maxErrors-1].Span, "flow/parse", "too many errors; giving up")
 		return &File{Source: src, Comments: comments}, diags
 	}
+	f := &File{Source: src, Comments: comments, Stmts: convertItems(items)}
+	attachComments(src, f.Stmts, comments)
 	return f, diags
 }
 
@@ -97,11 +104,11 @@ func ParseString(name, text string) (*File, diag.List) {
 	return Parse(file.NewSource(name, text))
 }
 
-func parseTokens(src *file.Source, toks []lexer.Token) (*File, error) {
+func parseTokens(src *file.Source, toks []lexer.Token) (*gFile, error) {
 	return parseTokensWith(parser, src, toks)
 }
 
-func parseTokensWith(parser *participle.Parser[File], src *file.Source, toks []lexer.Token) (*File, error) {
+func parseTokensWith(parser *participle.Parser[gFile], src *file.Source, toks []lexer.Token) (*gFile, error) {
 	end := src.Pos(len(src.Text))
 	eof := lexer.Token{Type: EOF, Pos: lexer.Position{Filename: src.Name, Offset: end.Offset, Line: end.Line, Column: end.Column}}
 	pl, err := lexer.Upgrade(&sliceLexer{toks: toks, eof: eof})
@@ -217,7 +224,7 @@ func humanExpect(s string) string {
 	if len(first) == 0 {
 		return ""
 	}
-	w := strings.Trim(first[0], "()?*")
+	w := grammarNames.ReplaceAllString(strings.Trim(first[0], "()?*"), "$1")
 	if names, ok := productionNames[w]; ok {
 		return names
 	}

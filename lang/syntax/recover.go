@@ -33,7 +33,7 @@ var blockParser = participle.MustBuild[blockBody](
 
 // blockBody is the grammar of a block's inside, without its brackets.
 type blockBody struct {
-	Items []*BlockItem `parser:"( @@ NL )*"`
+	Items []*gBlockItem `parser:"( @@ NL )*"`
 }
 
 // reparseBudget bounds, in multiples of the file's tokens, what is given
@@ -185,9 +185,9 @@ func (p *unitParser) abbreviate(s, e int) abbrev {
 }
 
 // line parses the logical line p.toks[s:e], at the top level or inside a
-// block, and passes what it holds to add (an *Item at the top level, a
-// *BlockItem inside a block).
-func (p *unitParser) line(s, e int, top bool, add func(*Item, *BlockItem)) {
+// block, and passes what it holds to add (an *gItem at the top level, a
+// *gBlockItem inside a block).
+func (p *unitParser) line(s, e int, top bool, add func(*gItem, *gBlockItem)) {
 	a := p.abbreviate(s, e)
 	if len(a.toks) == 0 {
 		return
@@ -231,10 +231,10 @@ func (p *unitParser) line(s, e int, top bool, add func(*Item, *BlockItem)) {
 		p.work.tokens += len(toks)
 	}
 	var err error
-	var items []*Item
-	var bitems []*BlockItem
+	var items []*gItem
+	var bitems []*gBlockItem
 	if top {
-		var f *File
+		var f *gFile
 		if f, err = parseWith(parser, p.src, toks); err == nil {
 			items = f.Items
 		}
@@ -245,7 +245,7 @@ func (p *unitParser) line(s, e int, top bool, add func(*Item, *BlockItem)) {
 		}
 	}
 	if err == nil {
-		var blocks []*Block
+		var blocks []*gBlock
 		for _, it := range items {
 			blocks = it.blocks(blocks)
 		}
@@ -312,7 +312,7 @@ func (p *unitParser) line(s, e int, top bool, add func(*Item, *BlockItem)) {
 
 // bad adds the line p.toks[s:e] as a BadStep, with its nested blocks
 // parsed (the first in the BadStep, any more in BadSteps of their own).
-func (p *unitParser) bad(s, e int, nested [][2]int, top bool, add func(*Item, *BlockItem)) {
+func (p *unitParser) bad(s, e int, nested [][2]int, top bool, add func(*gItem, *gBlockItem)) {
 	for e > s && p.toks[e-1].Type == NL {
 		e--
 	}
@@ -325,33 +325,33 @@ func (p *unitParser) bad(s, e int, nested [][2]int, top bool, add func(*Item, *B
 		}
 		text = append(text, p.toks[i])
 	}
-	ch := &Chain{Tokens: toks}
-	st := &Step{Tokens: toks, Bad: &BadStep{Tokens: toks, Text: joinValues(text)}}
+	ch := &gChain{Tokens: toks}
+	st := &gStep{Tokens: toks, Bad: &gBadStep{Tokens: toks, Text: joinValues(text)}}
 	ch.Steps = append(ch.Steps, st)
 	for k, nb := range nested {
-		blk := &Block{Tokens: p.toks[nb[0] : nb[1]+1], Items: p.blockItems(nb[0], nb[1])}
+		blk := &gBlock{Tokens: p.toks[nb[0] : nb[1]+1], Items: p.blockItems(nb[0], nb[1])}
 		if k == 0 {
 			st.Bad.Block = blk
 			continue
 		}
-		ch.Steps = append(ch.Steps, &Step{Tokens: blk.Tokens, Bad: &BadStep{Tokens: blk.Tokens, Block: blk}})
+		ch.Steps = append(ch.Steps, &gStep{Tokens: blk.Tokens, Bad: &gBadStep{Tokens: blk.Tokens, Block: blk}})
 	}
 	if top {
-		add(&Item{Tokens: toks, Chain: ch}, nil)
+		add(&gItem{Tokens: toks, Chain: ch}, nil)
 	} else {
-		add(nil, &BlockItem{Tokens: toks, Chain: ch})
+		add(nil, &gBlockItem{Tokens: toks, Chain: ch})
 	}
 }
 
 // blockItems parses the inside of the block whose brackets are at open
 // and close.
-func (p *unitParser) blockItems(open, close int) []*BlockItem {
-	var items []*BlockItem
+func (p *unitParser) blockItems(open, close int) []*gBlockItem {
+	var items []*gBlockItem
 	for _, ln := range p.lines(open+1, close) {
 		if p.gaveUp() {
 			break
 		}
-		p.line(ln[0], ln[1], false, func(_ *Item, it *BlockItem) { items = append(items, it) })
+		p.line(ln[0], ln[1], false, func(_ *gItem, it *gBlockItem) { items = append(items, it) })
 	}
 	return items
 }
@@ -375,7 +375,7 @@ func parseWith[T any](parser *participle.Parser[T], src *file.Source, toks []lex
 
 // blocks appends, in source order, the blocks of a line just parsed
 // (each still empty: its inside is parsed separately).
-func (n *Item) blocks(out []*Block) []*Block {
+func (n *gItem) blocks(out []*gBlock) []*gBlock {
 	switch {
 	case n.Section != nil:
 		return append(out, n.Section.Body)
@@ -385,14 +385,14 @@ func (n *Item) blocks(out []*Block) []*Block {
 	return out
 }
 
-func (n *BlockItem) blocks(out []*Block) []*Block {
+func (n *gBlockItem) blocks(out []*gBlock) []*gBlock {
 	if n.Branch != nil {
 		return n.Branch.Body.blocks(out)
 	}
 	return n.Chain.blocks(out)
 }
 
-func (n *Chain) blocks(out []*Block) []*Block {
+func (n *gChain) blocks(out []*gBlock) []*gBlock {
 	for _, st := range n.Steps {
 		switch {
 		case st.When != nil:
