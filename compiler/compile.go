@@ -44,10 +44,17 @@ func All(res *lang.Result) ([]*vm.Program, diag.List) {
 	var progs []*vm.Program
 	var diags diag.List
 	for i, f := range res.Files {
-		if fileHasErrors(res.Diags, f) {
+		errs, syntaxOnly := fileErrors(res.Diags, f)
+		if errs && (!syntaxOnly || f.NotFlowText) {
 			continue
 		}
 		p, d := Compile(f, res.Infos[i])
+		if errs {
+			// Syntax errors only: the rest of the file is still checked
+			// for names, types and loops, but the file has no program.
+			diags = append(diags, meaningful(f, d)...)
+			continue
+		}
 		diags = append(diags, d...)
 		if p != nil {
 			progs = append(progs, p)
@@ -55,15 +62,6 @@ func All(res *lang.Result) ([]*vm.Program, diag.List) {
 	}
 	diags.Sort()
 	return progs, diags
-}
-
-func fileHasErrors(l diag.List, f *syntax.File) bool {
-	for _, d := range l {
-		if d.Severity == diag.Error && d.Span.Source == f.Source {
-			return true
-		}
-	}
-	return false
 }
 
 type compiler struct {

@@ -104,6 +104,7 @@ type scanner struct {
 	jsonTried     bool
 	braces        int
 	braceReported bool
+	strayLine     int // 1 + the offset of the line of the last stray characters reported
 }
 
 // lex turns source text into normalised tokens plus comments.

@@ -40,6 +40,16 @@ func (s *scanner) stray(start int) {
 		}
 		end += n
 	}
+	// One per line: past the first, stray characters on a line are most
+	// likely more of the same mistake (code pasted from another
+	// language), and the line is not parsed anyway.
+	ls := strings.LastIndexByte(s.text[:start], '\n') + 1
+	if s.strayLine == ls+1 {
+		s.bad(start, end)
+		s.pos = end
+		return
+	}
+	s.strayLine = ls + 1
 	var d *diag.Diagnostic
 	if r, n := utf8.DecodeRuneInString(s.text[start:]); n == end-start {
 		d = s.errorf(start, end, "flow/parse", "unexpected character %q", r)
