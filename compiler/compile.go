@@ -13,7 +13,6 @@ import (
 	"github.com/flowc-dev/flowc/lang/check"
 	"github.com/flowc-dev/flowc/lang/diag"
 	"github.com/flowc-dev/flowc/lang/file"
-	"github.com/flowc-dev/flowc/lang/registry"
 	"github.com/flowc-dev/flowc/lang/syntax"
 	"github.com/flowc-dev/flowc/runtime"
 	"github.com/flowc-dev/flowc/runtime/applet"
@@ -209,9 +208,8 @@ func (c *compiler) declareVars() map[string]bool {
 			if st.Name.Value != "ask" && st.Name.Value != "run" {
 				break
 			}
-			if a, ok := registry.Lookup(st.Name.Value); ok {
-				b, _ := check.Bind(a, st.Args)
-				if v := b.Tags["as"]; v != nil {
+			if call, ok := c.info.Call(st); ok {
+				if v := call.Bound.Tags["as"]; v != nil {
 					declare(v.Tok, c.f.Span(v))
 				}
 			}
@@ -345,7 +343,7 @@ func (c *compiler) locSpan(l vm.Loc) file.Span {
 
 // template compiles a string literal with {{ }} parts.
 func (c *compiler) template(v *syntax.Value) (int, []int) {
-	parts, err := syntax.ParseTemplate(v.Tok, syntax.Start(v))
+	parts, err := c.info.Template(v)
 	if err != nil {
 		c.diags.Errorf(c.f.Span(v), CodeType, "%v", err)
 		return 0, nil
@@ -398,11 +396,11 @@ func (c *compiler) constant(s string) int {
 }
 
 func (c *compiler) command(cmd *syntax.Command) {
-	a, ok := registry.Lookup(cmd.Name.Value)
+	call, ok := c.info.Call(cmd)
 	if !ok {
 		return // reported by check
 	}
-	b, _ := check.Bind(a, cmd.Args)
+	a, b := call.Applet, call.Bound
 	sp := c.f.Span(cmd)
 	head := c.f.Span(cmd.Name)
 	if len(cmd.Args) > 0 {
@@ -493,8 +491,7 @@ func (c *compiler) menu(cmd *syntax.Command, b check.Bound, head file.Span) {
 		case l.Else:
 			m.ElsePC = bpc
 		case l.Timeout != "":
-			d, _ := check.ParseDuration(l.Timeout)
-			m.Timeout, m.TimeoutPC = d, bpc
+			m.Timeout, m.TimeoutPC = c.info.Timeout(l), bpc
 		case l.On != "":
 		default:
 			key := l.Key
@@ -534,8 +531,7 @@ func (c *compiler) ask(cmd *syntax.Command, b check.Bound, head file.Span) {
 	c.suspend = c.suspend[:len(c.suspend)-1]
 	for br, bpc := range pcs {
 		if br.Label.Timeout != "" {
-			d, _ := check.ParseDuration(br.Label.Timeout)
-			a.Timeout, a.TimeoutPC = d, bpc
+			a.Timeout, a.TimeoutPC = c.info.Timeout(br.Label), bpc
 		}
 	}
 	c.p.Asks[idx] = a

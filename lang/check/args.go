@@ -344,6 +344,7 @@ func (c *checker) command(cmd *syntax.Command) {
 	}
 	templated := map[*syntax.Value]bool{}
 	b, probs := Bind(a, cmd.Args)
+	c.info.parsed().calls[cmd] = &Call{Applet: a, Bound: b}
 	for _, p := range probs {
 		sp := c.f.Span(cmd.Name)
 		if p.Value != nil {
@@ -428,8 +429,10 @@ func (c *checker) branches(cmd *syntax.Command, a *registry.Applet) {
 				c.diags.Errorf(lsp, CodeBranch, "duplicate timeout branch")
 			}
 			timeoutSeen = true
-			if _, err := ParseDuration(l.Timeout); err != nil {
+			if d, err := ParseDuration(l.Timeout); err != nil {
 				c.durationError(l.Timeout, l.ArgStart, err)
+			} else {
+				c.info.parsed().timeouts[l] = d
 			}
 		case l.On != "":
 			ok := false

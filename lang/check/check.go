@@ -57,6 +57,7 @@ type Info struct {
 	Holidays  []string
 	Applets   map[string]AppletDecl
 	Help      string
+	cache     *parsed // calls bound, templates parsed, timeouts read (calls.go)
 }
 
 // Number is one E.164 number and where it was declared.
@@ -508,6 +509,7 @@ func (c *checker) template(v *syntax.Value) {
 		c.diags.Errorf(c.f.Source.Span(te.Offset, te.End), CodeTemplate, "%s", te.Msg)
 		return
 	}
+	c.info.parsed().templates[v] = parts
 	for _, p := range parts {
 		if p.IsExpr {
 			c.expr(p.Text, p.Offset)
