@@ -104,10 +104,8 @@ func ParseString(name, text string) (*File, diag.List) {
 	return Parse(file.NewSource(name, text))
 }
 
-func parseTokens(src *file.Source, toks []lexer.Token) (*gFile, error) {
-	return parseTokensWith(parser, src, toks)
-}
-
+// parseTokensWith parses a whole file's tokens at once, as Parse did
+// before local recovery: FuzzParse compares the two.
 func parseTokensWith(parser *participle.Parser[gFile], src *file.Source, toks []lexer.Token) (*gFile, error) {
 	end := src.Pos(len(src.Text))
 	eof := lexer.Token{Type: EOF, Pos: lexer.Position{Filename: src.Name, Offset: end.Offset, Line: end.Line, Column: end.Column}}
@@ -302,18 +300,6 @@ func tooDeep(toks []lexer.Token) int {
 		}
 	}
 	return -1
-}
-
-// collapseNL removes NL tokens that recovery left doubled or leading.
-func collapseNL(toks []lexer.Token) []lexer.Token {
-	out := toks[:0]
-	for _, t := range toks {
-		if t.Type == NL && (len(out) == 0 || out[len(out)-1].Type == NL) {
-			continue
-		}
-		out = append(out, t)
-	}
-	return out
 }
 
 func joinValues(toks []lexer.Token) string {
