@@ -71,6 +71,7 @@ func TestParseWorkLinear(t *testing.T) {
 	}
 	for _, m := range []int{5, 40} {
 		w, _ := work(4000, m)
+		t.Logf("%d mistakes: %d tokens given to participle in %d parses; clean file %d in %d", m, w.tokens, w.parses, clean.tokens, clean.parses)
 		// A mistake costs at most the rest of its line again.
 		if w.tokens > clean.tokens+m*64 {
 			t.Errorf("%d mistakes: %d tokens parsed, the clean file %d", m, w.tokens, clean.tokens)
