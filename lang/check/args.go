@@ -212,6 +212,24 @@ func describeValue(v *syntax.Value) string {
 	return v.String()
 }
 
+// branchKinds says in words which branches a block takes.
+func branchKinds(b registry.Branches) string {
+	var kinds []string
+	if b.Keys {
+		kinds = append(kinds, "reply keys (1 -> …)")
+	}
+	if b.Timeout {
+		kinds = append(kinds, "timeout DURATION -> …")
+	}
+	if b.Else {
+		kinds = append(kinds, "else -> …")
+	}
+	for _, e := range b.On {
+		kinds = append(kinds, "on "+e+" -> …")
+	}
+	return strings.Join(kinds, ", ")
+}
+
 // builderApplets are the names GUI flow builders give their applets,
 // and how flowc writes each.
 var builderApplets = map[string]string{
@@ -345,11 +363,27 @@ func (c *checker) command(cmd *syntax.Command) {
 	templated := map[*syntax.Value]bool{}
 	b, probs := Bind(a, cmd.Args)
 	c.info.parsed().calls[cmd] = &Call{Applet: a, Bound: b}
+	// `reply "Hi" inbox team:sales`: an argument that does not fit and
+	// names an applet is the next step, its `then` left out. That is one
+	// mistake: what follows it is not reported as arguments too.
+	stepAt := -1
+	for _, p := range probs {
+		if v := p.Value; v != nil && v.Type() == syntax.VIdent && v != cmd.Args[0] {
+			if _, ok := registry.Lookup(v.Tok); ok {
+				stepAt = syntax.Start(v)
+				at := c.f.Source.Span(stepAt, stepAt)
+				d := c.diags.Errorf(c.f.Span(v), CodeArgs, "missing \"then\" before %s: %s takes no argument %s", v.Tok, a.Name, v.Tok)
+				d.Hint = fmt.Sprintf("steps of a statement are joined with then: … then %s …", v.Tok)
+				d.Fixes = []diag.Fix{{Title: `insert "then"`, Edits: []diag.Edit{{Span: at, New: "then "}}}}
+				break
+			}
+		}
+	}
 	for _, p := range probs {
 		sp := c.f.Span(cmd.Name)
 		if p.Value != nil {
-			if p.Value.Type() == syntax.VBad {
-				continue // reported above as malformed
+			if p.Value.Type() == syntax.VBad || stepAt >= 0 && syntax.Start(p.Value) >= stepAt {
+				continue // reported above as malformed, or as the missing then
 			}
 			sp = c.f.Span(p.Value)
 		}
@@ -454,6 +488,8 @@ func (c *checker) branches(cmd *syntax.Command, a *registry.Applet) {
 				if s := Suggest(l.On, a.Block.On); s != "" {
 					d.Hint = fmt.Sprintf("did you mean `on %s`?", s)
 					d.Fixes = []diag.Fix{{Title: fmt.Sprintf("replace with %q", s), Edits: []diag.Edit{{Span: esp, New: s}}}}
+				} else if len(a.Block.On) == 0 {
+					d.Hint = fmt.Sprintf("a %s block's branches are %s", a.Name, branchKinds(a.Block))
 				}
 			}
 		default:

@@ -15,6 +15,7 @@ func TestCheckFixes(t *testing.T) {
 		{`ask "Name?" as name < timeout 2hrs -> reply "slow" >`, `ask "Name?" as name < timeout 2h -> reply "slow" >`},
 		{`menu "1" < 1 -> inbox team:a ; timeout 10mins -> inbox team:a >`, `menu "1" < 1 -> inbox team:a ; timeout 10m -> inbox team:a >`},
 		{`run lookup(from) as c < on eror -> inbox team:a >`, `run lookup(from) as c < on error -> inbox team:a >`},
+		{`reply "Thanks!" inbox team:a`, `reply "Thanks!" then inbox team:a`},
 	} {
 		text := head + c.in + "\n"
 		f, _ := syntax.ParseString("testdata/fix.flow", text)

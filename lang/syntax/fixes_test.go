@@ -39,6 +39,7 @@ func TestFixes(t *testing.T) {
 		{"menu \"1\" <\n  1 -> inbox team:sales\n  timeout 10 min -> inbox team:sales\n>\n", "menu \"1\" <\n  1 -> inbox team:sales\n  timeout 10m -> inbox team:sales\n>\n"},
 		{"menu \"1\" <\n  timeout 2 hours -> inbox team:sales\n>\n", "menu \"1\" <\n  timeout 2h -> inbox team:sales\n>\n"},
 		{"reply “Hello there”\n", "reply \"Hello there\"\n"},
+		{"reply 'Hello' then inbox team:sales\n", "reply \"Hello\" then inbox team:sales\n"},
 		{"reply ‘Hi’ then inbox team:sales\n", "reply \"Hi\" then inbox team:sales\n"},
 		{"reply \"Hi {{contact.name ?? \"there\"}}!\"\n", "reply \"Hi {{contact.name ?? 'there'}}!\"\n"},
 		{"set greeting \"Hello\"\n", "set greeting = \"Hello\"\n"},

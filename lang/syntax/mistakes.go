@@ -29,7 +29,7 @@ func (s *scanner) replaceFix(title string, start, end int, repl string) diag.Fix
 // token. Pasted JSON documents, curly quotes and `{ … }` blocks are
 // recognised first.
 func (s *scanner) stray(start int) {
-	if s.pastedJSON(start) || s.curlyString(start) || s.brace(start) {
+	if s.pastedJSON(start) || s.curlyString(start) || s.brace(start) || s.singleQuoted(start) {
 		return
 	}
 	end := start
@@ -56,6 +56,9 @@ func (s *scanner) stray(start int) {
 	} else {
 		d = s.errorf(start, end, "flow/parse", "unexpected characters %q", s.text[start:end])
 	}
+	if k := len(s.toks); k > 0 && s.toks[k-1].Type == String && s.text[start] == '+' {
+		d.Hint = `text is joined inside the string with a template: "Hi {{contact.name}}"`
+	}
 	// `when count < -1 <`: the '-' only looks stray because the
 	// condition stopped at the first '<'.
 	if k := len(s.toks); k >= 2 && s.toks[k-2].Type == Cond && s.toks[k-1].Type == Punct && s.toks[k-1].Value == "<" &&
@@ -64,6 +67,28 @@ func (s *scanner) stray(start int) {
 	}
 	s.bad(start, end)
 	s.pos = end
+}
+
+// singleQuoted recognises a string in single quotes ('Hello', as in
+// JavaScript or SQL) outside an expression, reads it as the
+// double-quoted string meant, and reports it once.
+func (s *scanner) singleQuoted(start int) bool {
+	if s.text[start] != '\'' {
+		return false
+	}
+	end := strings.IndexByte(s.text[start+1:s.lineEnd(start)], '\'')
+	if end < 0 {
+		return false
+	}
+	end += start + 1
+	inner := s.text[start+1 : end]
+	meant := strconv.Quote(inner)
+	d := s.errorf(start, end+1, "flow/parse", "strings are written in double quotes")
+	d.Hint = "write " + meant
+	d.Fixes = []diag.Fix{s.replaceFix("use double quotes", start, end+1, meant)}
+	s.emit(String, start, meant)
+	s.pos = end + 1
+	return true
 }
 
 // startsToken reports whether c can begin a token (or is space): it ends
