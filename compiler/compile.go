@@ -576,16 +576,9 @@ func (c *compiler) run(cmd *syntax.Command, b check.Bound, head file.Span) {
 	idx := len(c.p.Runs)
 	c.p.Runs = append(c.p.Runs, r)
 	pc := c.emit(vm.OpRun, idx, head)
-	// Arguments: split the parenthesised text at top-level commas.
-	off := syntax.Start(call) + len(call.Kind) + len(call.Tok) + 1
-	for _, arg := range splitArgs(call.Call[1 : len(call.Call)-1]) {
-		text := strings.TrimSpace(arg.text)
-		if text == "" {
-			continue
-		}
-		lead := len(arg.text) - len(strings.TrimLeft(arg.text, " \t\n"))
-		aoff := off + arg.off + lead
-		e := c.expr(text, aoff, runtime.Value, c.f.Source.Span(aoff, aoff+len(text)))
+	// Arguments: as check split them.
+	for _, arg := range check.CallArgs(call) {
+		e := c.expr(arg.Text, arg.Offset, runtime.Value, c.f.Source.Span(arg.Offset, arg.Offset+len(arg.Text)))
 		r.Args = append(r.Args, e)
 		c.noteReads(pc, e, head)
 	}
@@ -641,33 +634,3 @@ func (c *compiler) appletError(decl check.AppletDecl, src []byte, err error) {
 	c.diags.Errorf(decl.Span, CodeApplet, "applet %s: %v", decl.Name, err)
 }
 
-type argText struct {
-	text string
-	off  int
-}
-
-// splitArgs splits call arguments at commas outside brackets and strings.
-func splitArgs(s string) []argText {
-	var out []argText
-	depth, start := 0, 0
-	for i := 0; i < len(s); i++ {
-		switch ch := s[i]; ch {
-		case '(', '[', '{':
-			depth++
-		case ')', ']', '}':
-			depth--
-		case '"', '\'', '`':
-			for i++; i < len(s) && s[i] != ch; i++ {
-				if s[i] == '\\' && ch != '`' {
-					i++
-				}
-			}
-		case ',':
-			if depth == 0 {
-				out = append(out, argText{s[start:i], start})
-				start = i + 1
-			}
-		}
-	}
-	return append(out, argText{s[start:], start})
-}

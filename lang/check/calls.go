@@ -1,6 +1,7 @@
 package check
 
 import (
+	"strings"
 	"time"
 
 	"github.com/flowc-dev/flowc/lang/registry"
@@ -71,4 +72,53 @@ func (i *Info) Timeout(l *syntax.Label) time.Duration {
 	}
 	d, _ := ParseDuration(l.Timeout)
 	return d
+}
+
+// CallArg is one argument of a call such as lookup(from, "x"): its
+// expression text, trimmed, and the byte offset of that text in the file.
+type CallArg struct {
+	Text   string
+	Offset int
+}
+
+// CallArgs splits the arguments of the call value v (VCall) at the commas
+// outside brackets and strings; empty arguments are left out. check
+// validates them as one expression, the compiler compiles each.
+func CallArgs(v *syntax.Value) []CallArg {
+	if len(v.Call) < 2 {
+		return nil
+	}
+	s := v.Call[1 : len(v.Call)-1]
+	off := syntax.Start(v) + len(v.Kind) + len(v.Tok) + 1
+	var out []CallArg
+	add := func(from, to int) {
+		text := strings.TrimSpace(s[from:to])
+		if text == "" {
+			return
+		}
+		lead := len(s[from:to]) - len(strings.TrimLeft(s[from:to], " \t\r\n"))
+		out = append(out, CallArg{Text: text, Offset: off + from + lead})
+	}
+	depth, start := 0, 0
+	for i := 0; i < len(s); i++ {
+		switch ch := s[i]; ch {
+		case '(', '[', '{':
+			depth++
+		case ')', ']', '}':
+			depth--
+		case '"', '\'', '`':
+			for i++; i < len(s) && s[i] != ch; i++ {
+				if s[i] == '\\' && ch != '`' {
+					i++
+				}
+			}
+		case ',':
+			if depth == 0 {
+				add(start, i)
+				start = i + 1
+			}
+		}
+	}
+	add(start, len(s))
+	return out
 }

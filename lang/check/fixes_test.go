@@ -1,6 +1,7 @@
 package check_test
 
 import (
+	"reflect"
 	"testing"
 
 	"github.com/flowc-dev/flowc/lang/check"
@@ -38,5 +39,26 @@ func TestCheckFixes(t *testing.T) {
 		if _, d := check.Files([]*syntax.File{f}); d.HasErrors() {
 			t.Errorf("%s fixed still has %v", c.in, d)
 		}
+	}
+}
+
+// TestCallArgs: a call's arguments are split at top-level commas only,
+// each at the offset of its text.
+func TestCallArgs(t *testing.T) {
+	text := `run lookup( from, "a,b" , f(1, [2,3]) ,) as c` + "\n"
+	f, diags := syntax.ParseString("c.flow", text)
+	if len(diags) != 0 {
+		t.Fatal(diags)
+	}
+	call := f.Stmts[0].(*syntax.Chain).Steps[0].(*syntax.Command).Args[0]
+	var got []string
+	for _, a := range check.CallArgs(call) {
+		if text[a.Offset:a.Offset+len(a.Text)] != a.Text {
+			t.Errorf("%q is not at offset %d", a.Text, a.Offset)
+		}
+		got = append(got, a.Text)
+	}
+	if want := []string{"from", `"a,b"`, "f(1, [2,3])"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("args %q, want %q", got, want)
 	}
 }
