@@ -633,4 +633,3 @@ func (c *compiler) appletError(decl check.AppletDecl, src []byte, err error) {
 	}
 	c.diags.Errorf(decl.Span, CodeApplet, "applet %s: %v", decl.Name, err)
 }
-
