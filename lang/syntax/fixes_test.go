@@ -34,6 +34,7 @@ func apply(t *testing.T, text string, diags diag.List) string {
 func TestFixes(t *testing.T) {
 	for _, c := range []struct{ in, want string }{
 		{"when len(body) < 5 < reply \"short\" >\n", "when (len(body) < 5) < reply \"short\" >\n"},
+		{"when count < limit < reply \"few\" >\nreply \"x\"\n", "when (count < limit) < reply \"few\" >\nreply \"x\"\n"},
 		{"when count <= 3 <\n  reply \"few\"\n>\n", "when (count <= 3) <\n  reply \"few\"\n>\n"},
 		{"menu \"1 or 2\" <\n  1 => inbox team:sales\n  2 => inbox team:support\n>\n", "menu \"1 or 2\" <\n  1 -> inbox team:sales\n  2 -> inbox team:support\n>\n"},
 		{"menu \"1\" <\n  1 -> inbox team:sales\n  timeout 10 min -> inbox team:sales\n>\n", "menu \"1\" <\n  1 -> inbox team:sales\n  timeout 10m -> inbox team:sales\n>\n"},

@@ -530,14 +530,22 @@ func (s *scanner) comparison(start, lt int) int {
 	if le {
 		opEnd++
 	}
-	cond := strings.TrimRight(s.text[start:lt], " \t")
-	d := s.errorf(lt, opEnd, "flow/parse", "this %q ends the condition: a comparison in a condition must be in parentheses", s.text[lt:opEnd])
-	d.Hint = CondHint(s.text, cond, lt)
-	d.Fixes = []diag.Fix{{Title: "put the condition in parentheses", Edits: []diag.Edit{
-		{Span: s.src.Span(start, start), New: "("},
-		{Span: s.src.Span(end, end), New: ")"},
-	}}}
+	s.diags = append(s.diags, comparisonDiag(s.src, start, lt, opEnd, end))
 	return r.end
+}
+
+// comparisonDiag is the diagnostic of a condition starting at start cut
+// short by the comparison operator at lt..opEnd: the condition meant runs
+// to end.
+func comparisonDiag(src *file.Source, start, lt, opEnd, end int) diag.Diagnostic {
+	cond := strings.TrimRight(src.Text[start:lt], " \t")
+	return diag.Diagnostic{Severity: diag.Error, Code: "flow/parse", Span: src.Span(lt, opEnd),
+		Message: fmt.Sprintf("this %q ends the condition: a comparison in a condition must be in parentheses", src.Text[lt:opEnd]),
+		Hint:    CondHint(src.Text, cond, lt),
+		Fixes: []diag.Fix{{Title: "put the condition in parentheses", Edits: []diag.Edit{
+			{Span: src.Span(start, start), New: "("},
+			{Span: src.Span(end, end), New: ")"},
+		}}}}
 }
 
 // lexRawToEOL takes the expression after `set NAME =`.

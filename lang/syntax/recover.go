@@ -62,6 +62,7 @@ func (p *unitParser) isLexBad(t lexer.Token) bool { return t.Type == Bad && p.le
 // `<` (`when (a == 1 <` with its parenthesis left open) still opens its
 // block, so the block's `>` is not reported as well.
 func (p *unitParser) balance(toks []lexer.Token) {
+	toks = p.nameComparisons(toks)
 	out := make([]lexer.Token, 0, len(toks)+8)
 	var open []int
 	for _, t := range toks {
@@ -118,6 +119,45 @@ func (p *unitParser) balance(toks []lexer.Token) {
 			open = open[:len(open)-1]
 		}
 	}
+}
+
+// nameComparisons recognises `when count < limit < reply "x" >`, the
+// comparison with a name on its right that the lexer cannot tell from a
+// block holding an applet call (`when x < menu < … >`): here the when's
+// block is never closed. Such a `<` is reported once, as the comparison
+// it is, with its fix, and the condition is taken to run to the second
+// `<`, so that the blocks balance as meant.
+func (p *unitParser) nameComparisons(toks []lexer.Token) []lexer.Token {
+	var open []int
+	for i, t := range toks {
+		if isPunct(t, "<") {
+			open = append(open, i)
+		} else if isPunct(t, ">") && len(open) > 0 {
+			open = open[:len(open)-1]
+		}
+	}
+	drop := map[int]bool{}
+	for _, o := range open {
+		if o < 1 || o+2 >= len(toks) || toks[o-1].Type != Cond || toks[o+1].Type != Ident || !isPunct(toks[o+2], "<") ||
+			toks[o+2].Pos.Line != toks[o-1].Pos.Line {
+			continue
+		}
+		cond := &toks[o-1]
+		end := tokenEnd(toks[o+1])
+		p.diags = append(p.diags, comparisonDiag(p.src, cond.Pos.Offset, toks[o].Pos.Offset, toks[o].Pos.Offset+1, end))
+		cond.Value = p.src.Text[cond.Pos.Offset:end]
+		drop[o], drop[o+1] = true, true
+	}
+	if len(drop) == 0 {
+		return toks
+	}
+	out := make([]lexer.Token, 0, len(toks))
+	for i, t := range toks {
+		if !drop[i] {
+			out = append(out, t)
+		}
+	}
+	return out
 }
 
 // continues reports whether a newline after t continues the statement
