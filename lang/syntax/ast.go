@@ -24,16 +24,19 @@ import (
 type Node interface {
 	// Pos is the byte range [start, end) of the node in its file.
 	Pos() (start, end int)
-	// Comments are the comments attached to a statement (nil for other
-	// nodes and for statements without comments).
+	// Comments are the comments attached to a statement or a block (nil
+	// for other nodes and for those without comments).
 	Comments() *Comments
 }
 
-// Comments attached to a statement: Before are the whole-line comments
-// directly above it, Suffix the comment at the end of its first line.
+// Comments attached to a node: for a statement, Before are the
+// whole-line comments directly above it and Suffix the comment at the end
+// of its first line; for a block, After are the comments after its last
+// statement, before its ">".
 type Comments struct {
 	Before []Comment
 	Suffix []Comment
+	After  []Comment
 }
 
 // node holds what every node has.

@@ -114,18 +114,26 @@ func convertBranch(b *gBranch) *Branch {
 }
 
 // attachComments gives each statement the comments that belong to it: a
-// comment on its own line to the statement that starts next, an inline
-// comment to the innermost statement that starts on its line.
+// comment on its own line to the statement that starts next (Before), or,
+// when the block it is in ends first, to that block (After); an inline
+// comment to the innermost statement that starts on its line (Suffix).
 func attachComments(src *file.Source, stmts []Stmt, comments []Comment) {
 	if len(comments) == 0 {
 		return
 	}
-	var order []Stmt
+	type event struct {
+		off int
+		n   Node
+	}
+	var order []Stmt   // statements, in source order
+	var events []event // statement starts and block ends, in source order
 	var walk func([]Stmt)
 	var walkChain func(*Chain)
 	walkBlock := func(b *Block) {
 		if b != nil {
 			walk(b.Stmts)
+			_, end := b.Pos()
+			events = append(events, event{end - 1, b})
 		}
 	}
 	walkChain = func(c *Chain) {
@@ -148,6 +156,7 @@ func attachComments(src *file.Source, stmts []Stmt, comments []Comment) {
 	walk = func(ss []Stmt) {
 		for _, s := range ss {
 			order = append(order, s)
+			events = append(events, event{Start(s), s})
 			switch s := s.(type) {
 			case *Section:
 				walkBlock(s.Body)
@@ -159,28 +168,34 @@ func attachComments(src *file.Source, stmts []Stmt, comments []Comment) {
 		}
 	}
 	walk(stmts)
-	k := 0 // order[:k] start before the comment
+	attached := func(n Node) *Comments {
+		b := n.(based).base()
+		if b.comments == nil {
+			b.comments = &Comments{}
+		}
+		return b.comments
+	}
+	k, e := 0, 0 // order[:k], events[:e] are before the comment
 	for _, c := range comments {
 		for k < len(order) && Start(order[k]) < c.Offset {
 			k++
 		}
-		if c.Inline {
-			line := src.Pos(c.Offset).Line
-			if k > 0 && src.Pos(Start(order[k-1])).Line == line {
-				n := order[k-1].(based).base()
-				if n.comments == nil {
-					n.comments = &Comments{}
-				}
-				n.comments.Suffix = append(n.comments.Suffix, c)
-			}
-			continue
+		for e < len(events) && events[e].off < c.Offset {
+			e++
 		}
-		if k < len(order) {
-			n := order[k].(based).base()
-			if n.comments == nil {
-				n.comments = &Comments{}
+		switch {
+		case c.Inline:
+			if k > 0 && src.Pos(Start(order[k-1])).Line == src.Pos(c.Offset).Line {
+				cs := attached(order[k-1])
+				cs.Suffix = append(cs.Suffix, c)
 			}
-			n.comments.Before = append(n.comments.Before, c)
+		case e < len(events):
+			cs := attached(events[e].n)
+			if _, end := events[e].n.(*Block); end {
+				cs.After = append(cs.After, c)
+			} else {
+				cs.Before = append(cs.Before, c)
+			}
 		}
 	}
 }

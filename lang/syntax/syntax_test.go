@@ -114,6 +114,7 @@ menu "1 or 2" <
   # before one
   1 -> inbox team:a  # one's
   2 -> inbox team:b
+  # after the branches
 >
 `)
 	if len(diags) != 0 {
@@ -130,6 +131,8 @@ menu "1 or 2" <
 				what = n.Steps[0].(*syntax.Command).Name.Value
 			case *syntax.Branch:
 				what = n.Label.String()
+			case *syntax.Block:
+				what = "menu block"
 			}
 			for _, b := range c.Before {
 				got[what] += "before:" + b.Text + ";"
@@ -137,14 +140,18 @@ menu "1 or 2" <
 			for _, s := range c.Suffix {
 				got[what] += "suffix:" + s.Text + ";"
 			}
+			for _, a := range c.After {
+				got[what] += "after:" + a.Text + ";"
+			}
 		}
 		return true
 	})
 	want := map[string]string{
-		"flow":    "before:# the flow;",
-		"numbers": "suffix:# the line;",
-		"menu":    "before:# before the menu;",
-		"1":       "before:# before one;suffix:# one's;",
+		"flow":       "before:# the flow;",
+		"numbers":    "suffix:# the line;",
+		"menu":       "before:# before the menu;",
+		"1":          "before:# before one;suffix:# one's;",
+		"menu block": "after:# after the branches;",
 	}
 	for k, v := range want {
 		if got[k] != v {
