@@ -56,6 +56,7 @@ func (s *scanner) stray(start int) {
 	} else {
 		d = s.errorf(start, end, "flow/parse", "unexpected characters %q", s.text[start:end])
 	}
+	d.Hint = `flowc has no use for it here: remove it, or put text in a string ("…")`
 	if k := len(s.toks); k > 0 && s.toks[k-1].Type == String && s.text[start] == '+' {
 		d.Hint = `text is joined inside the string with a template: "Hi {{contact.name}}"`
 	}
