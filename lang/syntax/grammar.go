@@ -247,16 +247,3 @@ func (v *gValue) typ() ValueType {
 	}
 	return VIdent
 }
-
-// LabelText renders a label as written.
-func (l *gLabel) String() string {
-	switch {
-	case l.Else:
-		return "else"
-	case l.Timeout != "":
-		return "timeout " + l.Timeout
-	case l.On != "":
-		return "on " + l.On
-	}
-	return l.Key
-}

@@ -23,7 +23,7 @@ var parser = participle.MustBuild[gFile](
 )
 
 // Grammar returns the grammar in EBNF, as participle derives it from the
-// AST's struct tags (docs/language.md quotes it).
+// grammar structs' tags (grammar.go; docs/language.md quotes it).
 func Grammar() string { return grammarNames.ReplaceAllString(parser.String(), "$1") }
 
 // grammarNames are the grammar's type names, which have a g prefix so as
