@@ -13,7 +13,6 @@ import (
 	"github.com/flowc-dev/flowc/lang/check"
 	"github.com/flowc-dev/flowc/lang/diag"
 	"github.com/flowc-dev/flowc/lang/file"
-	"github.com/flowc-dev/flowc/lang/registry"
 	"github.com/flowc-dev/flowc/lang/syntax"
 	"github.com/flowc-dev/flowc/runtime"
 	"github.com/flowc-dev/flowc/runtime/applet"
@@ -44,10 +43,17 @@ func All(res *lang.Result) ([]*vm.Program, diag.List) {
 	var progs []*vm.Program
 	var diags diag.List
 	for i, f := range res.Files {
-		if fileHasErrors(res.Diags, f) {
+		errs, syntaxOnly := fileErrors(res.Diags, f)
+		if errs && (!syntaxOnly || f.NotFlowText) {
 			continue
 		}
 		p, d := Compile(f, res.Infos[i])
+		if errs {
+			// Syntax errors only: the rest of the file is still checked
+			// for names, types and loops, but the file has no program.
+			diags = append(diags, meaningful(f, d)...)
+			continue
+		}
 		diags = append(diags, d...)
 		if p != nil {
 			progs = append(progs, p)
@@ -55,15 +61,6 @@ func All(res *lang.Result) ([]*vm.Program, diag.List) {
 	}
 	diags.Sort()
 	return progs, diags
-}
-
-func fileHasErrors(l diag.List, f *syntax.File) bool {
-	for _, d := range l {
-		if d.Severity == diag.Error && d.Span.Source == f.Source {
-			return true
-		}
-	}
-	return false
 }
 
 type compiler struct {
@@ -119,17 +116,17 @@ func Compile(f *syntax.File, info *check.Info) (*vm.Program, diag.List) {
 	sort.Strings(c.p.Vars)
 
 	// Main body, then sections.
-	for _, it := range f.Items {
-		if it.Chain != nil {
-			c.chain(it.Chain)
+	for _, it := range f.Stmts {
+		if ch, ok := it.(*syntax.Chain); ok {
+			c.chain(ch)
 		}
 	}
 	c.emitSynth(vm.OpHalt, 0, c.endSpan())
-	for _, it := range f.Items {
-		if it.Section != nil {
-			c.sects[it.Section.Name.Value] = len(c.p.Code)
-			c.block(it.Section.Body)
-			c.emitSynth(vm.OpHalt, 0, c.f.Span(it.Section.Body))
+	for _, it := range f.Stmts {
+		if s, ok := it.(*syntax.Section); ok {
+			c.sects[s.Name.Value] = len(c.p.Code)
+			c.block(s.Body)
+			c.emitSynth(vm.OpHalt, 0, c.f.Span(s.Body))
 		}
 	}
 	for _, g := range c.gotos {
@@ -203,14 +200,16 @@ func (c *compiler) declareVars() map[string]bool {
 		}
 		vars[name] = true
 	}
-	walkSteps(c.f, func(st *syntax.Step) {
-		switch {
-		case st.Set != nil:
-			declare(st.Set.Name.Value, c.f.Span(st.Set.Name))
-		case st.Cmd != nil && (st.Cmd.Name.Value == "ask" || st.Cmd.Name.Value == "run"):
-			if a, ok := registry.Lookup(st.Cmd.Name.Value); ok {
-				b, _ := check.Bind(a, st.Cmd.Args)
-				if v := b.Tags["as"]; v != nil {
+	walkSteps(c.f, func(st syntax.Step) {
+		switch st := st.(type) {
+		case *syntax.Set:
+			declare(st.Name.Value, c.f.Span(st.Name))
+		case *syntax.Command:
+			if st.Name.Value != "ask" && st.Name.Value != "run" {
+				break
+			}
+			if call, ok := c.info.Call(st); ok {
+				if v := call.Bound.Tags["as"]; v != nil {
 					declare(v.Tok, c.f.Span(v))
 				}
 			}
@@ -219,43 +218,17 @@ func (c *compiler) declareVars() map[string]bool {
 	return vars
 }
 
-// walkSteps calls fn for every step of the file, depth first.
-func walkSteps(f *syntax.File, fn func(*syntax.Step)) {
-	var chain func(*syntax.Chain)
-	var block func(*syntax.Block)
-	chain = func(ch *syntax.Chain) {
-		for _, st := range ch.Steps {
+// walkSteps calls fn for every step of the file, depth first (not
+// inside a line the parser gave up on).
+func walkSteps(f *syntax.File, fn func(syntax.Step)) {
+	syntax.WalkFile(f, func(n syntax.Node) bool {
+		st, ok := n.(syntax.Step)
+		if ok {
 			fn(st)
-			switch {
-			case st.When != nil:
-				block(st.When.Then)
-				if st.When.Else != nil {
-					chain(st.When.Else)
-				}
-			case st.Block != nil:
-				block(st.Block)
-			case st.Cmd != nil && st.Cmd.Block != nil:
-				block(st.Cmd.Block)
-			}
 		}
-	}
-	block = func(b *syntax.Block) {
-		for _, it := range b.Items {
-			if it.Branch != nil {
-				chain(it.Branch.Body)
-			} else {
-				chain(it.Chain)
-			}
-		}
-	}
-	for _, it := range f.Items {
-		switch {
-		case it.Chain != nil:
-			chain(it.Chain)
-		case it.Section != nil:
-			block(it.Section.Body)
-		}
-	}
+		_, bad := n.(*syntax.BadStep)
+		return !bad
+	})
 }
 
 func (c *compiler) loc(sp file.Span) vm.Loc {
@@ -287,17 +260,17 @@ func (c *compiler) chain(ch *syntax.Chain) {
 }
 
 func (c *compiler) block(b *syntax.Block) {
-	for _, it := range b.Items {
-		if it.Chain != nil {
-			c.chain(it.Chain)
+	for _, it := range b.Stmts {
+		if ch, ok := it.(*syntax.Chain); ok {
+			c.chain(ch)
 		}
 	}
 }
 
-func (c *compiler) step(st *syntax.Step) {
-	switch {
-	case st.When != nil:
-		w := st.When
+func (c *compiler) step(st syntax.Step) {
+	switch st := st.(type) {
+	case *syntax.When:
+		w := st
 		sp := c.f.Span(w.Cond)
 		e := c.expr(w.Cond.Text, syntax.Start(w.Cond), runtime.Condition, sp)
 		test := c.emit(vm.OpTest, e, sp)
@@ -306,23 +279,23 @@ func (c *compiler) step(st *syntax.Step) {
 		c.block(w.Then)
 		if w.Else == nil {
 			c.patch(jf, c.here())
-			c.missing = append(c.missing, missing{span: c.f.TokenSpan(w.Tokens[0]).Join(sp), msg: "when without else: nothing is decided here when the condition is false"})
+			c.missing = append(c.missing, missing{span: c.f.Source.Span(syntax.Start(w), syntax.Start(w)+len("when")).Join(sp), msg: "when without else: nothing is decided here when the condition is false"})
 			return
 		}
 		j := c.emitSynth(vm.OpJump, 0, sp)
 		c.patch(jf, c.here())
 		c.chain(w.Else)
 		c.patch(j, c.here())
-	case st.Block != nil:
-		c.block(st.Block)
-	case st.Set != nil:
-		sp := c.f.Span(st.Set)
-		e := c.expr(st.Set.Expr.Text, syntax.Start(st.Set.Expr), runtime.Value, c.f.Span(st.Set.Expr))
-		c.p.Sets = append(c.p.Sets, vm.Set{Var: st.Set.Name.Value, Expr: e})
+	case *syntax.Block:
+		c.block(st)
+	case *syntax.Set:
+		sp := c.f.Span(st)
+		e := c.expr(st.Expr.Text, syntax.Start(st.Expr), runtime.Value, c.f.Span(st.Expr))
+		c.p.Sets = append(c.p.Sets, vm.Set{Var: st.Name.Value, Expr: e})
 		pc := c.emit(vm.OpSet, len(c.p.Sets)-1, sp)
 		c.noteReads(pc, e, sp)
-	case st.Cmd != nil:
-		c.command(st.Cmd)
+	case *syntax.Command:
+		c.command(st)
 	}
 }
 
@@ -370,7 +343,7 @@ func (c *compiler) locSpan(l vm.Loc) file.Span {
 
 // template compiles a string literal with {{ }} parts.
 func (c *compiler) template(v *syntax.Value) (int, []int) {
-	parts, err := syntax.ParseTemplate(v.Tok, syntax.Start(v))
+	parts, err := c.info.Template(v)
 	if err != nil {
 		c.diags.Errorf(c.f.Span(v), CodeType, "%v", err)
 		return 0, nil
@@ -423,11 +396,11 @@ func (c *compiler) constant(s string) int {
 }
 
 func (c *compiler) command(cmd *syntax.Command) {
-	a, ok := registry.Lookup(cmd.Name.Value)
+	call, ok := c.info.Call(cmd)
 	if !ok {
 		return // reported by check
 	}
-	b, _ := check.Bind(a, cmd.Args)
+	a, b := call.Applet, call.Bound
 	sp := c.f.Span(cmd)
 	head := c.f.Span(cmd.Name)
 	if len(cmd.Args) > 0 {
@@ -486,13 +459,14 @@ func (c *compiler) branches(blk *syntax.Block) (map[*syntax.Branch]int, []int) {
 	if blk == nil {
 		return pcs, nil
 	}
-	for _, it := range blk.Items {
-		if it.Branch == nil {
+	for _, it := range blk.Stmts {
+		br, ok := it.(*syntax.Branch)
+		if !ok {
 			continue
 		}
-		pcs[it.Branch] = c.here()
-		c.chain(it.Branch.Body)
-		jumps = append(jumps, c.emitSynth(vm.OpJump, 0, c.f.Span(it.Branch)))
+		pcs[br] = c.here()
+		c.chain(br.Body)
+		jumps = append(jumps, c.emitSynth(vm.OpJump, 0, c.f.Span(br)))
 	}
 	return pcs, jumps
 }
@@ -517,8 +491,7 @@ func (c *compiler) menu(cmd *syntax.Command, b check.Bound, head file.Span) {
 		case l.Else:
 			m.ElsePC = bpc
 		case l.Timeout != "":
-			d, _ := check.ParseDuration(l.Timeout)
-			m.Timeout, m.TimeoutPC = d, bpc
+			m.Timeout, m.TimeoutPC = c.info.Timeout(l), bpc
 		case l.On != "":
 		default:
 			key := l.Key
@@ -558,8 +531,7 @@ func (c *compiler) ask(cmd *syntax.Command, b check.Bound, head file.Span) {
 	c.suspend = c.suspend[:len(c.suspend)-1]
 	for br, bpc := range pcs {
 		if br.Label.Timeout != "" {
-			d, _ := check.ParseDuration(br.Label.Timeout)
-			a.Timeout, a.TimeoutPC = d, bpc
+			a.Timeout, a.TimeoutPC = c.info.Timeout(br.Label), bpc
 		}
 	}
 	c.p.Asks[idx] = a
@@ -604,16 +576,9 @@ func (c *compiler) run(cmd *syntax.Command, b check.Bound, head file.Span) {
 	idx := len(c.p.Runs)
 	c.p.Runs = append(c.p.Runs, r)
 	pc := c.emit(vm.OpRun, idx, head)
-	// Arguments: split the parenthesised text at top-level commas.
-	off := syntax.Start(call) + len(call.Kind) + len(call.Tok) + 1
-	for _, arg := range splitArgs(call.Call[1 : len(call.Call)-1]) {
-		text := strings.TrimSpace(arg.text)
-		if text == "" {
-			continue
-		}
-		lead := len(arg.text) - len(strings.TrimLeft(arg.text, " \t\n"))
-		aoff := off + arg.off + lead
-		e := c.expr(text, aoff, runtime.Value, c.f.Source.Span(aoff, aoff+len(text)))
+	// Arguments: as check split them.
+	for _, arg := range check.CallArgs(call) {
+		e := c.expr(arg.Text, arg.Offset, runtime.Value, c.f.Source.Span(arg.Offset, arg.Offset+len(arg.Text)))
 		r.Args = append(r.Args, e)
 		c.noteReads(pc, e, head)
 	}
@@ -667,35 +632,4 @@ func (c *compiler) appletError(decl check.AppletDecl, src []byte, err error) {
 		return
 	}
 	c.diags.Errorf(decl.Span, CodeApplet, "applet %s: %v", decl.Name, err)
-}
-
-type argText struct {
-	text string
-	off  int
-}
-
-// splitArgs splits call arguments at commas outside brackets and strings.
-func splitArgs(s string) []argText {
-	var out []argText
-	depth, start := 0, 0
-	for i := 0; i < len(s); i++ {
-		switch ch := s[i]; ch {
-		case '(', '[', '{':
-			depth++
-		case ')', ']', '}':
-			depth--
-		case '"', '\'', '`':
-			for i++; i < len(s) && s[i] != ch; i++ {
-				if s[i] == '\\' && ch != '`' {
-					i++
-				}
-			}
-		case ',':
-			if depth == 0 {
-				out = append(out, argText{s[start:i], start})
-				start = i + 1
-			}
-		}
-	}
-	return append(out, argText{s[start:], start})
 }

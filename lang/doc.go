@@ -6,7 +6,7 @@
 //
 //	lang/file      source text, byte offsets, line:column, spans, snippets
 //	lang/diag      diagnostics: severity, stable code, message, span, hint
-//	lang/syntax    tokens → AST (participle grammar), error recovery, formatter
+//	lang/syntax    tokens → typed AST (participle per line), local recovery, formatter
 //	lang/schedule  the business-hours spec language used by hours()
 //	lang/sms       GSM-7/UCS-2 encoding and SMS segments of a text
 //	lang/directory the directory file (users, teams, contacts): format and

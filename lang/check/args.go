@@ -2,11 +2,11 @@ package check
 
 import (
 	"fmt"
-
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/flowc-dev/flowc/lang/diag"
 	"github.com/flowc-dev/flowc/lang/registry"
 	"github.com/flowc-dev/flowc/lang/syntax"
 	"github.com/flowc-dev/flowc/runtime"
@@ -212,6 +212,84 @@ func describeValue(v *syntax.Value) string {
 	return v.String()
 }
 
+// branchKinds says in words which branches a block takes.
+func branchKinds(b registry.Branches) string {
+	var kinds []string
+	if b.Keys {
+		kinds = append(kinds, "reply keys (1 -> …)")
+	}
+	if b.Timeout {
+		kinds = append(kinds, "timeout DURATION -> …")
+	}
+	if b.Else {
+		kinds = append(kinds, "else -> …")
+	}
+	for _, e := range b.On {
+		kinds = append(kinds, "on "+e+" -> …")
+	}
+	return strings.Join(kinds, ", ")
+}
+
+// builderApplets are the names GUI flow builders give their applets,
+// and how flowc writes each.
+var builderApplets = map[string]string{
+	"save-and-reply": `the Save & Reply applet is written ask "QUESTION" as NAME: it sends the question and saves the reply in NAME`,
+	"save-reply":     `the Save & Reply applet is written ask "QUESTION" as NAME: it sends the question and saves the reply in NAME`,
+	"send-message":   `a message is sent with reply "TEXT"`,
+	"send-sms":       `a message is sent with reply "TEXT"`,
+	"sms-inbox":      `the SMS Inbox applet is written inbox team:NAME or inbox user:NAME`,
+	"business-hours": `business hours are a condition: when hours("9-5") < … > else …`,
+	"forward-email":  `forwarding is written forward email:"ADDRESS"`,
+}
+
+// durationUnitWords are units written out, and the unit flowc writes.
+var durationUnitWords = map[string]string{
+	"sec": "s", "secs": "s", "second": "s", "seconds": "s",
+	"min": "m", "mins": "m", "minute": "m", "minutes": "m",
+	"hr": "h", "hrs": "h", "hour": "h", "hours": "h",
+	"day": "d", "days": "d",
+}
+
+// durationError reports the problem ParseDuration found in the duration
+// text written at byte offset off, at the part that is wrong: an unknown
+// unit at the unit (with the fix when the unit is a word for s, m, h or
+// d), a zero duration at its number.
+func (c *checker) durationError(text string, off int, err error) {
+	src := c.f.Source
+	span := src.Span(off, off+len(text))
+	var fix *diag.Fix
+	hint := "write durations as a number and a unit: 30s, 10m, 4h, 2d or 1h30m"
+	for i := 0; i < len(text); {
+		j := i
+		for j < len(text) && text[j] >= '0' && text[j] <= '9' {
+			j++
+		}
+		k := j
+		for k < len(text) && (text[k] < '0' || text[k] > '9') {
+			k++
+		}
+		unit := text[j:k]
+		if unit != "s" && unit != "m" && unit != "h" && unit != "d" && unit != "" {
+			span = src.Span(off+j, off+k)
+			if u, ok := durationUnitWords[strings.ToLower(unit)]; ok {
+				meant := text[:j] + u + text[k:]
+				hint = fmt.Sprintf("write %s", meant)
+				fix = &diag.Fix{Title: "write " + meant, Edits: []diag.Edit{{Span: span, New: u}}}
+			}
+			break
+		}
+		i = k
+	}
+	if strings.Contains(err.Error(), "more than zero") {
+		hint = "a duration of zero would be over at once; give a length such as 30s or 10m"
+	}
+	d := c.diags.Errorf(span, CodeDuration, "%v", err)
+	d.Hint = hint
+	if fix != nil {
+		d.Fixes = []diag.Fix{*fix}
+	}
+}
+
 // ParseDuration reads 30s, 10m, 4h, 2d and combinations such as 1h30m.
 func ParseDuration(s string) (time.Duration, error) {
 	total := time.Duration(0)
@@ -257,6 +335,10 @@ func (c *checker) command(cmd *syntax.Command) {
 		} else {
 			d.Hint = "applets are: " + strings.Join(registry.Names(), ", ")
 		}
+
+		if h, ok := builderApplets[strings.ToLower(name)]; ok {
+			d.Hint = h
+		}
 		return
 	}
 	for _, v := range cmd.Args {
@@ -266,7 +348,7 @@ func (c *checker) command(cmd *syntax.Command) {
 				`write targets as kind:name (team:sales) or kind:"text" (email:"a@b.c"), and calls as name(args)`
 		case syntax.VDuration:
 			if _, err := ParseDuration(v.Tok); err != nil {
-				c.diags.Errorf(c.f.Span(v), CodeDuration, "%v", err)
+				c.durationError(v.Tok, syntax.Start(v), err)
 			}
 		case syntax.VExpr:
 			c.expr(v.Tok, syntax.Start(v)) // parentheses included: still one expression
@@ -280,11 +362,28 @@ func (c *checker) command(cmd *syntax.Command) {
 	}
 	templated := map[*syntax.Value]bool{}
 	b, probs := Bind(a, cmd.Args)
+	c.info.parsed().calls[cmd] = &Call{Applet: a, Bound: b}
+	// `reply "Hi" inbox team:sales`: an argument that does not fit and
+	// names an applet is the next step, its `then` left out. That is one
+	// mistake: what follows it is not reported as arguments too.
+	stepAt := -1
+	for _, p := range probs {
+		if v := p.Value; v != nil && v.Type() == syntax.VIdent && v != cmd.Args[0] {
+			if _, ok := registry.Lookup(v.Tok); ok {
+				stepAt = syntax.Start(v)
+				at := c.f.Source.Span(stepAt, stepAt)
+				d := c.diags.Errorf(c.f.Span(v), CodeArgs, "missing \"then\" before %s: %s takes no argument %s", v.Tok, a.Name, v.Tok)
+				d.Hint = fmt.Sprintf("steps of a statement are joined with then: … then %s …", v.Tok)
+				d.Fixes = []diag.Fix{{Title: `insert "then"`, Edits: []diag.Edit{{Span: at, New: "then "}}}}
+				break
+			}
+		}
+	}
 	for _, p := range probs {
 		sp := c.f.Span(cmd.Name)
 		if p.Value != nil {
-			if p.Value.Type() == syntax.VBad {
-				continue // reported above as malformed
+			if p.Value.Type() == syntax.VBad || stepAt >= 0 && syntax.Start(p.Value) >= stepAt {
+				continue // reported above as malformed, or as the missing then
 			}
 			sp = c.f.Span(p.Value)
 		}
@@ -336,16 +435,17 @@ func (c *checker) branches(cmd *syntax.Command, a *registry.Applet) {
 	}
 	keys := map[string]string{}
 	var elseSeen, timeoutSeen bool
-	for _, it := range cmd.Block.Items {
-		if it.Chain != nil {
+	for _, it := range cmd.Block.Stmts {
+		br, ok := it.(*syntax.Branch)
+		if !ok {
+			ch := it.(*syntax.Chain)
 			// A line the parser gave up on is already reported.
-			if !hasBad(it.Chain) {
-				c.diags.Errorf(c.f.Span(it.Chain), CodeBranch, "a %s block holds branches (LABEL -> …), not statements", a.Name).Hint = "usage: " + a.Syntax
+			if !hasBad(ch) {
+				c.diags.Errorf(c.f.Span(ch), CodeBranch, "a %s block holds branches (LABEL -> …), not statements", a.Name).Hint = "usage: " + a.Syntax
 			}
-			c.chain(it.Chain)
+			c.chain(ch)
 			continue
 		}
-		br := it.Branch
 		l := br.Label
 		lsp := c.f.Span(l)
 		switch {
@@ -363,8 +463,10 @@ func (c *checker) branches(cmd *syntax.Command, a *registry.Applet) {
 				c.diags.Errorf(lsp, CodeBranch, "duplicate timeout branch")
 			}
 			timeoutSeen = true
-			if _, err := ParseDuration(l.Timeout); err != nil {
-				c.diags.Errorf(lsp, CodeDuration, "%v", err)
+			if d, err := ParseDuration(l.Timeout); err != nil {
+				c.durationError(l.Timeout, l.ArgStart, err)
+			} else {
+				c.info.parsed().timeouts[l] = d
 			}
 		case l.On != "":
 			ok := false
@@ -376,7 +478,19 @@ func (c *checker) branches(cmd *syntax.Command, a *registry.Applet) {
 				if len(a.Block.On) > 0 {
 					msg += fmt.Sprintf(" (events: %s)", strings.Join(a.Block.On, ", "))
 				}
-				c.diags.Errorf(lsp, CodeBranch, "%s", msg)
+				// At the event's name when the applet has events (a
+				// misspelt one), else at the whole label.
+				esp := lsp
+				if len(a.Block.On) > 0 {
+					esp = c.f.Source.Span(l.ArgStart, l.ArgEnd)
+				}
+				d := c.diags.Errorf(esp, CodeBranch, "%s", msg)
+				if s := Suggest(l.On, a.Block.On); s != "" {
+					d.Hint = fmt.Sprintf("did you mean `on %s`?", s)
+					d.Fixes = []diag.Fix{{Title: fmt.Sprintf("replace with %q", s), Edits: []diag.Edit{{Span: esp, New: s}}}}
+				} else if len(a.Block.On) == 0 {
+					d.Hint = fmt.Sprintf("a %s block's branches are %s", a.Name, branchKinds(a.Block))
+				}
 			}
 		default:
 			if !a.Block.Keys {
@@ -414,7 +528,7 @@ func (c *checker) branches(cmd *syntax.Command, a *registry.Applet) {
 // hasBad reports whether ch holds a line the parser gave up on.
 func hasBad(ch *syntax.Chain) bool {
 	for _, st := range ch.Steps {
-		if st.Bad != nil {
+		if _, bad := st.(*syntax.BadStep); bad {
 			return true
 		}
 	}

@@ -57,6 +57,7 @@ type Info struct {
 	Holidays  []string
 	Applets   map[string]AppletDecl
 	Help      string
+	cache     *parsed // calls bound, templates parsed, timeouts read (calls.go)
 }
 
 // Number is one E.164 number and where it was declared.
@@ -128,23 +129,23 @@ func File(f *syntax.File) (*Info, diag.List) {
 	seen := map[string]file.Span{}
 	sections := map[string]file.Span{}
 	// Headers first: statements refer to schedules and applets.
-	for _, it := range f.Items {
-		if it.Header != nil {
-			c.header(it.Header, seen)
+	for _, it := range f.Stmts {
+		if h, ok := it.(*syntax.Header); ok {
+			c.header(h, seen)
 		}
 	}
-	for _, it := range f.Items {
-		switch {
-		case it.Section != nil:
-			sp := f.Span(it.Section.Name)
-			if prev, ok := sections[it.Section.Name.Value]; ok {
-				c.diags.Errorf(sp, CodeSection, "section %q is already defined at %s", it.Section.Name.Value, prev)
+	for _, it := range f.Stmts {
+		switch it := it.(type) {
+		case *syntax.Section:
+			sp := f.Span(it.Name)
+			if prev, ok := sections[it.Name.Value]; ok {
+				c.diags.Errorf(sp, CodeSection, "section %q is already defined at %s", it.Name.Value, prev)
 			} else {
-				sections[it.Section.Name.Value] = sp
+				sections[it.Name.Value] = sp
 			}
-			c.block(it.Section.Body, false)
-		case it.Chain != nil:
-			c.chain(it.Chain)
+			c.block(it.Body, false)
+		case *syntax.Chain:
+			c.chain(it)
 		}
 	}
 	// A file with syntax errors may have lost its numbers header to
@@ -308,42 +309,43 @@ func (c *checker) chain(ch *syntax.Chain) {
 	}
 }
 
-func (c *checker) step(st *syntax.Step) {
-	switch {
-	case st.When != nil:
-		c.condition(st.When.Cond)
-		c.noteCondOperand(st.When)
-		c.block(st.When.Then, false)
-		if st.When.Else != nil {
-			c.chain(st.When.Else)
+func (c *checker) step(st syntax.Step) {
+	switch st := st.(type) {
+	case *syntax.When:
+		c.condition(st.Cond)
+		c.noteCondOperand(st)
+		c.block(st.Then, false)
+		if st.Else != nil {
+			c.chain(st.Else)
 		}
-	case st.Block != nil:
-		c.block(st.Block, false)
-	case st.Set != nil:
-		c.expr(st.Set.Expr.Text, syntax.Start(st.Set.Expr))
-	case st.Bad != nil:
+	case *syntax.Block:
+		c.block(st, false)
+	case *syntax.Set:
+		c.expr(st.Expr.Text, syntax.Start(st.Expr))
+	case *syntax.BadStep:
 		c.bad = true
-		if st.Bad.Block != nil {
-			c.block(st.Bad.Block, true)
+		if st.Block != nil {
+			c.block(st.Block, true)
 		}
-	case st.Cmd != nil:
-		c.command(st.Cmd)
+	case *syntax.Command:
+		c.command(st)
 	}
 }
 
 // block checks a block's items. Statement blocks hold no branches;
 // applets' blocks hold only branches (checked in command).
 func (c *checker) block(b *syntax.Block, lenient bool) {
-	for _, it := range b.Items {
-		if it.Branch != nil {
+	for _, it := range b.Stmts {
+		switch it := it.(type) {
+		case *syntax.Branch:
 			if !lenient {
-				c.diags.Errorf(c.f.Span(it.Branch.Label), CodeBranch, "branch %q outside an applet block", it.Branch.Label.String()).Hint =
+				c.diags.Errorf(c.f.Span(it.Label), CodeBranch, "branch %q outside an applet block", it.Label.String()).Hint =
 					"labelled branches (KEY -> …) belong inside a menu, ask or run block"
 			}
-			c.chain(it.Branch.Body)
-			continue
+			c.chain(it.Body)
+		case *syntax.Chain:
+			c.chain(it)
 		}
-		c.chain(it.Chain)
 	}
 }
 
@@ -351,16 +353,20 @@ func (c *checker) block(b *syntax.Block, lenient bool) {
 // stopped at the first '<', so `limit` reads as an applet whose block
 // opens on the same line. If that applet is unknown, the hint says so.
 func (c *checker) noteCondOperand(w *syntax.When) {
-	if len(w.Then.Items) == 0 || w.Then.Items[0].Chain == nil {
+	if len(w.Then.Stmts) == 0 {
 		return
 	}
-	cmd := w.Then.Items[0].Chain.Steps[0].Cmd
-	if cmd == nil || cmd.Block == nil || len(cmd.Block.Tokens) == 0 {
+	first, ok := w.Then.Stmts[0].(*syntax.Chain)
+	if !ok {
 		return
 	}
-	lt := w.Then.Tokens[0].Pos.Offset
+	cmd, ok := first.Steps[0].(*syntax.Command)
+	if !ok || cmd.Block == nil {
+		return
+	}
+	lt := syntax.Start(w.Then)
 	src := c.f.Source
-	if src.Pos(cmd.Block.Tokens[0].Pos.Offset).Line != src.Pos(lt).Line {
+	if src.Pos(syntax.Start(cmd.Block)).Line != src.Pos(lt).Line {
 		return
 	}
 	if c.condHints == nil {
@@ -503,6 +509,7 @@ func (c *checker) template(v *syntax.Value) {
 		c.diags.Errorf(c.f.Source.Span(te.Offset, te.End), CodeTemplate, "%s", te.Msg)
 		return
 	}
+	c.info.parsed().templates[v] = parts
 	for _, p := range parts {
 		if p.IsExpr {
 			c.expr(p.Text, p.Offset)

@@ -117,45 +117,10 @@ func knownHint(kind, name string, known []string) string {
 // eachCommand calls fn for every command of f, in source order, inside
 // sections, conditions and branches too.
 func eachCommand(f *syntax.File, fn func(*syntax.Command)) {
-	var chain func(*syntax.Chain)
-	block := func(b *syntax.Block) {
-		if b == nil {
-			return
+	syntax.WalkFile(f, func(n syntax.Node) bool {
+		if cmd, ok := n.(*syntax.Command); ok {
+			fn(cmd)
 		}
-		for _, it := range b.Items {
-			switch {
-			case it.Branch != nil:
-				chain(it.Branch.Body)
-			case it.Chain != nil:
-				chain(it.Chain)
-			}
-		}
-	}
-	chain = func(ch *syntax.Chain) {
-		if ch == nil {
-			return
-		}
-		for _, st := range ch.Steps {
-			switch {
-			case st.When != nil:
-				block(st.When.Then)
-				chain(st.When.Else)
-			case st.Block != nil:
-				block(st.Block)
-			case st.Bad != nil:
-				block(st.Bad.Block)
-			case st.Cmd != nil:
-				fn(st.Cmd)
-				block(st.Cmd.Block)
-			}
-		}
-	}
-	for _, it := range f.Items {
-		switch {
-		case it.Section != nil:
-			block(it.Section.Body)
-		case it.Chain != nil:
-			chain(it.Chain)
-		}
-	}
+		return true
+	})
 }

@@ -3,164 +3,126 @@ package syntax
 import (
 	"strconv"
 
-	"github.com/alecthomas/participle/v2/lexer"
-
 	"github.com/flowc-dev/flowc/lang/file"
 )
 
-// The AST. These structs are also the participle grammar: the struct tags
-// are the productions. Every node keeps the tokens it was parsed from
-// (participle fills Tokens), which is where its span comes from.
+// The typed AST, in the manner of go.starlark.net's syntax package: a
+// file is a list of statements (Stmt), a chain a list of steps (Step),
+// each a concrete node type with its span and its attached comments.
+// Consumers switch on the node's type. The participle structs the
+// parser fills (grammar.go) are converted into these (convert.go) and
+// never appear here.
 //
-//	File      = { Item NL } .
-//	Item      = Header | Section | Chain .
-//	Header    = HeaderKw [ Ident ] [ "=" ] [ String { "," String } ] .
-//	Section   = "section" Ident Block .
-//	Chain     = Step { "then" Step } .
-//	Step      = When | Block | Set | Bad [ Block ] | Command .
-//	When      = "when" Cond Block [ "else" Chain ] .
-//	Block     = "<" [ NL ] { BlockItem NL } ">" .
-//	BlockItem = Branch | Chain .
-//	Branch    = Label "->" Chain .
-//	Label     = "else" | "timeout" Duration | "on" Ident | Number | String | Ident .
-//	Set       = "set" Ident "=" Expr .
-//	Command   = Ident { Value } [ Block ] .
-//	Value     = [ Kind ] ( Ident | String | Number | Duration | Parens ) [ Parens ] .
+//	File    = { Stmt } .                       Stmts: *Header, *Section, *Chain
+//	Block   = "<" { Stmt } ">" .               Stmts: *Chain, *Branch
+//	Chain   = Step { "then" Step } .           Steps: *When, *Block, *Set, *Command, *BadStep
+//	When    = "when" Cond Block [ "else" Chain ] .
+//	Branch  = Label "->" Chain .
+//	Command = Name { Value } [ Block ] .
 
-// Node is any AST node.
+// Node is any node of the AST.
 type Node interface {
-	tokens() []lexer.Token
+	// Pos is the byte range [start, end) of the node in its file.
+	Pos() (start, end int)
+	// Comments are the comments attached to a statement or a block (nil
+	// for other nodes and for those without comments).
+	Comments() *Comments
+}
+
+// Comments attached to a node: for a statement, Before are the
+// whole-line comments directly above it and Suffix the comment at the end
+// of its first line; for a block, After are the comments after its last
+// statement, before its ">".
+type Comments struct {
+	Before []Comment
+	Suffix []Comment
+	After  []Comment
+}
+
+// node holds what every node has.
+type node struct {
+	start, end int
+	comments   *Comments
+}
+
+func (n *node) Pos() (int, int)     { return n.start, n.end }
+func (n *node) Comments() *Comments { return n.comments }
+
+// Stmt is a line of a file or of a block: *Header, *Section or *Chain at
+// the top level; *Chain or *Branch in a block.
+type Stmt interface {
+	Node
+	stmt()
+}
+
+// Step is one step of a chain: *When, *Block, *Set, *Command or *BadStep.
+type Step interface {
+	Node
+	step()
 }
 
 // File is one parsed .flow file.
 type File struct {
-	Source   *file.Source `parser:""`
-	Comments []Comment    `parser:""`
+	Source   *file.Source
+	Comments []Comment // every comment, in order (the formatter's)
 	// NotFlowText is set when the file is not .flow text at all (not
 	// UTF-8, or a JSON document): Parse reported that once and the file
-	// has no items; later stages say nothing more about it.
-	NotFlowText bool    `parser:""`
-	Items       []*Item `parser:"( @@ NL )*"`
-}
-
-// Item is one top-level line: a header, a section or a statement.
-type Item struct {
-	Tokens  []lexer.Token
-	Header  *Header  `parser:"  @@"`
-	Section *Section `parser:"| @@"`
-	Chain   *Chain   `parser:"| @@"`
+	// has no statements; later stages say nothing more about it.
+	NotFlowText bool
+	Stmts       []Stmt
 }
 
 // Header is a declaration such as `numbers "+15550100", "+15550101"`,
 // `schedule office = "mon-fri 9-17"` or `applet lookup = "lookup.js"`.
 type Header struct {
-	Tokens  []lexer.Token
-	Keyword string `parser:"@('flow' | 'numbers' | 'timezone' | 'schedule' | 'holidays' | 'applet' | 'help')"`
-	Name    *Name  `parser:"@@?"`
-	Eq      bool   `parser:"( @'=' NL? )?"`
-	Values  []*Str `parser:"( @@ ( ',' NL? @@ )* )?"`
-}
-
-// Name is an identifier with its position.
-type Name struct {
-	Tokens []lexer.Token
-	Value  string `parser:"@Ident"`
-}
-
-// Str is a string literal; Raw keeps the quotes and escapes as written.
-type Str struct {
-	Tokens []lexer.Token
-	Raw    string `parser:"@String"`
+	node
+	Keyword string
+	Name    *Name // nil when the header has none
+	Eq      bool
+	Values  []*Str
 }
 
 // Section is a named block that `goto` can jump to.
 type Section struct {
-	Tokens []lexer.Token
-	Name   *Name  `parser:"'section' @@"`
-	Body   *Block `parser:"@@"`
+	node
+	Name *Name
+	Body *Block
 }
 
 // Chain is steps run one after another: `reply "x" then inbox team:a`.
 type Chain struct {
-	Tokens []lexer.Token
-	Steps  []*Step `parser:"@@ ( 'then' NL? @@ )*"`
+	node
+	Steps []Step
 }
 
-// Step is one element of a chain.
-type Step struct {
-	Tokens []lexer.Token
-	When   *When    `parser:"  @@"`
-	Block  *Block   `parser:"| @@"`
-	Set    *Set     `parser:"| @@"`
-	Bad    *BadStep `parser:"| @@"`
-	Cmd    *Command `parser:"| @@"`
+// Branch is `LABEL -> chain` inside an applet's block.
+type Branch struct {
+	node
+	Label *Label
+	Body  *Chain
 }
 
 // When branches on a condition. Else, when present, is a whole chain:
 // in `when c < … > else reply "x" then inbox team:a` both the reply and
 // the inbox belong to the else branch.
 type When struct {
-	Tokens []lexer.Token
-	Cond   *CondExpr `parser:"'when' @@"`
-	Then   *Block    `parser:"@@"`
-	Else   *Chain    `parser:"( 'else' NL? @@ )?"`
-}
-
-// CondExpr is the raw expr-lang text of a condition.
-type CondExpr struct {
-	Tokens []lexer.Token
-	Text   string `parser:"@Cond"`
+	node
+	Cond *CondExpr
+	Then *Block
+	Else *Chain
 }
 
 // Block is `< … >`: statements, or for applets such as menu, branches.
 type Block struct {
-	Tokens []lexer.Token
-	Items  []*BlockItem `parser:"'<' NL? ( @@ NL )* '>'"`
-}
-
-// BlockItem is a labelled branch or a statement.
-type BlockItem struct {
-	Tokens []lexer.Token
-	Branch *Branch `parser:"  @@"`
-	Chain  *Chain  `parser:"| @@"`
-}
-
-// Branch is `LABEL -> chain` inside an applet's block.
-type Branch struct {
-	Tokens []lexer.Token
-	Label  *Label `parser:"@@ '->' NL?"`
-	Body   *Chain `parser:"@@"`
-}
-
-// Label names a branch: a key the contact replies with, `timeout DUR`,
-// `on EVENT` (e.g. `on error`) or `else`.
-type Label struct {
-	Tokens  []lexer.Token
-	Else    bool   `parser:"(  @'else'"`
-	Timeout string `parser:" | 'timeout' @Duration"`
-	On      string `parser:" | 'on' @Ident"`
-	Key     string `parser:" | @(Number | String | Ident | Keyword) )"`
+	node
+	Stmts []Stmt
 }
 
 // Set assigns a flow variable from an expression.
 type Set struct {
-	Tokens []lexer.Token
-	Name   *Name    `parser:"'set' @@ '='"`
-	Expr   *RawExpr `parser:"@@"`
-}
-
-// RawExpr is the raw expr-lang text after `set NAME =`.
-type RawExpr struct {
-	Tokens []lexer.Token
-	Text   string `parser:"@Expr"`
-}
-
-// BadStep stands where the parser gave up on a line (already reported),
-// so that the rest of the file can still be parsed and checked.
-type BadStep struct {
-	Tokens []lexer.Token
-	Text   string `parser:"@Bad"`
-	Block  *Block `parser:"@@?"`
+	node
+	Name *Name
+	Expr *RawExpr
 }
 
 // Command is an applet call: a name, positional and tagged arguments as
@@ -169,59 +131,96 @@ type BadStep struct {
 // by the applet's signature in the registry, not by the grammar, so a new
 // applet never needs a grammar change.
 type Command struct {
-	Tokens []lexer.Token
-	Name   *Name    `parser:"@@"`
-	Args   []*Value `parser:"@@*"`
-	Block  *Block   `parser:"@@?"`
+	node
+	Name  *Name
+	Args  []*Value
+	Block *Block // nil without one
+}
+
+// BadStep stands where the parser gave up on a line (already reported), so
+// that the rest of the file can still be parsed and checked. Block is a
+// block the line opened (nil if none), parsed and checked leniently.
+type BadStep struct {
+	node
+	Text  string
+	Block *Block
+}
+
+// Name is an identifier.
+type Name struct {
+	node
+	Value string
+}
+
+// Str is a string literal; Raw keeps the quotes and escapes as written.
+type Str struct {
+	node
+	Raw string
+}
+
+// CondExpr is the raw expr-lang text of a condition.
+type CondExpr struct {
+	node
+	Text string
+}
+
+// RawExpr is the raw expr-lang text after `set NAME =`.
+type RawExpr struct {
+	node
+	Text string
+}
+
+// LabelKind is what a branch label matches.
+type LabelKind int
+
+const (
+	KeyLabel     LabelKind = iota // a reply key or a route: 1, "agent", yes
+	ElseLabel                     // else
+	TimeoutLabel                  // timeout 10m
+	OnLabel                       // on error
+)
+
+// Label names a branch: a key the contact replies with, `timeout DUR`,
+// `on EVENT` (e.g. `on error`) or `else`. Exactly one of Else, Timeout,
+// On and Key is set, as Kind says; Arg is the span of the duration or
+// the event name.
+type Label struct {
+	node
+	Kind    LabelKind
+	Else    bool
+	Timeout string // the duration, as written
+	On      string // the event
+	Key     string // the key as written (a string keeps its quotes)
+	// ArgStart, ArgEnd: the byte range of the duration, the event or the
+	// key, where a mistake in it is reported.
+	ArgStart, ArgEnd int
 }
 
 // Value is one argument: `team:sales`, `email:"a@b.c"`, `"text"`, `2`,
 // `10m`, `round-robin`, `lookup(contact.phone)` or `(expr)`.
 type Value struct {
-	Tokens []lexer.Token
-	Kind   string `parser:"@Kind?"`
-	Tok    string `parser:"@(Ident | String | Number | Duration | Parens)"`
-	Call   string `parser:"@Parens?"`
+	node
+	Kind string // "team:" in team:sales, with its colon
+	Tok  string
+	Call string // the parenthesised arguments of a call
+	typ  ValueType
 }
 
-func (n *Item) tokens() []lexer.Token      { return n.Tokens }
-func (n *Header) tokens() []lexer.Token    { return n.Tokens }
-func (n *Name) tokens() []lexer.Token      { return n.Tokens }
-func (n *Str) tokens() []lexer.Token       { return n.Tokens }
-func (n *Section) tokens() []lexer.Token   { return n.Tokens }
-func (n *Chain) tokens() []lexer.Token     { return n.Tokens }
-func (n *Step) tokens() []lexer.Token      { return n.Tokens }
-func (n *When) tokens() []lexer.Token      { return n.Tokens }
-func (n *CondExpr) tokens() []lexer.Token  { return n.Tokens }
-func (n *Block) tokens() []lexer.Token     { return n.Tokens }
-func (n *BlockItem) tokens() []lexer.Token { return n.Tokens }
-func (n *Branch) tokens() []lexer.Token    { return n.Tokens }
-func (n *Label) tokens() []lexer.Token     { return n.Tokens }
-func (n *Set) tokens() []lexer.Token       { return n.Tokens }
-func (n *RawExpr) tokens() []lexer.Token   { return n.Tokens }
-func (n *BadStep) tokens() []lexer.Token   { return n.Tokens }
-func (n *Command) tokens() []lexer.Token   { return n.Tokens }
-func (n *Value) tokens() []lexer.Token     { return n.Tokens }
+func (*Header) stmt()  {}
+func (*Section) stmt() {}
+func (*Chain) stmt()   {}
+func (*Branch) stmt()  {}
+
+func (*When) step()    {}
+func (*Block) step()   {}
+func (*Set) step()     {}
+func (*Command) step() {}
+func (*BadStep) step() {}
 
 // Span returns the source range of a node of f.
 func (f *File) Span(n Node) file.Span {
-	toks := n.tokens()
-	// Trim synthetic and newline tokens at either end.
-	for len(toks) > 0 && (toks[len(toks)-1].Type == NL || toks[len(toks)-1].Type == EOF) {
-		toks = toks[:len(toks)-1]
-	}
-	for len(toks) > 0 && toks[0].Type == NL {
-		toks = toks[1:]
-	}
-	if len(toks) == 0 {
-		return f.Source.Span(0, 0)
-	}
-	return f.clampSpan(toks[0].Pos.Offset, tokenEnd(toks[len(toks)-1]))
-}
-
-// TokenSpan is the span of a single token.
-func (f *File) TokenSpan(t lexer.Token) file.Span {
-	return f.clampSpan(t.Pos.Offset, tokenEnd(t))
+	start, end := n.Pos()
+	return f.clampSpan(start, end)
 }
 
 // clampSpan keeps a span inside the text: the ">" that recovery adds to
@@ -233,11 +232,8 @@ func (f *File) clampSpan(start, end int) file.Span {
 
 // Start is the byte offset where a node begins.
 func Start(n Node) int {
-	toks := n.tokens()
-	if len(toks) == 0 {
-		return 0
-	}
-	return toks[0].Pos.Offset
+	start, _ := n.Pos()
+	return start
 }
 
 // Value reports the decoded text of a string literal.
@@ -258,39 +254,7 @@ const (
 )
 
 // Type classifies the value.
-func (v *Value) Type() ValueType {
-	first := v.Tokens[0]
-	var tok lexer.Token
-	for _, t := range v.Tokens {
-		if t.Type != Kind {
-			tok = t
-			break
-		}
-	}
-	switch {
-	case first.Type == Kind:
-		if v.Call != "" || (tok.Type != Ident && tok.Type != String) {
-			return VBad
-		}
-		return VTarget
-	case v.Call != "":
-		if tok.Type != Ident {
-			return VBad
-		}
-		return VCall
-	}
-	switch tok.Type {
-	case String:
-		return VString
-	case Number:
-		return VNumber
-	case Duration:
-		return VDuration
-	case Parens:
-		return VExpr
-	}
-	return VIdent
-}
+func (v *Value) Type() ValueType { return v.typ }
 
 // TargetKind is "team" for team:sales.
 func (v *Value) TargetKind() string {
@@ -314,14 +278,14 @@ func (v *Value) Text() string {
 // String renders the value as written.
 func (v *Value) String() string { return v.Kind + v.Tok + v.Call }
 
-// LabelText renders a label as written.
+// String renders a label as written.
 func (l *Label) String() string {
-	switch {
-	case l.Else:
+	switch l.Kind {
+	case ElseLabel:
 		return "else"
-	case l.Timeout != "":
+	case TimeoutLabel:
 		return "timeout " + l.Timeout
-	case l.On != "":
+	case OnLabel:
 		return "on " + l.On
 	}
 	return l.Key

@@ -11,7 +11,7 @@ import (
 // prove that formatting changed only layout.
 func Dump(f *File) string {
 	var b strings.Builder
-	dump(&b, reflect.ValueOf(f.Items), 0)
+	dump(&b, reflect.ValueOf(f.Stmts), 0)
 	return b.String()
 }
 
@@ -31,7 +31,7 @@ func dump(b *strings.Builder, v reflect.Value, depth int) {
 		fmt.Fprintf(b, "%s%s\n", strings.Repeat(" ", depth), t.Name())
 		for i := 0; i < t.NumField(); i++ {
 			f := t.Field(i)
-			if f.Name == "Tokens" || f.Name == "Source" || f.Name == "Comments" {
+			if !f.IsExported() || f.Name == "Source" || f.Name == "Comments" {
 				continue
 			}
 			fv := v.Field(i)

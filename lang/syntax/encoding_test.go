@@ -44,8 +44,8 @@ func TestJSONExport(t *testing.T) {
 				t.Errorf("got %s: %s [%s] hint %q; want %d:%d flow/encoding, a JSON export, a hint naming docs/language.md",
 					pos, d.Message, d.Code, d.Hint, wantLine, wantCol)
 			}
-			if !f.NotFlowText || len(f.Items) != 0 {
-				t.Errorf("want an empty file marked NotFlowText, got NotFlowText=%v and %d items", f.NotFlowText, len(f.Items))
+			if !f.NotFlowText || len(f.Stmts) != 0 {
+				t.Errorf("want an empty file marked NotFlowText, got NotFlowText=%v and %d items", f.NotFlowText, len(f.Stmts))
 			}
 		})
 	}

@@ -3,8 +3,6 @@ package syntax
 import (
 	"fmt"
 	"strings"
-
-	"github.com/alecthomas/participle/v2/lexer"
 )
 
 // Format prints f in the one canonical style:
@@ -23,17 +21,17 @@ import (
 // Format expects a file without syntax errors.
 func Format(f *File) []byte {
 	p := &printer{f: f, blank: blankLines(f.Source.Text)}
-	for i, it := range f.Items {
+	for i, it := range f.Stmts {
 		p.startItem(Start(it), i == 0)
-		switch {
-		case it.Header != nil:
-			p.header(it.Header)
-		case it.Section != nil:
-			p.word(Start(it.Section), "section "+it.Section.Name.Value)
+		switch it := it.(type) {
+		case *Header:
+			p.header(it)
+		case *Section:
+			p.word(Start(it), "section "+it.Name.Value)
 			p.space()
-			p.block(it.Section.Body)
-		case it.Chain != nil:
-			p.chain(it.Chain)
+			p.block(it.Body)
+		case *Chain:
+			p.chain(it)
 		}
 		p.endLine()
 	}
@@ -208,8 +206,6 @@ func (p *printer) word(off int, text string) {
 
 func (p *printer) space() { p.pendingSep = " " }
 
-func (p *printer) tok(t lexer.Token) { p.word(t.Pos.Offset, t.Value) }
-
 func (p *printer) header(h *Header) {
 	p.word(Start(h), h.Keyword)
 	if h.Name != nil {
@@ -233,7 +229,7 @@ func (p *printer) chain(c *Chain) {
 	cont := false
 	for i, s := range c.Steps {
 		if i > 0 {
-			if c.Steps[i-1].Set != nil {
+			if _, set := c.Steps[i-1].(*Set); set {
 				// A set's expression runs to the end of its line, so
 				// the chain goes on on the next one, indented.
 				if !cont {
@@ -255,10 +251,10 @@ func (p *printer) chain(c *Chain) {
 	}
 }
 
-func (p *printer) step(s *Step) {
-	switch {
-	case s.When != nil:
-		w := s.When
+func (p *printer) step(s Step) {
+	switch s := s.(type) {
+	case *When:
+		w := s
 		p.word(Start(w), "when ")
 		p.word(Start(w.Cond), w.Cond.Text)
 		p.space()
@@ -269,60 +265,61 @@ func (p *printer) step(s *Step) {
 			p.space()
 			p.chain(w.Else)
 		}
-	case s.Block != nil:
-		p.block(s.Block)
-	case s.Set != nil:
-		p.word(Start(s.Set), "set "+s.Set.Name.Value+" = ")
-		p.word(Start(s.Set.Expr), s.Set.Expr.Text)
-	case s.Bad != nil:
-		p.word(Start(s.Bad), s.Bad.Text)
-	case s.Cmd != nil:
-		p.word(Start(s.Cmd), s.Cmd.Name.Value)
-		for _, v := range s.Cmd.Args {
+	case *Block:
+		p.block(s)
+	case *Set:
+		p.word(Start(s), "set "+s.Name.Value+" = ")
+		p.word(Start(s.Expr), s.Expr.Text)
+	case *BadStep:
+		p.word(Start(s), s.Text)
+	case *Command:
+		p.word(Start(s), s.Name.Value)
+		for _, v := range s.Args {
 			p.space()
 			p.word(Start(v), v.String())
 		}
-		if s.Cmd.Block != nil {
+		if s.Block != nil {
 			p.space()
-			p.block(s.Cmd.Block)
+			p.block(s.Block)
 		}
 	}
 }
 
 func (p *printer) block(b *Block) {
-	open := b.Tokens[0]
-	closeTok := b.Tokens[len(b.Tokens)-1]
-	p.tok(open)
-	if len(b.Items) == 0 && !p.hasCommentsBefore(closeTok.Pos.Offset) {
-		p.word(closeTok.Pos.Offset, ">")
+	open, end := b.Pos()
+	closeAt := end - 1 // the ">"
+	p.word(open, "<")
+	if len(b.Stmts) == 0 && !p.hasCommentsBefore(closeAt) {
+		p.word(closeAt, ">")
 		return
 	}
 	width := 0
-	for _, it := range b.Items {
-		if it.Branch != nil {
-			width = max(width, len(it.Branch.Label.String()))
+	for _, it := range b.Stmts {
+		if br, ok := it.(*Branch); ok {
+			width = max(width, len(br.Label.String()))
 		}
 	}
 	p.indent++
 	p.afterOpen = true
 	p.endLine()
-	for _, it := range b.Items {
+	for _, it := range b.Stmts {
 		p.startItem(Start(it), false)
-		if it.Branch != nil {
-			l := it.Branch.Label.String()
-			p.word(Start(it.Branch), fmt.Sprintf("%-*s ->", width, l))
+		switch it := it.(type) {
+		case *Branch:
+			l := it.Label.String()
+			p.word(Start(it), fmt.Sprintf("%-*s ->", width, l))
 			p.space()
-			p.chain(it.Branch.Body)
-		} else {
-			p.chain(it.Chain)
+			p.chain(it.Body)
+		case *Chain:
+			p.chain(it)
 		}
 		p.endLine()
 	}
-	p.flushComments(closeTok.Pos.Offset)
+	p.flushComments(closeAt)
 	p.indent--
 	p.newLine()
 	p.afterOpen = false
-	p.word(closeTok.Pos.Offset, ">")
+	p.word(closeAt, ">")
 }
 
 func (p *printer) hasCommentsBefore(off int) bool {

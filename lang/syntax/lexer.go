@@ -5,7 +5,6 @@ import (
 	"io"
 	"strings"
 	"unicode"
-	"unicode/utf8"
 
 	"github.com/alecthomas/participle/v2/lexer"
 
@@ -100,6 +99,12 @@ type scanner struct {
 	badToks  map[int]bool // offsets of Bad tokens already diagnosed
 	lineHas  bool         // a token precedes pos on this line
 	setState int          // 1 after `set` at statement start, 2 after its name
+	// Mistakes (mistakes.go): a pasted JSON document was looked for and
+	// not found; `{` blocks open; the brace habit already reported.
+	jsonTried     bool
+	braces        int
+	braceReported bool
+	strayLine     int // 1 + the offset of the line of the last stray characters reported
 }
 
 // lex turns source text into normalised tokens plus comments.
@@ -153,6 +158,8 @@ func (s *scanner) run() {
 			s.lineHas = false
 		case c == ' ' || c == '\t' || c == '\r':
 			s.pos++
+		case s.setState == 2 && !strings.ContainsRune("\n;#=", rune(c)):
+			s.missingSetEq(start)
 		case c == '#':
 			end := strings.IndexByte(s.text[s.pos:], '\n')
 			if end < 0 {
@@ -174,6 +181,14 @@ func (s *scanner) run() {
 				s.emit(Parens, start, s.text[start:r.end])
 				s.pos = r.end
 			}
+		case c == '=' && strings.HasPrefix(s.text[s.pos:], "=>"):
+			// `=>` from JavaScript or PHP: read as the "->" meant, so the
+			// '>' does not close a block.
+			d := s.errorf(start, start+2, "flow/parse", `a branch's arrow is "->", not "=>"`)
+			d.Hint = `write "->" between a branch's label and what it does`
+			d.Fixes = []diag.Fix{{Title: `replace "=>" with "->"`, Edits: []diag.Edit{{Span: s.src.Span(start, start+2), New: "->"}}}}
+			s.emit(Punct, start, "->")
+			s.pos += 2
 		case c == '<' || c == '>' || c == ',' || c == '=':
 			s.emit(Punct, start, string(c))
 			s.pos++
@@ -189,16 +204,7 @@ func (s *scanner) run() {
 		case isIdentStart(c):
 			s.lexWord()
 		default:
-			r, n := utf8.DecodeRuneInString(s.text[s.pos:])
-			d := s.errorf(start, start+n, "flow/parse", "unexpected character %q", r)
-			// `when count < -1 <`: the '-' only looks stray because the
-			// condition stopped at the first '<'.
-			if k := len(s.toks); k >= 2 && s.toks[k-2].Type == Cond && s.toks[k-1].Type == Punct && s.toks[k-1].Value == "<" &&
-				s.src.Pos(s.toks[k-1].Pos.Offset).Line == s.src.Pos(start).Line {
-				d.Hint = CondHint(s.text, s.toks[k-2].Value, s.toks[k-1].Pos.Offset)
-			}
-			s.bad(start, start+n)
-			s.pos += n
+			s.stray(start)
 		}
 	}
 }
@@ -223,12 +229,23 @@ func (s *scanner) lexWord() {
 		break
 	}
 	word := s.text[start:s.pos]
+	if s.pos < len(s.text) && (s.text[s.pos] == '@' || strings.HasPrefix(s.text[s.pos:], "://")) && s.unquotedAddress(start, false) {
+		return
+	}
 	if s.pos < len(s.text) && s.text[s.pos] == ':' {
 		s.pos++
 		s.emit(Kind, start, s.text[start:s.pos])
+		if s.pos < len(s.text) && s.text[s.pos] != '"' {
+			s.unquotedAddress(s.pos, true)
+		}
 		return
 	}
 	stmtStart := s.atStatementStart()
+	if (word == "if" || word == "elif" || word == "elsif") && stmtStart {
+		s.emit(Ident, start, word)
+		s.notIf(start, word)
+		return
+	}
 	if keywords[word] {
 		s.emit(Keyword, start, word)
 	} else {
@@ -258,19 +275,36 @@ func (s *scanner) lexNumber() {
 			return
 		}
 	}
+	if s.spacedDuration(start) || s.unitless(start) {
+		return
+	}
 	s.emit(Number, start, word)
 }
 
 func (s *scanner) lexString() {
 	start := s.pos
 	i := s.pos + 1
+	var inner []int // the double quotes read as single (quotesInTemplate)
 	for i < len(s.text) {
 		switch s.text[i] {
 		case '\\':
 			i += 2
 			continue
 		case '"':
-			s.emit(String, start, s.text[start:i+1])
+			if j := s.quotesInTemplate(start, i); j >= 0 {
+				inner = append(inner, i, j)
+				i = j + 1
+				continue
+			}
+			value := s.text[start : i+1]
+			if len(inner) > 0 {
+				b := []byte(value)
+				for _, q := range inner {
+					b[q-start] = '\''
+				}
+				value = string(b)
+			}
+			s.emit(String, start, value)
 			s.pos = i + 1
 			return
 		case '\n':
@@ -393,9 +427,13 @@ func (s *scanner) lineEnd(off int) int {
 
 // lexCondition takes the raw condition after `when`.
 func (s *scanner) lexCondition(whenStart int) {
+	kwEnd := s.pos // after `when` (or the `if` read as it)
 	i := s.pos
 	for i < len(s.text) && (s.text[i] == ' ' || s.text[i] == '\t') {
 		i++
+	}
+	if s.braceBlock(i) {
+		return
 	}
 	r := s.scanRaw(i, false)
 	if r.problem != "" {
@@ -403,10 +441,13 @@ func (s *scanner) lexCondition(whenStart int) {
 		return
 	}
 	end, ok := r.end, r.ok
+	if ok {
+		end = s.comparison(i, end)
+	}
 	text := strings.TrimRight(s.text[i:end], " \t\r")
 	if text == "" {
-		s.errorf(whenStart, whenStart+4, "flow/parse", "missing condition after when")
-		s.bad(whenStart, whenStart+4)
+		s.errorf(whenStart, kwEnd, "flow/parse", "missing condition after when")
+		s.bad(whenStart, kwEnd)
 	} else {
 		s.emit(Cond, i, text)
 	}
@@ -416,7 +457,95 @@ func (s *scanner) lexCondition(whenStart int) {
 		d.Hint = "a condition runs from `when` to the first `<` outside parentheses, brackets and strings, on the same line"
 		s.badToks[i] = true
 		s.toks[len(s.toks)-1].Type = Bad
+		if s.indentedNext(whenStart) {
+			// The lines below are indented: the block is there, only its
+			// "<" is missing. Opening it keeps its ">" (and an else
+			// after it) from being reported as well.
+			lt := lexer.Token{Type: Punct, Value: "<", Pos: s.toks[len(s.toks)-1].Pos}
+			lt.Pos.Offset = end
+			s.toks = append(s.toks, lt)
+		}
 	}
+}
+
+// indentedNext reports whether the next line holding code is indented
+// more than the line holding off.
+func (s *scanner) indentedNext(off int) bool {
+	ls := strings.LastIndexByte(s.text[:off], '\n') + 1
+	indent := func(at int) (int, bool) {
+		n := 0
+		for at+n < len(s.text) && (s.text[at+n] == ' ' || s.text[at+n] == '\t') {
+			n++
+		}
+		code := at+n < len(s.text) && s.text[at+n] != '\n' && s.text[at+n] != '\r' && s.text[at+n] != '#'
+		return n, code
+	}
+	mine, _ := indent(ls)
+	for at := s.lineEnd(off) + 1; at < len(s.text); at = s.lineEnd(at) + 1 {
+		if n, code := indent(at); code {
+			return n > mine
+		}
+	}
+	return false
+}
+
+// comparison recognises `when count < 3 <`: the condition starting at
+// start stopped at the `<` at lt, but what follows that `<` on the line is
+// a comparison's right side (a number, a string, a parenthesis, `=` of
+// `<=`, a sign, or a name used as `contact.visits` or `len(…)`), not the
+// block's first statement, and the line has a second `<` to open the
+// block. The mistake is reported once, at that `<`, with the fix that
+// puts the condition in parentheses, and lexing goes on as if it had
+// been: the condition runs to the second `<`, which opens the block, so
+// the rest of the file parses as meant. It returns where the condition
+// ends: lt when it is not such a comparison.
+func (s *scanner) comparison(start, lt int) int {
+	j := lt + 1
+	le := j < len(s.text) && s.text[j] == '='
+	for j < len(s.text) && (s.text[j] == ' ' || s.text[j] == '\t') {
+		j++
+	}
+	if j >= len(s.text) {
+		return lt
+	}
+	switch c := s.text[j]; {
+	case le, c >= '0' && c <= '9', c == '"', c == '\'', c == '`', c == '(', c == '[', c == '-', c == '+', c == '!':
+	case isIdentStart(c):
+		k := j
+		for k < len(s.text) && isIdentChar(s.text[k]) {
+			k++
+		}
+		if k >= len(s.text) || (s.text[k] != '.' && s.text[k] != '(' && s.text[k] != '[') {
+			return lt
+		}
+	default:
+		return lt
+	}
+	r := s.scanRaw(lt+1, false)
+	if !r.ok || r.problem != "" {
+		return lt
+	}
+	end := len(strings.TrimRight(s.text[:r.end], " \t\r"))
+	opEnd := lt + 1
+	if le {
+		opEnd++
+	}
+	s.diags = append(s.diags, comparisonDiag(s.src, start, lt, opEnd, end))
+	return r.end
+}
+
+// comparisonDiag is the diagnostic of a condition starting at start cut
+// short by the comparison operator at lt..opEnd: the condition meant runs
+// to end.
+func comparisonDiag(src *file.Source, start, lt, opEnd, end int) diag.Diagnostic {
+	cond := strings.TrimRight(src.Text[start:lt], " \t")
+	return diag.Diagnostic{Severity: diag.Error, Code: "flow/parse", Span: src.Span(lt, opEnd),
+		Message: fmt.Sprintf("this %q ends the condition: a comparison in a condition must be in parentheses", src.Text[lt:opEnd]),
+		Hint:    CondHint(src.Text, cond, lt),
+		Fixes: []diag.Fix{{Title: "put the condition in parentheses", Edits: []diag.Edit{
+			{Span: src.Span(start, start), New: "("},
+			{Span: src.Span(end, end), New: ")"},
+		}}}}
 }
 
 // lexRawToEOL takes the expression after `set NAME =`.

@@ -3,6 +3,7 @@ package syntax
 import (
 	"errors"
 	"fmt"
+	"regexp"
 	"strings"
 
 	"github.com/alecthomas/participle/v2"
@@ -16,14 +17,18 @@ import (
 // before its "->"). More lookahead makes participle backtrack silently
 // out of a partly matched optional block and report a later, shallower
 // token, so a mistake inside a menu was blamed on the menu line.
-var parser = participle.MustBuild[File](
+var parser = participle.MustBuild[gFile](
 	participle.Lexer(definition{}),
 	participle.UseLookahead(1),
 )
 
 // Grammar returns the grammar in EBNF, as participle derives it from the
-// AST's struct tags (docs/language.md quotes it).
-func Grammar() string { return parser.String() }
+// grammar structs' tags (grammar.go; docs/language.md quotes it).
+func Grammar() string { return grammarNames.ReplaceAllString(parser.String(), "$1") }
+
+// grammarNames are the grammar's type names, which have a g prefix so as
+// not to clash with the AST's.
+var grammarNames = regexp.MustCompile(`\b[gG]([A-Z]\w*)`)
 
 // maxErrors bounds recovery: past it the file is too broken to be worth
 // more messages.
@@ -35,14 +40,16 @@ const maxDepth = 100
 
 // Parse parses one .flow file. It always returns a File (possibly with
 // BadStep nodes where lines could not be parsed) and every syntax error it
-// found: participle stops at the first error, so Parse reports it, blanks
-// out the offending line (keeping its block brackets balanced) and parses
-// again, until the file parses or maxErrors is reached.
+// found. The work is linear in the file's size whatever the number of
+// errors (see recover.go): the token stream is cut into logical lines,
+// each block's inside into its own lines, participle parses each line
+// once with its nested blocks left empty, and a line participle rejects
+// becomes a BadStep reported once.
 func Parse(src *file.Source) (*File, diag.List) { return parse(src, nil) }
 
 // parseWork is what one Parse cost: the participle parses it ran and
-// the tokens they were given (the recovery loop's work, which tests
-// bound instead of timing it).
+// the tokens they were given (the recovery's work, which tests bound
+// instead of timing it).
 type parseWork struct {
 	parses, tokens int
 }
@@ -53,72 +60,34 @@ func parse(src *file.Source, work *parseWork) (*File, diag.List) {
 	}
 	toks, comments, diags, lexBad := lex(src)
 	if len(diags) > maxErrors {
+		diags.Sort()
 		diags = diags[:maxErrors]
 		diags.Errorf(diags[maxErrors-1].Span, "flow/parse", "too many errors; giving up")
 		return &File{Source: src, Comments: comments}, diags
-	}
-	// Lines holding text the lexer rejected (already reported) are blanked
-	// before parsing, so they cause no second message.
-	if len(lexBad) > 0 {
-		toks = blankLexBad(toks, lexBad)
 	}
 	if at := tooDeep(toks); at >= 0 {
 		diags.Errorf(src.Span(toks[at].Pos.Offset, tokenEnd(toks[at])), "flow/parse", "blocks nested more than %d deep", maxDepth)
 		return &File{Source: src, Comments: comments}, diags
 	}
-	for attempt := 0; ; attempt++ {
-		if work != nil {
-			work.parses++
-			work.tokens += len(toks)
+	p := &unitParser{src: src, lexBad: lexBad, work: work, diags: diags}
+	p.balance(toks)
+	var items []*gItem
+	for _, ln := range p.lines(0, len(p.toks)) {
+		if p.gaveUp() {
+			break
 		}
-		f, err := parseTokens(src, toks)
-		if err == nil {
-			f.Source = src
-			f.Comments = comments
-			diags.Sort()
-			return f, diags
-		}
-		idx, tok := errorToken(toks, err)
-		if tok.Type == EOF {
-			if opens := openBlocks(toks); len(opens) > 0 {
-				// Every block still open at the end is reported (unless
-				// it was opened on a line already reported and blanked)
-				// and closed, all at once.
-				for _, o := range opens {
-					if o > 0 && toks[o-1].Type == Bad {
-						continue
-					}
-					if len(diags) >= maxErrors {
-						diags.Errorf(src.Span(toks[o].Pos.Offset, toks[o].Pos.Offset+1), "flow/parse", "too many errors; giving up")
-						return &File{Source: src, Comments: comments}, diags
-					}
-					d := diag.Diagnostic{Severity: diag.Error, Code: "flow/parse",
-						Message: `block is never closed (missing ">")`, Span: src.Span(toks[o].Pos.Offset, toks[o].Pos.Offset+1)}
-					if !reported(diags, d) {
-						diags = append(diags, d)
-					}
-				}
-				toks = closeBlocks(toks, len(opens))
-				continue
-			}
-		}
-		silent := tok.Type == Bad && lexBad[tok.Pos.Offset]
-		if !silent {
-			if len(diags) >= maxErrors {
-				diags.Errorf(src.Span(tok.Pos.Offset, tokenEnd(tok)), "flow/parse", "too many errors; giving up")
-				return &File{Source: src, Comments: comments}, diags
-			}
-			d := parseDiagnostic(src, toks, idx, err)
-			if !reported(diags, d) {
-				diags = append(diags, d)
-			}
-		}
-		next := recoverAt(toks, idx)
-		if attempt > 4*maxErrors || len(next) == 0 {
-			return &File{Source: src, Comments: comments}, diags
-		}
-		toks = next
+		p.line(ln[0], ln[1], true, func(it *gItem, _ *gBlockItem) { items = append(items, it) })
 	}
+	diags = p.diags
+	diags.Sort()
+	if len(diags) > maxErrors {
+		diags = diags[:maxErrors]
+		diags.Errorf(diags[maxErrors-1].Span, "flow/parse", "too many errors; giving up")
+		return &File{Source: src, Comments: comments}, diags
+	}
+	f := &File{Source: src, Comments: comments, Stmts: convertItems(items)}
+	attachComments(src, f.Stmts, comments)
+	return f, diags
 }
 
 func reported(l diag.List, d diag.Diagnostic) bool {
@@ -135,11 +104,9 @@ func ParseString(name, text string) (*File, diag.List) {
 	return Parse(file.NewSource(name, text))
 }
 
-func parseTokens(src *file.Source, toks []lexer.Token) (*File, error) {
-	return parseTokensWith(parser, src, toks)
-}
-
-func parseTokensWith(parser *participle.Parser[File], src *file.Source, toks []lexer.Token) (*File, error) {
+// parseTokensWith parses a whole file's tokens at once, as Parse did
+// before local recovery: FuzzParse compares the two.
+func parseTokensWith(parser *participle.Parser[gFile], src *file.Source, toks []lexer.Token) (*gFile, error) {
 	end := src.Pos(len(src.Text))
 	eof := lexer.Token{Type: EOF, Pos: lexer.Position{Filename: src.Name, Offset: end.Offset, Line: end.Line, Column: end.Column}}
 	pl, err := lexer.Upgrade(&sliceLexer{toks: toks, eof: eof})
@@ -184,15 +151,11 @@ func parseDiagnostic(src *file.Source, toks []lexer.Token, idx int, err error) d
 	var tok lexer.Token
 	if idx < len(toks) {
 		tok = toks[idx]
-	} else {
-		p := src.Pos(len(src.Text))
-		tok = lexer.Token{Type: EOF, Pos: lexer.Position{Offset: p.Offset}}
-	}
-	if tok.Type == EOF {
-		if open := unclosed(toks); open >= 0 {
-			lt := toks[open]
-			return diag.Diagnostic{Severity: diag.Error, Code: "flow/parse",
-				Message: `block is never closed (missing ">")`, Span: src.Span(lt.Pos.Offset, lt.Pos.Offset+1)}
+	} else if len(toks) > 0 {
+		// The end of the line's tokens: participle wanted more.
+		tok = toks[len(toks)-1]
+		if tok.Type != NL {
+			tok = lexer.Token{Type: NL, Pos: lexer.Position{Offset: tokenEnd(tok)}}
 		}
 	}
 	if d := dangling(toks, idx); d >= 0 {
@@ -206,9 +169,6 @@ func parseDiagnostic(src *file.Source, toks []lexer.Token, idx int, err error) d
 			Hint: fmt.Sprintf("%s must follow %q, on the same line or the next", what, t.Value)}
 	}
 	msg := "unexpected " + describe(tok)
-	if isPunct(tok, ">") && openDepth(toks[:idx]) <= 0 {
-		msg += ": there is no open block to close"
-	}
 	var ute *participle.UnexpectedTokenError
 	if errors.As(err, &ute) {
 		m := ute.Message()
@@ -223,10 +183,7 @@ func parseDiagnostic(src *file.Source, toks []lexer.Token, idx int, err error) d
 			msg = pe.Message()
 		}
 	}
-	end := tokenEnd(tok)
-	if end == tok.Pos.Offset && tok.Type != EOF {
-		end = tok.Pos.Offset // zero-width synthetic token
-	}
+	end := max(tokenEnd(tok), tok.Pos.Offset)
 	d := diag.Diagnostic{Severity: diag.Error, Code: "flow/parse", Message: msg, Span: src.Span(tok.Pos.Offset, end)}
 	d.Hint = hintFor(src, toks, idx)
 	return d
@@ -242,11 +199,8 @@ func parseDiagnostic(src *file.Source, toks []lexer.Token, idx int, err error) d
 // line is a branch of its own (`1 -> ; 2 -> reply "x"`), not the body of
 // the branch left unfinished.
 func dangling(toks []lexer.Token, idx int) int {
-	if idx >= len(toks) {
-		return -1
-	}
-	ls := idx // the start of idx's line
-	if isPunct(toks[idx], "->") {
+	ls := min(idx, len(toks)) // the start of idx's line
+	if idx < len(toks) && isPunct(toks[idx], "->") {
 		for ls > 0 && toks[ls-1].Type != NL {
 			ls--
 		}
@@ -268,7 +222,7 @@ func humanExpect(s string) string {
 	if len(first) == 0 {
 		return ""
 	}
-	w := strings.Trim(first[0], "()?*")
+	w := grammarNames.ReplaceAllString(strings.Trim(first[0], "()?*"), "$1")
 	if names, ok := productionNames[w]; ok {
 		return names
 	}
@@ -332,47 +286,6 @@ func CondHint(text, cond string, lt int) string {
 
 func isPunct(t lexer.Token, v string) bool { return t.Type == Punct && t.Value == v }
 
-// unclosed returns the index of the last `<` left open, or -1.
-func unclosed(toks []lexer.Token) int {
-	stack := openBlocks(toks)
-	if len(stack) == 0 {
-		return -1
-	}
-	return stack[len(stack)-1]
-}
-
-// openBlocks returns the indexes of the `<` left open, outermost first.
-func openBlocks(toks []lexer.Token) []int {
-	var stack []int
-	for i, t := range toks {
-		if isPunct(t, "<") {
-			stack = append(stack, i)
-		} else if isPunct(t, ">") && len(stack) > 0 {
-			stack = stack[:len(stack)-1]
-		}
-	}
-	return stack
-}
-
-// closeBlocks appends n closing `>` at the end of toks.
-func closeBlocks(toks []lexer.Token, n int) []lexer.Token {
-	pos := lexer.Position{}
-	if len(toks) > 0 {
-		pos = toks[len(toks)-1].Pos
-	}
-	out := make([]lexer.Token, 0, len(toks)+2*n+1)
-	out = append(out, toks...)
-	if len(out) > 0 && out[len(out)-1].Type != NL {
-		out = append(out, synth(NL, pos))
-	}
-	for i := 0; i < n; i++ {
-		closer := synth(Punct, pos)
-		closer.Value = ">"
-		out = append(out, closer, synth(NL, pos))
-	}
-	return out
-}
-
 // tooDeep returns the index of the first `<` nested more than maxDepth
 // deep, or -1.
 func tooDeep(toks []lexer.Token) int {
@@ -389,156 +302,6 @@ func tooDeep(toks []lexer.Token) int {
 	return -1
 }
 
-// blankLexBad blanks, in one pass, every logical line holding text the
-// lexer rejected.
-func blankLexBad(toks []lexer.Token, lexBad map[int]bool) []lexer.Token {
-	out := make([]lexer.Token, 0, len(toks))
-	for a := 0; a < len(toks); {
-		b := a
-		bad := false
-		for b < len(toks) && toks[b].Type != NL {
-			bad = bad || toks[b].Type == Bad && lexBad[toks[b].Pos.Offset]
-			b++
-		}
-		if bad {
-			out = blankLine(out, toks[a:b])
-		} else {
-			out = append(out, toks[a:b]...)
-		}
-		if b < len(toks) {
-			out = append(out, toks[b])
-		}
-		a = b + 1
-	}
-	return collapseNL(out)
-}
-
-// blankLine appends to out the replacement of one logical line (without
-// its NL): its leading `>` (they close earlier blocks), then one Bad token
-// for the rest, followed by the rest's unmatched `<`, so that the blocks
-// the line opens still parse.
-func blankLine(out, line []lexer.Token) []lexer.Token {
-	keep := 0
-	for keep < len(line) && isPunct(line[keep], ">") {
-		keep++
-	}
-	out = append(out, line[:keep]...)
-	if keep > 0 {
-		out = append(out, synth(NL, line[keep-1].Pos))
-	}
-	if keep == len(line) {
-		return out
-	}
-	open := 0
-	for _, t := range line[keep:] {
-		if isPunct(t, "<") {
-			open++
-		} else if isPunct(t, ">") && open > 0 {
-			open--
-		}
-	}
-	badPos := line[keep].Pos
-	out = append(out, lexer.Token{Type: Bad, Value: joinValues(line[keep:]), Pos: badPos})
-	for i := 0; i < open; i++ {
-		if i > 0 {
-			out = append(out, lexer.Token{Type: Bad, Pos: badPos})
-		}
-		out = append(out, synth(Punct, badPos))
-		out[len(out)-1].Value = "<"
-	}
-	return out
-}
-
-func openDepth(toks []lexer.Token) int {
-	depth := 0
-	for _, t := range toks {
-		if isPunct(t, "<") {
-			depth++
-		} else if isPunct(t, ">") {
-			depth--
-		}
-	}
-	return depth
-}
-
-// recoverAt returns a token stream in which the logical line holding
-// toks[idx] is replaced by a Bad token, keeping the line's unmatched `<`
-// so that the block it opens still parses. An unmatched `>` is dropped;
-// at the end of the file the last line is blanked (blocks left open at
-// the end are closed by Parse, all at once).
-func recoverAt(toks []lexer.Token, idx int) []lexer.Token {
-	if idx >= len(toks) { // end of file, with every block closed (Parse closes them)
-		// Blank the last line instead.
-		idx = len(toks) - 1
-		for idx > 0 && toks[idx].Type == NL {
-			idx--
-		}
-	}
-	// A statement cut short ("1 ->" at the end of a line) shows up as an
-	// error on the next line's first token: blame the line before.
-	if d := dangling(toks, idx); d >= 0 {
-		idx = d
-	} else if idx > 0 && toks[idx-1].Type == NL && idx >= 2 && (isPunct(toks[idx], ">") || toks[idx].Type == NL) {
-		depth := 0
-		for _, t := range toks[:idx] {
-			if isPunct(t, "<") {
-				depth++
-			} else if isPunct(t, ">") {
-				depth--
-			}
-		}
-		if depth > 0 || !isPunct(toks[idx], ">") {
-			idx -= 2
-		}
-	}
-	if isPunct(toks[idx], ">") {
-		depth := 0
-		for _, t := range toks[:idx] {
-			if isPunct(t, "<") {
-				depth++
-			} else if isPunct(t, ">") {
-				depth--
-			}
-		}
-		if depth <= 0 {
-			return collapseNL(append(append([]lexer.Token{}, toks[:idx]...), toks[idx+1:]...))
-		}
-	}
-	// The logical line [a, b).
-	a := idx
-	if toks[a].Type == NL && a > 0 {
-		a--
-	}
-	for a > 0 && toks[a-1].Type != NL {
-		a--
-	}
-	b := idx
-	for b < len(toks) && toks[b].Type != NL {
-		b++
-	}
-	out := make([]lexer.Token, 0, len(toks))
-	out = append(out, toks[:a]...)
-	out = blankLine(out, toks[a:b])
-	out = append(out, toks[b:]...)
-	if sameTokens(out, toks) {
-		// No progress: drop the offending token itself.
-		out = append(append([]lexer.Token{}, toks[:idx]...), toks[idx+1:]...)
-	}
-	return collapseNL(out)
-}
-
-// collapseNL removes NL tokens that recovery left doubled or leading.
-func collapseNL(toks []lexer.Token) []lexer.Token {
-	out := toks[:0]
-	for _, t := range toks {
-		if t.Type == NL && (len(out) == 0 || out[len(out)-1].Type == NL) {
-			continue
-		}
-		out = append(out, t)
-	}
-	return out
-}
-
 func joinValues(toks []lexer.Token) string {
 	var b strings.Builder
 	for i, t := range toks {
@@ -548,19 +311,4 @@ func joinValues(toks []lexer.Token) string {
 		b.WriteString(t.Value)
 	}
 	return b.String()
-}
-
-// sameTokens reports whether recovery made no progress. A Bad token's
-// text is not compared: re-blanking a line that is already Bad only
-// makes its text longer.
-func sameTokens(a, b []lexer.Token) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i].Type != b[i].Type || a[i].Pos.Offset != b[i].Pos.Offset || a[i].Type != Bad && a[i].Value != b[i].Value {
-			return false
-		}
-	}
-	return true
 }
