@@ -91,19 +91,18 @@ func BuildIndex(f *syntax.File) *Index {
 	x := &Index{File: f, Schedules: map[string]string{}}
 	b := &indexer{x: x, f: f}
 	var flowSym *Symbol
-	for _, it := range f.Items {
-		switch {
-		case it.Header != nil:
-			b.header(it.Header, &flowSym)
-		case it.Section != nil:
-			s := it.Section
-			name := b.span(s.Name)
-			b.ref(RefSection, s.Name.Value, name, true)
-			sym := Symbol{Kind: symNamespace, Name: s.Name.Value, Detail: "section", Span: f.Span(s), Sel: name}
-			sym.Children = b.block(s.Body, "")
+	for _, st := range f.Stmts {
+		switch st := st.(type) {
+		case *syntax.Header:
+			b.header(st, &flowSym)
+		case *syntax.Section:
+			name := b.span(st.Name)
+			b.ref(RefSection, st.Name.Value, name, true)
+			sym := Symbol{Kind: symNamespace, Name: st.Name.Value, Detail: "section", Span: f.Span(st), Sel: name}
+			sym.Children = b.block(st.Body, "")
 			x.Symbols = append(x.Symbols, sym)
-		case it.Chain != nil:
-			x.Symbols = append(x.Symbols, b.chain(it.Chain, "")...)
+		case *syntax.Chain:
+			x.Symbols = append(x.Symbols, b.chain(st, "")...)
 		}
 	}
 	if flowSym != nil {
@@ -163,12 +162,12 @@ func (b *indexer) block(bl *syntax.Block, _ string) []Symbol {
 		return nil
 	}
 	var syms []Symbol
-	for _, it := range bl.Items {
-		switch {
-		case it.Branch != nil:
-			syms = append(syms, b.chain(it.Branch.Body, "")...)
-		case it.Chain != nil:
-			syms = append(syms, b.chain(it.Chain, "")...)
+	for _, st := range bl.Stmts {
+		switch st := st.(type) {
+		case *syntax.Branch:
+			syms = append(syms, b.chain(st.Body, "")...)
+		case *syntax.Chain:
+			syms = append(syms, b.chain(st, "")...)
 		}
 	}
 	return syms
@@ -180,31 +179,24 @@ func (b *indexer) chain(ch *syntax.Chain, _ string) []Symbol {
 	}
 	var syms []Symbol
 	for _, st := range ch.Steps {
-		switch {
-		case st.When != nil:
-			w := st.When
-			b.expr(w.Cond.Text, syntax.Start(w.Cond))
-			syms = append(syms, b.block(w.Then, "")...)
-			d := Decision{Applet: "when", Head: b.f.TokenSpan(w.Tokens[0]), Span: b.span(w), HasBlock: true, HasElse: w.Else != nil, Indent: b.indentAt(syntax.Start(w))}
-			if t := w.Then.Tokens; len(t) > 0 {
-				for i := len(t) - 1; i >= 0; i-- {
-					if t[i].Value == ">" && t[i].Type == syntax.Punct {
-						d.Close = t[i].Pos.Offset
-						break
-					}
-				}
-			}
+		switch st := st.(type) {
+		case *syntax.When:
+			b.expr(st.Cond.Text, syntax.Start(st.Cond))
+			syms = append(syms, b.block(st.Then, "")...)
+			start := syntax.Start(st)
+			d := Decision{Applet: "when", Head: b.f.Source.Span(start, start+len("when")), Span: b.span(st), HasBlock: true, HasElse: st.Else != nil, Indent: b.indentAt(start)}
+			d.Close, _ = b.closeOf(st.Then)
 			b.x.Decisions = append(b.x.Decisions, d)
-			syms = append(syms, b.chain(w.Else, "")...)
-		case st.Block != nil:
+			syms = append(syms, b.chain(st.Else, "")...)
+		case *syntax.Block:
+			syms = append(syms, b.block(st, "")...)
+		case *syntax.Set:
+			b.ref(RefVariable, st.Name.Value, b.span(st.Name), true)
+			b.expr(st.Expr.Text, syntax.Start(st.Expr))
+		case *syntax.BadStep:
 			syms = append(syms, b.block(st.Block, "")...)
-		case st.Set != nil:
-			b.ref(RefVariable, st.Set.Name.Value, b.span(st.Set.Name), true)
-			b.expr(st.Set.Expr.Text, syntax.Start(st.Set.Expr))
-		case st.Bad != nil:
-			syms = append(syms, b.block(st.Bad.Block, "")...)
-		case st.Cmd != nil:
-			syms = append(syms, b.command(st.Cmd)...)
+		case *syntax.Command:
+			syms = append(syms, b.command(st)...)
 		}
 	}
 	return syms
@@ -229,8 +221,8 @@ func (b *indexer) command(cmd *syntax.Command) []Symbol {
 			}
 		case "run":
 			if v := bound.Positional[0]; v != nil && v.Type() == syntax.VCall {
-				t := v.Tokens[0]
-				b.ref(RefApplet, v.Tok, b.f.TokenSpan(t), false)
+				start := syntax.Start(v)
+				b.ref(RefApplet, v.Tok, b.f.Source.Span(start, start+len(v.Tok)), false)
 			}
 		}
 	}
@@ -259,34 +251,42 @@ func (b *indexer) decision(cmd *syntax.Command) Decision {
 		return d
 	}
 	d.HasBlock = true
-	t := cmd.Block.Tokens
-	for i := len(t) - 1; i >= 0; i-- {
-		if t[i].Type == syntax.Punct && t[i].Value == ">" {
-			d.Close = t[i].Pos.Offset
-			break
-		}
-	}
-	for _, it := range cmd.Block.Items {
-		if it.Branch == nil {
+	d.Close, _ = b.closeOf(cmd.Block)
+	for _, st := range cmd.Block.Stmts {
+		br, ok := st.(*syntax.Branch)
+		if !ok {
 			continue
 		}
-		l := it.Branch.Label
-		switch {
-		case l.Else:
+		switch br.Label.Kind {
+		case syntax.ElseLabel:
 			d.HasElse = true
-		case l.Timeout != "":
+		case syntax.TimeoutLabel:
 			d.HasTimeout = true
-		case l.On != "":
+		case syntax.OnLabel:
 		default:
 			d.HasKeys = true
 		}
-		end := b.span(it.Branch).End
+		end := b.span(br).End
 		if nl := strings.IndexByte(b.f.Source.Text[end:], '\n'); nl >= 0 && nl+end < d.Close {
 			d.LastLine = end + nl + 1
 		}
-		d.Indent = b.indentAt(syntax.Start(it.Branch))
+		d.Indent = b.indentAt(syntax.Start(br))
 	}
 	return d
+}
+
+// closeOf is the offset of bl's closing '>' and whether the text has
+// one: a block left open at the end of the file is closed by the parser
+// with no text of its own.
+func (b *indexer) closeOf(bl *syntax.Block) (int, bool) {
+	if bl == nil {
+		return 0, false
+	}
+	_, end := bl.Pos()
+	if end > 0 && end <= len(b.f.Source.Text) && b.f.Source.Text[end-1] == '>' {
+		return end - 1, true
+	}
+	return 0, false
 }
 
 // indentAt is the white space the line holding off starts with.
@@ -307,15 +307,12 @@ func (b *indexer) value(applet string, v *syntax.Value) {
 		if kind != "team" && kind != "user" {
 			return
 		}
-		for _, t := range v.Tokens {
-			if t.Type == syntax.Ident || t.Type == syntax.String {
-				k := RefTeam
-				if kind == "user" {
-					k = RefUser
-				}
-				b.ref(k, v.Text(), b.f.TokenSpan(t), false)
-			}
+		k := RefTeam
+		if kind == "user" {
+			k = RefUser
 		}
+		start, end := v.Pos()
+		b.ref(k, v.Text(), b.f.Source.Span(start+len(v.Kind), end), false)
 	case syntax.VString:
 		if a, ok := registry.Lookup(applet); !ok || !takesTemplate(a) {
 			return
@@ -330,10 +327,14 @@ func (b *indexer) value(applet string, v *syntax.Value) {
 			}
 		}
 	case syntax.VCall, syntax.VExpr:
-		for _, t := range v.Tokens {
-			if t.Type == syntax.Parens && len(t.Value) >= 2 {
-				b.expr(t.Value[1:len(t.Value)-1], t.Pos.Offset+1)
-			}
+		// The parenthesised text: a call's arguments after its name, or
+		// the whole value of an (expr).
+		paren, off := v.Call, syntax.Start(v)+len(v.Kind)+len(v.Tok)
+		if v.Type() == syntax.VExpr {
+			paren, off = v.Tok, syntax.Start(v)+len(v.Kind)
+		}
+		if len(paren) >= 2 {
+			b.expr(paren[1:len(paren)-1], off+1)
 		}
 	}
 }
