@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 
+	exprfile "github.com/expr-lang/expr/file"
+
 	"github.com/flowc-dev/flowc/lang"
 	"github.com/flowc-dev/flowc/lang/check"
 	"github.com/flowc-dev/flowc/lang/diag"
@@ -318,9 +320,22 @@ func (c *compiler) expr(text string, off int, kind runtime.ExprKind, sp file.Spa
 }
 
 func (c *compiler) exprError(err error, text string, off int) {
+	// A string used as a number (`body > 100`) is the operand's mistake,
+	// not the operator's: expr points at the operator, flowc at the
+	// operand runtime.WrongOperand picks, with what to write instead.
+	advice := ""
+	if fe, ok := err.(*exprfile.Error); ok {
+		if from, to, a, ok := runtime.WrongOperand(text, fe.Message, fe.From); ok {
+			moved := *fe
+			moved.From, moved.To = from, to
+			err, advice = &moved, a
+		}
+	}
 	start, end, msg := check.ExprErrorRange(err, text, off)
 	d := c.diags.Errorf(c.f.Source.Span(start, end), CodeType, "%s", msg)
-	if h, fx := c.exprNameHint(err, d.Span); h != "" {
+	if advice != "" {
+		d.Hint = advice
+	} else if h, fx := c.exprNameHint(err, d.Span); h != "" {
 		d.Hint, d.Fixes = h, fx
 	}
 }

@@ -5,8 +5,6 @@ import (
 	"reflect"
 	"regexp"
 	"strings"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/expr-lang/expr/builtin"
 	exprfile "github.com/expr-lang/expr/file"
@@ -82,9 +80,6 @@ func (c *compiler) exprNameHint(err error, sp file.Span) (string, []diag.Fix) {
 		}
 		return "variables are set with set NAME = …; the message's fields are " + strings.Join(exprFields[""], ", "), nil
 	}
-	if h := c.mismatchHint(msg, sp.End); h != "" {
-		return h, nil
-	}
 	if m := unknownField.FindStringSubmatch(msg); m != nil {
 		fields, ok := exprFields[m[1]]
 		if !ok {
@@ -96,129 +91,4 @@ func (c *compiler) exprNameHint(err error, sp file.Span) (string, []diag.Fix) {
 		return "its fields are " + strings.Join(fields, ", "), nil
 	}
 	return "", nil
-}
-
-// mismatchOp is the operator of a type error between a string and a
-// number, in runtime.CompileMessage's words.
-var mismatchOp = regexp.MustCompile("^cannot use `(\\S+)` between (?:a string|a number) and (?:a string|a number)$")
-
-// mismatchHint is the advice for a string used with a number (`body >
-// 100`), whose operator ends at byte end of the file: the operands are
-// read from the text on either side of it, and runtime.WrongOperand says
-// which is the mistake and what to write. "" when the operands are not a
-// name, a call, a number or a string on the operator's line.
-func (c *compiler) mismatchHint(msg string, end int) string {
-	m := mismatchOp.FindStringSubmatch(msg)
-	text := c.f.Source.Text
-	if m == nil || end > len(text) || end < len(m[1]) || text[end-len(m[1]):end] != m[1] {
-		return ""
-	}
-	left := operandBefore(text, end-len(m[1]))
-	right := operandAfter(text, end)
-	if left == "" || right == "" {
-		return ""
-	}
-	src := left + " " + m[1] + " " + right
-	if _, _, advice, ok := runtime.WrongOperand(src, msg, utf8.RuneCountInString(left)+1); ok {
-		return advice
-	}
-	return ""
-}
-
-func isNameRune(r rune) bool {
-	return r == '_' || r == '.' || unicode.IsLetter(r) || unicode.IsDigit(r)
-}
-
-// operandBefore is the operand ending just before byte i of text (spaces
-// skipped): a name or field path (contact.name), a number, a call
-// (len(body), with balanced brackets) or a quoted string; "" if none.
-func operandBefore(text string, i int) string {
-	j := i
-	for j > 0 && (text[j-1] == ' ' || text[j-1] == '\t') {
-		j--
-	}
-	end := j
-	if j > 0 && (text[j-1] == '"' || text[j-1] == '\'') {
-		q := text[j-1]
-		k := strings.LastIndexByte(text[:j-1], q)
-		if k < 0 || strings.ContainsAny(text[k:j], "\n\\") {
-			return ""
-		}
-		return text[k:j]
-	}
-	if j > 0 && text[j-1] == ')' {
-		depth := 0
-		for j > 0 {
-			j--
-			switch text[j] {
-			case ')':
-				depth++
-			case '(':
-				depth--
-			case '\n', '"', '\'':
-				return "" // strings inside a call: not worth the scanning
-			}
-			if depth == 0 {
-				break
-			}
-		}
-		if depth != 0 {
-			return ""
-		}
-	}
-	for j > 0 {
-		r, n := utf8.DecodeLastRuneInString(text[:j])
-		if !isNameRune(r) {
-			break
-		}
-		j -= n
-	}
-	if j == end || text[j] == '(' {
-		return ""
-	}
-	return text[j:end]
-}
-
-// operandAfter is the operand starting after byte i of text (spaces
-// skipped), read as operandBefore reads one.
-func operandAfter(text string, i int) string {
-	for i < len(text) && (text[i] == ' ' || text[i] == '\t') {
-		i++
-	}
-	start := i
-	if i < len(text) && (text[i] == '"' || text[i] == '\'') {
-		k := strings.IndexByte(text[i+1:], text[i])
-		if k < 0 || strings.ContainsAny(text[i:i+1+k], "\n\\") {
-			return ""
-		}
-		return text[i : i+2+k]
-	}
-	for i < len(text) {
-		r, n := utf8.DecodeRuneInString(text[i:])
-		if !isNameRune(r) {
-			break
-		}
-		i += n
-	}
-	if i == start {
-		return ""
-	}
-	if i < len(text) && text[i] == '(' {
-		depth := 0
-		for ; i < len(text); i++ {
-			switch text[i] {
-			case '(':
-				depth++
-			case ')':
-				depth--
-			case '\n', '"', '\'':
-				return ""
-			}
-			if depth == 0 {
-				return text[start : i+1]
-			}
-		}
-		return ""
-	}
-	return text[start:i]
 }
