@@ -117,6 +117,12 @@ type checker struct {
 	// condHints are hints for unknown applets that are probably the
 	// right side of a comparison: `when count < limit < …`.
 	condHints map[*syntax.Command]string
+	// brokenSchedules are schedules declared with a spec that does not
+	// parse (already reported): hours("NAME") naming one says nothing
+	// more. numbersHeader: the file has a numbers header, so a list whose
+	// every value was wrong (already reported) is not "no numbers".
+	brokenSchedules map[string]bool
+	numbersHeader   bool
 }
 
 // File checks one parsed file.
@@ -150,7 +156,7 @@ func File(f *syntax.File) (*Info, diag.List) {
 	}
 	// A file with syntax errors may have lost its numbers header to
 	// recovery: the warning would only repeat the syntax error.
-	if len(c.info.Numbers) == 0 && !c.bad && !f.NotFlowText {
+	if len(c.info.Numbers) == 0 && !c.bad && !f.NotFlowText && !c.numbersHeader {
 		c.diags.Warnf(c.info.NameSpan, CodeNoNumbers, "flow %q serves no numbers: no message can reach it", c.info.Name).Hint =
 			`add a header such as: numbers "+15550100"`
 	}
@@ -206,6 +212,7 @@ func (c *checker) header(h *syntax.Header, seen map[string]file.Span) {
 		c.info.Name = h.Name.Value
 		c.info.NameSpan = c.f.Span(h.Name)
 	case "numbers":
+		c.numbersHeader = true
 		for i, n := range values {
 			vsp := c.f.Span(h.Values[i])
 			if !e164.MatchString(n) {
@@ -252,11 +259,20 @@ func (c *checker) header(h *syntax.Header, seen map[string]file.Span) {
 		s, ok := c.scheduleSpec(values[0], h.Values[0].Raw, syntax.Start(h.Values[0]))
 		if ok {
 			c.info.Schedules[name] = s
+		} else {
+			if c.brokenSchedules == nil {
+				c.brokenSchedules = map[string]bool{}
+			}
+			c.brokenSchedules[name] = true
 		}
 	case "holidays":
 		for i, v := range values {
-			if _, err := time.Parse("2006-01-02", v); err != nil {
-				c.diags.Errorf(c.f.Span(h.Values[i]), CodeHoliday, "%q is not a date (YYYY-MM-DD)", v)
+			if err := schedule.CheckHoliday(v); err != nil {
+				msg := fmt.Sprintf("%q is not a date: %s", v, err.Msg)
+				if strings.HasPrefix(err.Msg, "expected") {
+					msg = fmt.Sprintf("%q is not a date (YYYY-MM-DD)", v)
+				}
+				c.diags.Errorf(c.f.Span(h.Values[i]), CodeHoliday, "%s", msg).Hint = err.Hint
 				continue
 			}
 			c.info.Holidays = append(c.info.Holidays, v)
@@ -458,7 +474,7 @@ func (c *checker) hoursSpecs(tree *exprparser.Tree, text string, off int) {
 		loc := s.Location()
 		from, to := runeOffset(text, loc.From), runeOffset(text, loc.To)
 		raw := text[from:to]
-		if _, ok := c.info.Schedules[s.Value]; ok {
+		if _, ok := c.info.Schedules[s.Value]; ok || c.brokenSchedules[s.Value] {
 			continue
 		}
 		if isScheduleName(s.Value) {
