@@ -518,7 +518,8 @@ func (c *checker) branches(cmd *syntax.Command, a *registry.Applet) {
 				keys[norm] = lsp.String()
 			}
 			if a.Name == "menu" && IsOptOutKeyword(norm) {
-				c.diags.Warnf(lsp, CodeOptOut, "menu key %q can never be chosen: %s is answered by the opt-out handling before the flow runs", key, strings.ToUpper(norm))
+				c.diags.Warnf(lsp, CodeOptOut, "menu key %q can never be chosen: %s is answered by the opt-out handling before the flow runs", key, strings.ToUpper(norm)).Hint =
+					"use another key (a number, or a word such as NO) and name it in the prompt: a contact who replies " + strings.ToUpper(norm) + " is unsubscribed or sent the HELP text, never this branch"
 			}
 		}
 		c.chain(br.Body)
