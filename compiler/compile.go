@@ -291,6 +291,9 @@ func (c *compiler) step(st syntax.Step) {
 	case *syntax.Block:
 		c.block(st)
 	case *syntax.Set:
+		if c.info.Reported(st) {
+			return
+		}
 		sp := c.f.Span(st)
 		e := c.expr(st.Expr.Text, syntax.Start(st.Expr), runtime.Value, c.f.Span(st.Expr))
 		c.p.Sets = append(c.p.Sets, vm.Set{Var: st.Name.Value, Expr: e})

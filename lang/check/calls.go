@@ -24,6 +24,21 @@ type parsed struct {
 	calls     map[*syntax.Command]*Call
 	templates map[*syntax.Value][]syntax.TemplatePart
 	timeouts  map[*syntax.Label]time.Duration
+	// reported are statements check found broken and reported whole
+	// (`set x == 1`): the compiler says nothing more about them.
+	reported map[syntax.Node]bool
+}
+
+// Reported reports whether check already reported n as broken as a
+// whole, so that a later stage skips it instead of repeating the error.
+func (i *Info) Reported(n syntax.Node) bool { return i.parsed().reported[n] }
+
+func (i *Info) markReported(n syntax.Node) {
+	p := i.parsed()
+	if p.reported == nil {
+		p.reported = map[syntax.Node]bool{}
+	}
+	p.reported[n] = true
 }
 
 func (i *Info) parsed() *parsed {

@@ -337,6 +337,9 @@ func (c *checker) step(st syntax.Step) {
 	case *syntax.Block:
 		c.block(st, false)
 	case *syntax.Set:
+		if c.setDoubleEquals(st) {
+			return
+		}
 		c.expr(st.Expr.Text, syntax.Start(st.Expr))
 	case *syntax.BadStep:
 		c.bad = true
@@ -404,7 +407,54 @@ func (c *checker) expr(text string, off int) {
 
 func (c *checker) exprError(err error, text string, off int, code string) {
 	start, end, msg := ExprErrorRange(err, text, off)
-	c.diags.Errorf(c.f.Source.Span(start, end), code, "%s", runtime.CompileMessage(msg))
+	msg = runtime.CompileMessage(msg)
+	if msg == assignMessage {
+		c.assignError(start, end, code)
+		return
+	}
+	c.diags.Errorf(c.f.Source.Span(start, end), code, "%s", msg)
+}
+
+// assignMessage is runtime.CompileMessage's words for a lone `=` in an
+// expression.
+const assignMessage = "unexpected `=`: to compare, write `==`"
+
+// assignError reports the `=` at [start, end) that expr could not read:
+// JavaScript's `===` (the `=` expr stopped at is its last) is one
+// mistake at its first character, fixed to `==`; a single `=` meant as
+// a comparison gets the `==` it lacks.
+func (c *checker) assignError(start, end int, code string) {
+	text := c.f.Source.Text
+	if start >= 2 && text[start-2:start] == "==" {
+		d := c.diags.Errorf(c.f.Source.Span(start-2, end), code, "`===` is JavaScript's: flowc compares with `==`")
+		d.Hint = "`==` already compares both the value and its type"
+		d.Fixes = []diag.Fix{{Title: "replace `===` with `==`", Edits: []diag.Edit{{Span: c.f.Source.Span(start-2, end), New: "=="}}}}
+		return
+	}
+	d := c.diags.Errorf(c.f.Source.Span(start, end), code, "%s", assignMessage)
+	d.Hint = "a condition only compares: `=` assigns, and only in set NAME = …"
+	d.Fixes = []diag.Fix{{Title: "compare with `==`", Edits: []diag.Edit{{Span: c.f.Source.Span(start, end), New: "=="}}}}
+}
+
+// setDoubleEquals reports `set x == …`, a comparison's `==` where a set
+// assigns with one `=`, and reports whether it did: the expression then
+// starts with the second `=` and says nothing more useful.
+func (c *checker) setDoubleEquals(st *syntax.Set) bool {
+	trimmed := strings.TrimLeft(st.Expr.Text, " \t")
+	if !strings.HasPrefix(trimmed, "=") || strings.HasPrefix(trimmed, "==") {
+		return false
+	}
+	second := syntax.Start(st.Expr) + len(st.Expr.Text) - len(trimmed)
+	text := c.f.Source.Text
+	first := strings.LastIndexByte(text[:second], '=')
+	if first < 0 || strings.TrimSpace(text[first+1:second]) != "" {
+		return false
+	}
+	d := c.diags.Errorf(c.f.Source.Span(first, second+1), "flow/parse", "`==` in a set: set assigns with one `=`")
+	d.Hint = fmt.Sprintf("write set %s = …; to keep a comparison's result, put it after the one `=`: set %s = (a == b)", st.Name.Value, st.Name.Value)
+	d.Fixes = []diag.Fix{{Title: "assign with `=`", Edits: []diag.Edit{{Span: c.f.Source.Span(first+1, second+1), New: ""}}}}
+	c.info.markReported(st)
+	return true
 }
 
 // ExprErrorRange locates an expr-lang error in expression text found at
