@@ -212,6 +212,21 @@ func describeValue(v *syntax.Value) string {
 	return v.String()
 }
 
+// commentAfter returns the word of a comment that directly follows cmd
+// on its line (`tag #vip` gives "#vip"), or "".
+func commentAfter(text string, cmd *syntax.Command) string {
+	_, end := cmd.Pos()
+	rest := text[min(end, len(text)):]
+	if i := strings.IndexByte(rest, '\n'); i >= 0 {
+		rest = rest[:i]
+	}
+	rest = strings.TrimLeft(rest, " \t")
+	if !strings.HasPrefix(rest, "#") || len(rest) < 2 || rest[1] == ' ' || rest[1] == '#' {
+		return ""
+	}
+	return strings.Fields(rest)[0]
+}
+
 // branchKinds says in words which branches a block takes.
 func branchKinds(b registry.Branches) string {
 	var kinds []string
@@ -389,6 +404,12 @@ func (c *checker) command(cmd *syntax.Command) {
 		}
 		d := c.diags.Errorf(sp, CodeArgs, "%s", p.Msg)
 		d.Hint = "usage: " + a.Syntax
+		if p.Value == nil {
+			if w := commentAfter(c.f.Source.Text, cmd); w != "" {
+				// `tag #vip`: the argument was read as a comment.
+				d.Hint = fmt.Sprintf("%q starts a comment; write it in quotes: %s \"%s\"", "#", a.Name, w)
+			}
+		}
 	}
 	for i, p := range a.Params {
 		if v := b.Positional[i]; v != nil && p.Kinds&registry.Template != 0 && v.Type() == syntax.VString {
