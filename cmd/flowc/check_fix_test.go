@@ -190,3 +190,39 @@ func TestCheckShortMatchesProblemMatcher(t *testing.T) {
 		t.Errorf("matched %s\nwant %s\nin:\n%s", got, want, errs)
 	}
 }
+
+// TestCheckFixTheCommonMistakes is issue 13's list: `flowc check --fix`
+// fixes the `<` comparison, `=>`, `10 min`, curly quotes and a misspelt
+// name in one file, and the result checks clean.
+func TestCheckFixTheCommonMistakes(t *testing.T) {
+	dir := t.TempDir()
+	broken := "flow mistakes\nnumbers \"+15550100\"\n" +
+		"when len(body) < 5 < reply \"Tell us a bit more, please.\" > else < tag \"long\" >\n" +
+		"menu \u201cReply 1 for sales\u201d <\n" +
+		"  1 => inbox team:sales\n" +
+		"  timeout 10 min -> rply \"Still there?\"\n" +
+		"  else -> retry 2 then end\n" +
+		">\n"
+	fixed := "flow mistakes\nnumbers \"+15550100\"\n" +
+		"when (len(body) < 5) < reply \"Tell us a bit more, please.\" > else < tag \"long\" >\n" +
+		"menu \"Reply 1 for sales\" <\n" +
+		"  1 -> inbox team:sales\n" +
+		"  timeout 10m -> reply \"Still there?\"\n" +
+		"  else -> retry 2 then end\n" +
+		">\n"
+	p := filepath.Join(dir, "mistakes.flow")
+	writeFiles(t, dir, map[string]string{"mistakes.flow": broken})
+	if code, _, _ := flowcIn(t, "", "check", p); code == 0 {
+		t.Fatal("the broken file checks clean")
+	}
+	code, _, errs := flowcIn(t, "", "check", "--fix", p)
+	if got := readFile(t, p); got != fixed {
+		t.Errorf("fixed:\n%s\nwant:\n%s\nstderr:\n%s", got, fixed, errs)
+	}
+	if code != 0 {
+		t.Errorf("check --fix = %d, stderr:\n%s", code, errs)
+	}
+	if code, out, errs := flowcIn(t, "", "check", p); code != 0 || out != "" || errs != "" {
+		t.Errorf("check after --fix = %d %q %q", code, out, errs)
+	}
+}
