@@ -9,6 +9,7 @@ import (
 	"github.com/flowc-dev/flowc/lang"
 	"github.com/flowc-dev/flowc/lang/diag"
 	"github.com/flowc-dev/flowc/lang/file"
+	"github.com/flowc-dev/flowc/runtime"
 	"github.com/flowc-dev/flowc/vm"
 )
 
@@ -147,4 +148,64 @@ func TestBackReachAgreesWithForwardSearch(t *testing.T) {
 		}
 	}
 	t.Logf("%d programs, %d comparisons", len(progs), compared)
+}
+
+// TestCachedCompilesGiveTheSameDiagnostics: with the compiled-expression
+// cache on (as flowc lsp runs), compiling each test script twice, the
+// second time from the cache, reports exactly what a compile without it
+// does.
+func TestCachedCompilesGiveTheSameDiagnostics(t *testing.T) {
+	files, _ := filepath.Glob("testdata/*.flow")
+	text, _ := manyMenus(20)
+	srcs := []*file.Source{file.NewSource("many.flow", text)}
+	for _, name := range files {
+		res, err := lang.Load([]string{name})
+		if err != nil {
+			t.Fatal(err)
+		}
+		srcs = append(srcs, res.Files[0].Source)
+	}
+	var compiled []*runtime.Compiled // of the last compileAll
+	compileAll := func() []string {
+		var out []string
+		compiled = nil
+		for _, src := range srcs {
+			res := lang.CheckSources([]*file.Source{file.NewSource(src.Name, src.Text)})
+			progs, d := All(res)
+			for _, p := range progs {
+				for i := range p.Exprs {
+					compiled = append(compiled, p.Exprs[i].Compiled())
+				}
+			}
+			for _, x := range append(res.Diags, d...) {
+				out = append(out, fmt.Sprintf("%s %s %s %s %+v", x.Span, x.Code, x.Message, x.Hint, x.Fixes))
+			}
+		}
+		return out
+	}
+	want := compileAll()
+	defer runtime.CacheCompiled(runtime.CacheCompiled(1000))
+	var filled []*runtime.Compiled
+	for i, pass := range []string{"filling the cache", "from the cache"} {
+		got := compileAll()
+		if strings.Join(got, "\n") != strings.Join(want, "\n") {
+			t.Fatalf("pass %d (%s): the diagnostics differ:\n%s\nwithout the cache:\n%s", i, pass, strings.Join(got, "\n"), strings.Join(want, "\n"))
+		}
+		if i == 0 {
+			filled = compiled
+		}
+	}
+	// The second pass did come from the cache: the same compiled values.
+	if len(compiled) == 0 || len(compiled) != len(filled) {
+		t.Fatalf("%d then %d compiled expressions", len(filled), len(compiled))
+	}
+	for i := range compiled {
+		if compiled[i] != filled[i] {
+			t.Fatalf("expression %d (%s) was compiled again", i, compiled[i].Source)
+		}
+	}
+	t.Logf("%d diagnostics, %d expressions", len(want), len(compiled))
+	if len(want) < 20 {
+		t.Fatalf("only %d diagnostics to compare", len(want))
+	}
 }
