@@ -1,6 +1,7 @@
 package runtime
 
 import (
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -12,7 +13,8 @@ import (
 // CacheCompiled makes Compile keep, process-wide, up to about max
 // compiled expressions (max <= 0 turns it off and drops them), and
 // return the kept result when it compiles the same source, of the same
-// kind, for the same flow variables and calendar again. `flowc lsp` turns
+// kind, for the same calendar, with the same of its names declared as
+// variables, again. `flowc lsp` turns
 // it on: it recompiles a file after every change, and a change alters
 // one expression, not the file's hundreds. Nothing else does: a flow is
 // compiled once there.
@@ -51,9 +53,9 @@ var cacheMu sync.Mutex // serialises CacheCompiled
 var compiledCache atomic.Pointer[exprCache]
 
 type exprKey struct {
-	scope string // the Compiler's variables and calendar (Compiler.scope)
-	src   string
-	kind  ExprKind
+	cal, vars string // what else it depends on (Compiler.scope)
+	src       string
+	kind      ExprKind
 }
 
 type cached struct {
@@ -109,52 +111,94 @@ func (v cached) out() (*Compiled, error) {
 	return v.c, v.err
 }
 
-// scope is what a compiled expression depends on besides its source and
-// kind: the declared variables (which bare names become variable reads)
-// and the calendar's content (hours, holiday and their native forms).
-// Computed once per Compiler.
-func (c *Compiler) scope() string {
-	c.scopeOnce.Do(func() {
-		var b strings.Builder
-		vars := make([]string, 0, len(c.Vars))
-		for v, ok := range c.Vars {
-			if ok {
-				vars = append(vars, v)
+// scope is what a compiled expression of src depends on besides src
+// and its kind: the calendar's content (hours, holiday and their native
+// forms) and which of the names src uses are declared variables (a bare
+// name is a variable read only if declared). Only those variables: a
+// change that declares a variable elsewhere in the file leaves the
+// expressions that do not name it kept. Every look-up of Vars during a
+// compile (varPatcher, the cost visitor, the native forms) is of a name
+// written in src, so the declared variables among src's words decide
+// them all; a declared name that is not one word (none is, as the
+// language names variables) is in every key.
+func (c *Compiler) scope(src string) (cal, vars string) {
+	c.scopeOnce.Do(c.fillScope)
+	var used []string
+	for i := 0; i < len(src); {
+		j := i
+		for j < len(src) && isWordByte(src[j]) {
+			j++
+		}
+		if j == i {
+			i++
+			continue
+		}
+		if w := src[i:j]; c.Vars[w] {
+			used = append(used, w)
+		}
+		i = j
+	}
+	if len(used) == 0 {
+		return c.scopeKey, ""
+	}
+	sort.Strings(used)
+	used = slices.Compact(used)
+	return c.scopeKey, strings.Join(used, "\x00")
+}
+
+// isWordByte: identifier characters, and every byte of a multi-byte
+// character, so that a word is never cut inside a name.
+func isWordByte(b byte) bool {
+	return b == '_' || b == '$' || b >= 0x80 || ('0' <= b && b <= '9') || ('a' <= b && b <= 'z') || ('A' <= b && b <= 'Z')
+}
+
+// fillScope computes the key of the calendar and of the declared names
+// that are not one word.
+func (c *Compiler) fillScope() {
+	var b strings.Builder
+	var odd []string
+	for v, ok := range c.Vars {
+		if !ok {
+			continue
+		}
+		for i := 0; i < len(v); i++ {
+			if !isWordByte(v[i]) {
+				odd = append(odd, v)
+				break
 			}
 		}
-		sort.Strings(vars)
-		for _, v := range vars {
-			b.WriteString(v)
+	}
+	sort.Strings(odd)
+	for _, v := range odd {
+		b.WriteString(v)
+		b.WriteByte(0)
+	}
+	b.WriteByte(1)
+	if cal := c.Cal; cal != nil {
+		if cal.Location != nil {
+			b.WriteString(cal.Location.String())
+		}
+		b.WriteByte(0)
+		for _, d := range cal.Holidays.Dates() {
+			b.WriteString(d)
 			b.WriteByte(0)
 		}
 		b.WriteByte(1)
-		if cal := c.Cal; cal != nil {
-			if cal.Location != nil {
-				b.WriteString(cal.Location.String())
+		names := make([]string, 0, len(cal.Schedules))
+		for n := range cal.Schedules {
+			names = append(names, n)
+		}
+		sort.Strings(names)
+		for _, n := range names {
+			b.WriteString(n)
+			b.WriteByte(0)
+			if s := cal.Schedules[n]; s != nil {
+				b.WriteString(s.String())
 			}
 			b.WriteByte(0)
-			for _, d := range cal.Holidays.Dates() {
-				b.WriteString(d)
-				b.WriteByte(0)
-			}
-			b.WriteByte(1)
-			names := make([]string, 0, len(cal.Schedules))
-			for n := range cal.Schedules {
-				names = append(names, n)
-			}
-			sort.Strings(names)
-			for _, n := range names {
-				b.WriteString(n)
-				b.WriteByte(0)
-				if s := cal.Schedules[n]; s != nil {
-					b.WriteString(s.String())
-				}
-				b.WriteByte(0)
-			}
-		} else {
-			b.WriteString("no calendar")
 		}
-		c.scopeKey = b.String()
-	})
-	return c.scopeKey
+	} else {
+		b.WriteString("no calendar")
+	}
+	c.scopeKey = b.String()
 }

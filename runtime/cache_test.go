@@ -2,6 +2,7 @@ package runtime
 
 import (
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -28,19 +29,19 @@ func cacheCal(t *testing.T, office string, holidays ...string) *Calendar {
 }
 
 // TestCacheCompiledAnswersAsACompile: with CacheCompiled on, a second
-// Compiler with the same variables and a calendar of the same content
-// (a new value, as each compile of a flow builds) gets the kept
-// expressions, and they evaluate as a fresh compile does; a Compiler
-// whose schedule, holidays or variables differ gets its own.
+// Compiler with a calendar of the same content (a new value, as each
+// compile of a flow builds) and the same of each expression's names
+// declared gets the kept expressions, and they evaluate as a fresh
+// compile does; a Compiler whose schedule or holidays differ, or that
+// does not declare a name the expression reads, gets its own. Declaring
+// a variable the expression does not name keeps it.
 func TestCacheCompiledAnswersAsACompile(t *testing.T) {
-	CacheCompiled(100)
-	defer CacheCompiled(0)
-	vars := func() map[string]bool { return map[string]bool{"order": true, "n": true} }
+	defer CacheCompiled(CacheCompiled(100))
 	srcs := map[string]ExprKind{
 		`hours("office")`: Condition, `holiday()`: Condition, `hours("office") and body != ""`: Condition,
 		`order ?? "none"`: Text, `n + 1`: Value, `len(body)`: Value, `contact.name ?? 'there'`: Text,
 	}
-	first := &Compiler{Cal: cacheCal(t, "mon-fri 9-17", "2026-12-25"), Vars: vars()}
+	first := &Compiler{Cal: cacheCal(t, "mon-fri 9-17", "2026-12-25"), Vars: map[string]bool{"order": true, "n": true}}
 	kept := map[string]*Compiled{}
 	for src, kind := range srcs {
 		ce, err := first.Compile(src, kind)
@@ -49,19 +50,21 @@ func TestCacheCompiledAnswersAsACompile(t *testing.T) {
 		}
 		kept[src] = ce
 	}
-	same := &Compiler{Cal: cacheCal(t, "mon-fri 9-17", "2026-12-25"), Vars: vars()}
-	others := map[string]*Compiler{
-		"another schedule": {Cal: cacheCal(t, "mon-fri 8-18", "2026-12-25"), Vars: vars()},
-		"other holidays":   {Cal: cacheCal(t, "mon-fri 9-17"), Vars: vars()},
-		"other variables":  {Cal: cacheCal(t, "mon-fri 9-17", "2026-12-25"), Vars: map[string]bool{"order": true, "n": true, "total": true}},
-	}
-	uncached := func(c *Compiler, src string, kind ExprKind) *Compiled {
-		t.Helper()
-		ce, err := (&Compiler{Cal: c.Cal, Vars: c.Vars}).compile(src, kind)
-		if err != nil {
-			t.Fatalf("%s: %v", src, err)
-		}
-		return ce
+	others := []struct {
+		name   string
+		c      *Compiler
+		shared func(src string) bool // gets the kept expression
+	}{
+		{"the same", &Compiler{Cal: cacheCal(t, "mon-fri 9-17", "2026-12-25"), Vars: map[string]bool{"order": true, "n": true}},
+			func(string) bool { return true }},
+		{"one variable more", &Compiler{Cal: cacheCal(t, "mon-fri 9-17", "2026-12-25"), Vars: map[string]bool{"order": true, "n": true, "total": true}},
+			func(string) bool { return true }},
+		{"order not declared", &Compiler{Cal: cacheCal(t, "mon-fri 9-17", "2026-12-25"), Vars: map[string]bool{"n": true}},
+			func(src string) bool { return !strings.Contains(src, "order") }},
+		{"another schedule", &Compiler{Cal: cacheCal(t, "mon-fri 8-18", "2026-12-25"), Vars: map[string]bool{"order": true, "n": true}},
+			func(string) bool { return false }},
+		{"other holidays", &Compiler{Cal: cacheCal(t, "mon-fri 9-17"), Vars: map[string]bool{"order": true, "n": true}},
+			func(string) bool { return false }},
 	}
 	ny := first.Cal.Location
 	envs := []Env{
@@ -69,47 +72,46 @@ func TestCacheCompiledAnswersAsACompile(t *testing.T) {
 		{Body: "hi", Now: time.Date(2026, 11, 23, 8, 30, 0, 0, ny), Vars: map[string]any{"n": 2.0}},
 		{Body: "", Now: time.Date(2026, 12, 25, 10, 0, 0, 0, ny), Vars: map[string]any{"n": 0.0}},
 	}
-	agree := func(name, src string, got, want *Compiled) {
-		t.Helper()
-		if !reflect.DeepEqual(got.Reads, want.Reads) {
-			t.Errorf("%s: %s reads %v, a fresh compile %v", name, src, got.Reads, want.Reads)
-		}
-		for i := range envs {
-			g, gerr := Eval(got, &envs[i])
-			w, werr := Eval(want, &envs[i])
-			if !reflect.DeepEqual(g, w) || (gerr == nil) != (werr == nil) {
-				t.Errorf("%s: %s in env %d = %v, %v; a fresh compile: %v, %v", name, src, i, g, gerr, w, werr)
+	for _, o := range others {
+		for src, kind := range srcs {
+			got, gerr := o.c.Compile(src, kind)
+			want, werr := (&Compiler{Cal: o.c.Cal, Vars: o.c.Vars}).compile(src, kind)
+			if (gerr == nil) != (werr == nil) || (gerr != nil && gerr.Error() != werr.Error()) {
+				t.Errorf("%s: %s: error %v, a fresh compile %v", o.name, src, gerr, werr)
+				continue
 			}
-		}
-	}
-	for src, kind := range srcs {
-		ce, err := same.Compile(src, kind)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if ce != kept[src] {
-			t.Errorf("%s: the same variables and calendar compiled it again", src)
-		}
-		agree("same", src, ce, uncached(same, src, kind))
-		for name, c := range others {
-			ce, err := c.Compile(src, kind)
-			if err != nil {
-				t.Fatal(err)
+			if gerr != nil {
+				continue
 			}
-			if ce == kept[src] {
-				t.Errorf("%s: %s: got the expression kept for another calendar or variables", name, src)
+			if sh := got == kept[src]; sh != o.shared(src) {
+				t.Errorf("%s: %s: got the kept expression: %v, want %v", o.name, src, sh, o.shared(src))
 			}
-			agree(name, src, ce, uncached(c, src, kind))
+			if !reflect.DeepEqual(got.Reads, want.Reads) {
+				t.Errorf("%s: %s reads %v, a fresh compile %v", o.name, src, got.Reads, want.Reads)
+			}
+			for i := range envs {
+				g, gerr := Eval(got, &envs[i])
+				w, werr := Eval(want, &envs[i])
+				if !reflect.DeepEqual(g, w) || (gerr == nil) != (werr == nil) {
+					t.Errorf("%s: %s in env %d = %v, %v; a fresh compile: %v, %v", o.name, src, i, g, gerr, w, werr)
+				}
+			}
 		}
 	}
 	// The answers differ where the calendars do: proof the test can tell.
-	a, _ := same.Compile(`hours("office")`, Condition)
-	b, _ := others["another schedule"].Compile(`hours("office")`, Condition)
+	a, _ := others[0].c.Compile(`hours("office")`, Condition)
+	b, _ := others[3].c.Compile(`hours("office")`, Condition)
 	if x, _ := Eval(a, &envs[1]); x != false {
 		t.Errorf("hours(office) at 8:30 under mon-fri 9-17 = %v", x)
 	}
 	if x, _ := Eval(b, &envs[1]); x != true {
 		t.Errorf("hours(office) at 8:30 under mon-fri 8-18 = %v", x)
+	}
+	// A name inside another word, or in a string, is not the variable:
+	// the key may be more precise than needed, never less.
+	c := &Compiler{Cal: first.Cal, Vars: map[string]bool{"n": true, "nn": true}}
+	if _, vars := c.scope(`nn + n + len("n") + nnn`); vars != "n\x00nn" {
+		t.Errorf("scope: variables %q", vars)
 	}
 }
 
@@ -117,8 +119,7 @@ func TestCacheCompiledAnswersAsACompile(t *testing.T) {
 // its own value, so that one caller's adjustment (the compiler moves an
 // error to the operand at fault) is not the next one's message.
 func TestCacheCompiledErrorsAreCopies(t *testing.T) {
-	CacheCompiled(100)
-	defer CacheCompiled(0)
+	defer CacheCompiled(CacheCompiled(100))
 	c := &Compiler{Cal: &Calendar{Location: time.UTC}}
 	_, err1 := c.Compile(`body +`, Text)
 	fe, ok := err1.(*file.Error)
@@ -140,8 +141,7 @@ func TestCacheCompiledErrorsAreCopies(t *testing.T) {
 // TestCacheCompiledIsBounded: past max entries the older generation goes;
 // what is looked up again stays.
 func TestCacheCompiledIsBounded(t *testing.T) {
-	CacheCompiled(4)
-	defer CacheCompiled(0)
+	defer CacheCompiled(CacheCompiled(4))
 	c := &Compiler{Cal: &Calendar{Location: time.UTC}}
 	keep, _ := c.Compile(`body == "keep"`, Condition)
 	for i := 0; i < 50; i++ {

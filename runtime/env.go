@@ -259,7 +259,8 @@ func (c *Compiler) Compile(src string, kind ExprKind) (*Compiled, error) {
 	if x == nil {
 		return c.compile(src, kind)
 	}
-	k := exprKey{scope: c.scope(), src: src, kind: kind}
+	cal, vars := c.scope(src)
+	k := exprKey{cal: cal, vars: vars, src: src, kind: kind}
 	if v, ok := x.get(k); ok {
 		return v.out()
 	}
