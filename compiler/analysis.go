@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync/atomic"
 
 	"github.com/expr-lang/expr/ast"
 	exprparser "github.com/expr-lang/expr/parser"
@@ -460,7 +461,20 @@ func (c *compiler) noteBlock(kind string, head, end int, pcs map[*syntax.Branch]
 // answer is one of those ways and always goes on (the steps after are
 // written for it), so an ask's timeout branch is never noted: reading
 // the answer after a timeout is the flow/variable warning's job.
+//
+// A branch goes on when some path from its first step reaches the
+// block's end without passing through the menu again (a retry goes back
+// to it). Rather than a forward search from each branch, which follows
+// a branch's goto through the rest of the program and so costs the
+// program's length per branch (quadratic in a flow of many menus whose
+// branches goto sections), one backward search per block from its end
+// marks every step that reaches the end that way; the search stops at
+// the menu, and as the compiler lays a block out, only the block's own
+// steps lead to its end except through the menu, so each search visits
+// about the block's own steps (fallSteps counts them, for the tests).
 func (c *compiler) fallThroughs(reached []bool) {
+	var back *backReach
+	steps := 0
 	for _, b := range c.blocks {
 		if !reached[b.head] || len(b.branches) < 2 || b.kind == "ask" {
 			continue
@@ -469,9 +483,13 @@ func (c *compiler) fallThroughs(reached []bool) {
 		if after < 0 {
 			continue
 		}
+		if back == nil {
+			back = newBackReach(c.p)
+		}
+		steps += back.from(b.end, b.head)
 		var falls []blockBranch
 		for _, br := range b.branches {
-			if c.reaches(br.pc, b.end, b.head) {
+			if back.marked(br.pc) {
 				falls = append(falls, br)
 			}
 		}
@@ -481,6 +499,85 @@ func (c *compiler) fallThroughs(reached []bool) {
 				"end the branch (then end) if that is not meant"
 		}
 	}
+	fallSteps.Add(int64(steps))
+}
+
+// fallSteps is the number of steps fallThroughs' searches have visited
+// in this process: the tests bound it by the programs' lengths.
+var fallSteps atomic.Int64
+
+// backReach answers, for a target and a stop, which steps have a path
+// to the target that does not pass through the stop, by a search over
+// the predecessor graph built once per program. Marks are stamped with
+// a generation so that each search costs what it visits, not the
+// program's length.
+type backReach struct {
+	start []int32 // preds of pc are pred[start[pc]:start[pc+1]]
+	pred  []int32
+	mark  []int32 // == gen: reaches the current target
+	gen   int32
+	stack []int32
+}
+
+func newBackReach(p *vm.Program) *backReach {
+	n := len(p.Code)
+	succ := make([][]int, n)
+	count := make([]int32, n+1)
+	for pc := range p.Code {
+		next, _ := p.Successors(pc)
+		succ[pc] = next
+		for _, nx := range next {
+			if nx >= 0 && nx < n {
+				count[nx+1]++
+			}
+		}
+	}
+	for i := 1; i <= n; i++ {
+		count[i] += count[i-1]
+	}
+	r := &backReach{start: count, pred: make([]int32, count[n]), mark: make([]int32, n)}
+	fill := append([]int32(nil), count[:n]...)
+	for pc, next := range succ {
+		for _, nx := range next {
+			if nx >= 0 && nx < n {
+				r.pred[fill[nx]] = int32(pc)
+				fill[nx]++
+			}
+		}
+	}
+	return r
+}
+
+// from marks the steps with a path to target on which stop is not
+// passed through (target itself included; stop only if it is target),
+// and returns how many it visited.
+func (r *backReach) from(target, stop int) int {
+	r.gen++
+	if target < 0 || target >= len(r.mark) {
+		return 0
+	}
+	r.mark[target] = r.gen
+	r.stack = append(r.stack[:0], int32(target))
+	visited := 0
+	for len(r.stack) > 0 {
+		cur := r.stack[len(r.stack)-1]
+		r.stack = r.stack[:len(r.stack)-1]
+		visited++
+		// The stop is never pushed: a path that runs through it does
+		// not count (if the stop is the target, reaching it does).
+		for _, from := range r.pred[r.start[cur]:r.start[cur+1]] {
+			if int(from) != stop && r.mark[from] != r.gen {
+				r.mark[from] = r.gen
+				r.stack = append(r.stack, from)
+			}
+		}
+	}
+	return visited
+}
+
+// marked reports whether pc was marked by the last search.
+func (r *backReach) marked(pc int) bool {
+	return pc >= 0 && pc < len(r.mark) && r.mark[pc] == r.gen
 }
 
 // stepsAfter follows the compiler's own jumps from pc to the first real
@@ -500,28 +597,6 @@ func (c *compiler) stepsAfter(pc int) int {
 		}
 	}
 	return -1
-}
-
-// reaches reports whether some path from pc reaches target without
-// passing through stop (the menu itself: a retry goes back to it).
-func (c *compiler) reaches(pc, target, stop int) bool {
-	p := c.p
-	seen := map[int]bool{}
-	stack := []int{pc}
-	for len(stack) > 0 {
-		cur := stack[len(stack)-1]
-		stack = stack[:len(stack)-1]
-		if cur == target {
-			return true
-		}
-		if cur < 0 || cur >= len(p.Code) || cur == stop || seen[cur] {
-			continue
-		}
-		seen[cur] = true
-		next, _ := p.Successors(cur)
-		stack = append(stack, next...)
-	}
-	return false
 }
 
 // missingKind reads what a missing-branch warning is about from the

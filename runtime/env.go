@@ -229,6 +229,9 @@ const (
 type Compiler struct {
 	Cal  *Calendar
 	Vars map[string]bool // declared flow variables
+
+	scopeOnce sync.Once // scopeKey: see scope (cache.go)
+	scopeKey  string
 }
 
 // Compiled is one compiled expression and the variables it reads.
@@ -249,7 +252,25 @@ type Compiled struct {
 
 // Compile compiles src. Errors are expr's *file.Error, whose From/To
 // locate the problem inside src.
+// With CacheCompiled on, the same source compiled again for the same
+// variables and calendar is the kept result (cache.go).
 func (c *Compiler) Compile(src string, kind ExprKind) (*Compiled, error) {
+	x := compiledCache.Load()
+	if x == nil {
+		return c.compile(src, kind)
+	}
+	cal, vars := c.scope(src)
+	k := exprKey{cal: cal, vars: vars, src: src, kind: kind}
+	if v, ok := x.get(k); ok {
+		return v.out()
+	}
+	ce, err := c.compile(src, kind)
+	v := cached{c: ce, err: err}
+	x.put(k, v)
+	return v.out()
+}
+
+func (c *Compiler) compile(src string, kind ExprKind) (*Compiled, error) {
 	p := &varPatcher{vars: c.Vars}
 	opts := []expr.Option{
 		expr.Env(Env{}), // a struct, not a pointer: fields then compile to loads by index (OpLoadField), not by name

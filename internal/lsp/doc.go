@@ -11,10 +11,14 @@
 // Diagnostics are published after every change, debounced
 // (Options.Debounce), and each request is answered from the analysis of
 // the latest text, except completion, which reads the buffer as it is
-// and takes the names from the last analysis rather than wait for one. A file's parse, and the compiler's diagnostics of it,
-// are kept while its text is unchanged (the latter until files on disk
-// change: a compile reads the applets). Two diagnostics go where
-// `flowc check` has none: a number served by two flows is reported in
+// and takes the names from the last analysis rather than wait for one.
+// A file's parse, and the compiler's diagnostics of it, are kept while
+// its text is unchanged (the latter until files on disk change: a
+// compile reads the applets), and a compiled expression is kept while
+// its source, the flow's variables and calendar are
+// (runtime.CacheCompiled, CompiledExprs), so a change recompiles the
+// expressions it touched, not the file's hundreds. Two diagnostics go
+// where `flowc check` has none: a number served by two flows is reported in
 // the first file too, and an applet's JavaScript error is reported in
 // the .js file and at the applet's declaration in each flow.
 //
