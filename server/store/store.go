@@ -104,6 +104,18 @@ type Tx interface {
 	// now (for the timer scheduler), at most limit.
 	DueConversations(ctx context.Context, now time.Time, limit int) ([]Conversation, error)
 
+	// StepState reads, in one statement (one snapshot, no lock), what a
+	// step of the conversation (contact, number) depends on: the
+	// conversation, its revision, the opt-out, the contact's tags, the
+	// message stored under sid ("": not looked up) and the route table's
+	// version. The commit's AdvanceRevision is what makes it safe to act
+	// on: see StepState.
+	StepState(ctx context.Context, contact, number, sid string) (*StepState, error)
+	// RoutesVersion is the route table's version (see RouteTable): it
+	// grows with every change to a number's route or to a draft, in the
+	// transaction of the change.
+	RoutesVersion(ctx context.Context) (int64, error)
+
 	// Opt-outs (STOP / START), per contact and number.
 	OptedOut(ctx context.Context, contact, number string) (bool, error)
 	SetOptOut(ctx context.Context, contact, number string, out bool, at time.Time) error
@@ -195,6 +207,37 @@ type RetentionTx interface {
 // admin listing never holds the write connection). fn must only read.
 type Reader interface {
 	InReadTx(ctx context.Context, fn func(tx Tx) error) error
+}
+
+// StepReader is a Store that reads a step's state (Tx.StepState) in one
+// statement outside any transaction, on its read connections: one round
+// trip, and on SQLite not the writers' connection (a WAL reader sees
+// every transaction committed before it starts).
+type StepReader interface {
+	ReadStep(ctx context.Context, contact, number, sid string) (*StepState, error)
+}
+
+// StepState is what a step reads of a conversation (Tx.StepState), all
+// from one snapshot.
+type StepState struct {
+	Conversation *Conversation // in progress; nil when none
+	Revision     int64         // the conversation's revision (0: never advanced)
+	OptedOut     bool          // the contact sent STOP to the number
+	Tags         []string      // the contact's tags, sorted bytewise
+	// Answered is the message stored under the SID asked for (nil: none),
+	// with its From, To, Version and Response only.
+	Answered *Message
+	// RoutesVersion is the route table's version at the snapshot.
+	RoutesVersion int64
+}
+
+// RouteTable is every number's route and every draft, as of Version
+// (DeployTx.RouteTable): what a server keeps in memory to route first
+// messages, reloading it when RoutesVersion moves past Version.
+type RouteTable struct {
+	Version int64
+	Numbers []NumberRoute // sorted by number
+	Drafts  []Draft       // by flow
 }
 
 // NumberRoute is one routed number.
@@ -468,6 +511,10 @@ type DeployTx interface {
 	DraftsFor(ctx context.Context, contact string) ([]Draft, error)
 	// DeleteDraft removes the flow's draft (none is not an error).
 	DeleteDraft(ctx context.Context, flow string) error
+	// RouteTable reads the whole route table, consistent with its
+	// Version even at READ COMMITTED (ErrConflict, wrapped, when a change
+	// committed while it read: read it again).
+	RouteTable(ctx context.Context) (*RouteTable, error)
 
 	// DirectoryVersion is the version `flowc serve DIR` last deployed of
 	// flow from its directory ("" when it never did).

@@ -126,8 +126,9 @@ type Store struct {
 }
 
 var (
-	_ store.Store  = (*Store)(nil)
-	_ store.Reader = (*Store)(nil)
+	_ store.Store      = (*Store)(nil)
+	_ store.Reader     = (*Store)(nil)
+	_ store.StepReader = (*Store)(nil)
 )
 
 // types scans text[] columns through database/sql.
@@ -151,6 +152,7 @@ var dialect = sqlstore.Dialect{
 		return a, nil
 	},
 	ScanStrings: func(a *[]string) sql.Scanner { return types.SQLScanner(a) },
+	StringsAgg:  func(e string) string { return "array_agg(" + e + ")" },
 	Bytewise:    ` COLLATE "C"`,
 	ForUpdate:   ` FOR UPDATE`,
 	SkipLocked:  func(table string) string { return ` FOR UPDATE OF ` + table + ` SKIP LOCKED` },

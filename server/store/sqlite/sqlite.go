@@ -95,8 +95,9 @@ type Store struct {
 }
 
 var (
-	_ store.Store  = (*Store)(nil)
-	_ store.Reader = (*Store)(nil)
+	_ store.Store      = (*Store)(nil)
+	_ store.Reader     = (*Store)(nil)
+	_ store.StepReader = (*Store)(nil)
 )
 
 // dialect is SQLite's: times as INTEGER unix nanoseconds, lists as JSON
@@ -114,6 +115,7 @@ var dialect = sqlstore.Dialect{
 	IsDuplicate:       isDuplicate,
 	Transient:         isBusy,
 	PrepareStatements: true,
+	StringsAgg:        func(e string) string { return "json_group_array(" + e + ")" },
 }
 
 // Open opens (creating it if need be) the database file at path, applies

@@ -75,6 +75,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"ConversationStarts", testConversationStarts},
 		{"ContactMessages", testContactMessages},
 		{"PruneMessages", testPruneMessages},
+		{"StepState", testStepState},
+		{"RoutesVersion", testRoutesVersion},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
