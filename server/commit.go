@@ -231,8 +231,9 @@ func answerOf(prev *store.Message, msg Inbound, f fieldNames) (*Answer, error) {
 // conversation's lock that what the step read still holds: the
 // conversation's revision is the one read (which also covers its
 // opt-out: only steps change that), and, for a message that starts a
-// conversation, the number's route (the route table's version, or when
-// that moved, the number's route itself). Anything else is
+// conversation, the number's route (the route table's version, in the
+// same statement as the revision's; when that moved, the number's route
+// itself). Anything else is
 // store.ErrConflict, and process runs the step again from its reads.
 //
 // The MessageSid is not looked up again: the message's INSERT is what
@@ -250,13 +251,18 @@ func (s *Server) commitStep(ctx context.Context, snap *snapshot, p *plan, f fiel
 		if err := tx.LockConversation(ctx, m.From, m.To); err != nil {
 			return err
 		}
-		if err := tx.AdvanceRevision(ctx, m.From, m.To, snap.revision); err != nil {
-			return err
-		}
-		if !in.Timer && in.Conv == nil && in.Route != nil {
-			if err := s.checkRoute(ctx, tx, snap); err != nil {
+		if !in.Timer && in.Conv == nil && in.Route != nil { // a first message: its route must hold too
+			moved, err := tx.AdvanceRevisionRouted(ctx, m.From, m.To, snap.revision, snap.routes)
+			if err != nil {
 				return err
 			}
+			if moved {
+				if err := checkRoute(ctx, tx, snap); err != nil {
+					return err
+				}
+			}
+		} else if err := tx.AdvanceRevision(ctx, m.From, m.To, snap.revision); err != nil {
+			return err
 		}
 		if err := s.apply(ctx, tx, in, p); err != nil {
 			return err
@@ -270,17 +276,12 @@ func (s *Server) commitStep(ctx context.Context, snap *snapshot, p *plan, f fiel
 	return res, err
 }
 
-// checkRoute is commitStep's check that the first message of a
-// conversation is still routed as its step was: when the route table's
-// version is the one the step read from, nothing was deployed since
-// (one tiny read); else the number's own route is read and compared, so
-// a deploy of another flow does not make the step run again.
-func (s *Server) checkRoute(ctx context.Context, tx store.Tx, snap *snapshot) error {
+// checkRoute is commitStep's check, when the route table changed since
+// the step read it, that the first message of a conversation is still
+// routed as its step was: the number's own route is read and compared,
+// so a deploy of another flow does not make the step run again.
+func checkRoute(ctx context.Context, tx store.Tx, snap *snapshot) error {
 	m := snap.in.Msg
-	v, err := tx.RoutesVersion(ctx)
-	if err != nil || v == snap.routes {
-		return err
-	}
 	flow, version, err := routeFor(ctx, tx, m.To, m.From)
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return err

@@ -150,6 +150,10 @@ func (conflictingTx) AdvanceRevision(context.Context, string, string, int64) err
 	return fmt.Errorf("test: %w", store.ErrConflict)
 }
 
+func (conflictingTx) AdvanceRevisionRouted(context.Context, string, string, int64, int64) (bool, error) {
+	return false, fmt.Errorf("test: %w", store.ErrConflict)
+}
+
 // TestEndlessConflictsGiveUpWith503: a step whose commit keeps finding
 // its conversation changed runs at most server.MaxStepAttempts times,
 // then the webhook answers 503 (the provider retries later) and nothing

@@ -1,10 +1,18 @@
 package server_test
 
 import (
+	"context"
+	"fmt"
 	"net/http"
+	"os"
+	"strings"
+	"sync/atomic"
 	"testing"
 
+	"github.com/flowc-dev/flowc/compiler"
+	"github.com/flowc-dev/flowc/lang"
 	"github.com/flowc-dev/flowc/server"
+	"github.com/flowc-dev/flowc/vm"
 )
 
 // TestRouteTableCachedAcrossReplicas: each server keeps the route table in
@@ -45,4 +53,69 @@ func TestRouteTableCachedAcrossReplicas(t *testing.T) {
 			b.greets("one") // everyone else: the active version
 		})
 	}
+}
+
+// TestDeployRacingAFirstMessage: a conversation's first message is
+// routed when its step reads, and its commit checks the route still
+// holds. A deploy of another flow while the step runs changes the route
+// table but not this number's route: the step commits at once (its
+// applet ran once). A deploy of the message's own flow does: the step
+// runs again, on the new version.
+func TestDeployRacingAFirstMessage(t *testing.T) {
+	cases := []struct {
+		name      string
+		files     map[string]string
+		wantRuns  int32
+		wantReply string
+	}{
+		{"another flow", map[string]string{"greet.flow": greeter("hello")}, 1, "done slow"},
+		{"the same flow", map[string]string{"slow.flow": strings.Replace(mustRead(t, "testdata/slow.flow"), `"done {{r}}"`, `"v2 {{r}}"`, 1),
+			"wait.js": mustRead(t, "testdata/wait.js")}, 2, "v2 slow"},
+	}
+	for _, sc := range stores {
+		for _, c := range cases {
+			t.Run(sc.name+"/"+c.name, func(t *testing.T) {
+				var runs atomic.Int32
+				entered, release := make(chan struct{}), make(chan struct{})
+				applets := func(ctx context.Context, _ *vm.Applet, in vm.AppletInput) (any, error) {
+					if runs.Add(1) == 1 {
+						close(entered)
+						<-release
+					}
+					return "slow", nil
+				}
+				h := startWith(t, setup{token: authToken, store: sc.open(t), applets: applets}, "testdata/slow.flow")
+				done := make(chan string)
+				go func() { code, body := h.postForm(h.form("SMrace", ann, "+15550950", "hi")); done <- fmt.Sprint(code, " ", body) }()
+				<-entered
+				res, err := lang.Load([]string{flowDir(t, c.files)})
+				if err != nil {
+					t.Fatal(err)
+				}
+				progs, cd := compiler.All(res)
+				if res.Diags.HasErrors() || cd.HasErrors() {
+					t.Fatalf("%v %v", res.Diags.Err(), cd.Err())
+				}
+				if err := h.srv.Deploy(context.Background(), progs); err != nil {
+					t.Fatal(err)
+				}
+				close(release)
+				if got, want := <-done, fmt.Sprint("200 ", twiml(c.wantReply)); got != want {
+					t.Fatalf("answered %q, want %q", got, want)
+				}
+				if n := runs.Load(); n != c.wantRuns {
+					t.Fatalf("the step ran %d times, want %d", n, c.wantRuns)
+				}
+			})
+		}
+	}
+}
+
+func mustRead(t *testing.T, path string) string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
 }

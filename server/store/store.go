@@ -93,6 +93,13 @@ type Tx interface {
 	// fails with ErrConflict (wrapped) when it is no longer `from`.
 	ConversationRevision(ctx context.Context, contact, number string) (int64, error)
 	AdvanceRevision(ctx context.Context, contact, number string, from int64) error
+	// AdvanceRevisionRouted is AdvanceRevision and, in the same
+	// statement, a check that the route table's version is still routes
+	// (RoutesVersion): a commit that starts a conversation checks both at
+	// the cost of one. When the revision is still from but the version
+	// moved, it advances the revision all the same and says routesMoved,
+	// for the caller to check the route itself.
+	AdvanceRevisionRouted(ctx context.Context, contact, number string, from, routes int64) (routesMoved bool, err error)
 
 	// Conversations: one per (contact, number). Conversation locks the row
 	// (SELECT … FOR UPDATE on PostgreSQL) and returns ErrNotFound when

@@ -142,3 +142,36 @@ func (t *Tx) RouteTable(ctx context.Context) (*store.RouteTable, error) {
 	}
 	return &store.RouteTable{Version: v, Numbers: numbers, Drafts: drafts}, nil
 }
+
+// AdvanceRevisionRouted is AdvanceRevision's compare-and-swap with the
+// route table's version as a further condition of the same statement
+// (the INSERT as INSERT … SELECT … WHERE, which both databases take with
+// ON CONFLICT when the SELECT has a WHERE). Only when it changes no row
+// does a second statement tell which condition failed.
+func (t *Tx) AdvanceRevisionRouted(ctx context.Context, contact, number string, from, routes int64) (bool, error) {
+	const sameRoutes = `(SELECT version FROM routes_version WHERE id = 1) = ?`
+	var res sql.Result
+	var err error
+	if from == 0 {
+		res, err = t.exec(ctx, `INSERT INTO conversation_revisions (contact, number, revision) SELECT ?, ?, 1
+			WHERE `+sameRoutes+` ON CONFLICT DO NOTHING`, contact, number, routes)
+	} else {
+		res, err = t.exec(ctx, `UPDATE conversation_revisions SET revision = revision + 1
+			WHERE contact = ? AND number = ? AND revision = ? AND `+sameRoutes, contact, number, from, routes)
+	}
+	n, err := affected(res, err)
+	if err != nil {
+		return false, t.errorf("advance revision of %s/%s: %w", contact, number, err)
+	}
+	if n == 1 {
+		return false, nil
+	}
+	v, err := t.RoutesVersion(ctx)
+	if err != nil {
+		return false, err
+	}
+	if v == routes {
+		return false, t.errorf("revision of %s/%s is no longer %d: %w", contact, number, from, store.ErrConflict)
+	}
+	return true, t.AdvanceRevision(ctx, contact, number, from)
+}

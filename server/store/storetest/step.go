@@ -240,3 +240,65 @@ func equalRoutes(a, b []store.NumberRoute) bool {
 	}
 	return true
 }
+
+// testAdvanceRevisionRouted: the revision's compare-and-swap with the
+// route table's version as a further condition: both hold, it advances;
+// the revision moved, ErrConflict and nothing advanced; only the version
+// moved, it advances and says so.
+func testAdvanceRevisionRouted(t *testing.T, s store.Store) {
+	const contact, number = "+1555001", "+1555900"
+	var routes int64
+	inTx(t, s, func(ctx context.Context, tx store.Tx) error {
+		var err error
+		routes, err = tx.RoutesVersion(ctx)
+		return err
+	})
+	advance := func(from, routes int64) (bool, error) {
+		var moved bool
+		err := txErr(t, s, func(ctx context.Context, tx store.Tx) error {
+			var err error
+			moved, err = tx.AdvanceRevisionRouted(ctx, contact, number, from, routes)
+			return err
+		})
+		return moved, err
+	}
+	for from := int64(0); from < 2; from++ { // the INSERT, then the UPDATE
+		if moved, err := advance(from, routes); err != nil || moved {
+			t.Fatalf("from %d at the current routes: moved %v, %v", from, moved, err)
+		}
+		if got := revision(t, s, contact, number); got != from+1 {
+			t.Fatalf("revision %d, want %d", got, from+1)
+		}
+		if _, err := advance(from, routes); !errors.Is(err, store.ErrConflict) {
+			t.Fatalf("from %d again: %v, want ErrConflict", from, err)
+		}
+		if got := revision(t, s, contact, number); got != from+1 {
+			t.Fatalf("after the conflict: revision %d, want %d", got, from+1)
+		}
+	}
+	inTx(t, s, func(ctx context.Context, tx store.Tx) error {
+		if err := tx.SaveProgram(ctx, &store.Program{Flow: "sales", Version: "s1", Encoded: []byte("x"), Created: T0}); err != nil {
+			return err
+		}
+		return tx.Activate(ctx, "sales", "s1", []string{number}, T0)
+	})
+	if moved, err := advance(2, routes); err != nil || !moved {
+		t.Fatalf("after a deploy: moved %v, %v; want moved and no error", moved, err)
+	}
+	if got := revision(t, s, contact, number); got != 3 {
+		t.Fatalf("after a deploy: revision %d, want 3 (advanced all the same)", got)
+	}
+	if _, err := advance(2, routes); !errors.Is(err, store.ErrConflict) {
+		t.Fatalf("an old revision after a deploy: %v, want ErrConflict", err)
+	}
+	// A first step (from 0) of another conversation after the deploy.
+	var moved bool
+	inTx(t, s, func(ctx context.Context, tx store.Tx) error {
+		var err error
+		moved, err = tx.AdvanceRevisionRouted(ctx, "+1555002", number, 0, routes)
+		return err
+	})
+	if !moved || revision(t, s, "+1555002", number) != 1 {
+		t.Fatalf("a first step after a deploy: moved %v, revision %d; want moved, 1", moved, revision(t, s, "+1555002", number))
+	}
+}

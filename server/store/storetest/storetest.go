@@ -77,6 +77,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"PruneMessages", testPruneMessages},
 		{"StepState", testStepState},
 		{"RoutesVersion", testRoutesVersion},
+		{"AdvanceRevisionRouted", testAdvanceRevisionRouted},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
