@@ -86,7 +86,10 @@ func TestDeployRacingAFirstMessage(t *testing.T) {
 				}
 				h := startWith(t, setup{token: authToken, store: sc.open(t), applets: applets}, "testdata/slow.flow")
 				done := make(chan string)
-				go func() { code, body := h.postForm(h.form("SMrace", ann, "+15550950", "hi")); done <- fmt.Sprint(code, " ", body) }()
+				go func() {
+					code, body := h.postForm(h.form("SMrace", ann, "+15550950", "hi"))
+					done <- fmt.Sprint(code, " ", body)
+				}()
 				<-entered
 				res, err := lang.Load([]string{flowDir(t, c.files)})
 				if err != nil {
