@@ -6,10 +6,13 @@
 // webhook answers only after the message, the conversation's new state,
 // the inbox items and any outgoing messages have committed together: a
 // crash before the commit means the provider retries; a crash after it
-// means the retry finds the stored answer (MessageBySID) and changes
-// nothing. The server reads in one short Tx, runs the flow with no Tx
-// open, and writes in another that first checks, with AdvanceRevision,
-// that the conversation did not change in between.
+// means the retry finds the stored answer (StepState's Answered) and
+// changes nothing. The server reads in one statement (StepState, outside
+// any Tx on a StepReader), runs the flow with no Tx open, and writes in a
+// Tx that first checks, with AdvanceRevision (AdvanceRevisionRouted for a
+// conversation's first message, which checks the route table's version
+// too), that the conversation did not change in between; the message's
+// INSERT, unique by SID, is what makes it exactly once.
 //
 // Store is an interface so the embedded SQLite store (the default) and the
 // PostgreSQL store (for several replicas) pass one conformance suite.
@@ -72,9 +75,9 @@ type Store interface {
 type Tx interface {
 	// LockConversation serialises transactions of one conversation
 	// (contact + business number), across processes too, until this
-	// transaction ends. The server takes it first, before looking up the
-	// MessageSid, so two deliveries of one message, or two messages of one
-	// conversation, never interleave. (SQLite: every write transaction is
+	// transaction ends. The server takes it first in a step's commit, so
+	// two deliveries of one message, or two messages of one conversation,
+	// never interleave. (SQLite: every write transaction is
 	// already exclusive; PostgreSQL: a transaction-scoped advisory lock.)
 	LockConversation(ctx context.Context, contact, number string) error
 

@@ -57,7 +57,8 @@
 // The pool holds at most DefaultMaxConns connections (16: the default of
 // pgxpool, max(4, NumCPU), was measured to be the bottleneck of a
 // loaded server), or what MaxConns or the URL's pool_max_conns sets.
-// Admin listings run in READ ONLY transactions on the same pool.
+// Admin listings run in READ ONLY transactions on the same pool; a
+// step's read (ReadStep) is one statement on it, outside any transaction.
 //
 // # Availability
 //
