@@ -339,19 +339,17 @@ func (s *Server) apply(ctx context.Context, tx store.Tx, in *stepInput, p *plan)
 		return nil
 	}
 	resp, _ := json.Marshal(p.Answer)
-	if err := tx.InsertMessage(ctx, &store.Message{SID: m.SID, From: m.From, To: m.To, Body: m.Body, Media: m.Media,
+	msg := &store.Message{SID: m.SID, From: m.From, To: m.To, Body: m.Body, Media: m.Media,
 		Flow: p.Flow, Version: p.Version, Outcome: p.Answer.Outcome, Response: string(resp), Trace: p.Trace, Received: now,
-		Details: messageDetails(m)}); err != nil {
-		return err
-	}
+		Details: messageDetails(m)}
 	if startedConversation(in, p) { // replayed by `flowc deploy --diff` (diff.go)
 		dt, err := deployTx(tx)
 		if err != nil {
 			return err
 		}
-		return dt.RecordStart(ctx, m.SID, p.Flow, now)
+		return dt.InsertStartingMessage(ctx, msg)
 	}
-	return nil
+	return tx.InsertMessage(ctx, msg)
 }
 
 // messageDetails is what is stored of m beyond its ids, body and media:

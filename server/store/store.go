@@ -534,6 +534,11 @@ type DeployTx interface {
 	// RecordStart notes that the message sid (stored in the same
 	// transaction) started a conversation of flow.
 	RecordStart(ctx context.Context, sid, flow string, received time.Time) error
+	// InsertStartingMessage is InsertMessage(m) then RecordStart(m.SID,
+	// m.Flow, m.Received), in one statement where the database allows it
+	// (PostgreSQL: one round trip fewer); a stored SID is ErrConflict
+	// (wrapped), as for InsertMessage.
+	InsertStartingMessage(ctx context.Context, m *Message) error
 	// ConversationStarts lists the stored messages that started a
 	// conversation of flow at or after since, the latest limit of them,
 	// oldest first.

@@ -152,11 +152,12 @@ var dialect = sqlstore.Dialect{
 		}
 		return a, nil
 	},
-	ScanStrings: func(a *[]string) sql.Scanner { return types.SQLScanner(a) },
-	StringsAgg:  func(e string) string { return "array_agg(" + e + ")" },
-	Bytewise:    ` COLLATE "C"`,
-	ForUpdate:   ` FOR UPDATE`,
-	SkipLocked:  func(table string) string { return ` FOR UPDATE OF ` + table + ` SKIP LOCKED` },
+	ScanStrings:  func(a *[]string) sql.Scanner { return types.SQLScanner(a) },
+	StringsAgg:   func(e string) string { return "array_agg(" + e + ")" },
+	ModifyingCTE: true,
+	Bytewise:     ` COLLATE "C"`,
+	ForUpdate:    ` FOR UPDATE`,
+	SkipLocked:   func(table string) string { return ` FOR UPDATE OF ` + table + ` SKIP LOCKED` },
 	Lock: func(ctx context.Context, tx *sql.Tx, key int64) error {
 		_, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1)`, key)
 		return err

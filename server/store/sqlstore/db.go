@@ -54,6 +54,9 @@ type Dialect struct {
 	// TxOptions begin every InTx transaction, ReadTxOptions every
 	// InReadTx one.
 	TxOptions, ReadTxOptions *sql.TxOptions
+	// ModifyingCTE: a WITH clause may hold an INSERT (PostgreSQL), so
+	// two inserts can be one statement.
+	ModifyingCTE bool
 	// StringsAgg aggregates a text column's values into a list that
 	// ScanStrings reads (json_group_array, array_agg).
 	StringsAgg func(expr string) string

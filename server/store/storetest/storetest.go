@@ -78,6 +78,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"StepState", testStepState},
 		{"RoutesVersion", testRoutesVersion},
 		{"AdvanceRevisionRouted", testAdvanceRevisionRouted},
+		{"InsertStartingMessage", testInsertStartingMessage},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
