@@ -189,7 +189,9 @@ func testInsertStartingMessage(t *testing.T, s store.Store) {
 	})
 	again := m
 	again.Flow = "sales"
-	err := txErr(t, s, func(ctx context.Context, tx store.Tx) error { return deployTx(t, tx).InsertStartingMessage(ctx, &again) })
+	err := txErr(t, s, func(ctx context.Context, tx store.Tx) error {
+		return deployTx(t, tx).InsertStartingMessage(ctx, &again)
+	})
 	if !errors.Is(err, store.ErrConflict) {
 		t.Fatalf("the same SID again: %v, want ErrConflict", err)
 	}
