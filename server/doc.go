@@ -130,9 +130,10 @@
 // restart keeps an admin API deploy or rollback, and a conflicting file is
 // refused with a warning rather than stopping the start. A draft is
 // served to its test contacts by draftRoute, which the in-memory route
-// table (readStep) and commitStep's re-check (routeFor) share. Each committed first message of a
-// conversation is recorded (InsertStartingMessage) for the diff, which replays
-// them through the pure step with both versions and persists nothing.
+// table (readStep) and commitStep's re-check (routeFor) share. Each
+// committed first message of a conversation is recorded with it
+// (InsertStartingMessage) for the diff, which replays them through the
+// pure step with both versions and persists nothing.
 //
 // # Answering in time
 //
