@@ -30,6 +30,7 @@ const MaxStepAttempts = 4
 type snapshot struct {
 	in       stepInput
 	revision int64   // the conversation's revision the input was read at
+	routes   int64   // the route table's version the route was found in
 	stored   *Answer // the MessageSid was answered before: answer that
 	idle     bool    // a timer with nothing to fire (ended, answered, not due)
 }
@@ -108,91 +109,113 @@ func timerSID(c *store.Conversation) string {
 	return inbound.TimerID(c.Contact, c.Number, c.Deadline)
 }
 
-// readStep reads a step's input in one short transaction (on PostgreSQL
-// Conversation takes the conversation's lock, held only until this
-// transaction ends); the commit re-checks what matters.
+// readStep reads a step's input: one statement (store.StepState, on a
+// store.StepReader outside any transaction: one round trip, and on SQLite
+// a read-only WAL connection, not the writers' one) for the conversation,
+// its revision, the opt-out, the tags, the MessageSid and the route
+// table's version; the route table and the programs from memory (read
+// again only when a deploy changed them). Nothing is locked: the
+// statement is one snapshot, and the commit re-checks what matters.
 func (s *Server) readStep(ctx context.Context, in Inbound, timer bool, f fieldNames) (*snapshot, error) {
-	var snap *snapshot
-	err := s.store.InTx(ctx, func(tx store.Tx) error {
-		snap = &snapshot{in: stepInput{Timer: timer, Msg: in, Now: s.cfg.Now()}}
-		conv, err := tx.Conversation(ctx, in.From, in.To)
+	snap := &snapshot{in: stepInput{Timer: timer, Msg: in, Now: s.cfg.Now()}}
+	sid := in.SID
+	if timer {
+		sid = "" // named by the deadline, which the state holds
+	}
+	st, err := s.stepState(ctx, in.From, in.To, sid)
+	if err != nil {
+		return nil, err
+	}
+	conv := st.Conversation
+	snap.in.Conv = conv
+	if timer {
+		if conv == nil || conv.Deadline.IsZero() || conv.Deadline.After(snap.in.Now) {
+			snap.idle = true // ended meanwhile (a reply, STOP), answered, or not due yet
+			return snap, nil
+		}
+		snap.in.Msg = Inbound{SID: timerSID(conv), From: in.From, To: in.To}
+		var prev *store.Message
+		err := s.readStoreTx(ctx, func(tx store.Tx) error {
+			var err error
+			prev, err = tx.MessageBySID(ctx, snap.in.Msg.SID)
+			return err
+		})
 		switch {
-		case err == nil:
-			snap.in.Conv = conv
-		case !errors.Is(err, store.ErrNotFound):
-			return err
-		}
-		if timer {
-			if conv == nil || conv.Deadline.IsZero() || conv.Deadline.After(snap.in.Now) {
-				snap.idle = true // ended meanwhile (a reply, STOP), answered, or not due yet
-				return nil
+		case errors.Is(err, store.ErrNotFound):
+		case err != nil:
+			return nil, err
+		default:
+			if _, err := answerOf(prev, snap.in.Msg, f); err != nil {
+				return nil, err
 			}
-			snap.in.Msg = Inbound{SID: timerSID(conv), From: in.From, To: in.To}
+			snap.idle = true // fired before
+			return snap, nil
 		}
-		if stored, err := s.storedAnswer(ctx, tx, snap.in.Msg, timer, f); err != nil || stored != nil {
-			snap.stored = stored
-			if timer && stored != nil {
-				snap.stored, snap.idle = nil, true
-			}
-			return err
-		}
-		if snap.revision, err = tx.ConversationRevision(ctx, in.From, in.To); err != nil {
-			return err
-		}
-		if !timer {
-			r, err := s.route(ctx, tx, in.To, in.From)
-			if err != nil {
-				return err
-			}
-			snap.in.Route = r
-			if snap.in.OptedOut, err = tx.OptedOut(ctx, in.From, in.To); err != nil {
-				return err
-			}
-		}
-		if conv != nil {
-			if snap.in.ConvProgram, err = s.program(ctx, tx, conv.Version); err != nil {
-				return err
-			}
-		}
-		tags, err := tx.ContactTags(ctx, in.From)
+	} else if st.Answered != nil {
+		snap.stored, err = answerOf(st.Answered, in, f)
+		return snap, err
+	}
+	snap.revision = st.Revision
+	if !timer {
+		rt, err := s.routeTableAt(ctx, st.RoutesVersion)
 		if err != nil {
-			return err
+			return nil, err
 		}
-		snap.in.Contact = s.directory().Contact(in.From, tags)
-		return nil
+		snap.routes = rt.version
+		if flow, version, ok := rt.route(in.To, in.From); ok {
+			p, err := s.programRead(ctx, version)
+			if err != nil {
+				return nil, err
+			}
+			snap.in.Route = &routed{Flow: flow, Version: version, Program: p}
+		}
+		snap.in.OptedOut = st.OptedOut
+	}
+	if conv != nil {
+		if snap.in.ConvProgram, err = s.programRead(ctx, conv.Version); err != nil {
+			return nil, err
+		}
+	}
+	snap.in.Contact = s.directory().Contact(in.From, st.Tags)
+	return snap, nil
+}
+
+// stepState reads store.StepState: outside a transaction when the store
+// can (store.StepReader), else in one.
+func (s *Server) stepState(ctx context.Context, contact, number, sid string) (*store.StepState, error) {
+	if r, ok := s.store.(store.StepReader); ok {
+		return r.ReadStep(ctx, contact, number, sid)
+	}
+	var st *store.StepState
+	err := s.store.InTx(ctx, func(tx store.Tx) error {
+		var err error
+		st, err = tx.StepState(ctx, contact, number, sid)
+		return err
 	})
-	return snap, err
+	return st, err
 }
 
-// route is the flow serving a first message from contact to number
-// (routeFor: a draft for its test contacts), with its program; nil when
-// none.
-func (s *Server) route(ctx context.Context, tx store.Tx, number, contact string) (*routed, error) {
-	flow, version, err := routeFor(ctx, tx, number, contact)
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, nil
+// programRead is program, reading a version missing from memory in a
+// read transaction of its own.
+func (s *Server) programRead(ctx context.Context, version string) (*vm.Program, error) {
+	s.mu.RLock()
+	p := s.programs[version]
+	s.mu.RUnlock()
+	if p != nil {
+		return p, nil
 	}
-	if err != nil {
-		return nil, err
-	}
-	p, err := s.program(ctx, tx, version)
-	if err != nil {
-		return nil, err
-	}
-	return &routed{Flow: flow, Version: version, Program: p}, nil
+	err := s.readStoreTx(ctx, func(tx store.Tx) error {
+		var err error
+		p, err = s.program(ctx, tx, version)
+		return err
+	})
+	return p, err
 }
 
-// storedAnswer is the answer stored for msg's SID, nil when it is new.
-// An SID stored for another conversation is a 409: answering it would
-// hand one contact's reply to another.
-func (s *Server) storedAnswer(ctx context.Context, tx store.Tx, msg Inbound, timer bool, f fieldNames) (*Answer, error) {
-	prev, err := tx.MessageBySID(ctx, msg.SID)
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, err
-	}
+// answerOf is the answer stored as prev for msg's SID. An SID stored for
+// another conversation is a 409: answering it would hand one contact's
+// reply to another.
+func answerOf(prev *store.Message, msg Inbound, f fieldNames) (*Answer, error) {
 	if prev.From != msg.From || prev.To != msg.To {
 		return nil, errSIDReused(f.sid, msg.SID)
 	}
@@ -205,11 +228,20 @@ func (s *Server) storedAnswer(ctx context.Context, tx store.Tx, msg Inbound, tim
 }
 
 // commitStep applies p in one transaction, after checking under the
-// conversation's lock that what the step read still holds: the SID is
-// still new, the conversation's revision is the one read (which also
-// covers its opt-out: only steps change that), and, for a message that
-// starts a conversation, the number's route. Anything else is
+// conversation's lock that what the step read still holds: the
+// conversation's revision is the one read (which also covers its
+// opt-out: only steps change that), and, for a message that starts a
+// conversation, the number's route (the route table's version, in the
+// same statement as the revision's; when that moved, the number's route
+// itself). Anything else is
 // store.ErrConflict, and process runs the step again from its reads.
+//
+// The MessageSid is not looked up again: the message's INSERT is what
+// makes a step exactly-once (the SID is unique; a duplicate is
+// ErrConflict, the transaction rolls back, and the step's next read finds
+// the stored answer). Another delivery of the same message is the same
+// conversation, whose revision its commit advanced, so it fails even
+// earlier, at AdvanceRevision.
 func (s *Server) commitStep(ctx context.Context, snap *snapshot, p *plan, f fieldNames) (processed, error) {
 	in := &snap.in
 	m := in.Msg
@@ -219,27 +251,18 @@ func (s *Server) commitStep(ctx context.Context, snap *snapshot, p *plan, f fiel
 		if err := tx.LockConversation(ctx, m.From, m.To); err != nil {
 			return err
 		}
-		stored, err := s.storedAnswer(ctx, tx, m, in.Timer, f)
-		if err != nil {
-			return err
-		}
-		if stored != nil { // another replica handled this delivery first
-			if !in.Timer {
-				res = processed{answer: stored, retry: true}
-			}
-			return nil
-		}
-		if err := tx.AdvanceRevision(ctx, m.From, m.To, snap.revision); err != nil {
-			return err
-		}
-		if !in.Timer && in.Conv == nil && in.Route != nil {
-			flow, version, err := routeFor(ctx, tx, m.To, m.From)
-			if err != nil && !errors.Is(err, store.ErrNotFound) {
+		if !in.Timer && in.Conv == nil && in.Route != nil { // a first message: its route must hold too
+			moved, err := tx.AdvanceRevisionRouted(ctx, m.From, m.To, snap.revision, snap.routes)
+			if err != nil {
 				return err
 			}
-			if flow != in.Route.Flow || version != in.Route.Version {
-				return fmt.Errorf("number %s was routed anew: %w", m.To, store.ErrConflict)
+			if moved {
+				if err := checkRoute(ctx, tx, snap); err != nil {
+					return err
+				}
 			}
+		} else if err := tx.AdvanceRevision(ctx, m.From, m.To, snap.revision); err != nil {
+			return err
 		}
 		if err := s.apply(ctx, tx, in, p); err != nil {
 			return err
@@ -251,6 +274,22 @@ func (s *Server) commitStep(ctx context.Context, snap *snapshot, p *plan, f fiel
 		return nil
 	})
 	return res, err
+}
+
+// checkRoute is commitStep's check, when the route table changed since
+// the step read it, that the first message of a conversation is still
+// routed as its step was: the number's own route is read and compared,
+// so a deploy of another flow does not make the step run again.
+func checkRoute(ctx context.Context, tx store.Tx, snap *snapshot) error {
+	m := snap.in.Msg
+	flow, version, err := routeFor(ctx, tx, m.To, m.From)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return err
+	}
+	if flow != snap.in.Route.Flow || version != snap.in.Route.Version {
+		return fmt.Errorf("number %s was routed anew: %w", m.To, store.ErrConflict)
+	}
+	return nil
 }
 
 // apply writes a plan's effects.
@@ -291,7 +330,7 @@ func (s *Server) apply(ctx context.Context, tx store.Tx, in *stepInput, p *plan)
 		if err := tx.SaveConversation(ctx, p.Save); err != nil {
 			return err
 		}
-	case p.End:
+	case p.End && in.Conv != nil: // none read, and the revision check says none was made since
 		if err := tx.DeleteConversation(ctx, m.From, m.To); err != nil {
 			return err
 		}
@@ -300,19 +339,17 @@ func (s *Server) apply(ctx context.Context, tx store.Tx, in *stepInput, p *plan)
 		return nil
 	}
 	resp, _ := json.Marshal(p.Answer)
-	if err := tx.InsertMessage(ctx, &store.Message{SID: m.SID, From: m.From, To: m.To, Body: m.Body, Media: m.Media,
+	msg := &store.Message{SID: m.SID, From: m.From, To: m.To, Body: m.Body, Media: m.Media,
 		Flow: p.Flow, Version: p.Version, Outcome: p.Answer.Outcome, Response: string(resp), Trace: p.Trace, Received: now,
-		Details: messageDetails(m)}); err != nil {
-		return err
-	}
+		Details: messageDetails(m)}
 	if startedConversation(in, p) { // replayed by `flowc deploy --diff` (diff.go)
 		dt, err := deployTx(tx)
 		if err != nil {
 			return err
 		}
-		return dt.RecordStart(ctx, m.SID, p.Flow, now)
+		return dt.InsertStartingMessage(ctx, msg)
 	}
-	return nil
+	return tx.InsertMessage(ctx, msg)
 }
 
 // messageDetails is what is stored of m beyond its ids, body and media:

@@ -81,8 +81,10 @@ func TestReplicaCommitFirstMakesTheOtherRunAgain(t *testing.T) {
 
 // TestSameSIDOnTwoReplicasCommitsOnce: a provider's retry reaching
 // replica B while replica A still runs the first delivery's applet. Both
-// run the step, B commits first; A's commit finds the MessageSid stored
-// and answers what B answered, writing nothing: the count moves once.
+// run the step, B commits first; A's commit finds the conversation's
+// revision moved (or, had it got that far, the MessageSid's insert would
+// fail), rolls back, and A's next read finds the MessageSid stored and
+// answers what B answered, writing nothing: the count moves once.
 func TestSameSIDOnTwoReplicasCommitsOnce(t *testing.T) {
 	u, _ := pgtest.FreshSchema(t, pgtest.URL(t))
 	var calls atomic.Int32
@@ -148,6 +150,10 @@ type conflictingTx struct {
 
 func (conflictingTx) AdvanceRevision(context.Context, string, string, int64) error {
 	return fmt.Errorf("test: %w", store.ErrConflict)
+}
+
+func (conflictingTx) AdvanceRevisionRouted(context.Context, string, string, int64, int64) (bool, error) {
+	return false, fmt.Errorf("test: %w", store.ErrConflict)
 }
 
 // TestEndlessConflictsGiveUpWith503: a step whose commit keeps finding

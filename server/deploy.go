@@ -251,10 +251,11 @@ func (s *Server) DeployDirectory(ctx context.Context, progs []*vm.Program) ([]Di
 }
 
 // routeFor is the flow and version a conversation's first message from
-// contact to number starts on: the flow routed to number, or that flow's
-// draft when contact is one of its test contacts; with no flow routed
-// to number, a draft that declares number and lists contact. readStep
-// and commitStep's re-check both ask here.
+// contact to number starts on, read in tx: the flow routed to number, or
+// that flow's draft when contact is one of its test contacts; with no
+// flow routed to number, a draft that declares number and lists contact
+// (draftRoute, which the in-memory route table shares). commitStep asks
+// here when the route table changed since its step read it.
 func routeFor(ctx context.Context, tx store.Tx, number, contact string) (flow, version string, err error) {
 	flow, version, err = tx.Route(ctx, number)
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
@@ -268,10 +269,8 @@ func routeFor(ctx context.Context, tx store.Tx, number, contact string) (flow, v
 	if derr != nil {
 		return "", "", derr
 	}
-	for _, d := range drafts {
-		if (flow != "" && d.Flow == flow) || (flow == "" && slices.Contains(d.Numbers, number)) {
-			return d.Flow, d.Version, nil
-		}
+	if f, v := draftRoute(flow, version, number, drafts); f != flow || v != version {
+		return f, v, nil
 	}
 	return flow, version, err
 }

@@ -28,29 +28,43 @@
 // connection and the conversation's advisory lock, and one slow applet
 // must not stall every other conversation. A step is three phases:
 //
-//	(a) readStep (commit.go): one short transaction reads everything the
-//	    step depends on into a stepInput: whether the MessageSid was
-//	    answered before (then that answer is returned, and nothing else
-//	    happens; the same SID from another contact or number is a 409),
-//	    the number's route and program, the opt-out, the conversation and
-//	    its revision, the contact's tags;
+//	(a) readStep (commit.go): one statement (store.StepState; on a
+//	    store.StepReader outside any transaction: one round trip, and on
+//	    SQLite a read-only WAL connection, so reads never queue for the
+//	    writers' one connection) reads what the step depends on into a
+//	    stepInput: whether the MessageSid was answered before (then that
+//	    answer is returned, and nothing else happens; the same SID from
+//	    another contact or number is a 409), the opt-out, the
+//	    conversation and its revision, the contact's tags, and the route
+//	    table's version. The route table itself (numbers and drafts) and
+//	    the programs come from memory (routes.go): the table is read
+//	    again only when that version moved past the one held, so a
+//	    deploy or rollback on any replica is seen by the next message;
 //	(b) step (step.go, on vm/inbound): the opt-out stage (STOP/START/HELP) and the VM,
 //	    pure given the stepInput and the applet runner it is handed. It
 //	    returns a plan: the answer, and every write as data (opt-out,
 //	    conversation state or its end, inbox deliveries, outbox items,
 //	    tags, the message record with its capped trace);
 //	(c) commitStep (commit.go): one transaction takes the conversation's
-//	    lock, checks that the MessageSid is still new (else answers what
-//	    was stored: another replica won), advances the conversation's
-//	    revision from the one read (optimistic concurrency: it fails if
-//	    any step of the conversation committed since (a); the revision
-//	    outlives the conversation's row, so an end and a restart in
-//	    between are seen), checks the route of a conversation's first
-//	    message, and applies the plan. A team member (round-robin,
-//	    least-busy) is chosen here, from the counters in the store, and
-//	    an inbox item gets the conversation's messages from the contact
-//	    (inbox.go: one indexed read of the messages since the
-//	    conversation's Started, bounded, copied onto the item).
+//	    lock, advances the conversation's revision from the one read
+//	    (optimistic concurrency: it fails if any step of the conversation
+//	    committed since (a); the revision outlives the conversation's
+//	    row, so an end and a restart in between are seen), for a
+//	    conversation's first message in the same statement checks that
+//	    the route table's version is the one routed by (when it moved,
+//	    the number's own route is read and compared, so a deploy of
+//	    another flow costs no rerun), and applies the plan, inserting the
+//	    message last: the MessageSid is unique, so a delivery another
+//	    replica committed first makes the insert fail, the transaction
+//	    roll back and the step's next read return the stored answer
+//	    (another delivery of the same message is of the same
+//	    conversation, and usually fails earlier, at the revision). A
+//	    conversation that ended is deleted only if the step read one. A
+//	    team member (round-robin, least-busy) is chosen here, from the
+//	    counters in the store, and an inbox item gets the conversation's
+//	    messages from the contact (inbox.go: one indexed read of the
+//	    messages since the conversation's Started, bounded, copied onto
+//	    the item).
 //
 // A failed check is store.ErrConflict: the step starts again from (a), at
 // most MaxStepAttempts times in all, then the webhook answers 503 (the
@@ -119,10 +133,11 @@
 // serve last deployed it (store.DeployTx's directory versions), so a
 // restart keeps an admin API deploy or rollback, and a conflicting file is
 // refused with a warning rather than stopping the start. A draft is
-// served to its test contacts by routeFor, which readStep and
-// commitStep's route re-check share. Each committed first message of a
-// conversation is recorded (RecordStart) for the diff, which replays
-// them through the pure step with both versions and persists nothing.
+// served to its test contacts by draftRoute, which the in-memory route
+// table (readStep) and commitStep's re-check (routeFor) share. Each
+// committed first message of a conversation is recorded with it
+// (InsertStartingMessage) for the diff, which replays them through the
+// pure step with both versions and persists nothing.
 //
 // # Answering in time
 //

@@ -109,6 +109,8 @@ type Server struct {
 
 	mu       sync.RWMutex
 	programs map[string]*vm.Program // by version, linked
+
+	routeCache routeCache // the route table (routes.go)
 }
 
 // MaxRequestBytes bounds a webhook request body.

@@ -6,10 +6,13 @@
 // webhook answers only after the message, the conversation's new state,
 // the inbox items and any outgoing messages have committed together: a
 // crash before the commit means the provider retries; a crash after it
-// means the retry finds the stored answer (MessageBySID) and changes
-// nothing. The server reads in one short Tx, runs the flow with no Tx
-// open, and writes in another that first checks, with AdvanceRevision,
-// that the conversation did not change in between.
+// means the retry finds the stored answer (StepState's Answered) and
+// changes nothing. The server reads in one statement (StepState, outside
+// any Tx on a StepReader), runs the flow with no Tx open, and writes in a
+// Tx that first checks, with AdvanceRevision (AdvanceRevisionRouted for a
+// conversation's first message, which checks the route table's version
+// too), that the conversation did not change in between; the message's
+// INSERT, unique by SID, is what makes it exactly once.
 //
 // Store is an interface so the embedded SQLite store (the default) and the
 // PostgreSQL store (for several replicas) pass one conformance suite.
@@ -72,9 +75,9 @@ type Store interface {
 type Tx interface {
 	// LockConversation serialises transactions of one conversation
 	// (contact + business number), across processes too, until this
-	// transaction ends. The server takes it first, before looking up the
-	// MessageSid, so two deliveries of one message, or two messages of one
-	// conversation, never interleave. (SQLite: every write transaction is
+	// transaction ends. The server takes it first in a step's commit, so
+	// two deliveries of one message, or two messages of one conversation,
+	// never interleave. (SQLite: every write transaction is
 	// already exclusive; PostgreSQL: a transaction-scoped advisory lock.)
 	LockConversation(ctx context.Context, contact, number string) error
 
@@ -93,6 +96,13 @@ type Tx interface {
 	// fails with ErrConflict (wrapped) when it is no longer `from`.
 	ConversationRevision(ctx context.Context, contact, number string) (int64, error)
 	AdvanceRevision(ctx context.Context, contact, number string, from int64) error
+	// AdvanceRevisionRouted is AdvanceRevision and, in the same
+	// statement, a check that the route table's version is still routes
+	// (RoutesVersion): a commit that starts a conversation checks both at
+	// the cost of one. When the revision is still from but the version
+	// moved, it advances the revision all the same and says routesMoved,
+	// for the caller to check the route itself.
+	AdvanceRevisionRouted(ctx context.Context, contact, number string, from, routes int64) (routesMoved bool, err error)
 
 	// Conversations: one per (contact, number). Conversation locks the row
 	// (SELECT … FOR UPDATE on PostgreSQL) and returns ErrNotFound when
@@ -103,6 +113,18 @@ type Tx interface {
 	// DueConversations lists conversations whose deadline is at or before
 	// now (for the timer scheduler), at most limit.
 	DueConversations(ctx context.Context, now time.Time, limit int) ([]Conversation, error)
+
+	// StepState reads, in one statement (one snapshot, no lock), what a
+	// step of the conversation (contact, number) depends on: the
+	// conversation, its revision, the opt-out, the contact's tags, the
+	// message stored under sid ("": not looked up) and the route table's
+	// version. The commit's AdvanceRevision is what makes it safe to act
+	// on: see StepState.
+	StepState(ctx context.Context, contact, number, sid string) (*StepState, error)
+	// RoutesVersion is the route table's version (see RouteTable): it
+	// grows with every change to a number's route or to a draft, in the
+	// transaction of the change.
+	RoutesVersion(ctx context.Context) (int64, error)
 
 	// Opt-outs (STOP / START), per contact and number.
 	OptedOut(ctx context.Context, contact, number string) (bool, error)
@@ -195,6 +217,37 @@ type RetentionTx interface {
 // admin listing never holds the write connection). fn must only read.
 type Reader interface {
 	InReadTx(ctx context.Context, fn func(tx Tx) error) error
+}
+
+// StepReader is a Store that reads a step's state (Tx.StepState) in one
+// statement outside any transaction, on its read connections: one round
+// trip, and on SQLite not the writers' connection (a WAL reader sees
+// every transaction committed before it starts).
+type StepReader interface {
+	ReadStep(ctx context.Context, contact, number, sid string) (*StepState, error)
+}
+
+// StepState is what a step reads of a conversation (Tx.StepState), all
+// from one snapshot.
+type StepState struct {
+	Conversation *Conversation // in progress; nil when none
+	Revision     int64         // the conversation's revision (0: never advanced)
+	OptedOut     bool          // the contact sent STOP to the number
+	Tags         []string      // the contact's tags, sorted bytewise
+	// Answered is the message stored under the SID asked for (nil: none),
+	// with its From, To, Version and Response only.
+	Answered *Message
+	// RoutesVersion is the route table's version at the snapshot.
+	RoutesVersion int64
+}
+
+// RouteTable is every number's route and every draft, as of Version
+// (DeployTx.RouteTable): what a server keeps in memory to route first
+// messages, reloading it when RoutesVersion moves past Version.
+type RouteTable struct {
+	Version int64
+	Numbers []NumberRoute // sorted by number
+	Drafts  []Draft       // by flow
 }
 
 // NumberRoute is one routed number.
@@ -468,6 +521,10 @@ type DeployTx interface {
 	DraftsFor(ctx context.Context, contact string) ([]Draft, error)
 	// DeleteDraft removes the flow's draft (none is not an error).
 	DeleteDraft(ctx context.Context, flow string) error
+	// RouteTable reads the whole route table, consistent with its
+	// Version even at READ COMMITTED (ErrConflict, wrapped, when a change
+	// committed while it read: read it again).
+	RouteTable(ctx context.Context) (*RouteTable, error)
 
 	// DirectoryVersion is the version `flowc serve DIR` last deployed of
 	// flow from its directory ("" when it never did).
@@ -477,6 +534,11 @@ type DeployTx interface {
 	// RecordStart notes that the message sid (stored in the same
 	// transaction) started a conversation of flow.
 	RecordStart(ctx context.Context, sid, flow string, received time.Time) error
+	// InsertStartingMessage is InsertMessage(m) then RecordStart(m.SID,
+	// m.Flow, m.Received), in one statement where the database allows it
+	// (PostgreSQL: one round trip fewer); a stored SID is ErrConflict
+	// (wrapped), as for InsertMessage.
+	InsertStartingMessage(ctx context.Context, m *Message) error
 	// ConversationStarts lists the stored messages that started a
 	// conversation of flow at or after since, the latest limit of them,
 	// oldest first.

@@ -57,7 +57,8 @@
 // The pool holds at most DefaultMaxConns connections (16: the default of
 // pgxpool, max(4, NumCPU), was measured to be the bottleneck of a
 // loaded server), or what MaxConns or the URL's pool_max_conns sets.
-// Admin listings run in READ ONLY transactions on the same pool.
+// Admin listings run in READ ONLY transactions on the same pool; a
+// step's read (ReadStep) is one statement on it, outside any transaction.
 //
 // # Availability
 //
@@ -126,8 +127,9 @@ type Store struct {
 }
 
 var (
-	_ store.Store  = (*Store)(nil)
-	_ store.Reader = (*Store)(nil)
+	_ store.Store      = (*Store)(nil)
+	_ store.Reader     = (*Store)(nil)
+	_ store.StepReader = (*Store)(nil)
 )
 
 // types scans text[] columns through database/sql.
@@ -150,10 +152,12 @@ var dialect = sqlstore.Dialect{
 		}
 		return a, nil
 	},
-	ScanStrings: func(a *[]string) sql.Scanner { return types.SQLScanner(a) },
-	Bytewise:    ` COLLATE "C"`,
-	ForUpdate:   ` FOR UPDATE`,
-	SkipLocked:  func(table string) string { return ` FOR UPDATE OF ` + table + ` SKIP LOCKED` },
+	ScanStrings:  func(a *[]string) sql.Scanner { return types.SQLScanner(a) },
+	StringsAgg:   func(e string) string { return "array_agg(" + e + ")" },
+	ModifyingCTE: true,
+	Bytewise:     ` COLLATE "C"`,
+	ForUpdate:    ` FOR UPDATE`,
+	SkipLocked:   func(table string) string { return ` FOR UPDATE OF ` + table + ` SKIP LOCKED` },
 	Lock: func(ctx context.Context, tx *sql.Tx, key int64) error {
 		_, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1)`, key)
 		return err

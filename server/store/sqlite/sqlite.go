@@ -12,11 +12,12 @@
 //   - the writers' *sql.DB holds a single connection (SetMaxOpenConns(1)),
 //     so concurrent InTx calls in this process queue in database/sql for
 //     it and never meet inside SQLite;
-//   - admin listings (InReadTx) run on a pool of their own of read-only
-//     connections (query_only, deferred transactions): in WAL mode a
-//     reader sees the last commit before it began and neither waits for
-//     the writer nor holds it up, so a long listing never delays a
-//     webhook;
+//   - admin listings (InReadTx) and a step's read (ReadStep) run on a
+//     pool of their own of read-only connections (query_only, deferred
+//     transactions): in WAL mode a reader sees the last commit before it
+//     began and neither waits for the writer nor holds it up, so a long
+//     listing never delays a webhook, and a webhook's read does not
+//     queue for the writers' connection;
 //   - every transaction starts with BEGIN IMMEDIATE (the driver's
 //     _txlock=immediate), taking the write lock at the start: a
 //     transaction never has to upgrade a read lock to a write lock, which
@@ -95,8 +96,9 @@ type Store struct {
 }
 
 var (
-	_ store.Store  = (*Store)(nil)
-	_ store.Reader = (*Store)(nil)
+	_ store.Store      = (*Store)(nil)
+	_ store.Reader     = (*Store)(nil)
+	_ store.StepReader = (*Store)(nil)
 )
 
 // dialect is SQLite's: times as INTEGER unix nanoseconds, lists as JSON
@@ -114,6 +116,7 @@ var dialect = sqlstore.Dialect{
 	IsDuplicate:       isDuplicate,
 	Transient:         isBusy,
 	PrepareStatements: true,
+	StringsAgg:        func(e string) string { return "json_group_array(" + e + ")" },
 }
 
 // Open opens (creating it if need be) the database file at path, applies

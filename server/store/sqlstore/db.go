@@ -54,6 +54,12 @@ type Dialect struct {
 	// TxOptions begin every InTx transaction, ReadTxOptions every
 	// InReadTx one.
 	TxOptions, ReadTxOptions *sql.TxOptions
+	// ModifyingCTE: a WITH clause may hold an INSERT (PostgreSQL), so
+	// two inserts can be one statement.
+	ModifyingCTE bool
+	// StringsAgg aggregates a text column's values into a list that
+	// ScanStrings reads (json_group_array, array_agg).
+	StringsAgg func(expr string) string
 	// PrepareStatements: keep the queries prepared on the write pool
 	// (SQLite, where parsing SQL was a large part of a message's cost;
 	// PostgreSQL's driver caches its statements by itself).
@@ -77,13 +83,15 @@ type DB struct {
 	rebound sync.Map // query as written → as the database takes it
 
 	stmts  sync.Map // query text → *sql.Stmt (PrepareStatements)
+	rstmts sync.Map // query text → *sql.Stmt on r (ReadStep)
 	wantMu sync.Mutex
 	want   map[string]bool // queries to prepare once the connection is free
 }
 
 var (
-	_ store.Store  = (*DB)(nil)
-	_ store.Reader = (*DB)(nil)
+	_ store.Store      = (*DB)(nil)
+	_ store.Reader     = (*DB)(nil)
+	_ store.StepReader = (*DB)(nil)
 )
 
 // New is the store on write (every InTx transaction) and read (every
@@ -213,6 +221,7 @@ func (db *DB) DBStats() sql.DBStats { return db.w.Stats() }
 // Close closes the pools. Transactions in progress should have ended.
 func (db *DB) Close() error {
 	db.stmts.Range(func(_, v any) bool { v.(*sql.Stmt).Close(); return true })
+	db.rstmts.Range(func(_, v any) bool { v.(*sql.Stmt).Close(); return true })
 	if db.ownR {
 		db.r.Close()
 	}

@@ -332,6 +332,30 @@ func (t *Tx) RecordStart(ctx context.Context, sid, flow string, received time.Ti
 	return nil
 }
 
+// InsertStartingMessage is InsertMessage and RecordStart; with
+// Dialect.ModifyingCTE one statement (the start's insert reads the
+// message's RETURNING, so it happens only if the message's did), else
+// the two.
+func (t *Tx) InsertStartingMessage(ctx context.Context, m *store.Message) error {
+	if !t.db.d.ModifyingCTE {
+		if err := t.InsertMessage(ctx, m); err != nil {
+			return err
+		}
+		return t.RecordStart(ctx, m.SID, m.Flow, m.Received)
+	}
+	received := m.Received
+	if received.IsZero() {
+		received = epoch
+	}
+	at, err := t.time(received)
+	if err != nil {
+		return err
+	}
+	// The casts: a SELECT's parameters have no column to take a type from.
+	return t.insertMessage(ctx, m, `INSERT INTO conversation_starts (sid, flow, received)
+		SELECT sid, CAST(? AS text), CAST(? AS timestamptz) FROM m ON CONFLICT (sid) DO NOTHING`, []any{m.Flow, at})
+}
+
 func (t *Tx) ConversationStarts(ctx context.Context, flow string, since time.Time, limit int) ([]store.Message, error) {
 	if since.IsZero() {
 		since = epoch

@@ -30,5 +30,13 @@
 //
 // A DB may have a second *sql.DB for read-only transactions (InReadTx):
 // SQLite's admin reads use a pool of read-only WAL connections, so a long
-// listing never holds the single write connection.
+// listing never holds the single write connection. A step's read
+// (ReadStep, step.go) runs there too, as one statement outside any
+// transaction: a WAL reader sees every transaction committed before the
+// statement starts, so it sees the previous step of the conversation.
+//
+// The route table's version (routes_version) is bumped by triggers on
+// numbers, drafts and draft_contacts (migration 00009), in the
+// transaction of the change, so no writer can forget it; servers cache
+// the table and read the version with every step.
 package sqlstore

@@ -207,6 +207,15 @@ func (t *Tx) MessageBySID(ctx context.Context, sid string) (*store.Message, erro
 // InsertMessage inserts m; an SID already stored is ErrConflict (a
 // unique violation, which on PostgreSQL aborts the transaction).
 func (t *Tx) InsertMessage(ctx context.Context, m *store.Message) error {
+	return t.insertMessage(ctx, m, "", nil)
+}
+
+const insertMessage = `INSERT INTO messages (` + messageColumns + `, details) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+
+// insertMessage runs the message's INSERT, within the statement
+// prefix+INSERT+suffix (a data-modifying WITH clause) with more args
+// after the message's.
+func (t *Tx) insertMessage(ctx context.Context, m *store.Message, suffix string, more []any) error {
 	media, err := t.strs(m.Media)
 	if err != nil {
 		return err
@@ -215,8 +224,12 @@ func (t *Tx) InsertMessage(ctx context.Context, m *store.Message) error {
 	if err != nil {
 		return err
 	}
-	_, err = t.exec(ctx, `INSERT INTO messages (`+messageColumns+`, details) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		m.SID, m.From, m.To, m.Body, media, m.Flow, m.Version, m.Outcome, m.Response, blob(m.Trace), received, blob(m.Details))
+	q := insertMessage
+	if suffix != "" {
+		q = `WITH m AS (` + insertMessage + ` RETURNING sid) ` + suffix
+	}
+	args := append([]any{m.SID, m.From, m.To, m.Body, media, m.Flow, m.Version, m.Outcome, m.Response, blob(m.Trace), received, blob(m.Details)}, more...)
+	_, err = t.exec(ctx, q, args...)
 	if err != nil && t.db.d.IsDuplicate(err) {
 		return t.errorf("insert message %s: already stored: %w", m.SID, store.ErrConflict)
 	}

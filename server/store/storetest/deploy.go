@@ -163,3 +163,46 @@ func testConversationStarts(t *testing.T, s store.Store) {
 		return nil
 	})
 }
+
+// testInsertStartingMessage: InsertStartingMessage stores the message and
+// its start as InsertMessage and RecordStart do; an SID stored before is
+// ErrConflict and records no second start.
+func testInsertStartingMessage(t *testing.T, s store.Store) {
+	m := store.Message{SID: "SMstart", From: "+1555000", To: "+1555999", Body: "hi", Media: []string{"https://x.example/a.png"},
+		Flow: "support", Version: "v1", Outcome: "routed", Response: `{"outcome":"routed"}`, Trace: []byte(`{"steps":[]}`),
+		Received: T0, Details: []byte(`{"from_city":"Ann Arbor"}`)}
+	inTx(t, s, func(ctx context.Context, tx store.Tx) error { return deployTx(t, tx).InsertStartingMessage(ctx, &m) })
+	inTx(t, s, func(ctx context.Context, tx store.Tx) error {
+		got, err := tx.MessageBySID(ctx, m.SID)
+		if err != nil {
+			return err
+		}
+		checkEqual(t, "the message", *got, m)
+		starts, err := deployTx(t, tx).ConversationStarts(ctx, "support", time.Time{}, 10)
+		if err != nil {
+			return err
+		}
+		if len(starts) != 1 || starts[0].SID != m.SID || !sameTime(starts[0].Received, T0) {
+			t.Errorf("ConversationStarts = %+v, want the one message", starts)
+		}
+		return nil
+	})
+	again := m
+	again.Flow = "sales"
+	err := txErr(t, s, func(ctx context.Context, tx store.Tx) error {
+		return deployTx(t, tx).InsertStartingMessage(ctx, &again)
+	})
+	if !errors.Is(err, store.ErrConflict) {
+		t.Fatalf("the same SID again: %v, want ErrConflict", err)
+	}
+	inTx(t, s, func(ctx context.Context, tx store.Tx) error {
+		starts, err := deployTx(t, tx).ConversationStarts(ctx, "sales", time.Time{}, 10)
+		if err != nil {
+			return err
+		}
+		if len(starts) != 0 {
+			t.Errorf("the refused message recorded a start of sales: %+v", starts)
+		}
+		return nil
+	})
+}

@@ -75,6 +75,10 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"ConversationStarts", testConversationStarts},
 		{"ContactMessages", testContactMessages},
 		{"PruneMessages", testPruneMessages},
+		{"StepState", testStepState},
+		{"RoutesVersion", testRoutesVersion},
+		{"AdvanceRevisionRouted", testAdvanceRevisionRouted},
+		{"InsertStartingMessage", testInsertStartingMessage},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
