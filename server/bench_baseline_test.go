@@ -26,6 +26,7 @@ import (
 	"github.com/flowc-dev/flowc/lang"
 	"github.com/flowc-dev/flowc/server"
 	"github.com/flowc-dev/flowc/server/store"
+	"github.com/flowc-dev/flowc/server/store/postgres"
 	"github.com/flowc-dev/flowc/server/store/sqlite"
 )
 
@@ -210,9 +211,11 @@ func (m *minimalSQLite) insertMessage(ctx context.Context, sid, from, to, body s
 	return err
 }
 
-// minimalPG is the schema opened as the store opens it: a pgxpool with
-// the same settings (the URL's, pgxpool's defaults otherwise), statements
-// in autocommit (pgx prepares and caches them per connection).
+// minimalPG is the schema opened as the store opens it: a pgxpool of
+// the store's size (postgres.DefaultMaxConns unless the URL sets
+// pool_max_conns), statements in autocommit (pgx prepares and caches
+// them per connection). The same pool size on both sides: a smaller pool
+// for the minimal handler would flatter flowc.
 type minimalPG struct {
 	pool *pgxpool.Pool
 }
@@ -221,6 +224,9 @@ func openMinimalPG(b *testing.B, dbURL string) minimalDB {
 	cfg, err := pgxpool.ParseConfig(dbURL)
 	if err != nil {
 		b.Fatal(err)
+	}
+	if !strings.Contains(dbURL, "pool_max_conns") {
+		cfg.MaxConns = postgres.DefaultMaxConns
 	}
 	pool, err := pgxpool.NewWithConfig(context.Background(), cfg)
 	if err != nil {
