@@ -58,9 +58,11 @@ func (p *unitParser) isLexBad(t lexer.Token) bool { return t.Type == Bad && p.le
 
 // balance stores toks with every block bracket matched: a `>` that closes
 // nothing is reported and dropped, and every block still open at the end
-// is reported and closed there. A line the lexer gave up on that ends in
-// `<` (`when (a == 1 <` with its parenthesis left open) still opens its
-// block, so the block's `>` is not reported as well.
+// is reported and closed there (a single one whose lines are indented
+// is closed where its indentation ends, see dedentAt). A line the lexer
+// gave up on that ends in `<` (`when (a == 1 <` with its parenthesis
+// left open) still opens its block, so the block's `>` is not reported
+// as well.
 func (p *unitParser) balance(toks []lexer.Token) {
 	toks = p.nameComparisons(toks)
 	out := make([]lexer.Token, 0, len(toks)+8)
