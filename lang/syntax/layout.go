@@ -177,6 +177,9 @@ func (s *scanner) wordMistake(start int, word string, stmtStart bool) bool {
 	if lw == word || !keywords[lw] || strings.HasPrefix(s.text[s.pos:], ":") {
 		return false
 	}
+	if rest := strings.TrimLeft(s.text[s.pos:], " \t"); strings.HasPrefix(rest, "->") || strings.HasPrefix(rest, "=>") {
+		return false // a branch label (`HELP -> …`), which may be any word
+	}
 	switch lw {
 	case "then":
 		if !s.lineHas || prev.Type == NL {

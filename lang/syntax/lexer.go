@@ -168,10 +168,13 @@ func (s *scanner) run() {
 				s.pos++
 				continue
 			}
+			code := s.lineHas
 			s.emit(NL, start, "\n")
 			s.pos++
 			s.lineHas = false
-			s.closePython(start)
+			if code { // (not at each blank line: each would look ahead again)
+				s.closePython(start)
+			}
 		case c == ' ' || c == '\t' || c == '\r':
 			s.pos++
 		case s.setState == 2 && !strings.ContainsRune("\n;#=", rune(c)):
