@@ -2,6 +2,7 @@ package check
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -58,7 +59,7 @@ func Bind(a *registry.Applet, args []*syntax.Value) (Bound, []ArgProblem) {
 		}
 		if !p.Optional {
 			if i < len(args) {
-				probs = append(probs, ArgProblem{Value: args[i], Msg: fmt.Sprintf("%s: %s must be %s, not %s", a.Name, p.Name, describeKinds(p), describeValue(args[i]))})
+				probs = append(probs, ArgProblem{Value: args[i], Want: p.Kinds, Msg: fmt.Sprintf("%s: %s must be %s, not %s", a.Name, p.Name, describeKinds(p), describeValue(args[i]))})
 				i++
 			} else {
 				probs = append(probs, ArgProblem{Msg: fmt.Sprintf("%s needs %s (%s)", a.Name, p.Name, describeKinds(p))})
@@ -104,6 +105,7 @@ func Bind(a *registry.Applet, args []*syntax.Value) (Bound, []ArgProblem) {
 // problem is something missing.
 type ArgProblem struct {
 	Value *syntax.Value
+	Want  registry.Kinds // for a positional argument of the wrong kind, the kinds it takes
 	Msg   string
 }
 
@@ -394,7 +396,11 @@ func (c *checker) command(cmd *syntax.Command) {
 			}
 		}
 	}
+	words := c.unquotedWords(cmd, a, probs)
 	for _, p := range probs {
+		if words {
+			break
+		}
 		sp := c.f.Span(cmd.Name)
 		if p.Value != nil {
 			if p.Value.Type() == syntax.VBad || stepAt >= 0 && syntax.Start(p.Value) >= stepAt {
@@ -579,4 +585,40 @@ func (c *checker) stringEscapes(raw string, off int, code string) {
 		}
 		i = len(body) - len(tail)
 	}
+}
+
+// unquotedWords reports `tag after hours`: bare words where a string is
+// wanted, the rest of the arguments bare words too, all on one line: one
+// string meant, written without its quotes. It is one mistake, at the
+// first word, fixed by quoting them; it reports whether it was this.
+func (c *checker) unquotedWords(cmd *syntax.Command, a *registry.Applet, probs []ArgProblem) bool {
+	if len(probs) == 0 {
+		return false
+	}
+	p := probs[0]
+	if p.Value == nil || p.Value.Type() != syntax.VIdent || p.Want&(registry.String|registry.Template) == 0 {
+		return false
+	}
+	k := slices.Index(cmd.Args, p.Value)
+	if k < 0 || len(cmd.Args)-k < 2 {
+		return false
+	}
+	words := cmd.Args[k:]
+	for _, w := range words {
+		if _, applet := registry.Lookup(w.Tok); w.Type() != syntax.VIdent || a.Tag(w.Tok) != nil || applet {
+			return false
+		}
+	}
+	start, end := c.f.Span(words[0]).Start, c.f.Span(words[len(words)-1]).End
+	phrase := c.f.Source.Text[start:end]
+	if strings.ContainsAny(phrase, "\n#;") {
+		return false
+	}
+	d := c.diags.Errorf(c.f.Source.Span(start, end), CodeArgs, "%s: %q is several words: a string is written in quotes", a.Name, phrase)
+	d.Hint = fmt.Sprintf("write %s %q", a.Name, phrase)
+	d.Fixes = []diag.Fix{{Title: "quote the words", Edits: []diag.Edit{
+		{Span: c.f.Source.Span(start, start), New: `"`},
+		{Span: c.f.Source.Span(end, end), New: `"`},
+	}}}
+	return true
 }

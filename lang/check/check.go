@@ -412,7 +412,33 @@ func (c *checker) exprError(err error, text string, off int, code string) {
 		c.assignError(start, end, code)
 		return
 	}
-	c.diags.Errorf(c.f.Source.Span(start, end), code, "%s", msg)
+	d := c.diags.Errorf(c.f.Source.Span(start, end), code, "%s", msg)
+	c.curlyInExpr(d, start, off+len(text))
+}
+
+// curlyInExpr gives an expression error at a curly quote (`‘there’`,
+// pasted from a chat or a word processor) the straight-quoted string
+// meant: single quotes, which also fit inside a reply's "…". The string
+// runs to the next curly quote before limit.
+func (c *checker) curlyInExpr(d *diag.Diagnostic, start, limit int) {
+	text := c.f.Source.Text
+	r, n := utf8.DecodeRuneInString(text[start:])
+	if !strings.ContainsRune("‘’“”„", r) {
+		return
+	}
+	end := strings.IndexAny(text[start+n:min(limit, len(text))], "‘’“”")
+	if end < 0 {
+		d.Hint = "type a straight quote, ' or \", in its place"
+		return
+	}
+	end += start + n
+	_, m := utf8.DecodeRuneInString(text[end:])
+	inner := text[start+n : end]
+	d.Hint = fmt.Sprintf("write '%s'", inner)
+	d.Fixes = []diag.Fix{{Title: "use straight quotes", Edits: []diag.Edit{
+		{Span: c.f.Source.Span(start, start+n), New: "'"},
+		{Span: c.f.Source.Span(end, end+m), New: "'"},
+	}}}
 }
 
 // assignMessage is runtime.CompileMessage's words for a lone `=` in an

@@ -9,7 +9,11 @@
 //     `=>`, `when a < 3 <`, `10 min`, curly quotes, `if … {`, unquoted
 //     addresses, a pasted JSON document…) are reported there, once, with a
 //     diag.Fix when the correction is certain, and lexing goes on as if
-//     the correction had been made.
+//     the correction had been made. layout.go does the same for mistakes
+//     of layout and words: a block opened by indentation alone (`menu "…"`
+//     without `<`, Python's `when x:`), a reply's text on the next line, a
+//     quote ending a string early, `then then`, `elif`, `When`, a header's
+//     YAML colon.
 //   - recover.go: the token stream is cut into logical lines, each block's
 //     inside into lines of its own; participle parses each line once,
 //     with its nested blocks left empty, into the grammar's structs

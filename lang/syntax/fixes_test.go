@@ -78,7 +78,7 @@ func TestOneDiagnosticPerMistake(t *testing.T) {
 		{"stray run", "reply \"x\" ~~~ @@@\n", "unexpected characters \"~~~\"", 1, 11},
 		{"if and braces", "if hours(\"9-5\") {\n  reply \"open\"\n} else {\n  reply \"closed\"\n}\nreply \"after\"\n", `flowc has no "if"`, 1, 1},
 		{"when with braces", "when hours(\"9-5\") {\n  reply \"open\"\n} else {\n  reply \"closed\"\n}\n", `blocks are written "< … >"`, 1, 19},
-		{"when without < and its else", "when hours(\"9-5\")\n  reply \"open\"\n> else reply \"closed\"\nreply \"after\"\n", "expected '<'", 1, 6},
+		{"when without < and its else", "when hours(\"9-5\")\n  reply \"open\"\n> else reply \"closed\"\nreply \"after\"\n", "expected '<'", 1, 18},
 	} {
 		_, diags := syntax.ParseString("m.flow", c.text)
 		if len(diags) != 1 {

@@ -105,14 +105,25 @@ type scanner struct {
 	braces        int
 	braceReported bool
 	strayLine     int // 1 + the offset of the line of the last stray characters reported
+	// Layout mistakes (layout.go): the indentation of the lines that
+	// opened Python-style blocks; the colon habit reported; the keywords
+	// written in capitals (the diagnostic's index and its fix's edits);
+	// the end of a word being lexed again in lower case.
+	pyIndent   []int
+	pyReported bool
+	capsAt     int
+	capsFix    []diag.Edit
+	lowered    int
 }
 
 // lex turns source text into normalised tokens plus comments.
 func lex(src *file.Source) ([]lexer.Token, []Comment, diag.List, map[int]bool) {
 	// About one token per 5 bytes in typical flows: sized up front, the
 	// token slice (64-byte tokens) is not copied over and over as it grows.
-	s := &scanner{src: src, text: src.Text, badToks: map[int]bool{}, toks: make([]lexer.Token, 0, len(src.Text)/5+16)}
+	s := &scanner{src: src, text: src.Text, badToks: map[int]bool{}, toks: make([]lexer.Token, 0, len(src.Text)/5+16), capsAt: -1}
 	s.run()
+	s.closePython(len(s.text))
+	s.capsDone()
 	return normalise(s.toks, s.src), s.comments, s.diags, s.badToks
 }
 
@@ -153,9 +164,17 @@ func (s *scanner) run() {
 		start := s.pos
 		switch {
 		case c == '\n':
+			if s.atNewline(start) {
+				s.pos++
+				continue
+			}
+			code := s.lineHas
 			s.emit(NL, start, "\n")
 			s.pos++
 			s.lineHas = false
+			if code { // (not at each blank line: each would look ahead again)
+				s.closePython(start)
+			}
 		case c == ' ' || c == '\t' || c == '\r':
 			s.pos++
 		case s.setState == 2 && !strings.ContainsRune("\n;#=", rune(c)):
@@ -229,6 +248,16 @@ func (s *scanner) lexWord() {
 		break
 	}
 	word := s.text[start:s.pos]
+	if start+len(word) == s.lowered {
+		word = strings.ToLower(word) // a keyword in capitals, reported
+	}
+	if s.wordMistake(start, word, s.atStatementStart()) {
+		return
+	}
+	if s.pos == start {
+		s.lexWord() // again, as the keyword in lower case
+		return
+	}
 	if s.pos < len(s.text) && (s.text[s.pos] == '@' || strings.HasPrefix(s.text[s.pos:], "://")) && s.unquotedAddress(start, false) {
 		return
 	}
@@ -295,6 +324,11 @@ func (s *scanner) lexString() {
 				inner = append(inner, i, j)
 				i = j + 1
 				continue
+			}
+			if j := s.earlyQuote(start, i); j >= 0 && len(inner) == 0 {
+				s.emit(String, start, `"`+strings.ReplaceAll(s.text[start+1:j], `"`, `\"`)+`"`)
+				s.pos = j + 1
+				return
 			}
 			value := s.text[start : i+1]
 			if len(inner) > 0 {
@@ -445,6 +479,13 @@ func (s *scanner) lexCondition(whenStart int) {
 		end = s.comparison(i, end)
 	}
 	text := strings.TrimRight(s.text[i:end], " \t\r")
+	if colon := i + len(text) - 1; !ok && strings.HasSuffix(text, ":") && len(text) > 1 && s.indentedNext(whenStart) {
+		// Python's `when x:` with the block indented below.
+		s.emit(Cond, i, strings.TrimRight(text[:len(text)-1], " \t"))
+		s.pythonOpen(colon)
+		s.pos = colon + 1
+		return
+	}
 	if text == "" {
 		s.errorf(whenStart, kwEnd, "flow/parse", "missing condition after when")
 		s.bad(whenStart, kwEnd)
@@ -453,8 +494,18 @@ func (s *scanner) lexCondition(whenStart int) {
 	}
 	s.pos = end
 	if !ok && text != "" {
-		d := s.errorf(i, i+len(text), "flow/parse", "expected '<' to open the block after the condition")
+		// Reported where the "<" is missing: past the condition (at a
+		// colon written for it).
+		at, atEnd := i+len(text), i+len(text)
+		if strings.HasSuffix(text, ":") {
+			at--
+		}
+		d := s.errorf(at, atEnd, "flow/parse", "expected '<' to open the block after the condition")
 		d.Hint = "a condition runs from `when` to the first `<` outside parentheses, brackets and strings, on the same line"
+		if s.indentedNext(whenStart) && at == atEnd {
+			d.Hint = "open the block with \"<\" at the end of the condition: when CONDITION <"
+			d.Fixes = []diag.Fix{s.replaceFix(`insert "<"`, at, at, " <")}
+		}
 		s.badToks[i] = true
 		s.toks[len(s.toks)-1].Type = Bad
 		if s.indentedNext(whenStart) {

@@ -306,7 +306,7 @@ func (s *scanner) spacedDuration(start int) bool {
 		return false
 	}
 	meant := s.text[start:s.pos] + unit
-	d := s.errorf(start, k, "flow/parse", "a duration is written without a space: %s", meant)
+	d := s.errorf(start, k, "flow/duration", "a duration is written without a space: %s", meant)
 	d.Hint = "durations are a number and a unit, with no space: 30s, 10m, 2h, 1d or 1h30m"
 	d.Fixes = []diag.Fix{s.replaceFix("write "+meant, start, k, meant)}
 	s.emit(Duration, start, meant)
@@ -326,7 +326,7 @@ func (s *scanner) unitless(start int) bool {
 		return false
 	}
 	n := s.text[start:s.pos]
-	d := s.errorf(start, s.pos, "flow/parse", "a timeout needs a unit: %ss, %sm or %sh", n, n, n)
+	d := s.errorf(start, s.pos, "flow/duration", "a timeout needs a unit: %ss, %sm or %sh", n, n, n)
 	d.Hint = "durations are a number and a unit, with no space: 30s, 10m, 2h, 1d or 1h30m"
 	s.bad(start, s.pos)
 	return true
@@ -401,12 +401,12 @@ func (s *scanner) unquotedAddress(start int, kind bool) bool {
 	}
 	var d *diag.Diagnostic
 	if kind {
-		d = s.errorf(start, end, "flow/parse", "%s must be quoted", what)
+		d = s.errorf(start, end, "flow/args", "%s must be quoted", what)
 		d.Hint = fmt.Sprintf("write %s", strconv.Quote(addr))
 		d.Fixes = []diag.Fix{{Title: "quote it", Edits: []diag.Edit{
 			{Span: s.src.Span(start, start), New: `"`}, {Span: s.src.Span(end, end), New: `"`}}}}
 	} else {
-		d = s.errorf(start, end, "flow/parse", "%s must be quoted and tagged with its kind", what)
+		d = s.errorf(start, end, "flow/args", "%s must be quoted and tagged with its kind", what)
 		d.Hint = fmt.Sprintf("write %s%s", tag, strconv.Quote(addr))
 	}
 	s.bad(start, end)

@@ -186,7 +186,55 @@ func parseDiagnostic(src *file.Source, toks []lexer.Token, idx int, err error) d
 	end := max(tokenEnd(tok), tok.Pos.Offset)
 	d := diag.Diagnostic{Severity: diag.Error, Code: "flow/parse", Message: msg, Span: src.Span(tok.Pos.Offset, end)}
 	d.Hint = hintFor(src, toks, idx)
+	if h, fix := missingComma(src, toks, idx); h != "" {
+		d.Hint, d.Fixes = h, fix
+	} else if h, fix := missingArrow(src, toks, idx, msg); h != "" {
+		d.Hint, d.Fixes = h, fix
+	}
 	return d
+}
+
+// missingComma recognises a header's values written without commas
+// (`numbers "+15550158" "+15550159"`): the fix puts in every comma the
+// line lacks.
+func missingComma(src *file.Source, toks []lexer.Token, idx int) (string, []diag.Fix) {
+	if idx < 1 || idx >= len(toks) || toks[idx].Type != String || toks[idx-1].Type != String {
+		return "", nil
+	}
+	ls := idx
+	for ls > 0 && toks[ls-1].Type != NL {
+		ls--
+	}
+	if toks[ls].Type != Keyword || toks[ls].Value != "numbers" && toks[ls].Value != "holidays" {
+		return "", nil
+	}
+	var edits []diag.Edit
+	for k := ls + 1; k+1 < len(toks) && toks[k].Type != NL; k++ {
+		if toks[k].Type == String && toks[k+1].Type == String {
+			edits = append(edits, diag.Edit{Span: src.Span(tokenEnd(toks[k]), tokenEnd(toks[k])), New: ","})
+		}
+	}
+	return fmt.Sprintf("separate the values with commas: %s %s, %s", toks[ls].Value, toks[idx-1].Value, toks[idx].Value),
+		[]diag.Fix{{Title: "insert the commas", Edits: edits}}
+}
+
+// missingArrow recognises a branch label without its arrow (`else
+// reply "…"` in a menu): the parser wanted "->" after the label.
+func missingArrow(src *file.Source, toks []lexer.Token, idx int, msg string) (string, []diag.Fix) {
+	if idx < 1 || idx >= len(toks) || !strings.HasSuffix(msg, `(expected "->")`) {
+		return "", nil
+	}
+	lbl := idx - 1
+	if toks[lbl].Type == Duration && lbl > 0 && toks[lbl-1].Value == "timeout" {
+		lbl--
+	}
+	if lbl > 0 && toks[lbl-1].Type != NL {
+		return "", nil
+	}
+	label := joinValues(toks[lbl:idx])
+	hint := fmt.Sprintf(`a branch's label is followed by "->": %s -> %s …`, label, toks[idx].Value)
+	at := toks[idx].Pos.Offset
+	return hint, []diag.Fix{{Title: `insert "->"`, Edits: []diag.Edit{{Span: src.Span(at, at), New: "-> "}}}}
 }
 
 // dangling returns the index of the token ending the line before

@@ -58,9 +58,11 @@ func (p *unitParser) isLexBad(t lexer.Token) bool { return t.Type == Bad && p.le
 
 // balance stores toks with every block bracket matched: a `>` that closes
 // nothing is reported and dropped, and every block still open at the end
-// is reported and closed there. A line the lexer gave up on that ends in
-// `<` (`when (a == 1 <` with its parenthesis left open) still opens its
-// block, so the block's `>` is not reported as well.
+// is reported and closed there (a single one whose lines are indented
+// is closed where its indentation ends, see dedentAt). A line the lexer
+// gave up on that ends in `<` (`when (a == 1 <` with its parenthesis
+// left open) still opens its block, so the block's `>` is not reported
+// as well.
 func (p *unitParser) balance(toks []lexer.Token) {
 	toks = p.nameComparisons(toks)
 	out := make([]lexer.Token, 0, len(toks)+8)
@@ -89,13 +91,29 @@ func (p *unitParser) balance(toks []lexer.Token) {
 			out = append(out, lt)
 		}
 	}
+	// One block left open whose lines are indented: it ends before the
+	// first line indented no deeper than the line opening it, so the
+	// lines after it are not read as inside it too.
+	dedent := -1
+	if len(open) == 1 {
+		dedent = dedentAt(out, open[0])
+	}
 	for _, o := range open {
 		if o > 0 && p.isLexBad(out[o-1]) {
 			continue // opened on a line already reported
 		}
 		lt := out[o]
-		p.diags.Errorf(p.src.Span(lt.Pos.Offset, lt.Pos.Offset+1), "flow/parse", `block is never closed (missing ">")`).Hint =
-			`add the ">" that closes this block`
+		hint := `add the ">" that closes this block`
+		if dedent >= 0 {
+			hint = fmt.Sprintf(`add the ">" that closes this block, before line %d`, out[dedent].Pos.Line)
+		}
+		p.diags.Errorf(p.src.Span(lt.Pos.Offset, lt.Pos.Offset+1), "flow/parse", `block is never closed (missing ">")`).Hint = hint
+	}
+	if dedent >= 0 {
+		gt := synth(Punct, out[dedent-1].Pos)
+		gt.Value = ">"
+		out = append(out[:dedent:dedent], append([]lexer.Token{gt, synth(NL, out[dedent-1].Pos)}, out[dedent:]...)...)
+		open = nil
 	}
 	if len(open) > 0 {
 		pos := out[len(out)-1].Pos
@@ -493,4 +511,33 @@ func endsInOpen(v string) bool {
 		v = v[:i]
 	}
 	return strings.HasSuffix(strings.TrimRight(v, " \t\r"), "<")
+}
+
+// dedentAt returns the index of the first token after the `<` at o that
+// starts a line indented no deeper than the line holding o, with every
+// block opened in between closed, or -1 (also when that token is a ">":
+// the brackets then say otherwise).
+func dedentAt(toks []lexer.Token, o int) int {
+	ls := o
+	for ls > 0 && toks[ls-1].Type != NL {
+		ls--
+	}
+	indent, depth := toks[ls].Pos.Column, 0
+	for j := o + 1; j < len(toks); j++ {
+		t := toks[j]
+		if toks[j-1].Type == NL && depth == 0 && t.Type != NL && t.Pos.Column <= indent && t.Pos.Line > toks[o].Pos.Line {
+			if isPunct(t, ">") {
+				return -1
+			}
+			return j
+		}
+		if isPunct(t, "<") {
+			depth++
+		} else if isPunct(t, ">") {
+			if depth--; depth < 0 {
+				return -1
+			}
+		}
+	}
+	return -1
 }
