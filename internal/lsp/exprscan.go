@@ -2,7 +2,6 @@ package lsp
 
 import (
 	"strings"
-	"unicode"
 
 	"github.com/flowc-dev/flowc/lang/schedule"
 )
@@ -58,7 +57,7 @@ func exprWords(text string) []exprWord {
 			if p := prevNonSpace(i); p >= 0 && text[p] == '(' && j < len(text) {
 				if q := prevNonSpace(p); q >= 4 && text[q-4:q+1] == "hours" && (q < 5 || !isPart(text[q-5])) {
 					if n := nextNonSpace(end); n < len(text) && text[n] == ')' {
-						w := exprWord{start: i + 1, end: j, text: text[i+1 : j], schedule: isScheduleName(text[i+1 : j])}
+						w := exprWord{start: i + 1, end: j, text: text[i+1 : j], schedule: schedule.IsName(text[i+1 : j])}
 						w.spec = !w.schedule && !strings.Contains(w.text, `\`)
 						out = append(out, w)
 					}
@@ -89,20 +88,4 @@ func exprWords(text string) []exprWord {
 		}
 	}
 	return out
-}
-
-// isScheduleName reports whether an hours() argument reads as a
-// schedule's name rather than a spec: a word, which is not itself a spec
-// ("weekdays"). lang/check decides the same way.
-func isScheduleName(s string) bool {
-	if s == "" {
-		return false
-	}
-	for _, r := range s {
-		if !(r == '_' || r == '-' || unicode.IsLetter(r)) {
-			return false
-		}
-	}
-	_, err := schedule.Parse(s)
-	return err != nil
 }

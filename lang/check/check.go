@@ -13,7 +13,6 @@ import (
 	"regexp"
 	"strings"
 	"time"
-	"unicode"
 	"unicode/utf8"
 
 	"github.com/expr-lang/expr/ast"
@@ -553,7 +552,7 @@ func (c *checker) hoursSpecs(tree *exprparser.Tree, text string, off int) {
 		if _, ok := c.info.Schedules[s.Value]; ok || c.brokenSchedules[s.Value] {
 			continue
 		}
-		if isScheduleName(s.Value) {
+		if schedule.IsName(s.Value) {
 			d := c.diags.Errorf(c.f.Source.Span(off+from, off+to), CodeSchedule, "no schedule named %q", s.Value)
 			var names []string
 			for n := range c.info.Schedules {
@@ -576,21 +575,6 @@ func (c *checker) hoursSpecs(tree *exprparser.Tree, text string, off int) {
 			c.diags.Errorf(c.f.Source.Span(off+from, off+to), CodeSchedule, "bad schedule %q: %v", s.Value, err).Hint = scheduleHint
 		}
 	}
-}
-
-// isScheduleName reports whether a hours() argument reads as the name of
-// a schedule rather than a spec: a word with no digits, not a day list.
-func isScheduleName(s string) bool {
-	if s == "" {
-		return false
-	}
-	for _, r := range s {
-		if !(r == '_' || r == '-' || unicode.IsLetter(r)) {
-			return false
-		}
-	}
-	_, err := schedule.Parse(s)
-	return err != nil
 }
 
 func (c *checker) template(v *syntax.Value) {

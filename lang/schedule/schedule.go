@@ -3,6 +3,7 @@ package schedule
 import (
 	"strings"
 	"time"
+	"unicode"
 )
 
 const (
@@ -211,4 +212,21 @@ func nextOpen(t time.Time, horizon int, spansFor func(day int64, wd int) []span)
 		return cand, true
 	}
 	return time.Time{}, false
+}
+
+// IsName reports whether an hours() argument reads as the name of a
+// schedule rather than a spec: a word of letters, '-' and '_' that is
+// not itself a spec ("weekdays" is one). check and the language server
+// both decide with it.
+func IsName(s string) bool {
+	if s == "" {
+		return false
+	}
+	for _, r := range s {
+		if !(r == '_' || r == '-' || unicode.IsLetter(r)) {
+			return false
+		}
+	}
+	_, err := Parse(s)
+	return err != nil
 }
