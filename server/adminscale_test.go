@@ -79,7 +79,7 @@ func BenchmarkAdminAt1M(b *testing.B) {
 			return st
 		}
 		adminScaleRun(b, n, open, func(b *testing.B, version string) { fillSQLite(b, path, version, n) },
-			func(b *testing.B) { evictFile(b, path) })
+			func(b *testing.B) { evictFile(b, path) }, func(b *testing.B) rawSQL { return rawSQLite(b, path) })
 	})
 	if base := os.Getenv("FLOWC_TEST_DATABASE_URL"); base != "" {
 		b.Run("postgres", func(b *testing.B) {
@@ -91,7 +91,8 @@ func BenchmarkAdminAt1M(b *testing.B) {
 				}
 				return st
 			}
-			adminScaleRun(b, n, open, func(b *testing.B, version string) { fillPG(b, u, version, n) }, nil)
+			adminScaleRun(b, n, open, func(b *testing.B, version string) { fillPG(b, u, version, n) }, nil,
+				func(b *testing.B) rawSQL { return rawPG(b, u) })
 		})
 	}
 }
@@ -102,7 +103,7 @@ const scaleAdminToken = "admin-scale-token-0123456789"
 type adminRead struct {
 	name string
 	// read returns how many entries the page held.
-	read func(ctx context.Context, a store.AdminTx) (int, error)
+	read func(ctx context.Context, tx store.Tx, a store.AdminTx) (int, error)
 	path string
 	// want and httpWant are the entries the page must hold through the
 	// store and over HTTP (the numbers page goes on with the unrouted
@@ -110,7 +111,8 @@ type adminRead struct {
 	want, httpWant int
 }
 
-func adminScaleRun(b *testing.B, n int, open func(*testing.B) store.Store, fill func(*testing.B, string), evict func(*testing.B)) {
+func adminScaleRun(b *testing.B, n int, open func(*testing.B) store.Store, fill func(*testing.B, string), evict func(*testing.B),
+	raw func(*testing.B) rawSQL) {
 	ctx := context.Background()
 	st := open(b)
 	b.Cleanup(func() { st.Close() })
@@ -206,42 +208,42 @@ func adminScaleRun(b *testing.B, n int, open func(*testing.B) store.Store, fill 
 	inbox := "/v1/admin/inbox/team/front-desk?limit=500"
 	page := func(n int) int { return min(n, 500) }
 	reads := []adminRead{
-		{"numbers-first", func(ctx context.Context, a store.AdminTx) (int, error) {
+		{"numbers-first", func(ctx context.Context, _ store.Tx, a store.AdminTx) (int, error) {
 			r, err := a.NumbersPage(ctx, "", 501)
 			return len(r), err
 		}, "/v1/admin/numbers", routed, page(routed + len(want.unrouted))},
-		{"numbers-cursor", func(ctx context.Context, a store.AdminTx) (int, error) {
+		{"numbers-cursor", func(ctx context.Context, _ store.Tx, a store.AdminTx) (int, error) {
 			r, err := a.NumbersPage(ctx, numbersAfter, 501)
 			return len(r), err
 		}, "/v1/admin/numbers?cursor=" + url.QueryEscape("routed:"+numbersAfter), routed - routed/2 - 1, page(routed - routed/2 - 1 + len(want.unrouted))},
-		{"unrouted-first", func(ctx context.Context, a store.AdminTx) (int, error) {
+		{"unrouted-first", func(ctx context.Context, _ store.Tx, a store.AdminTx) (int, error) {
 			r, err := a.UnroutedNumbersPage(ctx, "", 501)
 			return len(r), err
 		}, "/v1/admin/numbers?cursor=unrouted:", len(want.unrouted), len(want.unrouted)},
-		{"unrouted-cursor", func(ctx context.Context, a store.AdminTx) (int, error) {
+		{"unrouted-cursor", func(ctx context.Context, _ store.Tx, a store.AdminTx) (int, error) {
 			r, err := a.UnroutedNumbersPage(ctx, want.unrouted[len(want.unrouted)/2], 501)
 			return len(r), err
 		}, "/v1/admin/numbers?cursor=" + url.QueryEscape("unrouted:"+want.unrouted[len(want.unrouted)/2]), len(want.unrouted) - len(want.unrouted)/2 - 1, len(want.unrouted) - len(want.unrouted)/2 - 1},
-		{"inbox-first", func(ctx context.Context, a store.AdminTx) (int, error) {
+		{"inbox-first", func(ctx context.Context, _ store.Tx, a store.AdminTx) (int, error) {
 			r, _, err := a.InboxPage(ctx, "team", "front-desk", false, 0, 500)
 			return len(r), err
 		}, inbox, page(want.frontDeskOpen), page(want.frontDeskOpen)},
-		{"inbox-deep", func(ctx context.Context, a store.AdminTx) (int, error) {
+		{"inbox-deep", func(ctx context.Context, _ store.Tx, a store.AdminTx) (int, error) {
 			r, _, err := a.InboxPage(ctx, "team", "front-desk", false, inboxDeep, 500)
 			return len(r), err
 		}, inbox + "&cursor=" + strconv.FormatInt(inboxDeep, 10), page(deepLeft), page(deepLeft)},
-		{"inbox-all-first", func(ctx context.Context, a store.AdminTx) (int, error) {
+		{"inbox-all-first", func(ctx context.Context, _ store.Tx, a store.AdminTx) (int, error) {
 			r, _, err := a.InboxPage(ctx, "team", "front-desk", true, 0, 500)
 			return len(r), err
 		}, inbox + "&all=true", page(want.frontDeskAll), page(want.frontDeskAll)},
-		{"inbox-all-deep", func(ctx context.Context, a store.AdminTx) (int, error) {
+		{"inbox-all-deep", func(ctx context.Context, _ store.Tx, a store.AdminTx) (int, error) {
 			r, _, err := a.InboxPage(ctx, "team", "front-desk", true, allDeep, 500)
 			return len(r), err
 		}, inbox + "&all=true&cursor=" + strconv.FormatInt(allDeep, 10), 500, 500},
 	}
 	for _, rd := range reads {
-		if err := readAdmin(ctx, st, func(_ store.Tx, a store.AdminTx) error {
-			got, err := rd.read(ctx, a)
+		if err := readAdmin(ctx, st, func(tx store.Tx, a store.AdminTx) error {
+			got, err := rd.read(ctx, tx, a)
 			if err == nil && got != rd.want {
 				err = fmt.Errorf("%d entries, want %d", got, rd.want)
 			}
@@ -266,7 +268,7 @@ func adminScaleRun(b *testing.B, n int, open func(*testing.B) store.Store, fill 
 			lat := make([]time.Duration, 0, b.N)
 			for range b.N {
 				t0 := time.Now()
-				if err := readAdmin(ctx, st, func(_ store.Tx, a store.AdminTx) error { _, err := rd.read(ctx, a); return err }); err != nil {
+				if err := readAdmin(ctx, st, func(tx store.Tx, a store.AdminTx) error { _, err := rd.read(ctx, tx, a); return err }); err != nil {
 					b.Fatal(err)
 				}
 				lat = append(lat, time.Since(t0))
@@ -286,7 +288,7 @@ func adminScaleRun(b *testing.B, n int, open func(*testing.B) store.Store, fill 
 				}
 				b.StartTimer()
 				t0 := time.Now()
-				if err := readAdmin(ctx, fresh, func(_ store.Tx, a store.AdminTx) error { _, err := rd.read(ctx, a); return err }); err != nil {
+				if err := readAdmin(ctx, fresh, func(tx store.Tx, a store.AdminTx) error { _, err := rd.read(ctx, tx, a); return err }); err != nil {
 					b.Fatal(err)
 				}
 				lat = append(lat, time.Since(t0))
@@ -310,7 +312,95 @@ func adminScaleRun(b *testing.B, n int, open func(*testing.B) store.Store, fill 
 			reportLatency(b, lat)
 		})
 	}
+	proposed(b, st, raw(b), want.unrouted)
 	b.Run("inbound", func(b *testing.B) { inboundWithAdmin(b, hs.URL, reads) })
+}
+
+// proposed measures the fixes of adminscale_proposed_test.go against
+// what the store does today, warm, after checking they answer the same.
+func proposed(b *testing.B, st store.Store, raw rawSQL, unrouted []string) {
+	ctx := context.Background()
+	got, err := raw.unrouted(ctx, "", 501)
+	if err != nil || strings.Join(got, " ") != strings.Join(unrouted, " ") {
+		b.Fatalf("skip-scan unrouted numbers %v, want %v: %v", got, unrouted, err)
+	}
+	mid := unrouted[len(unrouted)/2]
+	if got, err := raw.unrouted(ctx, mid, 501); err != nil || strings.Join(got, " ") != strings.Join(unrouted[len(unrouted)/2+1:], " ") {
+		b.Fatalf("skip-scan unrouted numbers after %s: %v: %v", mid, got, err)
+	}
+	for _, after := range []string{"", mid} {
+		name := "first"
+		if after != "" {
+			name = "cursor"
+		}
+		b.Run("proposed/unrouted-skipscan-"+name+"/warm", func(b *testing.B) {
+			lat := make([]time.Duration, 0, b.N)
+			for range b.N {
+				t0 := time.Now()
+				if _, err := raw.unrouted(ctx, after, 501); err != nil {
+					b.Fatal(err)
+				}
+				lat = append(lat, time.Since(t0))
+			}
+			reportLatency(b, lat)
+		})
+	}
+	// The deliveries of the first page of front-desk's open items: what
+	// listInbox reads, one OutboxByMessage per item, against one query.
+	var sids []string
+	perItem := func(tx store.Tx) (int, error) {
+		otx, ok := tx.(store.OutboxTx)
+		if !ok {
+			return 0, fmt.Errorf("store %T has no outbox", tx)
+		}
+		n := 0
+		for _, sid := range sids {
+			items, err := otx.OutboxByMessage(ctx, sid)
+			if err != nil {
+				return 0, err
+			}
+			n += len(items)
+		}
+		return n, nil
+	}
+	var want int
+	if err := readAdmin(ctx, st, func(tx store.Tx, a store.AdminTx) error {
+		items, _, err := a.InboxPage(ctx, "team", "front-desk", false, 0, 500)
+		for _, it := range items {
+			sids = append(sids, it.MessageSID)
+		}
+		if err == nil {
+			want, err = perItem(tx)
+		}
+		return err
+	}); err != nil {
+		b.Fatal(err)
+	}
+	if got, err := raw.deliveries(ctx, sids); err != nil || got != want || want == 0 {
+		b.Fatalf("batched deliveries of %d items: %d, want %d (one query each): %v", len(sids), got, want, err)
+	}
+	b.Run("store/deliveries-per-item/warm", func(b *testing.B) {
+		lat := make([]time.Duration, 0, b.N)
+		for range b.N {
+			t0 := time.Now()
+			if err := readAdmin(ctx, st, func(tx store.Tx, _ store.AdminTx) error { _, err := perItem(tx); return err }); err != nil {
+				b.Fatal(err)
+			}
+			lat = append(lat, time.Since(t0))
+		}
+		reportLatency(b, lat)
+	})
+	b.Run("proposed/deliveries-batched/warm", func(b *testing.B) {
+		lat := make([]time.Duration, 0, b.N)
+		for range b.N {
+			t0 := time.Now()
+			if _, err := raw.deliveries(ctx, sids); err != nil {
+				b.Fatal(err)
+			}
+			lat = append(lat, time.Since(t0))
+		}
+		reportLatency(b, lat)
+	})
 }
 
 // readAdmin runs fn in a read-only transaction, as the admin pages do.
