@@ -83,7 +83,14 @@ func BenchmarkAdminAt1M(b *testing.B) {
 			return st
 		}
 		adminScaleRun(b, n, open, func(b *testing.B, version string) { fillSQLite(b, path, version, n) },
-			func(b *testing.B) { evictFile(b, path) }, func(b *testing.B) rawSQL { return rawSQLite(b, path) })
+			func(b *testing.B) { evictFile(b, path) }, func(b *testing.B) rawSQL { return rawSQLite(b, path) },
+			func() int64 {
+				fi, err := os.Stat(path + "-wal")
+				if err != nil {
+					return -1
+				}
+				return fi.Size()
+			})
 	})
 	if base := os.Getenv("FLOWC_TEST_DATABASE_URL"); base != "" {
 		b.Run("postgres", func(b *testing.B) {
@@ -96,7 +103,7 @@ func BenchmarkAdminAt1M(b *testing.B) {
 				return st
 			}
 			adminScaleRun(b, n, open, func(b *testing.B, version string) { fillPG(b, u, version, n) }, nil,
-				func(b *testing.B) rawSQL { return rawPG(b, u) })
+				func(b *testing.B) rawSQL { return rawPG(b, u) }, nil)
 		})
 	}
 }
@@ -116,7 +123,7 @@ type adminRead struct {
 }
 
 func adminScaleRun(b *testing.B, n int, open func(*testing.B) store.Store, fill func(*testing.B, string), evict func(*testing.B),
-	raw func(*testing.B) rawSQL) {
+	raw func(*testing.B) rawSQL, walSize func() int64) {
 	ctx := context.Background()
 	st := open(b)
 	b.Cleanup(func() { st.Close() })
@@ -317,7 +324,7 @@ func adminScaleRun(b *testing.B, n int, open func(*testing.B) store.Store, fill 
 		})
 	}
 	proposed(b, st, raw(b), want.unrouted)
-	b.Run("inbound", func(b *testing.B) { inboundWithAdmin(b, hs.URL, reads) })
+	b.Run("inbound", func(b *testing.B) { inboundWithAdmin(b, hs.URL, reads, walSize) })
 }
 
 // proposed measures the fixes of adminscale_proposed_test.go against
@@ -476,7 +483,11 @@ const inboundPerOp = 40
 // (quiet, busy, paced; see BenchmarkAdminAt1M) to the server at base
 // and reports each phase's median p99 and msgs/s, and the p99 ratios
 // against the quiet phase of the same round.
-func inboundWithAdmin(b *testing.B, base string, reads []adminRead) {
+//
+// walSize, when not nil, is the SQLite WAL file's size, logged after each
+// phase: a WAL that grows while admin reads run is one the checkpointer
+// could not restart because of them.
+func inboundWithAdmin(b *testing.B, base string, reads []adminRead, walSize func() int64) {
 	const rounds, clients = 3, 32
 	phases := []struct {
 		name  string
@@ -488,6 +499,7 @@ func inboundWithAdmin(b *testing.B, base string, reads []adminRead) {
 	p99, rate, ratio := map[string][]float64{}, map[string][]float64{}, map[string][]float64{}
 	var busyAdmin []time.Duration
 	var busyTime time.Duration
+	var wal []string
 	for range rounds {
 		var quiet float64
 		for _, ph := range phases {
@@ -502,6 +514,9 @@ func inboundWithAdmin(b *testing.B, base string, reads []adminRead) {
 				if ph.name == "busy" {
 					busyAdmin, busyTime = append(busyAdmin, al...), busyTime+elapsed
 				}
+			}
+			if walSize != nil {
+				wal = append(wal, fmt.Sprintf("%s:%dMB", ph.name, walSize()>>20))
 			}
 			sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
 			p := pct(lat, 0.99)
@@ -526,6 +541,9 @@ func inboundWithAdmin(b *testing.B, base string, reads []adminRead) {
 	b.ReportMetric(pct(busyAdmin, 0.5), "busy-admin-p50-ms")
 	b.ReportMetric(pct(busyAdmin, 0.99), "busy-admin-p99-ms")
 	b.Logf("p99 ms by round: %v; ratios: %v", p99, ratio)
+	if walSize != nil {
+		b.Logf("WAL size after each phase: %v", wal)
+	}
 }
 
 // adminLoop GETs the reads' pages in turn, pause between them, until
