@@ -80,6 +80,11 @@ func (s *Server) listNumbers(w http.ResponseWriter, r *http.Request) {
 	routedAfter, unroutedAfter, inRouted := "", "", true
 	switch {
 	case cursor == "":
+	case strings.ContainsRune(cursor, ' '):
+		// A number's "+" sent unescaped arrives as a space: without this
+		// the listing would silently start again from the top.
+		writeJSON(w, http.StatusBadRequest, apiError{Error: fmt.Sprintf("cursor %q has a space: a \"+\" in a query string must be escaped as %%2B (pass the last page's \"next\" URL-escaped)", cursor)})
+		return
 	case strings.HasPrefix(cursor, routedCursor):
 		routedAfter = strings.TrimPrefix(cursor, routedCursor)
 	case strings.HasPrefix(cursor, unroutedCursor):
@@ -177,13 +182,21 @@ func (s *Server) listInbox(w http.ResponseWriter, r *http.Request) {
 		if next != 0 {
 			page.Next = strconv.FormatInt(next, 10)
 		}
+		sids := make([]string, len(items))
+		for i, it := range items {
+			sids[i] = it.MessageSID
+		}
+		deliveries, err := s.deliveriesOfMany(r.Context(), tx, sids)
+		if err != nil {
+			return err
+		}
 		for _, it := range items {
-			d, err := s.deliveriesOf(r.Context(), tx, it.MessageSID)
-			if err != nil {
-				return err
-			}
 			if it.Messages == nil { // an item from before items kept them
 				it.Messages = []store.InboxMessage{}
+			}
+			d := deliveries[it.MessageSID]
+			if d == nil {
+				d = []Delivery{}
 			}
 			page.Items = append(page.Items, inboxEntry{it, d})
 		}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/url"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -71,6 +72,16 @@ func TestNumbersPages(t *testing.T) {
 	for _, q := range []string{"?limit=0", "?limit=x", "?cursor=bogus"} {
 		if code, body := h.admin("GET", "/v1/admin/numbers"+q, tok, nil); code != 400 {
 			t.Errorf("numbers%s: %d %s, want 400", q, code, body)
+		}
+	}
+	// A cursor whose "+" was not escaped reads as a space: refused, saying
+	// so, instead of the list starting again from the top.
+	if page := get("?limit=1"); !strings.Contains(page.Next, "+") {
+		t.Fatalf("first page's next %q: want a number's cursor", page.Next)
+	} else {
+		code, body := h.admin("GET", "/v1/admin/numbers?limit=1&cursor="+page.Next, tok, nil)
+		if code != 400 || !strings.Contains(string(body), "%2B") {
+			t.Errorf("numbers with an unescaped cursor %q: %d %s, want 400 naming %%2B", page.Next, code, body)
 		}
 	}
 }

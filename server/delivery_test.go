@@ -441,6 +441,16 @@ func TestOutboxAdminAPIAndMetrics(t *testing.T) {
 	if len(ex.Deliveries) != 1 || ex.Deliveries[0].ProviderSID != "SMa" {
 		t.Fatalf("execution deliveries = %+v", ex.Deliveries)
 	}
+	// The inbox page shows the timeout branch's reply among the item's
+	// replies (read for the whole page at once: OutboxByMessages).
+	var page server.InboxPage
+	get("/v1/admin/inbox/team/sales?limit=10", &page)
+	if len(page.Items) != 1 {
+		t.Fatalf("inbox page = %+v", page)
+	}
+	if raw, _ := json.Marshal(page.Items[0]); !strings.Contains(string(raw), `"provider_sid":"SMa"`) {
+		t.Errorf("inbox item's replies: %s", raw)
+	}
 	var metrics string
 	get("/metrics", &metrics)
 	for _, want := range []string{`flowc_outbox_backlog{kind="sms"} 1`, `flowc_outbox_oldest_age_seconds{kind="sms"} 30`,

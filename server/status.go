@@ -195,6 +195,29 @@ func (s *Server) deliveriesOf(ctx context.Context, tx store.Tx, messageSID strin
 	return out, nil
 }
 
+// deliveriesOfMany is deliveriesOf for many messages (an inbox page's)
+// in one read: the deliveries by message sid.
+func (s *Server) deliveriesOfMany(ctx context.Context, tx store.Tx, sids []string) (map[string][]Delivery, error) {
+	otx, ok := tx.(store.OutboxTx)
+	if !ok || len(sids) == 0 {
+		return map[string][]Delivery{}, nil
+	}
+	byMsg, err := otx.OutboxByMessages(ctx, sids)
+	if err != nil {
+		return nil, err
+	}
+	now := s.cfg.Now()
+	out := make(map[string][]Delivery, len(byMsg))
+	for sid, items := range byMsg {
+		ds := make([]Delivery, 0, len(items))
+		for _, it := range items {
+			ds = append(ds, deliveryOf(it, now))
+		}
+		out[sid] = ds
+	}
+	return out, nil
+}
+
 // Bounds of GET /v1/admin/outbox.
 const (
 	defaultOutboxList = 100

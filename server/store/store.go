@@ -478,6 +478,10 @@ type OutboxTx interface {
 	// OutboxByMessage lists the items an inbound message (or a timer's
 	// run) caused, oldest first.
 	OutboxByMessage(ctx context.Context, messageSID string) ([]OutboxItem, error)
+	// OutboxByMessages is OutboxByMessage for many messages in one read
+	// (an inbox page's): the items by message sid, each list oldest
+	// first; a message with none has no entry.
+	OutboxByMessages(ctx context.Context, messageSIDs []string) (map[string][]OutboxItem, error)
 	// OutboxBacklog counts pending items per kind (kinds with none are
 	// left out), sorted by kind.
 	OutboxBacklog(ctx context.Context) ([]OutboxBacklog, error)

@@ -264,6 +264,16 @@ func testDeliveryStatus(t *testing.T, s store.Store) {
 		if none, err := tx.OutboxByMessage(ctx, "SMother"); err != nil || len(none) != 0 {
 			t.Errorf("OutboxByMessage(other) = %+v, %v", none, err)
 		}
+		// The batched read gives the same items, and no entry for a
+		// message that caused nothing.
+		many, err := tx.OutboxByMessages(ctx, []string{"SMother", "SMin"})
+		if err != nil {
+			return err
+		}
+		if _, ok := many["SMother"]; ok || len(many) != 1 || len(many["SMin"]) != 1 {
+			t.Fatalf("OutboxByMessages = %+v", many)
+		}
+		check(many["SMin"][0])
 		_, err = tx.OutboxByProviderSID(ctx, "SMnone")
 		if !errors.Is(err, store.ErrNotFound) {
 			t.Errorf("OutboxByProviderSID(unknown) = %v, want ErrNotFound", err)
