@@ -326,7 +326,11 @@ func (s *scanner) lexString() {
 				continue
 			}
 			if j := s.earlyQuote(start, i); j >= 0 && len(inner) == 0 {
-				s.emit(String, start, `"`+strings.ReplaceAll(s.text[start+1:j], `"`, `\"`)+`"`)
+				// The inner quotes read as ' (the error is reported): a
+				// token's text keeps its source's length, since spans
+				// are measured from it (escaping them made the token
+				// longer than the text: a span past the end of the file).
+				s.emit(String, start, `"`+strings.ReplaceAll(s.text[start+1:j], `"`, `'`)+`"`)
 				s.pos = j + 1
 				return
 			}
