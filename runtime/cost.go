@@ -21,11 +21,7 @@ const MaxLiteralRange = 10_000
 // another, and literal ranges of more than MaxLiteralRange elements.
 // They pass check and run, but are likely to hit MaxSteps on real data.
 // Each warning is a *file.Error locating the construct inside src.
-func (c *Compiler) warnings(src string) []*file.Error {
-	tree, err := parser.Parse(src)
-	if err != nil {
-		return nil
-	}
+func (c *Compiler) warnings(tree *parser.Tree) []*file.Error {
 	w := &costVisitor{vars: c.Vars, nested: map[ast.Node]bool{}}
 	ast.Walk(&tree.Node, w)
 	var out []*file.Error

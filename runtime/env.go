@@ -14,6 +14,7 @@ import (
 	"github.com/expr-lang/expr"
 	"github.com/expr-lang/expr/ast"
 	"github.com/expr-lang/expr/file"
+	"github.com/expr-lang/expr/parser"
 	"github.com/expr-lang/expr/vm"
 
 	"github.com/flowc-dev/flowc/lang/schedule"
@@ -311,8 +312,13 @@ func (c *Compiler) compile(src string, kind ExprKind) (*Compiled, error) {
 		reads = append(reads, v)
 	}
 	sort.Strings(reads)
-	ce := &Compiled{Source: src, Kind: kind, Program: prog, Reads: reads, Warnings: c.warnings(src)}
-	ce.native = c.native(src, kind)
+	// One parse of src serves both readers of its plain tree (expr.Compile
+	// parsed and patched a tree of its own).
+	ce := &Compiled{Source: src, Kind: kind, Program: prog, Reads: reads}
+	if tree, err := parser.Parse(src); err == nil {
+		ce.Warnings = c.warnings(tree)
+		ce.native = c.native(tree, kind)
+	}
 	// A native form reads the contact only through a `contact` path, which
 	// its source then names (a false positive only costs a look-up).
 	ce.noContact = ce.native != nil && !strings.Contains(src, "contact")

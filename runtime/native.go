@@ -208,11 +208,7 @@ func (c *Compiled) ReadsContact() bool { return !c.noContact }
 
 // native returns the native form of src, or nil when src is not one of
 // the shapes above.
-func (c *Compiler) native(src string, kind ExprKind) *nativeForm {
-	tree, err := parser.Parse(src)
-	if err != nil {
-		return nil
-	}
+func (c *Compiler) native(tree *parser.Tree, kind ExprKind) *nativeForm {
 	node := tree.Node
 	if call, ok := node.(*ast.CallNode); ok {
 		return c.nativeCalendar(call)
