@@ -12,7 +12,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -581,47 +580,13 @@ func adminLoop(b *testing.B, base string, reads []adminRead, pause time.Duration
 // server's clock: a reply and an inbox item for team front-desk), and
 // returns their latencies and the time all took.
 func sendInbound(b *testing.B, client *http.Client, full string, n, clients int) ([]time.Duration, time.Duration) {
-	lat := make([]time.Duration, n)
-	var next, failed atomic.Int64
-	var firstErr atomic.Value
-	var wg sync.WaitGroup
-	start := time.Now()
-	for range clients {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				i := int(next.Add(1)) - 1
-				if i >= n {
-					return
-				}
-				seq := scaleInboundSeq.Add(1)
-				f := url.Values{"MessageSid": {fmt.Sprintf("SMscale%09d", seq)}, "From": {fmt.Sprintf("+1557%07d", seq)},
-					"To": {"+15550200"}, "Body": {"hello"}}
-				req, _ := http.NewRequest(http.MethodPost, full, strings.NewReader(f.Encode()))
-				req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-				req.Header.Set("X-Twilio-Signature", server.TwilioSignature(authToken, full, f))
-				t0 := time.Now()
-				resp, err := client.Do(req)
-				if err != nil {
-					failed.Add(1)
-					firstErr.CompareAndSwap(nil, err.Error())
-					continue
-				}
-				msg, _ := io.ReadAll(resp.Body)
-				resp.Body.Close()
-				lat[i] = time.Since(t0)
-				if resp.StatusCode != http.StatusOK {
-					failed.Add(1)
-					firstErr.CompareAndSwap(nil, fmt.Sprintf("%d %s", resp.StatusCode, msg))
-				}
-			}
-		}()
-	}
-	wg.Wait()
-	elapsed := time.Since(start)
-	if k := failed.Load(); k > 0 {
-		b.Fatalf("%d webhooks failed, the first: %v", k, firstErr.Load())
+	lat, elapsed, err := postWebhooks(client, full, n, clients, func(int) url.Values {
+		seq := scaleInboundSeq.Add(1)
+		return url.Values{"MessageSid": {fmt.Sprintf("SMscale%09d", seq)}, "From": {fmt.Sprintf("+1557%07d", seq)},
+			"To": {"+15550200"}, "Body": {"hello"}}
+	})
+	if err != nil {
+		b.Fatal(err)
 	}
 	return lat, elapsed
 }
