@@ -63,6 +63,13 @@ type Contact struct {
 	Owner  *string            `expr:"owner"`  // the user who owns the contact, nil if none
 	Tags   []string           `expr:"tags"`   // e.g. "vip"
 	Fields map[string]*string `expr:"fields"` // any other directory fields; missing ones are nil
+
+	// The contact's history (history.go; set by WithHistory).
+	LastTextedBy    *string       `expr:"last_texted_by"`   // the user who most recently texted the contact
+	LastCalledBy    *string       `expr:"last_called_by"`   // the user who most recently called or answered the contact
+	LastInteraction *Interaction  `expr:"last_interaction"` // the newest interaction of any kind, nil if none
+	Interactions    []Interaction `expr:"interactions"`     // newest first, at most MaxInteractions
+	Campaign        *Campaign     `expr:"campaign"`         // the last campaign message sent to the contact, nil if none
 }
 
 // KnownContact is a directory entry as expressions see it. An empty

@@ -22,6 +22,7 @@ func (d *brokenDirectory) Contact(context.Context, string) (runtime.Contact, err
 	d.lookups++
 	return runtime.Contact{}, errors.New("directory down")
 }
+func (d *brokenDirectory) List(context.Context, string) (map[string]bool, error) { return nil, nil }
 func (d *brokenDirectory) RunApplet(context.Context, *vm.Applet, vm.AppletInput) (any, error) {
 	d.applets++
 	return nil, nil

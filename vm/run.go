@@ -66,6 +66,10 @@ type Env interface {
 	Contact(ctx context.Context, phone string) (runtime.Contact, error)
 	// RunApplet calls a JavaScript applet with plain-data input.
 	RunApplet(ctx context.Context, a *Applet, in AppletInput) (any, error)
+	// List returns the entries of an operator-managed list (`list("blocked")`,
+	// `flowc lists`) as a set; an unknown list is empty. The map is
+	// shared and must not be modified.
+	List(ctx context.Context, name string) (map[string]bool, error)
 }
 
 // AppletInput is what an applet receives.

@@ -26,6 +26,8 @@ type Input struct {
 	Conv    *Conversation   // the conversation in progress, nil when none
 	Contact runtime.Contact // Contact(the directory's entry for Msg.From, the added tags)
 
+	Lists ListReader // the operator's lists (`list("blocked")`); nil: every list is empty
+
 	EventBudget time.Duration // the applet calls' time budget (vm.Options.EventBudget)
 	AppletLogs  bool          // keep the applets' console output (offline only)
 }
@@ -57,6 +59,9 @@ type Forward struct {
 	To   string // the address or URL (Storable)
 	Body string // the JSON the destination receives
 }
+
+// ListReader reads an operator-managed list as a set (vm.Env.List).
+type ListReader func(ctx context.Context, name string) (map[string]bool, error)
 
 // AppletRunner runs a JavaScript applet; nil: applets are not enabled.
 type AppletRunner func(ctx context.Context, a *vm.Applet, in vm.AppletInput) (any, error)
@@ -269,7 +274,7 @@ func Storable(s string) string {
 func ptr[T any](v T) *T { return &v }
 
 func env(in *Input, applets AppletRunner) *runEnv {
-	return &runEnv{now: in.Now, contact: in.Contact, applets: applets}
+	return &runEnv{now: in.Now, contact: in.Contact, applets: applets, lists: in.Lists}
 }
 
 // runEnv is the VM's environment for one step: the step's clock and
@@ -278,6 +283,14 @@ type runEnv struct {
 	now     time.Time
 	contact runtime.Contact
 	applets AppletRunner
+	lists   ListReader
+}
+
+func (e *runEnv) List(ctx context.Context, name string) (map[string]bool, error) {
+	if e.lists == nil {
+		return nil, nil
+	}
+	return e.lists(ctx, name)
 }
 
 func (e *runEnv) Now() time.Time { return e.now }

@@ -42,6 +42,8 @@ type Env struct {
 	// EventBudget is the time all applet calls of one event may take
 	// (vm.Options.EventBudget); zero: vm.DefaultEventBudget.
 	EventBudget time.Duration
+	// Lists are the operator's lists (`list("blocked")`) as sets, by name.
+	Lists map[string]map[string]bool
 
 	tags       map[string][]string // tags flows added, per contact, sorted (as the store keeps them)
 	roundRobin map[string]int64    // per team, the round-robin counter (the store's)
@@ -127,6 +129,11 @@ func (e *Env) addTags(phone string, tags []string) {
 	}
 	slices.Sort(cur)
 	e.tags[phone] = cur
+}
+
+// List implements vm.Env from the scenario's lists.
+func (e *Env) List(_ context.Context, name string) (map[string]bool, error) {
+	return e.Lists[name], nil
 }
 
 // RunApplet implements vm.Env.
