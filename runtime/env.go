@@ -32,11 +32,15 @@ type Env struct {
 	Vars    map[string]any `expr:"vars"`    // flow variables (also readable as bare names)
 	Now     time.Time      `expr:"now"`     // the clock, in the flow's time zone
 	Message Message        `expr:"message"` // what the provider tells about the message and its sender
+	Number  Number         `expr:"number"`  // the business number's settings (the directory's "numbers")
 
 	// Budget is the work and memory left to this event's expressions
 	// (see budget.go); hidden from expressions. nil: a fresh default
 	// budget for each Eval.
 	Budget *Budget `expr:"-" json:"-"`
+	// Lists reads the operator's lists for list() (history_expr.go);
+	// hidden from expressions. nil: every list is empty.
+	Lists ListFunc `expr:"-" json:"-"`
 }
 
 // Message is what the provider (Twilio) tells about an inbound message
@@ -155,7 +159,7 @@ func Keyword(body string) string {
 
 // Names are the top-level names of Env, which variables may not shadow.
 var Names = func() map[string]bool {
-	m := map[string]bool{"hours": true, "holiday": true}
+	m := map[string]bool{"hours": true, "holiday": true, fnList: true}
 	t := reflect.TypeOf(Env{})
 	for i := 0; i < t.NumField(); i++ {
 		m[t.Field(i).Tag.Get("expr")] = true
@@ -225,6 +229,7 @@ const (
 	Condition ExprKind = iota // must be bool
 	Value                     // anything (set, applet arguments)
 	Text                      // anything; rendered into a template
+	Name                      // a string or nil: a computed target's name (inbox user:(EXPR))
 )
 
 // Limits bound what one expression may do.
@@ -256,6 +261,7 @@ type Compiled struct {
 	native *nativeForm // the same evaluation without expr's VM, for the commonest shapes (native.go); nil: run Program
 
 	noContact bool // see ReadsContact
+	readsList bool // see ReadsList
 }
 
 // Compile compiles src. Errors are expr's *file.Error, whose From/To
@@ -294,17 +300,26 @@ func (c *Compiler) compile(src string, kind ExprKind) (*Compiled, error) {
 	if kind == Condition {
 		opts = append(opts, expr.AsBool())
 	}
+	p.lists = strings.Contains(src, fnList+"(") || strings.Contains(src, fnList+" ")
 	if i := strings.Index(src, internalPrefix); i >= 0 {
 		return nil, &file.Error{Location: file.Location{From: utf8.RuneCountInString(src[:i]), To: utf8.RuneCountInString(src[:i+len(internalPrefix)])},
 			Message: "names starting with " + internalPrefix + " are reserved"}
 	}
-	opts = append(opts, guardOption, plainOption)
+	opts = append(opts, guardOption, plainOption, listOption)
 	plain := &plainPatcher{}
 	// The guard runs last, on the checked tree (see guard.go).
 	opts = append(opts, expr.Patch(plain), expr.Patch(envPatcher{}), expr.Patch(guardPatcher{}))
 	prog, err := expr.Compile(src, opts...)
 	if err == nil {
+		err = p.listErr
+	}
+	if err == nil {
 		err = plain.err()
+	}
+	if err == nil && kind == Name {
+		if e := nameError(prog.Node().Type()); e != nil {
+			err = &file.Error{Location: file.Location{From: 0, To: utf8.RuneCountInString(src)}, Message: e.Error()}
+		}
 	}
 	if err != nil {
 		if fe, ok := err.(*file.Error); ok {
@@ -321,7 +336,7 @@ func (c *Compiler) compile(src string, kind ExprKind) (*Compiled, error) {
 	sort.Strings(reads)
 	// One parse of src serves both readers of its plain tree (expr.Compile
 	// parsed and patched a tree of its own).
-	ce := &Compiled{Source: src, Kind: kind, Program: prog, Reads: reads}
+	ce := &Compiled{Source: src, Kind: kind, Program: prog, Reads: reads, readsList: p.listed}
 	if tree, err := parser.Parse(src); err == nil {
 		ce.Warnings = c.warnings(tree)
 		ce.native = c.native(tree, kind)
@@ -337,6 +352,10 @@ func (c *Compiler) compile(src string, kind ExprKind) (*Compiled, error) {
 type varPatcher struct {
 	vars  map[string]bool
 	reads map[string]bool
+
+	lists   bool  // the source names list: look for calls of it
+	listed  bool  // a list() call was seen
+	listErr error // a list() call that does not name its list
 }
 
 func (p *varPatcher) Visit(node *ast.Node) {
@@ -351,6 +370,13 @@ func (p *varPatcher) Visit(node *ast.Node) {
 			ast.Patch(node, m)
 		}
 	case *ast.CallNode:
+		if id, ok := n.Callee.(*ast.IdentifierNode); ok && p.lists && id.Value == fnList {
+			// The guard makes it list(NAME, $env) (history_expr.go).
+			p.listed = true
+			if err := listArgs(n); err != nil && p.listErr == nil {
+				p.listErr = err
+			}
+		}
 		if id, ok := n.Callee.(*ast.IdentifierNode); ok && (id.Value == "hours" || id.Value == "holiday") {
 			if (id.Value == "hours" && len(n.Arguments) == 1) || (id.Value == "holiday" && len(n.Arguments) == 0) {
 				n.Arguments = append(n.Arguments, &ast.IdentifierNode{Value: "now"})

@@ -280,6 +280,10 @@ type guardPatcher struct{}
 
 func (guardPatcher) Visit(node *ast.Node) {
 	switch n := (*node).(type) {
+	case *ast.CallNode:
+		if id, ok := n.Callee.(*ast.IdentifierNode); ok && id.Value == fnList && len(n.Arguments) == 1 {
+			n.Arguments = append(n.Arguments, envNode()) // list reads Env.Lists
+		}
 	case *ast.PredicateNode:
 		size := countNodes(n.Node)
 		step := &ast.CallNode{Callee: &ast.IdentifierNode{Value: fnStep}, Arguments: []ast.Node{envNode(), &ast.IntegerNode{Value: size}}}
@@ -304,7 +308,10 @@ func (guardPatcher) Visit(node *ast.Node) {
 				ast.Patch(node, call)
 			}
 		case "in":
-			scan(&n.Right)
+			// A key of a map (a list() set) is one look-up, whatever its size.
+			if t := n.Right.Type(); t == nil || t.Kind() != reflect.Map {
+				scan(&n.Right)
+			}
 		case "contains", "startsWith", "endsWith":
 			scan(&n.Left)
 			scan(&n.Right)

@@ -64,6 +64,8 @@ const (
 	fFromZip
 	fContactName
 	fContactOwner
+	fLastTextedBy
+	fLastCalledBy
 )
 
 // stringFields and ptrFields are the fields by their expression paths.
@@ -74,7 +76,8 @@ var (
 		"message.from_city": fFromCity, "message.from_state": fFromState, "message.from_country": fFromCountry,
 		"message.from_zip": fFromZip,
 	}
-	ptrFields = map[string]envField{"contact.name": fContactName, "contact.owner": fContactOwner}
+	ptrFields = map[string]envField{"contact.name": fContactName, "contact.owner": fContactOwner,
+		"contact.last_texted_by": fLastTextedBy, "contact.last_called_by": fLastCalledBy}
 )
 
 func (n *nativeForm) str(e *Env) string {
@@ -110,8 +113,13 @@ func (n *nativeForm) ptr(e *Env) *string {
 	if n.op == nativeField {
 		return e.Contact.Fields[n.name]
 	}
-	if n.field == fContactName {
+	switch n.field {
+	case fContactName:
 		return e.Contact.Name
+	case fLastTextedBy:
+		return e.Contact.LastTextedBy
+	case fLastCalledBy:
+		return e.Contact.LastCalledBy
 	}
 	return e.Contact.Owner
 }

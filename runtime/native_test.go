@@ -33,7 +33,8 @@ func TestNativeFormsAgreeWithExpr(t *testing.T) {
 		`hours("9-5")`: Condition, `hours("office")`: Condition, `hours("sat-sun 00:00-24:00")`: Value, `holiday()`: Condition,
 		`body`: Text, `from`: Text, `to`: Value, `keyword`: Text, `body ?? "x"`: Text,
 		`contact.name`: Text, `contact.owner`: Value, `contact.name ?? 'there'`: Text, `contact["name"] ?? "you"`: Text,
-		`contact.owner ?? "nobody"`: Value, `contact.fields.city`: Text, `contact.fields.city ?? 'nowhere'`: Text,
+		`contact.owner ?? "nobody"`: Value, `contact.fields.city`: Text,
+		`contact.last_texted_by`: Value, `contact.last_called_by ?? "x"`: Text, `contact.fields.city ?? 'nowhere'`: Text,
 		`message.sid`: Text, `message.from_city ?? "?"`: Text, `message.messaging_service_sid`: Value,
 		`order`: Text, `order ?? "none yet"`: Text, `vars.order`: Value,
 		`n`: Value, `items`: Text, `items ?? "none"`: Text, `none ?? "fallback"`: Text, `vars.missing ?? "m"`: Text,
@@ -43,13 +44,15 @@ func TestNativeFormsAgreeWithExpr(t *testing.T) {
 		`contact.name ?? body`: Text, `contact`: Value, `contact.fields`: Value, `message.segments`: Value,
 		`now`: Value, `n ?? 1`: Value, `hours("9-5") && holiday()`: Condition, `vars["a.b"]`: Value, `$env.body`: Text,
 		`(vars["n"] ?? 0) == 0 ? "a" : "b"`: Text,
+		`number.backup_email`: Value, `contact.last_interaction?.user`: Value,
 	}
 
 	name, owner, city := "Ann", "", "Oslo"
 	envs := []Env{
 		{},
 		{Body: " Yes, 2! ", From: "+15557654321", To: "+15550100", Keyword: "yes", Now: time.Date(2026, 11, 23, 10, 0, 0, 0, ny),
-			Contact: Contact{Known: true, Name: &name, Owner: &owner, Fields: map[string]*string{"city": &city, "zone": nil}, Tags: []string{"vip"}},
+			Contact: Contact{Known: true, Name: &name, Owner: &owner, Fields: map[string]*string{"city": &city, "zone": nil}, Tags: []string{"vip"},
+				LastTextedBy: &name, LastCalledBy: &city},
 			Vars:    map[string]any{"order": "A-17", "n": 3.0, "items": []any{"a", 1.0}, "none": nil},
 			Message: Message{SID: "SM1", FromCity: "Boston", MessagingServiceSID: "MG1"}},
 		{Body: "hi", Now: time.Date(2026, 12, 25, 11, 0, 0, 0, time.UTC), Vars: map[string]any{}},

@@ -52,6 +52,9 @@ func plainFunc(args ...any) (any, error) {
 	case map[string]*string:
 		return plainFields(v), nil
 	}
+	if v, ok := plainHistory(args[0]); ok {
+		return v, nil
+	}
 	return args[0], nil
 }
 
@@ -59,8 +62,11 @@ func plainType(args []reflect.Type) (reflect.Type, error) {
 	if len(args) != 1 {
 		return anyType, fmt.Errorf("internal: plain takes 1 argument")
 	}
-	if args[0] == contactType || args[0] == fieldsType {
+	switch args[0] {
+	case contactType, fieldsType, interactionType, interactionPtrType, campaignPtrType, numberType:
 		return plainMapType, nil
+	case interactionsType:
+		return plainListType, nil
 	}
 	return args[0], nil
 }
@@ -98,7 +104,24 @@ func (p *plainPatcher) Visit(node *ast.Node) {
 			}
 			p.bareEnv[n] = true
 		}
-		if n.Type() == contactType {
+		if n.Type() == contactType || n.Type() == numberType {
+			wrapPlain(node)
+		}
+	case *ast.PointerNode:
+		if n.Type() == interactionType { // `#` in map(contact.interactions, #)
+			wrapPlain(node)
+		}
+	case *ast.BuiltinNode:
+		// count(contact.interactions, .kind == "sms"): the closure reads
+		// the interactions' fields, typed; what the builtin returns is
+		// made plain in turn.
+		unwrapped := false
+		for i, a := range n.Arguments {
+			if c, ok := a.(*ast.CallNode); ok && isPlainCall(c) && c.Arguments[0].Type() == interactionsType {
+				n.Arguments[i], unwrapped = c.Arguments[0], true
+			}
+		}
+		if t := n.Type(); needsPlain(t) || unwrapped && t != nil && (t.Kind() == reflect.Slice || t.Kind() == reflect.Interface) {
 			wrapPlain(node)
 		}
 	}
@@ -113,7 +136,11 @@ func (p *plainPatcher) err() error {
 }
 
 func needsPlain(t reflect.Type) bool {
-	return t == stringPtrType || t == contactType || t == fieldsType
+	switch t {
+	case stringPtrType, contactType, fieldsType, interactionType, interactionPtrType, interactionsType, campaignPtrType, numberType:
+		return true
+	}
+	return false
 }
 
 func plainFields(fields map[string]*string) map[string]any {

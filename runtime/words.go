@@ -22,6 +22,13 @@ import (
 // first: a replacement must not see a part of a longer name.
 var goTypeWords = strings.NewReplacer(
 	"map[string]interface {}", "map",
+	"[]runtime.Interaction", "list",
+	"*runtime.Interaction", "interaction",
+	"runtime.Interaction", "interaction",
+	"*runtime.Campaign", "campaign",
+	"runtime.Campaign", "campaign",
+	"runtime.Number", "number settings",
+	"map[string]bool", "list",
 	"map[string]*string", "map",
 	"map[string]string", "map",
 	"map[string]any", "map",
@@ -44,6 +51,7 @@ var goTypeNames = map[string]bool{
 	"string": true, "bool": true, "int": true, "float64": true, "<nil>": true, "*string": true,
 	"[]interface {}": true, "[]string": true, "map[string]interface {}": true, "map[string]*string": true,
 	"time.Time": true, "time.Duration": true, "runtime.Contact": true, "runtime.Message": true,
+	"map[string]bool": true, "runtime.Interaction": true, "*runtime.Interaction": true, "*runtime.Campaign": true,
 }
 
 // numberWords: expr's numeric types are all a flow's number.
@@ -63,7 +71,7 @@ func aType(goName string) string {
 		return "nil (unset)"
 	case "any":
 		return "any value"
-	case "the message", "contact", "message":
+	case "the message", "contact", "message", "number settings":
 		return t
 	}
 	return "a " + t
