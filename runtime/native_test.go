@@ -44,7 +44,7 @@ func TestNativeFormsAgreeWithExpr(t *testing.T) {
 		`contact.name ?? body`: Text, `contact`: Value, `contact.fields`: Value, `message.segments`: Value,
 		`now`: Value, `n ?? 1`: Value, `hours("9-5") && holiday()`: Condition, `vars["a.b"]`: Value, `$env.body`: Text,
 		`(vars["n"] ?? 0) == 0 ? "a" : "b"`: Text,
-		`number.backup_email`: Value, `contact.last_interaction?.user`: Value,
+		`number.backup_email`:               Value, `contact.last_interaction?.user`: Value,
 	}
 
 	name, owner, city := "Ann", "", "Oslo"
