@@ -148,7 +148,11 @@ func fits(p registry.Param, v *syntax.Value) bool {
 		if k&registry.Target == 0 {
 			return false
 		}
-		for _, t := range p.Targets {
+		kinds := p.Targets
+		if v.Computed() {
+			kinds = p.Computed
+		}
+		for _, t := range kinds {
 			if t == v.TargetKind() {
 				return true
 			}
@@ -369,6 +373,10 @@ func (c *checker) command(cmd *syntax.Command) {
 			}
 		case syntax.VExpr:
 			c.expr(v.Tok, syntax.Start(v)) // parentheses included: still one expression
+		case syntax.VTarget:
+			if v.Computed() {
+				c.expr(v.Tok, syntax.Start(v)+len(v.Kind))
+			}
 		case syntax.VCall:
 			inner := v.Call[1 : len(v.Call)-1]
 			callOff := syntax.Start(v) + len(v.Kind) + len(v.Tok)
@@ -380,6 +388,7 @@ func (c *checker) command(cmd *syntax.Command) {
 	templated := map[*syntax.Value]bool{}
 	b, probs := Bind(a, cmd.Args)
 	c.info.parsed().calls[cmd] = &Call{Applet: a, Bound: b}
+	probs = c.computedTargets(cmd, a, b, probs)
 	// `reply "Hi" inbox team:sales`: an argument that does not fit and
 	// names an applet is the next step, its `then` left out. That is one
 	// mistake: what follows it is not reported as arguments too.
@@ -621,4 +630,37 @@ func (c *checker) unquotedWords(cmd *syntax.Command, a *registry.Applet, probs [
 		{Span: c.f.Source.Span(end, end), New: `"`},
 	}}}
 	return true
+}
+
+// computedTargets reports what is wrong with a computed target
+// (user:(EXPR)) that Bind cannot say well: a kind that is never computed
+// (webhook:(…)), and an `on error` branch on a step whose target is
+// written out, which cannot fail. It returns probs without the problem
+// it reported itself.
+func (c *checker) computedTargets(cmd *syntax.Command, a *registry.Applet, b Bound, probs []ArgProblem) []ArgProblem {
+	if len(a.Params) == 0 || a.Params[0].Kinds&registry.Target == 0 {
+		return probs
+	}
+	p := a.Params[0]
+	out := probs[:0:0]
+	for _, pr := range probs {
+		v := pr.Value
+		if v != nil && v.Computed() && slices.Contains(p.Targets, v.TargetKind()) && !slices.Contains(p.Computed, v.TargetKind()) {
+			d := c.diags.Errorf(c.f.Span(v), CodeArgs, "%s: a %s target cannot be computed", a.Name, v.TargetKind())
+			d.Hint = fmt.Sprintf("write the %s in the file, in quotes: %s%s\"…\"; only %s can be computed", v.TargetKind(), a.Name+" ", v.Kind, strings.Join(p.Computed, ", "))
+			continue
+		}
+		out = append(out, pr)
+	}
+	target := b.Positional[0]
+	if cmd.Block == nil || target == nil || target.Computed() {
+		return out
+	}
+	for _, it := range cmd.Block.Stmts {
+		if br, ok := it.(*syntax.Branch); ok && br.Label.On == "error" {
+			d := c.diags.Errorf(c.f.Span(br.Label), CodeBranch, "%s %s cannot fail: only a computed target has an `on error` branch", a.Name, target.String())
+			d.Hint = fmt.Sprintf("compute the target, as in %suser:(contact.owner) < on error -> … >, or remove the branch", a.Name+" ")
+		}
+	}
+	return out
 }

@@ -44,8 +44,8 @@ func Directory(files []*syntax.File, d *directory.Directory) diag.List {
 			}
 			b, _ := Bind(a, cmd.Args)
 			v := b.Positional[0]
-			if v == nil || v.Type() != syntax.VTarget {
-				return
+			if v == nil || v.Type() != syntax.VTarget || v.Computed() {
+				return // a computed name is checked when it runs (vm)
 			}
 			kind, name := v.TargetKind(), v.Text()
 			start := syntax.Start(v) + len(v.Kind)

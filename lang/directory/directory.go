@@ -14,7 +14,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/mail"
 	"os"
+	"strings"
 )
 
 // FileName is the directory's file name beside the flows.
@@ -25,6 +27,7 @@ type Directory struct {
 	Users    []User    `json:"users"`
 	Teams    []Team    `json:"teams"`
 	Contacts []Contact `json:"contacts"`
+	Numbers  []Number  `json:"numbers,omitempty"`
 }
 
 // User is someone who can receive inbox items.
@@ -50,6 +53,15 @@ type Contact struct {
 	Owner  string            `json:"owner,omitempty"`
 	Tags   []string          `json:"tags,omitempty"`
 	Fields map[string]string `json:"fields,omitempty"`
+}
+
+// Number is a business number's settings, which flows read as number.*
+// (number.backup_email, number.settings.NAME) for messages sent to it.
+type Number struct {
+	Number      string            `json:"number"`                 // E.164
+	Name        string            `json:"name,omitempty"`         // a label for people
+	BackupEmail string            `json:"backup_email,omitempty"` // where to forward when nobody else is found
+	Settings    map[string]string `json:"settings,omitempty"`     // any other setting
 }
 
 // Load reads and validates the directory file at path. A missing file
@@ -171,7 +183,54 @@ func (d *Directory) Validate() error {
 		}
 		phones[c.Phone] = true
 	}
+	numbers := map[string]bool{}
+	for i, n := range d.Numbers {
+		if !isE164(n.Number) {
+			return fmt.Errorf("numbers[%d]: number %q must be in E.164 form (+15550100)", i, n.Number)
+		}
+		if numbers[n.Number] {
+			return fmt.Errorf("numbers[%d] (%s): number is described by an earlier entry", i, n.Number)
+		}
+		numbers[n.Number] = true
+		if n.BackupEmail != "" && !IsEmail(n.BackupEmail) {
+			return fmt.Errorf("numbers[%d] (%s): backup_email %q is not an e-mail address", i, n.Number, n.BackupEmail)
+		}
+	}
 	return nil
+}
+
+// Number returns the settings of the business number, if the directory
+// describes it.
+func (d *Directory) Number(number string) (Number, bool) {
+	for _, n := range d.Numbers {
+		if n.Number == number {
+			return n, true
+		}
+	}
+	return Number{}, false
+}
+
+func isE164(s string) bool {
+	if len(s) < 3 || len(s) > 16 || s[0] != '+' || s[1] == '0' {
+		return false
+	}
+	for _, c := range s[1:] {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// IsEmail reports whether s is a bare e-mail address (a@example.com, no
+// display name or angle brackets), as forward email: takes it.
+func IsEmail(s string) bool {
+	a, err := mail.ParseAddress(s)
+	if err != nil || a.Address != s || a.Name != "" {
+		return false
+	}
+	at := strings.LastIndexByte(s, '@')
+	return at > 0 && at < len(s)-1
 }
 
 // User returns the user named name.

@@ -56,3 +56,32 @@ func TestMembersSkipsUnavailable(t *testing.T) {
 		t.Error("members of an unknown team")
 	}
 }
+
+// TestNumbers: the business numbers' settings are read and validated.
+func TestNumbers(t *testing.T) {
+	d, err := directory.Parse("d.json", []byte(`{"numbers": [{"number": "+15550100", "backup_email": "desk@example.com", "settings": {"region": "east"}}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, ok := d.Number("+15550100"); !ok || n.BackupEmail != "desk@example.com" || n.Settings["region"] != "east" {
+		t.Errorf("Number = %+v, %v", n, ok)
+	}
+	if _, ok := d.Number("+15550199"); ok {
+		t.Error("an undescribed number was found")
+	}
+	for _, tc := range []struct{ json, want string }{
+		{`{"numbers": [{"number": "5550100"}]}`, `d.json: numbers[0]: number "5550100" must be in E.164 form`},
+		{`{"numbers": [{"number": "+15550100"}, {"number": "+15550100"}]}`, `numbers[1] (+15550100): number is described by an earlier entry`},
+		{`{"numbers": [{"number": "+15550100", "backup_email": "Desk <d@x.com>"}]}`, `backup_email "Desk <d@x.com>" is not an e-mail address`},
+		{`{"numbers": [{"number": "+15550100", "backup": "x"}]}`, `unknown field "backup"`},
+	} {
+		if _, err := directory.Parse("d.json", []byte(tc.json)); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: error %v, want %q", tc.json, err, tc.want)
+		}
+	}
+	for s, want := range map[string]bool{"a@b.c": true, "a@b": true, "": false, "a": false, "a@": false, "<a@b.c>": false, "a b@c.d": false} {
+		if directory.IsEmail(s) != want {
+			t.Errorf("directory.IsEmail(%q) = %v", s, !want)
+		}
+	}
+}

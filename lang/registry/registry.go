@@ -33,6 +33,7 @@ type Param struct {
 	Kinds    Kinds
 	Targets  []string // allowed target kinds, for Target
 	Enum     []string // allowed identifiers, for Ident
+	Computed []string // target kinds that may be computed, kind:(EXPR)
 	Optional bool
 	Doc      string
 }
@@ -112,6 +113,15 @@ func Names() []string {
 	return out
 }
 
+// computedNotes documents computed targets, for inbox and forward.
+const computedNotes = "A target in parentheses is computed: `user:(EXPR)`, `team:(EXPR)`, `email:(EXPR)`, where EXPR is an " +
+	"[expression](#expressions) of string type (`flowc check` reports any other), evaluated when the step runs, such as " +
+	"`user:(contact.last_texted_by ?? contact.owner)`. A value that names nobody (nil, an empty string, a user or team " +
+	"the directory does not have, an address that is no e-mail address) delivers nothing: the step takes its " +
+	"`on error` branch, or, without one, records a runtime error and the flow goes on with the next step " +
+	"(so `… then reply \"…\"` still answers); the trace says what the expression gave and why it names nobody. " +
+	"Only a computed target may have `on error`: a literal one is checked against the directory by `flowc check`."
+
 // Strategies are the ways `inbox team:X by …` picks a member.
 var Strategies = []string{"round-robin", "least-busy", "random", "all"}
 
@@ -125,19 +135,26 @@ func init() {
 	})
 	register(&Applet{
 		Name: "inbox", Summary: "Deliver the message to a user's or a team's inbox (the SMS Inbox applet).",
-		Params: []Param{{Name: "to", Kinds: Target, Targets: []string{"user", "team"}, Doc: "user:NAME or team:NAME"}},
+		Params: []Param{{Name: "to", Kinds: Target, Targets: []string{"user", "team"}, Computed: []string{"user", "team"},
+			Doc: "user:NAME or team:NAME; user:(EXPR) or team:(EXPR) computes the name"}},
 		Tags: []Tag{{Name: "by", Value: Param{Name: "strategy", Kinds: Ident, Enum: Strategies},
 			Doc: "for a team: which member gets it (default all)"}},
+		Block:   Branches{On: []string{"error"}},
 		Handles: true,
-		Syntax:  `inbox user:NAME | team:NAME [by round-robin|least-busy|random|all]`,
-		Example: `inbox team:sales by round-robin`,
+		Syntax:  `inbox user:NAME | team:NAME | user:(EXPR) | team:(EXPR) [by round-robin|least-busy|random|all] [< on error -> … >]`,
+		Example: `inbox user:(contact.owner) < on error -> inbox team:sales >`,
+		Notes: computedNotes,
 	})
 	register(&Applet{
 		Name: "forward", Summary: "Forward the message by e-mail or to a webhook (for agent platforms).",
-		Params:  []Param{{Name: "to", Kinds: Target, Targets: []string{"email", "webhook"}, Doc: `email:"a@b.c" or webhook:"https://…"`}},
+		Params: []Param{{Name: "to", Kinds: Target, Targets: []string{"email", "webhook"}, Computed: []string{"email"},
+			Doc: `email:"a@b.c" or webhook:"https://…"; email:(EXPR) computes the address`}},
+		Block:   Branches{On: []string{"error"}},
 		Handles: true,
-		Syntax:  `forward email:"ADDRESS" | webhook:"URL"`,
+		Syntax:  `forward email:"ADDRESS" | email:(EXPR) | webhook:"URL" [< on error -> … >]`,
 		Example: `forward email:"owner@example.com"`,
+		Notes: "A webhook's URL is always written in the file (it cannot be computed), so `flowc check` and a reader see every " +
+			"place a message can be sent. " + computedNotes,
 	})
 	register(&Applet{
 		Name: "tag", Summary: "Add a tag to the contact.",

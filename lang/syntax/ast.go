@@ -247,7 +247,7 @@ const (
 	VString                    // "text"
 	VNumber                    // 2
 	VDuration                  // 10m
-	VTarget                    // team:sales, email:"a@b.c"
+	VTarget                    // team:sales, email:"a@b.c", user:(contact.owner)
 	VCall                      // lookup(contact.phone)
 	VExpr                      // (expr)
 	VBad                       // a kind with a number, a call on a non-name
@@ -262,6 +262,22 @@ func (v *Value) TargetKind() string {
 		return ""
 	}
 	return v.Kind[:len(v.Kind)-1]
+}
+
+// Computed reports whether the value is a target whose name an
+// expression gives at run time: user:(contact.owner). Its Tok is the
+// parenthesised expression; ExprText is the expression itself.
+func (v *Value) Computed() bool {
+	return v.typ == VTarget && len(v.Tok) > 1 && v.Tok[0] == '('
+}
+
+// ExprText is a computed target's expression without its parentheses,
+// and the byte offset where it starts in the file.
+func (v *Value) ExprText() (string, int) {
+	if !v.Computed() {
+		return "", 0
+	}
+	return v.Tok[1 : len(v.Tok)-1], Start(v) + len(v.Kind) + 1
 }
 
 // Text is the value's text: a string decoded, anything else as written

@@ -225,7 +225,8 @@ func (v *gValue) typ() ValueType {
 	}
 	switch {
 	case first.Type == Kind:
-		if v.Call != "" || (tok.Type != Ident && tok.Type != String) {
+		// user:(contact.owner) is a computed target (Value.Computed).
+		if v.Call != "" || (tok.Type != Ident && tok.Type != String && tok.Type != Parens) {
 			return VBad
 		}
 		return VTarget
