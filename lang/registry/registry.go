@@ -143,7 +143,7 @@ func init() {
 		Handles: true,
 		Syntax:  `inbox user:NAME | team:NAME | user:(EXPR) | team:(EXPR) [by round-robin|least-busy|random|all] [< on error -> … >]`,
 		Example: `inbox user:(contact.owner) < on error -> inbox team:sales >`,
-		Notes: computedNotes,
+		Notes:   computedNotes,
 	})
 	register(&Applet{
 		Name: "forward", Summary: "Forward the message by e-mail or to a webhook (for agent platforms).",
