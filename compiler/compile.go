@@ -408,6 +408,34 @@ func (c *compiler) target(v *syntax.Value, strategy string) int {
 	return len(c.p.Targets) - 1
 }
 
+// computedTarget compiles `inbox user:(EXPR)` and `forward
+// email:(EXPR)`: the instruction, its expression (a name: a string or
+// nil), and its `on error` branch laid out after it as a run's are.
+func (c *compiler) computedTarget(cmd *syntax.Command, v *syntax.Value, strategy string, op vm.Opcode, sp file.Span) {
+	text, off := v.ExprText()
+	idx := len(c.p.Computed)
+	c.p.Computed = append(c.p.Computed, vm.Computed{Kind: v.TargetKind(), Strategy: strategy, ErrorPC: -1})
+	pc := c.emit(op, idx, sp)
+	e := c.expr(text, off, runtime.Name, c.f.Source.Span(off, off+len(text)))
+	c.p.Computed[idx].Expr = e
+	c.noteReads(pc, e, sp)
+	if cmd.Block == nil {
+		return
+	}
+	cont := c.emitSynth(vm.OpJump, 0, sp)
+	pcs, jumps := c.branches(cmd.Block)
+	for br, bpc := range pcs {
+		if br.Label.On == "error" {
+			c.p.Computed[idx].ErrorPC = bpc
+		}
+	}
+	end := c.here()
+	c.patch(cont, end)
+	for _, j := range jumps {
+		c.patch(j, end)
+	}
+}
+
 func (c *compiler) constant(s string) int {
 	c.p.Consts = append(c.p.Consts, s)
 	return len(c.p.Consts) - 1
@@ -434,8 +462,16 @@ func (c *compiler) command(cmd *syntax.Command) {
 		if v := b.Tags["by"]; v != nil {
 			strategy = v.Tok
 		}
+		if v := b.Positional[0]; v.Computed() {
+			c.computedTarget(cmd, v, strategy, vm.OpInboxExpr, sp)
+			return
+		}
 		c.emit(vm.OpInbox, c.target(b.Positional[0], strategy), sp)
 	case "forward":
+		if v := b.Positional[0]; v.Computed() {
+			c.computedTarget(cmd, v, "", vm.OpForwardExpr, sp)
+			return
+		}
 		c.emit(vm.OpForward, c.target(b.Positional[0], ""), sp)
 	case "tag":
 		c.emit(vm.OpTag, c.constant(b.Positional[0].Text()), sp)

@@ -73,6 +73,8 @@ func aType(goName string) string {
 		return "any value"
 	case "the message", "contact", "message", "number settings":
 		return t
+	case "interaction":
+		return "an interaction"
 	}
 	return "a " + t
 }

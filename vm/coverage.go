@@ -60,6 +60,17 @@ func (p *Program) Branches() []Branch {
 			r := p.Retries[arg]
 			add(pc, r.PC, BranchRetry, "", fmt.Sprintf("retry %d (prompt again)", r.Times))
 			add(pc, pc+1, BranchExhausted, "", fmt.Sprintf("retry %d (no retries left)", r.Times))
+		case OpInboxExpr, OpForwardExpr:
+			c := p.Computed[arg]
+			if c.ErrorPC < 0 {
+				break
+			}
+			what := "inbox " + c.String(p)
+			if op == OpForwardExpr {
+				what = "forward " + c.String(p)
+			}
+			add(pc, pc+1, BranchOK, "", what+" names someone")
+			add(pc, c.ErrorPC, BranchError, "", what+" on error")
 		case OpRun:
 			outcomes := p.RunOutcomes(pc)
 			if len(outcomes) < 2 {

@@ -49,6 +49,16 @@ func (p *Program) describeArg(pc int) string {
 		return t.String()
 	case OpForward:
 		return p.Targets[arg].String()
+	case OpInboxExpr, OpForwardExpr:
+		c := p.Computed[arg]
+		s := c.String(p)
+		if c.Strategy != "" {
+			s += " by " + c.Strategy
+		}
+		if c.ErrorPC >= 0 {
+			s += fmt.Sprintf(" on error %04d", c.ErrorPC)
+		}
+		return s
 	case OpTag:
 		return fmt.Sprintf("%q", p.Consts[arg])
 	case OpSet:

@@ -17,7 +17,7 @@ import (
 // programs a server stored before an upgrade keep running.
 const (
 	Magic            = "FLOWC\x00"
-	FormatVersion    = uint16(2) // 2: run routes (RunCall.Routes)
+	FormatVersion    = uint16(3) // 2: run routes (RunCall.Routes); 3: computed targets (Computed, INBOX_EXPR, FORWARD_EXPR)
 	MinFormatVersion = uint16(1) // 1 decodes as 2 without routes
 )
 
@@ -87,6 +87,8 @@ func (p *Program) checkIndices() error {
 			ok = tmpl(a)
 		case OpInbox, OpForward:
 			ok = in(a, len(p.Targets))
+		case OpInboxExpr, OpForwardExpr:
+			ok = in(a, len(p.Computed))
 		case OpTag:
 			ok = in(a, len(p.Consts))
 		case OpSet:
@@ -111,6 +113,11 @@ func (p *Program) checkIndices() error {
 			if part.Expr >= 0 && !expr(part.Expr) {
 				return fmt.Errorf("template %d: expression %d out of range", i, part.Expr)
 			}
+		}
+	}
+	for i, c := range p.Computed {
+		if !expr(c.Expr) || !pcOrNone(c.ErrorPC) {
+			return fmt.Errorf("computed target %d: index out of range", i)
 		}
 	}
 	for i, s := range p.Sets {

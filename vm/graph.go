@@ -21,6 +21,10 @@ func (p *Program) Successors(pc int) (next []int, resume bool) {
 		return next, false
 	case OpRetry:
 		return []int{p.Retries[arg].PC, pc + 1}, false
+	case OpInboxExpr, OpForwardExpr:
+		if e := p.Computed[arg].ErrorPC; e >= 0 {
+			return []int{pc + 1, e}, false
+		}
 	case OpMenu:
 		m := p.Menus[arg]
 		var out []int

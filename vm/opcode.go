@@ -18,6 +18,8 @@ const (
 	OpAsk                     // arg: ask index; suspends
 	OpRetry                   // arg: retry index
 	OpEnd                     // explicit end of the conversation
+	OpInboxExpr               // arg: computed target index (inbox user:(EXPR))
+	OpForwardExpr             // arg: computed target index (forward email:(EXPR))
 	opCount
 )
 
@@ -36,6 +38,8 @@ var opNames = [...]string{
 	OpAsk:       "ASK",
 	OpRetry:     "RETRY",
 	OpEnd:       "END",
+	OpInboxExpr:   "INBOX_EXPR",
+	OpForwardExpr: "FORWARD_EXPR",
 }
 
 func (op Opcode) String() string {
@@ -52,7 +56,7 @@ func (op Opcode) Suspends() bool { return op == OpMenu || op == OpAsk }
 // current message (it is answered, delivered, forwarded or ended).
 func (op Opcode) Handles() bool {
 	switch op {
-	case OpReply, OpInbox, OpForward, OpMenu, OpAsk, OpEnd:
+	case OpReply, OpInbox, OpForward, OpMenu, OpAsk, OpEnd, OpInboxExpr, OpForwardExpr:
 		return true
 	}
 	return false

@@ -34,6 +34,7 @@ type Program struct {
 	Exprs     []Expr
 	Templates []Template
 	Targets   []Target
+	Computed  []Computed
 	Sets      []Set
 	Menus     []Menu
 	Asks      []Ask
@@ -79,6 +80,18 @@ type Target struct {
 }
 
 func (t Target) String() string { return t.Kind + ":" + t.Name }
+
+// Computed is a target whose name an expression gives when the step
+// runs: `inbox user:(contact.owner)`, `forward email:(number.backup_email)`.
+// The VM turns it into a plain Target (target.go).
+type Computed struct {
+	Kind     string // user, team or email
+	Expr     int    // the expression (runtime.Name) that gives the name
+	Strategy string // for a team
+	ErrorPC  int    // the `on error` branch; -1: none (the step fails and the flow goes on)
+}
+
+func (c Computed) String(p *Program) string { return c.Kind + ":(" + p.Exprs[c.Expr].Source + ")" }
 
 // Set is `set NAME = EXPR`.
 type Set struct {

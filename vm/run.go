@@ -560,6 +560,7 @@ func (m *machine) needContact() {
 		return
 	}
 	m.contactDone = true
+	m.fillNumber()
 	if m.env == nil || m.contactFrom == "" {
 		return
 	}
@@ -581,6 +582,9 @@ func (m *machine) eval(e int) (any, error) {
 	if c.ReadsContact() {
 		m.needContact()
 	}
+	if c.ReadsList() {
+		m.bindLists()
+	}
 	if m.renv == nil {
 		if v, ok, err := runtime.EvalNative(c, &m.envv, &m.budget); ok {
 			return v, err
@@ -594,6 +598,9 @@ func (m *machine) evalText(e int) (string, error) {
 	c := m.p.Exprs[e].compiled
 	if c.ReadsContact() {
 		m.needContact()
+	}
+	if c.ReadsList() {
+		m.bindLists()
 	}
 	if m.renv == nil {
 		if s, ok, err := runtime.EvalNativeText(c, &m.envv, &m.budget); ok {
@@ -822,6 +829,11 @@ func (m *machine) exec(pc int) (*Result, error) {
 		case OpForward:
 			m.trace(pc, "")
 			m.emit(Action{Kind: ActForward, Target: p.Targets[arg], PC: pc})
+		case OpInboxExpr, OpForwardExpr:
+			if next := m.computed(pc, arg); next != pc+1 {
+				pc = next
+				continue
+			}
 		case OpTag:
 			m.trace(pc, "")
 			m.emit(Action{Kind: ActTag, Text: p.Consts[arg], PC: pc})

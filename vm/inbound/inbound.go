@@ -27,6 +27,11 @@ type Input struct {
 	Contact runtime.Contact // Contact(the directory's entry for Msg.From, the added tags)
 
 	Lists ListReader // the operator's lists (`list("blocked")`); nil: every list is empty
+	// Directory is the directory's users, teams and business numbers:
+	// computed targets (`inbox user:(EXPR)`) are checked against it and
+	// number.* read from it (vm.Directory). nil: names are not checked
+	// and number.* is empty.
+	Directory *directory.Directory
 
 	EventBudget time.Duration // the applet calls' time budget (vm.Options.EventBudget)
 	AppletLogs  bool          // keep the applets' console output (offline only)
@@ -274,7 +279,7 @@ func Storable(s string) string {
 func ptr[T any](v T) *T { return &v }
 
 func env(in *Input, applets AppletRunner) *runEnv {
-	return &runEnv{now: in.Now, contact: in.Contact, applets: applets, lists: in.Lists}
+	return &runEnv{now: in.Now, contact: in.Contact, applets: applets, lists: in.Lists, dir: in.Directory}
 }
 
 // runEnv is the VM's environment for one step: the step's clock and
@@ -284,6 +289,36 @@ type runEnv struct {
 	contact runtime.Contact
 	applets AppletRunner
 	lists   ListReader
+	dir     *directory.Directory
+}
+
+// HasUser, HasTeam and Number implement vm.Directory from the input's
+// directory; without one every name is taken.
+func (e *runEnv) HasUser(name string) bool {
+	if e.dir == nil {
+		return true
+	}
+	_, ok := e.dir.User(name)
+	return ok
+}
+
+func (e *runEnv) HasTeam(name string) bool {
+	if e.dir == nil {
+		return true
+	}
+	_, ok := e.dir.Team(name)
+	return ok
+}
+
+func (e *runEnv) Number(number string) runtime.Number {
+	if e.dir == nil {
+		return runtime.Number{}
+	}
+	n, ok := e.dir.Number(number)
+	if !ok {
+		return runtime.Number{}
+	}
+	return runtime.NumberSettings(n.Name, n.BackupEmail, n.Settings)
 }
 
 func (e *runEnv) List(ctx context.Context, name string) (map[string]bool, error) {

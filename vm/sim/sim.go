@@ -45,6 +45,14 @@ type Env struct {
 	// Lists are the operator's lists (`list("blocked")`) as sets, by name.
 	Lists map[string]map[string]bool
 
+	// History is each contact's interactions, newest first: what a
+	// scenario gives, then what the simulator records as it runs (each
+	// inbound text, and each reply as an outbound text without a user),
+	// as the server's interactions table does. Campaigns is each
+	// contact's last campaign message. Add to them with Record.
+	History   map[string][]runtime.Interaction
+	Campaigns map[string]*runtime.Campaign
+
 	tags       map[string][]string // tags flows added, per contact, sorted (as the store keeps them)
 	roundRobin map[string]int64    // per team, the round-robin counter (the store's)
 	open       map[string]int      // per user, the inbox items assigned (none is closed offline)
@@ -98,7 +106,7 @@ func (e *Env) contact(phone string) runtime.Contact {
 	added := e.tags[phone]
 	if c, ok := e.Contacts[phone]; ok {
 		c.Tags = append(append([]string(nil), c.Tags...), added...)
-		return c
+		return c.WithHistory(e.history(phone))
 	}
 	var entry *directory.Contact
 	if e.Directory != nil {
@@ -108,7 +116,64 @@ func (e *Env) contact(phone string) runtime.Contact {
 			}
 		}
 	}
-	return inbound.Contact(entry, slices.Clone(added))
+	return inbound.Contact(entry, slices.Clone(added)).WithHistory(e.history(phone))
+}
+
+// history is what the store knows of the contact's past.
+func (e *Env) history(phone string) runtime.History {
+	return runtime.History{Interactions: e.History[phone], Campaign: e.Campaigns[phone]}
+}
+
+// Record adds an interaction of the contact phone, as the newest (the
+// slice is copied: a contact read before keeps its history).
+func (e *Env) Record(phone string, in runtime.Interaction) {
+	if e.History == nil {
+		e.History = map[string][]runtime.Interaction{}
+	}
+	old := e.History[phone]
+	n := min(len(old), runtime.MaxInteractions-1)
+	h := make([]runtime.Interaction, 0, n+1)
+	e.History[phone] = append(append(h, in), old[:n]...)
+}
+
+// SetCampaign records a campaign message sent to the contact phone: an
+// outbound text of the campaign, and its reply address for
+// contact.campaign.
+func (e *Env) SetCampaign(phone, number string, c runtime.Campaign) {
+	if e.Campaigns == nil {
+		e.Campaigns = map[string]*runtime.Campaign{}
+	}
+	e.Campaigns[phone] = &c
+	name := c.Name
+	e.Record(phone, runtime.Interaction{Kind: runtime.InteractionSMS, Direction: runtime.DirectionOutbound, Number: number, Campaign: &name, At: c.At})
+}
+
+// HasUser, HasTeam and Number implement vm.Directory from Directory.
+func (e *Env) HasUser(name string) bool {
+	if e.Directory == nil {
+		return true
+	}
+	_, ok := e.Directory.User(name)
+	return ok
+}
+
+func (e *Env) HasTeam(name string) bool {
+	if e.Directory == nil {
+		return true
+	}
+	_, ok := e.Directory.Team(name)
+	return ok
+}
+
+func (e *Env) Number(number string) runtime.Number {
+	if e.Directory == nil {
+		return runtime.Number{}
+	}
+	n, ok := e.Directory.Number(number)
+	if !ok {
+		return runtime.Number{}
+	}
+	return runtime.NumberSettings(n.Name, n.BackupEmail, n.Settings)
 }
 
 // AddedTags are the tags flows added to the contact, sorted.
@@ -220,12 +285,30 @@ func (c *Conversation) Wait(ctx context.Context, d time.Duration) ([]*vm.Result,
 
 func (c *Conversation) input(timer bool, m vm.Message) *inbound.Input {
 	in := &inbound.Input{Timer: timer, Msg: m, Now: c.Env.Clock, Contact: c.Env.contact(c.From),
+		Lists: c.Env.List, Directory: c.Env.Directory,
 		EventBudget: c.Env.EventBudget, AppletLogs: true} // offline, console output is part of what the author sees
 	if c.State != nil {
 		state, _ := json.Marshal(c.State)
 		in.Conv = &inbound.Conversation{Flow: c.Prog.Name, Version: c.Prog.Version, Program: c.Prog, State: state}
 	}
 	return in
+}
+
+// record keeps the step's texts in the contact's history, as the
+// server's commit does: the inbound message (not a timer) and each
+// reply, an outbound text without a user. They are recorded after the
+// step, so a flow sees the history before its message.
+func (c *Conversation) record(in *inbound.Input, p *inbound.Plan) {
+	if !p.Record {
+		return
+	}
+	at := c.Env.Clock
+	if !in.Timer {
+		c.Env.Record(c.From, runtime.Interaction{Kind: runtime.InteractionSMS, Direction: runtime.DirectionInbound, Number: c.To, At: at})
+	}
+	for range p.Replies {
+		c.Env.Record(c.From, runtime.Interaction{Kind: runtime.InteractionSMS, Direction: runtime.DirectionOutbound, Number: c.To, At: at})
+	}
 }
 
 // step runs one event through the inbound stage and keeps its effects.
@@ -238,6 +321,7 @@ func (c *Conversation) step(ctx context.Context, in *inbound.Input) (*vm.Result,
 	}
 	c.Last = p
 	c.Delivered = nil
+	c.record(in, p)
 	for _, t := range p.Deliver {
 		c.Delivered = append(c.Delivered, c.Env.deliver(t, in.Msg.ID))
 	}

@@ -1,0 +1,143 @@
+package vm
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"sync"
+
+	"github.com/flowc-dev/flowc/lang/directory"
+	"github.com/flowc-dev/flowc/runtime"
+)
+
+// Directory is what a run may ask of the directory besides contacts. An
+// Env that implements it has every computed target checked against it
+// (`inbox user:(contact.owner)` naming no user takes `on error`) and
+// fills number.* from it. With an Env that does not (or a nil
+// directory), any non-empty name a computed target gives is taken, as a
+// target written in the file is, and number.* is empty.
+type Directory interface {
+	HasUser(name string) bool
+	HasTeam(name string) bool
+	// Number is the settings of a business number; zero when the
+	// directory does not describe it.
+	Number(number string) runtime.Number
+}
+
+// computed runs INBOX_EXPR or FORWARD_EXPR at pc: it evaluates the
+// target's name and delivers or forwards to it, or, when the value
+// names nobody, records why and takes the `on error` branch (or goes on
+// with the next step). It returns the pc to continue at.
+func (m *machine) computed(pc, arg int) int {
+	c := &m.p.Computed[arg]
+	v, err := m.eval(c.Expr)
+	var name string
+	if err == nil {
+		name, err = runtime.TargetName(v)
+	}
+	if err != nil {
+		m.failExpr(pc, c.Expr, err)
+	} else if err = m.namesNobody(c.Kind, name); err != nil {
+		m.fail(pc, fmt.Errorf("%s: %v", c.String(m.p), err))
+	}
+	if err != nil {
+		next := pc + 1
+		if c.ErrorPC >= 0 {
+			next = c.ErrorPC
+		}
+		m.took(pc, Outcome{Kind: BranchError, Target: next})
+		return next
+	}
+	m.branch(pc, m.note(m.p.Exprs[c.Expr].Source, " → ", c.Kind, ":", name), Outcome{Kind: BranchOK, Target: pc + 1})
+	kind := ActDeliver
+	if m.p.Code[pc] == OpForwardExpr {
+		kind = ActForward
+	}
+	m.emit(Action{Kind: kind, Target: Target{Kind: c.Kind, Name: name, Strategy: c.Strategy}, PC: pc})
+	return pc + 1
+}
+
+// namesNobody says why name, a computed target's value, reaches nobody:
+// it is empty, not an e-mail address, or not in the directory.
+func (m *machine) namesNobody(kind, name string) error {
+	if name == "" {
+		return fmt.Errorf("the expression gave no %s (nil or \"\")", targetNoun(kind))
+	}
+	if kind == "email" {
+		if !directory.IsEmail(name) {
+			return fmt.Errorf("%s is not an e-mail address", strconv.Quote(name))
+		}
+		return nil
+	}
+	d, ok := m.env.(Directory)
+	if !ok {
+		return nil
+	}
+	switch {
+	case kind == "user" && !d.HasUser(name):
+		return fmt.Errorf("no user named %s in the directory", strconv.Quote(name))
+	case kind == "team" && !d.HasTeam(name):
+		return fmt.Errorf("no team named %s in the directory", strconv.Quote(name))
+	}
+	return nil
+}
+
+func targetNoun(kind string) string {
+	if kind == "email" {
+		return "e-mail address"
+	}
+	return kind
+}
+
+// fillNumber sets number.* from the Env's directory, once per event,
+// with the contact (needContact): both are read only by an expression
+// that needs them.
+func (m *machine) fillNumber() {
+	d, ok := m.env.(Directory)
+	if !ok {
+		return
+	}
+	n := d.Number(m.envv.To)
+	m.envv.Number = n
+	if m.renv != nil {
+		m.renv.Number = n
+	}
+}
+
+// bindLists gives the event's expressions list(), reading the Env's
+// lists under the run's context, each list at most once per event (so
+// the same set answers every look-up of one message).
+func (m *machine) bindLists() {
+	if e := m.curEnv(); e.Lists != nil || m.env == nil {
+		return
+	}
+	r := &listReader{ctx: m.ctx, env: m.env}
+	m.envv.Lists = r.list
+	if m.renv != nil {
+		m.renv.Lists = r.list
+	}
+}
+
+type listReader struct {
+	ctx  context.Context
+	env  Env
+	mu   sync.Mutex
+	sets map[string]map[string]bool
+}
+
+func (r *listReader) list(name string) (map[string]bool, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if s, ok := r.sets[name]; ok {
+		return s, nil
+	}
+	s, err := r.env.List(r.ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	if r.sets == nil {
+		r.sets = map[string]map[string]bool{}
+	}
+	r.sets[name] = s
+	return s, nil
+}
