@@ -177,6 +177,7 @@ func (s *Server) readStep(ctx context.Context, in Inbound, timer bool, f fieldNa
 		}
 	}
 	snap.in.Contact = s.directory().Contact(in.From, st.Tags)
+	snap.in.Directory = s.directory().CheckFile()
 	return snap, nil
 }
 

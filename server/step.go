@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/flowc-dev/flowc/lang/directory"
 	"github.com/flowc-dev/flowc/runtime"
 	"github.com/flowc-dev/flowc/server/store"
 	"github.com/flowc-dev/flowc/vm"
@@ -28,6 +29,8 @@ type stepInput struct {
 	Conv        *store.Conversation // the conversation in progress, nil when none
 	ConvProgram *vm.Program         // Conv's program version
 	Contact     runtime.Contact     // what the directory and the tags say about Msg.From
+
+	Directory *directory.Directory // users, teams, numbers: computed targets and number.* (inbound.Input.Directory)
 
 	EventBudget time.Duration // the applet calls' time budget (Config.EventBudget)
 }
@@ -81,6 +84,7 @@ func step(ctx context.Context, in *stepInput, applets appletRunner) (*plan, erro
 func inboundInput(in *stepInput) *inbound.Input {
 	ii := &inbound.Input{Timer: in.Timer, Msg: vmMessage(in.Msg), Now: in.Now, OptedOut: in.OptedOut,
 		Contact: in.Contact, EventBudget: in.EventBudget}
+	ii.Directory = in.Directory
 	if in.Route != nil {
 		ii.Route = &inbound.Route{Flow: in.Route.Flow, Version: in.Route.Version, Program: in.Route.Program}
 	}

@@ -4,40 +4,40 @@ package vm
 type Opcode byte
 
 const (
-	OpHalt      Opcode = iota // end of a path: the conversation is over
-	OpJump                    // arg: target pc
-	OpTest                    // arg: expr index; sets the condition flag
-	OpJumpFalse               // arg: target pc, taken when the flag is false
-	OpReply                   // arg: template index
-	OpInbox                   // arg: target index
-	OpForward                 // arg: target index
-	OpTag                     // arg: const index
-	OpSet                     // arg: set index
-	OpRun                     // arg: run index
-	OpMenu                    // arg: menu index; suspends
-	OpAsk                     // arg: ask index; suspends
-	OpRetry                   // arg: retry index
-	OpEnd                     // explicit end of the conversation
-	OpInboxExpr               // arg: computed target index (inbox user:(EXPR))
-	OpForwardExpr             // arg: computed target index (forward email:(EXPR))
+	OpHalt        Opcode = iota // end of a path: the conversation is over
+	OpJump                      // arg: target pc
+	OpTest                      // arg: expr index; sets the condition flag
+	OpJumpFalse                 // arg: target pc, taken when the flag is false
+	OpReply                     // arg: template index
+	OpInbox                     // arg: target index
+	OpForward                   // arg: target index
+	OpTag                       // arg: const index
+	OpSet                       // arg: set index
+	OpRun                       // arg: run index
+	OpMenu                      // arg: menu index; suspends
+	OpAsk                       // arg: ask index; suspends
+	OpRetry                     // arg: retry index
+	OpEnd                       // explicit end of the conversation
+	OpInboxExpr                 // arg: computed target index (inbox user:(EXPR))
+	OpForwardExpr               // arg: computed target index (forward email:(EXPR))
 	opCount
 )
 
 var opNames = [...]string{
-	OpHalt:      "HALT",
-	OpJump:      "JUMP",
-	OpTest:      "TEST",
-	OpJumpFalse: "JUMP_FALSE",
-	OpReply:     "REPLY",
-	OpInbox:     "INBOX",
-	OpForward:   "FORWARD",
-	OpTag:       "TAG",
-	OpSet:       "SET",
-	OpRun:       "RUN",
-	OpMenu:      "MENU",
-	OpAsk:       "ASK",
-	OpRetry:     "RETRY",
-	OpEnd:       "END",
+	OpHalt:        "HALT",
+	OpJump:        "JUMP",
+	OpTest:        "TEST",
+	OpJumpFalse:   "JUMP_FALSE",
+	OpReply:       "REPLY",
+	OpInbox:       "INBOX",
+	OpForward:     "FORWARD",
+	OpTag:         "TAG",
+	OpSet:         "SET",
+	OpRun:         "RUN",
+	OpMenu:        "MENU",
+	OpAsk:         "ASK",
+	OpRetry:       "RETRY",
+	OpEnd:         "END",
 	OpInboxExpr:   "INBOX_EXPR",
 	OpForwardExpr: "FORWARD_EXPR",
 }
