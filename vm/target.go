@@ -25,9 +25,11 @@ type Directory interface {
 }
 
 // computed runs INBOX_EXPR or FORWARD_EXPR at pc: it evaluates the
-// target's name and delivers or forwards to it, or, when the value
-// names nobody, records why and takes the `on error` branch (or goes on
-// with the next step). It returns the pc to continue at.
+// target's name and delivers or forwards to it. A value that names
+// nobody takes the `on error` branch, which handles it (the trace says
+// why); without one it is a runtime error and the flow goes on with the
+// next step. An expression that fails, or gives no string, is a runtime
+// error either way. It returns the pc to continue at.
 func (m *machine) computed(pc, arg int) int {
 	c := &m.p.Computed[arg]
 	v, err := m.eval(c.Expr)
@@ -38,7 +40,12 @@ func (m *machine) computed(pc, arg int) int {
 	if err != nil {
 		m.failExpr(pc, c.Expr, err)
 	} else if err = m.namesNobody(c.Kind, name); err != nil {
-		m.fail(pc, fmt.Errorf("%s: %v", c.String(m.p), err))
+		err = fmt.Errorf("%s: %v", c.String(m.p), err)
+		if c.ErrorPC >= 0 {
+			m.trace(pc, "names nobody: "+err.Error()+"; taking on error")
+		} else {
+			m.fail(pc, err)
+		}
 	}
 	if err != nil {
 		next := pc + 1

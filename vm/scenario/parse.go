@@ -66,7 +66,9 @@ type Test struct {
 	// replaced) when the test runs, or make it when there is none.
 	Users []directory.User
 	Teams []directory.Team
-	Steps []Step
+	// Numbers are the test's number lines, for its business number.
+	Numbers []NumberSetting
+	Steps   []Step
 }
 
 // Contact is what the fake directory says about the sender.
@@ -102,6 +104,10 @@ type Step struct {
 	Media []string      // send … media "URL", …
 	Dur   time.Duration // wait
 	Exp   Expect        // expect
+
+	History History  // a history line (StepHistory)
+	List    string   // list NAME (StepList)
+	Entries []string // … its entries
 }
 
 // ExpectKind is what an expectation checks.
@@ -191,6 +197,7 @@ func Parse(path, src string) (*File, error) {
 			}
 			cur = cloneDefaults(defaults)
 			cur.Name, cur.Pos = toks[1].s, pos
+			cur.Steps = slices.Clone(defaults.Steps) // the file's history and list lines come first
 			f.Tests = append(f.Tests, cur)
 		case "flow":
 			if len(toks) != 2 {
@@ -220,6 +227,15 @@ func Parse(path, src string) (*File, error) {
 				target().To = toks[1].s
 			}
 		case "contact":
+			if len(toks) > 1 && (toks[1].s == "texted" || toks[1].s == "called") && !toks[1].quoted {
+				h, err := parseHistory(toks)
+				if err != nil {
+					return nil, perr("%v", err)
+				}
+				t := target()
+				t.Steps = append(t.Steps, Step{Kind: StepHistory, Pos: pos, Text: text, History: h})
+				break
+			}
 			c, err := parseContact(toks[1:])
 			if err != nil {
 				return nil, perr("%v", err)
@@ -286,8 +302,29 @@ func Parse(path, src string) (*File, error) {
 				return nil, perr("%v", err)
 			}
 			cur.Steps = append(cur.Steps, Step{Kind: StepExpect, Pos: pos, Text: text, Exp: e})
+		case "texted", "called", "call", "campaign":
+			h, err := parseHistory(toks)
+			if err != nil {
+				return nil, perr("%v", err)
+			}
+			t := target()
+			t.Steps = append(t.Steps, Step{Kind: StepHistory, Pos: pos, Text: text, History: h})
+		case "list":
+			name, entries, err := parseList(toks[1:])
+			if err != nil {
+				return nil, perr("%v", err)
+			}
+			t := target()
+			t.Steps = append(t.Steps, Step{Kind: StepList, Pos: pos, Text: text, List: name, Entries: entries})
+		case "number":
+			ns, err := parseNumber(toks[1:])
+			if err != nil {
+				return nil, perr("%v", err)
+			}
+			t := target()
+			t.Numbers = append(t.Numbers, ns)
 		default:
-			return nil, perr("unknown line %q (want test, flow, at, from, to, contact, directory, user, team, applet, send, wait or expect)", toks[0].s)
+			return nil, perr("unknown line %q (want test, flow, at, from, to, contact, directory, user, team, applet, texted, called, call, campaign, list, number, send, wait or expect)", toks[0].s)
 		}
 	}
 	if len(f.Tests) == 0 {
@@ -299,7 +336,7 @@ func Parse(path, src string) (*File, error) {
 			return nil, &Error{t.Pos, fmt.Sprintf("test %q already defined at %s", t.Name, p)}
 		}
 		seen[t.Name] = t.Pos
-		if len(t.Steps) == 0 {
+		if !slices.ContainsFunc(t.Steps, func(s Step) bool { return s.Kind == StepSend || s.Kind == StepWait }) {
 			return nil, &Error{t.Pos, fmt.Sprintf("test %q has no steps", t.Name)}
 		}
 
@@ -309,7 +346,7 @@ func Parse(path, src string) (*File, error) {
 
 func firstAction(steps []Step) bool {
 	for _, s := range steps {
-		if s.Kind != StepExpect {
+		if s.Kind != StepExpect && !isSetupStep(s.Kind) {
 			return false
 		}
 	}
@@ -320,6 +357,7 @@ func cloneDefaults(d *Test) *Test {
 	t := *d
 	t.Users = slices.Clone(d.Users)
 	t.Teams = slices.Clone(d.Teams)
+	t.Numbers = slices.Clone(d.Numbers)
 	t.Applets = map[string]AppletMock{}
 	for k, v := range d.Applets {
 		t.Applets[k] = v

@@ -100,6 +100,7 @@ func RunWith(ctx context.Context, t *Test, p *vm.Program, real sim.AppletFunc, o
 		fail(t.Pos, "the directory to load", err.Error())
 		return r
 	}
+	dir = withNumber(dir, to, t.Numbers)
 	env := &sim.Env{Clock: clock, Contacts: map[string]runtime.Contact{}, Directory: dir, Applets: mockApplets(t.Applets, real), EventBudget: o.eventBudget}
 	if c := t.Contact; c != nil {
 		env.Contacts[t.From] = runtime.KnownContact(c.Name, c.Owner, c.Tags, c.Fields)
@@ -116,6 +117,10 @@ func RunWith(ctx context.Context, t *Test, p *vm.Program, real sim.AppletFunc, o
 			break // later steps would only cascade
 		}
 		switch s.Kind {
+		case StepHistory:
+			applyHistory(env, t.From, to, s.History, env.Clock)
+		case StepList:
+			applyList(env, s.List, s.Entries)
 		case StepSend:
 			res, err := conv.SendMessage(ctx, vm.Message{Body: s.Body, Media: s.Media})
 			if err != nil {

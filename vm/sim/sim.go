@@ -124,16 +124,22 @@ func (e *Env) history(phone string) runtime.History {
 	return runtime.History{Interactions: e.History[phone], Campaign: e.Campaigns[phone]}
 }
 
-// Record adds an interaction of the contact phone, as the newest (the
-// slice is copied: a contact read before keeps its history).
+// Record adds an interaction of the contact phone in its place by time,
+// newest first (before those of the same time), keeping the newest
+// runtime.MaxInteractions. The slice is copied: a contact read before
+// keeps its history.
 func (e *Env) Record(phone string, in runtime.Interaction) {
 	if e.History == nil {
 		e.History = map[string][]runtime.Interaction{}
 	}
 	old := e.History[phone]
-	n := min(len(old), runtime.MaxInteractions-1)
-	h := make([]runtime.Interaction, 0, n+1)
-	e.History[phone] = append(append(h, in), old[:n]...)
+	i := 0
+	for i < len(old) && old[i].At.After(in.At) {
+		i++
+	}
+	h := make([]runtime.Interaction, 0, len(old)+1)
+	h = append(append(append(h, old[:i]...), in), old[i:]...)
+	e.History[phone] = h[:min(len(h), runtime.MaxInteractions)]
 }
 
 // SetCampaign records a campaign message sent to the contact phone: an
