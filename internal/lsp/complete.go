@@ -27,7 +27,7 @@ var (
 	afterBy       = regexp.MustCompile(`\binbox\b.*\bby\s+([\w-]*)$`)
 	afterRun      = regexp.MustCompile(`\brun\s+(\w*)$`)
 	inHours       = regexp.MustCompile(`\bhours\(\s*["'` + "`" + `]([\w-]*)$`)
-	afterDot      = regexp.MustCompile(`\b(\w+)\.(\w*)$`)
+	afterDot      = regexp.MustCompile(`\b(\w+)\??\.(\w*)$`) // contact.na, contact.last_interaction?.us
 	statementWord = regexp.MustCompile(`(?:^\s*|->\s*|\bthen\s+|\belse\s+|<\s*)([\w-]*)$`)
 	conditionOpen = regexp.MustCompile(`\bwhen\b`)
 	setOpen       = regexp.MustCompile(`\bset\s+\w+\s*=`)
@@ -192,7 +192,7 @@ func structFields(t reflect.Type) []completionItem {
 		if tag == "" || tag == "-" {
 			continue
 		}
-		out = append(out, completionItem{Label: tag, Kind: kindField, Detail: t.Field(i).Type.String()})
+		out = append(out, completionItem{Label: tag, Kind: kindField, Detail: runtime.TypeName(t.Field(i).Type.String())})
 	}
 	return out
 }
@@ -203,6 +203,7 @@ func exprNames(f *fileState) []completionItem {
 	out = append(out,
 		completionItem{Label: "hours", Kind: kindFunction, Detail: "hours(\"SCHEDULE or SPEC\"): open now?", InsertText: "hours(\"$1\")", InsertTextFormat: formatSnippet},
 		completionItem{Label: "holiday", Kind: kindFunction, Detail: "holiday(): a declared holiday today?", InsertText: "holiday()", InsertTextFormat: formatPlain},
+		completionItem{Label: "list", Kind: kindFunction, Detail: "list(\"NAME\"): the operator's list, for `from in list(\"blocked\")`", InsertText: "list(\"$1\")", InsertTextFormat: formatSnippet},
 	)
 	for _, n := range builtin.Names {
 		out = append(out, completionItem{Label: n, Kind: kindFunction, Detail: "expr-lang builtin", InsertText: n + "($1)", InsertTextFormat: formatSnippet, SortText: "z" + n})
@@ -216,6 +217,12 @@ func fieldsOf(f *fileState, owner string) []completionItem {
 		return structFields(reflect.TypeOf(runtime.Contact{}))
 	case "message":
 		return structFields(reflect.TypeOf(runtime.Message{}))
+	case "number":
+		return structFields(reflect.TypeOf(runtime.Number{}))
+	case "last_interaction":
+		return structFields(reflect.TypeOf(runtime.Interaction{}))
+	case "campaign":
+		return structFields(reflect.TypeOf(runtime.Campaign{}))
 	case "vars":
 		return names(f.idx, RefVariable, kindVariable, "variable")
 	}

@@ -303,6 +303,11 @@ func (b *indexer) indentAt(off int) string {
 func (b *indexer) value(applet string, v *syntax.Value) {
 	switch v.Type() {
 	case syntax.VTarget:
+		if v.Computed() { // user:(contact.owner): an expression, no name
+			text, off := v.ExprText()
+			b.expr(text, off)
+			return
+		}
 		kind := v.TargetKind()
 		if kind != "team" && kind != "user" {
 			return
