@@ -199,6 +199,23 @@ func buildGraph(p *vm.Program) *flowGraph {
 			edge(id(pc), target(pc, pc+1, false), "no retries left")
 		case vm.OpEnd:
 			g.node(id(pc), nodeEnd, "end\n"+src, line)
+		case vm.OpInboxExpr, vm.OpForwardExpr:
+			c := p.Computed[arg]
+			verb := "inbox "
+			if op == vm.OpForwardExpr {
+				verb = "forward "
+			}
+			label := verb + c.String(p)
+			if c.Strategy != "" {
+				label += " by " + c.Strategy
+			}
+			g.node(id(pc), nodeStep, label+"\n"+src, line)
+			if c.ErrorPC < 0 {
+				edge(id(pc), target(pc, pc+1, false), "")
+				break
+			}
+			edge(id(pc), target(pc, pc+1, false), "ok")
+			edge(id(pc), target(pc, c.ErrorPC, false), "on error")
 		case vm.OpJumpFalse: // reached directly only without its TEST
 			g.node(id(pc), nodeWhen, "when (flag)\n"+src, line)
 			edge(id(pc), target(pc, pc+1, false), "true")

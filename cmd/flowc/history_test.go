@@ -44,3 +44,17 @@ func TestMostRecentExample(t *testing.T) {
 		t.Errorf("exit %d, want a failure naming inbox user:alice:\n%s", code, out)
 	}
 }
+
+// TestGraphComputedTargets: `flowc graph` draws a computed target's
+// `on error` branch.
+func TestGraphComputedTargets(t *testing.T) {
+	code, out, errs := runFlowc(t, "graph", "../../examples/most-recent.flow", "--format", "mermaid")
+	if code != exitOK {
+		t.Fatalf("exit %d\n%s", code, errs)
+	}
+	for _, want := range []string{`inbox user:(contact.last_texted_by ?? contact.last_called_by ?? contact.owner)`, `-->|"on error"|`, `forward email:(number.backup_email)`} {
+		if !strings.Contains(out, want) {
+			t.Errorf("graph lacks %q:\n%s", want, out)
+		}
+	}
+}
