@@ -175,3 +175,26 @@ func TestListLookupIsOneStep(t *testing.T) {
 		t.Fatalf("%v, %v", v, err)
 	}
 }
+
+// TestHistoryBudget: a loop over the interactions is charged like any
+// other (each interaction once, and the closure per element), and stays
+// far inside an expression's budget at MaxInteractions.
+func TestHistoryBudget(t *testing.T) {
+	now := time.Date(2026, 12, 2, 12, 0, 0, 0, time.UTC)
+	h := History{}
+	for i := 0; i < MaxInteractions; i++ {
+		h.Interactions = append(h.Interactions, Interaction{Kind: InteractionSMS, Direction: DirectionOutbound, At: now.Add(-time.Duration(i) * time.Hour)})
+	}
+	env := &Env{Now: now, Contact: Contact{}.WithHistory(h), Budget: NewBudget()}
+	ce, err := (&Compiler{}).Compile(`count(contact.interactions, .kind == "sms" and .at > now - duration("24h"))`, Value)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := Eval(ce, env)
+	if err != nil || v != 24 {
+		t.Fatalf("%v, %v", v, err)
+	}
+	if s := env.Budget.Steps; s < MaxInteractions || s > 100*MaxInteractions {
+		t.Errorf("charged %d steps for %d interactions", s, MaxInteractions)
+	}
+}
