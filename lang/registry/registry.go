@@ -114,13 +114,9 @@ func Names() []string {
 }
 
 // computedNotes documents computed targets, for inbox and forward.
-const computedNotes = "A target in parentheses is computed: `user:(EXPR)`, `team:(EXPR)`, `email:(EXPR)`, where EXPR is an " +
-	"[expression](#expressions) of string type (`flowc check` reports any other), evaluated when the step runs, such as " +
-	"`user:(contact.last_texted_by ?? contact.owner)`. A value that names nobody (nil, an empty string, a user or team " +
-	"the directory does not have, an address that is no e-mail address) delivers nothing: the step takes its " +
-	"`on error` branch, or, without one, records a runtime error and the flow goes on with the next step " +
-	"(so `… then reply \"…\"` still answers); the trace says what the expression gave and why it names nobody. " +
-	"Only a computed target may have `on error`: a literal one is checked against the directory by `flowc check`."
+const computedNotes = "A target in parentheses is computed: `user:(EXPR)`, `team:(EXPR)`, `email:(EXPR)` deliver to the " +
+	"string EXPR gives when the step runs, and `on error` runs when that names nobody (see [Computed targets](#computed-targets)). " +
+	"Only a computed target may have `on error`: a written one is checked against the directory by `flowc check`."
 
 // Strategies are the ways `inbox team:X by …` picks a member.
 var Strategies = []string{"round-robin", "least-busy", "random", "all"}
