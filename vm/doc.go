@@ -51,4 +51,17 @@
 // drives it. Replies and variable values are capped (MaxReplyChars,
 // MaxValueBytes, MaxStringBytes); past a cap the step fails like any
 // runtime error: in Result.Errors and the trace, the run goes on.
+//
+// A computed target (`inbox user:(contact.owner)`, INBOX_EXPR and
+// FORWARD_EXPR with a Computed entry) is evaluated when its step runs
+// and becomes a plain Target in the action, so the caller never sees an
+// expression. Whether the name reaches anyone is decided here, against
+// the Env's directory when it implements Directory (vm/inbound's does,
+// from Input.Directory, for the server and the simulator alike); a name
+// that reaches nobody takes the step's `on error` branch, which the
+// analysis sees as any other successor. What lies beyond the message
+// comes through the Env as data, read only when an expression needs it:
+// the contact with its history (Contact), the number's settings
+// (Directory.Number, with the contact) and the operator's lists (List,
+// bound to list() once per event, each list read at most once).
 package vm
