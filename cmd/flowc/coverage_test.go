@@ -179,6 +179,13 @@ func legacyCoverage(p *vm.Program, traces [][]vm.TraceStep) []bool {
 				case strings.HasPrefix(s.Note, "error: "):
 					mark(s.PC, vm.BranchError, "")
 				}
+			case vm.OpInboxExpr, vm.OpForwardExpr: // computed targets came with typed outcomes; their notes read alike
+				switch {
+				case strings.HasPrefix(s.Note, "names nobody: "), strings.HasPrefix(s.Note, "error: "):
+					mark(s.PC, vm.BranchError, "")
+				case strings.Contains(s.Note, " → "):
+					mark(s.PC, vm.BranchOK, "")
+				}
 			}
 		}
 	}
