@@ -300,7 +300,6 @@ func (c *Compiler) compile(src string, kind ExprKind) (*Compiled, error) {
 	if kind == Condition {
 		opts = append(opts, expr.AsBool())
 	}
-	p.lists = strings.Contains(src, fnList+"(") || strings.Contains(src, fnList+" ")
 	if i := strings.Index(src, internalPrefix); i >= 0 {
 		return nil, &file.Error{Location: file.Location{From: utf8.RuneCountInString(src[:i]), To: utf8.RuneCountInString(src[:i+len(internalPrefix)])},
 			Message: "names starting with " + internalPrefix + " are reserved"}
@@ -353,7 +352,6 @@ type varPatcher struct {
 	vars  map[string]bool
 	reads map[string]bool
 
-	lists   bool  // the source names list: look for calls of it
 	listed  bool  // a list() call was seen
 	listErr error // a list() call that does not name its list
 }
@@ -370,7 +368,7 @@ func (p *varPatcher) Visit(node *ast.Node) {
 			ast.Patch(node, m)
 		}
 	case *ast.CallNode:
-		if id, ok := n.Callee.(*ast.IdentifierNode); ok && p.lists && id.Value == fnList {
+		if id, ok := n.Callee.(*ast.IdentifierNode); ok && id.Value == fnList {
 			// The guard makes it list(NAME, $env) (history_expr.go).
 			p.listed = true
 			if err := listArgs(n); err != nil && p.listErr == nil {
