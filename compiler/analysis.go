@@ -107,6 +107,14 @@ func (c *compiler) deadEnds(reached []bool, missing map[int]int) map[int]bool {
 			}
 			seen[key{pc, it.missing}] = true
 			op := p.Code[pc]
+			if op == vm.OpInboxExpr || op == vm.OpForwardExpr {
+				// Delivered, unless its value names nobody: then its
+				// `on error` branch must handle the message.
+				if e := p.Computed[p.Args[pc]].ErrorPC; e >= 0 {
+					stack = append(stack, item{e, pc, false})
+				}
+				continue
+			}
 			if op.Handles() {
 				continue
 			}
