@@ -260,8 +260,9 @@ type Compiled struct {
 
 	native *nativeForm // the same evaluation without expr's VM, for the commonest shapes (native.go); nil: run Program
 
-	noContact bool // see ReadsContact
-	readsList bool // see ReadsList
+	noContact   bool // see ReadsContact
+	readsList   bool // see ReadsList
+	readsNumber bool // see ReadsNumber
 }
 
 // Compile compiles src. Errors are expr's *file.Error, whose From/To
@@ -335,7 +336,7 @@ func (c *Compiler) compile(src string, kind ExprKind) (*Compiled, error) {
 	sort.Strings(reads)
 	// One parse of src serves both readers of its plain tree (expr.Compile
 	// parsed and patched a tree of its own).
-	ce := &Compiled{Source: src, Kind: kind, Program: prog, Reads: reads, readsList: p.listed}
+	ce := &Compiled{Source: src, Kind: kind, Program: prog, Reads: reads, readsList: p.listed, readsNumber: strings.Contains(src, "number")}
 	if tree, err := parser.Parse(src); err == nil {
 		ce.Warnings = c.warnings(tree)
 		ce.native = c.native(tree, kind)

@@ -118,6 +118,11 @@ func listArgs(n *ast.CallNode) error {
 // binds Env.Lists first.
 func (c *Compiled) ReadsList() bool { return c.readsList }
 
+// ReadsNumber reports whether evaluating c may read number.*: the VM
+// then fills Env.Number first. It is true whenever the source names
+// `number` (a false positive only costs a look-up).
+func (c *Compiled) ReadsNumber() bool { return c.readsNumber }
+
 // nameError is the compile error of a computed target's expression that
 // cannot give a name (a number, a list…).
 func nameError(t reflect.Type) error {

@@ -233,6 +233,7 @@ type machine struct {
 
 	contactFrom string // the number the contact is looked up by
 	contactDone bool   // looked up (or nothing to look up)
+	numberDone  bool   // number.* filled (fillNumber)
 	fatal       error  // ends the run: the contact look-up failed
 
 	// What the run decided, gathered on the stack and copied into one
@@ -560,7 +561,6 @@ func (m *machine) needContact() {
 		return
 	}
 	m.contactDone = true
-	m.fillNumber()
 	if m.env == nil || m.contactFrom == "" {
 		return
 	}
@@ -585,6 +585,9 @@ func (m *machine) eval(e int) (any, error) {
 	if c.ReadsList() {
 		m.bindLists()
 	}
+	if c.ReadsNumber() {
+		m.fillNumber()
+	}
 	if m.renv == nil {
 		if v, ok, err := runtime.EvalNative(c, &m.envv, &m.budget); ok {
 			return v, err
@@ -601,6 +604,9 @@ func (m *machine) evalText(e int) (string, error) {
 	}
 	if c.ReadsList() {
 		m.bindLists()
+	}
+	if c.ReadsNumber() {
+		m.fillNumber()
 	}
 	if m.renv == nil {
 		if s, ok, err := runtime.EvalNativeText(c, &m.envv, &m.budget); ok {

@@ -97,9 +97,13 @@ func targetNoun(kind string) string {
 }
 
 // fillNumber sets number.* from the Env's directory, once per event,
-// with the contact (needContact): both are read only by an expression
-// that needs them.
+// when the first expression that may read it runs (as the contact is
+// looked up): a flow that never reads number.* does not pay for it.
 func (m *machine) fillNumber() {
+	if m.numberDone {
+		return
+	}
+	m.numberDone = true
 	d, ok := m.env.(Directory)
 	if !ok {
 		return
