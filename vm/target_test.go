@@ -227,3 +227,30 @@ func TestHistoryThroughInbound(t *testing.T) {
 }
 
 func regexpMatch(re, s string) bool { return regexp.MustCompile(re).MatchString(s) }
+
+// TestSimRecordKeepsTimeOrder: the simulator's history is newest first
+// whatever order interactions are recorded in, holds at most
+// runtime.MaxInteractions, and a contact read before keeps what it saw.
+func TestSimRecordKeepsTimeOrder(t *testing.T) {
+	env := &sim.Env{}
+	at := time.Date(2026, 12, 2, 12, 0, 0, 0, time.UTC)
+	alice, bob := "alice", "bob"
+	env.Record(contactFrom, runtime.Interaction{Kind: runtime.InteractionSMS, Direction: runtime.DirectionOutbound, User: &alice, At: at.Add(-2 * time.Hour)})
+	env.Record(contactFrom, runtime.Interaction{Kind: runtime.InteractionCall, Direction: runtime.DirectionOutbound, User: &bob, At: at.Add(-3 * time.Hour)})
+	before, _ := env.Contact(context.Background(), contactFrom)
+	env.Record(contactFrom, runtime.Interaction{Kind: runtime.InteractionSMS, Direction: runtime.DirectionOutbound, User: &bob, At: at})
+	c, _ := env.Contact(context.Background(), contactFrom)
+	if *c.LastTextedBy != "bob" || *c.LastCalledBy != "bob" || len(c.Interactions) != 3 || !c.Interactions[2].At.Equal(at.Add(-3*time.Hour)) {
+		t.Errorf("history %+v", c.Interactions)
+	}
+	if *before.LastTextedBy != "alice" || len(before.Interactions) != 2 {
+		t.Errorf("an earlier read changed: %+v", before.Interactions)
+	}
+	for i := 0; i < 2*runtime.MaxInteractions; i++ {
+		env.Record(contactFrom, runtime.Interaction{Kind: runtime.InteractionSMS, Direction: runtime.DirectionInbound, At: at.Add(time.Duration(i) * time.Minute)})
+	}
+	c, _ = env.Contact(context.Background(), contactFrom)
+	if len(c.Interactions) != runtime.MaxInteractions || !c.Interactions[0].At.Equal(at.Add(time.Duration(2*runtime.MaxInteractions-1)*time.Minute)) {
+		t.Errorf("%d interactions, newest %v", len(c.Interactions), c.Interactions[0].At)
+	}
+}
