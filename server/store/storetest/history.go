@@ -294,7 +294,9 @@ func testLists(t *testing.T, s store.Store) {
 	if v2 := version(); v2 <= v1 {
 		t.Errorf("lists version %d after a removal, %d before", v2, v1)
 	}
-	err := txErr(t, s, func(ctx context.Context, tx store.Tx) error { return htx(t, tx).DeleteListEntry(ctx, "blocked", "+1555a") })
+	err := txErr(t, s, func(ctx context.Context, tx store.Tx) error {
+		return htx(t, tx).DeleteListEntry(ctx, "blocked", "+1555a")
+	})
 	if !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("removing an absent entry: %v, want ErrNotFound", err)
 	}
