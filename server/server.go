@@ -80,6 +80,12 @@ func (c *Config) Validate() error {
 			return fmt.Errorf("FLOWC_SMTP_TLS %q: want opportunistic (the default), starttls or tls", o.SMTPTLS)
 		}
 	}
+	if c.OutboundBlacklist != "" && !listName.MatchString(c.OutboundBlacklist) {
+		return fmt.Errorf("FLOWC_OUTBOUND_BLACKLIST %q: a list name is 1 to 64 letters, digits, '_', '.' or '-'", c.OutboundBlacklist)
+	}
+	if c.SMSPace < 0 {
+		return fmt.Errorf("FLOWC_SMS_PACE %v: want a duration, or 0 for no pacing", c.SMSPace)
+	}
 	if c.WebhookDeadline < 0 || c.WebhookDeadline > MaxWebhookDeadline {
 		return fmt.Errorf("FLOWC_WEBHOOK_DEADLINE %v: want at most %v (Twilio gives up on a webhook after 15s)", c.WebhookDeadline, MaxWebhookDeadline)
 	}
