@@ -60,8 +60,26 @@ func (p *pacer) admit(it store.OutboxItem, now time.Time) (bool, time.Time) {
 	if !slot.After(now) {
 		return true, time.Time{}
 	}
+	if len(p.held) >= maxHeld {
+		p.forget(now)
+	}
 	p.held[it.ID] = slot
 	return false, slot
+}
+
+// maxHeld bounds the reservations kept before stale ones are forgotten:
+// an item another replica sent, or that was dropped at its claim, is
+// never admitted here and would hold its entry forever.
+const maxHeld = 100_000
+
+// forget drops the reservations whose slot passed more than a lease ago
+// (their items were claimed elsewhere or dropped); p.mu is held.
+func (p *pacer) forget(now time.Time) {
+	for id, slot := range p.held {
+		if slot.Before(now.Add(-outboxLease)) {
+			delete(p.held, id)
+		}
+	}
 }
 
 // paceItems keeps the claimed items that may be sent now and hands the
