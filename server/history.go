@@ -51,9 +51,9 @@ func (s *Server) recordInteractions(ctx context.Context, tx store.Tx, in *stepIn
 	if !p.Record {
 		return nil
 	}
-	ht, err := historyTx(tx)
-	if err != nil {
-		return err
+	ht, ok := tx.(store.HistoryTx)
+	if !ok {
+		return nil // a store without history (a test's wrapper): nothing to record
 	}
 	m := in.Msg
 	base := store.Interaction{Contact: m.From, Number: m.To, At: in.Now, Kind: runtime.InteractionSMS, CauseSID: m.SID}
@@ -109,10 +109,12 @@ func (s *Server) contactHistory(ctx context.Context, contact string) (*store.His
 	}
 	var h *store.History
 	err := s.readStoreTx(ctx, func(tx store.Tx) error {
-		ht, err := historyTx(tx)
-		if err != nil {
-			return err
+		ht, ok := tx.(store.HistoryTx)
+		if !ok {
+			h = &store.History{} // a store without history (a test's wrapper)
+			return nil
 		}
+		var err error
 		h, err = ht.ContactHistory(ctx, contact, runtime.MaxInteractions)
 		return err
 	})

@@ -200,6 +200,7 @@ func (e *historyEnv) measure(b *testing.B) {
 	}{{"lookup", lookup}, {"message", message}, {"message-new", fresh}} {
 		sortDurations(m.lat)
 		b.ReportMetric(pct(m.lat, 0.5), m.name+"-p50-ms")
+		b.ReportMetric(pct(m.lat, 0.9), m.name+"-p90-ms")
 		b.ReportMetric(pct(m.lat, 0.99), m.name+"-p99-ms")
 	}
 }

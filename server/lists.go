@@ -64,10 +64,11 @@ func (s *Server) listAt(ctx context.Context, name string, version int64) (map[st
 	var v int64
 	for attempt := 1; ; attempt++ {
 		err := s.readStoreTx(ctx, func(tx store.Tx) error {
-			ht, err := historyTx(tx)
-			if err != nil {
-				return err
+			ht, ok := tx.(store.HistoryTx)
+			if !ok {
+				return nil // a store without lists (a test's wrapper): every list is empty
 			}
+			var err error
 			entries, v, err = ht.ListEntries(ctx, name)
 			return err
 		})

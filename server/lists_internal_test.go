@@ -3,6 +3,8 @@ package server
 import (
 	"context"
 	"fmt"
+	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -29,9 +31,10 @@ func TestListChangesReachAnotherReplica(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer stB.Close()
-	a := New(Config{AdminToken: "admin"}, stA)
+	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	a := New(Config{AdminToken: "admin", Logger: quiet}, stA)
 	a.EnsureAdminToken(context.Background())
-	b := New(Config{}, stB)
+	b := New(Config{Logger: quiet}, stB)
 	hs := httptest.NewServer(a.Handler())
 	defer hs.Close()
 	admin := func(method, entry string, want int) {
