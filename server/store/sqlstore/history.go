@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strconv"
 	"time"
 
 	"github.com/flowc-dev/flowc/server/store"
@@ -83,10 +84,20 @@ func (t *Tx) InteractionBySID(ctx context.Context, kind, sid string) (*store.Int
 }
 
 // historyQuery reads store.History in one statement: four parts, each an
-// index range read backwards from the contact's newest (the indexes of
-// migration 00010), tagged with the part they answer.
-const historyQuery = `SELECT 0, ` + interactionCols + ` FROM (SELECT ` + interactionCols + ` FROM interactions
-		WHERE contact = ? ORDER BY at DESC, id DESC LIMIT ?) AS recent
+// index range read backwards from the contact's newest (the covering
+// indexes of migration 00010), tagged with the part they answer. The
+// limit is written into the text, not bound: SQLite (3.47 on) plans a
+// bound LIMIT by its value and so marks the statement expired at every
+// bind, parsing and planning it again each time (a fifth of a lookup's
+// CPU in a profile).
+func historyQuery(limit int) string {
+	return historyRecent + strconv.Itoa(max(limit, 0)) + historyRest
+}
+
+const historyRecent = `SELECT 0, ` + interactionCols + ` FROM (SELECT ` + interactionCols + ` FROM interactions
+		WHERE contact = ? ORDER BY at DESC, id DESC LIMIT `
+
+const historyRest = `) AS recent
 	UNION ALL SELECT 1, ` + interactionCols + ` FROM (SELECT ` + interactionCols + ` FROM interactions
 		WHERE contact = ? AND kind = 'sms' AND user_name IS NOT NULL AND direction = 'outbound' ORDER BY at DESC, id DESC LIMIT 1) AS texted
 	UNION ALL SELECT 2, ` + interactionCols + ` FROM (SELECT ` + interactionCols + ` FROM interactions
@@ -94,8 +105,8 @@ const historyQuery = `SELECT 0, ` + interactionCols + ` FROM (SELECT ` + interac
 	UNION ALL SELECT 3, ` + interactionCols + ` FROM (SELECT ` + interactionCols + ` FROM interactions
 		WHERE contact = ? AND campaign IS NOT NULL ORDER BY at DESC, id DESC LIMIT 1) AS campaign`
 
-func historyArgs(contact string, limit int) []any {
-	return []any{contact, max(limit, 0), contact, contact, contact}
+func historyArgs(contact string) []any {
+	return []any{contact, contact, contact, contact}
 }
 
 func (db *DB) scanHistory(rows *sql.Rows, err error, contact string) (*store.History, error) {
@@ -136,15 +147,15 @@ func (db *DB) scanHistory(rows *sql.Rows, err error, contact string) (*store.His
 
 // ContactHistory reads store.History in this transaction.
 func (t *Tx) ContactHistory(ctx context.Context, contact string, limit int) (*store.History, error) {
-	rows, err := t.query(ctx, historyQuery, historyArgs(contact, limit)...)
+	rows, err := t.query(ctx, historyQuery(limit), historyArgs(contact)...)
 	return t.db.scanHistory(rows, err, contact)
 }
 
 // ReadHistory is ContactHistory as one statement outside any
 // transaction, on the read pool (as ReadStep).
 func (db *DB) ReadHistory(ctx context.Context, contact string, limit int) (*store.History, error) {
-	q := db.rebind(historyQuery)
-	args := historyArgs(contact, limit)
+	q := db.rebind(historyQuery(limit))
+	args := historyArgs(contact)
 	if st := db.readStmt(ctx, q); st != nil {
 		rows, err := st.QueryContext(ctx, args...)
 		return db.scanHistory(rows, err, contact)
