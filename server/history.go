@@ -6,6 +6,7 @@ import (
 
 	"github.com/flowc-dev/flowc/runtime"
 	"github.com/flowc-dev/flowc/server/store"
+	"github.com/flowc-dev/flowc/vm/inbound"
 )
 
 // The contact's history (the History issue): every text the server
@@ -33,7 +34,7 @@ import (
 // POST /v1/interactions the calls other systems report (send.go).
 
 // complianceOutcomes are the outcomes whose replies are not interactions.
-var complianceOutcomes = map[string]bool{"opted-out": true, "opt-in": true, "help": true}
+var complianceOutcomes = map[string]bool{inbound.OutcomeOptOut: true, inbound.OutcomeOptIn: true, inbound.OutcomeHelp: true}
 
 // historyTx is tx's history operations.
 func historyTx(tx store.Tx) (store.HistoryTx, error) {

@@ -371,3 +371,36 @@ func TestOutboundPacedPerNumber(t *testing.T) {
 		}
 	}
 }
+
+// TestWhatIsRecorded: a text and the flow's reply in the webhook's
+// answer; a timer's reply through the outbox; a STOP but not its
+// confirmation.
+func TestWhatIsRecorded(t *testing.T) {
+	h := start(t, authToken, "testdata/timeout.flow")
+	const c = "+15551110030"
+	h.text(c, "+15550910", "hi") // the menu's question
+	h.clock.Set(h.clock.Now().Add(11 * time.Minute))
+	if n, err := h.srv.FireTimers(context.Background()); err != nil || n != 1 {
+		t.Fatalf("FireTimers: %d %v", n, err)
+	}
+	h.text(c, "+15550910", "STOP")
+	var hist *store.History
+	inTx(t, h.store, func(ctx context.Context, tx store.Tx) error {
+		var err error
+		hist, err = tx.(store.HistoryTx).ContactHistory(ctx, c, 50)
+		return err
+	})
+	var got []string
+	for _, in := range hist.Recent {
+		got = append(got, in.Direction+" "+in.SID)
+	}
+	// Newest first: STOP (no confirmation), the timer's reply, the menu's
+	// question, the text.
+	if len(got) != 4 || got[0] != "inbound SM00000000000000000000000000000002" || got[1] != "outbound " ||
+		got[2] != "outbound " || got[3] != "inbound SM00000000000000000000000000000001" {
+		t.Errorf("recorded, newest first: %q", got)
+	}
+	if hist.Recent[1].CauseSID == "" || hist.Recent[1].CauseSID == hist.Recent[2].CauseSID {
+		t.Errorf("the timer's reply is caused by %q, the menu's by %q: want the timer's run and the text", hist.Recent[1].CauseSID, hist.Recent[2].CauseSID)
+	}
+}
