@@ -286,6 +286,27 @@ func TestOutboundIdempotency(t *testing.T) {
 			if items := outbox(t, h.store); len(items) != 1 || items[0].Body != "hello" || items[0].Contact != req.To {
 				t.Errorf("outbox: %+v, want the one item", items)
 			}
+			// The same request under a new key from 8 clients at once: one
+			// send, and every client gets its answer.
+			var wg sync.WaitGroup
+			answers := make([]string, 8)
+			for i := range answers {
+				wg.Go(func() {
+					code, _, out := h.api("/v1/outbound", server.OutboundRequest{From: histNumber, To: "+15551110021", Body: "at once", User: "bob"},
+						"Idempotency-Key", "k-race")
+					answers[i] = fmt.Sprint(code, out["outbox_id"])
+				})
+			}
+			wg.Wait()
+			for _, a := range answers[1:] {
+				if a != answers[0] || !strings.HasPrefix(a, "202") {
+					t.Errorf("concurrent answers %q, want one 202 answer", answers)
+					break
+				}
+			}
+			if items := outbox(t, h.store); len(items) != 2 {
+				t.Errorf("outbox after the concurrent sends: %d items, want 2", len(items))
+			}
 			var hist *store.History
 			inTx(t, h.store, func(ctx context.Context, tx store.Tx) error {
 				var err error
