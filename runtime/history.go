@@ -46,15 +46,31 @@ type Campaign struct {
 
 // History is what the store knows of the contact's interactions, newest
 // first (at most MaxInteractions), with the last campaign message.
+// LastTexted and LastCalled are the newest outbound text and the newest
+// call that have a user, however far behind the MaxInteractions newest
+// they are (within the history's retention): a contact who texted fifty
+// times since alice last answered is still alice's.
 type History struct {
 	Interactions []Interaction
 	Campaign     *Campaign
+	LastTexted   *Interaction
+	LastCalled   *Interaction
 }
+
+// TextedBy reports whether in is an outbound text someone sent
+// (contact.last_texted_by), and CalledBy whether it is a call someone
+// placed or answered (contact.last_called_by).
+func (in *Interaction) TextedBy() bool {
+	return in.User != nil && in.Kind == InteractionSMS && in.Direction == DirectionOutbound
+}
+
+func (in *Interaction) CalledBy() bool { return in.User != nil && in.Kind == InteractionCall }
 
 // WithHistory returns c with the history fields filled from h:
 // last_texted_by is the user of the newest outbound SMS that has one,
 // last_called_by the user of the newest call that has one (either
-// direction: who placed it or who answered it).
+// direction: who placed it or who answered it), looked for in the
+// interactions and then in h.LastTexted and h.LastCalled.
 func (c Contact) WithHistory(h History) Contact {
 	c.Interactions = h.Interactions
 	c.Campaign = h.Campaign
@@ -64,15 +80,18 @@ func (c Contact) WithHistory(h History) Contact {
 		if c.LastInteraction == nil {
 			c.LastInteraction = in
 		}
-		if in.User == nil {
-			continue
-		}
-		if c.LastTextedBy == nil && in.Kind == InteractionSMS && in.Direction == DirectionOutbound {
+		if c.LastTextedBy == nil && in.TextedBy() {
 			c.LastTextedBy = in.User
 		}
-		if c.LastCalledBy == nil && in.Kind == InteractionCall {
+		if c.LastCalledBy == nil && in.CalledBy() {
 			c.LastCalledBy = in.User
 		}
+	}
+	if c.LastTextedBy == nil && h.LastTexted != nil {
+		c.LastTextedBy = h.LastTexted.User
+	}
+	if c.LastCalledBy == nil && h.LastCalled != nil {
+		c.LastCalledBy = h.LastCalled.User
 	}
 	return c
 }

@@ -114,6 +114,10 @@ func (s *Server) adminRoutes(r chi.Router) {
 	r.Post("/inbox/items/{id}/done", s.markDone)
 	r.Get("/executions/{sid}", s.getExecution)
 	r.Get("/outbox", s.listOutbox)
+	r.Get("/lists", s.listLists)
+	r.Get("/lists/{name}", s.getList)
+	r.Put("/lists/{name}/{entry}", s.putListEntry)
+	r.Delete("/lists/{name}/{entry}", s.deleteListEntry)
 }
 
 type apiError struct {

@@ -396,6 +396,9 @@ func (s *Server) dispatch(ctx context.Context, wg *sync.WaitGroup, done func(sen
 		if len(items) == 0 {
 			break
 		}
+		if items, err = s.paceItems(ctx, items, now); err != nil { // pacing.go: one SMS per pace per number
+			return started, err
+		}
 		for _, it := range items {
 			s.senders.start(it.Destination)
 			started++

@@ -176,7 +176,9 @@ func (s *Server) readStep(ctx context.Context, in Inbound, timer bool, f fieldNa
 			return nil, err
 		}
 	}
-	snap.in.Contact = s.directory().Contact(in.From, st.Tags)
+	if err := s.readHistory(ctx, snap, st); err != nil { // the contact, its history and the lists (history.go)
+		return nil, err
+	}
 	snap.in.Directory = s.directory().CheckFile()
 	return snap, nil
 }
@@ -335,6 +337,9 @@ func (s *Server) apply(ctx context.Context, tx store.Tx, in *stepInput, p *plan)
 		if err := tx.DeleteConversation(ctx, m.From, m.To); err != nil {
 			return err
 		}
+	}
+	if err := s.recordInteractions(ctx, tx, in, p); err != nil { // history.go
+		return err
 	}
 	if !p.Record {
 		return nil

@@ -22,9 +22,11 @@ type Directory struct {
 	Users    []User    `json:"users"`
 	Teams    []Team    `json:"teams"`
 	Contacts []Contact `json:"contacts"`
+	Numbers  []Number  `json:"numbers,omitempty"`
 
 	teams    map[string]*Team
 	contacts map[string]*Contact
+	file     *directory.Directory // CheckFile's answer, built once by index
 }
 
 // User, Team and Contact are the directory file's entries.
@@ -32,6 +34,7 @@ type (
 	User    = directory.User
 	Team    = directory.Team
 	Contact = directory.Contact
+	Number  = directory.Number
 )
 
 // LoadDirectory reads a directory file; a missing file is an empty
@@ -44,13 +47,18 @@ func LoadDirectory(path string) (*Directory, error) {
 	if err != nil {
 		return nil, err
 	}
-	d := &Directory{Users: f.Users, Teams: f.Teams, Contacts: f.Contacts}
+	d := &Directory{Users: f.Users, Teams: f.Teams, Contacts: f.Contacts, Numbers: f.Numbers}
 	return d.index()
 }
 
 func (d *Directory) index() (*Directory, error) {
-	if err := (&directory.Directory{Users: d.Users, Teams: d.Teams, Contacts: d.Contacts}).Validate(); err != nil {
+	file := &directory.Directory{Users: d.Users, Teams: d.Teams, Contacts: d.Contacts, Numbers: d.Numbers}
+	if err := file.Validate(); err != nil {
 		return nil, err
+	}
+	d.file = nil
+	if len(d.Users) > 0 || len(d.Teams) > 0 || len(d.Numbers) > 0 {
+		d.file = file
 	}
 	d.teams = map[string]*Team{}
 	d.contacts = map[string]*Contact{}
@@ -70,14 +78,16 @@ const directorySetting = "directory"
 func (s *Server) directory() *Directory { return s.dir.Load() }
 
 // CheckFile is the directory as `flowc check` reads it, to check a flow's
-// inbox targets against (check.Directory); nil for an empty directory
-// (no directory.json and none set through the API), against which every
-// team would read as unknown.
+// inbox targets against (check.Directory) and as the inbound stage reads
+// it (computed targets, number.*); nil for an empty directory (no
+// directory.json and none set through the API), against which every
+// team would read as unknown. It is built once, by index, because every
+// message asks for it.
 func (d *Directory) CheckFile() *directory.Directory {
-	if d == nil || len(d.Users) == 0 && len(d.Teams) == 0 {
+	if d == nil {
 		return nil
 	}
-	return &directory.Directory{Users: d.Users, Teams: d.Teams, Contacts: d.Contacts}
+	return d.file
 }
 
 // saveDirectory persists d and makes it the directory in use.

@@ -36,7 +36,12 @@
 //	    answer is returned, and nothing else happens; the same SID from
 //	    another contact or number is a 409), the opt-out, the
 //	    conversation and its revision, the contact's tags, and the route
-//	    table's version. The route table itself (numbers and drafts) and
+//	    table's and the operator lists' versions; a second statement reads
+//	    the contact's history (history.go: the newest interactions, and
+//	    the newest with a user, one indexed read), which the flow sees as
+//	    contact.last_texted_by and the like, and the lists come from a
+//	    cache keyed by their version (lists.go), as the route table does.
+//	    The route table itself (numbers and drafts) and
 //	    the programs come from memory (routes.go): the table is read
 //	    again only when that version moved past the one held, so a
 //	    deploy or rollback on any replica is seen by the next message;
@@ -84,6 +89,16 @@
 // server. The server adds persistence and delivery only: the store,
 // the team member chosen at commit, the outbox. TestSimulatorIsTheServer
 // runs one script through both and compares everything.
+//
+// # History, outbound sends, pacing
+//
+// Every text received or sent, and every call reported (POST
+// /v1/interactions), is an interaction (history.go), recorded in the
+// transaction of its message by one call in apply. POST /v1/outbound
+// (send.go) checks a person's or a campaign's send (the idempotency key,
+// the number, the opt-out, the outbound blacklist) and enqueues it with
+// its interaction in one transaction; the delivery workers pace SMS per
+// sending number (pacing.go).
 //
 // # Exactly once, and nothing lost
 //

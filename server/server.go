@@ -56,6 +56,13 @@ type Config struct {
 	// Outbound delivers the outbox (SMS, e-mail, webhooks); nil leaves
 	// items queued.
 	Outbound *Outbound
+	// SMSPace is the least time between two SMS deliveries from one
+	// business number (pacing.go; FLOWC_SMS_PACE, which `flowc serve`
+	// defaults to DefaultSMSPace); zero: no pacing.
+	SMSPace time.Duration
+	// OutboundBlacklist names the list POST /v1/outbound never sends to
+	// (FLOWC_OUTBOUND_BLACKLIST); "": DefaultOutboundBlacklist.
+	OutboundBlacklist string
 	// Now is the clock (tests move it); default time.Now.
 	Now    func() time.Time
 	Logger *slog.Logger
@@ -72,6 +79,12 @@ func (c *Config) Validate() error {
 		default:
 			return fmt.Errorf("FLOWC_SMTP_TLS %q: want opportunistic (the default), starttls or tls", o.SMTPTLS)
 		}
+	}
+	if c.OutboundBlacklist != "" && !listName.MatchString(c.OutboundBlacklist) {
+		return fmt.Errorf("FLOWC_OUTBOUND_BLACKLIST %q: a list name is 1 to 64 letters, digits, '_', '.' or '-'", c.OutboundBlacklist)
+	}
+	if c.SMSPace < 0 {
+		return fmt.Errorf("FLOWC_SMS_PACE %v: want a duration, or 0 for no pacing", c.SMSPace)
 	}
 	if c.WebhookDeadline < 0 || c.WebhookDeadline > MaxWebhookDeadline {
 		return fmt.Errorf("FLOWC_WEBHOOK_DEADLINE %v: want at most %v (Twilio gives up on a webhook after 15s)", c.WebhookDeadline, MaxWebhookDeadline)
@@ -111,6 +124,8 @@ type Server struct {
 	programs map[string]*vm.Program // by version, linked
 
 	routeCache routeCache // the route table (routes.go)
+	lists      listCache  // the operator's lists (lists.go)
+	pace       *pacer     // SMS pacing per sending number (pacing.go)
 }
 
 // MaxRequestBytes bounds a webhook request body.
@@ -131,6 +146,9 @@ func New(cfg Config, st store.Store) *Server {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
+	if cfg.OutboundBlacklist == "" {
+		cfg.OutboundBlacklist = DefaultOutboundBlacklist
+	}
 	if cfg.Directory == nil {
 		cfg.Directory, _ = (&Directory{}).index()
 	}
@@ -140,6 +158,7 @@ func New(cfg Config, st store.Store) *Server {
 	}
 	cfg.Outbound = withStatusCallback(cfg.Outbound, cfg.PublicURL)
 	s := &Server{cfg: cfg, store: st, log: log, metrics: newMetrics(st), order: newKeyedFIFO(), senders: newSenders(), programs: map[string]*vm.Program{}}
+	s.pace = newPacer(cfg.SMSPace)
 	s.metrics.reg.MustRegister(&outboxCollector{s})
 	s.dir.Store(cfg.Directory)
 	return s
@@ -163,6 +182,8 @@ func (s *Server) routes(public, admin bool) http.Handler {
 		r.Post("/webhooks/twilio/sms", s.timed("twilio", s.withDeadline(s.handleTwilio)))
 		r.Post(StatusCallbackPath, s.timed("twilio-status", s.withDeadline(s.handleTwilioStatus)))
 		r.Post("/v1/messages", s.timed("json", s.withDeadline(s.handleJSON)))
+		r.Post("/v1/outbound", s.timed("outbound", s.withDeadline(s.handleOutbound)))
+		r.Post("/v1/interactions", s.timed("interactions", s.withDeadline(s.handleInteraction)))
 		r.Get("/v1/openapi.json", func(w http.ResponseWriter, _ *http.Request) {
 			w.Header().Set("Content-Type", "application/json")
 			w.Write(OpenAPI)

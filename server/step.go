@@ -28,7 +28,8 @@ type stepInput struct {
 
 	Conv        *store.Conversation // the conversation in progress, nil when none
 	ConvProgram *vm.Program         // Conv's program version
-	Contact     runtime.Contact     // what the directory and the tags say about Msg.From
+	Contact     runtime.Contact     // what the directory, the tags and the history say about Msg.From
+	Lists       inbound.ListReader  // the operator's lists, as of the step's read (lists.go)
 
 	Directory *directory.Directory // users, teams, numbers: computed targets and number.* (inbound.Input.Directory)
 
@@ -83,7 +84,7 @@ func step(ctx context.Context, in *stepInput, applets appletRunner) (*plan, erro
 // inboundInput is in as the inbound stage takes it.
 func inboundInput(in *stepInput) *inbound.Input {
 	ii := &inbound.Input{Timer: in.Timer, Msg: vmMessage(in.Msg), Now: in.Now, OptedOut: in.OptedOut,
-		Contact: in.Contact, EventBudget: in.EventBudget}
+		Contact: in.Contact, Lists: in.Lists, EventBudget: in.EventBudget}
 	ii.Directory = in.Directory
 	if in.Route != nil {
 		ii.Route = &inbound.Route{Flow: in.Route.Flow, Version: in.Route.Version, Program: in.Route.Program}

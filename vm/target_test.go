@@ -253,4 +253,9 @@ func TestSimRecordKeepsTimeOrder(t *testing.T) {
 	if len(c.Interactions) != runtime.MaxInteractions || !c.Interactions[0].At.Equal(at.Add(time.Duration(2*runtime.MaxInteractions-1)*time.Minute)) {
 		t.Errorf("%d interactions, newest %v", len(c.Interactions), c.Interactions[0].At)
 	}
+	// bob's text and call are no longer among the newest, but he is
+	// still who last texted and called, as the server's lookups say.
+	if c.LastTextedBy == nil || *c.LastTextedBy != "bob" || c.LastCalledBy == nil || *c.LastCalledBy != "bob" {
+		t.Errorf("last texted by %v, called by %v after %d newer interactions", c.LastTextedBy, c.LastCalledBy, 2*runtime.MaxInteractions)
+	}
 }

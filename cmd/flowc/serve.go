@@ -91,6 +91,7 @@ func runServe(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 		APIToken:                 os.Getenv("FLOWC_API_TOKEN"),
 		AdminToken:               os.Getenv("FLOWC_ADMIN_TOKEN"),
 		Directory:                directory,
+		OutboundBlacklist:        os.Getenv("FLOWC_OUTBOUND_BLACKLIST"),
 		Logger:                   log,
 		Outbound: &server.Outbound{
 			TwilioAPIURL:              os.Getenv("FLOWC_TWILIO_API_URL"),
@@ -116,6 +117,13 @@ func runServe(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	}
 	retention, err := retentionSetting()
 	if err != nil {
+		return refuse(exitUsage, "configuration", err)
+	}
+	historyRetention, err := historyRetentionSetting(retention)
+	if err != nil {
+		return refuse(exitUsage, "configuration", err)
+	}
+	if cfg.SMSPace, err = smsPaceSetting(os.Getenv("FLOWC_SMS_PACE")); err != nil {
 		return refuse(exitUsage, "configuration", err)
 	}
 	if cfg.DevMode() {
@@ -167,6 +175,7 @@ func runServe(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	}
 	go srv.RunBackground(ctx, *tick)
 	defer startRetention(ctx, st, retention, log)() // runs before st.Close
+	defer startHistoryRetention(ctx, st, historyRetention, log)()
 	err = srv.Serve(ctx, server.Listen{Addr: *addr, AdminAddr: *adminAddr, DrainDelay: *drainDelay, Drain: *drain, Started: func(a, admin net.Addr) {
 		fmt.Fprintf(stdout, "flowc serve: %d flow(s) from %s on http://%s (database: %s)\n", len(progs), dir, a, dbDesc)
 		if admin != nil {
@@ -217,6 +226,24 @@ func parseDurationSetting(name, v string) (time.Duration, error) {
 	d, err := time.ParseDuration(v)
 	if err != nil || d <= 0 {
 		return 0, fmt.Errorf("%s %q: want a duration such as 10s", name, v)
+	}
+	return d, nil
+}
+
+// smsPaceSetting reads FLOWC_SMS_PACE: the least time between two SMS
+// from one business number; unset: server.DefaultSMSPace (a long code's
+// one a second), "0": no pacing (short codes, toll-free numbers with a
+// higher rate, or a provider that paces by itself).
+func smsPaceSetting(v string) (time.Duration, error) {
+	switch v {
+	case "":
+		return server.DefaultSMSPace, nil
+	case "0":
+		return 0, nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d < 0 || d > time.Minute {
+		return 0, fmt.Errorf("FLOWC_SMS_PACE %q: want a duration such as 1s (one SMS a second per number), at most 1m, or 0 for no pacing", v)
 	}
 	return d, nil
 }

@@ -124,6 +124,74 @@ func pruneOnce(ctx context.Context, st store.Store, before time.Time) (int, erro
 // pruneEvery, until ctx ends (keep 0: never). The returned function waits
 // for it to stop, so that the store is closed after.
 func startRetention(ctx context.Context, st store.Store, keep time.Duration, log *slog.Logger) (wait func()) {
+	return retentionLoop(ctx, "messages", keep, func(ctx context.Context, before time.Time) (int, error) { return pruneOnce(ctx, st, before) }, log)
+}
+
+// historyRetentionSetting reads FLOWC_HISTORY_RETENTION: how long
+// interactions (contact.last_texted_by …) and POST /v1/outbound's
+// idempotency keys are kept, in FLOWC_RETENTION's format; unset: as long
+// as messages (messages, FLOWC_RETENTION).
+func historyRetentionSetting(messages time.Duration) (time.Duration, error) {
+	v := os.Getenv("FLOWC_HISTORY_RETENTION")
+	if v == "" {
+		return messages, nil
+	}
+	var d time.Duration
+	if days, ok := strings.CutSuffix(v, "d"); ok {
+		n, err := strconv.Atoi(days)
+		if err != nil || n <= 0 || n > 100*365 {
+			return 0, fmt.Errorf("FLOWC_HISTORY_RETENTION %q: want days such as 365d, or a duration such as 8760h", v)
+		}
+		d = time.Duration(n) * minRetention
+	} else {
+		var err error
+		if d, err = time.ParseDuration(v); err != nil {
+			return 0, fmt.Errorf("FLOWC_HISTORY_RETENTION %q: want days such as 365d, or a duration such as 8760h", v)
+		}
+	}
+	if d < minRetention {
+		return 0, fmt.Errorf("FLOWC_HISTORY_RETENTION %q: at least 24h (an idempotency key must outlive a client's retries)", v)
+	}
+	return d, nil
+}
+
+// pruneInteractionsOnce is pruneOnce for interactions (and outbound
+// idempotency keys).
+func pruneInteractionsOnce(ctx context.Context, st store.Store, before time.Time) (int, error) {
+	total := 0
+	for ctx.Err() == nil {
+		n := 0
+		err := st.InTx(ctx, func(tx store.Tx) error {
+			h, ok := tx.(store.HistoryTx)
+			if !ok {
+				return fmt.Errorf("store %T keeps no interactions", tx)
+			}
+			var err error
+			n, err = h.PruneInteractions(ctx, before, pruneBatch)
+			return err
+		})
+		if err != nil {
+			return total, err
+		}
+		total += n
+		if n < pruneBatch {
+			break
+		}
+	}
+	return total, ctx.Err()
+}
+
+// startHistoryRetention prunes interactions older than keep, as
+// startRetention prunes messages.
+func startHistoryRetention(ctx context.Context, st store.Store, keep time.Duration, log *slog.Logger) (wait func()) {
+	return retentionLoop(ctx, "interactions", keep, func(ctx context.Context, before time.Time) (int, error) {
+		return pruneInteractionsOnce(ctx, st, before)
+	}, log)
+}
+
+// retentionLoop runs prune for what is older than keep at start and then
+// every pruneEvery, until ctx ends (keep 0: never).
+func retentionLoop(ctx context.Context, what string, keep time.Duration, prune func(context.Context, time.Time) (int, error), log *slog.Logger) (wait func()) {
 	if keep <= 0 {
 		return func() {}
 	}
@@ -133,14 +201,14 @@ func startRetention(ctx context.Context, st store.Store, keep time.Duration, log
 		t := time.NewTicker(pruneEvery)
 		defer t.Stop()
 		for {
-			n, err := pruneOnce(ctx, st, time.Now().Add(-keep))
+			n, err := prune(ctx, time.Now().Add(-keep))
 			switch {
 			case ctx.Err() != nil:
 				return
 			case err != nil:
-				log.Error("retention: pruning old messages failed; trying again later", "error", err.Error(), "deleted", n)
+				log.Error("retention: pruning old "+what+" failed; trying again later", "error", err.Error(), "deleted", n)
 			case n > 0:
-				log.Info("retention: pruned old messages", "deleted", n, "retention", keep.String())
+				log.Info("retention: pruned old "+what, "deleted", n, "retention", keep.String())
 			}
 			select {
 			case <-ctx.Done():

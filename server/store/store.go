@@ -239,6 +239,9 @@ type StepState struct {
 	Answered *Message
 	// RoutesVersion is the route table's version at the snapshot.
 	RoutesVersion int64
+	// ListsVersion is the operator lists' version at the snapshot
+	// (HistoryTx.ListEntries).
+	ListsVersion int64
 }
 
 // RouteTable is every number's route and every draft, as of Version
@@ -487,6 +490,10 @@ type OutboxTx interface {
 	OutboxBacklog(ctx context.Context) ([]OutboxBacklog, error)
 	// RetryOutbox releases an item to be tried again at notBefore.
 	RetryOutbox(ctx context.Context, id int64, notBefore time.Time, lastErr string) error
+	// DeferOutbox hands a claimed item back to be claimed at notBefore,
+	// the claim's attempt not counted (the server's pacing of SMS per
+	// sending number).
+	DeferOutbox(ctx context.Context, id int64, notBefore time.Time) error
 	// DropOutbox gives up on an item (opted out, or too many attempts).
 	DropOutbox(ctx context.Context, id int64, reason string, at time.Time) error
 	// OutboxItems lists items in a status ("" for all), oldest first, at

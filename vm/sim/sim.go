@@ -53,6 +53,8 @@ type Env struct {
 	History   map[string][]runtime.Interaction
 	Campaigns map[string]*runtime.Campaign
 
+	lastTexted, lastCalled map[string]*runtime.Interaction // per contact, the newest text and call with a user (runtime.History)
+
 	tags       map[string][]string // tags flows added, per contact, sorted (as the store keeps them)
 	roundRobin map[string]int64    // per team, the round-robin counter (the store's)
 	open       map[string]int      // per user, the inbox items assigned (none is closed offline)
@@ -121,7 +123,8 @@ func (e *Env) contact(phone string) runtime.Contact {
 
 // history is what the store knows of the contact's past.
 func (e *Env) history(phone string) runtime.History {
-	return runtime.History{Interactions: e.History[phone], Campaign: e.Campaigns[phone]}
+	return runtime.History{Interactions: e.History[phone], Campaign: e.Campaigns[phone],
+		LastTexted: e.lastTexted[phone], LastCalled: e.lastCalled[phone]}
 }
 
 // Record adds an interaction of the contact phone in its place by time,
@@ -137,9 +140,25 @@ func (e *Env) Record(phone string, in runtime.Interaction) {
 	for i < len(old) && old[i].At.After(in.At) {
 		i++
 	}
+	// As the server's lookups do, the newest text and call that have a
+	// user outlive the MaxInteractions newest.
+	if in.TextedBy() && (e.lastTexted[phone] == nil || !e.lastTexted[phone].At.After(in.At)) {
+		e.lastTexted = setLast(e.lastTexted, phone, in)
+	}
+	if in.CalledBy() && (e.lastCalled[phone] == nil || !e.lastCalled[phone].At.After(in.At)) {
+		e.lastCalled = setLast(e.lastCalled, phone, in)
+	}
 	h := make([]runtime.Interaction, 0, len(old)+1)
 	h = append(append(append(h, old[:i]...), in), old[i:]...)
 	e.History[phone] = h[:min(len(h), runtime.MaxInteractions)]
+}
+
+func setLast(m map[string]*runtime.Interaction, phone string, in runtime.Interaction) map[string]*runtime.Interaction {
+	if m == nil {
+		m = map[string]*runtime.Interaction{}
+	}
+	m[phone] = &in
+	return m
 }
 
 // SetCampaign records a campaign message sent to the contact phone: an

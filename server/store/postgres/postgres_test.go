@@ -50,6 +50,13 @@ func TestConformanceOutbox(t *testing.T) {
 	})
 }
 
+func TestConformanceHistory(t *testing.T) {
+	base := databaseURL(t)
+	storetest.RunHistory(t, func(t *testing.T) store.Store {
+		return open(t, freshSchema(t, base))
+	})
+}
+
 func TestConformanceAdmin(t *testing.T) {
 	base := databaseURL(t)
 	storetest.RunAdmin(t, func(t *testing.T) store.Store {

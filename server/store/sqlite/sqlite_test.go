@@ -37,6 +37,12 @@ func TestAdminConformance(t *testing.T) {
 	})
 }
 
+func TestHistoryConformance(t *testing.T) {
+	storetest.RunHistory(t, func(t *testing.T) store.Store {
+		return open(t, filepath.Join(t.TempDir(), "flowc.db"))
+	})
+}
+
 func TestOutboxConformance(t *testing.T) {
 	storetest.RunOutbox(t, func(t *testing.T) store.Store {
 		return open(t, filepath.Join(t.TempDir(), "flowc.db"))

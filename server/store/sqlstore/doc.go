@@ -39,4 +39,11 @@
 // numbers, drafts and draft_contacts (migration 00009), in the
 // transaction of the change, so no writer can forget it; servers cache
 // the table and read the version with every step.
+//
+// Interactions, the operator's lists and POST /v1/outbound's idempotency
+// keys are migration 00010's (history.go): a contact's history is one
+// statement of four index range reads (the newest interactions, the
+// newest outbound SMS with a user, call with a user, campaign send), and
+// lists_version is bumped by triggers on list_entries as routes_version
+// is, so servers cache lists the same way.
 package sqlstore

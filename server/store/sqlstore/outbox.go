@@ -120,6 +120,24 @@ func (t *Tx) DropOutbox(ctx context.Context, id int64, reason string, at time.Ti
 	return t.finishOutbox(ctx, id, "dropped", reason, "", at)
 }
 
+// DeferOutbox hands a claimed item back until notBefore, undoing the
+// claim's attempt (ErrNotFound unless the item is pending).
+func (t *Tx) DeferOutbox(ctx context.Context, id int64, notBefore time.Time) error {
+	nb, err := t.time(notBefore)
+	if err != nil {
+		return err
+	}
+	n, err := affected(t.exec(ctx, `UPDATE outbox SET not_before = ?, leased_until = NULL, attempts = attempts - 1
+		WHERE id = ? AND status = 'pending' AND attempts > 0`, nb, id))
+	if err != nil {
+		return t.errorf("outbox %d: %w", id, err)
+	}
+	if n == 0 {
+		return t.errorf("outbox %d: %w", id, store.ErrNotFound)
+	}
+	return nil
+}
+
 // RetryOutbox releases an item to be tried again at notBefore
 // (ErrNotFound unless it is pending).
 func (t *Tx) RetryOutbox(ctx context.Context, id int64, notBefore time.Time, lastErr string) error {

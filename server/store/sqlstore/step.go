@@ -21,7 +21,8 @@ func (db *DB) stepQuery() string {
 	return `SELECT c.contact, c.flow, c.version, c.state, c.deadline, c.updated, c.started,
 		r.revision, o.opted_out, m.from_number, m.to_number, m.version, m.response,
 		(SELECT ` + db.d.StringsAgg("tag") + ` FROM contact_tags WHERE contact = ?),
-		(SELECT version FROM routes_version WHERE id = 1)
+		(SELECT version FROM routes_version WHERE id = 1),
+		(SELECT version FROM lists_version WHERE id = 1)
 	FROM (SELECT 1 AS one) AS one
 	LEFT JOIN conversations c ON c.contact = ? AND c.number = ?
 	LEFT JOIN conversation_revisions r ON r.contact = ? AND r.number = ?
@@ -37,18 +38,18 @@ func (db *DB) scanStep(row *sql.Row, contact, number string) (*store.StepState, 
 		out                             sql.NullBool
 		mFrom, mTo, mVersion, mResponse sql.NullString
 		tags                            []string
-		routes                          sql.NullInt64
+		routes, lists                   sql.NullInt64
 		cFlow, cVersion                 sql.NullString
 	)
 	err := row.Scan(&convContact, &cFlow, &cVersion, &c.State, scanTime(&c.Deadline), scanTime(&c.Updated), scanTime(&c.Started),
-		&rev, &out, &mFrom, &mTo, &mVersion, &mResponse, db.d.ScanStrings(&tags), &routes)
+		&rev, &out, &mFrom, &mTo, &mVersion, &mResponse, db.d.ScanStrings(&tags), &routes, &lists)
 	if err != nil {
 		return nil, fmt.Errorf("%s: step state of %s/%s: %w", db.d.Name, contact, number, err)
 	}
 	if !routes.Valid {
 		return nil, fmt.Errorf("%s: step state of %s/%s: routes_version has no row", db.d.Name, contact, number)
 	}
-	st := &store.StepState{Revision: rev.Int64, OptedOut: out.Valid && out.Bool, RoutesVersion: routes.Int64}
+	st := &store.StepState{Revision: rev.Int64, OptedOut: out.Valid && out.Bool, RoutesVersion: routes.Int64, ListsVersion: lists.Int64}
 	if convContact.Valid {
 		c.Contact, c.Number, c.Flow, c.Version, c.State = contact, number, cFlow.String, cVersion.String, blob(c.State)
 		st.Conversation = &c
