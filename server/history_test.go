@@ -47,7 +47,13 @@ const (
 // the admin token set; cfg may change the configuration.
 func startHistory(t *testing.T, st store.Store, cfg func(*server.Config)) *harness {
 	t.Helper()
-	res, err := lang.Load([]string{flowDir(t, map[string]string{"most-recent.flow": mostRecent})})
+	return startHistoryFlow(t, st, mostRecent, cfg)
+}
+
+// startHistoryFlow is startHistory serving the flow src.
+func startHistoryFlow(t *testing.T, st store.Store, src string, cfg func(*server.Config)) *harness {
+	t.Helper()
+	res, err := lang.Load([]string{flowDir(t, map[string]string{"most-recent.flow": src})})
 	if err != nil {
 		t.Fatal(err)
 	}
