@@ -18,6 +18,9 @@ const (
 	OpAsk                     // arg: ask index; suspends
 	OpRetry                   // arg: retry index
 	OpEnd                     // explicit end of the conversation
+	OpUntag                   // arg: const index (effects.go)
+	OpField                   // arg: field index (effects.go)
+	OpReplyOnce               // arg: once index (effects.go)
 	opCount
 )
 
@@ -36,6 +39,9 @@ var opNames = [...]string{
 	OpAsk:       "ASK",
 	OpRetry:     "RETRY",
 	OpEnd:       "END",
+	OpUntag:     "UNTAG",
+	OpField:     "FIELD",
+	OpReplyOnce: "REPLY_ONCE",
 }
 
 func (op Opcode) String() string {
@@ -52,7 +58,7 @@ func (op Opcode) Suspends() bool { return op == OpMenu || op == OpAsk }
 // current message (it is answered, delivered, forwarded or ended).
 func (op Opcode) Handles() bool {
 	switch op {
-	case OpReply, OpInbox, OpForward, OpMenu, OpAsk, OpEnd:
+	case OpReply, OpInbox, OpForward, OpMenu, OpAsk, OpEnd, OpReplyOnce:
 		return true
 	}
 	return false

@@ -75,6 +75,12 @@ func Bind(a *registry.Applet, args []*syntax.Value) (Bound, []ArgProblem) {
 		}
 		t := a.Tag(v.Tok)
 		mentioned[t.Name] = true
+		if w, ok := tagWords(t, args[i:]); !ok {
+			probs = append(probs, ArgProblem{Value: v, Msg: fmt.Sprintf("%s: write %s %s %s", a.Name, t.Name, strings.Join(t.Words, " "), strings.ToUpper(t.Value.Name))})
+			continue
+		} else {
+			i += w
+		}
 		if _, dup := b.Tags[t.Name]; dup {
 			probs = append(probs, ArgProblem{Value: v, Msg: fmt.Sprintf("%s: %q given twice", a.Name, t.Name)})
 		}
@@ -444,6 +450,9 @@ func (c *checker) command(cmd *syntax.Command) {
 				d.Hint = fmt.Sprintf(`declare it at the top of the file: applet %s = "%s.js"`, v[0].Tok, v[0].Tok)
 			}
 		}
+	}
+	if a.Name == "http" {
+		c.httpCommand(b) // http.go
 	}
 	c.branches(cmd, a)
 }
