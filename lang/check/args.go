@@ -76,8 +76,12 @@ func Bind(a *registry.Applet, args []*syntax.Value) (Bound, []ArgProblem) {
 		t := a.Tag(v.Tok)
 		mentioned[t.Name] = true
 		if w, ok := tagWords(t, args[i:]); !ok {
+			// `once 12h`: said once, for the tag, its value still bound.
 			probs = append(probs, ArgProblem{Value: v, Msg: fmt.Sprintf("%s: write %s %s %s", a.Name, t.Name, strings.Join(t.Words, " "), strings.ToUpper(t.Value.Name))})
-			continue
+			if i+w >= len(args) || !fits(t.Value, args[i+w]) {
+				continue
+			}
+			i += w
 		} else {
 			i += w
 		}

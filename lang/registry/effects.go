@@ -29,7 +29,7 @@ func init() {
 		},
 		Block:   Branches{On: []string{"error"}},
 		Syntax:  `http [GET|POST|PUT|PATCH|DELETE] "URL" [json NAME | form NAME] [header "NAME: VALUE"] [within DUR] [as NAME] [< on error -> … >]`,
-		Example: `http "https://crm.example.com/contacts?phone={{ from }}" header "Authorization: Bearer ${CRM_TOKEN}" as crm < on error -> inbox team:support >`,
+		Example: "hosts \"crm.example.com\"\n" + `http "https://crm.example.com/contacts?phone={{ from }}" header "Authorization: Bearer ${CRM_TOKEN}" as crm < on error -> inbox team:support >`,
 		Notes: "Studio's \"Make HTTP Request\" and RapidPro's `call_webhook`: the response's JSON lands in the `as` variable " +
 			"(`crm.owner`), an empty response as null. The request goes only to a host the flow declares with " +
 			"`hosts \"crm.example.com\"` (`flowc check` reports any other, at the URL), and the server refuses private and loopback " +
