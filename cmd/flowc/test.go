@@ -41,10 +41,11 @@ type uncoveredEntry struct {
 }
 
 func runTest(args []string, _ io.Reader, stdout, stderr io.Writer) int {
-	fset := newFlagSet("test", "flowc test [PATH…] [--run REGEX] [--format text|json] [--coverage]", stderr)
+	fset := newFlagSet("test", "flowc test [PATH…] [--run REGEX] [--format text|json] [--coverage] [--net]", stderr)
 	runRe := fset.String("run", "", "run only the tests whose name matches this regexp")
 	format := fset.String("format", "text", "output format: text or json")
 	coverage := fset.Bool("coverage", false, "report the branches of each flow that no test took")
+	net := fset.Bool("net", false, "send the http requests no `http` mock line answers over the network (internal addresses refused unless FLOWC_HTTP_ALLOW_PRIVATE=1)")
 	paths, err := parseFlags(fset, args)
 	if err != nil {
 		return flagExit(err)
@@ -124,7 +125,7 @@ func runTest(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 				continue
 			}
 			ran[t.Flow] = true
-			res := scenario.RunWith(ctx, t, progs[t.Flow], applets, scenario.WithEventBudget(budget))
+			res := scenario.RunWith(ctx, t, progs[t.Flow], applets, scenario.WithEventBudget(budget), scenario.WithHTTP(netHTTP(*net)))
 			for _, tr := range res.Traces {
 				covs[t.Flow].Add(tr)
 			}

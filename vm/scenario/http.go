@@ -158,3 +158,34 @@ func effectMatches(e Expect, a vm.Action) bool {
 	}
 	return false
 }
+
+// ParseHTTPMocks reads a file of `http …` mock lines, as a .flowtest
+// writes them (`flowc run --http-mocks FILE`); # starts a comment.
+func ParseHTTPMocks(path, src string) ([]HTTPMock, error) {
+	var out []HTTPMock
+	for i, raw := range strings.Split(src, "\n") {
+		pos := Pos{path, i + 1}
+		toks, err := tokenize(raw)
+		if err != nil {
+			return nil, &Error{pos, err.Error()}
+		}
+		if len(toks) == 0 {
+			continue
+		}
+		if toks[0].s != "http" {
+			return nil, &Error{pos, fmt.Sprintf(`unknown line %q: a mocks file holds http lines only (http "URL" returns JSON)`, toks[0].s)}
+		}
+		m, err := parseHTTPMock(pos, toks[1:])
+		if err != nil {
+			return nil, &Error{pos, err.Error()}
+		}
+		out = append(out, m)
+	}
+	return out, nil
+}
+
+// MockHTTP answers http steps from mocks on env's clock, as a test does;
+// requests no mock answers go to real, or fail when it is nil.
+func MockHTTP(mocks []HTTPMock, env *sim.Env, real vm.HTTPDoer) vm.HTTPDoer {
+	return &mockHTTP{mocks: mocks, env: env, real: real}
+}
