@@ -177,6 +177,9 @@ func (s *Server) readStep(ctx context.Context, in Inbound, timer bool, f fieldNa
 		}
 	}
 	snap.in.Contact = s.directory().Contact(in.From, st.Tags)
+	if err := s.readEdits(ctx, &snap.in); err != nil { // effects.go
+		return nil, err
+	}
 	return snap, nil
 }
 
@@ -323,6 +326,9 @@ func (s *Server) apply(ctx context.Context, tx store.Tx, in *stepInput, p *plan)
 		if err := tx.AddContactTag(ctx, m.From, tag); err != nil {
 			return err
 		}
+	}
+	if err := applyEffects(ctx, tx, in, p); err != nil { // effects.go
+		return err
 	}
 	switch {
 	case p.Save != nil:
