@@ -19,11 +19,12 @@ var (
 )
 
 // editsQuery reads a contact's edits in one statement: one row per
-// removed tag, set field and mark of the number.
+// mark of the number, removed tag and set field. The marks come first:
+// PostgreSQL types a UNION's NULL column by the first branch with a type.
 const editsQuery = `
-	SELECT 'u', tag, '', NULL FROM contact_untags WHERE contact = ?
-	UNION ALL SELECT 'f', name, value, NULL FROM contact_fields WHERE contact = ?
-	UNION ALL SELECT 'm', mark, '', sent FROM reply_marks WHERE contact = ? AND number = ?`
+	SELECT 'm', mark, '', sent FROM reply_marks WHERE contact = ? AND number = ?
+	UNION ALL SELECT 'u', tag, '', NULL FROM contact_untags WHERE contact = ?
+	UNION ALL SELECT 'f', name, value, NULL FROM contact_fields WHERE contact = ?`
 
 func scanEdits(rows *sql.Rows, err error) (*store.ContactEdits, error) {
 	if err != nil {
@@ -61,7 +62,7 @@ func scanEdits(rows *sql.Rows, err error) (*store.ContactEdits, error) {
 
 // ReadContactEdits reads the edits on the read pool (store.EditsReader).
 func (db *DB) ReadContactEdits(ctx context.Context, contact, number string) (*store.ContactEdits, error) {
-	rows, err := db.r.QueryContext(ctx, db.rebind(editsQuery), contact, contact, contact, number)
+	rows, err := db.r.QueryContext(ctx, db.rebind(editsQuery), contact, number, contact, contact)
 	e, err := scanEdits(rows, err)
 	if err != nil {
 		return nil, errors.Join(errors.New(db.d.Name+": edits of "+contact), err)
@@ -71,7 +72,7 @@ func (db *DB) ReadContactEdits(ctx context.Context, contact, number string) (*st
 
 // ContactEdits reads the edits in this transaction.
 func (t *Tx) ContactEdits(ctx context.Context, contact, number string) (*store.ContactEdits, error) {
-	rows, err := t.query(ctx, editsQuery, contact, contact, contact, number)
+	rows, err := t.query(ctx, editsQuery, contact, number, contact, contact)
 	e, err := scanEdits(rows, err)
 	if err != nil {
 		return nil, t.errorf("edits of %s: %w", contact, err)
