@@ -56,6 +56,9 @@ func startFlowOn(t *testing.T, flow string, tweak func(*server.Config), st store
 	if err := srv.Deploy(context.Background(), progs); err != nil {
 		t.Fatal(err)
 	}
+	if _, _, err := srv.EnsureAdminToken(context.Background()); err != nil {
+		t.Fatal(err)
+	}
 	srv.SetReady(true)
 	hs := httptest.NewServer(srv.Handler())
 	t.Cleanup(func() { hs.Close(); st.Close() })
