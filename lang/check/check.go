@@ -56,7 +56,7 @@ type Info struct {
 	Holidays  []string
 	Applets   map[string]AppletDecl
 	Help      string
-	Hosts     []Host // the hosts the flow's http steps may call (http.go)
+	Hosts     []Host  // the hosts the flow's http steps may call (http.go)
 	cache     *parsed // calls bound, templates parsed, timeouts read (calls.go)
 }
 
