@@ -103,3 +103,19 @@ func without(list []string, s string) []string {
 	}
 	return out
 }
+
+// dedupe keeps the first of each tag, in order.
+func dedupe(tags []string) []string {
+	for i := 1; i < len(tags); i++ {
+		if slices.Contains(tags[:i], tags[i]) {
+			out := slices.Clone(tags[:i])
+			for _, t := range tags[i+1:] {
+				if !slices.Contains(out, t) {
+					out = append(out, t)
+				}
+			}
+			return out
+		}
+	}
+	return tags
+}

@@ -125,6 +125,7 @@ func Contact(entry *directory.Contact, addedTags []string) runtime.Contact {
 		return runtime.Contact{Tags: addedTags}
 	}
 	tags := append(append([]string(nil), entry.Tags...), addedTags...)
+	tags = dedupe(tags) // a flow tagging a directory tag (again after an untag): once (effects.go)
 	return runtime.KnownContact(entry.Name, entry.Owner, tags, entry.Fields)
 }
 
