@@ -455,9 +455,7 @@ func (c *checker) command(cmd *syntax.Command) {
 			}
 		}
 	}
-	if a.Name == "http" {
-		c.httpCommand(b) // http.go
-	}
+	c.effectCommand(a.Name, b) // http.go
 	c.branches(cmd, a)
 }
 

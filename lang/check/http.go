@@ -149,6 +149,19 @@ func HTTPHeaders(s string) ([][2]string, error) {
 	return out, nil
 }
 
+// effectCommand checks the History issue's steps beyond their
+// signature: http, field and untag.
+func (c *checker) effectCommand(name string, b Bound) {
+	switch name {
+	case "http":
+		c.httpCommand(b)
+	case "field", "untag":
+		if v := b.Positional[0]; v != nil && v.Type() == syntax.VString && strings.TrimSpace(v.Text()) == "" {
+			c.diags.Errorf(c.f.Span(v), CodeArgs, "%s: the %s's name is empty", name, map[string]string{"field": "field", "untag": "tag"}[name])
+		}
+	}
+}
+
 // httpCommand checks an http step: its URL goes to a declared host, its
 // headers are well formed, and it has one body at most.
 func (c *checker) httpCommand(b Bound) {
