@@ -80,9 +80,37 @@ func (c *Client) control(network, address string, _ syscall.RawConn) error {
 
 var sharedSpace = netip.MustParsePrefix("100.64.0.0/10") // carrier-grade NAT
 
+// reserved are IPv4 ranges that are no host on the internet: "this
+// network", IETF protocol assignments, benchmarking, the former class E.
+var reserved = []netip.Prefix{
+	netip.MustParsePrefix("0.0.0.0/8"), netip.MustParsePrefix("192.0.0.0/24"),
+	netip.MustParsePrefix("198.18.0.0/15"), netip.MustParsePrefix("240.0.0.0/4"),
+}
+
+// nat64 and sixToFour carry an IPv4 address inside an IPv6 one: judged
+// as that IPv4 address (a NAT64 gateway would connect to it).
+var (
+	nat64     = netip.MustParsePrefix("64:ff9b::/96")
+	sixToFour = netip.MustParsePrefix("2002::/16")
+)
+
 // Internal says why a is not a public address ("" when it is one).
 func Internal(a netip.Addr) string {
 	a = a.Unmap()
+	if a.Is6() {
+		b := a.As16()
+		switch {
+		case nat64.Contains(a):
+			return Internal(netip.AddrFrom4([4]byte{b[12], b[13], b[14], b[15]}))
+		case sixToFour.Contains(a):
+			return Internal(netip.AddrFrom4([4]byte{b[2], b[3], b[4], b[5]}))
+		}
+	}
+	for _, p := range reserved {
+		if p.Contains(a) && !a.IsUnspecified() {
+			return "a reserved address"
+		}
+	}
 	switch {
 	case a.IsLoopback():
 		return "a loopback address"

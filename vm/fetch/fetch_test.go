@@ -38,6 +38,9 @@ func TestRefusesInternalAddresses(t *testing.T) {
 		"10.1.2.3": "private", "192.168.0.1": "private", "172.16.5.4": "private", "169.254.169.254": "link-local",
 		"::1": "loopback", "fd00::1": "private", "0.0.0.0": "unspecified", "100.64.0.1": "shared", "::ffff:127.0.0.1": "loopback",
 		"8.8.8.8": "", "2001:4860:4860::8888": "",
+		// IPv4 inside IPv6 (NAT64, 6to4) is judged as the IPv4 it carries.
+		"64:ff9b::a00:1": "private", "64:ff9b::808:808": "", "2002:7f00:1::": "loopback", "2002:a9fe:a9fe::1": "link-local",
+		"0.1.2.3": "reserved", "198.18.0.1": "reserved", "240.0.0.1": "reserved", "192.0.0.8": "reserved", "255.255.255.255": "reserved",
 	} {
 		if got := Internal(netip.MustParseAddr(addr)); !strings.Contains(got, want) || (want == "") != (got == "") {
 			t.Errorf("Internal(%s) = %q, want %q", addr, got, want)
