@@ -38,6 +38,10 @@ func (m *machine) execEffect(pc int, op Opcode, arg int) bool {
 	case OpField:
 		f := p.Fields[arg]
 		v := m.render(pc, f.Template)
+		if len(v) > MaxStringBytes { // kept for every later message: bounded as a variable's string is
+			m.fail(pc, fmt.Errorf("field %s: value of %d bytes is over the limit of %d; it is not set", f.Name, len(v), MaxStringBytes))
+			return true
+		}
 		m.trace(pc, "")
 		m.emit(Action{Kind: ActField, Var: f.Name, Text: v, PC: pc})
 	case OpReplyOnce:

@@ -113,6 +113,24 @@ test "once per period"
 `)
 }
 
+// A field's value is kept for every later message: over 16 KiB it is
+// not set, and the step says why.
+func TestFieldTooLong(t *testing.T) {
+	dir, p := compileDir(t, map[string]string{"f.flow": `flow f
+numbers "+15550100"
+field "notes" "{{ repeat(body, 2000) }}"
+reply "plan {{ contact.fields.notes ?? 'unset' }}"
+`})
+	runTests(t, dir, p, `at 2026-11-23T10:00
+test "too long"
+  send "0123456789"
+  expect error ~ "field notes: value of 20000 bytes is over the limit of 16384; it is not set"
+  expect reply "plan unset"
+  send "x"
+  expect reply "plan unset"
+`)
+}
+
 // untag and field change the contact for its next message, across
 // conversations, over the directory's entry.
 func TestUntagAndField(t *testing.T) {
