@@ -4,7 +4,10 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"io"
 	"os"
+	"sort"
+	"strings"
 
 	"github.com/flowc-dev/flowc/vm"
 	"github.com/flowc-dev/flowc/vm/fetch"
@@ -57,4 +60,41 @@ type noHTTP struct{}
 
 func (noHTTP) DoHTTP(_ context.Context, req *vm.HTTPRequest) (*vm.HTTPResponse, error) {
 	return nil, fmt.Errorf("flowc run sends no request without --net or --http-mocks FILE (a line: http %s %q returns JSON)", req.Method, req.URL)
+}
+
+// printEdits shows, for :state, what flows removed and set of the
+// contact and the once-per-period replies already sent on number.
+func printEdits(w io.Writer, env *sim.Env, contact, number string, prog *vm.Program) {
+	loc := prog.Location()
+	removed, fields := env.Edits(contact)
+	if len(removed) > 0 {
+		fmt.Fprintf(w, "  tags removed: %s\n", strings.Join(removed, ", "))
+	}
+	names := make([]string, 0, len(fields))
+	for k := range fields {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	for _, k := range names {
+		if fields[k] == "" {
+			fmt.Fprintf(w, "  field %s removed\n", k)
+		} else {
+			fmt.Fprintf(w, "  field %s = %q\n", k, fields[k])
+		}
+	}
+	marks := env.Marks(contact, number)
+	keys := make([]string, 0, len(marks))
+	for k := range marks {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		what := k
+		for pc, op := range prog.Code {
+			if op == vm.OpReplyOnce && prog.Onces[prog.Args[pc]].Mark == k {
+				what = "reply " + prog.Describe(pc) // its text, as the flow writes it
+			}
+		}
+		fmt.Fprintf(w, "  %s: sent %s\n", what, marks[k].In(loc).Format("Mon 15:04"))
+	}
 }

@@ -112,6 +112,7 @@ func runRun(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 				if tags := conv.Env.AddedTags(*from); len(tags) > 0 {
 					fmt.Fprintf(stdout, "  tags added: %s\n", strings.Join(tags, ", "))
 				}
+				printEdits(stdout, conv.Env, *from, number, prog) // http.go
 			default:
 				fmt.Fprintf(stderr, "flowc run: line %d: unknown command %q (use :wait DURATION or :state)\n", lineNo, line)
 				return exitUsage

@@ -101,3 +101,17 @@ func (e *Env) edited(phone string, c runtime.Contact) runtime.Contact {
 	}
 	return c
 }
+
+// Edits returns what flows removed of contact's tags and set of its
+// fields ("" for one removed), as the server's store keeps them.
+func (e *Env) Edits(contact string) (removed []string, fields map[string]string) {
+	ed := e.edits[contact]
+	if ed == nil {
+		return nil, nil
+	}
+	fields = map[string]string{}
+	for k, v := range ed.fields {
+		fields[k] = v
+	}
+	return slices.Clone(ed.removed), fields
+}
