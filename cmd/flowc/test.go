@@ -113,6 +113,7 @@ func runTest(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "flowc test:", err)
 		return exitUsage
 	}
+	network := netHTTP(*net) // one client (and its connections) for every test
 	rep := &testReport{Tests: []*scenario.Result{}}
 	covs := map[string]*vm.Coverage{}
 	ran := map[string]bool{} // flows with at least one selected test
@@ -125,7 +126,7 @@ func runTest(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 				continue
 			}
 			ran[t.Flow] = true
-			res := scenario.RunWith(ctx, t, progs[t.Flow], applets, scenario.WithEventBudget(budget), scenario.WithHTTP(netHTTP(*net)))
+			res := scenario.RunWith(ctx, t, progs[t.Flow], applets, scenario.WithEventBudget(budget), scenario.WithHTTP(network))
 			for _, tr := range res.Traces {
 				covs[t.Flow].Add(tr)
 			}
