@@ -103,6 +103,7 @@ func Compile(f *syntax.File, info *check.Info) (*vm.Program, diag.List) {
 	c.p = &vm.Program{
 		Name: info.Name, File: f.Source.Name, Source: f.Source.Text, Numbers: numbers(info),
 		Timezone: info.Timezone.String(), Holidays: info.Holidays, Schedules: schedules, Help: info.Help,
+		Hosts: hosts(info), // effects.go
 	}
 	cal, err := vm.NewCalendar(c.p.Timezone, c.p.Holidays, schedules)
 	if err != nil {
@@ -207,7 +208,7 @@ func (c *compiler) declareVars() map[string]bool {
 		case *syntax.Set:
 			declare(st.Name.Value, c.f.Span(st.Name))
 		case *syntax.Command:
-			if st.Name.Value != "ask" && st.Name.Value != "run" {
+			if st.Name.Value != "ask" && st.Name.Value != "run" && st.Name.Value != "http" {
 				break
 			}
 			if call, ok := c.info.Call(st); ok {
@@ -451,6 +452,9 @@ func (c *compiler) command(cmd *syntax.Command) {
 	head := c.f.Span(cmd.Name)
 	if len(cmd.Args) > 0 {
 		head = head.Join(c.f.Span(cmd.Args[len(cmd.Args)-1]))
+	}
+	if c.effect(cmd, b, sp, head) { // effects.go
+		return
 	}
 	switch a.Name {
 	case "reply":

@@ -110,6 +110,8 @@ func (s *Server) adminRoutes(r chi.Router) {
 	r.Get("/directory", s.getDirectory)
 	r.Put("/directory", s.putDirectory)
 	r.Patch("/directory/users/{user}", s.patchUser)
+	r.Get("/contacts/{phone}", s.getContact)     // contacts.go
+	r.Patch("/contacts/{phone}", s.patchContact) // contacts.go
 	r.Get("/inbox/{kind}/{name}", s.listInbox)
 	r.Post("/inbox/items/{id}/done", s.markDone)
 	r.Get("/executions/{sid}", s.getExecution)

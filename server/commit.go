@@ -180,6 +180,9 @@ func (s *Server) readStep(ctx context.Context, in Inbound, timer bool, f fieldNa
 		return nil, err
 	}
 	snap.in.Directory = s.directory().CheckFile()
+	if err := s.readEdits(ctx, &snap.in); err != nil { // the contact's edits and reply marks, the http client (effects.go)
+		return nil, err
+	}
 	return snap, nil
 }
 
@@ -326,6 +329,9 @@ func (s *Server) apply(ctx context.Context, tx store.Tx, in *stepInput, p *plan)
 		if err := tx.AddContactTag(ctx, m.From, tag); err != nil {
 			return err
 		}
+	}
+	if err := applyEffects(ctx, tx, in, p); err != nil { // effects.go
+		return err
 	}
 	switch {
 	case p.Save != nil:

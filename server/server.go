@@ -53,6 +53,11 @@ type Config struct {
 	// EventBudget is the time all applet calls of one message (or timer)
 	// may take together; zero: vm.DefaultEventBudget (FLOWC_EVENT_BUDGET).
 	EventBudget time.Duration
+	// HTTP sends flows' http steps' requests; nil: a vm/fetch client that
+	// refuses internal addresses unless HTTPAllowPrivate
+	// (FLOWC_HTTP_ALLOW_PRIVATE=1: tests, a CRM on the same network).
+	HTTP             vm.HTTPDoer
+	HTTPAllowPrivate bool
 	// Outbound delivers the outbox (SMS, e-mail, webhooks); nil leaves
 	// items queued.
 	Outbound *Outbound
@@ -126,6 +131,9 @@ type Server struct {
 	routeCache routeCache // the route table (routes.go)
 	lists      listCache  // the operator's lists (lists.go)
 	pace       *pacer     // SMS pacing per sending number (pacing.go)
+
+	httpOnce sync.Once
+	httpc    vm.HTTPDoer // http steps' client (effects.go)
 }
 
 // MaxRequestBytes bounds a webhook request body.

@@ -34,6 +34,9 @@ type stepInput struct {
 	Directory *directory.Directory // users, teams, numbers: computed targets and number.* (inbound.Input.Directory)
 
 	EventBudget time.Duration // the applet calls' time budget (Config.EventBudget)
+
+	HTTP  vm.HTTPDoer          // sends http steps' requests (effects.go); nil: they fail (a deploy's replay)
+	Marks map[string]time.Time // once-per-period replies sent to Msg.From on Msg.To
 }
 
 // routed is the active flow of a business number.
@@ -58,6 +61,7 @@ type plan struct {
 	Deliver []vm.Target         // inbox deliveries; a team's member is chosen at commit
 	Outbox  []store.OutboxItem  // forwards, and a timer's replies
 	Tags    []string            // tags added to the contact
+	Effects inbound.Effects     // tags removed, fields set, once-per-period replies sent (effects.go)
 
 	Record  bool  // store the message (false: a timer whose run failed)
 	FlowErr error // the VM failed: the caller logs it
@@ -84,7 +88,7 @@ func step(ctx context.Context, in *stepInput, applets appletRunner) (*plan, erro
 // inboundInput is in as the inbound stage takes it.
 func inboundInput(in *stepInput) *inbound.Input {
 	ii := &inbound.Input{Timer: in.Timer, Msg: vmMessage(in.Msg), Now: in.Now, OptedOut: in.OptedOut,
-		Contact: in.Contact, Lists: in.Lists, EventBudget: in.EventBudget}
+		Contact: in.Contact, Lists: in.Lists, EventBudget: in.EventBudget, HTTP: in.HTTP, Marks: in.Marks}
 	ii.Directory = in.Directory
 	if in.Route != nil {
 		ii.Route = &inbound.Route{Flow: in.Route.Flow, Version: in.Route.Version, Program: in.Route.Program}
@@ -99,7 +103,8 @@ func inboundInput(in *stepInput) *inbound.Input {
 func planOf(in *stepInput, ip *inbound.Plan) *plan {
 	m := in.Msg
 	p := &plan{Answer: Answer{Outcome: ip.Outcome, Flow: ip.Flow, Replies: ip.Replies}, Flow: ip.Flow, Version: ip.Version,
-		OptOut: ip.OptOut, End: ip.End, Deliver: ip.Deliver, Tags: ip.Tags, Record: ip.Record, FlowErr: ip.FlowErr}
+		OptOut: ip.OptOut, End: ip.End, Deliver: ip.Deliver, Tags: ip.Tags, Record: ip.Record, FlowErr: ip.FlowErr,
+		Effects: ip.Effects}
 	if !ip.Record { // a failed timer: nothing answered or stored
 		p.Answer = Answer{}
 	}

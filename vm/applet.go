@@ -30,6 +30,9 @@ func appletMessage(e *runtime.Env) map[string]any {
 func (m *machine) run(pc, arg int) (next int, ok bool) {
 	r := &m.p.Runs[arg]
 	a := &m.p.Applets[r.Applet]
+	if a.HTTP != nil {
+		return m.httpRun(pc, r, a.HTTP) // http.go
+	}
 	args := make([]any, len(r.Args))
 	for i, e := range r.Args {
 		v, err := m.eval(e)

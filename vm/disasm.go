@@ -66,6 +66,9 @@ func (p *Program) describeArg(pc int) string {
 		return s.Var + " = " + p.Exprs[s.Expr].Source
 	case OpRun:
 		r := p.Runs[arg]
+		if h := p.Applets[r.Applet].HTTP; h != nil {
+			return p.describeHTTP(r, h)
+		}
 		var args []string
 		for _, e := range r.Args {
 			args = append(args, p.Exprs[e].Source)
@@ -112,7 +115,7 @@ func (p *Program) describeArg(pc int) string {
 		r := p.Retries[arg]
 		return fmt.Sprintf("%d× → %04d", r.Times, r.PC)
 	}
-	return ""
+	return p.describeEffect(p.Code[pc], arg)
 }
 
 func (p *Program) templateSource(i int) string {

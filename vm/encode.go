@@ -17,7 +17,7 @@ import (
 // programs a server stored before an upgrade keep running.
 const (
 	Magic            = "FLOWC\x00"
-	FormatVersion    = uint16(3) // 2: run routes (RunCall.Routes); 3: computed targets (Computed, INBOX_EXPR, FORWARD_EXPR)
+	FormatVersion    = uint16(3) // 2: run routes (RunCall.Routes); 3: computed targets (Computed, INBOX_EXPR, FORWARD_EXPR), http steps, untag, field, once-per replies
 	MinFormatVersion = uint16(1) // 1 decodes as 2 without routes
 )
 
@@ -102,11 +102,17 @@ func (p *Program) checkIndices() error {
 		case OpRetry:
 			ok = in(a, len(p.Retries))
 		default:
-			return fmt.Errorf("instruction %d: unknown opcode %d", i, op)
+			var known bool
+			if ok, known = p.effectIndex(op, a); !known {
+				return fmt.Errorf("instruction %d: unknown opcode %d", i, op)
+			}
 		}
 		if !ok {
 			return fmt.Errorf("instruction %d (%s): operand %d out of range", i, op, a)
 		}
+	}
+	if err := p.checkHTTP(); err != nil {
+		return err
 	}
 	for i, t := range p.Templates {
 		for _, part := range t.Parts {

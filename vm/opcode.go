@@ -20,6 +20,9 @@ const (
 	OpEnd                       // explicit end of the conversation
 	OpInboxExpr                 // arg: computed target index (inbox user:(EXPR))
 	OpForwardExpr               // arg: computed target index (forward email:(EXPR))
+	OpUntag                     // arg: const index (effects.go)
+	OpField                     // arg: field index (effects.go)
+	OpReplyOnce                 // arg: once index (effects.go)
 	opCount
 )
 
@@ -40,6 +43,9 @@ var opNames = [...]string{
 	OpEnd:         "END",
 	OpInboxExpr:   "INBOX_EXPR",
 	OpForwardExpr: "FORWARD_EXPR",
+	OpUntag:       "UNTAG",
+	OpField:       "FIELD",
+	OpReplyOnce:   "REPLY_ONCE",
 }
 
 func (op Opcode) String() string {
@@ -56,7 +62,7 @@ func (op Opcode) Suspends() bool { return op == OpMenu || op == OpAsk }
 // current message (it is answered, delivered, forwarded or ended).
 func (op Opcode) Handles() bool {
 	switch op {
-	case OpReply, OpInbox, OpForward, OpMenu, OpAsk, OpEnd, OpInboxExpr, OpForwardExpr:
+	case OpReply, OpInbox, OpForward, OpMenu, OpAsk, OpEnd, OpInboxExpr, OpForwardExpr, OpReplyOnce:
 		return true
 	}
 	return false

@@ -24,6 +24,7 @@ type Program struct {
 	Schedules map[string]string // named schedule specs
 	Help      string            // the HELP keyword's answer
 	Vars      []string          // declared flow variables
+	Hosts     []string          // the hosts http steps may call (lower case, port if any)
 
 	// Parallel slices: one entry per instruction.
 	Code []Opcode
@@ -41,6 +42,8 @@ type Program struct {
 	Retries   []Retry
 	Runs      []RunCall
 	Applets   []Applet
+	Fields    []FieldSet // effects.go
+	Onces     []Once
 
 	cal *runtime.Calendar
 }
@@ -156,6 +159,7 @@ type Applet struct {
 	Name   string
 	Path   string
 	Source []byte
+	HTTP   *HTTPSpec // an http step, not JavaScript (http.go)
 }
 
 // Calendar is the program's time settings, bound to hours().

@@ -91,16 +91,18 @@ type AppletInput struct {
 type ActionKind int
 
 const (
-	ActReply   ActionKind = iota // send Text to the contact
+	ActReply   ActionKind = iota // send Text to the contact (once per period: Var is its mark, Deadline now; effects.go)
 	ActDeliver                   // put the message in Target's inbox
 	ActForward                   // forward the message to Target (email, webhook)
 	ActTag                       // tag the contact with Text
 	ActSet                       // variable Var = Value
 	ActWait                      // the conversation waits (until Deadline, if set)
 	ActEnd                       // the conversation is over
+	ActUntag                     // remove the tag Text from the contact (effects.go)
+	ActField                     // set the contact's field Var to Text ("" removes it)
 )
 
-var actionNames = [...]string{"reply", "deliver", "forward", "tag", "set", "wait", "end"}
+var actionNames = [...]string{"reply", "deliver", "forward", "tag", "set", "wait", "end", "untag", "field"}
 
 func (k ActionKind) String() string { return actionNames[k] }
 
@@ -138,6 +140,10 @@ func (a Action) String() string {
 		return "wait"
 	case ActEnd:
 		return "end"
+	case ActUntag:
+		return fmt.Sprintf("untag %q", a.Text)
+	case ActField:
+		return fmt.Sprintf("field %q = %q", a.Var, a.Text)
 	}
 	return "?"
 }
@@ -189,6 +195,11 @@ type Options struct {
 	// step). `flowc run` and `flowc test` show it; the runner bounds it
 	// (runtime/applet: 100 lines a call, 1 KiB each).
 	AppletLogs bool
+	// HTTP sends the requests of http steps (http.go); nil: they fail.
+	HTTP HTTPDoer
+	// Marks are when each once-per-period reply was last sent to this
+	// contact on this number, by Once.Mark (effects.go).
+	Marks map[string]time.Time
 }
 
 // DefaultMaxSteps bounds one event's work.
@@ -884,7 +895,9 @@ func (m *machine) exec(pc int) (*Result, error) {
 			}
 			m.branch(pc, "no retries left", Outcome{Kind: BranchExhausted, Target: pc + 1})
 		default:
-			return nil, fmt.Errorf("vm: bad opcode %d at pc %d", op, pc)
+			if !m.execEffect(pc, op, arg) { // effects.go
+				return nil, fmt.Errorf("vm: bad opcode %d at pc %d", op, pc)
+			}
 		}
 		pc++
 	}

@@ -170,7 +170,8 @@ func legacyCoverage(p *vm.Program, traces [][]vm.TraceStep) []bool {
 			case vm.OpRun:
 				routed := len(p.Runs[p.Args[s.PC]].Routes) > 0
 				switch {
-				case strings.HasPrefix(s.Note, "applet ") && !routed, strings.HasPrefix(s.Note, "no route for "):
+				case strings.HasPrefix(s.Note, "applet ") && !routed, strings.HasPrefix(s.Note, "no route for "),
+					strings.HasPrefix(s.Note, "http "): // an http step's response (vm/http.go)
 					mark(s.PC, vm.BranchOK, "")
 				case strings.HasPrefix(s.Note, "route "):
 					mark(s.PC, vm.BranchRoute, strings.TrimPrefix(s.Note, "route "))

@@ -21,12 +21,13 @@ func init() {
 }
 
 func runRun(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	fs := newFlagSet("run", "flowc run FILE [--at TIME] [--from NUMBER] [--to NUMBER] [--directory FILE] [--explain]", stderr)
+	fs := newFlagSet("run", "flowc run FILE [--at TIME] [--from NUMBER] [--to NUMBER] [--directory FILE] [--explain] [--net] [--http-mocks FILE]", stderr)
 	at := fs.String("at", "", "the fake clock's start, RFC 3339 (2026-11-23T10:00:00-05:00) or YYYY-MM-DDTHH:MM in the flow's zone; default now")
 	from := fs.String("from", "+15557654321", "the contact's number")
 	to := fs.String("to", "", "the business number texted (default: the flow's first number)")
 	explain := fs.Bool("explain", false, "print each step taken, with file:line")
 	dirFile := fs.String("directory", "", "the directory file (users, teams, contacts) the server would use; default: directory.json beside the flow, if any")
+	net, mocks := httpFlags(fs) // http.go
 	paths, err := parseFlags(fs, args)
 	if err != nil {
 		return flagExit(err)
@@ -75,6 +76,10 @@ func runRun(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 	conv := &sim.Conversation{Prog: prog, From: *from, To: number, Trace: *explain,
 		Env: &sim.Env{Clock: start, Applets: applets, EventBudget: budget, Directory: dir}}
+	if conv.Env.HTTP, err = offlineHTTP(*net, *mocks, conv.Env); err != nil { // http.go
+		fmt.Fprintln(stderr, "flowc run:", err)
+		return exitUsage
+	}
 	ctx := context.Background()
 	fmt.Fprintf(stdout, "# flow %s, %s texting %s, clock %s\n", prog.Name, *from, number, start.In(prog.Location()).Format("Mon 2006-01-02 15:04 MST"))
 	sc := bufio.NewScanner(stdin)
@@ -107,6 +112,7 @@ func runRun(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 				if tags := conv.Env.AddedTags(*from); len(tags) > 0 {
 					fmt.Fprintf(stdout, "  tags added: %s\n", strings.Join(tags, ", "))
 				}
+				printEdits(stdout, conv.Env, *from, number, prog) // http.go
 			default:
 				fmt.Fprintf(stderr, "flowc run: line %d: unknown command %q (use :wait DURATION or :state)\n", lineNo, line)
 				return exitUsage

@@ -109,6 +109,7 @@ func runServe(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	if err := cfg.Validate(); err != nil {
 		return refuse(exitUsage, "configuration", err)
 	}
+	cfg.HTTPAllowPrivate = allowPrivate() // http.go
 	if cfg.EventBudget, err = eventBudget(os.Getenv); err != nil {
 		return refuse(exitUsage, "configuration", err)
 	}

@@ -41,10 +41,11 @@ type uncoveredEntry struct {
 }
 
 func runTest(args []string, _ io.Reader, stdout, stderr io.Writer) int {
-	fset := newFlagSet("test", "flowc test [PATH…] [--run REGEX] [--format text|json] [--coverage]", stderr)
+	fset := newFlagSet("test", "flowc test [PATH…] [--run REGEX] [--format text|json] [--coverage] [--net]", stderr)
 	runRe := fset.String("run", "", "run only the tests whose name matches this regexp")
 	format := fset.String("format", "text", "output format: text or json")
 	coverage := fset.Bool("coverage", false, "report the branches of each flow that no test took")
+	net := fset.Bool("net", false, "send the http requests no `http` mock line answers over the network (internal addresses refused unless FLOWC_HTTP_ALLOW_PRIVATE=1)")
 	paths, err := parseFlags(fset, args)
 	if err != nil {
 		return flagExit(err)
@@ -112,6 +113,7 @@ func runTest(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "flowc test:", err)
 		return exitUsage
 	}
+	network := netHTTP(*net) // one client (and its connections) for every test
 	rep := &testReport{Tests: []*scenario.Result{}}
 	covs := map[string]*vm.Coverage{}
 	ran := map[string]bool{} // flows with at least one selected test
@@ -124,7 +126,7 @@ func runTest(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 				continue
 			}
 			ran[t.Flow] = true
-			res := scenario.RunWith(ctx, t, progs[t.Flow], applets, scenario.WithEventBudget(budget))
+			res := scenario.RunWith(ctx, t, progs[t.Flow], applets, scenario.WithEventBudget(budget), scenario.WithHTTP(network))
 			for _, tr := range res.Traces {
 				covs[t.Flow].Add(tr)
 			}

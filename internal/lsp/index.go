@@ -219,6 +219,12 @@ func (b *indexer) command(cmd *syntax.Command) []Symbol {
 			if v := bound.Positional[0]; v != nil && v.Type() == syntax.VIdent {
 				b.ref(RefSection, v.Tok, b.span(v), false)
 			}
+		case "http": // the body is a variable's value: a read of it
+			for _, tag := range []string{"json", "form"} {
+				if v := bound.Tags[tag]; v != nil && v.Type() == syntax.VIdent {
+					b.uses = append(b.uses, Ref{Kind: RefVariable, Name: v.Tok, Span: b.span(v)}) // kept if the file sets it
+				}
+			}
 		case "run":
 			if v := bound.Positional[0]; v != nil && v.Type() == syntax.VCall {
 				start := syntax.Start(v)

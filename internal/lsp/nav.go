@@ -278,7 +278,7 @@ func validName(k RefKind, name string) error {
 
 func isKeyword(s string) bool {
 	switch s {
-	case "when", "else", "then", "set", "section", "flow", "numbers", "timezone", "schedule", "holidays", "applet", "help":
+	case "when", "else", "then", "set", "section", "flow", "numbers", "timezone", "schedule", "holidays", "applet", "help", "hosts":
 		return true
 	}
 	return false

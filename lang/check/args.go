@@ -75,6 +75,16 @@ func Bind(a *registry.Applet, args []*syntax.Value) (Bound, []ArgProblem) {
 		}
 		t := a.Tag(v.Tok)
 		mentioned[t.Name] = true
+		if w, ok := tagWords(t, args[i:]); !ok {
+			// `once 12h`: said once, for the tag, its value still bound.
+			probs = append(probs, ArgProblem{Value: v, Msg: fmt.Sprintf("%s: write %s %s %s", a.Name, t.Name, strings.Join(t.Words, " "), strings.ToUpper(t.Value.Name))})
+			if i+w >= len(args) || !fits(t.Value, args[i+w]) {
+				continue
+			}
+			i += w
+		} else {
+			i += w
+		}
 		if _, dup := b.Tags[t.Name]; dup {
 			probs = append(probs, ArgProblem{Value: v, Msg: fmt.Sprintf("%s: %q given twice", a.Name, t.Name)})
 		}
@@ -454,6 +464,7 @@ func (c *checker) command(cmd *syntax.Command) {
 			}
 		}
 	}
+	c.effectCommand(a.Name, b) // http.go
 	c.branches(cmd, a)
 }
 

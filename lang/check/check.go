@@ -56,6 +56,7 @@ type Info struct {
 	Holidays  []string
 	Applets   map[string]AppletDecl
 	Help      string
+	Hosts     []Host  // the hosts the flow's http steps may call (http.go)
 	cache     *parsed // calls bound, templates parsed, timeouts read (calls.go)
 }
 
@@ -202,7 +203,7 @@ func (c *checker) header(h *syntax.Header, seen map[string]file.Span) {
 	case kw == "flow" && len(values) != 0, (kw == "timezone" || kw == "schedule" || kw == "applet" || kw == "help") && len(values) != 1:
 		c.diags.Errorf(sp, CodeHeader, "malformed %s header: %s", kw, headerSyntax[kw])
 		return
-	case (kw == "numbers" || kw == "holidays") && len(values) == 0:
+	case (kw == "numbers" || kw == "holidays" || kw == "hosts") && len(values) == 0:
 		c.diags.Errorf(sp, CodeHeader, "%s needs at least one value: %s", kw, headerSyntax[kw])
 		return
 	}
@@ -285,6 +286,8 @@ func (c *checker) header(h *syntax.Header, seen map[string]file.Span) {
 		c.info.Applets[name] = c.appletDecl(h, name, values[0]) // paths.go
 	case "help":
 		c.info.Help = values[0]
+	case "hosts":
+		c.hostsHeader(h, values) // http.go
 	}
 }
 
@@ -296,6 +299,7 @@ var headerSyntax = map[string]string{
 	"holidays": `holidays "2026-12-25", "2027-01-01"`,
 	"applet":   `applet NAME = "path/to/applet.js"`,
 	"help":     `help "Text sent when the contact texts HELP"`,
+	"hosts":    `hosts "crm.example.com", "api.example.com"`,
 }
 
 // scheduleSpec parses a schedule spec written as the string literal raw

@@ -196,7 +196,8 @@ func appletsSection() string {
 				if tg.Required {
 					opt = " (required)"
 				}
-				fmt.Fprintf(&b, "| `%s %s`%s | %s | %s |\n", tg.Name, strings.ToUpper(tg.Value.Name), opt, kinds(tg.Value), tg.Doc)
+				name := strings.Join(append([]string{tg.Name}, tg.Words...), " ") // `once per PERIOD`
+				fmt.Fprintf(&b, "| `%s %s`%s | %s | %s |\n", name, strings.ToUpper(tg.Value.Name), opt, kinds(tg.Value), tg.Doc)
 			}
 		}
 		if a.Block.Any() {

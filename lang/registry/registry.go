@@ -41,6 +41,7 @@ type Param struct {
 // Tag is a tagged argument: `by round-robin`, `as name`.
 type Tag struct {
 	Name     string
+	Words    []string // fixed words between the name and the value: `once per 12h`
 	Value    Param
 	Required bool
 	Doc      string
@@ -124,10 +125,13 @@ var Strategies = []string{"round-robin", "least-busy", "random", "all"}
 func init() {
 	register(&Applet{
 		Name: "reply", Summary: "Send a text message back to the contact.",
-		Params:  []Param{{Name: "text", Kinds: Template, Doc: "the message; `{{ expr }}` inserts a value"}},
+		Params: []Param{{Name: "text", Kinds: Template, Doc: "the message; `{{ expr }}` inserts a value"}},
+		Tags: []Tag{{Name: "once", Words: []string{"per"}, Value: Param{Name: "period", Kinds: Duration},
+			Doc: "send it at most once per period to a contact on this number (see below)"}},
 		Handles: true,
-		Syntax:  `reply TEMPLATE`,
+		Syntax:  `reply TEMPLATE [once per DUR]`,
 		Example: `reply "Thanks {{contact.name ?? 'there'}}, we got your message."`,
+		Notes:   onceNotes, // effects.go
 	})
 	register(&Applet{
 		Name: "inbox", Summary: "Deliver the message to a user's or a team's inbox (the SMS Inbox applet).",

@@ -205,7 +205,7 @@ func missingComma(src *file.Source, toks []lexer.Token, idx int) (string, []diag
 	for ls > 0 && toks[ls-1].Type != NL {
 		ls--
 	}
-	if toks[ls].Type != Keyword || toks[ls].Value != "numbers" && toks[ls].Value != "holidays" {
+	if toks[ls].Type != Keyword || toks[ls].Value != "numbers" && toks[ls].Value != "holidays" && toks[ls].Value != "hosts" {
 		return "", nil
 	}
 	var edits []diag.Edit
@@ -304,7 +304,7 @@ func hintFor(src *file.Source, toks []lexer.Token, idx int) string {
 	}
 	if idx < len(toks) && toks[idx].Type == Keyword && idx > 0 && toks[idx-1].Type == NL {
 		switch toks[idx].Value {
-		case "flow", "numbers", "timezone", "schedule", "holidays", "applet", "help":
+		case "flow", "numbers", "timezone", "schedule", "holidays", "applet", "help", "hosts":
 			return "headers such as `" + toks[idx].Value + "` belong at the top level of the file, not inside a block"
 		}
 	}

@@ -35,6 +35,9 @@ type Input struct {
 
 	EventBudget time.Duration // the applet calls' time budget (vm.Options.EventBudget)
 	AppletLogs  bool          // keep the applets' console output (offline only)
+
+	HTTP  vm.HTTPDoer          // sends http steps' requests; nil: they fail (effects.go)
+	Marks map[string]time.Time // once-per-period replies last sent to this contact on Msg.To, by mark
 }
 
 // Route is the active flow of a business number.
@@ -83,6 +86,7 @@ type Plan struct {
 	Deliver  []vm.Target // inbox deliveries
 	Forwards []Forward   // in the order the flow made them
 	Tags     []string    // tags added to the contact (Storable)
+	Effects  Effects     // what else the flow changed of the contact (effects.go)
 	Record   bool        // store the message (false: a timer whose run failed)
 	FlowErr  error       // the VM failed: the caller logs (or shows) it
 	Program  *vm.Program // the program that ran; nil when the stage decided
@@ -126,6 +130,7 @@ func Contact(entry *directory.Contact, addedTags []string) runtime.Contact {
 		return runtime.Contact{Tags: addedTags}
 	}
 	tags := append(append([]string(nil), entry.Tags...), addedTags...)
+	tags = dedupe(tags) // a flow tagging a directory tag (again after an untag): once (effects.go)
 	return runtime.KnownContact(entry.Name, entry.Owner, tags, entry.Fields)
 }
 
@@ -233,7 +238,7 @@ func timerStep(ctx context.Context, in *Input, applets AppletRunner) (*Plan, err
 }
 
 func options(in *Input) vm.Options {
-	return vm.Options{Trace: true, AppletLogs: in.AppletLogs, EventBudget: in.EventBudget}
+	return vm.Options{Trace: true, AppletLogs: in.AppletLogs, EventBudget: in.EventBudget, HTTP: in.HTTP, Marks: in.Marks}
 }
 
 // collect turns a run's actions into the plan.
@@ -247,6 +252,9 @@ func collect(p *Plan, in *Input, res *vm.Result) {
 		switch a.Kind {
 		case vm.ActReply:
 			p.Replies = append(p.Replies, a.Text)
+			if a.Var != "" { // once per period (effects.go)
+				collectEffect(p, a)
+			}
 		case vm.ActDeliver:
 			p.Deliver = append(p.Deliver, a.Target)
 		case vm.ActForward:
@@ -254,6 +262,9 @@ func collect(p *Plan, in *Input, res *vm.Result) {
 			p.Forwards = append(p.Forwards, Forward{Kind: a.Target.Kind, To: Storable(a.Target.Name), Body: string(body)})
 		case vm.ActTag:
 			p.Tags = append(p.Tags, Storable(a.Text))
+			p.Effects.Untags = without(p.Effects.Untags, Storable(a.Text)) // effects.go
+		default:
+			collectEffect(p, a) // effects.go
 		}
 	}
 	if res.State == nil {

@@ -55,6 +55,7 @@ type Test struct {
 	To      string // "" means the flow's first number
 	Contact *Contact
 	Applets map[string]AppletMock
+	HTTP    []HTTPMock // http steps' answers (http.go)
 	// Directory is the directory the test's server reads (users and
 	// their availability, teams, contacts): the file a `directory` line
 	// names, else directory.json beside the flow when there is one
@@ -129,6 +130,8 @@ const (
 	ExpOptedOut
 	ExpNotOptedOut
 	ExpTags
+	ExpUntag // expect untag "TAG" (http.go)
+	ExpField // expect field "NAME" "VALUE"
 )
 
 // Expect is one expectation on the actions of the step before it.
@@ -269,6 +272,12 @@ func Parse(path, src string) (*File, error) {
 			}
 			t := target()
 			t.Applets[name] = m
+		case "http":
+			m, err := parseHTTPMock(pos, toks[1:]) // http.go
+			if err != nil {
+				return nil, perr("%v", err)
+			}
+			target().HTTP = append(target().HTTP, m)
 		case "send":
 			if cur == nil {
 				return nil, perr(`send outside a test (start one with: test "NAME")`)
@@ -324,7 +333,7 @@ func Parse(path, src string) (*File, error) {
 			t := target()
 			t.Numbers = append(t.Numbers, ns)
 		default:
-			return nil, perr("unknown line %q (want test, flow, at, from, to, contact, directory, user, team, applet, texted, called, call, campaign, list, number, send, wait or expect)", toks[0].s)
+			return nil, perr("unknown line %q (want test, flow, at, from, to, contact, directory, user, team, applet, texted, called, call, campaign, list, number, http, send, wait or expect)", toks[0].s)
 		}
 	}
 	if len(f.Tests) == 0 {
@@ -358,6 +367,7 @@ func cloneDefaults(d *Test) *Test {
 	t.Users = slices.Clone(d.Users)
 	t.Teams = slices.Clone(d.Teams)
 	t.Numbers = slices.Clone(d.Numbers)
+	t.HTTP = slices.Clone(d.HTTP)
 	t.Applets = map[string]AppletMock{}
 	for k, v := range d.Applets {
 		t.Applets[k] = v
@@ -669,8 +679,10 @@ func parseExpect(toks []token) (Expect, error) {
 		} else if len(rest) != 0 {
 			return e, fmt.Errorf("want: expect nothing, or expect nothing else")
 		}
+	case "untag", "field":
+		return parseEffectExpect(e, toks[0].s, rest) // http.go
 	default:
-		return e, fmt.Errorf("unknown expectation %q (want reply, inbox, forward, tag, var, wait, end, error, nothing, assignee, opted-out, not opted-out, tags)", toks[0].s)
+		return e, fmt.Errorf("unknown expectation %q (want reply, inbox, forward, tag, untag, field, var, wait, end, error, nothing, assignee, opted-out, not opted-out, tags)", toks[0].s)
 	}
 	return e, err
 }

@@ -62,7 +62,10 @@ func Run(ctx context.Context, t *Test, p *vm.Program) *Result { return RunWith(c
 // Option tunes RunWith.
 type Option func(*options)
 
-type options struct{ eventBudget time.Duration }
+type options struct {
+	eventBudget time.Duration
+	http        vm.HTTPDoer // requests no mock answers (WithHTTP, http.go)
+}
 
 // WithEventBudget sets the time all applet calls of one event may take
 // (vm.Options.EventBudget), as the server's FLOWC_EVENT_BUDGET does.
@@ -102,6 +105,7 @@ func RunWith(ctx context.Context, t *Test, p *vm.Program, real sim.AppletFunc, o
 	}
 	dir = withNumber(dir, to, t.Numbers)
 	env := &sim.Env{Clock: clock, Contacts: map[string]runtime.Contact{}, Directory: dir, Applets: mockApplets(t.Applets, real), EventBudget: o.eventBudget}
+	env.HTTP = &mockHTTP{mocks: t.HTTP, env: env, real: o.http} // http.go
 	if c := t.Contact; c != nil {
 		env.Contacts[t.From] = runtime.KnownContact(c.Name, c.Owner, c.Tags, c.Fields)
 	}
@@ -300,6 +304,10 @@ func describeExpect(e Expect) string {
 		return "not opted-out"
 	case ExpTags:
 		return "tags " + quoteList(e.Tags)
+	case ExpUntag:
+		return "untag " + text
+	case ExpField:
+		return fmt.Sprintf("field %q %s", e.Var, text)
 	}
 	return "?"
 }
@@ -396,6 +404,8 @@ func (s *stepState) check(e Expect, vars map[string]any, conv *sim.Conversation,
 	case ExpOptedOut, ExpNotOptedOut:
 		got = map[bool]string{true: "opted-out", false: "not opted-out"}[conv.OptedOut]
 		ok = got == expected
+	case ExpUntag, ExpField:
+		ok = s.take(func(a vm.Action) bool { return effectMatches(e, a) }) // http.go
 	case ExpTags:
 		c, _ := conv.Env.Contact(context.Background(), conv.From)
 		have := slices.Clone(c.Tags)

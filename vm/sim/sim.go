@@ -44,6 +44,12 @@ type Env struct {
 	EventBudget time.Duration
 	// Lists are the operator's lists (`list("blocked")`) as sets, by name.
 	Lists map[string]map[string]bool
+	// HTTP answers the flows' http steps: a .flowtest's mocks
+	// (vm/scenario), or the network (`flowc run --net`). Nil: they fail.
+	HTTP vm.HTTPDoer
+
+	edits map[string]*contactEdits // what flows removed and set, per contact (effects.go)
+	marks map[string]map[string]time.Time
 
 	// History is each contact's interactions, newest first: what a
 	// scenario gives, then what the simulator records as it runs (each
@@ -108,7 +114,7 @@ func (e *Env) contact(phone string) runtime.Contact {
 	added := e.tags[phone]
 	if c, ok := e.Contacts[phone]; ok {
 		c.Tags = append(append([]string(nil), c.Tags...), added...)
-		return c.WithHistory(e.history(phone))
+		return e.edited(phone, c).WithHistory(e.history(phone)) // effects.go
 	}
 	var entry *directory.Contact
 	if e.Directory != nil {
@@ -118,7 +124,7 @@ func (e *Env) contact(phone string) runtime.Contact {
 			}
 		}
 	}
-	return inbound.Contact(entry, slices.Clone(added)).WithHistory(e.history(phone))
+	return e.editedEntry(phone, entry, slices.Clone(added)).WithHistory(e.history(phone)) // effects.go
 }
 
 // history is what the store knows of the contact's past.
@@ -311,7 +317,8 @@ func (c *Conversation) Wait(ctx context.Context, d time.Duration) ([]*vm.Result,
 func (c *Conversation) input(timer bool, m vm.Message) *inbound.Input {
 	in := &inbound.Input{Timer: timer, Msg: m, Now: c.Env.Clock, Contact: c.Env.contact(c.From),
 		Lists: c.Env.List, Directory: c.Env.Directory,
-		EventBudget: c.Env.EventBudget, AppletLogs: true} // offline, console output is part of what the author sees
+		EventBudget: c.Env.EventBudget, AppletLogs: true, // offline, console output is part of what the author sees
+		HTTP: c.Env.HTTP, Marks: c.Env.marksOf(c.From, m.To)} // effects.go
 	if c.State != nil {
 		state, _ := json.Marshal(c.State)
 		in.Conv = &inbound.Conversation{Flow: c.Prog.Name, Version: c.Prog.Version, Program: c.Prog, State: state}
@@ -354,6 +361,7 @@ func (c *Conversation) step(ctx context.Context, in *inbound.Input) (*vm.Result,
 		c.OptedOut = *p.OptOut
 	}
 	c.Env.addTags(c.From, p.Tags)
+	c.Env.applyEffects(c.From, in.Msg.To, p) // effects.go
 	switch {
 	case p.Save != nil:
 		st := &vm.State{}

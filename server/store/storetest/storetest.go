@@ -79,6 +79,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"RoutesVersion", testRoutesVersion},
 		{"AdvanceRevisionRouted", testAdvanceRevisionRouted},
 		{"InsertStartingMessage", testInsertStartingMessage},
+		{"ContactEdits", testContactEdits}, // effects.go
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
