@@ -101,7 +101,8 @@ type Server struct {
 	log     *slog.Logger
 	metrics *metrics
 	order   *keyedFIFO
-	senders *senders // outbox deliveries in flight (background.go)
+	commits *groupCommit // steps waiting to commit (groupcommit.go)
+	senders *senders     // outbox deliveries in flight (background.go)
 	ready   atomic.Bool
 
 	adminDigest atomic.Pointer[[sha256.Size]byte] // of the admin token (admin.go)
@@ -139,7 +140,8 @@ func New(cfg Config, st store.Store) *Server {
 		log = log.With("dev_mode", true)
 	}
 	cfg.Outbound = withStatusCallback(cfg.Outbound, cfg.PublicURL)
-	s := &Server{cfg: cfg, store: st, log: log, metrics: newMetrics(st), order: newKeyedFIFO(), senders: newSenders(), programs: map[string]*vm.Program{}}
+	s := &Server{cfg: cfg, store: st, log: log, metrics: newMetrics(st), order: newKeyedFIFO(), senders: newSenders(), programs: map[string]*vm.Program{},
+		commits: &groupCommit{max: committers(st)}}
 	s.metrics.reg.MustRegister(&outboxCollector{s})
 	s.dir.Store(cfg.Directory)
 	return s
