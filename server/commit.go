@@ -60,7 +60,7 @@ func (e *errConversationBusy) Error() string {
 // the conversation's keyedFIFO turn.
 func (s *Server) process(ctx context.Context, in Inbound, timer bool, f fieldNames) (processed, error) {
 	for attempt := 1; ; attempt++ {
-		snap, err := s.readStep(ctx, in, timer, f)
+		snap, p, err := s.readAndRun(ctx, in, timer, f)
 		if err != nil {
 			return processed{}, err
 		}
@@ -69,11 +69,6 @@ func (s *Server) process(ctx context.Context, in Inbound, timer bool, f fieldNam
 		}
 		if snap.idle {
 			return processed{}, nil
-		}
-		snap.in.EventBudget = s.cfg.EventBudget
-		p, err := step(ctx, &snap.in, s.cfg.Applets) // no transaction open
-		if err != nil {
-			return processed{}, err
 		}
 		res, err := s.groupCommit(ctx, snap, p)
 		if errors.Is(err, store.ErrConflict) {
@@ -91,6 +86,21 @@ func (s *Server) process(ctx context.Context, in Inbound, timer bool, f fieldNam
 		}
 		return res, nil
 	}
+}
+
+// readAndRun is a step's read and pure run (no plan when the read says
+// there is nothing to run), counted in Server.stepping while it lasts:
+// the group commit waits a moment for such steps (groupcommit.go).
+func (s *Server) readAndRun(ctx context.Context, in Inbound, timer bool, f fieldNames) (*snapshot, *plan, error) {
+	s.stepping.Add(1)
+	defer s.stepping.Add(-1)
+	snap, err := s.readStep(ctx, in, timer, f)
+	if err != nil || snap.stored != nil || snap.idle {
+		return snap, nil, err
+	}
+	snap.in.EventBudget = s.cfg.EventBudget
+	p, err := step(ctx, &snap.in, s.cfg.Applets) // no transaction open
+	return snap, p, err
 }
 
 func (s *Server) logPlan(snap *snapshot, p *plan) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"runtime"
 	"slices"
 	"sync"
 	"time"
@@ -52,6 +53,12 @@ import (
 // holds the write lock (SQLite) or its conversations' locks (PostgreSQL)
 // while it applies them all.
 const maxBatch = 64
+
+// gatherYields bounds how many times a committer yields the processor,
+// before taking a batch, to steps still reading or running (measured on
+// BenchmarkInboundBaseline: 2 cut the CPU per message by a quarter at 8
+// and 32 clients against none; 8 did no better).
+const gatherYields = 2
 
 // maxBatchRetries bounds how many times a batch is committed again after
 // one of its steps failed; past it the remaining steps commit one by one.
@@ -132,6 +139,17 @@ func (s *Server) runCommits() {
 	g := s.commits
 	for {
 		g.mu.Lock()
+		// Steps about to be ready (read, running) get a moment to join:
+		// yielding the processor lets them run on to the queue, at the
+		// cost of no timer (a lone step waits for nothing).
+		for range gatherYields {
+			if len(g.queue) >= maxBatch || s.stepping.Load() == 0 {
+				break
+			}
+			g.mu.Unlock()
+			runtime.Gosched()
+			g.mu.Lock()
+		}
 		n := min(len(g.queue), maxBatch)
 		if n == 0 {
 			g.active--

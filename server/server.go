@@ -102,8 +102,11 @@ type Server struct {
 	metrics *metrics
 	order   *keyedFIFO
 	commits *groupCommit // steps waiting to commit (groupcommit.go)
-	senders *senders     // outbox deliveries in flight (background.go)
-	ready   atomic.Bool
+	// stepping counts the steps reading or running (commit.go's
+	// readAndRun), which a committer gives a moment to join its batch.
+	stepping atomic.Int64
+	senders  *senders // outbox deliveries in flight (background.go)
+	ready    atomic.Bool
 
 	adminDigest atomic.Pointer[[sha256.Size]byte] // of the admin token (admin.go)
 	dir         atomic.Pointer[Directory]
