@@ -87,9 +87,13 @@ func (s *Server) runWorkers(ctx context.Context, timerTicks, deliveryTicks <-cha
 
 // Timer policy.
 const (
-	// timerWorkers bounds the timers one process fires at once: enough to
-	// keep the database busy while other timers run their steps (the VM,
-	// applets), few enough to leave connections to inbound webhooks.
+	// timerWorkers bounds the timers one process fires at once. A worker
+	// holds a connection only for its step's one read: the commits are
+	// grouped (groupcommit.go), at most committers transactions at once,
+	// so webhooks keep their connections however many workers there
+	// are. The workers are what fills a group commit's batch: with 16, a
+	// backlog of 20,000 timeouts fired at 3,457/s on SQLite, with 64 at
+	// 4,204/s (the same run, this 2-core machine).
 	timerWorkers = 64
 	// timerFetch is how many due conversations one query reads beyond
 	// those already being fired.

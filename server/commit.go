@@ -13,10 +13,11 @@ import (
 )
 
 // This file is the part of a step that touches the store (see doc.go):
-// readStep gathers a stepInput in one short transaction, and commitStep
-// re-checks it and applies the plan in another. process ties them
-// together around the pure step, with no transaction open while the VM
-// and applets run.
+// readStep gathers a stepInput in one statement, and applyStep re-checks
+// it and applies the plan in a write transaction: the step's own
+// (commitStep) or a batch's (groupCommit, groupcommit.go). process ties
+// them together around the pure step, with no transaction open while the
+// VM and applets run.
 
 // MaxStepAttempts bounds how many times one event is read, run and
 // committed when each commit finds that the conversation changed since
@@ -239,7 +240,9 @@ func answerOf(prev *store.Message, msg Inbound, f fieldNames) (*Answer, error) {
 	return &a, nil
 }
 
-// commitStep applies p in one transaction, after checking under the
+// commitStep applies p in a transaction of its own (groupcommit.go's
+// batches of one step, and the steps it commits apart), after checking
+// under the
 // conversation's lock that what the step read still holds: the
 // conversation's revision is the one read (which also covers its
 // opt-out: only steps change that), and, for a message that starts a
