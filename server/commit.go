@@ -242,14 +242,13 @@ func answerOf(prev *store.Message, msg Inbound, f fieldNames) (*Answer, error) {
 
 // commitStep applies p in a transaction of its own (groupcommit.go's
 // batches of one step, and the steps it commits apart), after checking
-// under the
-// conversation's lock that what the step read still holds: the
+// under the conversation's lock that what the step read still holds: the
 // conversation's revision is the one read (which also covers its
 // opt-out: only steps change that), and, for a message that starts a
 // conversation, the number's route (the route table's version, in the
 // same statement as the revision's; when that moved, the number's route
-// itself). Anything else is
-// store.ErrConflict, and process runs the step again from its reads.
+// itself). Anything else is store.ErrConflict, and process runs the step
+// again from its reads.
 //
 // The MessageSid is not looked up again: the message's INSERT is what
 // makes a step exactly-once (the SID is unique; a duplicate is
