@@ -64,3 +64,6 @@ func (p *Pending) Done() <-chan struct{} { return p.r.done }
 
 // MaxBatch bounds the steps of one group commit.
 const MaxBatch = maxBatch
+
+// Panicked is what the step's commit panicked with (nil: it did not).
+func (p *Pending) Panicked() any { <-p.r.done; return p.r.panicked }

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"runtime"
+	"runtime/debug"
 	"slices"
 	"sync"
 	"time"
@@ -71,10 +72,13 @@ type commitReq struct {
 	p    *plan
 
 	batched bool // taken by a committer (under groupCommit.mu)
+	apart   bool // committed by a goroutine of its own (commitAlone)
 
-	res  processed
-	err  error
-	done chan struct{} // closed when res and err are set
+	res      processed
+	err      error
+	panicked any           // its commit panicked with this: the caller panics with it
+	finished bool          // res and err are set (by whoever commits it)
+	done     chan struct{} // closed when finished
 }
 
 // groupCommit is the queue of steps waiting for a committer, and how many
@@ -115,7 +119,7 @@ func (s *Server) groupCommit(ctx context.Context, snap *snapshot, p *plan) (proc
 	g.mu.Unlock()
 	select {
 	case <-r.done:
-		return r.res, r.err
+		return r.answer()
 	case <-ctx.Done():
 	}
 	g.mu.Lock()
@@ -130,6 +134,16 @@ func (s *Server) groupCommit(ctx context.Context, snap *snapshot, p *plan) (proc
 	// In a batch being committed: its outcome is the step's (the
 	// batch's own deadline is this step's or later, see batchContext).
 	<-r.done
+	return r.answer()
+}
+
+// answer is r's outcome, in the step's own goroutine: a panic of its
+// commit is raised again here, where it was raised before commits were
+// grouped (a webhook's is answered 500 by recoverPanics).
+func (r *commitReq) answer() (processed, error) {
+	if r.panicked != nil {
+		panic(r.panicked)
+	}
 	return r.res, r.err
 }
 
@@ -187,8 +201,44 @@ func (s *Server) batchContext(batch []*commitReq) (context.Context, context.Canc
 
 // finish answers r.
 func finish(r *commitReq, res processed, err error) {
-	r.res, r.err = res, err
+	r.res, r.err, r.finished = res, err, true
 	close(r.done)
+}
+
+// errRunAgain answers the steps of a batch whose transaction was rolled
+// back because another step of it panicked: nothing of theirs was
+// committed, and ErrConflict makes process run them again from their
+// reads.
+var errRunAgain = fmt.Errorf("another step of the batch failed: %w", store.ErrConflict)
+
+// recovered turns v, a panic a committer recovered from in a commit (a
+// bug: the store rolled the transaction back), into the answers of
+// batch's unanswered steps: the one being applied (cur) panics with it
+// in its own goroutine, the others run again. Without it the panic would
+// end the process, since a committer is nobody's request.
+func (s *Server) recovered(v any, batch []*commitReq, cur *commitReq) {
+	s.log.Error("commit panicked", "panic", clipErr(fmt.Errorf("%v", v)), "stack", string(debug.Stack()))
+	for _, r := range batch {
+		switch {
+		case r.apart || r.finished:
+		case r == cur:
+			r.panicked = v
+			close(r.done)
+		default:
+			finish(r, processed{}, errRunAgain)
+		}
+	}
+}
+
+// commitAlone commits r in a transaction of its own.
+func (s *Server) commitAlone(ctx context.Context, r *commitReq) {
+	defer func() {
+		if v := recover(); v != nil {
+			s.recovered(v, []*commitReq{r}, r)
+		}
+	}()
+	res, err := s.commitStep(ctx, r.snap, r.p)
+	finish(r, res, err)
 }
 
 // commitBatch commits batch, answering each of its steps.
@@ -206,14 +256,21 @@ func (s *Server) commitBatch(batch []*commitReq) {
 	}
 	ctx, cancel := s.batchContext(live)
 	defer cancel()
+	var cur *commitReq // the step being applied
+	defer func() {
+		if v := recover(); v != nil {
+			s.recovered(v, batch, cur)
+		}
+	}()
 	for round := 0; len(live) > 1 && round <= maxBatchRetries; round++ {
 		var failed int
-		live, failed = s.commitTogether(ctx, live)
+		live, failed = s.commitTogether(ctx, live, &cur)
 		if failed < 0 {
 			return
 		}
 	}
 	for _, r := range live { // alone: one step, or what is left after maxBatchRetries failures
+		cur = r
 		res, err := s.commitStep(ctx, r.snap, r.p)
 		finish(r, res, err)
 	}
@@ -225,7 +282,7 @@ func (s *Server) commitBatch(batch []*commitReq) {
 // returned, unanswered, to be committed again; when the transaction
 // failed for no step in particular (its BEGIN or COMMIT), all are
 // answered that error (nothing was committed).
-func (s *Server) commitTogether(ctx context.Context, live []*commitReq) (rest []*commitReq, failed int) {
+func (s *Server) commitTogether(ctx context.Context, live []*commitReq, cur **commitReq) (rest []*commitReq, failed int) {
 	results := make([]processed, len(live))
 	var apart []int // steps whose conversation's lock another transaction holds
 	err := s.store.InTx(ctx, func(tx store.Tx) error {
@@ -240,11 +297,13 @@ func (s *Server) commitTogether(ctx context.Context, live []*commitReq) (rest []
 				apart = append(apart, i)
 				continue
 			}
+			*cur = r
 			if results[i], err = s.applyStep(ctx, tx, r.snap, r.p); err != nil {
 				failed = i
 				return err
 			}
 		}
+		*cur = nil
 		return nil
 	})
 	if err != nil && failed < 0 {
@@ -259,10 +318,8 @@ func (s *Server) commitTogether(ctx context.Context, live []*commitReq) (rest []
 	}
 	for _, i := range apart {
 		r := live[i]
-		go func() { // waits for the lock with the step's own deadline
-			res, err := s.commitStep(r.ctx, r.snap, r.p)
-			finish(r, res, err)
-		}()
+		r.apart = true
+		go s.commitAlone(r.ctx, r) // waits for the lock with the step's own deadline
 	}
 	for i, r := range live {
 		if !slices.Contains(apart, i) {

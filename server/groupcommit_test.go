@@ -7,10 +7,12 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/flowc-dev/flowc/server"
 	"github.com/flowc-dev/flowc/server/store"
+	"github.com/flowc-dev/flowc/server/store/sqlite"
 )
 
 const counterNumber = "+15550900"
@@ -168,4 +170,82 @@ func TestGroupCommitLockedConversationCommitsApart(t *testing.T) {
 		t.Fatal(err)
 	}
 	answerIs(t, steps[1], "1 b", "next")
+}
+
+// panickyStore is a store whose SaveConversation panics, once armed, for
+// one contact: a bug in a step's commit.
+type panickyStore struct {
+	store.Store
+	contact atomic.Pointer[string]
+}
+
+func (p *panickyStore) InTx(ctx context.Context, fn func(tx store.Tx) error) error {
+	c := p.contact.Load()
+	if c == nil {
+		return p.Store.InTx(ctx, fn)
+	}
+	return p.Store.InTx(ctx, func(tx store.Tx) error { return fn(panickyTx{tx, *c}) })
+}
+
+type panickyTx struct {
+	store.Tx
+	contact string
+}
+
+func (t panickyTx) SaveConversation(ctx context.Context, c *store.Conversation) error {
+	if c.Contact == t.contact {
+		panic("SaveConversation of " + t.contact)
+	}
+	return t.Tx.SaveConversation(ctx, c)
+}
+
+// TestGroupCommitPanicStaysWithItsStep: a step whose commit panics (a
+// bug) does not end the process, as it did not before commits were
+// grouped: its webhook is answered 500, and in a batch the panic is
+// raised in that step's caller while the batch's other steps, rolled
+// back with it, run again; nothing of either is stored.
+func TestGroupCommitPanicStaysWithItsStep(t *testing.T) {
+	for _, sc := range stores {
+		t.Run(sc.name, func(t *testing.T) {
+			real := sc.open(t)
+			if real == nil {
+				var err error
+				if real, err = sqlite.Open(context.Background(), t.TempDir()+"/flowc.db"); err != nil {
+					t.Fatal(err)
+				}
+			}
+			st := &panickyStore{Store: real}
+			h := startWith(t, setup{token: authToken, store: st}, "testdata/counter.flow")
+			const bug, other = "+15550003001", "+15550003002"
+			h.text(bug, counterNumber, "open")
+			h.text(other, counterNumber, "open")
+			buggy := bug
+			st.contact.Store(&buggy)
+
+			f := h.form("SMpanic1", bug, counterNumber, "boom")
+			if code, body := h.postForm(f); code != http.StatusInternalServerError {
+				t.Fatalf("a panicking commit: %d %q, want 500", code, body)
+			}
+			steps := []*server.Pending{prepare(t, h, "SMpanic2", bug, "boom"), prepare(t, h, "SMpanic3", other, "fine")}
+			server.CommitTogether(h.srv, steps...)
+			if v := steps[0].Panicked(); v == nil {
+				t.Fatal("the panicking step of a batch: no panic raised for it")
+			}
+			if _, err := steps[1].Wait(); !errors.Is(err, store.ErrConflict) {
+				t.Fatalf("the other step of the batch: %v, want a conflict (run it again)", err)
+			}
+			st.contact.Store(nil)
+			for _, sid := range []string{"SMpanic1", "SMpanic2", "SMpanic3"} {
+				if m := h.message(sid); m != nil {
+					t.Fatalf("%s stored after a panicking commit: %+v", sid, m)
+				}
+			}
+			if code, body := h.postForm(f); code != http.StatusOK || body != twiml("1 boom", "next") {
+				t.Fatalf("the retry once fixed: %d %s", code, body)
+			}
+			if got := h.text(other, counterNumber, "fine"); got != twiml("1 fine", "next") {
+				t.Fatalf("the other conversation: %s", got)
+			}
+		})
+	}
 }
