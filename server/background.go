@@ -87,10 +87,14 @@ func (s *Server) runWorkers(ctx context.Context, timerTicks, deliveryTicks <-cha
 
 // Timer policy.
 const (
-	// timerWorkers bounds the timers one process fires at once: enough to
-	// keep the database busy while other timers run their steps (the VM,
-	// applets), few enough to leave connections to inbound webhooks.
-	timerWorkers = 16
+	// timerWorkers bounds the timers one process fires at once. A worker
+	// holds a connection only for its step's one read: the commits are
+	// grouped (groupcommit.go), at most committers transactions at once,
+	// so webhooks keep their connections however many workers there
+	// are. The workers are what fills a group commit's batch: with 16, a
+	// backlog of 20,000 timeouts fired at 3,457/s on SQLite, with 64 at
+	// 4,204/s (the same run, this 2-core machine).
+	timerWorkers = 64
 	// timerFetch is how many due conversations one query reads beyond
 	// those already being fired.
 	timerFetch = 512
@@ -121,7 +125,7 @@ func (s *Server) FireTimers(ctx context.Context) (int, error) {
 	for range timerWorkers {
 		wg.Go(func() {
 			for c := range jobs {
-				ok, err := s.fireTimer(ctx, c.Contact, c.Number)
+				ok, err := s.fireTimer(ctx, &c)
 				results <- timerResult{c, ok, err}
 			}
 		})
@@ -248,11 +252,14 @@ func (s *Server) timerDone(r timerResult, inFlight map[string]bool, done map[str
 // only a deadline that is still due, its commit checks the conversation's
 // revision, and the timer run is recorded as a message whose id names the
 // deadline.
-func (s *Server) fireTimer(ctx context.Context, contact, number string) (bool, error) {
-	key := contact + "\x00" + number
+//
+// due is the conversation as the scheduler found it due: the step's read
+// looks up the timer message of that deadline in the same statement.
+func (s *Server) fireTimer(ctx context.Context, due *store.Conversation) (bool, error) {
+	key := due.Contact + "\x00" + due.Number
 	s.order.Lock(key)
 	defer s.order.Unlock(key)
-	res, err := s.process(ctx, Inbound{From: contact, To: number}, true, jsonFields)
+	res, err := s.process(ctx, Inbound{SID: timerSID(due), From: due.Contact, To: due.Number}, true, jsonFields)
 	return res.answer != nil, err
 }
 

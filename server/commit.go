@@ -13,10 +13,11 @@ import (
 )
 
 // This file is the part of a step that touches the store (see doc.go):
-// readStep gathers a stepInput in one short transaction, and commitStep
-// re-checks it and applies the plan in another. process ties them
-// together around the pure step, with no transaction open while the VM
-// and applets run.
+// readStep gathers a stepInput in one statement, and applyStep re-checks
+// it and applies the plan in a write transaction: the step's own
+// (commitStep) or a batch's (groupCommit, groupcommit.go). process ties
+// them together around the pure step, with no transaction open while the
+// VM and applets run.
 
 // MaxStepAttempts bounds how many times one event is read, run and
 // committed when each commit finds that the conversation changed since
@@ -60,7 +61,7 @@ func (e *errConversationBusy) Error() string {
 // the conversation's keyedFIFO turn.
 func (s *Server) process(ctx context.Context, in Inbound, timer bool, f fieldNames) (processed, error) {
 	for attempt := 1; ; attempt++ {
-		snap, err := s.readStep(ctx, in, timer, f)
+		snap, p, err := s.readAndRun(ctx, in, timer, f)
 		if err != nil {
 			return processed{}, err
 		}
@@ -70,12 +71,7 @@ func (s *Server) process(ctx context.Context, in Inbound, timer bool, f fieldNam
 		if snap.idle {
 			return processed{}, nil
 		}
-		snap.in.EventBudget = s.cfg.EventBudget
-		p, err := step(ctx, &snap.in, s.cfg.Applets) // no transaction open
-		if err != nil {
-			return processed{}, err
-		}
-		res, err := s.commitStep(ctx, snap, p, f)
+		res, err := s.groupCommit(ctx, snap, p)
 		if errors.Is(err, store.ErrConflict) {
 			s.metrics.conflicts.Inc()
 			if attempt < MaxStepAttempts {
@@ -91,6 +87,21 @@ func (s *Server) process(ctx context.Context, in Inbound, timer bool, f fieldNam
 		}
 		return res, nil
 	}
+}
+
+// readAndRun is a step's read and pure run (no plan when the read says
+// there is nothing to run), counted in Server.stepping while it lasts:
+// the group commit waits a moment for such steps (groupcommit.go).
+func (s *Server) readAndRun(ctx context.Context, in Inbound, timer bool, f fieldNames) (*snapshot, *plan, error) {
+	s.stepping.Add(1)
+	defer s.stepping.Add(-1)
+	snap, err := s.readStep(ctx, in, timer, f)
+	if err != nil || snap.stored != nil || snap.idle {
+		return snap, nil, err
+	}
+	snap.in.EventBudget = s.cfg.EventBudget
+	p, err := step(ctx, &snap.in, s.cfg.Applets) // no transaction open
+	return snap, p, err
 }
 
 func (s *Server) logPlan(snap *snapshot, p *plan) {
@@ -112,17 +123,17 @@ func timerSID(c *store.Conversation) string {
 // readStep reads a step's input: one statement (store.StepState, on a
 // store.StepReader outside any transaction: one round trip, and on SQLite
 // a read-only WAL connection, not the writers' one) for the conversation,
-// its revision, the opt-out, the tags, the MessageSid and the route
+// its revision, the opt-out, the tags, the MessageSid (a timer's: the
+// SID of the deadline the scheduler found due, in.SID) and the route
 // table's version; the route table and the programs from memory (read
 // again only when a deploy changed them). Nothing is locked: the
 // statement is one snapshot, and the commit re-checks what matters.
 func (s *Server) readStep(ctx context.Context, in Inbound, timer bool, f fieldNames) (*snapshot, error) {
 	snap := &snapshot{in: stepInput{Timer: timer, Msg: in, Now: s.cfg.Now()}}
-	sid := in.SID
-	if timer {
-		sid = "" // named by the deadline, which the state holds
-	}
-	st, err := s.stepState(ctx, in.From, in.To, sid)
+	// A timer's SID names its deadline, which the state holds; in.SID is
+	// the one the scheduler found due (fireTimer), looked up in the same
+	// statement, and still the right one unless the deadline moved since.
+	st, err := s.stepState(ctx, in.From, in.To, in.SID)
 	if err != nil {
 		return nil, err
 	}
@@ -134,17 +145,19 @@ func (s *Server) readStep(ctx context.Context, in Inbound, timer bool, f fieldNa
 			return snap, nil
 		}
 		snap.in.Msg = Inbound{SID: timerSID(conv), From: in.From, To: in.To}
-		var prev *store.Message
-		err := s.readStoreTx(ctx, func(tx store.Tx) error {
-			var err error
-			prev, err = tx.MessageBySID(ctx, snap.in.Msg.SID)
-			return err
-		})
-		switch {
-		case errors.Is(err, store.ErrNotFound):
-		case err != nil:
-			return nil, err
-		default:
+		prev := st.Answered
+		if snap.in.Msg.SID != in.SID { // another deadline than the one looked up
+			prev = nil
+			err := s.readStoreTx(ctx, func(tx store.Tx) error {
+				var err error
+				prev, err = tx.MessageBySID(ctx, snap.in.Msg.SID)
+				return err
+			})
+			if err != nil && !errors.Is(err, store.ErrNotFound) {
+				return nil, err
+			}
+		}
+		if prev != nil {
 			if _, err := answerOf(prev, snap.in.Msg, f); err != nil {
 				return nil, err
 			}
@@ -233,14 +246,15 @@ func answerOf(prev *store.Message, msg Inbound, f fieldNames) (*Answer, error) {
 	return &a, nil
 }
 
-// commitStep applies p in one transaction, after checking under the
-// conversation's lock that what the step read still holds: the
+// commitStep applies p in a transaction of its own (groupcommit.go's
+// batches of one step, and the steps it commits apart), after checking
+// under the conversation's lock that what the step read still holds: the
 // conversation's revision is the one read (which also covers its
 // opt-out: only steps change that), and, for a message that starts a
 // conversation, the number's route (the route table's version, in the
 // same statement as the revision's; when that moved, the number's route
-// itself). Anything else is
-// store.ErrConflict, and process runs the step again from its reads.
+// itself). Anything else is store.ErrConflict, and process runs the step
+// again from its reads.
 //
 // The MessageSid is not looked up again: the message's INSERT is what
 // makes a step exactly-once (the SID is unique; a duplicate is
@@ -248,38 +262,47 @@ func answerOf(prev *store.Message, msg Inbound, f fieldNames) (*Answer, error) {
 // the stored answer). Another delivery of the same message is the same
 // conversation, whose revision its commit advanced, so it fails even
 // earlier, at AdvanceRevision.
-func (s *Server) commitStep(ctx context.Context, snap *snapshot, p *plan, f fieldNames) (processed, error) {
-	in := &snap.in
-	m := in.Msg
+func (s *Server) commitStep(ctx context.Context, snap *snapshot, p *plan) (processed, error) {
 	var res processed
 	err := s.store.InTx(ctx, func(tx store.Tx) error {
-		res = processed{}
-		if err := tx.LockConversation(ctx, m.From, m.To); err != nil {
-			return err
-		}
-		if !in.Timer && in.Conv == nil && in.Route != nil { // a first message: its route must hold too
-			moved, err := tx.AdvanceRevisionRouted(ctx, m.From, m.To, snap.revision, snap.routes)
-			if err != nil {
-				return err
-			}
-			if moved {
-				if err := checkRoute(ctx, tx, snap); err != nil {
-					return err
-				}
-			}
-		} else if err := tx.AdvanceRevision(ctx, m.From, m.To, snap.revision); err != nil {
-			return err
-		}
-		if err := s.apply(ctx, tx, in, p); err != nil {
-			return err
-		}
-		if p.Record {
-			p.Answer.Version = p.Version
-			res.answer = &p.Answer
-		}
-		return nil
+		var err error
+		res, err = s.applyStep(ctx, tx, snap, p)
+		return err
 	})
 	return res, err
+}
+
+// applyStep is commitStep's work in tx, which may hold other steps too
+// (a group commit, groupcommit.go): the conversation's lock, the
+// revision (and route) check, the plan's writes.
+func (s *Server) applyStep(ctx context.Context, tx store.Tx, snap *snapshot, p *plan) (processed, error) {
+	in := &snap.in
+	m := in.Msg
+	if err := tx.LockConversation(ctx, m.From, m.To); err != nil {
+		return processed{}, err
+	}
+	if !in.Timer && in.Conv == nil && in.Route != nil { // a first message: its route must hold too
+		moved, err := tx.AdvanceRevisionRouted(ctx, m.From, m.To, snap.revision, snap.routes)
+		if err != nil {
+			return processed{}, err
+		}
+		if moved {
+			if err := checkRoute(ctx, tx, snap); err != nil {
+				return processed{}, err
+			}
+		}
+	} else if err := tx.AdvanceRevision(ctx, m.From, m.To, snap.revision); err != nil {
+		return processed{}, err
+	}
+	if err := s.apply(ctx, tx, in, p); err != nil {
+		return processed{}, err
+	}
+	var res processed
+	if p.Record {
+		p.Answer.Version = p.Version
+		res.answer = &p.Answer
+	}
+	return res, nil
 }
 
 // checkRoute is commitStep's check, when the route table changed since

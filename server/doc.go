@@ -50,7 +50,8 @@
 //	    returns a plan: the answer, and every write as data (opt-out,
 //	    conversation state or its end, inbox deliveries, outbox items,
 //	    tags, the message record with its capped trace);
-//	(c) commitStep (commit.go): one transaction takes the conversation's
+//	(c) the commit (commit.go's applyStep, in a group commit:
+//	    groupcommit.go, below): the transaction takes the conversation's
 //	    lock, advances the conversation's revision from the one read
 //	    (optimistic concurrency: it fails if any step of the conversation
 //	    committed since (a); the revision outlives the conversation's
@@ -70,6 +71,18 @@
 //	    messages from the contact (inbox.go: one indexed read of the
 //	    messages since the conversation's Started, bounded, copied onto
 //	    the item).
+//
+// Steps of different conversations that are ready at the same time
+// commit together (groupcommit.go): a step that finds a committer free
+// commits at once, and the steps that arrive meanwhile are the next
+// batch, one transaction for all of them (on SQLite one WAL write instead
+// of one per message; on PostgreSQL one BEGIN/COMMIT and the batch's
+// locks in one statement). Each step of a batch is applied as alone, with
+// its lock, its revision check and its message's INSERT; one that fails
+// fails alone (the transaction rolls back and the others commit again
+// without it), and on PostgreSQL a conversation whose lock another
+// transaction holds commits apart. A webhook is answered after its
+// batch's commit, as after its own.
 //
 // A failed check is store.ErrConflict: the step starts again from (a), at
 // most MaxStepAttempts times in all, then the webhook answers 503 (the
@@ -112,8 +125,9 @@
 // Timers and outbox deliveries are separate workers (background.go), each
 // woken by its own tick. A timer round reads due conversations again and
 // again until none is left, firing them on timerWorkers goroutines (a
-// conversation once: the step re-reads it and its message id names the
-// deadline). Deliveries are claimed (leased) from the store no more at
+// conversation once: the step re-reads it, in one statement with the
+// message its deadline names, and that message id is unique), whose
+// commits the group commit batches. Deliveries are claimed (leased) from the store no more at
 // once than senders.room allows, never for a destination
 // (store.OutboxDestination: the SMS provider, the SMTP server, a webhook
 // host) already holding its limit of deliveries (perDestination, grown up
@@ -149,7 +163,7 @@
 // restart keeps an admin API deploy or rollback, and a conflicting file is
 // refused with a warning rather than stopping the start. A draft is
 // served to its test contacts by draftRoute, which the in-memory route
-// table (readStep) and commitStep's re-check (routeFor) share. Each
+// table (readStep) and the commit's re-check (checkRoute's routeFor) share. Each
 // committed first message of a conversation is recorded with it
 // (InsertStartingMessage) for the diff, which replays them through the
 // pure step with both versions and persists nothing.

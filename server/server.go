@@ -119,8 +119,12 @@ type Server struct {
 	log     *slog.Logger
 	metrics *metrics
 	order   *keyedFIFO
-	senders *senders // outbox deliveries in flight (background.go)
-	ready   atomic.Bool
+	commits *groupCommit // steps waiting to commit (groupcommit.go)
+	// stepping counts the steps reading or running (commit.go's
+	// readAndRun), which a committer gives a moment to join its batch.
+	stepping atomic.Int64
+	senders  *senders // outbox deliveries in flight (background.go)
+	ready    atomic.Bool
 
 	adminDigest atomic.Pointer[[sha256.Size]byte] // of the admin token (admin.go)
 	dir         atomic.Pointer[Directory]
@@ -165,7 +169,8 @@ func New(cfg Config, st store.Store) *Server {
 		log = log.With("dev_mode", true)
 	}
 	cfg.Outbound = withStatusCallback(cfg.Outbound, cfg.PublicURL)
-	s := &Server{cfg: cfg, store: st, log: log, metrics: newMetrics(st), order: newKeyedFIFO(), senders: newSenders(), programs: map[string]*vm.Program{}}
+	s := &Server{cfg: cfg, store: st, log: log, metrics: newMetrics(st), order: newKeyedFIFO(), senders: newSenders(), programs: map[string]*vm.Program{},
+		commits: &groupCommit{max: committers(st)}}
 	s.pace = newPacer(cfg.SMSPace)
 	s.metrics.reg.MustRegister(&outboxCollector{s})
 	s.dir.Store(cfg.Directory)

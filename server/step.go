@@ -49,7 +49,7 @@ type routed struct {
 type appletRunner func(ctx context.Context, a *vm.Applet, in vm.AppletInput) (any, error)
 
 // plan is what a step decided: the answer and every write, to be applied
-// by commitStep in one transaction.
+// by applyStep in one transaction (with other steps' in a group commit).
 type plan struct {
 	Answer        Answer
 	Flow, Version string // stored with the message

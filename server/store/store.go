@@ -227,6 +227,22 @@ type StepReader interface {
 	ReadStep(ctx context.Context, contact, number, sid string) (*StepState, error)
 }
 
+// ConversationTryLocker is a Tx that can take the locks of several
+// conversations (LockConversation's) in one statement without waiting:
+// the server's group commit (server/commit.go) takes a batch's locks so,
+// and commits the conversations whose lock another transaction holds
+// apart, each waiting for its own lock, so that one held lock never
+// stalls the batch's other conversations. It says, for each
+// conversation in the order given, whether this transaction now holds
+// its lock (a lock it held before counts as taken). Where every write
+// transaction is exclusive (SQLite) all are taken.
+type ConversationTryLocker interface {
+	TryLockConversations(ctx context.Context, convs []ConversationKey) ([]bool, error)
+}
+
+// ConversationKey names a conversation: its contact and business number.
+type ConversationKey struct{ Contact, Number string }
+
 // StepState is what a step reads of a conversation (Tx.StepState), all
 // from one snapshot.
 type StepState struct {

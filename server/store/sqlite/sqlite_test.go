@@ -289,3 +289,30 @@ func TestUnroutedNumbersUsesItsIndex(t *testing.T) {
 		t.Errorf("plan of the unrouted numbers:\n%s\nwant a search of messages_no_flow", joined)
 	}
 }
+
+// TestDueConversationsReadsItsIndexInOrder: the timer scheduler's claim
+// reads the due conversations from conversations_due in the claim's own
+// order, with no sort of all the rows due (a backlog of 200,000 due at
+// once was sorted again at every claim of 512).
+func TestDueConversationsReadsItsIndexInOrder(t *testing.T) {
+	s := open(t, filepath.Join(t.TempDir(), "flowc.db"))
+	defer s.Close()
+	rows, err := s.db.QueryContext(t.Context(), "EXPLAIN QUERY PLAN "+sqlstore.DueConversationsQuery(dialect), 1, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var plan []string
+	for rows.Next() {
+		var id, parent, unused int
+		var detail string
+		if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+			t.Fatal(err)
+		}
+		plan = append(plan, detail)
+	}
+	joined := strings.Join(plan, "\n")
+	if !strings.Contains(joined, "conversations_due") || strings.Contains(joined, "TEMP B-TREE") {
+		t.Errorf("plan of the due conversations:\n%s\nwant conversations_due, in order (no temp b-tree)", joined)
+	}
+}

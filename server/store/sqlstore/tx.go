@@ -28,6 +28,8 @@ var (
 	_ store.AdminTx  = (*Tx)(nil)
 	_ store.OutboxTx = (*Tx)(nil)
 	_ store.DeployTx = (*Tx)(nil)
+
+	_ store.ConversationTryLocker = (*Tx)(nil)
 )
 
 // SQL is the transaction itself, for a dialect's tests and extensions.
@@ -175,6 +177,47 @@ func (t *Tx) LockConversation(ctx context.Context, contact, number string) error
 		return t.errorf("lock conversation %s/%s: %w", contact, number, err)
 	}
 	return nil
+}
+
+// TryLockConversations takes, without waiting, the lock of each
+// conversation of convs whose lock no other transaction holds, in one
+// statement (Dialect.TryLocks), and says which it took (all, where
+// writers are exclusive): store.ConversationTryLocker.
+func (t *Tx) TryLockConversations(ctx context.Context, convs []store.ConversationKey) ([]bool, error) {
+	held := make([]bool, len(convs))
+	if t.db.d.TryLocks == nil {
+		for i := range held {
+			held[i] = true
+		}
+		return held, nil
+	}
+	var keys []int64
+	var at []int // index in convs of keys[i]
+	for i, c := range convs {
+		k := ConversationKey(c.Contact, c.Number)
+		if t.locked[k] {
+			held[i] = true
+			continue
+		}
+		keys, at = append(keys, k), append(at, i)
+	}
+	if len(keys) == 0 {
+		return held, nil
+	}
+	ok, err := t.db.d.TryLocks(ctx, t.tx, keys)
+	if err != nil {
+		return nil, t.errorf("try conversation locks: %w", err)
+	}
+	for j, took := range ok {
+		if took {
+			if t.locked == nil {
+				t.locked = map[int64]bool{}
+			}
+			t.locked[keys[j]] = true
+			held[at[j]] = true
+		}
+	}
+	return held, nil
 }
 
 // Messages.
@@ -357,13 +400,7 @@ func (t *Tx) DueConversations(ctx context.Context, now time.Time, limit int) ([]
 	if n == nil {
 		return nil, nil // nothing is due at the zero time
 	}
-	skip := ""
-	if t.db.d.SkipLocked != nil {
-		skip = t.db.d.SkipLocked("conversations")
-	}
-	rows, err := t.query(ctx, `SELECT `+conversationColumns+`
-		FROM conversations WHERE deadline IS NOT NULL AND deadline <= ?
-		ORDER BY deadline, contact, number LIMIT ?`+skip, n, limitOrAll(limit))
+	rows, err := t.query(ctx, DueConversationsQuery(t.db.d), n, limitOrAll(limit))
 	due, err := collect(rows, err, func(r *sql.Rows) (store.Conversation, error) { return scanConversation(r) })
 	if err != nil {
 		return nil, t.errorf("due conversations: %w", err)
@@ -390,6 +427,21 @@ func (t *Tx) DueConversations(ctx context.Context, now time.Time, limit int) ([]
 		}
 	}
 	return out, nil
+}
+
+// DueConversationsQuery is DueConversations' statement (arguments: now,
+// limit). Its order is an index's (deadline, contact, number: SQLite's
+// conversations_due, migration 00012; PostgreSQL's conversations_deadline),
+// so that the first rows of a large backlog due at once are read from
+// the index, not sorted from all of them again at every claim.
+func DueConversationsQuery(d Dialect) string {
+	skip := ""
+	if d.SkipLocked != nil {
+		skip = d.SkipLocked("conversations")
+	}
+	return `SELECT ` + conversationColumns + `
+		FROM conversations WHERE deadline IS NOT NULL AND deadline <= ?
+		ORDER BY deadline, contact, number LIMIT ?` + skip
 }
 
 // Opt-outs.

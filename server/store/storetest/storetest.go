@@ -70,6 +70,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"ConcurrentRoundRobin", testConcurrentRoundRobin},
 		{"ConcurrentConversation", testConcurrentConversation},
 		{"LockConversation", testLockConversation},
+		{"TryLockConversations", testTryLockConversations},
 		{"Drafts", testDrafts},
 		{"DirectoryVersions", testDirectoryVersions},
 		{"ConversationStarts", testConversationStarts},
@@ -1014,6 +1015,37 @@ func testConcurrentConversation(t *testing.T, s store.Store) {
 		}
 		return nil
 	})
+}
+
+// testTryLockConversations: a store whose Tx is a
+// store.ConversationTryLocker takes, in a transaction no other one
+// competes with, every lock asked for, in the order given, a lock taken
+// before and a conversation named twice included; the locks end with the
+// transaction (the next one takes them again). (A lock another
+// transaction holds, which PostgreSQL's reports not taken, is the
+// server's group commit test: TestGroupCommitLockedConversationCommitsApart.)
+func testTryLockConversations(t *testing.T, s store.Store) {
+	a := store.ConversationKey{Contact: "+1555001", Number: "+1555999"}
+	b := store.ConversationKey{Contact: "+1555002", Number: "+1555999"}
+	for round := range 2 {
+		inTx(t, s, func(ctx context.Context, tx store.Tx) error {
+			tl, ok := tx.(store.ConversationTryLocker)
+			if !ok {
+				t.Skip("the store's Tx is not a store.ConversationTryLocker")
+			}
+			if err := tx.LockConversation(ctx, a.Contact, a.Number); err != nil {
+				return err
+			}
+			held, err := tl.TryLockConversations(ctx, []store.ConversationKey{b, a, b})
+			if err != nil {
+				return err
+			}
+			if !slices.Equal(held, []bool{true, true, true}) {
+				t.Errorf("round %d: took %v of b, a (held), b; want all", round, held)
+			}
+			return nil
+		})
+	}
 }
 
 // testLockConversation: LockConversation alone serialises two
