@@ -431,3 +431,68 @@ func TestWhatIsRecorded(t *testing.T) {
 		t.Errorf("the timer's reply is caused by %q, the menu's by %q: want the timer's run and the text", hist.Recent[1].CauseSID, hist.Recent[2].CauseSID)
 	}
 }
+
+// TestOutboundPacedAcrossReplicas: two replicas delivering one store's
+// backlog while a campaign is still being enqueued (two sends a second),
+// each running its delivery pass every second, still send one SMS a
+// second per number between them (the slots are the store's, not each
+// process's: with a pacer per process each replica claimed new items
+// into slots of its own), in order, each item once, on both stores.
+func TestOutboundPacedAcrossReplicas(t *testing.T) {
+	for _, sc := range stores {
+		t.Run(sc.name, func(t *testing.T) {
+			p := &pacedProvider{sent: map[string][]time.Time{}, body: map[string][]string{}}
+			var h *harness
+			hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				r.ParseForm()
+				p.mu.Lock()
+				from := r.PostForm.Get("From")
+				p.sent[from] = append(p.sent[from], h.clock.Now())
+				p.body[from] = append(p.body[from], r.PostForm.Get("Body"))
+				n := len(p.sent[from])
+				p.mu.Unlock()
+				w.WriteHeader(http.StatusCreated)
+				fmt.Fprintf(w, `{"sid":"SM%s%d","status":"queued"}`, from[1:], n)
+			}))
+			defer hs.Close()
+			h = startHistory(t, sc.open(t), func(c *server.Config) { c.SMSPace = time.Second })
+			out := &server.Outbound{TwilioAPIURL: hs.URL, TwilioAccountSID: "AC123", TwilioAuthToken: "secret"}
+			h.srv.SetOutbound(out)
+			d, err := server.LoadDirectory("../examples/directory.json")
+			if err != nil {
+				t.Fatal(err)
+			}
+			replica := server.New(server.Config{TwilioAuthToken: authToken, Directory: d, Now: h.clock.Now, Logger: quiet, SMSPace: time.Second}, h.store)
+			replica.SetOutbound(out)
+			const n = 30
+			t0 := h.clock.Now()
+			for sec := 0; sec < n; sec++ {
+				h.clock.Set(t0.Add(time.Duration(sec) * time.Second))
+				for i := 2 * sec; i < 2*sec+2 && i < n; i++ {
+					h.sendSMS(server.OutboundRequest{From: histNumber, To: fmt.Sprintf("+1555333%04d", i), Body: fmt.Sprint("msg ", i), Campaign: "spring"})
+				}
+				first, second := h.srv, replica
+				if sec%2 == 1 {
+					first, second = replica, h.srv
+				}
+				for _, r := range []*server.Server{first, second} {
+					if _, err := r.SendOutbox(context.Background()); err != nil {
+						t.Fatal(err)
+					}
+				}
+			}
+			times := p.sent[histNumber]
+			if len(times) != n {
+				t.Fatalf("%d sent, want %d", len(times), n)
+			}
+			for i, at := range times {
+				if want := t0.Add(time.Duration(i) * time.Second); !at.Equal(want) {
+					t.Fatalf("message %d sent at +%v, want +%v: the replicas paced apart", i, at.Sub(t0), want.Sub(t0))
+				}
+				if want := fmt.Sprint("msg ", i); p.body[histNumber][i] != want {
+					t.Fatalf("message %d is %q, want %q (in the order sent)", i, p.body[histNumber][i], want)
+				}
+			}
+		})
+	}
+}

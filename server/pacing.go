@@ -3,7 +3,6 @@ package server
 import (
 	"context"
 	"fmt"
-	"sync"
 	"time"
 
 	"github.com/flowc-dev/flowc/server/store"
@@ -16,70 +15,25 @@ import (
 // 10,000 paces, in the order it was enqueued, while texts from other
 // numbers go out beside it.
 //
-// The pacer reserves each claimed SMS a slot on its sending number: the
-// first free one, at or after now. An item whose slot is now is sent; any
-// other is handed back to the outbox (store.OutboxTx.DeferOutbox: not
-// before its slot, the claim's attempt not counted) and, claimed again
-// at its slot, sent then. Slots are this process's: N replicas
-// delivering one number's backlog send up to N texts per pace (docs/server.md).
+// The slots are the store's, so replicas share them: each claimed SMS
+// that has no slot yet takes the first free one of its sending number
+// (store.OutboxTx.ReservePace, one upsert that moves the number's next
+// free slot one pace on). An item whose slot is now is sent; any other
+// is handed back to the outbox until its slot (DeferOutbox, which keeps
+// the slot on the item and does not count the claim as an attempt), and
+// whichever replica claims it then sends it without taking another slot.
+// A crash between the reservation and the hand-back loses nothing: the
+// transaction that reserved is the one that hands back, so either both
+// happened or neither did and the item's lease runs out.
 
-// pacer is the per-number slots of one process.
-type pacer struct {
-	every time.Duration
-	mu    sync.Mutex
-	next  map[string]time.Time // sending number → its first free slot
-	held  map[int64]time.Time  // outbox item → the slot reserved for it
-}
+// pacer is the pace SMS are sent at from one number; nil: no pacing.
+type pacer struct{ every time.Duration }
 
 func newPacer(every time.Duration) *pacer {
 	if every <= 0 {
 		return nil
 	}
-	return &pacer{every: every, next: map[string]time.Time{}, held: map[int64]time.Time{}}
-}
-
-// admit reports whether it may be sent at now; if not, when its slot is.
-func (p *pacer) admit(it store.OutboxItem, now time.Time) (bool, time.Time) {
-	if p == nil || it.Kind != "sms" || it.From == "" {
-		return true, time.Time{}
-	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if slot, ok := p.held[it.ID]; ok {
-		if now.Before(slot) {
-			return false, slot
-		}
-		delete(p.held, it.ID)
-		return true, time.Time{}
-	}
-	slot := p.next[it.From]
-	if slot.Before(now) {
-		slot = now
-	}
-	p.next[it.From] = slot.Add(p.every)
-	if !slot.After(now) {
-		return true, time.Time{}
-	}
-	if len(p.held) >= maxHeld {
-		p.forget(now)
-	}
-	p.held[it.ID] = slot
-	return false, slot
-}
-
-// maxHeld bounds the reservations kept before stale ones are forgotten:
-// an item another replica sent, or that was dropped at its claim, is
-// never admitted here and would hold its entry forever.
-const maxHeld = 100_000
-
-// forget drops the reservations whose slot passed more than a lease ago
-// (their items were claimed elsewhere or dropped); p.mu is held.
-func (p *pacer) forget(now time.Time) {
-	for id, slot := range p.held {
-		if slot.Before(now.Add(-outboxLease)) {
-			delete(p.held, id)
-		}
-	}
+	return &pacer{every: every}
 }
 
 // paceItems keeps the claimed items that may be sent now and hands the
@@ -88,29 +42,27 @@ func (s *Server) paceItems(ctx context.Context, items []store.OutboxItem, now ti
 	if s.pace == nil {
 		return items, nil
 	}
-	type deferral struct {
-		id   int64
-		slot time.Time
-	}
-	var later []deferral
-	keep := items[:0]
-	for _, it := range items {
-		if ok, slot := s.pace.admit(it, now); ok {
-			keep = append(keep, it)
-		} else {
-			later = append(later, deferral{it.ID, slot})
-		}
-	}
-	if len(later) == 0 {
-		return keep, nil
-	}
+	var keep []store.OutboxItem
 	err := s.store.InTx(ctx, func(tx store.Tx) error {
+		keep = keep[:0] // the closure may run again
 		otx, ok := tx.(store.OutboxTx)
 		if !ok {
 			return fmt.Errorf("store %T has no outbox delivery", tx)
 		}
-		for _, d := range later {
-			if err := otx.DeferOutbox(ctx, d.id, d.slot); err != nil {
+		for _, it := range items {
+			if it.Kind != "sms" || it.From == "" || !it.PaceSlot.IsZero() { // not paced, or claimed at its slot
+				keep = append(keep, it)
+				continue
+			}
+			slot, err := otx.ReservePace(ctx, it.From, now, s.pace.every)
+			if err != nil {
+				return err
+			}
+			if !slot.After(now) {
+				keep = append(keep, it)
+				continue
+			}
+			if err := otx.DeferOutbox(ctx, it.ID, slot); err != nil {
 				return err
 			}
 		}

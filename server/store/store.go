@@ -406,6 +406,11 @@ type OutboxItem struct {
 	// from taking every sender.
 	Destination string
 
+	// PaceSlot is the send slot the item was handed back until
+	// (DeferOutbox); zero when it has none. Claimed at its slot, it is
+	// sent without taking another.
+	PaceSlot time.Time
+
 	// Delivery state (read back by ClaimOutbox and OutboxItems).
 	Status    string // pending, sent, dropped
 	Attempts  int
@@ -508,8 +513,13 @@ type OutboxTx interface {
 	RetryOutbox(ctx context.Context, id int64, notBefore time.Time, lastErr string) error
 	// DeferOutbox hands a claimed item back to be claimed at notBefore,
 	// the claim's attempt not counted (the server's pacing of SMS per
-	// sending number).
+	// sending number): notBefore is its pace slot (OutboxItem.PaceSlot).
 	DeferOutbox(ctx context.Context, id int64, notBefore time.Time) error
+	// ReservePace takes the first free send slot of the sending number
+	// at or after now and moves the number's next free slot one pace
+	// (every) past it, atomically across replicas: consecutive
+	// reservations are every apart, and one after an idle spell is now.
+	ReservePace(ctx context.Context, number string, now time.Time, every time.Duration) (time.Time, error)
 	// DropOutbox gives up on an item (opted out, or too many attempts).
 	DropOutbox(ctx context.Context, id int64, reason string, at time.Time) error
 	// OutboxItems lists items in a status ("" for all), oldest first, at

@@ -11,7 +11,7 @@ import (
 
 // outboxSelect reads items with their latest delivery report.
 const outboxSelect = `SELECT o.id, o.kind, o.to_addr, o.from_addr, o.body, o.message_sid, o.contact, o.created, o.not_before,
-	o.status, o.attempts, o.last_error, o.done_at, o.destination, o.provider_sid,
+	o.status, o.attempts, o.last_error, o.done_at, o.destination, o.provider_sid, o.pace_slot,
 	coalesce(d.status, ''), coalesce(d.error_code, ''), d.updated
 	FROM outbox o LEFT JOIN delivery_status d ON o.provider_sid <> '' AND d.provider_sid = o.provider_sid`
 
@@ -19,7 +19,7 @@ func scanOutbox(rows *sql.Rows, err error) ([]store.OutboxItem, error) {
 	return collect(rows, err, func(r *sql.Rows) (store.OutboxItem, error) {
 		var o store.OutboxItem
 		err := r.Scan(&o.ID, &o.Kind, &o.To, &o.From, &o.Body, &o.MessageSID, &o.Contact, scanTime(&o.Created), scanTime(&o.NotBefore),
-			&o.Status, &o.Attempts, &o.LastError, scanTime(&o.DoneAt), &o.Destination, &o.ProviderSID,
+			&o.Status, &o.Attempts, &o.LastError, scanTime(&o.DoneAt), &o.Destination, &o.ProviderSID, scanTime(&o.PaceSlot),
 			&o.DeliveryStatus, &o.DeliveryError, scanTime(&o.DeliveryAt))
 		return o, err
 	})
@@ -127,8 +127,8 @@ func (t *Tx) DeferOutbox(ctx context.Context, id int64, notBefore time.Time) err
 	if err != nil {
 		return err
 	}
-	n, err := affected(t.exec(ctx, `UPDATE outbox SET not_before = ?, leased_until = NULL, attempts = attempts - 1
-		WHERE id = ? AND status = 'pending' AND attempts > 0`, nb, id))
+	n, err := affected(t.exec(ctx, `UPDATE outbox SET not_before = ?, pace_slot = ?, leased_until = NULL, attempts = attempts - 1
+		WHERE id = ? AND status = 'pending' AND attempts > 0`, nb, nb, id))
 	if err != nil {
 		return t.errorf("outbox %d: %w", id, err)
 	}
@@ -138,6 +138,21 @@ func (t *Tx) DeferOutbox(ctx context.Context, id int64, notBefore time.Time) err
 	return nil
 }
 
+// ReservePace advances the number's next free slot in one upsert, so
+// that two replicas reserving at once get consecutive slots (the row's
+// lock orders them on PostgreSQL; SQLite has one writer).
+func (t *Tx) ReservePace(ctx context.Context, number string, now time.Time, every time.Duration) (time.Time, error) {
+	n, step := now.UnixNano(), every.Nanoseconds()
+	var next int64
+	err := t.queryRow(ctx, `INSERT INTO sms_pace (number, next_ns) VALUES (?, ?)
+		ON CONFLICT (number) DO UPDATE SET next_ns = (CASE WHEN sms_pace.next_ns > ? THEN sms_pace.next_ns ELSE ? END) + ?
+		RETURNING next_ns`, number, n+step, n, n, step).Scan(&next)
+	if err != nil {
+		return time.Time{}, t.errorf("pace %s: %w", number, err)
+	}
+	return time.Unix(0, next-step).In(now.Location()), nil
+}
+
 // RetryOutbox releases an item to be tried again at notBefore
 // (ErrNotFound unless it is pending).
 func (t *Tx) RetryOutbox(ctx context.Context, id int64, notBefore time.Time, lastErr string) error {
@@ -145,7 +160,7 @@ func (t *Tx) RetryOutbox(ctx context.Context, id int64, notBefore time.Time, las
 	if err != nil {
 		return err
 	}
-	n, err := affected(t.exec(ctx, `UPDATE outbox SET not_before = ?, last_error = ?, leased_until = NULL
+	n, err := affected(t.exec(ctx, `UPDATE outbox SET not_before = ?, last_error = ?, leased_until = NULL, pace_slot = NULL
 		WHERE id = ? AND status = 'pending'`, nb, lastErr, id))
 	if err != nil {
 		return t.errorf("outbox %d: %w", id, err)

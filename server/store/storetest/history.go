@@ -23,6 +23,7 @@ func RunHistory(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Lists", testLists},
 		{"OutboundRequests", testOutboundRequests},
 		{"DeferOutbox", testDeferOutbox},
+		{"ReservePace", testReservePace},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -46,7 +47,7 @@ func htx(t *testing.T, tx store.Tx) store.HistoryTx {
 	return h
 }
 
-const contactA, contactB, number1 = "+15557654321", "+15550001111", "+15550100"
+const contactA, contactB, number1, number2 = "+15557654321", "+15550001111", "+15550100", "+15550101"
 
 // history reads the contact's history in a transaction and, where the
 // store has one, outside (store.HistoryReader), and checks they agree.
@@ -356,5 +357,38 @@ func testDeferOutbox(t *testing.T, s store.Store) {
 	got := claim(T0.Add(5 * time.Second))
 	if len(got) != 1 || got[0].Attempts != 1 {
 		t.Errorf("at its time: %+v, want the item at its first attempt", got)
+	}
+	if len(got) == 1 && !got[0].PaceSlot.Equal(T0.Add(5*time.Second)) {
+		t.Errorf("claimed at its slot with PaceSlot %v, want %v", got[0].PaceSlot, T0.Add(5*time.Second))
+	}
+}
+
+// testReservePace: a number's slots are one pace apart in the order
+// they are taken, from now after an idle spell, and each number has
+// its own.
+func testReservePace(t *testing.T, s store.Store) {
+	reserve := func(number string, now time.Time) time.Time {
+		var slot time.Time
+		inTx(t, s, func(ctx context.Context, tx store.Tx) error {
+			var err error
+			slot, err = tx.(store.OutboxTx).ReservePace(ctx, number, now, time.Second)
+			return err
+		})
+		return slot
+	}
+	for i, c := range []struct {
+		number   string
+		now, out time.Time
+	}{
+		{number1, T0, T0},                  // the first: now
+		{number1, T0, T0.Add(time.Second)}, // then one pace on
+		{number1, T0.Add(500 * time.Millisecond), T0.Add(2 * time.Second)}, // in order, whatever the clock
+		{number2, T0, T0}, // another number's own slots
+		{number1, T0.Add(time.Hour), T0.Add(time.Hour)}, // after an idle spell: now again
+		{number1, T0.Add(time.Hour), T0.Add(time.Hour + time.Second)},
+	} {
+		if got := reserve(c.number, c.now); !got.Equal(c.out) {
+			t.Errorf("reservation %d (%s at %v): slot %v, want %v", i, c.number, c.now, got, c.out)
+		}
 	}
 }
