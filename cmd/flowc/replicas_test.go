@@ -149,8 +149,12 @@ func startReplicas(t *testing.T, dir, dbURL string, providers ...string) []*repl
 			t.Fatal(err)
 		}
 		r.cmd = exec.Command(bin, "serve", dir, "--addr", r.addr, "--tick", "100ms")
+		// No pacing: these tests send dozens of replies from one number
+		// to count them after a kill, and the replicas now share one
+		// pace per number (a minute for 60 replies at the default);
+		// server's TestOutboundPacedAcrossReplicas tests the pacing.
 		r.cmd.Env = append(os.Environ(), "FLOWC_TWILIO_AUTH_TOKEN=", "DATABASE_URL="+dbURL,
-			"FLOWC_TWILIO_API_URL="+prov, "FLOWC_TWILIO_ACCOUNT_SID=AC123")
+			"FLOWC_TWILIO_API_URL="+prov, "FLOWC_TWILIO_ACCOUNT_SID=AC123", "FLOWC_SMS_PACE=0")
 		r.cmd.Stdout, r.cmd.Stderr = logs, logs
 		err = r.cmd.Start()
 		logs.Close()
