@@ -501,6 +501,8 @@ func (c *compiler) command(cmd *syntax.Command) {
 		c.ask(cmd, b, head)
 	case "run":
 		c.run(cmd, b, head)
+	case "queue":
+		c.queue(cmd, b, head)
 	}
 }
 

@@ -111,6 +111,8 @@ func (p *Program) describeArg(pc int) string {
 	case OpRetry:
 		r := p.Retries[arg]
 		return fmt.Sprintf("%d× → %04d", r.Times, r.PC)
+	case OpQueue:
+		return p.Queues[arg].describe()
 	}
 	return ""
 }

@@ -20,6 +20,7 @@ const (
 	OpEnd                       // explicit end of the conversation
 	OpInboxExpr                 // arg: computed target index (inbox user:(EXPR))
 	OpForwardExpr               // arg: computed target index (forward email:(EXPR))
+	OpQueue                     // arg: queue index; suspends in the queue (or, full, takes `on full`)
 	opCount
 )
 
@@ -40,6 +41,7 @@ var opNames = [...]string{
 	OpEnd:         "END",
 	OpInboxExpr:   "INBOX_EXPR",
 	OpForwardExpr: "FORWARD_EXPR",
+	OpQueue:       "QUEUE",
 }
 
 func (op Opcode) String() string {
@@ -50,13 +52,13 @@ func (op Opcode) String() string {
 }
 
 // Suspends reports whether the instruction waits for the next message.
-func (op Opcode) Suspends() bool { return op == OpMenu || op == OpAsk }
+func (op Opcode) Suspends() bool { return op == OpMenu || op == OpAsk || op == OpQueue }
 
 // Handles reports whether executing the instruction deals with the
 // current message (it is answered, delivered, forwarded or ended).
 func (op Opcode) Handles() bool {
 	switch op {
-	case OpReply, OpInbox, OpForward, OpMenu, OpAsk, OpEnd, OpInboxExpr, OpForwardExpr:
+	case OpReply, OpInbox, OpForward, OpMenu, OpAsk, OpEnd, OpInboxExpr, OpForwardExpr, OpQueue:
 		return true
 	}
 	return false

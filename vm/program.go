@@ -41,6 +41,7 @@ type Program struct {
 	Retries   []Retry
 	Runs      []RunCall
 	Applets   []Applet
+	Queues    []Queue
 
 	cal *runtime.Calendar
 }

@@ -225,7 +225,7 @@ func init() {
 		},
 		Block:    Branches{On: []string{"full", "timeout", "done"}},
 		Suspends: true, Handles: true,
-		Syntax: `queue team:NAME [STRATEGY] [max N] [wait DUR] [service-level DUR] [reserve DUR] [transfer DUR] [inactivity DUR] [< on full -> … ; on timeout -> … ; on done -> … >]`,
+		Syntax:  `queue team:NAME [STRATEGY] [max N] [wait DUR] [service-level DUR] [reserve DUR] [transfer DUR] [inactivity DUR] [< on full -> … ; on timeout -> … ; on done -> … >]`,
 		Example: `queue team:support rrmemory max 20 wait 10m service-level 2m < on full -> reply "We are busy, try later." ; on timeout -> reply "Sorry for the wait, we'll text you back." ; on done -> ask "How did we do, 1 to 5?" as score < timeout 1h -> end > >`,
 		Notes: "The steps before `queue` are the bot on start. The conversation then waits in the queue: only available " +
 			"members are offered it, by the strategy; while it is waiting, offered or open with a member, the contact's texts " +
