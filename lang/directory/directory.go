@@ -35,6 +35,9 @@ type User struct {
 	Name      string `json:"name"`
 	Email     string `json:"email,omitempty"`
 	Available *bool  `json:"available,omitempty"` // nil means available
+	// Weight is the user's share of a queue's conversations under the
+	// weighted-random strategy (`queue team:X wrandom`); 0 counts as 1.
+	Weight int `json:"weight,omitempty"`
 }
 
 // IsAvailable reports whether the user takes inbox items now.

@@ -108,6 +108,8 @@ type Step struct {
 	History History  // a history line (StepHistory)
 	List    string   // list NAME (StepList)
 	Entries []string // … its entries
+
+	Agent *AgentLine // an agent or queue line (agent.go)
 }
 
 // ExpectKind is what an expectation checks.
@@ -316,6 +318,21 @@ func Parse(path, src string) (*File, error) {
 			}
 			t := target()
 			t.Steps = append(t.Steps, Step{Kind: StepList, Pos: pos, Text: text, List: name, Entries: entries})
+		case "agent", "queue":
+			st, err := parseAgentLine(toks, text)
+			if err != nil {
+				return nil, perr("%v", err)
+			}
+			st.Pos = pos
+			if isQueueSetup(st.Kind) {
+				t := target()
+				t.Steps = append(t.Steps, st)
+				break
+			}
+			if cur == nil {
+				return nil, perr(`agent outside a test (start one with: test "NAME")`)
+			}
+			cur.Steps = append(cur.Steps, st)
 		case "number":
 			ns, err := parseNumber(toks[1:])
 			if err != nil {
@@ -670,6 +687,9 @@ func parseExpect(toks []token) (Expect, error) {
 			return e, fmt.Errorf("want: expect nothing, or expect nothing else")
 		}
 	default:
+		if qe, ok, err := parseQueueExpect(toks); ok {
+			return qe, err
+		}
 		return e, fmt.Errorf("unknown expectation %q (want reply, inbox, forward, tag, var, wait, end, error, nothing, assignee, opted-out, not opted-out, tags)", toks[0].s)
 	}
 	return e, err

@@ -55,6 +55,7 @@ type Env struct {
 
 	tags       map[string][]string // tags flows added, per contact, sorted (as the store keeps them)
 	roundRobin map[string]int64    // per team, the round-robin counter (the store's)
+	queues     queueMemory         // the queues' memory and members' counters (queue.go)
 	open       map[string]int      // per user, the inbox items assigned (none is closed offline)
 }
 
@@ -235,6 +236,9 @@ type Conversation struct {
 	// the last Wait fired, with the member each went to.
 	Delivered []Delivery
 	seq       int
+	// deadline is the conversation's timer as the stage saved it
+	// (Saved.Deadline): its State's, or a queue limit's.
+	deadline time.Time
 }
 
 // Send delivers an inbound message and returns what was decided, as the
@@ -274,11 +278,11 @@ func (c *Conversation) Wait(ctx context.Context, d time.Duration) ([]*vm.Result,
 			c.Delivered = delivered
 		}
 	}()
-	for c.State != nil && !c.State.Deadline.IsZero() && !c.State.Deadline.After(end) {
-		if c.State.Deadline.After(c.Env.Clock) {
-			c.Env.Clock = c.State.Deadline
+	for c.State != nil && !c.deadline.IsZero() && !c.deadline.After(end) {
+		if c.deadline.After(c.Env.Clock) {
+			c.Env.Clock = c.deadline
 		}
-		res, err := c.step(ctx, c.input(true, vm.Message{ID: inbound.TimerID(c.From, c.To, c.State.Deadline), From: c.From, To: c.To}))
+		res, err := c.step(ctx, c.input(true, vm.Message{ID: inbound.TimerID(c.From, c.To, c.deadline), From: c.From, To: c.To}))
 		if err != nil {
 			return out, err
 		}
@@ -292,7 +296,8 @@ func (c *Conversation) Wait(ctx context.Context, d time.Duration) ([]*vm.Result,
 func (c *Conversation) input(timer bool, m vm.Message) *inbound.Input {
 	in := &inbound.Input{Timer: timer, Msg: m, Now: c.Env.Clock, Contact: c.Env.contact(c.From),
 		Lists: c.Env.List, Directory: c.Env.Directory,
-		EventBudget: c.Env.EventBudget, AppletLogs: true} // offline, console output is part of what the author sees
+		EventBudget: c.Env.EventBudget, AppletLogs: true, // offline, console output is part of what the author sees
+		Queues: c.Env.queueData(c.Prog, c.State)}
 	if c.State != nil {
 		state, _ := json.Marshal(c.State)
 		in.Conv = &inbound.Conversation{Flow: c.Prog.Name, Version: c.Prog.Version, Program: c.Prog, State: state}
@@ -309,6 +314,10 @@ func (c *Conversation) record(in *inbound.Input, p *inbound.Plan) {
 		return
 	}
 	at := c.Env.Clock
+	if in.Agent != nil {
+		c.recordAgent(in, p)
+		return
+	}
 	if !in.Timer {
 		c.Env.Record(c.From, runtime.Interaction{Kind: runtime.InteractionSMS, Direction: runtime.DirectionInbound, Number: c.To, At: at})
 	}
@@ -335,15 +344,17 @@ func (c *Conversation) step(ctx context.Context, in *inbound.Input) (*vm.Result,
 		c.OptedOut = *p.OptOut
 	}
 	c.Env.addTags(c.From, p.Tags)
+	c.Env.applyQueue(p.Queue, c.State, c.Env.Clock)
 	switch {
 	case p.Save != nil:
+		c.deadline = p.Save.Deadline
 		st := &vm.State{}
 		if err := json.Unmarshal(p.Save.State, st); err != nil {
 			return nil, fmt.Errorf("conversation state: %w", err)
 		}
 		c.State = st
 	case p.End:
-		c.State = nil
+		c.State, c.deadline = nil, time.Time{}
 	}
 	if p.FlowErr != nil {
 		return nil, p.FlowErr
