@@ -255,3 +255,28 @@ func (s *stepState) checkQueue(e Expect, conv *sim.Conversation) (got string, ok
 	}
 	return "?", false
 }
+
+// ParseAgent reads an agent or queue line as `flowc run` takes it after
+// its colon: `agent bob accepts`, `agent bob replies "Hi"`, `agent bob
+// away`, `queue team:support waiting 3`.
+func ParseAgent(line string) (Step, error) {
+	toks, err := tokenize(line)
+	if err != nil {
+		return Step{}, err
+	}
+	if len(toks) == 0 || toks[0].s != "agent" && toks[0].s != "queue" {
+		return Step{}, errors.New(`want: agent NAME accepts | replies "TEXT" | transfers to user:NAME|team:NAME | finishes | away | available, or queue team:NAME waiting N`)
+	}
+	return parseAgentLine(toks, line)
+}
+
+// RunAgent runs a line ParseAgent read on the conversation: the result
+// of an agent's action (nil for a setup line); a refused action is an
+// error wrapping queue.ErrNotYours, queue.ErrState or inbound.ErrOptedOut.
+func RunAgent(ctx context.Context, conv *sim.Conversation, s Step) (*vm.Result, error) {
+	res, refused, err := runAgentLine(ctx, conv, s)
+	if err == nil {
+		err = refused
+	}
+	return res, err
+}
