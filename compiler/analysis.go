@@ -678,6 +678,9 @@ func (c *compiler) reportMissing(h *heads, deadVia map[int]bool) {
 			continue
 		}
 		d := c.diags.Warnf(m.span, CodeMissing, "%s", m.msg)
+		if m.fix != nil {
+			d.Fixes = []diag.Fix{*m.fix}
+		}
 		k := missingKind.FindStringSubmatch(m.msg)
 		if k == nil {
 			continue

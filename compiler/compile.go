@@ -90,6 +90,7 @@ type pendingGoto struct {
 type missing struct {
 	span file.Span
 	msg  string
+	fix  *diag.Fix // offered with the warning, when one edit adds the branch
 }
 
 // Compile compiles one checked file.

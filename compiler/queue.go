@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/flowc-dev/flowc/lang/check"
+	"github.com/flowc-dev/flowc/lang/diag"
 	"github.com/flowc-dev/flowc/lang/file"
 	"github.com/flowc-dev/flowc/lang/syntax"
 	"github.com/flowc-dev/flowc/vm"
@@ -75,7 +76,18 @@ func (c *compiler) queue(cmd *syntax.Command, b check.Bound, head file.Span) {
 	}
 	c.noteBlock("queue", pc, end, pcs)
 	if !q.Written[1] {
-		c.missing = append(c.missing, missing{span: head, msg: "queue without on timeout: a conversation nobody takes waits in the queue forever"})
+		m := missing{span: head, msg: "queue without on timeout: a conversation nobody takes waits in the queue forever"}
+		if cmd.Block == nil {
+			// One edit after the queue's arguments: a wait (when it has
+			// none) and the bot after timeout.
+			text := ` < on timeout -> reply "Sorry, everyone is busy; we'll text you back." >`
+			if q.Wait <= 0 {
+				text = " wait 10m" + text
+			}
+			at := c.f.Source.Span(head.End, head.End)
+			m.fix = &diag.Fix{Title: "add on timeout", Edits: []diag.Edit{{Span: at, New: text}}}
+		}
+		c.missing = append(c.missing, m)
 	}
 }
 

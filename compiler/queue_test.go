@@ -50,3 +50,23 @@ func TestQueueChecks(t *testing.T) {
 		}
 	}
 }
+
+// TestQueueTimeoutFix: the missing `on timeout` warning's fix gives the
+// queue a wait and a bot after timeout, and the fixed flow has no
+// warning left.
+func TestQueueTimeoutFix(t *testing.T) {
+	body := "queue team:support linear\n"
+	ds := queueDiags(t, body)
+	if len(ds) != 1 || len(ds[0].Fixes) != 1 || len(ds[0].Fixes[0].Edits) != 1 {
+		t.Fatalf("want one warning with one fix, got %v", ds)
+	}
+	e := ds[0].Fixes[0].Edits[0]
+	src := "flow f\nnumbers \"+15550100\"\n" + body
+	fixed := src[:e.Span.Start] + e.New + src[e.Span.End:]
+	if want := "queue team:support linear wait 10m < on timeout -> reply"; !strings.Contains(fixed, want) {
+		t.Fatalf("fixed:\n%s", fixed)
+	}
+	if ds := queueDiags(t, fixed[len("flow f\nnumbers \"+15550100\"\n"):]); len(ds) != 0 {
+		t.Fatalf("after the fix:\n%s\nstill: %v", fixed, ds)
+	}
+}
