@@ -128,9 +128,12 @@ func (c *compiler) deadEnds(reached []bool, missing map[int]int) map[int]bool {
 				}
 				if !reported[where] {
 					reported[where] = true
-					c.diags.Warnf(c.span(where), CodeDeadEnd,
-						"dead end: on a path through here the message is neither replied to, delivered, forwarded nor ended").Hint =
-						"end every path with reply, inbox, forward or end (add an else branch?)"
+					d := c.diags.Warnf(c.span(where), CodeDeadEnd,
+						"dead end: on a path through here the message is neither replied to, delivered, forwarded nor ended")
+					d.Hint = "end every path with reply, inbox, forward or end (add an else branch?)"
+					if h := c.queueDeadEndHint(where); h != "" {
+						d.Hint = h
+					}
 				}
 				continue
 			}

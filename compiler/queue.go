@@ -1,6 +1,7 @@
 package compiler
 
 import (
+	"fmt"
 	"strconv"
 	"time"
 
@@ -105,4 +106,17 @@ func queueOrigins(p *vm.Program, pc int) []int {
 		}
 	}
 	return out
+}
+
+// queueDeadEndHint is the hint for a dead end that starts at a queue's
+// unwritten `on full`: with the queue full, the contact's text reaches
+// nobody and nobody answers it.
+func (c *compiler) queueDeadEndHint(where int) string {
+	for _, q := range c.p.Queues {
+		if q.FullPC == where && !q.Written[0] && q.Max > 0 {
+			return fmt.Sprintf("when %d conversations are waiting the queue is full and nothing answers the message: "+
+				"add `on full -> reply \"…\"` (or inbox, forward, end)", q.Max)
+		}
+	}
+	return ""
 }

@@ -35,6 +35,7 @@ func TestQueueChecks(t *testing.T) {
 		{"queue team:support wait 5m < on timeout -> end ; on error -> end >\n", "queue has no `on error` branch (events: full, timeout, done)"},
 		{"queue team:support fastest wait 5m < on timeout -> end >\n", "unexpected argument fastest"},
 		{"queue team:support wait 5m max -1 < on timeout -> end >\n", "unexpected character"},
+		{"queue team:support max 5 wait 5m < on timeout -> end >\n", "flow/dead-end: dead end; hint: when 5 conversations are waiting the queue is full"},
 		{"queue team:support linear max 3 wait 5m < on full -> reply \"full\" ; on timeout -> end ; on done -> end >\n", ""},
 	} {
 		var got []string
