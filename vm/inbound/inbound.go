@@ -254,8 +254,8 @@ func timerStep(ctx context.Context, in *Input, applets AppletRunner) (*Plan, err
 	p := &Plan{Outcome: OutcomeRouted, Flow: in.Conv.Flow, Version: in.Conv.Version, Replies: []string{}, Record: true, Program: in.Conv.Program}
 	collect(p, in, res)
 	p.Outcome = OutcomeTimer
-	if waited != nil && p.Queue == nil { // (a flow that queues again reports that it entered)
-		p.Queue = &QueuePlan{Team: waited.Team, Event: QueueTimedOut, Left: true, Notify: waited.Assignee}
+	if waited != nil {
+		leftThen(p, &QueuePlan{Team: waited.Team, Event: QueueTimedOut, Left: true, Notify: waited.Assignee})
 	}
 	return p, nil
 }

@@ -70,6 +70,19 @@ type QueuePlan struct {
 	WithinServiceLevel bool
 	Left               bool  // it left the queue (finished, timed out, closed)
 	Err                error // refused: queue.ErrNotYours (the API's 403), queue.ErrState, ErrOptedOut
+	// Previous is how it left its last queue (finished, timed out) when
+	// the flow then queued it again in the same step (Event: entered).
+	Previous *QueuePlan
+}
+
+// leftThen records that the conversation left a queue (left) and, if
+// the flow queued it again in the same run, that too.
+func leftThen(p *Plan, left *QueuePlan) {
+	if p.Queue != nil && p.Queue.Event == QueueEntered {
+		p.Queue.Previous = left
+		return
+	}
+	p.Queue = left
 }
 
 // ErrOptedOut refuses an agent's reply to a contact who sent STOP.
@@ -266,10 +279,12 @@ func agentStep(ctx context.Context, in *Input, applets AppletRunner) (*Plan, err
 			p.End, p.FlowErr, p.Outcome = true, err, OutcomeError
 			return p, nil
 		}
+		p.Queue = nil
 		collect(p, in, res)
 		p.Outcome = OutcomeAgent
 		qp.Event, qp.Left, qp.Ticket = QueueFinished, true, nil
 		qp.Notify = t.Assignee
+		leftThen(p, qp)
 		return p, nil
 	default:
 		return refused(qp.Team, fmt.Errorf("unknown agent action %q", a.Kind)), nil

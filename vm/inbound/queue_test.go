@@ -190,3 +190,31 @@ func TestQueueLimits(t *testing.T) {
 		t.Fatalf("inactivity: %+v", p.Queue)
 	}
 }
+
+// TestTimeoutQueuesAgain: the bot after timeout may queue the
+// conversation again, elsewhere; the plan says both.
+func TestTimeoutQueuesAgain(t *testing.T) {
+	d := newDriver(t)
+	d.p = compileFlow(t, `flow f
+numbers "+15550100"
+timezone "UTC"
+queue team:support wait 10m <
+  on timeout -> reply "Trying the overflow team." then queue team:overflow linear wait 5m < on timeout -> reply "sorry" then end >
+>
+`)
+	d.queues["support"].Members = nil
+	d.queues["overflow"] = &inbound.QueueData{Members: []queue.Member{{Name: "olga", Available: true}}}
+	d.send("hi")
+	p := d.fire()
+	q := p.Queue
+	if q == nil || q.Event != inbound.QueueEntered || q.Team != "overflow" || !slices.Equal(q.Offer, []string{"olga"}) ||
+		q.Previous == nil || q.Previous.Event != inbound.QueueTimedOut || q.Previous.Team != "support" {
+		t.Fatalf("re-queued: %+v (previous %+v)", q, q.Previous)
+	}
+	if !slices.Equal(p.Replies, []string{"Trying the overflow team."}) {
+		t.Fatalf("replies %v", p.Replies)
+	}
+	if p := d.agent(inbound.AgentAccept, "olga", "", ""); p.Queue.Event != inbound.QueueAccepted {
+		t.Fatalf("olga accepts: %+v", p.Queue)
+	}
+}

@@ -104,6 +104,9 @@ func (e *Env) applyQueue(q *inbound.QueuePlan, before *vm.State, now time.Time) 
 	if q == nil {
 		return
 	}
+	if q.Previous != nil {
+		e.applyQueue(q.Previous, before, now)
+	}
 	if q.Memory != "" {
 		if e.queues.memory == nil {
 			e.queues.memory = map[string]string{}
