@@ -159,6 +159,9 @@ func (d *Directory) Validate() error {
 		if users[u.Name] {
 			return fmt.Errorf("users[%d] (%s): name is used by an earlier user", i, u.Name)
 		}
+		if u.Weight < 0 || u.Weight > 1000 {
+			return fmt.Errorf("users[%d] (%s): weight %d is not between 0 and 1000 (a queue's wrandom share; 0 counts as 1)", i, u.Name, u.Weight)
+		}
 		users[u.Name] = true
 	}
 	teams := map[string]bool{}

@@ -73,3 +73,53 @@ func TestParseAgentErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestQueueStrategiesInFlowtest: the strategies as a .flowtest sees
+// them, with members, availability and weights from directory.json.
+func TestQueueStrategiesInFlowtest(t *testing.T) {
+	flow := func(strategy string) string {
+		return "flow f\nnumbers \"+15550100\"\ntimezone \"UTC\"\nqueue team:t " + strategy + " wait 10m < on timeout -> end ; on done -> reply \"bye\" >\n"
+	}
+	dirJSON := `{"users":[{"name":"a","weight":1},{"name":"b","weight":1000},{"name":"c"}],"teams":[{"name":"t","members":["a","b","c"]}]}`
+	for strategy, flowtest := range map[string]string{
+		"wrandom": `test "the heavy member"
+  send "hi"
+  expect queue offered b`,
+		"ringall": `test "all at once, the first to accept"
+  agent c away
+  send "hi"
+  expect queue offered a, b
+  agent b accepts
+  expect queue assignee b
+  agent a accepts
+  expect refused`,
+		"linear": `test "always the first available"
+  send "hi"
+  expect queue offered a
+  agent a accepts
+  agent a finishes
+  expect reply "bye"
+  send "again"
+  expect queue offered a`,
+		"fewestcalls": `test "who finished fewest"
+  send "hi"
+  expect queue offered a
+  agent a accepts
+  agent a finishes
+  send "again"
+  expect queue offered b`,
+		"leastrecent": `test "who finished longest ago (never first)"
+  send "hi"
+  agent a accepts
+  agent a finishes
+  send "again"
+  expect queue offered b
+  agent b accepts
+  agent b finishes
+  send "and again"
+  expect queue offered c`,
+	} {
+		dir, p := compileDir(t, map[string]string{"f.flow": flow(strategy), "directory.json": dirJSON})
+		runTests(t, dir, p, "at 2026-11-23T10:00\nfrom +15557654321\n\n"+flowtest+"\n")
+	}
+}
