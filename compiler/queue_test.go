@@ -8,7 +8,9 @@ import (
 
 	"github.com/flowc-dev/flowc/compiler"
 	"github.com/flowc-dev/flowc/lang"
+	"github.com/flowc-dev/flowc/lang/check"
 	"github.com/flowc-dev/flowc/lang/diag"
+	"github.com/flowc-dev/flowc/lang/directory"
 )
 
 func queueDiags(t *testing.T, body string) diag.List {
@@ -69,5 +71,30 @@ func TestQueueTimeoutFix(t *testing.T) {
 	}
 	if ds := queueDiags(t, fixed[len("flow f\nnumbers \"+15550100\"\n"):]); len(ds) != 0 {
 		t.Fatalf("after the fix:\n%s\nstill: %v", fixed, ds)
+	}
+}
+
+// TestQueueTeamIsInTheDirectory: a queue's team is checked against the
+// directory as an inbox's is.
+func TestQueueTeamIsInTheDirectory(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "directory.json"), []byte(`{"users":[{"name":"a"}],"teams":[{"name":"support","members":["a"]}]}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "f.flow")
+	if err := os.WriteFile(path, []byte("flow f\nnumbers \"+15550100\"\nqueue team:suport wait 5m < on timeout -> end >\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	d, err := directory.Load(filepath.Join(dir, "directory.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := lang.Load([]string{path})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ds := check.Directory(res.Files, d)
+	if len(ds) != 1 || !strings.Contains(ds[0].Message, `no team named "suport"`) {
+		t.Fatalf("got %v", ds)
 	}
 }
