@@ -47,7 +47,7 @@ func printQueue(w io.Writer, p *inbound.Plan) {
 	if q.Notify != "" {
 		s += ", " + q.Notify + " is told"
 	}
-	if q.Event == inbound.QueueAccepted {
+	if q.Taken {
 		s += fmt.Sprintf(", after %s in the queue", q.Waited)
 		if !q.WithinServiceLevel {
 			s += " (over the service level)"

@@ -65,7 +65,10 @@ type QueuePlan struct {
 	Offer  []string      // members newly offered it: tell them
 	Memory string        // the team's new round-robin memory; "": unchanged
 	Notify string        // the member to tell of the contact's text (joined)
-	// On accept: the time it waited and whether that met the service level.
+	// On accept: Taken when it was taken from the queue (not a
+	// transfer), and then the time it waited and whether that met the
+	// service level.
+	Taken              bool
 	Waited             time.Duration
 	WithinServiceLevel bool
 	Left               bool  // it left the queue (finished, timed out, closed)
@@ -242,7 +245,7 @@ func agentStep(ctx context.Context, in *Input, applets AppletRunner) (*Plan, err
 		}
 		qp.Event = QueueAccepted
 		if first {
-			qp.Waited, qp.WithinServiceLevel = waited, queue.WithinServiceLevel(s, waited)
+			qp.Taken, qp.Waited, qp.WithinServiceLevel = true, waited, queue.WithinServiceLevel(s, waited)
 		}
 	case AgentReply:
 		if in.OptedOut {

@@ -32,6 +32,7 @@ import (
 //	expect queue waiting N               conversations waiting in its queue, it included
 //	expect queue position N              its place in line (1: next)
 //	expect queue none                    it is in no queue
+//	expect queue service-level met|missed the step's accept was within the service level, or not
 //	expect refused                       the agent's action was refused (not theirs, or not now)
 
 // Step kinds of the agent and queue lines.
@@ -61,6 +62,7 @@ const (
 	ExpQueuePosition
 	ExpQueueNone
 	ExpRefused
+	ExpServiceLevel
 )
 
 // parseAgentLine reads an `agent …` or `queue …` line.
@@ -126,7 +128,7 @@ func parseQueueExpect(toks []token) (e Expect, ok bool, err error) {
 	default:
 		return e, false, nil
 	}
-	const want = "want: expect queue team:NAME | status S | offered A, B | offered nobody | assignee NAME | waiting N | position N | none"
+	const want = "want: expect queue team:NAME | status S | offered A, B | offered nobody | assignee NAME | waiting N | position N | service-level met|missed | none"
 	rest := toks[1:]
 	if len(rest) == 0 {
 		return e, true, errors.New(want)
@@ -152,6 +154,8 @@ func parseQueueExpect(toks []token) (e Expect, ok bool, err error) {
 				}
 			}
 		}
+	case rest[0].s == "service-level" && len(rest) == 2 && (rest[1].s == "met" || rest[1].s == "missed"):
+		e.Kind, e.Text = ExpServiceLevel, rest[1].s
 	case rest[0].s == "assignee" && len(rest) == 2:
 		e.Kind, e.Text = ExpQueueAssignee, rest[1].s
 	case (rest[0].s == "waiting" || rest[0].s == "position") && len(rest) == 2:
@@ -203,6 +207,8 @@ func describeQueueExpect(e Expect) string {
 		return "queue none"
 	case ExpRefused:
 		return "refused"
+	case ExpServiceLevel:
+		return "queue service-level " + e.Text
 	}
 	return "?"
 }
@@ -226,6 +232,14 @@ func (s *stepState) checkQueue(e Expect, conv *sim.Conversation) (got string, ok
 			return "the action was done", false
 		}
 		return "refused: " + s.refused.Error(), true
+	}
+	if e.Kind == ExpServiceLevel {
+		q := conv.Last.Queue
+		if q == nil || !q.Taken {
+			return "no conversation taken from the queue in this step", false
+		}
+		got = map[bool]string{true: "met", false: "missed"}[q.WithinServiceLevel]
+		return fmt.Sprintf("queue service-level %s (taken after %s)", got, q.Waited), got == e.Text
 	}
 	if t == nil {
 		return "in no queue", e.Kind == ExpQueueNone
