@@ -5,7 +5,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
+
+	"github.com/flowc-dev/flowc/lang/directory"
 
 	"github.com/flowc-dev/flowc/vm"
 	"github.com/flowc-dev/flowc/vm/queue"
@@ -309,4 +312,37 @@ func (e *runEnv) Waiting(team string) int {
 		return d.Waiting
 	}
 	return 0
+}
+
+// QueueMembers is a team's members as QueueData wants them, from the
+// directory: in its order, with their availability and weight. The
+// caller adds what it counts (queue.Member.LastDone, Handled) and its
+// own availability changes; nil when the team is unknown.
+func QueueMembers(d *directory.Directory, team string) []queue.Member {
+	if d == nil {
+		return nil
+	}
+	t, ok := d.Team(team)
+	if !ok {
+		return nil
+	}
+	var out []queue.Member
+	for _, name := range t.Members {
+		if u, ok := d.User(name); ok {
+			out = append(out, queue.Member{Name: name, Available: u.IsAvailable(), Weight: u.Weight})
+		}
+	}
+	return out
+}
+
+// QueueTeams are the teams a program's queue steps name, in order: the
+// teams whose QueueData a step of it may need (with a transfer's target).
+func QueueTeams(p *vm.Program) []string {
+	var out []string
+	for _, q := range p.Queues {
+		if !slices.Contains(out, q.Team) {
+			out = append(out, q.Team)
+		}
+	}
+	return out
 }

@@ -52,25 +52,13 @@ func (e *Env) Waiting(team string, st *vm.State) int {
 
 // members is a team's members as the stage reads them.
 func (e *Env) members(team string) []queue.Member {
-	if e.Directory == nil {
-		return nil
-	}
-	t, ok := e.Directory.Team(team)
-	if !ok {
-		return nil
-	}
-	var out []queue.Member
-	for _, name := range t.Members {
-		u, ok := e.Directory.User(name)
-		if !ok {
-			continue
+	out := inbound.QueueMembers(e.Directory, team)
+	for i := range out {
+		m := &out[i]
+		if away, set := e.queues.away[m.Name]; set {
+			m.Available = !away
 		}
-		avail := u.IsAvailable()
-		if away, set := e.queues.away[name]; set {
-			avail = !away
-		}
-		out = append(out, queue.Member{Name: name, Available: avail, Weight: u.Weight,
-			LastDone: e.queues.lastDone[name], Handled: e.queues.handled[name]})
+		m.LastDone, m.Handled = e.queues.lastDone[m.Name], e.queues.handled[m.Name]
 	}
 	return out
 }
@@ -79,8 +67,8 @@ func (e *Env) members(team string) []queue.Member {
 // program's queue steps (a transfer may name any team).
 func (e *Env) queueData(p *vm.Program, st *vm.State) map[string]*inbound.QueueData {
 	teams := map[string]bool{}
-	for _, q := range p.Queues {
-		teams[q.Team] = true
+	for _, t := range inbound.QueueTeams(p) {
+		teams[t] = true
 	}
 	if e.Directory != nil {
 		for _, t := range e.Directory.Teams {
