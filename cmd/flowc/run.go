@@ -17,7 +17,7 @@ import (
 )
 
 func init() {
-	register(command{name: "run", summary: "simulate a conversation: each stdin line is a message (:wait 15m advances the clock)", run: runRun})
+	register(command{name: "run", summary: "simulate a conversation: each stdin line is a message (:wait 15m advances the clock, :agent bob accepts acts on a queued one)", run: runRun})
 }
 
 func runRun(args []string, stdin io.Reader, stdout, stderr io.Writer) int {

@@ -9,7 +9,11 @@
 // same JSON the server stores. The server adds only persistence and
 // delivery; sim keeps in memory what it keeps in its store: per contact
 // and number the conversation and the opt-out (Conversation), per
-// contact the added tags (Env).
+// contact the added tags (Env), and for queues (queue.go) each team's
+// round-robin memory, each member's finished count and last finish,
+// availability changes and other conversations said to wait. People act
+// on a queued conversation with Conversation.Agent, through the same
+// stage (Input.Agent).
 package sim
 
 import (
