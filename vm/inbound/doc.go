@@ -63,6 +63,9 @@
 //	Input.Agent     a person's action (the agent API; offline, a
 //	                .flowtest's `agent` step): accept, reply TEXT,
 //	                transfer to user:NAME/team:NAME, finish
+//	Input.Dispatch  a member became available: a waiting conversation
+//	                is offered again (the caller dispatches a team's
+//	                waiting conversations first come, first served)
 //	the state       vm.State.Queue, the conversation's queue.Ticket:
 //	                status, since, offered, assignee, transfer, last
 //	                activity

@@ -42,6 +42,11 @@ type Input struct {
 	// transfer, finish): the step's event instead of Msg (whose From and
 	// To name the conversation, ID the action, seeding a random pick).
 	Agent *AgentEvent
+	// Dispatch: a member of the conversation's queue became available
+	// (or the team changed): a waiting conversation is offered again
+	// (QueueOffered). The caller dispatches its team's waiting
+	// conversations first come, first served (queue.Position).
+	Dispatch bool
 
 	EventBudget time.Duration // the applet calls' time budget (vm.Options.EventBudget)
 	AppletLogs  bool          // keep the applets' console output (offline only)
@@ -146,6 +151,9 @@ func Contact(entry *directory.Contact, addedTags []string) runtime.Contact {
 func Step(ctx context.Context, in *Input, applets AppletRunner) (*Plan, error) {
 	if in.Agent != nil {
 		return agentStep(ctx, in, applets)
+	}
+	if in.Dispatch {
+		return dispatchStep(in)
 	}
 	if in.Timer {
 		return timerStep(ctx, in, applets)

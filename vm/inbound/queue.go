@@ -57,7 +57,8 @@ const (
 	QueueFinished    = "finished"    // the assignee finished it: `on done` ran
 	QueueClosed      = "closed"      // STOP or inactivity closed it
 	QueueRefused     = "refused"     // the agent's action was refused (Err)
-	QueueUnchanged   = "unchanged"   // a timer with nothing due
+	QueueUnchanged   = "unchanged"   // a timer with nothing due, a dispatch with nobody to offer it to
+	QueueOffered     = "offered"     // a dispatch offered a waiting conversation (Offer)
 )
 
 // QueuePlan is what a step did to the conversation's place in a queue.
@@ -346,3 +347,35 @@ func QueueTeams(p *vm.Program) []string {
 	}
 	return out
 }
+
+// dispatchStep offers a waiting conversation again, to the members
+// available now (Input.Dispatch).
+func dispatchStep(in *Input) (*Plan, error) {
+	p := &Plan{Outcome: OutcomeDispatch, Replies: []string{}}
+	if in.Conv == nil {
+		return p, nil
+	}
+	p.Flow, p.Version, p.Program = in.Conv.Flow, in.Conv.Version, in.Conv.Program
+	st, err := decodeState(in.Conv)
+	if err != nil {
+		return nil, err
+	}
+	s, t, ok := queueOf(in.Conv.Program, st)
+	if !ok || t.Status != queue.Waiting {
+		return p, nil
+	}
+	d := in.Queues[t.Team]
+	if d == nil {
+		d = &QueueData{}
+	}
+	t, off := queue.Offer(s, t, queue.Pick{Members: d.Members, Memory: d.Memory, Seed: in.Msg.ID}, in.Now)
+	p.Queue = &QueuePlan{Team: t.Team, Event: QueueUnchanged, Ticket: t}
+	if len(off.To) > 0 {
+		p.Queue.Event, p.Queue.Offer, p.Queue.Memory = QueueOffered, off.To, off.Last
+		saveTicket(p, s, st, t)
+	}
+	return p, nil
+}
+
+// OutcomeDispatch is a dispatch step's outcome (nothing is recorded).
+const OutcomeDispatch = "dispatch"

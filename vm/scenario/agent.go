@@ -177,7 +177,10 @@ func runAgentLine(ctx context.Context, conv *sim.Conversation, s Step) (res *vm.
 	switch s.Kind {
 	case StepAvailability:
 		conv.Env.SetAvailable(a.Event.User, a.Available)
-		return nil, nil, nil
+		if a.Available { // as the server will: a member back offers them the waiting conversation
+			err = conv.Dispatch(ctx)
+		}
+		return nil, nil, err
 	case StepQueueWaiting:
 		conv.Env.SetWaiting(a.Team, a.Waiting)
 		return nil, nil, nil

@@ -150,3 +150,17 @@ func (c *Conversation) recordAgent(in *inbound.Input, p *inbound.Plan) {
 		c.Env.Record(c.From, runtime.Interaction{Kind: runtime.InteractionSMS, Direction: runtime.DirectionOutbound, Number: c.To, User: &user, At: c.Env.Clock})
 	}
 }
+
+// Dispatch offers the conversation, if it waits in a queue, to the
+// members available now: what the server does when a member becomes
+// available (SetAvailable does not do it by itself).
+func (c *Conversation) Dispatch(ctx context.Context) error {
+	if t := c.Ticket(); t == nil || t.Status != queue.Waiting {
+		return nil
+	}
+	c.seq++
+	in := c.input(false, vm.Message{ID: fmt.Sprintf("DI%06d", c.seq), From: c.From, To: c.To})
+	in.Dispatch = true
+	_, err := c.step(ctx, in)
+	return err
+}
