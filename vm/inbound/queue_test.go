@@ -218,3 +218,24 @@ queue team:support wait 10m <
 		t.Fatalf("olga accepts: %+v", p.Queue)
 	}
 }
+
+// TestDispatchOffersAWaitingConversation: nobody was available; a
+// dispatch once someone is offers it, and a dispatch of one already
+// offered changes nothing.
+func TestDispatchOffersAWaitingConversation(t *testing.T) {
+	d := newDriver(t)
+	ms := d.queues["support"].Members
+	d.queues["support"].Members = nil
+	d.send("hi")
+	if p := d.send("x"); len(p.Queue.Offer) != 0 || p.Queue.Ticket.Status != queue.Waiting {
+		t.Fatalf("nobody available: %+v", p.Queue)
+	}
+	d.queues["support"].Members = ms
+	p := d.step(inbound.Input{Dispatch: true})
+	if p.Queue.Event != inbound.QueueOffered || !slices.Equal(p.Queue.Offer, []string{"alice"}) || p.Save == nil || p.Record {
+		t.Fatalf("dispatch: %+v", p.Queue)
+	}
+	if p := d.step(inbound.Input{Dispatch: true}); p.Queue != nil || p.Save != nil {
+		t.Fatalf("dispatch of an offered one: %+v", p.Queue)
+	}
+}
