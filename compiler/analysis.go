@@ -75,7 +75,9 @@ func (c *compiler) deadEnds(reached []bool, missing map[int]int) map[int]bool {
 		if !reached[pc] {
 			continue
 		}
-		if next, resume := p.Successors(pc); resume {
+		if p.Code[pc] == vm.OpQueue {
+			origins = append(origins, queueOrigins(p, pc)...)
+		} else if next, resume := p.Successors(pc); resume {
 			origins = append(origins, next...)
 		}
 	}
@@ -126,9 +128,12 @@ func (c *compiler) deadEnds(reached []bool, missing map[int]int) map[int]bool {
 				}
 				if !reported[where] {
 					reported[where] = true
-					c.diags.Warnf(c.span(where), CodeDeadEnd,
-						"dead end: on a path through here the message is neither replied to, delivered, forwarded nor ended").Hint =
-						"end every path with reply, inbox, forward or end (add an else branch?)"
+					d := c.diags.Warnf(c.span(where), CodeDeadEnd,
+						"dead end: on a path through here the message is neither replied to, delivered, forwarded nor ended")
+					d.Hint = "end every path with reply, inbox, forward or end (add an else branch?)"
+					if h := c.queueDeadEndHint(where); h != "" {
+						d.Hint = h
+					}
 				}
 				continue
 			}
@@ -609,7 +614,7 @@ func (c *compiler) stepsAfter(pc int) int {
 
 // missingKind reads what a missing-branch warning is about from the
 // compiler's message: the construct and the branch it lacks.
-var missingKind = regexp.MustCompile(`^(when|menu|ask|run) without (else|timeout)\b`)
+var missingKind = regexp.MustCompile(`^(when|menu|ask|run|queue) without (else|timeout|on timeout)\b`)
 
 // heads indexes the instructions that head a construct a missing-branch
 // warning can be about, by their span, so that matching the warnings to
@@ -676,6 +681,9 @@ func (c *compiler) reportMissing(h *heads, deadVia map[int]bool) {
 			continue
 		}
 		d := c.diags.Warnf(m.span, CodeMissing, "%s", m.msg)
+		if m.fix != nil {
+			d.Fixes = []diag.Fix{*m.fix}
+		}
 		k := missingKind.FindStringSubmatch(m.msg)
 		if k == nil {
 			continue
@@ -698,6 +706,9 @@ func (c *compiler) reportMissing(h *heads, deadVia map[int]bool) {
 			d.Hint = "add a branch for a contact who never answers, e.g. `timeout 1d -> end`"
 		case "ask timeout":
 			d.Hint = "give it a branch for a contact who never answers: " + c.askTimeoutExample(h, m.span)
+		case "queue on timeout":
+			d.Hint = "give it a most time in queue and a bot after timeout, e.g. " +
+				"`queue … wait 10m < on timeout -> reply \"Sorry, everyone is busy; we'll text you back.\" > `"
 		}
 	}
 }

@@ -90,6 +90,7 @@ type pendingGoto struct {
 type missing struct {
 	span file.Span
 	msg  string
+	fix  *diag.Fix // offered with the warning, when one edit adds the branch
 }
 
 // Compile compiles one checked file.
@@ -505,6 +506,8 @@ func (c *compiler) command(cmd *syntax.Command) {
 		c.ask(cmd, b, head)
 	case "run":
 		c.run(cmd, b, head)
+	case "queue":
+		c.queue(cmd, b, head)
 	}
 }
 

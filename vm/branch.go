@@ -20,6 +20,8 @@ const (
 	BranchRoute                       // an applet's result picked route Outcome.Key
 	BranchOK                          // a run went on after the step (no routes, or no route matched and no else)
 	BranchError                       // a run failed: its `on error` branch, or the end of the conversation
+	BranchFull                        // a queue had no room: its `on full` branch (or the step after it)
+	BranchDone                        // a queued conversation was finished: its `on done` branch (or the step after it)
 )
 
 var branchKindNames = [...]string{
@@ -36,6 +38,8 @@ var branchKindNames = [...]string{
 	BranchRoute:     "route",
 	BranchOK:        "ok",
 	BranchError:     "error",
+	BranchFull:      "full",
+	BranchDone:      "done",
 }
 
 func (k BranchKind) String() string {

@@ -56,6 +56,10 @@ func (p *Program) Branches() []Branch {
 			if a.TimeoutPC >= 0 {
 				add(pc, a.TimeoutPC, BranchTimeout, "", fmt.Sprintf("ask %s timeout %s", a.Var, FormatDuration(a.Timeout)))
 			}
+		case OpQueue:
+			for _, o := range p.QueueOutcomes(pc) {
+				add(pc, o.Target, o.Kind, "", "queue team:"+p.Queues[arg].Team+" "+o.Label)
+			}
 		case OpRetry:
 			r := p.Retries[arg]
 			add(pc, r.PC, BranchRetry, "", fmt.Sprintf("retry %d (prompt again)", r.Times))

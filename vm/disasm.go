@@ -114,6 +114,8 @@ func (p *Program) describeArg(pc int) string {
 	case OpRetry:
 		r := p.Retries[arg]
 		return fmt.Sprintf("%d× → %04d", r.Times, r.PC)
+	case OpQueue:
+		return p.Queues[arg].describe()
 	}
 	return p.describeEffect(p.Code[pc], arg)
 }

@@ -24,7 +24,13 @@
 //
 // A menu or ask suspends the conversation: State.PC points at it, and the
 // contact's next message resumes there; a timer event at or after
-// State.Deadline takes the timeout branch. Every event has a step budget,
+// State.Deadline takes the timeout branch. A queue (QUEUE, queue.go)
+// suspends it too, with State.Queue its place in the team's queue
+// (vm/queue.Ticket) and State.Deadline its most time in queue: the
+// timer takes `on timeout`, an EventQueueDone (the person finished it)
+// `on done`, and a message changes nothing (vm/inbound joins it to the
+// open conversation instead); a queue with no room (QueueCounter) takes
+// `on full` in the same run. Every event has a step budget,
 // so no flow can spin. A Program is immutable once built and safe for
 // concurrent use by many goroutines.
 //

@@ -17,7 +17,7 @@ import (
 // programs a server stored before an upgrade keep running.
 const (
 	Magic            = "FLOWC\x00"
-	FormatVersion    = uint16(3) // 2: run routes (RunCall.Routes); 3: computed targets (Computed, INBOX_EXPR, FORWARD_EXPR), http steps, untag, field, once-per replies
+	FormatVersion    = uint16(4) // 2: run routes (RunCall.Routes); 3: computed targets (Computed, INBOX_EXPR, FORWARD_EXPR), http steps, untag, field, once-per replies; 4: queues (Queues, QUEUE)
 	MinFormatVersion = uint16(1) // 1 decodes as 2 without routes
 )
 
@@ -101,6 +101,8 @@ func (p *Program) checkIndices() error {
 			ok = in(a, len(p.Asks))
 		case OpRetry:
 			ok = in(a, len(p.Retries))
+		case OpQueue:
+			ok = in(a, len(p.Queues))
 		default:
 			var known bool
 			if ok, known = p.effectIndex(op, a); !known {
@@ -144,6 +146,11 @@ func (p *Program) checkIndices() error {
 	for i, a := range p.Asks {
 		if !tmpl(a.Prompt) || !pcOrNone(a.TimeoutPC) {
 			return fmt.Errorf("ask %d: index out of range", i)
+		}
+	}
+	for i, q := range p.Queues {
+		if !pc(q.FullPC) || !pc(q.DonePC) || !pcOrNone(q.TimeoutPC) {
+			return fmt.Errorf("queue %d: index out of range", i)
 		}
 	}
 	for i, r := range p.Retries {

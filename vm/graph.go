@@ -38,6 +38,12 @@ func (p *Program) Successors(pc int) (next []int, resume bool) {
 			out = append(out, m.ElsePC)
 		}
 		return out, true
+	case OpQueue:
+		var out []int
+		for _, o := range p.QueueOutcomes(pc) {
+			out = append(out, o.Target)
+		}
+		return out, true
 	case OpAsk:
 		a := p.Asks[arg]
 		out := []int{pc + 1}

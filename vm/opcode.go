@@ -23,6 +23,7 @@ const (
 	OpUntag                     // arg: const index (effects.go)
 	OpField                     // arg: field index (effects.go)
 	OpReplyOnce                 // arg: once index (effects.go)
+	OpQueue                     // arg: queue index; suspends in the queue (or, full, takes `on full`)
 	opCount
 )
 
@@ -46,6 +47,7 @@ var opNames = [...]string{
 	OpUntag:       "UNTAG",
 	OpField:       "FIELD",
 	OpReplyOnce:   "REPLY_ONCE",
+	OpQueue:       "QUEUE",
 }
 
 func (op Opcode) String() string {
@@ -56,13 +58,13 @@ func (op Opcode) String() string {
 }
 
 // Suspends reports whether the instruction waits for the next message.
-func (op Opcode) Suspends() bool { return op == OpMenu || op == OpAsk }
+func (op Opcode) Suspends() bool { return op == OpMenu || op == OpAsk || op == OpQueue }
 
 // Handles reports whether executing the instruction deals with the
 // current message (it is answered, delivered, forwarded or ended).
 func (op Opcode) Handles() bool {
 	switch op {
-	case OpReply, OpInbox, OpForward, OpMenu, OpAsk, OpEnd, OpInboxExpr, OpForwardExpr, OpReplyOnce:
+	case OpReply, OpInbox, OpForward, OpMenu, OpAsk, OpEnd, OpInboxExpr, OpForwardExpr, OpReplyOnce, OpQueue:
 		return true
 	}
 	return false

@@ -44,6 +44,7 @@ type Program struct {
 	Applets   []Applet
 	Fields    []FieldSet // effects.go
 	Onces     []Once
+	Queues    []Queue
 
 	cal *runtime.Calendar
 }

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/flowc-dev/flowc/runtime"
+	"github.com/flowc-dev/flowc/vm/queue"
 )
 
 // EventKind distinguishes an inbound message from a timer firing.
@@ -19,6 +20,9 @@ type EventKind int
 const (
 	EventMessage EventKind = iota
 	EventTimer
+	// EventQueueDone: the person who had the queued conversation
+	// finished it; it goes on at the queue's `on done` (vm/queue.Finish).
+	EventQueueDone
 )
 
 // Message is one inbound text.
@@ -56,6 +60,10 @@ type State struct {
 	Retries  map[int]int    `json:"retries,omitempty"` // re-prompts used, by pc
 	Contact  string         `json:"contact,omitempty"` // the contact's number
 	Number   string         `json:"number,omitempty"`  // the business number
+	// Queue is the conversation's place in a team's queue while it waits
+	// at a `queue` step (PC), nil otherwise: who is offered it or has it
+	// (vm/queue.Ticket; vm/inbound keeps it up to date).
+	Queue *queue.Ticket `json:"queue,omitempty"`
 }
 
 // Env is everything from outside that a run may consult.
@@ -100,9 +108,10 @@ const (
 	ActEnd                       // the conversation is over
 	ActUntag                     // remove the tag Text from the contact (effects.go)
 	ActField                     // set the contact's field Var to Text ("" removes it)
+	ActQueue                     // the conversation entered Target's queue (Target.Strategy: the strategy)
 )
 
-var actionNames = [...]string{"reply", "deliver", "forward", "tag", "set", "wait", "end", "untag", "field"}
+var actionNames = [...]string{"reply", "deliver", "forward", "tag", "set", "wait", "end", "untag", "field", "queue"}
 
 func (k ActionKind) String() string { return actionNames[k] }
 
@@ -144,6 +153,8 @@ func (a Action) String() string {
 		return fmt.Sprintf("untag %q", a.Text)
 	case ActField:
 		return fmt.Sprintf("field %q = %q", a.Var, a.Text)
+	case ActQueue:
+		return "queue " + a.Target.String() + " " + a.Target.Strategy
 	}
 	return "?"
 }
@@ -335,6 +346,9 @@ func (m *machine) result(withState bool) *Result {
 	if withState {
 		s := &m.stv
 		st.Version, st.PC, st.Contact, st.Number = s.Version, s.PC, s.Contact, s.Number
+		if s.Queue != nil {
+			st.Queue = s.Queue
+		}
 		if s.Deadline != (time.Time{}) {
 			st.Deadline = s.Deadline
 		}
@@ -390,7 +404,7 @@ func Run(ctx context.Context, p *Program, st *State, ev Event, env Env, opts Opt
 	defer m.release()
 	pc := 0
 	if st == nil {
-		if ev.Kind == EventTimer {
+		if ev.Kind == EventTimer || ev.Kind == EventQueueDone {
 			return m.result(false), nil // a timer for a conversation that is over
 		}
 		m.stv = State{Version: p.Version, Contact: ev.Message.From, Number: ev.Message.To}
@@ -465,6 +479,9 @@ func (m *machine) resume(ev Event) (pc int, ok bool) {
 		return 0, false
 	}
 	op, arg := m.p.Code[at], m.p.Args[at]
+	if op == OpQueue || ev.Kind == EventQueueDone {
+		return m.resumeQueue(ev, at, int(arg))
+	}
 	if ev.Kind == EventTimer {
 		if m.stv.Deadline.IsZero() || m.now.Before(m.stv.Deadline) {
 			return 0, false
@@ -884,6 +901,13 @@ func (m *machine) exec(pc int) (*Result, error) {
 			m.reply(pc, a.Prompt)
 			m.trace(pc, "waiting for an answer")
 			return m.suspend(pc, a.Timeout, a.TimeoutPC)
+		case OpQueue:
+			next, wait := m.enqueue(pc, arg)
+			if wait {
+				return m.suspend(pc, p.Queues[arg].Wait, p.Queues[arg].TimeoutPC)
+			}
+			pc = next
+			continue
 		case OpRetry:
 			r := p.Retries[arg]
 			if used := m.stv.Retries[r.PC]; used < r.Times {

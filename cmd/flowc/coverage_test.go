@@ -180,6 +180,10 @@ func legacyCoverage(p *vm.Program, traces [][]vm.TraceStep) []bool {
 				case strings.HasPrefix(s.Note, "error: "):
 					mark(s.PC, vm.BranchError, "")
 				}
+			case vm.OpQueue: // queues came with typed outcomes: there are no notes to compare with
+				if s.Outcome.Kind != vm.NoBranch {
+					mark(s.PC, s.Outcome.Kind, "")
+				}
 			case vm.OpInboxExpr, vm.OpForwardExpr: // computed targets came with typed outcomes; their notes read alike
 				switch {
 				case strings.HasPrefix(s.Note, "names nobody: "), strings.HasPrefix(s.Note, "error: "):

@@ -168,6 +168,15 @@ func buildGraph(p *vm.Program) *flowGraph {
 			} else {
 				missing(pc, "else")
 			}
+		case vm.OpQueue:
+			q := p.Queues[arg]
+			g.node(id(pc), nodeWait, fmt.Sprintf("queue team:%s %s\n%s", q.Team, q.Strategy, src), line)
+			for _, o := range p.QueueOutcomes(pc) {
+				edge(id(pc), target(pc, o.Target, true), o.Label)
+			}
+			if !q.Written[1] {
+				missing(pc, "on timeout")
+			}
 		case vm.OpAsk:
 			a := p.Asks[arg]
 			g.node(id(pc), nodeWait, fmt.Sprintf("ask %q\nas %s, %s", p.TemplateSource(a.Prompt), a.Var, src), line)

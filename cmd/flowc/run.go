@@ -17,7 +17,7 @@ import (
 )
 
 func init() {
-	register(command{name: "run", summary: "simulate a conversation: each stdin line is a message (:wait 15m advances the clock)", run: runRun})
+	register(command{name: "run", summary: "simulate a conversation: each stdin line is a message (:wait 15m advances the clock, :agent bob accepts acts on a queued one)", run: runRun})
 }
 
 func runRun(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
@@ -104,6 +104,13 @@ func runRun(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 					fmt.Fprintln(stdout, "  (timer fired)")
 					printResult(stdout, prog, r, *explain)
 				}
+				if len(results) > 0 {
+					printQueue(stdout, conv.Last)
+				}
+			case "agent", "queue":
+				if !runAgentLine(ctx, conv, prog, cmd+" "+arg, lineNo, stdout, stderr, *explain) {
+					return exitUsage
+				}
 			case "state":
 				fmt.Fprintf(stdout, "  state: %s\n", describeState(prog, conv.State))
 				if conv.OptedOut {
@@ -114,7 +121,7 @@ func runRun(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 				}
 				printEdits(stdout, conv.Env, *from, number, prog) // http.go
 			default:
-				fmt.Fprintf(stderr, "flowc run: line %d: unknown command %q (use :wait DURATION or :state)\n", lineNo, line)
+				fmt.Fprintf(stderr, "flowc run: line %d: unknown command %q (use :wait DURATION, :state, :agent NAME accepts|replies \"TEXT\"|transfers to user:NAME|finishes|away|available, or :queue team:NAME waiting N)\n", lineNo, line)
 				return exitUsage
 			}
 			continue
@@ -129,6 +136,7 @@ func runRun(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stdout, "  (%s: answered by the inbound stage, as the server does)\n", o)
 		}
 		printResult(stdout, prog, r, *explain)
+		printQueue(stdout, conv.Last)
 	}
 	if err := sc.Err(); err != nil {
 		fmt.Fprintln(stderr, "flowc run:", err)
@@ -190,8 +198,18 @@ func describeState(p *vm.Program, st *vm.State) string {
 		return "no conversation (the next message starts the flow)"
 	}
 	s := "waiting at " + p.LocString(st.PC)
-	if !st.Deadline.IsZero() {
+	if !st.Deadline.IsZero() && (st.Queue == nil || st.Queue.Status == "waiting" || st.Queue.Status == "offered") {
 		s += " until " + st.Deadline.In(p.Location()).Format("Mon 15:04")
+	}
+	if q := st.Queue; q != nil {
+		s += fmt.Sprintf(" in the queue of team:%s (%s", q.Team, q.Status)
+		if len(q.Offered) > 0 {
+			s += ", offered to " + strings.Join(q.Offered, ", ")
+		}
+		if q.Assignee != "" {
+			s += ", with " + q.Assignee
+		}
+		s += ")"
 	}
 	return s
 }

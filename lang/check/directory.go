@@ -18,7 +18,8 @@ const (
 	CodeEmptyTeam     = "flow/empty-team"
 )
 
-// Directory checks every `inbox team:NAME` and `inbox user:NAME` of files
+// Directory checks every `inbox team:NAME`, `inbox user:NAME` and `queue
+// team:NAME` of files
 // against the directory: an unknown name is an error (a typo would route
 // every message to an inbox nobody reads), a team nobody can take items
 // for is a warning. Without a directory (d nil) nothing is checked: the
@@ -39,7 +40,7 @@ func Directory(files []*syntax.File, d *directory.Directory) diag.List {
 	for _, f := range files {
 		eachCommand(f, func(cmd *syntax.Command) {
 			a, ok := registry.Lookup(cmd.Name.Value)
-			if !ok || a.Name != "inbox" {
+			if !ok || a.Name != "inbox" && a.Name != "queue" {
 				return
 			}
 			b, _ := Bind(a, cmd.Args)

@@ -35,6 +35,9 @@ type User struct {
 	Name      string `json:"name"`
 	Email     string `json:"email,omitempty"`
 	Available *bool  `json:"available,omitempty"` // nil means available
+	// Weight is the user's share of a queue's conversations under the
+	// weighted-random strategy (`queue team:X wrandom`); 0 counts as 1.
+	Weight int `json:"weight,omitempty"`
 }
 
 // IsAvailable reports whether the user takes inbox items now.
@@ -155,6 +158,9 @@ func (d *Directory) Validate() error {
 		}
 		if users[u.Name] {
 			return fmt.Errorf("users[%d] (%s): name is used by an earlier user", i, u.Name)
+		}
+		if u.Weight < 0 || u.Weight > 1000 {
+			return fmt.Errorf("users[%d] (%s): weight %d is not between 0 and 1000 (a queue's wrandom share; 0 counts as 1)", i, u.Name, u.Weight)
 		}
 		users[u.Name] = true
 	}

@@ -17,6 +17,7 @@ func TestParseRejects(t *testing.T) {
 		{"type", `{"users": [{"name": 7}]}`, "d.json:1:21: users.name: expected string, not number"},
 		{"member not a user", `{"users":[{"name":"alice"}],"teams":[{"name":"sales","members":["bbo"]}]}`, `d.json: teams[0] (sales): member "bbo" is not in users`},
 		{"nameless user", `{"users":[{"email":"x@y"}]}`, "d.json: users[0]: name is required"},
+		{"negative weight", `{"users":[{"name":"a","weight":-1}]}`, "d.json: users[0] (a): weight -1 is not between 0 and 1000"},
 		{"duplicate team", `{"teams":[{"name":"s"},{"name":"s"}]}`, "d.json: teams[1] (s): name is used by an earlier team"},
 		{"phoneless contact", `{"contacts":[{"name":"Ann"}]}`, "d.json: contacts[0]: phone is required"},
 		{"empty", ``, "d.json: empty file"},

@@ -122,6 +122,12 @@ const computedNotes = "A target in parentheses is computed: `user:(EXPR)`, `team
 // Strategies are the ways `inbox team:X by …` picks a member.
 var Strategies = []string{"round-robin", "least-busy", "random", "all"}
 
+// QueueStrategies are the ways `queue team:X STRATEGY` picks the member
+// offered a conversation: uContact's (Asterisk's) names, then aliases
+// (vm/queue.Canonical maps them; a test keeps the two lists equal).
+var QueueStrategies = []string{"ringall", "rrmemory", "linear", "leastrecent", "fewestcalls", "random", "wrandom",
+	"all-at-once", "round-robin", "in-order", "least-recent", "fewest-handled", "weighted-random"}
+
 func init() {
 	register(&Applet{
 		Name: "reply", Summary: "Send a text message back to the contact.",
@@ -205,6 +211,38 @@ func init() {
 			"All applet calls of one message share a budget: 2s in all and at most 100 calls (vm.DefaultEventBudget, " +
 			"vm.DefaultMaxAppletCalls). Past it a run takes its `on error` branch, or the conversation ends. " +
 			"A result larger than a flow variable may hold (see [Limits](#limits)) is an error too.",
+	})
+	register(&Applet{
+		Name: "queue", Summary: "Put the conversation in a team's queue: a member takes it, and it stays theirs until they finish it (uContact's SMS channel, Flex's \"Send to Flex\").",
+		Params: []Param{
+			{Name: "team", Kinds: Target, Targets: []string{"team"}, Doc: "team:NAME, the team whose members are offered the conversation"},
+			{Name: "strategy", Kinds: Ident, Enum: QueueStrategies, Optional: true,
+				Doc: "which available member is offered it (default rrmemory); aliases: all-at-once, round-robin, in-order, least-recent, fewest-handled, weighted-random"},
+		},
+		Tags: []Tag{
+			{Name: "max", Value: Param{Name: "count", Kinds: Number}, Doc: "at most N conversations waiting (0, the default: no limit); past it `on full` runs"},
+			{Name: "wait", Value: Param{Name: "time", Kinds: Duration}, Doc: "the most time in the queue before `on timeout` runs (the bot after timeout)"},
+			{Name: "service-level", Value: Param{Name: "time", Kinds: Duration}, Doc: "the wanted time to be taken; only the statistics read it"},
+			{Name: "reserve", Value: Param{Name: "time", Kinds: Duration}, Doc: "how long an offer waits for its member to accept before the next member is offered it (default: no limit)"},
+			{Name: "transfer", Value: Param{Name: "time", Kinds: Duration}, Doc: "how long a transferred conversation waits to be taken before it returns to who transferred it (default: no limit)"},
+			{Name: "inactivity", Value: Param{Name: "time", Kinds: Duration}, Doc: "an open conversation with no text either way for this long is closed (default: never)"},
+		},
+		Block:    Branches{On: []string{"full", "timeout", "done"}},
+		Suspends: true, Handles: true,
+		Syntax:  `queue team:NAME [STRATEGY] [max N] [wait DUR] [service-level DUR] [reserve DUR] [transfer DUR] [inactivity DUR] [< on full -> … ; on timeout -> … ; on done -> … >]`,
+		Example: `queue team:support rrmemory max 20 wait 10m service-level 2m < on full -> reply "We are busy, try later." ; on timeout -> reply "Sorry for the wait, we'll text you back." ; on done -> ask "How did we do, 1 to 5?" as score < timeout 1h -> end > >`,
+		Notes: "The steps before `queue` are the bot on start. The conversation then waits in the queue: only available " +
+			"members are offered it, by the strategy; while it is waiting, offered or open with a member, the contact's texts " +
+			"join it (they reach the member) instead of starting the flow again, and STOP still opts out and closes it. " +
+			"`on full` runs when `max` conversations are already waiting, `on timeout` when nobody took it within `wait` " +
+			"(it may reply, ask, queue again or end), `on done` when the member finishes it (the bot on finish, e.g. a survey). " +
+			"A missing branch goes on after the queue. Agents accept, reply, transfer and finish through the agent API " +
+			"(offline: `agent` steps in a .flowtest, see docs/testing.md).\n\n" +
+			"Strategies (Asterisk's, as uContact names them): `ringall` offers every available member at once, the first to " +
+			"accept takes it; `rrmemory` offers the member after the one offered last; `linear` always starts with the first " +
+			"listed; `leastrecent` the one who finished a conversation longest ago; `fewestcalls` the one who finished fewest; " +
+			"`random` any, and `wrandom` weighted by each member's `weight` in the directory (both chosen from the message id, " +
+			"so a retry picks the same member).",
 	})
 	register(&Applet{
 		Name: "goto", Summary: "Continue in a named section.",

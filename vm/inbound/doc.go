@@ -50,6 +50,55 @@
 // version it started with. A timer runs the conversation's timeout
 // branch.
 //
+// Queues (queue.go). A `queue` step suspends the conversation in a
+// team's queue; from then until it is finished it has an owner, and the
+// stage decides every event of it with vm/queue's pure functions, from
+// data the caller reads and passes in:
+//
+//	Input.Queues    per team the step may touch (the program's queue
+//	                steps, a transfer's target): QueueData, the members
+//	                in the directory's order with availability, weight,
+//	                last finish and finished count; the round-robin
+//	                memory; how many other conversations wait
+//	Input.Agent     a person's action (the agent API; offline, a
+//	                .flowtest's `agent` step): accept, reply TEXT,
+//	                transfer to user:NAME/team:NAME, finish
+//	Input.Dispatch  a member became available: a waiting conversation
+//	                is offered again (the caller dispatches a team's
+//	                waiting conversations first come, first served)
+//	the state       vm.State.Queue, the conversation's queue.Ticket:
+//	                status, since, offered, assignee, transfer, last
+//	                activity
+//
+// and it says what happened as Plan.Queue (QueuePlan: the event, the
+// new ticket, who is newly offered it, the team's new round-robin
+// memory, whom to notify, on accept the wait and whether it met the
+// service level, whether it left the queue, a refusal's error). The
+// conversation's one timer (Saved.Deadline) is the ticket's next limit
+// (queue.Next). What each event does:
+//
+//	entering        `on full` when max are waiting (QueueFull); else
+//	                offered by the strategy to available members, or
+//	                waiting for one (QueueEntered)
+//	a text          joins it (OutcomeQueued, QueueJoined, Notify: the
+//	                assignee): stored and shown to the person, the flow
+//	                does not run; HELP is answered; STOP opts out and
+//	                closes it (QueueClosed)
+//	the wait        `on timeout` runs (QueueTimedOut): the bot after
+//	                timeout may reply, ask, queue again or end
+//	a reservation   passes to the next member (QueueReoffered)
+//	a transfer      not taken in time returns to who transferred it
+//	                (QueueReturned)
+//	inactivity      closes it, without `on done` (QueueClosed)
+//	accept          QueueAccepted; reply: Plan.Replies go to the contact
+//	                (refused to an opted-out one); transfer: to a user,
+//	                or every available member of a team; finish: `on
+//	                done` runs (QueueFinished), the bot on finish
+//	refused         an action by someone whose conversation it is not
+//	                (queue.ErrNotYours: the API's 403) or that its
+//	                status forbids (queue.ErrState): OutcomeRefused,
+//	                nothing changes
+//
 // Assign (assign.go) picks a team's member from what the caller read:
 // the available members in the directory's order, the round-robin
 // counter, the open-item counts, the message id. CheckMediaURL

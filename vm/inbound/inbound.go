@@ -12,6 +12,7 @@ import (
 	"github.com/flowc-dev/flowc/lang/directory"
 	"github.com/flowc-dev/flowc/runtime"
 	"github.com/flowc-dev/flowc/vm"
+	"github.com/flowc-dev/flowc/vm/queue"
 )
 
 // Input is everything a step depends on.
@@ -32,6 +33,20 @@ type Input struct {
 	// number.* read from it (vm.Directory). nil: names are not checked
 	// and number.* is empty.
 	Directory *directory.Directory
+
+	// Queues is what the caller read of the teams' queues the step may
+	// touch, by team: those the program's queue steps name (p.Queues) and
+	// a transfer's target team (queue.go).
+	Queues map[string]*QueueData
+	// Agent is a person's action on the conversation (accept, reply,
+	// transfer, finish): the step's event instead of Msg (whose From and
+	// To name the conversation, ID the action, seeding a random pick).
+	Agent *AgentEvent
+	// Dispatch: a member of the conversation's queue became available
+	// (or the team changed): a waiting conversation is offered again
+	// (QueueOffered). The caller dispatches its team's waiting
+	// conversations first come, first served (queue.Position).
+	Dispatch bool
 
 	EventBudget time.Duration // the applet calls' time budget (vm.Options.EventBudget)
 	AppletLogs  bool          // keep the applets' console output (offline only)
@@ -91,6 +106,7 @@ type Plan struct {
 	FlowErr  error       // the VM failed: the caller logs (or shows) it
 	Program  *vm.Program // the program that ran; nil when the stage decided
 	Result   *vm.Result  // the VM's result; nil when the stage decided or the run failed
+	Queue    *QueuePlan  // what happened to the conversation's place in a queue; nil: nothing
 }
 
 // Texts sent by the opt-out stage.
@@ -138,6 +154,12 @@ func Contact(entry *directory.Contact, addedTags []string) runtime.Contact {
 // unreadable; a failing flow is not an error but an "error" outcome
 // (Plan.FlowErr).
 func Step(ctx context.Context, in *Input, applets AppletRunner) (*Plan, error) {
+	if in.Agent != nil {
+		return agentStep(ctx, in, applets)
+	}
+	if in.Dispatch {
+		return dispatchStep(in)
+	}
 	if in.Timer {
 		return timerStep(ctx, in, applets)
 	}
@@ -168,6 +190,7 @@ func messageStep(ctx context.Context, in *Input, applets AppletRunner) (*Plan, e
 			p.Replies = []string{OptOutConfirmation}
 		}
 		p.OptOut, p.End = ptr(true), true
+		p.Queue = closeQueued(in)
 		return p, nil
 	case kw == runtime.OptInKeyword:
 		if out {
@@ -204,6 +227,9 @@ func runFlow(ctx context.Context, in *Input, applets AppletRunner) (*Plan, error
 		if err := json.Unmarshal(in.Conv.State, st); err != nil {
 			return nil, fmt.Errorf("conversation state: %w", err)
 		}
+		if s, t, ok := queueOf(prog, st); ok {
+			return joinStep(in, st, s, t), nil
+		}
 	}
 	ev := vm.Event{Kind: vm.EventMessage, Message: in.Msg}
 	res, err := vm.Run(ctx, prog, st, ev, env(in, applets), options(in))
@@ -225,6 +251,13 @@ func timerStep(ctx context.Context, in *Input, applets AppletRunner) (*Plan, err
 	if err := json.Unmarshal(in.Conv.State, st); err != nil {
 		return nil, fmt.Errorf("conversation state: %w", err)
 	}
+	var waited *queue.Ticket // the ticket whose wait passed
+	if s, t, ok := queueOf(in.Conv.Program, st); ok {
+		if p, run := queueTimer(in, st, s, t); !run {
+			return p, nil
+		}
+		waited = t
+	}
 	m := in.Msg
 	ev := vm.Event{Kind: vm.EventTimer, Message: vm.Message{ID: m.ID, From: m.From, To: m.To}}
 	res, err := vm.Run(ctx, in.Conv.Program, st, ev, env(in, applets), options(in))
@@ -234,6 +267,9 @@ func timerStep(ctx context.Context, in *Input, applets AppletRunner) (*Plan, err
 	p := &Plan{Outcome: OutcomeRouted, Flow: in.Conv.Flow, Version: in.Conv.Version, Replies: []string{}, Record: true, Program: in.Conv.Program}
 	collect(p, in, res)
 	p.Outcome = OutcomeTimer
+	if waited != nil {
+		leftThen(p, &QueuePlan{Team: waited.Team, Event: QueueTimedOut, Left: true, Notify: waited.Assignee})
+	}
 	return p, nil
 }
 
@@ -274,6 +310,9 @@ func collect(p *Plan, in *Input, res *vm.Result) {
 	} else {
 		p.Save = &Saved{State: state, Deadline: res.State.Deadline}
 	}
+	if p.Program != nil && p.FlowErr == nil {
+		afterRun(p, in, res)
+	}
 }
 
 // Storable makes text computed by a flow (an applet's tag, reply or
@@ -290,7 +329,7 @@ func Storable(s string) string {
 func ptr[T any](v T) *T { return &v }
 
 func env(in *Input, applets AppletRunner) *runEnv {
-	return &runEnv{now: in.Now, contact: in.Contact, applets: applets, lists: in.Lists, dir: in.Directory}
+	return &runEnv{now: in.Now, contact: in.Contact, applets: applets, lists: in.Lists, dir: in.Directory, queues: in.Queues}
 }
 
 // runEnv is the VM's environment for one step: the step's clock and
@@ -301,6 +340,7 @@ type runEnv struct {
 	applets AppletRunner
 	lists   ListReader
 	dir     *directory.Directory
+	queues  map[string]*QueueData
 }
 
 // HasUser, HasTeam and Number implement vm.Directory from the input's

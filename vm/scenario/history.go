@@ -61,7 +61,7 @@ type NumberSetting struct {
 // isSetupStep reports whether s sets something up rather than sending,
 // waiting or expecting: an expect after it checks the send or wait
 // before.
-func isSetupStep(k StepKind) bool { return k == StepHistory || k == StepList }
+func isSetupStep(k StepKind) bool { return k == StepHistory || k == StepList || isQueueSetup(k) }
 
 // parseHistory reads a history line (its first word is toks[0]).
 func parseHistory(toks []token) (History, error) {

@@ -109,6 +109,8 @@ type Step struct {
 	History History  // a history line (StepHistory)
 	List    string   // list NAME (StepList)
 	Entries []string // … its entries
+
+	Agent *AgentLine // an agent or queue line (agent.go)
 }
 
 // ExpectKind is what an expectation checks.
@@ -325,6 +327,21 @@ func Parse(path, src string) (*File, error) {
 			}
 			t := target()
 			t.Steps = append(t.Steps, Step{Kind: StepList, Pos: pos, Text: text, List: name, Entries: entries})
+		case "agent", "queue":
+			st, err := parseAgentLine(toks, text)
+			if err != nil {
+				return nil, perr("%v", err)
+			}
+			st.Pos = pos
+			if isQueueSetup(st.Kind) {
+				t := target()
+				t.Steps = append(t.Steps, st)
+				break
+			}
+			if cur == nil {
+				return nil, perr(`agent outside a test (start one with: test "NAME")`)
+			}
+			cur.Steps = append(cur.Steps, st)
 		case "number":
 			ns, err := parseNumber(toks[1:])
 			if err != nil {
@@ -333,7 +350,7 @@ func Parse(path, src string) (*File, error) {
 			t := target()
 			t.Numbers = append(t.Numbers, ns)
 		default:
-			return nil, perr("unknown line %q (want test, flow, at, from, to, contact, directory, user, team, applet, texted, called, call, campaign, list, number, http, send, wait or expect)", toks[0].s)
+			return nil, perr("unknown line %q (want test, flow, at, from, to, contact, directory, user, team, applet, texted, called, call, campaign, list, number, http, agent, queue, send, wait or expect)", toks[0].s)
 		}
 	}
 	if len(f.Tests) == 0 {
@@ -682,7 +699,10 @@ func parseExpect(toks []token) (Expect, error) {
 	case "untag", "field":
 		return parseEffectExpect(e, toks[0].s, rest) // http.go
 	default:
-		return e, fmt.Errorf("unknown expectation %q (want reply, inbox, forward, tag, untag, field, var, wait, end, error, nothing, assignee, opted-out, not opted-out, tags)", toks[0].s)
+		if qe, ok, err := parseQueueExpect(toks); ok {
+			return qe, err
+		}
+		return e, fmt.Errorf("unknown expectation %q (want reply, inbox, forward, tag, untag, field, var, wait, end, error, nothing, assignee, opted-out, not opted-out, tags, queue, refused)", toks[0].s)
 	}
 	return e, err
 }

@@ -149,6 +149,22 @@ func RunWith(ctx context.Context, t *Test, p *vm.Program, real sim.AppletFunc, o
 				r.Traces = append(r.Traces, res.Trace)
 				r.keepLogs(s.Pos, res)
 			}
+		case StepAgent, StepAvailability, StepQueueWaiting:
+			res, refused, err := runAgentLine(ctx, conv, s)
+			if err != nil {
+				fail(s.Pos, "the agent's action to run", err.Error())
+				return r
+			}
+			if s.Kind == StepAgent {
+				step = newStep()
+				if res != nil {
+					step = newStep(res)
+				}
+				step.refused = refused
+				if res != nil {
+					r.Traces = append(r.Traces, res.Trace)
+				}
+			}
 		case StepExpect:
 			for _, a := range step.actions {
 				if a.Kind == vm.ActSet {
@@ -171,6 +187,7 @@ type stepState struct {
 	errUsed []bool
 	// delivered are the step's inbox items with the member each went to.
 	delivered []sim.Delivery
+	refused   error // an agent's action that was refused
 }
 
 // testDirectory is the directory a test's server reads: the file its
@@ -309,7 +326,7 @@ func describeExpect(e Expect) string {
 	case ExpField:
 		return fmt.Sprintf("field %q %s", e.Var, text)
 	}
-	return "?"
+	return describeQueueExpect(e)
 }
 
 func formatValue(v any) string {
@@ -414,6 +431,11 @@ func (s *stepState) check(e Expect, vars map[string]any, conv *sim.Conversation,
 		slices.Sort(have)
 		slices.Sort(want)
 		ok = slices.Equal(slices.Compact(have), slices.Compact(want))
+	default:
+		var g string
+		if g, ok = s.checkQueue(e, conv); g != "" {
+			got = g
+		}
 	}
 	return expected, got, ok
 }

@@ -9,7 +9,11 @@
 // same JSON the server stores. The server adds only persistence and
 // delivery; sim keeps in memory what it keeps in its store: per contact
 // and number the conversation and the opt-out (Conversation), per
-// contact the added tags (Env).
+// contact the added tags (Env), and for queues (queue.go) each team's
+// round-robin memory, each member's finished count and last finish,
+// availability changes and other conversations said to wait. People act
+// on a queued conversation with Conversation.Agent, through the same
+// stage (Input.Agent).
 package sim
 
 import (
@@ -63,6 +67,7 @@ type Env struct {
 
 	tags       map[string][]string // tags flows added, per contact, sorted (as the store keeps them)
 	roundRobin map[string]int64    // per team, the round-robin counter (the store's)
+	queues     queueMemory         // the queues' memory and members' counters (queue.go)
 	open       map[string]int      // per user, the inbox items assigned (none is closed offline)
 }
 
@@ -260,6 +265,9 @@ type Conversation struct {
 	// the last Wait fired, with the member each went to.
 	Delivered []Delivery
 	seq       int
+	// deadline is the conversation's timer as the stage saved it
+	// (Saved.Deadline): its State's, or a queue limit's.
+	deadline time.Time
 }
 
 // Send delivers an inbound message and returns what was decided, as the
@@ -299,11 +307,11 @@ func (c *Conversation) Wait(ctx context.Context, d time.Duration) ([]*vm.Result,
 			c.Delivered = delivered
 		}
 	}()
-	for c.State != nil && !c.State.Deadline.IsZero() && !c.State.Deadline.After(end) {
-		if c.State.Deadline.After(c.Env.Clock) {
-			c.Env.Clock = c.State.Deadline
+	for c.State != nil && !c.deadline.IsZero() && !c.deadline.After(end) {
+		if c.deadline.After(c.Env.Clock) {
+			c.Env.Clock = c.deadline
 		}
-		res, err := c.step(ctx, c.input(true, vm.Message{ID: inbound.TimerID(c.From, c.To, c.State.Deadline), From: c.From, To: c.To}))
+		res, err := c.step(ctx, c.input(true, vm.Message{ID: inbound.TimerID(c.From, c.To, c.deadline), From: c.From, To: c.To}))
 		if err != nil {
 			return out, err
 		}
@@ -318,7 +326,8 @@ func (c *Conversation) input(timer bool, m vm.Message) *inbound.Input {
 	in := &inbound.Input{Timer: timer, Msg: m, Now: c.Env.Clock, Contact: c.Env.contact(c.From),
 		Lists: c.Env.List, Directory: c.Env.Directory,
 		EventBudget: c.Env.EventBudget, AppletLogs: true, // offline, console output is part of what the author sees
-		HTTP: c.Env.HTTP, Marks: c.Env.marksOf(c.From, m.To)} // effects.go
+		HTTP: c.Env.HTTP, Marks: c.Env.marksOf(c.From, m.To), // effects.go
+		Queues: c.Env.queueData(c.Prog, c.State)}
 	if c.State != nil {
 		state, _ := json.Marshal(c.State)
 		in.Conv = &inbound.Conversation{Flow: c.Prog.Name, Version: c.Prog.Version, Program: c.Prog, State: state}
@@ -335,6 +344,10 @@ func (c *Conversation) record(in *inbound.Input, p *inbound.Plan) {
 		return
 	}
 	at := c.Env.Clock
+	if in.Agent != nil {
+		c.recordAgent(in, p)
+		return
+	}
 	if !in.Timer {
 		c.Env.Record(c.From, runtime.Interaction{Kind: runtime.InteractionSMS, Direction: runtime.DirectionInbound, Number: c.To, At: at})
 	}
@@ -362,15 +375,17 @@ func (c *Conversation) step(ctx context.Context, in *inbound.Input) (*vm.Result,
 	}
 	c.Env.addTags(c.From, p.Tags)
 	c.Env.applyEffects(c.From, in.Msg.To, p) // effects.go
+	c.Env.applyQueue(p.Queue, c.State, c.Env.Clock)
 	switch {
 	case p.Save != nil:
+		c.deadline = p.Save.Deadline
 		st := &vm.State{}
 		if err := json.Unmarshal(p.Save.State, st); err != nil {
 			return nil, fmt.Errorf("conversation state: %w", err)
 		}
 		c.State = st
 	case p.End:
-		c.State = nil
+		c.State, c.deadline = nil, time.Time{}
 	}
 	if p.FlowErr != nil {
 		return nil, p.FlowErr
