@@ -66,6 +66,7 @@ func runServe(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	progs, cd := compiler.All(res)
 	all := append(append(diag.List{}, res.Diags...), cd...)
 	all = append(all, check.Directory(res.Files, directory.CheckFile())...) // as `flowc check` does
+	all = append(all, server.NotYetServed(res.Files, progs)...)             // queues are offline only for now
 	all.Sort()
 	if all.HasErrors() {
 		logDiagnostics(log, all)
@@ -77,6 +78,7 @@ func runServe(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 		log.Error(fmt.Sprintf("not starting: --strict and the flows have %d warning(s)", warnings))
 		return exitFail
 	}
+	logDiagnostics(log, all) // warnings and notes: served anyway, but the operator is told at start
 	deadline, err := parseDurationSetting("FLOWC_WEBHOOK_DEADLINE", os.Getenv("FLOWC_WEBHOOK_DEADLINE"))
 	if err != nil {
 		fmt.Fprintln(stderr, "flowc serve:", err)
