@@ -256,6 +256,7 @@ type Compiled struct {
 	native *nativeForm // the same evaluation without expr's VM, for the commonest shapes (native.go); nil: run Program
 
 	noContact bool // see ReadsContact
+	noKeyword bool // see ReadsKeyword
 }
 
 // Compile compiles src. Errors are expr's *file.Error, whose From/To
@@ -329,6 +330,7 @@ func (c *Compiler) compile(src string, kind ExprKind) (*Compiled, error) {
 	// A native form reads the contact only through a `contact` path, which
 	// its source then names (a false positive only costs a look-up).
 	ce.noContact = ce.native != nil && !strings.Contains(src, "contact")
+	ce.noKeyword = ce.native != nil && (ce.native.op != nativeString || ce.native.field != fKeyword)
 	return ce, nil
 }
 

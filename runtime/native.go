@@ -206,6 +206,12 @@ func EvalText(c *Compiled, env *Env) (string, error) {
 // fields, variables), so the VM can leave the directory alone for them.
 func (c *Compiled) ReadsContact() bool { return !c.noContact }
 
+// ReadsKeyword reports whether evaluating c may read Env.Keyword: false
+// for the native forms other than a read of `keyword` itself, so the VM
+// can leave the keyword uncomputed for them (a first message's
+// business-hours check does not need it).
+func (c *Compiled) ReadsKeyword() bool { return !c.noKeyword }
+
 // native returns the native form of src, or nil when src is not one of
 // the shapes above.
 func (c *Compiler) native(tree *parser.Tree, kind ExprKind) *nativeForm {

@@ -230,6 +230,7 @@ type machine struct {
 	exprEnv *exprEnv       // renv's pool entry
 	kw      string         // the event's keyword, once haveKw
 	haveKw  bool
+	envKw   bool // envv.Keyword is set (needKeyword)
 
 	contactFrom string // the number the contact is looked up by
 	contactDone bool   // looked up (or nothing to look up)
@@ -391,13 +392,25 @@ func Run(ctx context.Context, p *Program, st *State, ev Event, env Env, opts Opt
 	}
 	if st != nil {
 		var ok bool
-		pc, ok = m.resume(ev)
+		pc, ok = m.resume(&ev)
 		if !ok {
 			return m.result(true), nil
 		}
 	}
-	if err := m.loadEnv(ev); err != nil {
-		return nil, err
+	// The expression environment is filled here, in Run itself, not in a
+	// method: the compiler then knows m.envv is on this stack and stores
+	// its ~30 pointer words without write barriers (through a *machine it
+	// cannot tell, and the collector is marking a third of the time in a
+	// busy server, so each pointer store would go through the barrier).
+	msg := &ev.Message
+	m.contactFrom = msg.From
+	m.budget = runtime.Budget{MaxSteps: runtime.MaxEventSteps, MaxBytes: runtime.MaxEventBytes} // one budget for all expressions of the event
+	// The keyword is set when a menu reply computed it, else later, when
+	// the first expression or applet that may read it runs (needKeyword).
+	fillEnv(&m.envv, msg, m.kw, runtime.Contact{}, m.stv.Vars, m.now, nil)
+	m.envKw = m.haveKw
+	if ev.Kind == EventTimer {
+		m.envv.From, m.envv.To = m.stv.Contact, m.stv.Number
 	}
 	res, err := m.exec(pc)
 	if m.fatal != nil {
@@ -407,7 +420,7 @@ func Run(ctx context.Context, p *Program, st *State, ev Event, env Env, opts Opt
 }
 
 // release returns the expression environment to its pool and stops the
-// applet budget's timer. The environment is not cleared: loadEnv
+// applet budget's timer. The environment is not cleared: Run
 // overwrites every field of it before the next use, and what it still
 // references is dropped with the pool at the next collections.
 func (m *machine) release() {
@@ -447,7 +460,7 @@ func (m *machine) ownRetries() {
 
 // resume picks where a suspended conversation continues. ok is false
 // when the event changes nothing (a timer that is not due yet).
-func (m *machine) resume(ev Event) (pc int, ok bool) {
+func (m *machine) resume(ev *Event) (pc int, ok bool) {
 	at := m.stv.PC
 	if at < 0 || at >= len(m.p.Code) {
 		return 0, false
@@ -474,7 +487,7 @@ func (m *machine) resume(ev Event) (pc int, ok bool) {
 	switch op {
 	case OpMenu:
 		menu := &m.p.Menus[arg]
-		if target, key, found := matchKey(menu, ev.Message.Body, m.keyword(ev.Message.Body)); found {
+		if target, key, found := m.matchKey(menu, ev.Message.Body); found {
 			m.branch(at, m.note("key ", key), Outcome{Kind: BranchKey, Key: key, Target: target})
 			return target, true
 		}
@@ -502,37 +515,54 @@ func (m *machine) resume(ev Event) (pc int, ok bool) {
 // check use too.
 func NormaliseKey(s string) string { return runtime.NormaliseReply(s) }
 
-// matchKey finds the menu key that body (whose keyword is first) picks.
-func matchKey(menu *Menu, body, first string) (int, string, bool) {
+// matchKey finds the menu key that body picks: the first key, in the
+// menu's order, equal to the whole reply normalised or to its keyword.
+//
+// When the normalised reply is one word of ASCII letters and digits
+// ("2", "yes"), the keyword is that same word or "" (the reply's first
+// word is then punctuation only): TestKeywordOfOneWordReply. So only a
+// key "" needs the keyword, and the common reply does not compute it.
+func (m *machine) matchKey(menu *Menu, body string) (int, string, bool) {
 	whole := NormaliseKey(body)
-	for _, k := range menu.Keys {
-		if k.Key == whole || k.Key == first {
+	oneWord := asciiWord(whole)
+	for i := range menu.Keys {
+		k := &menu.Keys[i]
+		if eqString(k.Key, whole) || (!oneWord || k.Key == "") && k.Key == m.keyword(body) {
 			return k.PC, k.Key, true
 		}
 	}
 	return 0, "", false
 }
 
-// loadEnv prepares the expression environment. The contact is looked up
-// later, by needContact, when the first expression or applet that reads
-// it runs: a flow that never does (a business-hours check, a menu) does
-// not pay for the directory.
-func (m *machine) loadEnv(ev Event) error {
-	msg := &ev.Message
-	m.contactFrom = msg.From
-	m.budget = runtime.Budget{MaxSteps: runtime.MaxEventSteps, MaxBytes: runtime.MaxEventBytes} // one budget for all expressions of the event
-	fillEnv(&m.envv, msg, m.keyword(msg.Body), runtime.Contact{}, m.stv.Vars, m.now, nil)
-	if ev.Kind == EventTimer {
-		m.envv.From, m.envv.To = m.stv.Contact, m.stv.Number
+// asciiWord reports whether s is non-empty and only ASCII letters and
+// digits.
+func asciiWord(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9') {
+			return false
+		}
 	}
-	return nil
+	return s != ""
 }
+
+// eqString is a == b, comparing the first bytes before calling the
+// runtime's memequal (menu keys are a byte or two long and mostly
+// differ there).
+func eqString(a, b string) bool {
+	return len(a) == len(b) && (len(a) == 0 || a[0] == b[0] && a == b)
+}
+
+// The contact is looked up later than the rest of the environment
+// (Run fills it), by needContact, when the first expression or applet
+// that reads it runs: a flow that never does (a business-hours check, a
+// menu) does not pay for the directory.
 
 // heapEnv is the environment for expr's VM, which keeps it: a pooled
 // copy of envv, which from then on is the event's environment and holds
 // its budget (native forms too then evaluate against it).
 func (m *machine) heapEnv() *runtime.Env {
 	if m.renv == nil {
+		m.needKeyword() // expr's programs may read any field
 		e := exprEnvs.Get().(*exprEnv)
 		m.exprEnv = e
 		e.env = m.envv
@@ -546,6 +576,7 @@ func (m *machine) heapEnv() *runtime.Env {
 // curEnv is the event's environment as it stands: the pooled one once
 // there is one, else envv.
 func (m *machine) curEnv() *runtime.Env {
+	m.needKeyword() // applets get ctx.message.keyword
 	if m.renv != nil {
 		return m.renv
 	}
@@ -574,13 +605,31 @@ func (m *machine) needContact() {
 	}
 }
 
+// needKeyword sets envv.Keyword, once per event. (A pooled env, renv, is
+// only made by heapEnv, which sets it first.)
+func (m *machine) needKeyword() {
+	if !m.envKw {
+		m.envKw = true
+		m.envv.Keyword = m.keyword(m.envv.Body)
+	}
+}
+
+// needs prepares what c may read and the environment lacks so far: the
+// contact (looked up), the keyword.
+func (m *machine) needs(c *runtime.Compiled) {
+	if c.ReadsContact() {
+		m.needContact()
+	}
+	if c.ReadsKeyword() {
+		m.needKeyword()
+	}
+}
+
 // eval evaluates expression e, looking the contact up first when e may
 // read it.
 func (m *machine) eval(e int) (any, error) {
 	c := m.p.Exprs[e].compiled
-	if c.ReadsContact() {
-		m.needContact()
-	}
+	m.needs(c)
 	if m.renv == nil {
 		if v, ok, err := runtime.EvalNative(c, &m.envv, &m.budget); ok {
 			return v, err
@@ -592,9 +641,7 @@ func (m *machine) eval(e int) (any, error) {
 // evalText is eval for a template part: its value as a reply prints it.
 func (m *machine) evalText(e int) (string, error) {
 	c := m.p.Exprs[e].compiled
-	if c.ReadsContact() {
-		m.needContact()
-	}
+	m.needs(c)
 	if m.renv == nil {
 		if s, ok, err := runtime.EvalNativeText(c, &m.envv, &m.budget); ok {
 			return s, err
@@ -604,21 +651,22 @@ func (m *machine) evalText(e int) (string, error) {
 }
 
 // fillEnv sets every field of v for msg. v is the run's stack env
-// (envv): writing it costs no write barriers, so a plain literal does;
-// TestFillEnvOverwritesEveryField keeps it complete should v ever be
-// reused.
+// (envv), filled in Run, so the stores need no write barriers. The
+// fields are assigned one by one: `*v = runtime.Env{…}` builds the
+// 384-byte literal in a temporary (zeroing it) and then copies it, three
+// times the stores. TestFillEnvOverwritesEveryField keeps it complete
+// (every field overwritten) should v ever be reused.
 func fillEnv(v *runtime.Env, msg *Message, kw string, contact runtime.Contact, vars map[string]any, now time.Time, b *runtime.Budget) {
-	*v = runtime.Env{
-		Body: msg.Body, From: msg.From, To: msg.To, Keyword: kw, Media: msg.Media,
-		Contact: contact, Vars: vars, Now: now, Budget: b,
-		Message: runtime.Message{SID: msg.ID, AccountSID: msg.AccountSID, MessagingServiceSID: msg.MessagingServiceSID,
-			Segments: msg.Segments, MediaTypes: msg.MediaTypes,
-			FromCity: msg.FromCity, FromState: msg.FromState, FromCountry: msg.FromCountry, FromZip: msg.FromZip},
-	}
+	v.Body, v.From, v.To, v.Keyword, v.Media = msg.Body, msg.From, msg.To, kw, msg.Media
+	v.Contact, v.Vars, v.Now, v.Budget = contact, vars, now, b
+	mv := &v.Message
+	mv.SID, mv.AccountSID, mv.MessagingServiceSID = msg.ID, msg.AccountSID, msg.MessagingServiceSID
+	mv.Segments, mv.MediaTypes = msg.Segments, msg.MediaTypes
+	mv.FromCity, mv.FromState, mv.FromCountry, mv.FromZip = msg.FromCity, msg.FromState, msg.FromCountry, msg.FromZip
 }
 
-// keyword is runtime.Keyword(body), computed once per event (the menu
-// matcher and the expression environment both need it).
+// keyword is runtime.Keyword(body), computed once per event, when the
+// menu matcher or the expression environment first needs it.
 func (m *machine) keyword(body string) string {
 	if !m.haveKw {
 		m.kw, m.haveKw = runtime.Keyword(body), true
@@ -635,10 +683,19 @@ func (m *machine) note(parts ...string) string {
 	return strings.Join(parts, "")
 }
 
-func (m *machine) trace(pc int, note string) { m.step(pc, note, Outcome{}) }
+// trace and branch test opts.Trace before calling step, so that (being
+// inlined) an untraced run neither builds the Outcome nor makes the call.
+func (m *machine) trace(pc int, note string) {
+	if m.opts.Trace {
+		m.step(pc, note, Outcome{})
+	}
+}
 
 // branch traces the step at pc that decided outcome o (o.At defaults to pc).
 func (m *machine) branch(pc int, note string, o Outcome) {
+	if !m.opts.Trace {
+		return
+	}
 	if o.At == 0 {
 		o.At = pc
 	}
@@ -718,8 +775,16 @@ func storeAction(d, a *Action) {
 	if a.Text != "" {
 		d.Text = a.Text
 	}
-	if a.Target != (Target{}) {
-		d.Target = a.Target
+	// The target's strings one by one: comparing the struct with
+	// Target{} calls its generated equality function.
+	if a.Target.Kind != "" {
+		d.Target.Kind = a.Target.Kind
+	}
+	if a.Target.Name != "" {
+		d.Target.Name = a.Target.Name
+	}
+	if a.Target.Strategy != "" {
+		d.Target.Strategy = a.Target.Strategy
 	}
 	if a.Var != "" {
 		d.Var = a.Var
@@ -733,17 +798,29 @@ func storeAction(d, a *Action) {
 }
 
 // emit appends a to the run's actions (on the stack until there are
-// more than len(acts)).
-func (m *machine) emit(a Action) {
-	switch {
-	case m.spill != nil:
-		m.spill = append(m.spill, a)
-	case m.nacts < len(m.acts):
-		m.acts[m.nacts] = a
+// more than len(acts)). The common actions are written with slot instead.
+func (m *machine) emit(a Action) { *m.slot() = a }
+
+// slot appends a zero action to the run's actions and returns it, for
+// the caller to set its non-zero fields. Storing a whole Action literal
+// through m (emit) zeroes the slot first, with a write barrier per
+// pointer word while the collector marks, then copies all 136 bytes;
+// the slot is already zero (the machine starts zeroed).
+func (m *machine) slot() *Action {
+	if m.spill == nil && m.nacts < len(m.acts) {
 		m.nacts++
-	default:
-		m.spill = append(append(make([]Action, 0, 2*len(m.acts)), m.acts[:]...), a)
+		return &m.acts[m.nacts-1]
 	}
+	return m.spillSlot()
+}
+
+// spillSlot is slot once acts is full: the actions move to the heap.
+func (m *machine) spillSlot() *Action {
+	if m.spill == nil {
+		m.spill = append(make([]Action, 0, 2*len(m.acts)), m.acts[:]...)
+	}
+	m.spill = append(m.spill, Action{})
+	return &m.spill[len(m.spill)-1]
 }
 
 // setVar sets a flow variable. A value over the caps (CheckValue) is a
@@ -761,23 +838,27 @@ func (m *machine) setVar(pc int, name string, v any) bool {
 }
 
 func (m *machine) finish() (*Result, error) {
-	m.emit(Action{Kind: ActEnd, PC: -1})
+	a := m.slot()
+	a.Kind, a.PC = ActEnd, -1
 	return m.result(false), nil
 }
 
 func (m *machine) exec(pc int) (*Result, error) {
 	p := m.p
+	// Code and Args are parallel (Decode checks it): with args cut to
+	// code's length, one bounds check per step serves both.
+	code, args, maxSteps := p.Code, p.Args[:len(p.Code)], m.opts.MaxSteps
 	for steps := 0; ; steps++ {
 		if m.fatal != nil {
 			return nil, m.fatal
 		}
-		if steps >= m.opts.MaxSteps {
+		if steps >= maxSteps {
 			return nil, ErrBudget
 		}
-		if pc < 0 || pc >= len(p.Code) {
+		if uint(pc) >= uint(len(code)) {
 			return m.finish()
 		}
-		op, arg := p.Code[pc], int(p.Args[pc])
+		op, arg := code[pc], int(args[pc])
 		switch op {
 		case OpHalt:
 			m.trace(pc, "")
@@ -818,7 +899,8 @@ func (m *machine) exec(pc int) (*Result, error) {
 			}
 		case OpInbox:
 			m.trace(pc, "")
-			m.emit(Action{Kind: ActDeliver, Target: p.Targets[arg], PC: pc})
+			a := m.slot()
+			a.Kind, a.Target, a.PC = ActDeliver, p.Targets[arg], pc
 		case OpForward:
 			m.trace(pc, "")
 			m.emit(Action{Kind: ActForward, Target: p.Targets[arg], PC: pc})
@@ -878,7 +960,11 @@ func (m *machine) suspend(pc int, timeout time.Duration, timeoutPC int) (*Result
 	if timeout > 0 && timeoutPC >= 0 {
 		m.stv.Deadline = m.now.Add(timeout)
 	}
-	m.emit(Action{Kind: ActWait, Deadline: m.stv.Deadline, PC: pc})
+	a := m.slot()
+	a.Kind, a.PC = ActWait, pc
+	if m.stv.Deadline != (time.Time{}) {
+		a.Deadline = m.stv.Deadline
+	}
 	return m.result(true), nil
 }
 
@@ -891,7 +977,8 @@ func (m *machine) reply(pc, tmpl int) bool {
 		m.fail(pc, fmt.Errorf("%v; it is not sent", err))
 		return false
 	}
-	m.emit(Action{Kind: ActReply, Text: text, PC: pc})
+	a := m.slot()
+	a.Kind, a.Text, a.PC = ActReply, text, pc
 	return true
 }
 
@@ -900,15 +987,47 @@ func (m *machine) render(pc, tmpl int) string {
 	if len(t.Parts) == 1 && t.Parts[0].Expr < 0 {
 		return t.Parts[0].Lit
 	}
-	// The parts are rendered first and joined in one allocation of the
-	// exact size (a template rarely has more than a few parts).
-	var small [8]string
-	parts := small[:0]
-	if len(t.Parts) > len(small) {
-		parts = make([]string, 0, len(t.Parts))
+	if len(t.Parts) > 4 {
+		return m.renderLong(pc, t)
 	}
+	// Up to four parts (a greeting with a name and the rest), rendered
+	// into an array on the stack and joined by Go's own concatenation:
+	// one allocation of the exact size, not zeroed, and no Builder.
+	var ps [4]string
+	k := 0
+	for i := range t.Parts {
+		part := &t.Parts[i]
+		s := part.Lit
+		if part.Expr >= 0 {
+			var err error
+			if s, err = m.evalText(part.Expr); err != nil {
+				m.failExpr(pc, part.Expr, err)
+				continue
+			}
+		}
+		ps[k&3] = s // k < 4: the mask only spares the bounds check
+		k++
+	}
+	switch k {
+	case 0:
+		return ""
+	case 1:
+		return ps[0]
+	case 2:
+		return ps[0] + ps[1]
+	case 3:
+		return ps[0] + ps[1] + ps[2]
+	}
+	return ps[0] + ps[1] + ps[2] + ps[3]
+}
+
+// renderLong is render for a template of more than four parts: rendered
+// first, then joined in one allocation of the exact size.
+func (m *machine) renderLong(pc int, t *Template) string {
+	parts := make([]string, 0, len(t.Parts))
 	n := 0
-	for _, part := range t.Parts {
+	for i := range t.Parts {
+		part := &t.Parts[i]
 		s := part.Lit
 		if part.Expr >= 0 {
 			var err error
