@@ -238,16 +238,35 @@ type machine struct {
 
 	// What the run decided, gathered on the stack and copied into one
 	// allocation of the right size at the end (newResult): out holds the
-	// errors and logs; the actions and the trace are acts[:nacts] and
-	// steps[:nsteps] until they outgrow them, then spill and spillSteps.
+	// errors and logs; the actions (staged, see stagedAction) and the
+	// trace are acts[:nacts] and steps[:nsteps] until they outgrow them,
+	// then spill and spillSteps; whole holds the actions emit stages whole.
 	out        Result
-	acts       [4]Action
+	acts       [4]stagedAction
 	nacts      int
-	spill      []Action
+	spill      []stagedAction
+	whole      []Action
 	steps      [4]TraceStep
 	nsteps     int
 	spillSteps []TraceStep
 }
+
+// stagedAction is an action as the run gathers it: 48 bytes where an
+// Action is 136, so that the machine, zeroed for every run, is smaller and
+// staging an action writes a third of the bytes. It holds what the
+// program does not: a reply's or a tag's text, a set's variable (text)
+// and value. An inbox or forward names its target by its index in
+// p.Targets (ref); a wait's deadline is the state's (suspend stages the
+// wait last, then returns the result). result expands the staged actions
+// into the caller's (expand). An action of another kind (emit) is kept
+// whole in m.whole and staged as kind wholeAction, ref its index there.
+type stagedAction struct {
+	kind, pc, ref int32
+	text          string
+	value         any
+}
+
+const wholeAction = -1
 
 // resultOnly and resultWith put a result, its actions and (when the
 // conversation waits) its state in one allocation, sized to the run: a
@@ -318,7 +337,7 @@ func (m *machine) result(withState bool) *Result {
 		r.Logs = m.out.Logs
 	}
 	for i := range acts {
-		storeAction(&out[i], &acts[i])
+		m.expand(&out[i], &acts[i])
 	}
 	r.Actions = out
 	if withState {
@@ -797,29 +816,71 @@ func storeAction(d, a *Action) {
 	}
 }
 
-// emit appends a to the run's actions (on the stack until there are
-// more than len(acts)). The common actions are written with slot instead.
-func (m *machine) emit(a Action) { *m.slot() = a }
+// expand stores staged action a into d, which is zero, field by field:
+// only the non-zero fields are written (see result).
+func (m *machine) expand(d *Action, a *stagedAction) {
+	if a.kind == wholeAction {
+		storeAction(d, &m.whole[a.ref])
+		return
+	}
+	d.Kind, d.PC = ActionKind(a.kind), int(a.pc)
+	switch d.Kind {
+	case ActDeliver, ActForward:
+		t := &m.p.Targets[a.ref]
+		if t.Kind != "" {
+			d.Target.Kind = t.Kind
+		}
+		if t.Name != "" {
+			d.Target.Name = t.Name
+		}
+		if t.Strategy != "" {
+			d.Target.Strategy = t.Strategy
+		}
+	case ActReply, ActTag:
+		if a.text != "" {
+			d.Text = a.text
+		}
+	case ActSet:
+		d.Var = a.text
+		if a.value != nil {
+			d.Value = a.value
+		}
+	case ActWait:
+		if m.stv.Deadline != (time.Time{}) {
+			d.Deadline = m.stv.Deadline
+		}
+	}
+}
 
-// slot appends a zero action to the run's actions and returns it, for
-// the caller to set its non-zero fields. Storing a whole Action literal
-// through m (emit) zeroes the slot first, with a write barrier per
-// pointer word while the collector marks, then copies all 136 bytes;
-// the slot is already zero (the machine starts zeroed).
-func (m *machine) slot() *Action {
+// emit appends a to the run's actions, whole (an action of a kind the
+// run stages compactly is staged with stage instead).
+func (m *machine) emit(a Action) {
+	m.whole = append(m.whole, a)
+	s := m.stage()
+	s.kind, s.ref = wholeAction, int32(len(m.whole)-1)
+}
+
+// stage appends a zero staged action to the run's actions (on the stack
+// until there are more than len(acts)) and returns it, for the caller
+// to set its non-zero fields: the slot is already zero (the machine
+// starts zeroed), and storing a whole literal through m would zero it
+// again, with a write barrier per pointer word while the collector
+// marks.
+func (m *machine) stage() *stagedAction {
 	if m.spill == nil && m.nacts < len(m.acts) {
 		m.nacts++
 		return &m.acts[m.nacts-1]
 	}
-	return m.spillSlot()
+	return m.spillStage()
 }
 
-// spillSlot is slot once acts is full: the actions move to the heap.
-func (m *machine) spillSlot() *Action {
+// spillStage is stage once acts is full: the staged actions move to the
+// heap.
+func (m *machine) spillStage() *stagedAction {
 	if m.spill == nil {
-		m.spill = append(make([]Action, 0, 2*len(m.acts)), m.acts[:]...)
+		m.spill = append(make([]stagedAction, 0, 2*len(m.acts)), m.acts[:]...)
 	}
-	m.spill = append(m.spill, Action{})
+	m.spill = append(m.spill, stagedAction{})
 	return &m.spill[len(m.spill)-1]
 }
 
@@ -833,13 +894,17 @@ func (m *machine) setVar(pc int, name string, v any) bool {
 	}
 	m.ownVars()
 	m.stv.Vars[name] = v
-	m.emit(Action{Kind: ActSet, Var: name, Value: v, PC: pc})
+	a := m.stage()
+	a.kind, a.pc, a.text = int32(ActSet), int32(pc), name
+	if v != nil {
+		a.value = v
+	}
 	return ok
 }
 
 func (m *machine) finish() (*Result, error) {
-	a := m.slot()
-	a.Kind, a.PC = ActEnd, -1
+	a := m.stage()
+	a.kind, a.pc = int32(ActEnd), -1
 	return m.result(false), nil
 }
 
@@ -899,14 +964,16 @@ func (m *machine) exec(pc int) (*Result, error) {
 			}
 		case OpInbox:
 			m.trace(pc, "")
-			a := m.slot()
-			a.Kind, a.Target, a.PC = ActDeliver, p.Targets[arg], pc
+			a := m.stage()
+			a.kind, a.pc, a.ref = int32(ActDeliver), int32(pc), int32(arg)
 		case OpForward:
 			m.trace(pc, "")
-			m.emit(Action{Kind: ActForward, Target: p.Targets[arg], PC: pc})
+			a := m.stage()
+			a.kind, a.pc, a.ref = int32(ActForward), int32(pc), int32(arg)
 		case OpTag:
 			m.trace(pc, "")
-			m.emit(Action{Kind: ActTag, Text: p.Consts[arg], PC: pc})
+			a := m.stage()
+			a.kind, a.pc, a.text = int32(ActTag), int32(pc), p.Consts[arg]
 		case OpSet:
 			s := p.Sets[arg]
 			v, err := m.eval(s.Expr)
@@ -960,11 +1027,8 @@ func (m *machine) suspend(pc int, timeout time.Duration, timeoutPC int) (*Result
 	if timeout > 0 && timeoutPC >= 0 {
 		m.stv.Deadline = m.now.Add(timeout)
 	}
-	a := m.slot()
-	a.Kind, a.PC = ActWait, pc
-	if m.stv.Deadline != (time.Time{}) {
-		a.Deadline = m.stv.Deadline
-	}
+	a := m.stage()
+	a.kind, a.pc = int32(ActWait), int32(pc) // the deadline is m.stv's (expand)
 	return m.result(true), nil
 }
 
@@ -977,8 +1041,8 @@ func (m *machine) reply(pc, tmpl int) bool {
 		m.fail(pc, fmt.Errorf("%v; it is not sent", err))
 		return false
 	}
-	a := m.slot()
-	a.Kind, a.Text, a.PC = ActReply, text, pc
+	a := m.stage()
+	a.kind, a.pc, a.text = int32(ActReply), int32(pc), text
 	return true
 }
 
