@@ -163,8 +163,11 @@ func EvalNative(c *Compiled, env *Env, budget *Budget) (v any, ok bool, err erro
 	if c.native == nil {
 		return nil, false, nil
 	}
-	budget.evalSteps, budget.evalBytes = 0, 0
 	v = c.native.eval(env)
+	if c.native.op != nativeVar {
+		return v, true, nil // a bool, a string or nil: checkResult has nothing to charge
+	}
+	budget.evalSteps, budget.evalBytes = 0, 0
 	if err := checkResult(c.Kind, v, budget); err != nil {
 		return nil, true, err
 	}
