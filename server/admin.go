@@ -104,16 +104,16 @@ func (s *Server) adminRoutes(r chi.Router) {
 	r.Post("/flows/{flow}/rollback", s.rollback)
 	r.Post("/flows/{flow}/promote", s.promote)
 	r.Post("/flows/diff", s.diffFlow)
-	r.Get("/numbers", s.listNumbers)
+	r.With(s.adminRead).Get("/numbers", s.listNumbers)
 	r.Put("/numbers/{number}", s.assignNumber)
 	r.Delete("/numbers/{number}", s.unassignNumber)
 	r.Get("/directory", s.getDirectory)
 	r.Put("/directory", s.putDirectory)
 	r.Patch("/directory/users/{user}", s.patchUser)
-	r.Get("/inbox/{kind}/{name}", s.listInbox)
+	r.With(s.adminRead).Get("/inbox/{kind}/{name}", s.listInbox)
 	r.Post("/inbox/items/{id}/done", s.markDone)
 	r.Get("/executions/{sid}", s.getExecution)
-	r.Get("/outbox", s.listOutbox)
+	r.With(s.adminRead).Get("/outbox", s.listOutbox)
 }
 
 type apiError struct {
@@ -156,8 +156,11 @@ func (s *Server) storeError(w http.ResponseWriter, err error) {
 		taken    *store.NumberTakenError
 		conflict *store.VersionConflictError
 		br       *badRequest
+		busy     *adminBusyError
 	)
 	switch {
+	case errors.As(err, &busy):
+		writeJSON(w, http.StatusServiceUnavailable, apiError{Error: err.Error()})
 	case errors.As(err, &br):
 		writeJSON(w, br.status, apiError{Error: br.msg})
 	case errors.As(err, &taken), errors.As(err, &conflict):

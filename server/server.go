@@ -56,6 +56,10 @@ type Config struct {
 	// Outbound delivers the outbox (SMS, e-mail, webhooks); nil leaves
 	// items queued.
 	Outbound *Outbound
+	// AdminReads is how many admin listings (inbox pages, the numbers)
+	// may run at once (FLOWC_ADMIN_READS); 0: DefaultAdminReads. See
+	// adminGate (adminpages.go).
+	AdminReads int
 	// Now is the clock (tests move it); default time.Now.
 	Now    func() time.Time
 	Logger *slog.Logger
@@ -72,6 +76,9 @@ func (c *Config) Validate() error {
 		default:
 			return fmt.Errorf("FLOWC_SMTP_TLS %q: want opportunistic (the default), starttls or tls", o.SMTPTLS)
 		}
+	}
+	if c.AdminReads < 0 || c.AdminReads > MaxAdminReads {
+		return fmt.Errorf("FLOWC_ADMIN_READS %d: want a number of admin reads at once from 1 to %d", c.AdminReads, MaxAdminReads)
 	}
 	if c.WebhookDeadline < 0 || c.WebhookDeadline > MaxWebhookDeadline {
 		return fmt.Errorf("FLOWC_WEBHOOK_DEADLINE %v: want at most %v (Twilio gives up on a webhook after 15s)", c.WebhookDeadline, MaxWebhookDeadline)
@@ -111,6 +118,7 @@ type Server struct {
 	programs map[string]*vm.Program // by version, linked
 
 	routeCache routeCache // the route table (routes.go)
+	adminReads *adminGate // bounds the admin listings (adminpages.go)
 }
 
 // MaxRequestBytes bounds a webhook request body.
@@ -139,7 +147,8 @@ func New(cfg Config, st store.Store) *Server {
 		log = log.With("dev_mode", true)
 	}
 	cfg.Outbound = withStatusCallback(cfg.Outbound, cfg.PublicURL)
-	s := &Server{cfg: cfg, store: st, log: log, metrics: newMetrics(st), order: newKeyedFIFO(), senders: newSenders(), programs: map[string]*vm.Program{}}
+	s := &Server{cfg: cfg, store: st, log: log, metrics: newMetrics(st), order: newKeyedFIFO(), senders: newSenders(), programs: map[string]*vm.Program{},
+		adminReads: newAdminGate(cfg.AdminReads)}
 	s.metrics.reg.MustRegister(&outboxCollector{s})
 	s.dir.Store(cfg.Directory)
 	return s
