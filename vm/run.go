@@ -409,7 +409,7 @@ func Run(ctx context.Context, p *Program, st *State, ev Event, env Env, opts Opt
 		if ev.Kind == EventTimer {
 			return m.result(false), nil // a timer for a conversation that is over
 		}
-		m.stv = State{Version: p.Version, Contact: ev.Message.From, Number: ev.Message.To}
+		m.stv.Version, m.stv.Contact, m.stv.Number = p.Version, ev.Message.From, ev.Message.To // m.stv is zero: no literal to build and copy
 		m.varsOwn, m.retriesOwn = true, true // nil maps: created when first written
 	} else {
 		if st.Version != p.Version {
