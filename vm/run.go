@@ -579,11 +579,6 @@ func eqString(a, b string) bool {
 	return len(a) == len(b) && (len(a) == 0 || a[0] == b[0] && a == b)
 }
 
-// The contact is looked up later than the rest of the environment
-// (Run fills it), by needContact, when the first expression or applet
-// that reads it runs: a flow that never does (a business-hours check, a
-// menu) does not pay for the directory.
-
 // heapEnv is the environment for expr's VM, which keeps it: a pooled
 // copy of envv, which from then on is the event's environment and holds
 // its budget (native forms too then evaluate against it).
@@ -610,9 +605,12 @@ func (m *machine) curEnv() *runtime.Env {
 	return &m.envv
 }
 
-// needContact looks the contact up, once per event. A failed look-up
-// ends the run with an error (fatal), before anything that needed the
-// contact (an applet call) happens.
+// needContact looks the contact up, once per event, later than Run
+// fills the rest of the environment: when the first expression or
+// applet that reads it runs, so that a flow that never does (a
+// business-hours check, a menu) does not pay for the directory. A
+// failed look-up ends the run with an error (fatal), before anything
+// that needed the contact (an applet call) happens.
 func (m *machine) needContact() {
 	if m.contactDone {
 		return
