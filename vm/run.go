@@ -409,7 +409,8 @@ func Run(ctx context.Context, p *Program, st *State, ev Event, env Env, opts Opt
 		if ev.Kind == EventTimer {
 			return m.result(false), nil // a timer for a conversation that is over
 		}
-		m.stv.Version, m.stv.Contact, m.stv.Number = p.Version, ev.Message.From, ev.Message.To // m.stv is zero: no literal to build and copy
+		// m.stv is zero: set field by field, no literal to build and copy.
+		m.stv.Version, m.stv.Contact, m.stv.Number = p.Version, ev.Message.From, ev.Message.To
 		m.varsOwn, m.retriesOwn = true, true // nil maps: created when first written
 	} else {
 		if st.Version != p.Version {
