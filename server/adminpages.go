@@ -42,8 +42,8 @@ const MaxAdminReads = 64
 // waits for a slot until its request's context ends (docs/server.md).
 type adminGate struct {
 	slots chan struct{}
-	now   func() time.Time            // time.Now (real time, not Config.Now: the rest is CPU time's)
-	after func(time.Duration, func()) // runs the release after the rest; time.AfterFunc
+	now   func() time.Time            // time.Now: the read's real duration (Config.Now is the flows' clock, which tests move)
+	after func(time.Duration, func()) // frees the slot after the rest: time.AfterFunc
 }
 
 func newAdminGate(n int) *adminGate {
