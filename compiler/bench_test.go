@@ -3,6 +3,7 @@ package compiler_test
 import (
 	"context"
 	"reflect"
+	"runtime/metrics"
 	"strconv"
 	"testing"
 	"time"
@@ -206,6 +207,7 @@ func BenchmarkMessage(b *testing.B) {
 		b.Run("vm/first-message"+suffix, func(b *testing.B) {
 			b.ReportAllocs()
 			defer reportCPU(b, cpuTime())
+			defer reportGC(b, gcCPU())
 			for b.Loop() {
 				if _, err := vm.Run(ctx, p, nil, first, env, vm.Options{Trace: trace}); err != nil {
 					b.Fatal(err)
@@ -215,6 +217,7 @@ func BenchmarkMessage(b *testing.B) {
 		b.Run("go/first-message"+suffix, func(b *testing.B) {
 			b.ReportAllocs()
 			defer reportCPU(b, cpuTime())
+			defer reportGC(b, gcCPU())
 			for b.Loop() {
 				if _, _, _, err := h.route(ctx, nil, first, env, trace); err != nil {
 					b.Fatal(err)
@@ -224,6 +227,7 @@ func BenchmarkMessage(b *testing.B) {
 		b.Run("vm/menu-reply"+suffix, func(b *testing.B) {
 			b.ReportAllocs()
 			defer reportCPU(b, cpuTime())
+			defer reportGC(b, gcCPU())
 			for b.Loop() {
 				if _, err := vm.Run(ctx, p, waiting, reply, env, vm.Options{Trace: trace}); err != nil {
 					b.Fatal(err)
@@ -233,6 +237,7 @@ func BenchmarkMessage(b *testing.B) {
 		b.Run("go/menu-reply"+suffix, func(b *testing.B) {
 			b.ReportAllocs()
 			defer reportCPU(b, cpuTime())
+			defer reportGC(b, gcCPU())
 			for b.Loop() {
 				if _, _, _, err := h.route(ctx, hwWaiting, reply, env, trace); err != nil {
 					b.Fatal(err)
@@ -247,6 +252,25 @@ func BenchmarkMessage(b *testing.B) {
 func reportCPU(b *testing.B, start time.Duration) {
 	if b.N > 0 {
 		b.ReportMetric(float64(cpuTime()-start)/float64(b.N), "cpu-ns/op")
+	}
+}
+
+// gcCPU is the collector's CPU time so far, as the runtime estimates it
+// (runtime/metrics: updated at each collection's end, so over a run of
+// many collections it is close).
+func gcCPU() time.Duration {
+	s := []metrics.Sample{{Name: "/cpu/classes/gc/total:cpu-seconds"}}
+	metrics.Read(s)
+	if s[0].Value.Kind() != metrics.KindFloat64 {
+		return 0
+	}
+	return time.Duration(s[0].Value.Float64() * 1e9)
+}
+
+// reportGC adds gc-ns/op, the collector's share of cpu-ns/op (see gcCPU).
+func reportGC(b *testing.B, start time.Duration) {
+	if b.N > 0 {
+		b.ReportMetric(float64(gcCPU()-start)/float64(b.N), "gc-ns/op")
 	}
 }
 

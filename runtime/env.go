@@ -263,6 +263,7 @@ type Compiled struct {
 	noContact   bool // see ReadsContact
 	readsList   bool // see ReadsList
 	readsNumber bool // see ReadsNumber
+	noKeyword   bool // see ReadsKeyword
 }
 
 // Compile compiles src. Errors are expr's *file.Error, whose From/To
@@ -344,6 +345,7 @@ func (c *Compiler) compile(src string, kind ExprKind) (*Compiled, error) {
 	// A native form reads the contact only through a `contact` path, which
 	// its source then names (a false positive only costs a look-up).
 	ce.noContact = ce.native != nil && !strings.Contains(src, "contact")
+	ce.noKeyword = ce.native != nil && (ce.native.op != nativeString || ce.native.field != fKeyword)
 	return ce, nil
 }
 

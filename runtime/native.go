@@ -171,8 +171,11 @@ func EvalNative(c *Compiled, env *Env, budget *Budget) (v any, ok bool, err erro
 	if c.native == nil {
 		return nil, false, nil
 	}
-	budget.evalSteps, budget.evalBytes = 0, 0
 	v = c.native.eval(env)
+	if c.native.op != nativeVar {
+		return v, true, nil // a bool, a string or nil: checkResult has nothing to charge
+	}
+	budget.evalSteps, budget.evalBytes = 0, 0
 	if err := checkResult(c.Kind, v, budget); err != nil {
 		return nil, true, err
 	}
@@ -213,6 +216,12 @@ func EvalText(c *Compiled, env *Env) (string, error) {
 // only for native forms that do not (hours, holiday, the message's
 // fields, variables), so the VM can leave the directory alone for them.
 func (c *Compiled) ReadsContact() bool { return !c.noContact }
+
+// ReadsKeyword reports whether evaluating c may read Env.Keyword: false
+// for the native forms other than a read of `keyword` itself, so the VM
+// can leave the keyword uncomputed for them (a first message's
+// business-hours check does not need it).
+func (c *Compiled) ReadsKeyword() bool { return !c.noKeyword }
 
 // native returns the native form of src, or nil when src is not one of
 // the shapes above.

@@ -83,6 +83,13 @@ func TestNativeFormsAgreeWithExpr(t *testing.T) {
 			if isNative != wantNative || isNative && (!reflect.DeepEqual(gotN, want) || (gotErr == nil) != (wantErr == nil)) {
 				t.Errorf("%s in env %d: EvalNative gives %#v, %v, %v; expr gives %#v, %v", src, i, gotN, isNative, gotErr, want, wantErr)
 			}
+			if isNative && ce.native.op != nativeVar {
+				// EvalNative skips checkResult for these: it must have
+				// nothing to say about their values.
+				if err := checkResult(ce.Kind, gotN, NewBudget()); err != nil || gotN != nil && reflect.TypeOf(gotN).Kind() != reflect.Bool && reflect.TypeOf(gotN).Kind() != reflect.String {
+					t.Errorf("%s in env %d: native value %#v (checkResult: %v), want a bool, a string or nil", src, i, gotN, err)
+				}
+			}
 			if isNative {
 				nt, _, _ := EvalNativeText(ce, &env, nb)
 				env.Budget = NewBudget()

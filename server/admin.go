@@ -104,7 +104,7 @@ func (s *Server) adminRoutes(r chi.Router) {
 	r.Post("/flows/{flow}/rollback", s.rollback)
 	r.Post("/flows/{flow}/promote", s.promote)
 	r.Post("/flows/diff", s.diffFlow)
-	r.Get("/numbers", s.listNumbers)
+	r.With(s.adminRead).Get("/numbers", s.listNumbers)
 	r.Put("/numbers/{number}", s.assignNumber)
 	r.Delete("/numbers/{number}", s.unassignNumber)
 	r.Get("/directory", s.getDirectory)
@@ -112,10 +112,10 @@ func (s *Server) adminRoutes(r chi.Router) {
 	r.Patch("/directory/users/{user}", s.patchUser)
 	r.Get("/contacts/{phone}", s.getContact)     // contacts.go
 	r.Patch("/contacts/{phone}", s.patchContact) // contacts.go
-	r.Get("/inbox/{kind}/{name}", s.listInbox)
+	r.With(s.adminRead).Get("/inbox/{kind}/{name}", s.listInbox)
 	r.Post("/inbox/items/{id}/done", s.markDone)
 	r.Get("/executions/{sid}", s.getExecution)
-	r.Get("/outbox", s.listOutbox)
+	r.With(s.adminRead).Get("/outbox", s.listOutbox)
 	r.Get("/lists", s.listLists)
 	r.Get("/lists/{name}", s.getList)
 	r.Put("/lists/{name}/{entry}", s.putListEntry)
@@ -162,8 +162,11 @@ func (s *Server) storeError(w http.ResponseWriter, err error) {
 		taken    *store.NumberTakenError
 		conflict *store.VersionConflictError
 		br       *badRequest
+		busy     *adminBusyError
 	)
 	switch {
+	case errors.As(err, &busy):
+		writeJSON(w, http.StatusServiceUnavailable, apiError{Error: err.Error()})
 	case errors.As(err, &br):
 		writeJSON(w, br.status, apiError{Error: br.msg})
 	case errors.As(err, &taken), errors.As(err, &conflict):

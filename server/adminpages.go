@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/go-chi/chi/v5"
 
@@ -22,6 +23,87 @@ const (
 	defaultPageSize = 500
 	maxPageSize     = 5000
 )
+
+// DefaultAdminReads is how many admin listings may run at once unless
+// Config.AdminReads (FLOWC_ADMIN_READS) says otherwise.
+const DefaultAdminReads = 1
+
+// MaxAdminReads bounds Config.AdminReads.
+const MaxAdminReads = 64
+
+// adminGate bounds the admin listings (an inbox page, the numbers, the
+// outbox), so that admin reads cannot take the store's connections or
+// the CPUs the webhooks need: at most n run at once, and each then holds
+// its slot for as long again as it took (its rest), so that a client
+// reading page after page keeps a slot busy at most half of the time.
+// One client looping over the listings used to take a core (its queries
+// in PostgreSQL, its JSON in flowc) beside the webhooks on a 2-core
+// machine; a dashboard polling every few seconds never waits. A read
+// waits for a slot until its request's context ends (docs/server.md).
+type adminGate struct {
+	slots chan struct{}
+	now   func() time.Time            // time.Now: the read's real duration (Config.Now is the flows' clock, which tests move)
+	after func(time.Duration, func()) // frees the slot after the rest: time.AfterFunc
+}
+
+func newAdminGate(n int) *adminGate {
+	if n <= 0 {
+		n = DefaultAdminReads
+	}
+	return &adminGate{slots: make(chan struct{}, n), now: time.Now,
+		after: func(d time.Duration, f func()) { time.AfterFunc(d, f) }}
+}
+
+// enter takes a slot, waiting for one until ctx ends; release ends the
+// read and frees the slot after the rest. A free slot is taken even when
+// ctx has ended (the read itself then fails on ctx).
+func (g *adminGate) enter(ctx context.Context) (release func(), err error) {
+	select {
+	case g.slots <- struct{}{}:
+	default:
+		select {
+		case g.slots <- struct{}{}:
+		case <-ctx.Done():
+			return nil, &adminBusyError{cap(g.slots), ctx.Err()}
+		}
+	}
+	start := g.now()
+	return func() {
+		rest := g.now().Sub(start)
+		if rest <= 0 {
+			<-g.slots
+			return
+		}
+		g.after(rest, func() { <-g.slots })
+	}, nil
+}
+
+// adminBusyError: the request ended while it waited for a slot.
+type adminBusyError struct {
+	slots int
+	err   error
+}
+
+func (e *adminBusyError) Error() string {
+	return fmt.Sprintf("admin reads busy: the request ended waiting for one of the %d admin read slots (FLOWC_ADMIN_READS): %v", e.slots, e.err)
+}
+
+func (e *adminBusyError) Unwrap() error { return e.err }
+
+// adminRead runs the listing next in one of the admin read slots
+// (adminGate), the whole request: the store's transaction and the JSON
+// it writes, which for an inbox page of 500 items costs as much CPU.
+func (s *Server) adminRead(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		release, err := s.adminReads.enter(r.Context())
+		if err != nil {
+			s.storeError(w, err)
+			return
+		}
+		defer release()
+		next.ServeHTTP(w, r)
+	})
+}
 
 // readTx runs fn in a read-only transaction when the store has them,
 // else in an ordinary one.

@@ -68,6 +68,10 @@ type Config struct {
 	// OutboundBlacklist names the list POST /v1/outbound never sends to
 	// (FLOWC_OUTBOUND_BLACKLIST); "": DefaultOutboundBlacklist.
 	OutboundBlacklist string
+	// AdminReads is how many admin listings (inbox pages, the numbers)
+	// may run at once (FLOWC_ADMIN_READS); 0: DefaultAdminReads. See
+	// adminGate (adminpages.go).
+	AdminReads int
 	// Now is the clock (tests move it); default time.Now.
 	Now    func() time.Time
 	Logger *slog.Logger
@@ -90,6 +94,9 @@ func (c *Config) Validate() error {
 	}
 	if c.SMSPace < 0 {
 		return fmt.Errorf("FLOWC_SMS_PACE %v: want a duration, or 0 for no pacing", c.SMSPace)
+	}
+	if c.AdminReads < 0 || c.AdminReads > MaxAdminReads {
+		return fmt.Errorf("FLOWC_ADMIN_READS %d: want a number of admin reads at once from 1 to %d", c.AdminReads, MaxAdminReads)
 	}
 	if c.WebhookDeadline < 0 || c.WebhookDeadline > MaxWebhookDeadline {
 		return fmt.Errorf("FLOWC_WEBHOOK_DEADLINE %v: want at most %v (Twilio gives up on a webhook after 15s)", c.WebhookDeadline, MaxWebhookDeadline)
@@ -138,6 +145,8 @@ type Server struct {
 
 	httpOnce sync.Once
 	httpc    vm.HTTPDoer // http steps' client (effects.go)
+
+	adminReads *adminGate // bounds the admin listings (adminpages.go)
 }
 
 // MaxRequestBytes bounds a webhook request body.
@@ -170,7 +179,7 @@ func New(cfg Config, st store.Store) *Server {
 	}
 	cfg.Outbound = withStatusCallback(cfg.Outbound, cfg.PublicURL)
 	s := &Server{cfg: cfg, store: st, log: log, metrics: newMetrics(st), order: newKeyedFIFO(), senders: newSenders(), programs: map[string]*vm.Program{},
-		commits: &groupCommit{max: committers(st)}}
+		commits: &groupCommit{max: committers(st)}, adminReads: newAdminGate(cfg.AdminReads)}
 	s.pace = newPacer(cfg.SMSPace)
 	s.metrics.reg.MustRegister(&outboxCollector{s})
 	s.dir.Store(cfg.Directory)

@@ -68,3 +68,58 @@ func TestContactLookedUpWhenRead(t *testing.T) {
 		})
 	}
 }
+
+// TestKeywordReachesEveryReader: the keyword is computed when first
+// needed (a menu reply that is not one word, an expression or applet
+// that may read it); every reader sees it, whichever runs first: a
+// template's native read, an expression run by expr's VM, an applet's
+// ctx.message.keyword, after a business-hours check that does not need
+// it and after a menu reply that did not compute it.
+func TestKeywordReachesEveryReader(t *testing.T) {
+	var seen []string
+	env := returning(nil)
+	env.Applets = func(_ context.Context, _ *vm.Applet, in vm.AppletInput) (any, error) {
+		seen = append(seen, in.Message["keyword"].(string))
+		return nil, nil
+	}
+	ev := func(body string) vm.Event {
+		return vm.Event{Message: vm.Message{From: "+15557654321", To: "+15550100", Body: body}}
+	}
+	for _, c := range []struct {
+		name, src, body string
+		menu            bool // reply to the menu the flow starts with
+		want            string
+		applet          bool
+	}{
+		{"native read", "reply \"{{keyword}}\"\n", "Hello there", false, `reply "hello"`, false},
+		{"after hours()", "when hours(\"9-5\") < reply \"{{keyword}}!\" > else reply \"closed\"\n", "OK then", false, `reply "ok!"`, false},
+		{"expr's VM", "when keyword == \"yes\" < reply \"y\" > else reply \"n\"\n", "Yes, please", false, `reply "y"`, false},
+		{"set", "set k = upper(keyword)\nreply \"{{k}}\"\n", "why?", false, `set k = "WHY"`, false},
+		{"applet", "applet a = \"a.js\"\nrun a(body) < on error -> end >\nreply \"done\"\n", "Stop it", false, `reply "done"`, true},
+		{"after a one-word menu reply", "menu \"pick\" <\n  1 -> reply \"{{keyword}} one\"\n  else -> reply \"other\"\n>\n", "(1)", true, `reply "1 one"`, false},
+		{"after a menu reply by keyword", "menu \"pick\" <\n  1 -> reply \"{{keyword}} one\"\n  else -> reply \"other\"\n>\n", "1 please", true, `reply "1 one"`, false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			var applets []string
+			if c.applet {
+				applets = []string{"a"}
+			}
+			p := compileFlow(t, "flow f\nnumbers \"+15550100\"\n"+c.src, applets...)
+			var st *vm.State
+			if c.menu {
+				st = send(t, p, env, vm.Options{}, "hi").State
+			}
+			seen = nil
+			res, err := vm.Run(context.Background(), p, st, ev(c.body), env, vm.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := strings.Join(actions(res), "; "); !strings.Contains(got, c.want) {
+				t.Errorf("%s, want %s", got, c.want)
+			}
+			if c.applet && (len(seen) != 1 || seen[0] != "stop") {
+				t.Errorf("the applet saw keyword %q, want [stop]", seen)
+			}
+		})
+	}
+}

@@ -53,7 +53,7 @@ func (m *machine) enqueue(pc, arg int) (next int, wait bool) {
 // while queued, the contact's texts join the conversation (vm/inbound)
 // and never reach the flow. A finish for a conversation that is not
 // queued changes nothing either.
-func (m *machine) resumeQueue(ev Event, at, arg int) (int, bool) {
+func (m *machine) resumeQueue(ev *Event, at, arg int) (int, bool) {
 	if m.p.Code[at] != OpQueue {
 		return 0, false
 	}

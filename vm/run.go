@@ -252,6 +252,7 @@ type machine struct {
 	exprEnv *exprEnv       // renv's pool entry
 	kw      string         // the event's keyword, once haveKw
 	haveKw  bool
+	envKw   bool // envv.Keyword is set (needKeyword)
 
 	contactFrom string // the number the contact is looked up by
 	contactDone bool   // looked up (or nothing to look up)
@@ -260,16 +261,43 @@ type machine struct {
 
 	// What the run decided, gathered on the stack and copied into one
 	// allocation of the right size at the end (newResult): out holds the
-	// errors and logs; the actions and the trace are acts[:nacts] and
-	// steps[:nsteps] until they outgrow them, then spill and spillSteps.
-	out        Result
-	acts       [4]Action
+	// errors and logs; the actions (staged, see stagedAction) and the
+	// trace are acts[:nacts] and steps[:nsteps] until they outgrow them,
+	// then spill and spillSteps; whole holds the actions emit stages whole.
+	out        runOutput
+	acts       [4]stagedAction
 	nacts      int
-	spill      []Action
+	spill      []stagedAction
+	whole      []Action
 	steps      [4]TraceStep
 	nsteps     int
 	spillSteps []TraceStep
 }
+
+// runOutput is what a run gathers for Result besides its actions, state
+// and trace (not a whole Result in the machine: 56 bytes less to zero per
+// run).
+type runOutput struct {
+	Errors []string
+	Logs   []AppletLog
+}
+
+// stagedAction is an action as the run gathers it: 48 bytes where an
+// Action is 136, so that the machine, zeroed for every run, is smaller and
+// staging an action writes a third of the bytes. It holds what the
+// program does not: a reply's or a tag's text, a set's variable (text)
+// and value. An inbox or forward names its target by its index in
+// p.Targets (ref); a wait's deadline is the state's (suspend stages the
+// wait last, then returns the result). result expands the staged actions
+// into the caller's (expand). An action of another kind (emit) is kept
+// whole in m.whole and staged as kind wholeAction, ref its index there.
+type stagedAction struct {
+	kind, pc, ref int32
+	text          string
+	value         any
+}
+
+const wholeAction = -1
 
 // resultOnly and resultWith put a result, its actions and (when the
 // conversation waits) its state in one allocation, sized to the run: a
@@ -340,7 +368,7 @@ func (m *machine) result(withState bool) *Result {
 		r.Logs = m.out.Logs
 	}
 	for i := range acts {
-		storeAction(&out[i], &acts[i])
+		m.expand(&out[i], &acts[i])
 	}
 	r.Actions = out
 	if withState {
@@ -407,7 +435,8 @@ func Run(ctx context.Context, p *Program, st *State, ev Event, env Env, opts Opt
 		if ev.Kind == EventTimer || ev.Kind == EventQueueDone {
 			return m.result(false), nil // a timer for a conversation that is over
 		}
-		m.stv = State{Version: p.Version, Contact: ev.Message.From, Number: ev.Message.To}
+		// m.stv is zero: set field by field, no literal to build and copy.
+		m.stv.Version, m.stv.Contact, m.stv.Number = p.Version, ev.Message.From, ev.Message.To
 		m.varsOwn, m.retriesOwn = true, true // nil maps: created when first written
 	} else {
 		if st.Version != p.Version {
@@ -417,13 +446,25 @@ func Run(ctx context.Context, p *Program, st *State, ev Event, env Env, opts Opt
 	}
 	if st != nil {
 		var ok bool
-		pc, ok = m.resume(ev)
+		pc, ok = m.resume(&ev)
 		if !ok {
 			return m.result(true), nil
 		}
 	}
-	if err := m.loadEnv(ev); err != nil {
-		return nil, err
+	// The expression environment is filled here, in Run itself, not in a
+	// method: the compiler then knows m.envv is on this stack and stores
+	// its ~30 pointer words without write barriers (through a *machine it
+	// cannot tell, and the collector is marking a third of the time in a
+	// busy server, so each pointer store would go through the barrier).
+	msg := &ev.Message
+	m.contactFrom = msg.From
+	m.budget = runtime.Budget{MaxSteps: runtime.MaxEventSteps, MaxBytes: runtime.MaxEventBytes} // one budget for all expressions of the event
+	// The keyword is set when a menu reply computed it, else later, when
+	// the first expression or applet that may read it runs (needKeyword).
+	fillEnv(&m.envv, msg, m.kw, runtime.Contact{}, m.stv.Vars, m.now, nil)
+	m.envKw = m.haveKw
+	if ev.Kind == EventTimer {
+		m.envv.From, m.envv.To = m.stv.Contact, m.stv.Number
 	}
 	res, err := m.exec(pc)
 	if m.fatal != nil {
@@ -433,7 +474,7 @@ func Run(ctx context.Context, p *Program, st *State, ev Event, env Env, opts Opt
 }
 
 // release returns the expression environment to its pool and stops the
-// applet budget's timer. The environment is not cleared: loadEnv
+// applet budget's timer. The environment is not cleared: Run
 // overwrites every field of it before the next use, and what it still
 // references is dropped with the pool at the next collections.
 func (m *machine) release() {
@@ -473,7 +514,7 @@ func (m *machine) ownRetries() {
 
 // resume picks where a suspended conversation continues. ok is false
 // when the event changes nothing (a timer that is not due yet).
-func (m *machine) resume(ev Event) (pc int, ok bool) {
+func (m *machine) resume(ev *Event) (pc int, ok bool) {
 	at := m.stv.PC
 	if at < 0 || at >= len(m.p.Code) {
 		return 0, false
@@ -503,7 +544,7 @@ func (m *machine) resume(ev Event) (pc int, ok bool) {
 	switch op {
 	case OpMenu:
 		menu := &m.p.Menus[arg]
-		if target, key, found := matchKey(menu, ev.Message.Body, m.keyword(ev.Message.Body)); found {
+		if target, key, found := m.matchKey(menu, ev.Message.Body); found {
 			m.branch(at, m.note("key ", key), Outcome{Kind: BranchKey, Key: key, Target: target})
 			return target, true
 		}
@@ -531,30 +572,41 @@ func (m *machine) resume(ev Event) (pc int, ok bool) {
 // check use too.
 func NormaliseKey(s string) string { return runtime.NormaliseReply(s) }
 
-// matchKey finds the menu key that body (whose keyword is first) picks.
-func matchKey(menu *Menu, body, first string) (int, string, bool) {
+// matchKey finds the menu key that body picks: the first key, in the
+// menu's order, equal to the whole reply normalised or to its keyword.
+//
+// When the normalised reply is one word of ASCII letters and digits
+// ("2", "yes"), the keyword is that same word or "" (the reply's first
+// word is then punctuation only): TestKeywordOfOneWordReply. So only a
+// key "" needs the keyword, and the common reply does not compute it.
+func (m *machine) matchKey(menu *Menu, body string) (int, string, bool) {
 	whole := NormaliseKey(body)
-	for _, k := range menu.Keys {
-		if k.Key == whole || k.Key == first {
+	oneWord := asciiWord(whole)
+	for i := range menu.Keys {
+		k := &menu.Keys[i]
+		if eqString(k.Key, whole) || (!oneWord || k.Key == "") && k.Key == m.keyword(body) {
 			return k.PC, k.Key, true
 		}
 	}
 	return 0, "", false
 }
 
-// loadEnv prepares the expression environment. The contact is looked up
-// later, by needContact, when the first expression or applet that reads
-// it runs: a flow that never does (a business-hours check, a menu) does
-// not pay for the directory.
-func (m *machine) loadEnv(ev Event) error {
-	msg := &ev.Message
-	m.contactFrom = msg.From
-	m.budget = runtime.Budget{MaxSteps: runtime.MaxEventSteps, MaxBytes: runtime.MaxEventBytes} // one budget for all expressions of the event
-	fillEnv(&m.envv, msg, m.keyword(msg.Body), runtime.Contact{}, m.stv.Vars, m.now, nil)
-	if ev.Kind == EventTimer {
-		m.envv.From, m.envv.To = m.stv.Contact, m.stv.Number
+// asciiWord reports whether s is non-empty and only ASCII letters and
+// digits.
+func asciiWord(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9') {
+			return false
+		}
 	}
-	return nil
+	return s != ""
+}
+
+// eqString is a == b, comparing the first bytes before calling the
+// runtime's memequal (menu keys are a byte or two long and mostly
+// differ there).
+func eqString(a, b string) bool {
+	return len(a) == len(b) && (len(a) == 0 || a[0] == b[0] && a == b)
 }
 
 // heapEnv is the environment for expr's VM, which keeps it: a pooled
@@ -562,6 +614,7 @@ func (m *machine) loadEnv(ev Event) error {
 // its budget (native forms too then evaluate against it).
 func (m *machine) heapEnv() *runtime.Env {
 	if m.renv == nil {
+		m.needKeyword() // expr's programs may read any field
 		e := exprEnvs.Get().(*exprEnv)
 		m.exprEnv = e
 		e.env = m.envv
@@ -575,15 +628,19 @@ func (m *machine) heapEnv() *runtime.Env {
 // curEnv is the event's environment as it stands: the pooled one once
 // there is one, else envv.
 func (m *machine) curEnv() *runtime.Env {
+	m.needKeyword() // applets get ctx.message.keyword
 	if m.renv != nil {
 		return m.renv
 	}
 	return &m.envv
 }
 
-// needContact looks the contact up, once per event. A failed look-up
-// ends the run with an error (fatal), before anything that needed the
-// contact (an applet call) happens.
+// needContact looks the contact up, once per event, later than Run
+// fills the rest of the environment: when the first expression or
+// applet that reads it runs, so that a flow that never does (a
+// business-hours check, a menu) does not pay for the directory. A
+// failed look-up ends the run with an error (fatal), before anything
+// that needed the contact (an applet call) happens.
 func (m *machine) needContact() {
 	if m.contactDone {
 		return
@@ -603,12 +660,23 @@ func (m *machine) needContact() {
 	}
 }
 
-// eval evaluates expression e, looking the contact up first when e may
-// read it.
-func (m *machine) eval(e int) (any, error) {
-	c := m.p.Exprs[e].compiled
+// needKeyword sets envv.Keyword, once per event. (A pooled env, renv, is
+// only made by heapEnv, which sets it first.)
+func (m *machine) needKeyword() {
+	if !m.envKw {
+		m.envKw = true
+		m.envv.Keyword = m.keyword(m.envv.Body)
+	}
+}
+
+// needs prepares what c may read and the environment lacks so far: the
+// contact (looked up), the keyword.
+func (m *machine) needs(c *runtime.Compiled) {
 	if c.ReadsContact() {
 		m.needContact()
+	}
+	if c.ReadsKeyword() {
+		m.needKeyword()
 	}
 	if c.ReadsList() {
 		m.bindLists()
@@ -616,6 +684,13 @@ func (m *machine) eval(e int) (any, error) {
 	if c.ReadsNumber() {
 		m.fillNumber()
 	}
+}
+
+// eval evaluates expression e, looking the contact up first when e may
+// read it.
+func (m *machine) eval(e int) (any, error) {
+	c := m.p.Exprs[e].compiled
+	m.needs(c)
 	if m.renv == nil {
 		if v, ok, err := runtime.EvalNative(c, &m.envv, &m.budget); ok {
 			return v, err
@@ -627,15 +702,7 @@ func (m *machine) eval(e int) (any, error) {
 // evalText is eval for a template part: its value as a reply prints it.
 func (m *machine) evalText(e int) (string, error) {
 	c := m.p.Exprs[e].compiled
-	if c.ReadsContact() {
-		m.needContact()
-	}
-	if c.ReadsList() {
-		m.bindLists()
-	}
-	if c.ReadsNumber() {
-		m.fillNumber()
-	}
+	m.needs(c)
 	if m.renv == nil {
 		if s, ok, err := runtime.EvalNativeText(c, &m.envv, &m.budget); ok {
 			return s, err
@@ -645,21 +712,23 @@ func (m *machine) evalText(e int) (string, error) {
 }
 
 // fillEnv sets every field of v for msg. v is the run's stack env
-// (envv): writing it costs no write barriers, so a plain literal does;
-// TestFillEnvOverwritesEveryField keeps it complete should v ever be
-// reused.
+// (envv), filled in Run, so the stores need no write barriers. The
+// fields are assigned one by one: `*v = runtime.Env{…}` builds the
+// 384-byte literal in a temporary (zeroing it) and then copies it, three
+// times the stores. TestFillEnvOverwritesEveryField keeps it complete
+// (every field overwritten) should v ever be reused.
 func fillEnv(v *runtime.Env, msg *Message, kw string, contact runtime.Contact, vars map[string]any, now time.Time, b *runtime.Budget) {
-	*v = runtime.Env{
-		Body: msg.Body, From: msg.From, To: msg.To, Keyword: kw, Media: msg.Media,
-		Contact: contact, Vars: vars, Now: now, Budget: b,
-		Message: runtime.Message{SID: msg.ID, AccountSID: msg.AccountSID, MessagingServiceSID: msg.MessagingServiceSID,
-			Segments: msg.Segments, MediaTypes: msg.MediaTypes,
-			FromCity: msg.FromCity, FromState: msg.FromState, FromCountry: msg.FromCountry, FromZip: msg.FromZip},
-	}
+	v.Body, v.From, v.To, v.Keyword, v.Media = msg.Body, msg.From, msg.To, kw, msg.Media
+	v.Contact, v.Vars, v.Now, v.Budget = contact, vars, now, b
+	v.Number, v.Lists = runtime.Number{}, nil // filled when first read (fillNumber, bindLists)
+	mv := &v.Message
+	mv.SID, mv.AccountSID, mv.MessagingServiceSID = msg.ID, msg.AccountSID, msg.MessagingServiceSID
+	mv.Segments, mv.MediaTypes = msg.Segments, msg.MediaTypes
+	mv.FromCity, mv.FromState, mv.FromCountry, mv.FromZip = msg.FromCity, msg.FromState, msg.FromCountry, msg.FromZip
 }
 
-// keyword is runtime.Keyword(body), computed once per event (the menu
-// matcher and the expression environment both need it).
+// keyword is runtime.Keyword(body), computed once per event, when the
+// menu matcher or the expression environment first needs it.
 func (m *machine) keyword(body string) string {
 	if !m.haveKw {
 		m.kw, m.haveKw = runtime.Keyword(body), true
@@ -676,10 +745,19 @@ func (m *machine) note(parts ...string) string {
 	return strings.Join(parts, "")
 }
 
-func (m *machine) trace(pc int, note string) { m.step(pc, note, Outcome{}) }
+// trace and branch test opts.Trace before calling step, so that (being
+// inlined) an untraced run neither builds the Outcome nor makes the call.
+func (m *machine) trace(pc int, note string) {
+	if m.opts.Trace {
+		m.step(pc, note, Outcome{})
+	}
+}
 
 // branch traces the step at pc that decided outcome o (o.At defaults to pc).
 func (m *machine) branch(pc int, note string, o Outcome) {
+	if !m.opts.Trace {
+		return
+	}
 	if o.At == 0 {
 		o.At = pc
 	}
@@ -759,8 +837,16 @@ func storeAction(d, a *Action) {
 	if a.Text != "" {
 		d.Text = a.Text
 	}
-	if a.Target != (Target{}) {
-		d.Target = a.Target
+	// The target's strings one by one: comparing the struct with
+	// Target{} calls its generated equality function.
+	if a.Target.Kind != "" {
+		d.Target.Kind = a.Target.Kind
+	}
+	if a.Target.Name != "" {
+		d.Target.Name = a.Target.Name
+	}
+	if a.Target.Strategy != "" {
+		d.Target.Strategy = a.Target.Strategy
 	}
 	if a.Var != "" {
 		d.Var = a.Var
@@ -773,18 +859,72 @@ func storeAction(d, a *Action) {
 	}
 }
 
-// emit appends a to the run's actions (on the stack until there are
-// more than len(acts)).
-func (m *machine) emit(a Action) {
-	switch {
-	case m.spill != nil:
-		m.spill = append(m.spill, a)
-	case m.nacts < len(m.acts):
-		m.acts[m.nacts] = a
-		m.nacts++
-	default:
-		m.spill = append(append(make([]Action, 0, 2*len(m.acts)), m.acts[:]...), a)
+// expand stores staged action a into d, which is zero, field by field:
+// only the non-zero fields are written (see result).
+func (m *machine) expand(d *Action, a *stagedAction) {
+	if a.kind == wholeAction {
+		storeAction(d, &m.whole[a.ref])
+		return
 	}
+	d.Kind, d.PC = ActionKind(a.kind), int(a.pc)
+	switch d.Kind {
+	case ActDeliver, ActForward:
+		t := &m.p.Targets[a.ref]
+		if t.Kind != "" {
+			d.Target.Kind = t.Kind
+		}
+		if t.Name != "" {
+			d.Target.Name = t.Name
+		}
+		if t.Strategy != "" {
+			d.Target.Strategy = t.Strategy
+		}
+	case ActReply, ActTag:
+		if a.text != "" {
+			d.Text = a.text
+		}
+	case ActSet:
+		d.Var = a.text
+		if a.value != nil {
+			d.Value = a.value
+		}
+	case ActWait:
+		if m.stv.Deadline != (time.Time{}) {
+			d.Deadline = m.stv.Deadline
+		}
+	}
+}
+
+// emit appends a to the run's actions, whole (an action of a kind the
+// run stages compactly is staged with stage instead).
+func (m *machine) emit(a Action) {
+	m.whole = append(m.whole, a)
+	s := m.stage()
+	s.kind, s.ref = wholeAction, int32(len(m.whole)-1)
+}
+
+// stage appends a zero staged action to the run's actions (on the stack
+// until there are more than len(acts)) and returns it, for the caller
+// to set its non-zero fields: the slot is already zero (the machine
+// starts zeroed), and storing a whole literal through m would zero it
+// again, with a write barrier per pointer word while the collector
+// marks.
+func (m *machine) stage() *stagedAction {
+	if m.spill == nil && m.nacts < len(m.acts) {
+		m.nacts++
+		return &m.acts[m.nacts-1]
+	}
+	return m.spillStage()
+}
+
+// spillStage is stage once acts is full: the staged actions move to the
+// heap.
+func (m *machine) spillStage() *stagedAction {
+	if m.spill == nil {
+		m.spill = append(make([]stagedAction, 0, 2*len(m.acts)), m.acts[:]...)
+	}
+	m.spill = append(m.spill, stagedAction{})
+	return &m.spill[len(m.spill)-1]
 }
 
 // setVar sets a flow variable. A value over the caps (CheckValue) is a
@@ -797,28 +937,36 @@ func (m *machine) setVar(pc int, name string, v any) bool {
 	}
 	m.ownVars()
 	m.stv.Vars[name] = v
-	m.emit(Action{Kind: ActSet, Var: name, Value: v, PC: pc})
+	a := m.stage()
+	a.kind, a.pc, a.text = int32(ActSet), int32(pc), name
+	if v != nil {
+		a.value = v
+	}
 	return ok
 }
 
 func (m *machine) finish() (*Result, error) {
-	m.emit(Action{Kind: ActEnd, PC: -1})
+	a := m.stage()
+	a.kind, a.pc = int32(ActEnd), -1
 	return m.result(false), nil
 }
 
 func (m *machine) exec(pc int) (*Result, error) {
 	p := m.p
+	// Code and Args are parallel (Decode checks it): with args cut to
+	// code's length, one bounds check per step serves both.
+	code, args, maxSteps := p.Code, p.Args[:len(p.Code)], m.opts.MaxSteps
 	for steps := 0; ; steps++ {
 		if m.fatal != nil {
 			return nil, m.fatal
 		}
-		if steps >= m.opts.MaxSteps {
+		if steps >= maxSteps {
 			return nil, ErrBudget
 		}
-		if pc < 0 || pc >= len(p.Code) {
+		if uint(pc) >= uint(len(code)) {
 			return m.finish()
 		}
-		op, arg := p.Code[pc], int(p.Args[pc])
+		op, arg := code[pc], int(args[pc])
 		switch op {
 		case OpHalt:
 			m.trace(pc, "")
@@ -859,10 +1007,12 @@ func (m *machine) exec(pc int) (*Result, error) {
 			}
 		case OpInbox:
 			m.trace(pc, "")
-			m.emit(Action{Kind: ActDeliver, Target: p.Targets[arg], PC: pc})
+			a := m.stage()
+			a.kind, a.pc, a.ref = int32(ActDeliver), int32(pc), int32(arg)
 		case OpForward:
 			m.trace(pc, "")
-			m.emit(Action{Kind: ActForward, Target: p.Targets[arg], PC: pc})
+			a := m.stage()
+			a.kind, a.pc, a.ref = int32(ActForward), int32(pc), int32(arg)
 		case OpInboxExpr, OpForwardExpr:
 			if next := m.computed(pc, arg); next != pc+1 {
 				pc = next
@@ -870,7 +1020,8 @@ func (m *machine) exec(pc int) (*Result, error) {
 			}
 		case OpTag:
 			m.trace(pc, "")
-			m.emit(Action{Kind: ActTag, Text: p.Consts[arg], PC: pc})
+			a := m.stage()
+			a.kind, a.pc, a.text = int32(ActTag), int32(pc), p.Consts[arg]
 		case OpSet:
 			s := p.Sets[arg]
 			v, err := m.eval(s.Expr)
@@ -933,7 +1084,8 @@ func (m *machine) suspend(pc int, timeout time.Duration, timeoutPC int) (*Result
 	if timeout > 0 && timeoutPC >= 0 {
 		m.stv.Deadline = m.now.Add(timeout)
 	}
-	m.emit(Action{Kind: ActWait, Deadline: m.stv.Deadline, PC: pc})
+	a := m.stage()
+	a.kind, a.pc = int32(ActWait), int32(pc) // the deadline is m.stv's (expand)
 	return m.result(true), nil
 }
 
@@ -946,7 +1098,8 @@ func (m *machine) reply(pc, tmpl int) bool {
 		m.fail(pc, fmt.Errorf("%v; it is not sent", err))
 		return false
 	}
-	m.emit(Action{Kind: ActReply, Text: text, PC: pc})
+	a := m.stage()
+	a.kind, a.pc, a.text = int32(ActReply), int32(pc), text
 	return true
 }
 
@@ -955,15 +1108,47 @@ func (m *machine) render(pc, tmpl int) string {
 	if len(t.Parts) == 1 && t.Parts[0].Expr < 0 {
 		return t.Parts[0].Lit
 	}
-	// The parts are rendered first and joined in one allocation of the
-	// exact size (a template rarely has more than a few parts).
-	var small [8]string
-	parts := small[:0]
-	if len(t.Parts) > len(small) {
-		parts = make([]string, 0, len(t.Parts))
+	if len(t.Parts) > 4 {
+		return m.renderLong(pc, t)
 	}
+	// Up to four parts (a greeting with a name and the rest), rendered
+	// into an array on the stack and joined by Go's own concatenation:
+	// one allocation of the exact size, not zeroed, and no Builder.
+	var ps [4]string
+	k := 0
+	for i := range t.Parts {
+		part := &t.Parts[i]
+		s := part.Lit
+		if part.Expr >= 0 {
+			var err error
+			if s, err = m.evalText(part.Expr); err != nil {
+				m.failExpr(pc, part.Expr, err)
+				continue
+			}
+		}
+		ps[k&3] = s // k < 4: the mask only spares the bounds check
+		k++
+	}
+	switch k {
+	case 0:
+		return ""
+	case 1:
+		return ps[0]
+	case 2:
+		return ps[0] + ps[1]
+	case 3:
+		return ps[0] + ps[1] + ps[2]
+	}
+	return ps[0] + ps[1] + ps[2] + ps[3]
+}
+
+// renderLong is render for a template of more than four parts: rendered
+// first, then joined in one allocation of the exact size.
+func (m *machine) renderLong(pc int, t *Template) string {
+	parts := make([]string, 0, len(t.Parts))
 	n := 0
-	for _, part := range t.Parts {
+	for i := range t.Parts {
+		part := &t.Parts[i]
 		s := part.Lit
 		if part.Expr >= 0 {
 			var err error

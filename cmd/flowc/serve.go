@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strconv"
 	"syscall"
 	"time"
 
@@ -84,7 +85,13 @@ func runServe(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "flowc serve:", err)
 		return exitUsage
 	}
+	adminReads, err := parseAdminReads(os.Getenv("FLOWC_ADMIN_READS"))
+	if err != nil {
+		fmt.Fprintln(stderr, "flowc serve:", err)
+		return exitUsage
+	}
 	cfg := server.Config{
+		AdminReads:               adminReads,
 		TwilioAuthToken:          os.Getenv("FLOWC_TWILIO_AUTH_TOKEN"),
 		TwilioAuthTokenSecondary: os.Getenv("FLOWC_TWILIO_AUTH_TOKEN_SECONDARY"),
 		TwilioAccountSID:         os.Getenv("FLOWC_TWILIO_ACCOUNT_SID"),
@@ -249,4 +256,17 @@ func smsPaceSetting(v string) (time.Duration, error) {
 		return 0, fmt.Errorf("FLOWC_SMS_PACE %q: want a duration such as 1s (one SMS a second per number), at most 1m, or 0 for no pacing", v)
 	}
 	return d, nil
+}
+
+// parseAdminReads reads FLOWC_ADMIN_READS: "" is 0
+// (server.DefaultAdminReads).
+func parseAdminReads(v string) (int, error) {
+	if v == "" {
+		return 0, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 || n > server.MaxAdminReads {
+		return 0, fmt.Errorf("FLOWC_ADMIN_READS %q: want a number of admin reads at once from 1 to %d", v, server.MaxAdminReads)
+	}
+	return n, nil
 }
