@@ -643,8 +643,16 @@ func (c *compiler) run(cmd *syntax.Command, b check.Bound, head file.Span) {
 		r.Args = append(r.Args, e)
 		c.noteReads(pc, e, head)
 	}
+	c.runBranches(idx, r, cmd.Block, head)
+}
+
+// runBranches finishes the RUN of Runs[idx] (an applet's or an http
+// step's): the jump that skips its branches when it goes on, the
+// branches, the routes they give r (stored back at idx) and the jumps
+// that bring each branch back to after the step.
+func (c *compiler) runBranches(idx int, r vm.RunCall, blk *syntax.Block, head file.Span) {
 	cont := c.emitSynth(vm.OpJump, 0, head)
-	pcs, jumps := c.branches(cmd.Block)
+	pcs, jumps := c.branches(blk)
 	c.runRoutes(&r, pcs, head)
 	c.p.Runs[idx] = r
 	end := c.here()

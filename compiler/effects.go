@@ -89,13 +89,5 @@ func (c *compiler) http(cmd *syntax.Command, b check.Bound, head file.Span) {
 	if h.Body >= 0 {
 		c.noteReads(pc, h.Body, head)
 	}
-	cont := c.emitSynth(vm.OpJump, 0, head)
-	pcs, jumps := c.branches(cmd.Block)
-	c.runRoutes(&r, pcs, head)
-	c.p.Runs[idx] = r
-	end := c.here()
-	c.patch(cont, end)
-	for _, j := range jumps {
-		c.patch(j, end)
-	}
+	c.runBranches(idx, r, cmd.Block, head)
 }

@@ -1117,14 +1117,9 @@ func (m *machine) render(pc, tmpl int) string {
 	var ps [4]string
 	k := 0
 	for i := range t.Parts {
-		part := &t.Parts[i]
-		s := part.Lit
-		if part.Expr >= 0 {
-			var err error
-			if s, err = m.evalText(part.Expr); err != nil {
-				m.failExpr(pc, part.Expr, err)
-				continue
-			}
+		s, ok := m.part(pc, &t.Parts[i])
+		if !ok {
+			continue
 		}
 		ps[k&3] = s // k < 4: the mask only spares the bounds check
 		k++
@@ -1142,20 +1137,30 @@ func (m *machine) render(pc, tmpl int) string {
 	return ps[0] + ps[1] + ps[2] + ps[3]
 }
 
+// part is one part of the template of the instruction at pc: its text,
+// or its expression's; ok is false when the expression failed (reported
+// at pc, and the part left out).
+func (m *machine) part(pc int, part *TemplatePart) (s string, ok bool) {
+	if part.Expr < 0 {
+		return part.Lit, true
+	}
+	s, err := m.evalText(part.Expr)
+	if err != nil {
+		m.failExpr(pc, part.Expr, err)
+		return "", false
+	}
+	return s, true
+}
+
 // renderLong is render for a template of more than four parts: rendered
 // first, then joined in one allocation of the exact size.
 func (m *machine) renderLong(pc int, t *Template) string {
 	parts := make([]string, 0, len(t.Parts))
 	n := 0
 	for i := range t.Parts {
-		part := &t.Parts[i]
-		s := part.Lit
-		if part.Expr >= 0 {
-			var err error
-			if s, err = m.evalText(part.Expr); err != nil {
-				m.failExpr(pc, part.Expr, err)
-				continue
-			}
+		s, ok := m.part(pc, &t.Parts[i])
+		if !ok {
+			continue
 		}
 		parts = append(parts, s)
 		n += len(s)

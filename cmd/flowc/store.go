@@ -63,25 +63,33 @@ const minRetention = 24 * time.Hour
 // traces) are kept, as days ("90d") or a Go duration ("2160h"); unset:
 // forever (0).
 func retentionSetting() (time.Duration, error) {
-	v := os.Getenv("FLOWC_RETENTION")
+	return parseRetention("FLOWC_RETENTION", os.Getenv("FLOWC_RETENTION"), "90d", "2160h", 0,
+		"a stored message is what answers a provider's retry")
+}
+
+// parseRetention reads a retention setting named name: days such as
+// the example dayEx or a Go duration such as durEx, at least
+// minRetention (why says why); "" is unset.
+func parseRetention(name, v, dayEx, durEx string, unset time.Duration, why string) (time.Duration, error) {
 	if v == "" {
-		return 0, nil
+		return unset, nil
 	}
+	bad := fmt.Errorf("%s %q: want days such as %s, or a duration such as %s", name, v, dayEx, durEx)
 	var d time.Duration
 	if days, ok := strings.CutSuffix(v, "d"); ok {
 		n, err := strconv.Atoi(days)
 		if err != nil || n <= 0 || n > 100*365 {
-			return 0, fmt.Errorf("FLOWC_RETENTION %q: want days such as 90d, or a duration such as 2160h", v)
+			return 0, bad
 		}
 		d = time.Duration(n) * minRetention
 	} else {
 		var err error
 		if d, err = time.ParseDuration(v); err != nil {
-			return 0, fmt.Errorf("FLOWC_RETENTION %q: want days such as 90d, or a duration such as 2160h", v)
+			return 0, bad
 		}
 	}
 	if d < minRetention {
-		return 0, fmt.Errorf("FLOWC_RETENTION %q: at least 24h (a stored message is what answers a provider's retry)", v)
+		return 0, fmt.Errorf("%s %q: at least 24h (%s)", name, v, why)
 	}
 	return d, nil
 }
@@ -97,16 +105,25 @@ const (
 // pruneOnce deletes, in batches of pruneBatch, every message received
 // before before, and says how many it deleted.
 func pruneOnce(ctx context.Context, st store.Store, before time.Time) (int, error) {
+	return pruneBatches(ctx, st, func(tx store.Tx) (int, error) {
+		r, ok := tx.(store.RetentionTx)
+		if !ok {
+			return 0, fmt.Errorf("store %T cannot prune messages", tx)
+		}
+		return r.PruneMessages(ctx, before, pruneBatch)
+	})
+}
+
+// pruneBatches runs prune, which deletes at most pruneBatch rows, in a
+// transaction of its own until a batch deletes fewer, and says how many
+// it deleted in all.
+func pruneBatches(ctx context.Context, st store.Store, prune func(tx store.Tx) (int, error)) (int, error) {
 	total := 0
 	for ctx.Err() == nil {
 		n := 0
 		err := st.InTx(ctx, func(tx store.Tx) error {
-			r, ok := tx.(store.RetentionTx)
-			if !ok {
-				return fmt.Errorf("store %T cannot prune messages", tx)
-			}
 			var err error
-			n, err = r.PruneMessages(ctx, before, pruneBatch)
+			n, err = prune(tx)
 			return err
 		})
 		if err != nil {
@@ -132,53 +149,20 @@ func startRetention(ctx context.Context, st store.Store, keep time.Duration, log
 // idempotency keys are kept, in FLOWC_RETENTION's format; unset: as long
 // as messages (messages, FLOWC_RETENTION).
 func historyRetentionSetting(messages time.Duration) (time.Duration, error) {
-	v := os.Getenv("FLOWC_HISTORY_RETENTION")
-	if v == "" {
-		return messages, nil
-	}
-	var d time.Duration
-	if days, ok := strings.CutSuffix(v, "d"); ok {
-		n, err := strconv.Atoi(days)
-		if err != nil || n <= 0 || n > 100*365 {
-			return 0, fmt.Errorf("FLOWC_HISTORY_RETENTION %q: want days such as 365d, or a duration such as 8760h", v)
-		}
-		d = time.Duration(n) * minRetention
-	} else {
-		var err error
-		if d, err = time.ParseDuration(v); err != nil {
-			return 0, fmt.Errorf("FLOWC_HISTORY_RETENTION %q: want days such as 365d, or a duration such as 8760h", v)
-		}
-	}
-	if d < minRetention {
-		return 0, fmt.Errorf("FLOWC_HISTORY_RETENTION %q: at least 24h (an idempotency key must outlive a client's retries)", v)
-	}
-	return d, nil
+	return parseRetention("FLOWC_HISTORY_RETENTION", os.Getenv("FLOWC_HISTORY_RETENTION"), "365d", "8760h", messages,
+		"an idempotency key must outlive a client's retries")
 }
 
 // pruneInteractionsOnce is pruneOnce for interactions (and outbound
 // idempotency keys).
 func pruneInteractionsOnce(ctx context.Context, st store.Store, before time.Time) (int, error) {
-	total := 0
-	for ctx.Err() == nil {
-		n := 0
-		err := st.InTx(ctx, func(tx store.Tx) error {
-			h, ok := tx.(store.HistoryTx)
-			if !ok {
-				return fmt.Errorf("store %T keeps no interactions", tx)
-			}
-			var err error
-			n, err = h.PruneInteractions(ctx, before, pruneBatch)
-			return err
-		})
-		if err != nil {
-			return total, err
+	return pruneBatches(ctx, st, func(tx store.Tx) (int, error) {
+		h, ok := tx.(store.HistoryTx)
+		if !ok {
+			return 0, fmt.Errorf("store %T keeps no interactions", tx)
 		}
-		total += n
-		if n < pruneBatch {
-			break
-		}
-	}
-	return total, ctx.Err()
+		return h.PruneInteractions(ctx, before, pruneBatch)
+	})
 }
 
 // startHistoryRetention prunes interactions older than keep, as
