@@ -1,20 +1,14 @@
 package server_test
 
 import (
-	"context"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/flowc-dev/flowc/compiler"
-	"github.com/flowc-dev/flowc/lang"
 	"github.com/flowc-dev/flowc/server"
 	"github.com/flowc-dev/flowc/server/store"
-	"github.com/flowc-dev/flowc/server/store/sqlite"
 )
 
 // startFlow serves one flow's text with cfg's http settings over a
@@ -26,43 +20,12 @@ func startFlow(t *testing.T, flow string, tweak func(*server.Config)) *harness {
 
 func startFlowOn(t *testing.T, flow string, tweak func(*server.Config), st store.Store) *harness {
 	t.Helper()
-	dir := t.TempDir()
-	if err := os.WriteFile(filepath.Join(dir, "f.flow"), []byte(flow), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	res, err := lang.Load([]string{filepath.Join(dir, "f.flow")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	progs, cd := compiler.All(res)
-	if res.Diags.HasErrors() || cd.HasErrors() {
-		t.Fatalf("flow does not compile: %v %v", res.Diags.Err(), cd.Err())
-	}
-	d, err := server.LoadDirectory("../examples/directory.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if st == nil {
-		if st, err = sqlite.Open(context.Background(), t.TempDir()+"/flowc.db"); err != nil {
-			t.Fatal(err)
+	return startFlowAt(t, st, "f.flow", flow, time.Date(2026, 11, 23, 10, 0, 0, 0, ny), func(c *server.Config) {
+		c.AdminToken, c.APIToken = adminTokenForEffects, ""
+		if tweak != nil {
+			tweak(c)
 		}
-	}
-	clk := &clock{t: time.Date(2026, 11, 23, 10, 0, 0, 0, ny)}
-	cfg := server.Config{TwilioAuthToken: authToken, Directory: d, Now: clk.Now, Logger: quiet, AdminToken: adminTokenForEffects}
-	if tweak != nil {
-		tweak(&cfg)
-	}
-	srv := server.New(cfg, st)
-	if err := srv.Deploy(context.Background(), progs); err != nil {
-		t.Fatal(err)
-	}
-	if _, _, err := srv.EnsureAdminToken(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	srv.SetReady(true)
-	hs := httptest.NewServer(srv.Handler())
-	t.Cleanup(func() { hs.Close(); st.Close() })
-	return &harness{t: t, srv: srv, http: hs, store: st, clock: clk}
+	})
 }
 
 const adminTokenForEffects = "admin-token-0123456789abcdef0123"

@@ -53,7 +53,15 @@ func startHistory(t *testing.T, st store.Store, cfg func(*server.Config)) *harne
 // startHistoryFlow is startHistory serving the flow src.
 func startHistoryFlow(t *testing.T, st store.Store, src string, cfg func(*server.Config)) *harness {
 	t.Helper()
-	res, err := lang.Load([]string{flowDir(t, map[string]string{"most-recent.flow": src})})
+	return startFlowAt(t, st, "most-recent.flow", src, time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC), cfg)
+}
+
+// startFlowAt serves the flow src, as the file name, on st (nil: a fresh
+// SQLite file) with examples/directory.json, the admin and API tokens
+// set and a fake clock at at; cfg may change the configuration.
+func startFlowAt(t *testing.T, st store.Store, name, src string, at time.Time, cfg func(*server.Config)) *harness {
+	t.Helper()
+	res, err := lang.Load([]string{flowDir(t, map[string]string{name: src})})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -70,7 +78,7 @@ func startHistoryFlow(t *testing.T, st store.Store, src string, cfg func(*server
 			t.Fatal(err)
 		}
 	}
-	clk := &clock{t: time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)}
+	clk := &clock{t: at}
 	c := server.Config{TwilioAuthToken: authToken, AdminToken: adminToken, APIToken: "api-token",
 		Directory: d, Now: clk.Now, Logger: quiet}
 	if cfg != nil {
