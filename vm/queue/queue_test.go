@@ -106,7 +106,7 @@ func TestReservationMovesOn(t *testing.T) {
 		t.Fatalf("after alice's reservation passed, offered %v", off.To)
 	}
 	tk, _ = Expire(tk, LimitReservation, now.Add(30*time.Second))
-	tk, off = Offer(s, tk, p, now.Add(30*time.Second))
+	_, off = Offer(s, tk, p, now.Add(30*time.Second))
 	if !slices.Equal(off.To, []string{"alice"}) {
 		t.Fatalf("after everyone passed, a new round offers %v", off.To)
 	}

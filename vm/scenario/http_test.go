@@ -5,13 +5,6 @@ import (
 	"testing"
 )
 
-const crmFlow = `flow f
-numbers "+15550100"
-hosts "crm.example.com"
-http "https://crm.example.com/contacts?phone={{ from }}" header "Authorization: Bearer ${CRM_TOKEN}" within 1s as crm < on error -> inbox team:support >
-when crm != nil < inbox user:(crm.owner) >
-`
-
 // The http step, mocked: the response is data in the variable; every
 // failure (status, timeout, size, not JSON, no mock) takes on error.
 func TestHTTPStepMocked(t *testing.T) {
