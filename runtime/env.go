@@ -263,6 +263,8 @@ type Compiled struct {
 	noContact   bool // see ReadsContact
 	readsList   bool // see ReadsList
 	readsNumber bool // see ReadsNumber
+
+	contactReads ContactReads // see ContactReads (reads.go)
 }
 
 // Compile compiles src. Errors are expr's *file.Error, whose From/To
@@ -337,9 +339,11 @@ func (c *Compiler) compile(src string, kind ExprKind) (*Compiled, error) {
 	// One parse of src serves both readers of its plain tree (expr.Compile
 	// parsed and patched a tree of its own).
 	ce := &Compiled{Source: src, Kind: kind, Program: prog, Reads: reads, readsList: p.listed, readsNumber: strings.Contains(src, "number")}
+	ce.contactReads = readsWhole
 	if tree, err := parser.Parse(src); err == nil {
 		ce.Warnings = c.warnings(tree)
 		ce.native = c.native(tree, kind)
+		ce.contactReads = contactReads(tree)
 	}
 	// A native form reads the contact only through a `contact` path, which
 	// its source then names (a false positive only costs a look-up).

@@ -189,14 +189,28 @@ func (s *Server) readStep(ctx context.Context, in Inbound, timer bool, f fieldNa
 			return nil, err
 		}
 	}
-	if err := s.readHistory(ctx, snap, st); err != nil { // the contact, its history and the lists (history.go)
+	reads := snap.in.reads()                                            // what the programs that may run can read: the rest is left unread
+	if err := s.readHistory(ctx, snap, st, reads.History); err != nil { // the contact, its history and the lists (history.go)
 		return nil, err
 	}
 	snap.in.Directory = s.directory().CheckFile()
-	if err := s.readEdits(ctx, &snap.in); err != nil { // the contact's edits and reply marks, the http client (effects.go)
+	if err := s.readEdits(ctx, &snap.in, reads.Edits); err != nil { // the contact's edits and reply marks, the http client (effects.go)
 		return nil, err
 	}
 	return snap, nil
+}
+
+// reads is what the step's programs (the route's, the conversation's)
+// may read (vm.Program.Reads); nothing when neither runs.
+func (in *stepInput) reads() vm.Reads {
+	var r vm.Reads
+	if in.Route != nil && in.Route.Program != nil {
+		r = in.Route.Program.Reads()
+	}
+	if in.ConvProgram != nil {
+		r = r.Union(in.ConvProgram.Reads())
+	}
+	return r
 }
 
 // stepState reads store.StepState: outside a transaction when the store

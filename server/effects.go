@@ -28,10 +28,15 @@ func (s *Server) httpClient() vm.HTTPDoer {
 	return s.httpc
 }
 
-// readEdits completes a step's input: the contact as flows left it, the
-// marks of its once-per-period replies on this number, the http client.
-func (s *Server) readEdits(ctx context.Context, in *stepInput) error {
+// readEdits completes a step's input: the contact as flows left it and
+// the marks of its once-per-period replies on this number (edits: when a
+// program of the step may read them; else the directory's tags and
+// fields, which no flow of the step reads), the http client.
+func (s *Server) readEdits(ctx context.Context, in *stepInput, edits bool) error {
 	in.HTTP = s.httpClient()
+	if !edits {
+		return nil
+	}
 	e, err := s.contactEdits(ctx, in.Msg.From, in.Msg.To)
 	if err != nil || e == nil {
 		return err
