@@ -189,7 +189,8 @@ func (s *Server) readStep(ctx context.Context, in Inbound, timer bool, f fieldNa
 			return nil, err
 		}
 	}
-	reads := snap.in.reads()                                            // what the programs that may run can read: the rest is left unread
+	// What the programs that may run can read: the rest is left unread.
+	reads := snap.in.reads()
 	if err := s.readHistory(ctx, snap, st, reads.History); err != nil { // the contact, its history and the lists (history.go)
 		return nil, err
 	}
