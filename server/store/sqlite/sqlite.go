@@ -117,6 +117,10 @@ var dialect = sqlstore.Dialect{
 	Transient:         isBusy,
 	PrepareStatements: true,
 	StringsAgg:        func(e string) string { return "json_group_array(" + e + ")" },
+	JSONRows: func(cols, from string) string {
+		return "(SELECT json_group_array(json_array(" + cols + ")) FROM (" + from + ") AS j)"
+	},
+	JSONTime: func(col string) string { return col }, // unix nanoseconds already
 }
 
 // Open opens (creating it if need be) the database file at path, applies
