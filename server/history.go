@@ -99,9 +99,12 @@ func (s *Server) readHistory(ctx context.Context, snap *snapshot, st *store.Step
 		snap.in.Contact = c
 		return nil
 	}
-	h, err := s.contactHistory(ctx, from)
-	if err != nil {
-		return err
+	h := st.History // read with the step's state (readStep's guess)
+	if h == nil {
+		var err error
+		if h, err = s.contactHistory(ctx, from); err != nil {
+			return err
+		}
 	}
 	snap.in.Contact = withHistory(c, h)
 	return nil
