@@ -2,10 +2,12 @@ package server_test
 
 import (
 	"context"
+	"os"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/flowc-dev/flowc/runtime"
 	"github.com/flowc-dev/flowc/server/store"
 	"github.com/flowc-dev/flowc/server/store/sqlite"
 )
@@ -145,4 +147,70 @@ reply "plan {{ contact.fields.plan ?? 'none' }}"
 			t.Errorf("history and edits reads (apart, folded): %v, want %v", got, want(2, 0))
 		}
 	})
+}
+
+// BenchmarkStepReadFolded compares a step's read of a contact with a
+// history and edits as one statement (store.StepReaderWith) and as three
+// (ReadStep, ReadHistory, ReadContactEdits), on SQLite and, with
+// FLOWC_TEST_DATABASE_URL, PostgreSQL:
+//
+//	go test ./server -run '^$' -bench StepReadFolded -benchtime 2000x
+func BenchmarkStepReadFolded(b *testing.B) {
+	type backend struct {
+		name string
+		open func(b *testing.B) store.Store
+	}
+	backends := []backend{{"sqlite", func(b *testing.B) store.Store { return openStore(b) }}}
+	if base := os.Getenv("FLOWC_TEST_DATABASE_URL"); base != "" {
+		backends = append(backends, backend{"postgres", func(b *testing.B) store.Store { return openPG(b, schemaURL(b, base)) }})
+	}
+	const contact, number = "+15550123456", "+15550100"
+	for _, be := range backends {
+		st := be.open(b).(readerStore)
+		ctx := context.Background()
+		err := st.InTx(ctx, func(tx store.Tx) error {
+			ht, et := tx.(store.HistoryTx), tx.(store.EditsTx)
+			for i := range 60 {
+				in := store.Interaction{Contact: contact, Number: number, At: time.Unix(1_700_000_000+int64(i)*60, 0), Kind: "sms", Direction: "outbound"}
+				if i%7 == 1 {
+					in.User = "alice"
+				}
+				if err := ht.RecordInteraction(ctx, &in); err != nil {
+					return err
+				}
+			}
+			if err := et.SetContactField(ctx, contact, "plan", "pro"); err != nil {
+				return err
+			}
+			return et.UntagContact(ctx, contact, "vip")
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+		with := store.StepReads{History: true, HistoryLimit: runtime.MaxInteractions, Edits: true}
+		b.Run(be.name+"/apart", func(b *testing.B) {
+			cpu0 := processCPU()
+			for range b.N {
+				if _, err := st.ReadStep(ctx, contact, number, "SM1"); err != nil {
+					b.Fatal(err)
+				}
+				if _, err := st.ReadHistory(ctx, contact, runtime.MaxInteractions); err != nil {
+					b.Fatal(err)
+				}
+				if _, err := st.ReadContactEdits(ctx, contact, number); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64((processCPU()-cpu0).Microseconds())/float64(b.N), "cpu-us/op")
+		})
+		b.Run(be.name+"/folded", func(b *testing.B) {
+			cpu0 := processCPU()
+			for range b.N {
+				if _, err := st.(store.StepReaderWith).ReadStepWith(ctx, contact, number, "SM1", with); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64((processCPU()-cpu0).Microseconds())/float64(b.N), "cpu-us/op")
+		})
+	}
 }
