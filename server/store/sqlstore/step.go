@@ -275,13 +275,33 @@ func (db *DB) ReadStep(ctx context.Context, contact, number, sid string) (*store
 // ReadStepWith is ReadStep with, in the same statement, the contact's
 // history and edits as with asks (store.StepReaderWith): one round trip
 // where ReadStep, ReadHistory and ReadContactEdits take three.
+// A dialect without JSONRows reads them apart.
 func (db *DB) ReadStepWith(ctx context.Context, contact, number, sid string, with store.StepReads) (*store.StepState, error) {
+	if db.d.JSONRows == nil || db.d.JSONTime == nil {
+		return db.readStepApart(ctx, contact, number, sid, with)
+	}
 	q := db.rebind(db.stepQueryWith(with))
 	args := stepArgsWith(contact, number, sid, with)
 	if st := db.readStmt(ctx, q); st != nil {
 		return db.scanStepWith(st.QueryRowContext(ctx, args...), contact, number, with)
 	}
 	return db.scanStepWith(db.r.QueryRowContext(ctx, q, args...), contact, number, with)
+}
+
+// readStepApart is ReadStepWith as ReadStep, ReadHistory and
+// ReadContactEdits.
+func (db *DB) readStepApart(ctx context.Context, contact, number, sid string, with store.StepReads) (*store.StepState, error) {
+	st, err := db.ReadStep(ctx, contact, number, sid)
+	if err == nil && with.History {
+		st.History, err = db.ReadHistory(ctx, contact, with.HistoryLimit)
+	}
+	if err == nil && with.Edits {
+		st.Edits, err = db.ReadContactEdits(ctx, contact, number)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return st, nil
 }
 
 // readStmt is q prepared on the read pool (PrepareStatements), nil when
