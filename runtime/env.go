@@ -264,6 +264,8 @@ type Compiled struct {
 	readsList   bool // see ReadsList
 	readsNumber bool // see ReadsNumber
 	noKeyword   bool // see ReadsKeyword
+
+	contactReads ContactReads // see ContactReads (reads.go)
 }
 
 // Compile compiles src. Errors are expr's *file.Error, whose From/To
@@ -338,9 +340,11 @@ func (c *Compiler) compile(src string, kind ExprKind) (*Compiled, error) {
 	// One parse of src serves both readers of its plain tree (expr.Compile
 	// parsed and patched a tree of its own).
 	ce := &Compiled{Source: src, Kind: kind, Program: prog, Reads: reads, readsList: p.listed, readsNumber: strings.Contains(src, "number")}
+	ce.contactReads = readsWhole
 	if tree, err := parser.Parse(src); err == nil {
 		ce.Warnings = c.warnings(tree)
 		ce.native = c.native(tree, kind)
+		ce.contactReads = contactReads(tree)
 	}
 	// A native form reads the contact only through a `contact` path, which
 	// its source then names (a false positive only costs a look-up).

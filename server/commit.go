@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 
+	"github.com/flowc-dev/flowc/runtime"
 	"github.com/flowc-dev/flowc/server/store"
 	"github.com/flowc-dev/flowc/vm"
 	"github.com/flowc-dev/flowc/vm/inbound"
@@ -133,7 +134,12 @@ func (s *Server) readStep(ctx context.Context, in Inbound, timer bool, f fieldNa
 	// A timer's SID names its deadline, which the state holds; in.SID is
 	// the one the scheduler found due (fireTimer), looked up in the same
 	// statement, and still the right one unless the deadline moved since.
-	st, err := s.stepState(ctx, in.From, in.To, in.SID)
+	// The history and the edits are read in the same statement when the
+	// number's program (as the route table in memory has it) may read
+	// them: the programs are known only once the statement has answered,
+	// so this is a guess, and readHistory and readEdits read what it
+	// missed on their own.
+	st, err := s.stepState(ctx, in.From, in.To, in.SID, s.guessReads(in.From, in.To))
 	if err != nil {
 		return nil, err
 	}
@@ -189,19 +195,59 @@ func (s *Server) readStep(ctx context.Context, in Inbound, timer bool, f fieldNa
 			return nil, err
 		}
 	}
-	if err := s.readHistory(ctx, snap, st); err != nil { // the contact, its history and the lists (history.go)
+	// What the programs that may run can read: the rest is left unread.
+	reads := snap.in.reads()
+	if err := s.readHistory(ctx, snap, st, reads.History); err != nil { // the contact, its history and the lists (history.go)
 		return nil, err
 	}
 	snap.in.Directory = s.directory().CheckFile()
-	if err := s.readEdits(ctx, &snap.in); err != nil { // the contact's edits and reply marks, the http client (effects.go)
+	if err := s.readEdits(ctx, &snap.in, reads.Edits, st.Edits); err != nil { // the contact's edits and reply marks, the http client (effects.go)
 		return nil, err
 	}
 	return snap, nil
 }
 
+// reads is what the step's programs (the route's, the conversation's)
+// may read (vm.Program.Reads); nothing when neither runs.
+func (in *stepInput) reads() vm.Reads {
+	var r vm.Reads
+	if in.Route != nil && in.Route.Program != nil {
+		r = in.Route.Program.Reads()
+	}
+	if in.ConvProgram != nil {
+		r = r.Union(in.ConvProgram.Reads())
+	}
+	return r
+}
+
+// guessReads is what the program the route table in memory gives the
+// number may read (nothing when there is none): what readStep asks the
+// step's statement for.
+func (s *Server) guessReads(contact, number string) vm.Reads {
+	rt := s.routeCache.cur.Load()
+	if rt == nil {
+		return vm.Reads{}
+	}
+	_, version, ok := rt.route(number, contact)
+	if !ok {
+		return vm.Reads{}
+	}
+	s.mu.RLock()
+	p := s.programs[version]
+	s.mu.RUnlock()
+	if p == nil {
+		return vm.Reads{}
+	}
+	return p.Reads()
+}
+
 // stepState reads store.StepState: outside a transaction when the store
-// can (store.StepReader), else in one.
-func (s *Server) stepState(ctx context.Context, contact, number, sid string) (*store.StepState, error) {
+// can (store.StepReader; with the history and the edits guess asks for
+// when it is a store.StepReaderWith), else in one.
+func (s *Server) stepState(ctx context.Context, contact, number, sid string, guess vm.Reads) (*store.StepState, error) {
+	if r, ok := s.store.(store.StepReaderWith); ok && (guess.History || guess.Edits) {
+		return r.ReadStepWith(ctx, contact, number, sid, store.StepReads{History: guess.History, HistoryLimit: runtime.MaxInteractions, Edits: guess.Edits})
+	}
 	if r, ok := s.store.(store.StepReader); ok {
 		return r.ReadStep(ctx, contact, number, sid)
 	}

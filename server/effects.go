@@ -28,13 +28,23 @@ func (s *Server) httpClient() vm.HTTPDoer {
 	return s.httpc
 }
 
-// readEdits completes a step's input: the contact as flows left it, the
-// marks of its once-per-period replies on this number, the http client.
-func (s *Server) readEdits(ctx context.Context, in *stepInput) error {
+// readEdits completes a step's input: the contact as flows left it and
+// the marks of its once-per-period replies on this number (edits: when a
+// program of the step may read them; else the directory's tags and
+// fields, which no flow of the step reads), the http client.
+// read is the edits the step's statement read with its state (nil: not
+// read, readStep's guess missed them).
+func (s *Server) readEdits(ctx context.Context, in *stepInput, edits bool, read *store.ContactEdits) error {
 	in.HTTP = s.httpClient()
-	e, err := s.contactEdits(ctx, in.Msg.From, in.Msg.To)
-	if err != nil || e == nil {
-		return err
+	if !edits {
+		return nil
+	}
+	e := read
+	if e == nil {
+		var err error
+		if e, err = s.contactEdits(ctx, in.Msg.From, in.Msg.To); err != nil || e == nil {
+			return err
+		}
 	}
 	in.Contact = inbound.EditContact(in.Contact, e.Untags, e.Fields)
 	in.Marks = e.Marks

@@ -87,17 +87,26 @@ func (s *Server) recordInteractions(ctx context.Context, tx store.Tx, in *stepIn
 }
 
 // readHistory sets the step's contact (the directory's entry, the tags
-// and the history) and its lists (from the list cache, as of the lists'
-// version the step read).
-func (s *Server) readHistory(ctx context.Context, snap *snapshot, st *store.StepState) error {
+// and, when a program of the step may read it, the history: else the
+// contact has none, which no flow of the step can tell) and its lists
+// (from the list cache, as of the lists' version the step read, each
+// read when a flow first reads it).
+func (s *Server) readHistory(ctx context.Context, snap *snapshot, st *store.StepState, history bool) error {
 	from := snap.in.Msg.From
 	c := s.directory().Contact(from, st.Tags)
-	h, err := s.contactHistory(ctx, from)
-	if err != nil {
-		return err
+	snap.in.Lists = s.listReader(st.ListsVersion)
+	if !history {
+		snap.in.Contact = c
+		return nil
+	}
+	h := st.History // read with the step's state (readStep's guess)
+	if h == nil {
+		var err error
+		if h, err = s.contactHistory(ctx, from); err != nil {
+			return err
+		}
 	}
 	snap.in.Contact = withHistory(c, h)
-	snap.in.Lists = s.listReader(st.ListsVersion)
 	return nil
 }
 

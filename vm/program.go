@@ -204,3 +204,43 @@ func (p *Program) SourceLine(n int) string {
 	}
 	return ""
 }
+
+// Reads is what of the world beyond the message and the conversation a
+// program may read when it runs, so that a server reads only that
+// (server/commit.go's readStep): each part it leaves out is a statement
+// per message saved.
+type Reads struct {
+	History bool // the contact's history (runtime.ReadsHistory), or the whole contact (an applet's ctx.contact, `{{contact}}`)
+	Edits   bool // the contact's tags or fields as flows edited them, or a once-per-period reply's marks
+	Lists   bool // an operator's list (list("blocked"))
+}
+
+// Reads is derived from the program's compiled expressions (the compiler
+// analyses each, runtime.Compiled.ContactReads), its applets and its
+// once-per-period replies, so it needs no place in the encoding: a
+// decoded program has it once linked. An unlinked expression may read
+// anything.
+func (p *Program) Reads() Reads {
+	var r Reads
+	for _, run := range p.Runs {
+		if run.Applet < 0 || run.Applet >= len(p.Applets) || p.Applets[run.Applet].HTTP == nil {
+			r.History, r.Edits = true, true // a JavaScript applet gets the whole contact (ctx.contact)
+		}
+	}
+	if len(p.Onces) > 0 {
+		r.Edits = true
+	}
+	for i := range p.Exprs {
+		c := p.Exprs[i].compiled
+		cr := c.ContactReads()
+		r.History = r.History || cr&runtime.ReadsHistory != 0
+		r.Edits = r.Edits || cr&runtime.ReadsEdits != 0
+		r.Lists = r.Lists || c == nil || c.ReadsList()
+	}
+	return r
+}
+
+// Union is what either r or o may read.
+func (r Reads) Union(o Reads) Reads {
+	return Reads{History: r.History || o.History, Edits: r.Edits || o.Edits, Lists: r.Lists || o.Lists}
+}

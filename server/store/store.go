@@ -258,6 +258,27 @@ type StepState struct {
 	// ListsVersion is the operator lists' version at the snapshot
 	// (HistoryTx.ListEntries).
 	ListsVersion int64
+	// History and Edits are the contact's history and edits, read in
+	// the same statement when StepReads asked for them (StepReaderWith);
+	// nil when not asked.
+	History *History
+	Edits   *ContactEdits
+}
+
+// StepReads is what a StepReaderWith reads beyond StepState's own
+// parts: the contact's history, its newest HistoryLimit interactions
+// (HistoryReader.ReadHistory's), and its edits with the number's marks
+// (EditsReader.ReadContactEdits').
+type StepReads struct {
+	History      bool
+	HistoryLimit int
+	Edits        bool
+}
+
+// StepReaderWith is a StepReader that also reads, in the same statement
+// (one round trip instead of three), the contact's history and edits.
+type StepReaderWith interface {
+	ReadStepWith(ctx context.Context, contact, number, sid string, with StepReads) (*StepState, error)
 }
 
 // RouteTable is every number's route and every draft, as of Version

@@ -152,8 +152,12 @@ var dialect = sqlstore.Dialect{
 		}
 		return a, nil
 	},
-	ScanStrings:  func(a *[]string) sql.Scanner { return types.SQLScanner(a) },
-	StringsAgg:   func(e string) string { return "array_agg(" + e + ")" },
+	ScanStrings: func(a *[]string) sql.Scanner { return types.SQLScanner(a) },
+	StringsAgg:  func(e string) string { return "array_agg(" + e + ")" },
+	JSONRows: func(cols, from string) string {
+		return "(SELECT json_agg(json_build_array(" + cols + ")) FROM (" + from + ") AS j)"
+	},
+	JSONTime:     func(col string) string { return "(extract(epoch FROM " + col + ") * 1000000)::bigint * 1000" }, // microseconds, exactly
 	ModifyingCTE: true,
 	Bytewise:     ` COLLATE "C"`,
 	ForUpdate:    ` FOR UPDATE`,

@@ -60,6 +60,12 @@ type Dialect struct {
 	// StringsAgg aggregates a text column's values into a list that
 	// ScanStrings reads (json_group_array, array_agg).
 	StringsAgg func(expr string) string
+	// JSONRows is a subquery's rows, each the JSON array of cols, as
+	// one JSON array (json_group_array, json_agg: "[]" or NULL when
+	// none); JSONTime is a time column as a JSON number of unix
+	// nanoseconds (step.go's folded reads).
+	JSONRows func(cols, from string) string
+	JSONTime func(col string) string
 	// PrepareStatements: keep the queries prepared on the write pool
 	// (SQLite, where parsing SQL was a large part of a message's cost;
 	// PostgreSQL's driver caches its statements by itself).

@@ -3,6 +3,7 @@ package storetest
 import (
 	"context"
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -30,7 +31,53 @@ func stepStates(t *testing.T, s store.Store, contact, number, sid string) *store
 		a.Conv, b.Conv = store.Conversation{}, store.Conversation{}
 		checkEqual(t, "ReadStep (vs StepState in a transaction)", a, b)
 	}
+	checkStepReadsFolded(t, s, contact, number, sid, inTxState)
 	return inTxState
+}
+
+// checkStepReadsFolded: a store.StepReaderWith's one statement reads
+// what StepState, the history and the edits read apart, whatever it is
+// asked for (the history, the edits, both, neither).
+func checkStepReadsFolded(t *testing.T, s store.Store, contact, number, sid string, want *store.StepState) {
+	t.Helper()
+	r, ok := s.(store.StepReaderWith)
+	if !ok {
+		return
+	}
+	var history *store.History
+	var edits *store.ContactEdits
+	inTx(t, s, func(ctx context.Context, tx store.Tx) error {
+		var err error
+		if history, err = tx.(store.HistoryTx).ContactHistory(ctx, contact, 3); err != nil {
+			return err
+		}
+		edits, err = tx.(store.EditsTx).ContactEdits(ctx, contact, number)
+		return err
+	})
+	for _, with := range []store.StepReads{{}, {History: true, HistoryLimit: 3}, {Edits: true}, {History: true, HistoryLimit: 3, Edits: true}} {
+		got, err := r.ReadStepWith(t.Context(), contact, number, sid, with)
+		if err != nil {
+			t.Fatalf("ReadStepWith(%+v): %v", with, err)
+		}
+		a, b := stepView(got), stepView(want)
+		checkEqual(t, fmt.Sprintf("ReadStepWith(%+v)'s step state (vs StepState)", with), a, b)
+		switch {
+		case !with.History && got.History != nil:
+			t.Errorf("ReadStepWith(%+v) read the history", with)
+		case with.History && got.History == nil:
+			t.Errorf("ReadStepWith(%+v) read no history", with)
+		case with.History:
+			checkEqual(t, fmt.Sprintf("ReadStepWith(%+v)'s history (vs ContactHistory)", with), *got.History, *history)
+		}
+		switch {
+		case !with.Edits && got.Edits != nil:
+			t.Errorf("ReadStepWith(%+v) read the edits", with)
+		case with.Edits && got.Edits == nil:
+			t.Errorf("ReadStepWith(%+v) read no edits", with)
+		case with.Edits:
+			checkEqual(t, fmt.Sprintf("ReadStepWith(%+v)'s edits (vs ContactEdits)", with), *got.Edits, *edits)
+		}
+	}
 }
 
 // stepView is a StepState with its pointers followed, for checkEqual.
@@ -125,6 +172,43 @@ func testStepState(t *testing.T, s store.Store) {
 	if got := stepStates(t, s, contact, number, ""); got.OptedOut {
 		t.Error("StepState after START: still opted out")
 	}
+	// The history (more interactions than the limit of 3, each part of
+	// store.History, times to the microsecond) and the edits (a mark of
+	// this number and one of another, untags, fields), with another
+	// contact's, which must not be read.
+	inTx(t, s, func(ctx context.Context, tx store.Tx) error {
+		ht, et := tx.(store.HistoryTx), tx.(store.EditsTx)
+		at := T0.Add(time.Microsecond)
+		for _, in := range []store.Interaction{
+			{Contact: contact, Number: number, At: at, Kind: "sms", Direction: "outbound", User: "alice", SID: "SMo1", CauseSID: "SM1"},
+			{Contact: contact, Number: number, At: at.Add(time.Minute), Kind: "call", Direction: "inbound", User: "bob", SID: "CA1"},
+			{Contact: contact, Number: number, At: at.Add(2 * time.Minute), Kind: "sms", Direction: "outbound", Campaign: "spring", ReplyUser: "carol", ReplyEmail: "c@example.com"},
+			{Contact: contact, Number: "+1555901", At: at.Add(3 * time.Minute), Kind: "sms", Direction: "inbound", SID: "SMi2"},
+			{Contact: contact, Number: number, At: at.Add(3 * time.Minute), Kind: "sms", Direction: "inbound", SID: "SMi3"},
+			{Contact: contact, Number: number, At: at.Add(4 * time.Minute), Kind: "sms", Direction: "outbound"},
+			{Contact: other, Number: number, At: at.Add(5 * time.Minute), Kind: "sms", Direction: "outbound", User: "dave"},
+		} {
+			if err := ht.RecordInteraction(ctx, &in); err != nil {
+				return err
+			}
+		}
+		for _, f := range []func() error{
+			func() error { return et.UntagContact(ctx, contact, "vip") },
+			func() error { return et.UntagContact(ctx, contact, "from-directory") },
+			func() error { return et.SetContactField(ctx, contact, "plan", "pro") },
+			func() error { return et.SetContactField(ctx, contact, "note", "a \"quoted\" ünïcode\nline") },
+			func() error { return et.MarkReply(ctx, contact, number, "reply:a", at) },
+			func() error { return et.MarkReply(ctx, contact, "+1555901", "reply:b", at) },
+			func() error { return et.SetContactField(ctx, other, "plan", "free") },
+			func() error { return et.UntagContact(ctx, other, "x") },
+		} {
+			if err := f(); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	stepStates(t, s, contact, number, "SM1")
 }
 
 // testRoutesVersion: every change to the route table (Activate, a
