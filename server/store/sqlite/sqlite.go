@@ -46,6 +46,9 @@
 // last transactions (never corrupting the database); synchronous=FULL
 // would fsync the WAL at every commit to survive that too.
 //
+// Checkpoints run on a connection of their own, off the writers' path
+// (checkpoint.go).
+//
 // # Values
 //
 // Times are stored as INTEGER unix nanoseconds, so they round-trip exactly
@@ -92,7 +95,8 @@ const (
 // Store is the SQLite store. It is safe for concurrent use.
 type Store struct {
 	*sqlstore.DB
-	db *sql.DB // the writers' single connection
+	db   *sql.DB // the writers' single connection
+	ckpt *checkpointer
 }
 
 var (
@@ -153,7 +157,20 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	}
 	read.SetMaxOpenConns(readConns)
 	read.SetMaxIdleConns(readConns)
-	return &Store{DB: sqlstore.New(dialect, db, read), db: db}, nil
+	ckpt, err := startCheckpointer(path)
+	if err != nil {
+		db.Close()
+		read.Close()
+		return nil, fmt.Errorf("sqlite store: open %s for checkpoints: %w", path, err)
+	}
+	return &Store{DB: sqlstore.New(dialect, db, read), db: db, ckpt: ckpt}, nil
+}
+
+// Close stops the checkpointer and closes the connections; the last one
+// closed checkpoints what is left and removes the WAL file.
+func (s *Store) Close() error {
+	err := s.ckpt.stop()
+	return errors.Join(err, s.DB.Close())
 }
 
 // dsn is the driver's data source name for path: a file: URI (so that a
@@ -178,7 +195,8 @@ func dsn(path string, readOnly bool) string {
 		q["_pragma"] = append(q["_pragma"], "query_only(1)")
 	} else {
 		q.Set("_txlock", "immediate")
-		q["_pragma"] = append(q["_pragma"], "journal_mode(WAL)", "synchronous(NORMAL)")
+		// No checkpoint inside a commit: checkpoint.go runs them apart.
+		q["_pragma"] = append(q["_pragma"], "journal_mode(WAL)", "synchronous(NORMAL)", "wal_autocheckpoint(0)")
 	}
 	return "file:" + esc + "?" + q.Encode()
 }

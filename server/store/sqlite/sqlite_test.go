@@ -115,10 +115,11 @@ func TestSettings(t *testing.T) {
 	s := open(t, filepath.Join(t.TempDir(), "flowc.db"))
 	defer s.Close()
 	for pragma, want := range map[string]string{
-		"journal_mode": "wal",
-		"synchronous":  "1", // NORMAL
-		"foreign_keys": "1",
-		"busy_timeout": "2000", // busyTimeout
+		"journal_mode":       "wal",
+		"synchronous":        "1", // NORMAL
+		"foreign_keys":       "1",
+		"busy_timeout":       "2000", // busyTimeout
+		"wal_autocheckpoint": "0",    // checkpoint.go
 	} {
 		var got string
 		if err := s.db.QueryRowContext(t.Context(), "PRAGMA "+pragma).Scan(&got); err != nil {
