@@ -14,7 +14,7 @@ import (
 // brokenDirectory is an Env whose contact look-up fails, counting the
 // look-ups and the applet calls.
 type brokenDirectory struct {
-	lookups, applets int
+	lookups, applets, lists int
 }
 
 func (d *brokenDirectory) Now() time.Time { return time.Date(2026, 11, 23, 15, 0, 0, 0, time.UTC) }
@@ -22,7 +22,10 @@ func (d *brokenDirectory) Contact(context.Context, string) (runtime.Contact, err
 	d.lookups++
 	return runtime.Contact{}, errors.New("directory down")
 }
-func (d *brokenDirectory) List(context.Context, string) (map[string]bool, error) { return nil, nil }
+func (d *brokenDirectory) List(context.Context, string) (map[string]bool, error) {
+	d.lists++
+	return nil, errors.New("store down")
+}
 func (d *brokenDirectory) RunApplet(context.Context, *vm.Applet, vm.AppletInput) (any, error) {
 	d.applets++
 	return nil, nil
@@ -121,5 +124,21 @@ func TestKeywordReachesEveryReader(t *testing.T) {
 				t.Errorf("the applet saw keyword %q, want [stop]", seen)
 			}
 		})
+	}
+}
+
+// TestListReadFailureEndsTheRun: a list that cannot be read ends the run
+// with the error, as a failed contact look-up does, so the server answers
+// 503 and the provider retries; it is not a false that would let a
+// blocked sender through (nothing is replied, delivered or forwarded).
+func TestListReadFailureEndsTheRun(t *testing.T) {
+	p := compileFlow(t, "flow f\nnumbers \"+15550100\"\nwhen from in list(\"blocked\") < reply \"blocked\" > else reply \"welcome\" then inbox team:x\n")
+	d := &brokenDirectory{}
+	res, err := vm.Run(context.Background(), p, nil, vm.Event{Message: vm.Message{From: "+15557654321", To: "+15550100", Body: "hi"}}, d, vm.Options{Trace: true})
+	if d.lists != 1 {
+		t.Errorf("%d list reads, want 1", d.lists)
+	}
+	if err == nil || !strings.Contains(err.Error(), `vm: list "blocked": store down`) || res != nil {
+		t.Fatalf("run = %v, %v; want no result and the list's error", res, err)
 	}
 }

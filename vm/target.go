@@ -122,7 +122,7 @@ func (m *machine) bindLists() {
 	if e := m.curEnv(); e.Lists != nil || m.env == nil {
 		return
 	}
-	r := &listReader{ctx: m.ctx, env: m.env}
+	r := &listReader{ctx: m.ctx, env: m.env, m: m}
 	m.envv.Lists = r.list
 	if m.renv != nil {
 		m.renv.Lists = r.list
@@ -132,6 +132,7 @@ func (m *machine) bindLists() {
 type listReader struct {
 	ctx  context.Context
 	env  Env
+	m    *machine
 	mu   sync.Mutex
 	sets map[string]map[string]bool
 }
@@ -144,6 +145,11 @@ func (r *listReader) list(name string) (map[string]bool, error) {
 	}
 	s, err := r.env.List(r.ctx, name)
 	if err != nil {
+		// Like a failed contact look-up, the run ends with the error (the
+		// server answers 503 and the provider retries): were it the
+		// expression's error, `when from in list("blocked")` would read
+		// false and let a blocked sender through while the store is down.
+		r.m.fatal = fmt.Errorf("vm: list %q: %w", name, err)
 		return nil, err
 	}
 	if r.sets == nil {
