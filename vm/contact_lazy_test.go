@@ -128,9 +128,9 @@ func TestKeywordReachesEveryReader(t *testing.T) {
 }
 
 // TestListReadFailureEndsTheRun: a list that cannot be read ends the run
-// with the error, as a failed contact look-up does, so the server answers
-// 503 and the provider retries; it is not a false that would let a
-// blocked sender through (nothing is replied, delivered or forwarded).
+// with the error, as a failed contact look-up does (nothing is replied,
+// delivered or forwarded); it is not a false that would let a blocked
+// sender through.
 func TestListReadFailureEndsTheRun(t *testing.T) {
 	p := compileFlow(t, "flow f\nnumbers \"+15550100\"\nwhen from in list(\"blocked\") < reply \"blocked\" > else reply \"welcome\" then inbox team:x\n")
 	d := &brokenDirectory{}

@@ -145,10 +145,10 @@ func (r *listReader) list(name string) (map[string]bool, error) {
 	}
 	s, err := r.env.List(r.ctx, name)
 	if err != nil {
-		// Like a failed contact look-up, the run ends with the error (the
-		// server answers 503 and the provider retries): were it the
-		// expression's error, `when from in list("blocked")` would read
-		// false and let a blocked sender through while the store is down.
+		// Like a failed contact look-up, the run ends with the error
+		// (outcome error: nothing sent): were it the expression's error,
+		// `when from in list("blocked")` would read false and let a
+		// blocked sender through while the store is down.
 		r.m.fatal = fmt.Errorf("vm: list %q: %w", name, err)
 		return nil, err
 	}
