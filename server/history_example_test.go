@@ -92,3 +92,19 @@ func TestMostRecentExampleThroughTheServer(t *testing.T) {
 		})
 	}
 }
+
+// TestInboundTextReportsRefused: a contact's text is recorded by its
+// webhook; a report of one is refused naming the field (made first with
+// the text's MessageSid, it would have made the webhook's own record a
+// duplicate), and the contact's texts route as before.
+func TestInboundTextReportsRefused(t *testing.T) {
+	h := startHistory(t, nil, nil)
+	code, _, out := h.api("/v1/interactions", server.InteractionReport{Kind: "sms", Contact: "+15551110009", Number: histNumber,
+		Direction: "inbound", SID: "SM9"})
+	if code != http.StatusBadRequest || out["field"] != "direction" {
+		t.Fatalf("an inbound text reported: %d %v, want 400 naming direction", code, out)
+	}
+	if got := h.text("+15551110009", histNumber, "hello"); got != twiml("backup") {
+		t.Fatalf("a text after the refused report: %s", got)
+	}
+}

@@ -337,6 +337,11 @@ func (s *Server) validateReport(rep *InteractionReport, now time.Time) (time.Tim
 		return time.Time{}, refuse(http.StatusBadRequest, "number", "", "number %q is not an E.164 number (+ then digits)", rep.Number)
 	case rep.Direction != runtime.DirectionOutbound && rep.Direction != runtime.DirectionInbound:
 		return time.Time{}, refuse(http.StatusBadRequest, "direction", "", "direction %q: want outbound (to the contact) or inbound", rep.Direction)
+	case rep.Kind == runtime.InteractionSMS && rep.Direction == runtime.DirectionInbound:
+		// A contact's text is recorded when its webhook arrives, under its
+		// MessageSid: a report of it would either count it twice or, made
+		// first with that sid, make the webhook's own record a duplicate.
+		return time.Time{}, refuse(http.StatusBadRequest, "direction", "", "an inbound text is recorded by its webhook: report calls, and texts sent to the contact")
 	}
 	for _, f := range []struct{ name, v string }{{"user", rep.User}, {"sid", rep.SID}} {
 		if r := checkName(f.name, f.v); r != nil {
