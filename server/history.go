@@ -33,9 +33,6 @@ import (
 // POST /v1/outbound records its sends (with their user or campaign) and
 // POST /v1/interactions the calls other systems report (send.go).
 
-// complianceOutcomes are the outcomes whose replies are not interactions.
-var complianceOutcomes = map[string]bool{inbound.OutcomeOptOut: true, inbound.OutcomeOptIn: true, inbound.OutcomeHelp: true}
-
 // historyTx is tx's history operations.
 func historyTx(tx store.Tx) (store.HistoryTx, error) {
 	h, ok := tx.(store.HistoryTx)
@@ -57,30 +54,13 @@ func (s *Server) recordInteractions(ctx context.Context, tx store.Tx, in *stepIn
 		return nil // a store without history (a test's wrapper): nothing to record
 	}
 	m := in.Msg
-	base := store.Interaction{Contact: m.From, Number: m.To, At: in.Now, Kind: runtime.InteractionSMS, CauseSID: m.SID}
-	if !in.Timer {
-		recv := base
-		recv.Direction, recv.SID = runtime.DirectionInbound, m.SID
-		if err := ht.RecordInteraction(ctx, &recv); err != nil {
+	for _, x := range inbound.Interactions(in.Timer, p.Answer.Outcome, len(p.Answer.Replies), m.To, in.Now) {
+		rec := store.Interaction{Contact: m.From, Number: m.To, At: x.At, Kind: x.Kind, Direction: x.Direction, CauseSID: m.SID}
+		if x.Direction == runtime.DirectionInbound {
+			rec.SID = m.SID
+		}
+		if err := ht.RecordInteraction(ctx, &rec); err != nil {
 			return err
-		}
-		if !complianceOutcomes[p.Answer.Outcome] {
-			for range p.Answer.Replies {
-				sent := base
-				sent.Direction = runtime.DirectionOutbound
-				if err := ht.RecordInteraction(ctx, &sent); err != nil {
-					return err
-				}
-			}
-		}
-	}
-	for _, it := range p.Outbox { // a timer's replies (forwards go to others)
-		if it.Kind == "sms" && it.To == m.From && it.From == m.To {
-			sent := base
-			sent.Direction = runtime.DirectionOutbound
-			if err := ht.RecordInteraction(ctx, &sent); err != nil {
-				return err
-			}
 		}
 	}
 	return nil

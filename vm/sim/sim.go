@@ -179,7 +179,9 @@ func (e *Env) SetCampaign(phone, number string, c runtime.Campaign) {
 	if e.Campaigns == nil {
 		e.Campaigns = map[string]*runtime.Campaign{}
 	}
-	e.Campaigns[phone] = &c
+	if cur := e.Campaigns[phone]; cur == nil || !cur.At.After(c.At) { // the newest, whatever order the scenario gives them in (the server's ORDER BY at DESC)
+		e.Campaigns[phone] = &c
+	}
 	name := c.Name
 	e.Record(phone, runtime.Interaction{Kind: runtime.InteractionSMS, Direction: runtime.DirectionOutbound, Number: number, Campaign: &name, At: c.At})
 }
@@ -348,11 +350,8 @@ func (c *Conversation) record(in *inbound.Input, p *inbound.Plan) {
 		c.recordAgent(in, p)
 		return
 	}
-	if !in.Timer {
-		c.Env.Record(c.From, runtime.Interaction{Kind: runtime.InteractionSMS, Direction: runtime.DirectionInbound, Number: c.To, At: at})
-	}
-	for range p.Replies {
-		c.Env.Record(c.From, runtime.Interaction{Kind: runtime.InteractionSMS, Direction: runtime.DirectionOutbound, Number: c.To, At: at})
+	for _, x := range inbound.Interactions(in.Timer, p.Outcome, len(p.Replies), c.To, at) {
+		c.Env.Record(c.From, x)
 	}
 }
 
