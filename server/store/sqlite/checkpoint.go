@@ -16,9 +16,11 @@ import (
 // store (9 to 10 ms at p99 against 0.3 ms at p50 in
 // BenchmarkHistoryAt10M, docs/benchmarks.md; 1.3 to 2.7 ms without it).
 //
-// So the writers' connection never checkpoints (wal_autocheckpoint(0)),
-// and a connection of its own runs a PASSIVE checkpoint every
-// checkpointEvery: PASSIVE copies what no reader still needs without
+// So the writers' connection does not checkpoint while the checkpointer
+// keeps up (its automatic checkpoint is set to walSafetyPages, far past
+// what a second of writes adds, as a safety net should the checkpointer
+// fail or be starved by readers), and a connection of its own runs a
+// PASSIVE checkpoint every checkpointEvery: PASSIVE copies what no reader still needs without
 // taking the write lock, so writers go on while it copies and fsyncs.
 // The WAL file is reused from its start once a checkpoint has copied it
 // all, so it stays about one interval of writes long. Durability is
@@ -27,8 +29,16 @@ import (
 // replays. A process that opens the file some other way (the sqlite3
 // shell, an older flowc) checkpoints as SQLite does by default.
 
-// checkpointEvery is how often the checkpointer runs.
-const checkpointEvery = time.Second
+const (
+	// checkpointEvery is how often the checkpointer runs.
+	checkpointEvery = time.Second
+	// walSafetyPages is where a writer's commit checkpoints after all
+	// (40 MB of 4 KiB pages): only when the checkpointer has not kept up.
+	walSafetyPages = 10_000
+	// walSizeLimit is the size the WAL file is cut back to after a
+	// checkpoint that emptied it (a burst leaves no large file behind).
+	walSizeLimit = 64 << 20
+)
 
 // checkpointer runs PASSIVE checkpoints on its own connection until
 // stopped.

@@ -195,8 +195,10 @@ func dsn(path string, readOnly bool) string {
 		q["_pragma"] = append(q["_pragma"], "query_only(1)")
 	} else {
 		q.Set("_txlock", "immediate")
-		// No checkpoint inside a commit: checkpoint.go runs them apart.
-		q["_pragma"] = append(q["_pragma"], "journal_mode(WAL)", "synchronous(NORMAL)", "wal_autocheckpoint(0)")
+		// No checkpoint inside a commit while checkpoint.go's keep up
+		// (walSafetyPages), and the WAL cut back after one (walSizeLimit).
+		q["_pragma"] = append(q["_pragma"], "journal_mode(WAL)", "synchronous(NORMAL)",
+			fmt.Sprintf("wal_autocheckpoint(%d)", walSafetyPages), fmt.Sprintf("journal_size_limit(%d)", walSizeLimit))
 	}
 	return "file:" + esc + "?" + q.Encode()
 }

@@ -118,8 +118,9 @@ func TestSettings(t *testing.T) {
 		"journal_mode":       "wal",
 		"synchronous":        "1", // NORMAL
 		"foreign_keys":       "1",
-		"busy_timeout":       "2000", // busyTimeout
-		"wal_autocheckpoint": "0",    // checkpoint.go
+		"busy_timeout":       "2000",     // busyTimeout
+		"wal_autocheckpoint": "10000",    // checkpoint.go's walSafetyPages
+		"journal_size_limit": "67108864", // walSizeLimit
 	} {
 		var got string
 		if err := s.db.QueryRowContext(t.Context(), "PRAGMA "+pragma).Scan(&got); err != nil {
