@@ -85,13 +85,20 @@ var sharedSpace = netip.MustParsePrefix("100.64.0.0/10") // carrier-grade NAT
 var reserved = []netip.Prefix{
 	netip.MustParsePrefix("0.0.0.0/8"), netip.MustParsePrefix("192.0.0.0/24"),
 	netip.MustParsePrefix("198.18.0.0/15"), netip.MustParsePrefix("240.0.0.0/4"),
+	// IPv6: site-local (deprecated, still routed inside some networks),
+	// Teredo (an IPv4 address hidden, obfuscated, inside), discard-only
+	// and documentation.
+	netip.MustParsePrefix("fec0::/10"), netip.MustParsePrefix("2001::/32"),
+	netip.MustParsePrefix("100::/64"), netip.MustParsePrefix("2001:db8::/32"),
 }
 
 // nat64 and sixToFour carry an IPv4 address inside an IPv6 one: judged
 // as that IPv4 address (a NAT64 gateway would connect to it).
 var (
-	nat64     = netip.MustParsePrefix("64:ff9b::/96")
-	sixToFour = netip.MustParsePrefix("2002::/16")
+	nat64      = netip.MustParsePrefix("64:ff9b::/96")
+	nat64Local = netip.MustParsePrefix("64:ff9b:1::/48") // RFC 8215: the IPv4 in the last 32 bits
+	v4Compat   = netip.MustParsePrefix("::/96")          // IPv4-compatible (deprecated): ::a.b.c.d
+	sixToFour  = netip.MustParsePrefix("2002::/16")
 )
 
 // Internal says why a is not a public address ("" when it is one).
@@ -100,7 +107,7 @@ func Internal(a netip.Addr) string {
 	if a.Is6() {
 		b := a.As16()
 		switch {
-		case nat64.Contains(a):
+		case nat64.Contains(a), nat64Local.Contains(a), v4Compat.Contains(a) && !a.IsLoopback() && !a.IsUnspecified():
 			return Internal(netip.AddrFrom4([4]byte{b[12], b[13], b[14], b[15]}))
 		case sixToFour.Contains(a):
 			return Internal(netip.AddrFrom4([4]byte{b[2], b[3], b[4], b[5]}))

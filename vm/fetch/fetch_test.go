@@ -40,6 +40,8 @@ func TestRefusesInternalAddresses(t *testing.T) {
 		"8.8.8.8": "", "2001:4860:4860::8888": "",
 		// IPv4 inside IPv6 (NAT64, 6to4) is judged as the IPv4 it carries.
 		"64:ff9b::a00:1": "private", "64:ff9b::808:808": "", "2002:7f00:1::": "loopback", "2002:a9fe:a9fe::1": "link-local",
+		"64:ff9b:1::a00:1": "private", "::a9fe:a9fe": "link-local", "::7f00:1": "loopback",
+		"fec0::1": "reserved", "2001::1": "reserved", "2001:db8::1": "reserved", "100::1": "reserved",
 		"0.1.2.3": "reserved", "198.18.0.1": "reserved", "240.0.0.1": "reserved", "192.0.0.8": "reserved", "255.255.255.255": "reserved",
 	} {
 		if got := Internal(netip.MustParseAddr(addr)); !strings.Contains(got, want) || (want == "") != (got == "") {
