@@ -1,14 +1,18 @@
 package server_test
 
 import (
+	"context"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/flowc-dev/flowc/server"
 	"github.com/flowc-dev/flowc/server/store"
+	"github.com/flowc-dev/flowc/vm"
 )
 
 // startFlow serves one flow's text with cfg's http settings over a
@@ -107,5 +111,35 @@ reply "plan {{ contact.fields.plan ?? 'none' }}"
 	// Another contact has marks and edits of their own.
 	if got := h.text("+15550009999", "+15550100", "x"); got != twiml("We're closed.", "plan none") {
 		t.Fatalf("another contact: %s", got)
+	}
+}
+
+// keyRecorder is an http step's client that keeps each request's
+// idempotency key.
+type keyRecorder struct {
+	mu   sync.Mutex
+	keys []string
+}
+
+func (k *keyRecorder) DoHTTP(_ context.Context, req *vm.HTTPRequest) (*vm.HTTPResponse, error) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	k.keys = append(k.keys, req.IdempotencyKey)
+	return &vm.HTTPResponse{Status: 200, Body: []byte(`{}`)}, nil
+}
+
+// TestHTTPStepIdempotencyKey: an http step's request carries a key made
+// of the message's MessageSid and the step, so a step that runs again
+// (a retried webhook, a commit that found the conversation changed)
+// sends the same key, and another message another one.
+func TestHTTPStepIdempotencyKey(t *testing.T) {
+	rec := &keyRecorder{}
+	h := startFlow(t, "numbers \"+15550100\"\nhosts \"crm.example.com\"\nhttp POST \"https://crm.example.com/log\" as r < on error -> end >\nreply \"ok\"\n",
+		func(c *server.Config) { c.HTTP = rec })
+	h.text(ann, "+15550100", "one")
+	h.text(ann, "+15550100", "two")
+	if len(rec.keys) != 2 || !strings.HasPrefix(rec.keys[0], "flowc-SM") || rec.keys[0] == rec.keys[1] ||
+		!strings.Contains(rec.keys[0], fmt.Sprintf("SM%032d", 1)) {
+		t.Fatalf("keys %q: want one per message, made of its MessageSid", rec.keys)
 	}
 }

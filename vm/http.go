@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -48,6 +49,13 @@ type HTTPRequest struct {
 	// reads Timeout.
 	Timeout  time.Duration
 	MaxBytes int64 // read at most this much of the body: more is an error (ErrHTTPTooLarge)
+	// IdempotencyKey is the same on every run of this step for this
+	// event ("flowc-" the message or timer id "-" the step's pc): a step
+	// runs again when its commit finds the conversation changed, or when
+	// the provider retries a webhook that ran out of time, so a request
+	// is sent at least once; a server that honours Idempotency-Key acts
+	// on it once.
+	IdempotencyKey string
 }
 
 // HTTPResponse is a response as the step sees it.
@@ -182,6 +190,9 @@ func (m *machine) httpRequest(pc int, h *HTTPSpec) (*HTTPRequest, error) {
 		b.WriteString(strings.ReplaceAll(url.QueryEscape(s), "+", "%20"))
 	}
 	req := &HTTPRequest{Method: h.Method, URL: b.String(), Header: h.Headers, MaxBytes: MaxHTTPResponseBytes}
+	if id := m.envv.Message.SID; id != "" {
+		req.IdempotencyKey = "flowc-" + id + "-" + strconv.Itoa(pc)
+	}
 	u, err := url.Parse(req.URL)
 	if err != nil {
 		return nil, fmt.Errorf("URL %s: %v", req.URL, err)

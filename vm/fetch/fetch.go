@@ -166,6 +166,9 @@ func (c *Client) DoHTTP(ctx context.Context, req *vm.HTTPRequest) (*vm.HTTPRespo
 		}
 		hr.Header.Add(h[0], v)
 	}
+	if req.IdempotencyKey != "" && hr.Header.Get("Idempotency-Key") == "" { // the flow's own wins
+		hr.Header.Set("Idempotency-Key", req.IdempotencyKey)
+	}
 	resp, err := c.client.Do(hr)
 	if err != nil {
 		if errors.Is(err, ErrBlocked) {

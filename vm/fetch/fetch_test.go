@@ -74,9 +74,10 @@ func TestNoRedirects(t *testing.T) {
 // Secrets are read when the request is sent; an unset one is an error
 // that names the variable, and nothing is sent.
 func TestSecrets(t *testing.T) {
-	var got string
+	var got, key string
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		got = r.Header.Get("Authorization")
+		key = r.Header.Get("Idempotency-Key")
 		w.Write([]byte(`{}`))
 	}))
 	defer srv.Close()
@@ -90,6 +91,13 @@ func TestSecrets(t *testing.T) {
 	req := &vm.HTTPRequest{Method: "GET", URL: srv.URL, MaxBytes: 1024, Header: [][2]string{{"Authorization", "Bearer ${CRM_TOKEN}"}}}
 	if _, err := c.DoHTTP(context.Background(), req); err != nil || got != "Bearer s3cret" {
 		t.Fatalf("got %q, %v", got, err)
+	}
+	if key != "" {
+		t.Errorf("Idempotency-Key %q sent without one asked for", key)
+	}
+	req.IdempotencyKey = "flowc-SM1-7"
+	if _, err := c.DoHTTP(context.Background(), req); err != nil || key != "flowc-SM1-7" {
+		t.Errorf("Idempotency-Key %q, %v; want the request's", key, err)
 	}
 	got = "unsent"
 	req.Header = [][2]string{{"X-Key", "${MISSING}"}}
