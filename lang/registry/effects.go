@@ -38,7 +38,11 @@ func init() {
 			"A timeout, a status other than 2xx, a response over 64 KiB (vm.MaxHTTPResponseBytes) or one that is not JSON takes " +
 			"the `on error` branch (without one the conversation ends), and the trace says which. The request runs before the " +
 			"message's transaction, as applets do, and shares their budget: 2s in all for one message by default, counted " +
-			"as one applet call. In `.flowtest` files a `http \"URL\" returns …` line mocks it (see docs/testing.md); " +
+			"as one applet call. It is sent **at least once**: the step runs again when the provider retries a webhook that " +
+			"ran out of time, or when another replica changed the conversation first, so each request carries " +
+			"`Idempotency-Key: flowc-MESSAGESID-STEP`, the same on every run of that step for that message (a " +
+			"`header \"Idempotency-Key: …\"` of the flow's own wins); make a request that changes something honour it, or " +
+			"make it safe to repeat. In `.flowtest` files a `http \"URL\" returns …` line mocks it (see docs/testing.md); " +
 			"`flowc run` uses the network only with `--net`.",
 	})
 	register(&Applet{
