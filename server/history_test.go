@@ -504,3 +504,48 @@ func TestOutboundPacedAcrossReplicas(t *testing.T) {
 		})
 	}
 }
+
+// TestOutboundPacedAfterDowntime: sends deferred to their slots, claimed
+// long after those slots passed (the server was down), go out at the
+// pace again, not all at once.
+func TestOutboundPacedAfterDowntime(t *testing.T) {
+	p := &pacedProvider{sent: map[string][]time.Time{}, body: map[string][]string{}}
+	var h *harness
+	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r.ParseForm()
+		p.mu.Lock()
+		from := r.PostForm.Get("From")
+		p.sent[from] = append(p.sent[from], h.clock.Now())
+		n := len(p.sent[from])
+		p.mu.Unlock()
+		w.WriteHeader(http.StatusCreated)
+		fmt.Fprintf(w, `{"sid":"SM%s%d","status":"queued"}`, from[1:], n)
+	}))
+	defer hs.Close()
+	h = startHistory(t, nil, func(c *server.Config) { c.SMSPace = time.Second })
+	h.srv.SetOutbound(&server.Outbound{TwilioAPIURL: hs.URL, TwilioAccountSID: "AC123", TwilioAuthToken: "secret"})
+	const n = 5
+	for i := range n {
+		h.sendSMS(server.OutboundRequest{From: histNumber, To: fmt.Sprintf("+1555444%04d", i), Body: fmt.Sprint("msg ", i), Campaign: "spring"})
+	}
+	t0 := h.clock.Now()
+	if _, err := h.srv.SendOutbox(context.Background()); err != nil { // sends one, defers four to +1s … +4s
+		t.Fatal(err)
+	}
+	back := t0.Add(time.Hour) // every slot passed while the server was down
+	for sec := 0; sec < n; sec++ {
+		h.clock.Set(back.Add(time.Duration(sec) * time.Second))
+		if _, err := h.srv.SendOutbox(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	times := p.sent[histNumber]
+	if len(times) != n {
+		t.Fatalf("%d sent, want %d", len(times), n)
+	}
+	for i, at := range times[1:] {
+		if want := back.Add(time.Duration(i) * time.Second); !at.Equal(want) {
+			t.Fatalf("after the downtime, message %d sent at +%v, want +%v (one a second)", i+1, at.Sub(back), want.Sub(back))
+		}
+	}
+}

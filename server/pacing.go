@@ -21,7 +21,8 @@ import (
 // free slot one pace on). An item whose slot is now is sent; any other
 // is handed back to the outbox until its slot (DeferOutbox, which keeps
 // the slot on the item and does not count the claim as an attempt), and
-// whichever replica claims it then sends it without taking another slot.
+// whichever replica claims it then sends it without taking another slot
+// (unless that slot passed more than a pace ago: then it takes a new one).
 // A crash between the reservation and the hand-back loses nothing: the
 // transaction that reserved is the one that hands back, so either both
 // happened or neither did and the item's lease runs out.
@@ -50,10 +51,13 @@ func (s *Server) paceItems(ctx context.Context, items []store.OutboxItem, now ti
 			return fmt.Errorf("store %T has no outbox delivery", tx)
 		}
 		for _, it := range items {
-			if it.Kind != "sms" || it.From == "" || !it.PaceSlot.IsZero() { // not paced, or claimed at its slot
-				keep = append(keep, it)
+			if it.Kind != "sms" || it.From == "" || !it.PaceSlot.IsZero() && now.Sub(it.PaceSlot) < s.pace.every {
+				keep = append(keep, it) // not paced, or claimed at its slot
 				continue
 			}
+			// No slot, or one long past (the server was down, or delivery
+			// fell behind): a new slot, so that a backlog whose slots all
+			// passed goes out at the pace, not at once.
 			slot, err := otx.ReservePace(ctx, it.From, now, s.pace.every)
 			if err != nil {
 				return err
