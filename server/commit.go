@@ -175,6 +175,9 @@ func (s *Server) readStep(ctx context.Context, in Inbound, timer bool, f fieldNa
 		return snap, err
 	}
 	snap.revision = st.Revision
+	if err := s.syncDirectory(ctx, st.DirectoryVersion); err != nil { // another replica saved one (directory.go)
+		return nil, err
+	}
 	if !timer {
 		rt, err := s.routeTableAt(ctx, st.RoutesVersion)
 		if err != nil {

@@ -110,6 +110,27 @@ func (s *Server) saveDirectory(ctx context.Context, d *Directory) error {
 	return nil
 }
 
+// syncDirectory loads the stored directory again when the store's
+// version (StepState.DirectoryVersion, read with the step) is newer than
+// the one this process has: another replica saved one through the admin
+// API. The first step of a process loads it once; a store without a
+// version (0) never does.
+func (s *Server) syncDirectory(ctx context.Context, version int64) error {
+	if version == 0 || version <= s.dirVersion.Load() {
+		return nil
+	}
+	s.dirMu.Lock()
+	defer s.dirMu.Unlock()
+	if version <= s.dirVersion.Load() {
+		return nil
+	}
+	if _, err := s.LoadStoredDirectory(ctx); err != nil {
+		return err
+	}
+	s.dirVersion.Store(version)
+	return nil
+}
+
 // LoadStoredDirectory replaces the directory with the one the admin API
 // saved in the store, if any, and reports whether there was one.
 func (s *Server) LoadStoredDirectory(ctx context.Context) (bool, error) {

@@ -135,6 +135,8 @@ type Server struct {
 
 	adminDigest atomic.Pointer[[sha256.Size]byte] // of the admin token (admin.go)
 	dir         atomic.Pointer[Directory]
+	dirVersion  atomic.Int64 // the stored directory's version dir is as new as (syncDirectory)
+	dirMu       sync.Mutex   // one reload at a time
 
 	mu       sync.RWMutex
 	programs map[string]*vm.Program // by version, linked

@@ -258,6 +258,10 @@ type StepState struct {
 	// ListsVersion is the operator lists' version at the snapshot
 	// (HistoryTx.ListEntries).
 	ListsVersion int64
+	// DirectoryVersion is the stored directory's version at the snapshot
+	// (directory_version, bumped when the admin API saves it): a replica
+	// whose directory is older loads the stored one again.
+	DirectoryVersion int64
 	// History and Edits are the contact's history and edits, read in
 	// the same statement when StepReads asked for them (StepReaderWith);
 	// nil when not asked.

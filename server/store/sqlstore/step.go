@@ -40,7 +40,8 @@ func (db *DB) stepQueryWith(with store.StepReads) string {
 		r.revision, o.opted_out, m.from_number, m.to_number, m.version, m.response,
 		(SELECT ` + db.d.StringsAgg("tag") + ` FROM contact_tags WHERE contact = ?),
 		(SELECT version FROM routes_version WHERE id = 1),
-		(SELECT version FROM lists_version WHERE id = 1)` + more + `
+		(SELECT version FROM lists_version WHERE id = 1),
+		(SELECT version FROM directory_version WHERE id = 1)` + more + `
 	FROM (SELECT 1 AS one) AS one
 	LEFT JOIN conversations c ON c.contact = ? AND c.number = ?
 	LEFT JOIN conversation_revisions r ON r.contact = ? AND r.number = ?
@@ -66,12 +67,12 @@ func (db *DB) scanStepWith(row *sql.Row, contact, number string, with store.Step
 		out                             sql.NullBool
 		mFrom, mTo, mVersion, mResponse sql.NullString
 		tags                            []string
-		routes, lists                   sql.NullInt64
+		routes, lists, directory        sql.NullInt64
 		cFlow, cVersion                 sql.NullString
 	)
 	var history, edits sql.NullString
 	dst := []any{&convContact, &cFlow, &cVersion, &c.State, scanTime(&c.Deadline), scanTime(&c.Updated), scanTime(&c.Started),
-		&rev, &out, &mFrom, &mTo, &mVersion, &mResponse, db.d.ScanStrings(&tags), &routes, &lists}
+		&rev, &out, &mFrom, &mTo, &mVersion, &mResponse, db.d.ScanStrings(&tags), &routes, &lists, &directory}
 	if with.History {
 		dst = append(dst, &history)
 	}
@@ -84,7 +85,8 @@ func (db *DB) scanStepWith(row *sql.Row, contact, number string, with store.Step
 	if !routes.Valid {
 		return nil, fmt.Errorf("%s: step state of %s/%s: routes_version has no row", db.d.Name, contact, number)
 	}
-	st := &store.StepState{Revision: rev.Int64, OptedOut: out.Valid && out.Bool, RoutesVersion: routes.Int64, ListsVersion: lists.Int64}
+	st := &store.StepState{Revision: rev.Int64, OptedOut: out.Valid && out.Bool, RoutesVersion: routes.Int64, ListsVersion: lists.Int64,
+		DirectoryVersion: directory.Int64}
 	if convContact.Valid {
 		c.Contact, c.Number, c.Flow, c.Version, c.State = contact, number, cFlow.String, cVersion.String, blob(c.State)
 		st.Conversation = &c

@@ -24,6 +24,7 @@ func RunHistory(t *testing.T, open func(t *testing.T) store.Store) {
 		{"OutboundRequests", testOutboundRequests},
 		{"DeferOutbox", testDeferOutbox},
 		{"ReservePace", testReservePace},
+		{"DirectoryVersion", testDirectoryVersion},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -390,5 +391,39 @@ func testReservePace(t *testing.T, s store.Store) {
 		if got := reserve(c.number, c.now); !got.Equal(c.out) {
 			t.Errorf("reservation %d (%s at %v): slot %v, want %v", i, c.number, c.now, got, c.out)
 		}
+	}
+}
+
+// testDirectoryVersion: saving the directory setting moves the step
+// state's DirectoryVersion on (so other replicas load it again), and
+// another setting does not.
+func testDirectoryVersion(t *testing.T, s store.Store) {
+	version := func() int64 {
+		var v int64
+		inTx(t, s, func(ctx context.Context, tx store.Tx) error {
+			st, err := tx.StepState(ctx, contactA, number1, "SM-none")
+			if err == nil {
+				v = st.DirectoryVersion
+			}
+			return err
+		})
+		return v
+	}
+	set := func(key, value string) {
+		inTx(t, s, func(ctx context.Context, tx store.Tx) error {
+			return tx.(store.OutboxTx).SetSetting(ctx, key, value)
+		})
+	}
+	v0 := version()
+	if v0 == 0 {
+		t.Fatal("DirectoryVersion is 0: the store keeps no directory version")
+	}
+	set("directory", `{"users":[]}`)
+	v1 := version()
+	set("directory", `{"users":[],"teams":[]}`)
+	v2 := version()
+	set("something-else", "x")
+	if v3 := version(); !(v0 < v1 && v1 < v2 && v3 == v2) {
+		t.Errorf("DirectoryVersion %d, then %d and %d after two saves, %d after another setting: want it to move with the directory only", v0, v1, v2, v3)
 	}
 }
