@@ -342,27 +342,35 @@ type pacedProvider struct {
 	body map[string][]string
 }
 
-// TestOutboundPacedPerNumber: 200 sends (150 from one number, 50 from
-// another) go out at one per second per number on a fake clock: each
-// number's messages in the order sent, never two within a second, the
-// two numbers side by side.
-func TestOutboundPacedPerNumber(t *testing.T) {
+// startPacedProvider serves a pacedProvider that reads the arrival time
+// from the clock clk gives (the harness is made after the provider) and
+// answers each message as Twilio does, and the Outbound that sends to it.
+func startPacedProvider(t *testing.T, clk func() *clock) (*pacedProvider, *server.Outbound) {
 	p := &pacedProvider{sent: map[string][]time.Time{}, body: map[string][]string{}}
-	var h *harness
 	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		r.ParseForm()
 		p.mu.Lock()
 		from := r.PostForm.Get("From")
-		p.sent[from] = append(p.sent[from], h.clock.Now())
+		p.sent[from] = append(p.sent[from], clk().Now())
 		p.body[from] = append(p.body[from], r.PostForm.Get("Body"))
 		n := len(p.sent[from])
 		p.mu.Unlock()
 		w.WriteHeader(http.StatusCreated)
 		fmt.Fprintf(w, `{"sid":"SM%s%d","status":"queued"}`, from[1:], n)
 	}))
-	defer hs.Close()
+	t.Cleanup(hs.Close)
+	return p, &server.Outbound{TwilioAPIURL: hs.URL, TwilioAccountSID: "AC123", TwilioAuthToken: "secret"}
+}
+
+// TestOutboundPacedPerNumber: 200 sends (150 from one number, 50 from
+// another) go out at one per second per number on a fake clock: each
+// number's messages in the order sent, never two within a second, the
+// two numbers side by side.
+func TestOutboundPacedPerNumber(t *testing.T) {
+	var h *harness
+	p, out := startPacedProvider(t, func() *clock { return h.clock })
 	h = startHistory(t, nil, func(c *server.Config) { c.SMSPace = time.Second })
-	h.srv.SetOutbound(&server.Outbound{TwilioAPIURL: hs.URL, TwilioAccountSID: "AC123", TwilioAuthToken: "secret"})
+	h.srv.SetOutbound(out)
 	for i := range 200 {
 		from := histNumber
 		if i%4 == 3 {
@@ -449,22 +457,9 @@ func TestWhatIsRecorded(t *testing.T) {
 func TestOutboundPacedAcrossReplicas(t *testing.T) {
 	for _, sc := range stores {
 		t.Run(sc.name, func(t *testing.T) {
-			p := &pacedProvider{sent: map[string][]time.Time{}, body: map[string][]string{}}
 			var h *harness
-			hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				r.ParseForm()
-				p.mu.Lock()
-				from := r.PostForm.Get("From")
-				p.sent[from] = append(p.sent[from], h.clock.Now())
-				p.body[from] = append(p.body[from], r.PostForm.Get("Body"))
-				n := len(p.sent[from])
-				p.mu.Unlock()
-				w.WriteHeader(http.StatusCreated)
-				fmt.Fprintf(w, `{"sid":"SM%s%d","status":"queued"}`, from[1:], n)
-			}))
-			defer hs.Close()
+			p, out := startPacedProvider(t, func() *clock { return h.clock })
 			h = startHistory(t, sc.open(t), func(c *server.Config) { c.SMSPace = time.Second })
-			out := &server.Outbound{TwilioAPIURL: hs.URL, TwilioAccountSID: "AC123", TwilioAuthToken: "secret"}
 			h.srv.SetOutbound(out)
 			d, err := server.LoadDirectory("../examples/directory.json")
 			if err != nil {
@@ -509,21 +504,10 @@ func TestOutboundPacedAcrossReplicas(t *testing.T) {
 // long after those slots passed (the server was down), go out at the
 // pace again, not all at once.
 func TestOutboundPacedAfterDowntime(t *testing.T) {
-	p := &pacedProvider{sent: map[string][]time.Time{}, body: map[string][]string{}}
 	var h *harness
-	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		r.ParseForm()
-		p.mu.Lock()
-		from := r.PostForm.Get("From")
-		p.sent[from] = append(p.sent[from], h.clock.Now())
-		n := len(p.sent[from])
-		p.mu.Unlock()
-		w.WriteHeader(http.StatusCreated)
-		fmt.Fprintf(w, `{"sid":"SM%s%d","status":"queued"}`, from[1:], n)
-	}))
-	defer hs.Close()
+	p, out := startPacedProvider(t, func() *clock { return h.clock })
 	h = startHistory(t, nil, func(c *server.Config) { c.SMSPace = time.Second })
-	h.srv.SetOutbound(&server.Outbound{TwilioAPIURL: hs.URL, TwilioAccountSID: "AC123", TwilioAuthToken: "secret"})
+	h.srv.SetOutbound(out)
 	const n = 5
 	for i := range n {
 		h.sendSMS(server.OutboundRequest{From: histNumber, To: fmt.Sprintf("+1555444%04d", i), Body: fmt.Sprint("msg ", i), Campaign: "spring"})

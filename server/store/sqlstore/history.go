@@ -121,27 +121,12 @@ func (db *DB) scanHistory(rows *sql.Rows, err error, contact string) (*store.His
 		if err != nil {
 			return nil, fmt.Errorf("%s: history of %s: %w", db.d.Name, contact, err)
 		}
-		switch part {
-		case 0:
-			h.Recent = append(h.Recent, in)
-		case 1:
-			h.LastTexted = &in
-		case 2:
-			h.LastCalled = &in
-		case 3:
-			h.Campaign = &in
-		}
+		addHistoryPart(h, part, in)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("%s: history of %s: %w", db.d.Name, contact, err)
 	}
-	sort.SliceStable(h.Recent, func(i, j int) bool {
-		a, b := h.Recent[i], h.Recent[j]
-		if !a.At.Equal(b.At) {
-			return a.At.After(b.At)
-		}
-		return a.ID > b.ID
-	})
+	sortRecent(h)
 	return h, nil
 }
 
@@ -295,4 +280,32 @@ func (t *Tx) SaveOutboundRequest(ctx context.Context, r *store.OutboundRequest) 
 		return t.errorf("outbound request %q: %w", r.Key, err)
 	}
 	return nil
+}
+
+// addHistoryPart puts in, a row of historyQuery's part part (0 the
+// newest interactions, 1 the newest text with a user, 2 the newest call
+// with one, 3 the newest campaign send), in its place in h.
+func addHistoryPart(h *store.History, part int, in store.Interaction) {
+	switch part {
+	case 0:
+		h.Recent = append(h.Recent, in)
+	case 1:
+		h.LastTexted = &in
+	case 2:
+		h.LastCalled = &in
+	case 3:
+		h.Campaign = &in
+	}
+}
+
+// sortRecent orders h.Recent newest first, the later row first at the
+// same time (the UNION of historyQuery's parts keeps no order).
+func sortRecent(h *store.History) {
+	sort.SliceStable(h.Recent, func(i, j int) bool {
+		a, b := h.Recent[i], h.Recent[j]
+		if !a.At.Equal(b.At) {
+			return a.At.After(b.At)
+		}
+		return a.ID > b.ID
+	})
 }

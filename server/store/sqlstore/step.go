@@ -199,24 +199,9 @@ func foldedHistory(col sql.NullString) (*store.History, error) {
 		if in.OutboxID, err = jsonInt(r[13]); err != nil {
 			return nil, err
 		}
-		switch part {
-		case 0:
-			h.Recent = append(h.Recent, in)
-		case 1:
-			h.LastTexted = &in
-		case 2:
-			h.LastCalled = &in
-		case 3:
-			h.Campaign = &in
-		}
+		addHistoryPart(h, int(part), in)
 	}
-	sort.SliceStable(h.Recent, func(i, j int) bool {
-		a, b := h.Recent[i], h.Recent[j]
-		if !a.At.Equal(b.At) {
-			return a.At.After(b.At)
-		}
-		return a.ID > b.ID
-	})
+	sortRecent(h)
 	return h, nil
 }
 
