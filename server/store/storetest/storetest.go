@@ -81,6 +81,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"AdvanceRevisionRouted", testAdvanceRevisionRouted},
 		{"InsertStartingMessage", testInsertStartingMessage},
 		{"ContactEdits", testContactEdits}, // effects.go
+		{"Queues", testQueues},             // queue.go
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
