@@ -39,8 +39,9 @@ type snapshot struct {
 
 // processed is the outcome of one event.
 type processed struct {
-	answer *Answer // nil when nothing happened (an idle timer)
-	retry  bool    // the answer is the one stored for an earlier delivery
+	answer *Answer            // nil when nothing happened (an idle timer)
+	retry  bool               // the answer is the one stored for an earlier delivery
+	queue  *inbound.QueuePlan // what the step did to the conversation's place in a queue
 }
 
 // errSIDReused: the MessageSid is stored for another conversation.
@@ -61,8 +62,22 @@ func (e *errConversationBusy) Error() string {
 // message, or (timer) the conversation's due deadline. The caller holds
 // the conversation's keyedFIFO turn.
 func (s *Server) process(ctx context.Context, in Inbound, timer bool, f fieldNames) (processed, error) {
+	return s.processEvent(ctx, in, event{timer: timer}, f)
+}
+
+// event is what a step handles besides the message's fields: a
+// message (the zero event), the conversation's timer, a person's action
+// on it (the agent API) or a dispatch (queue.go).
+type event struct {
+	timer    bool
+	agent    *inbound.AgentEvent
+	dispatch bool
+}
+
+// processEvent is process for any event.
+func (s *Server) processEvent(ctx context.Context, in Inbound, ev event, f fieldNames) (processed, error) {
 	for attempt := 1; ; attempt++ {
-		snap, p, err := s.readAndRun(ctx, in, timer, f)
+		snap, p, err := s.readAndRun(ctx, in, ev, f)
 		if err != nil {
 			return processed{}, err
 		}
@@ -86,6 +101,7 @@ func (s *Server) process(ctx context.Context, in Inbound, timer bool, f fieldNam
 		if !res.retry {
 			s.logPlan(snap, p)
 		}
+		res.queue = p.Queue
 		return res, nil
 	}
 }
@@ -93,10 +109,10 @@ func (s *Server) process(ctx context.Context, in Inbound, timer bool, f fieldNam
 // readAndRun is a step's read and pure run (no plan when the read says
 // there is nothing to run), counted in Server.stepping while it lasts:
 // the group commit waits a moment for such steps (groupcommit.go).
-func (s *Server) readAndRun(ctx context.Context, in Inbound, timer bool, f fieldNames) (*snapshot, *plan, error) {
+func (s *Server) readAndRun(ctx context.Context, in Inbound, ev event, f fieldNames) (*snapshot, *plan, error) {
 	s.stepping.Add(1)
 	defer s.stepping.Add(-1)
-	snap, err := s.readStep(ctx, in, timer, f)
+	snap, err := s.readEvent(ctx, in, ev, f)
 	if err != nil || snap.stored != nil || snap.idle {
 		return snap, nil, err
 	}
@@ -130,7 +146,15 @@ func timerSID(c *store.Conversation) string {
 // again only when a deploy changed them). Nothing is locked: the
 // statement is one snapshot, and the commit re-checks what matters.
 func (s *Server) readStep(ctx context.Context, in Inbound, timer bool, f fieldNames) (*snapshot, error) {
-	snap := &snapshot{in: stepInput{Timer: timer, Msg: in, Now: s.cfg.Now()}}
+	return s.readEvent(ctx, in, event{timer: timer}, f)
+}
+
+// readEvent is readStep for any event: a person's action and a dispatch
+// read as a timer does (the conversation must be there; no route), and
+// the queues the step may touch (queue.go).
+func (s *Server) readEvent(ctx context.Context, in Inbound, ev event, f fieldNames) (*snapshot, error) {
+	timer := ev.timer
+	snap := &snapshot{in: stepInput{Timer: timer, Agent: ev.agent, Dispatch: ev.dispatch, Msg: in, Now: s.cfg.Now()}}
 	// A timer's SID names its deadline, which the state holds; in.SID is
 	// the one the scheduler found due (fireTimer), looked up in the same
 	// statement, and still the right one unless the deadline moved since.
@@ -145,7 +169,12 @@ func (s *Server) readStep(ctx context.Context, in Inbound, timer bool, f fieldNa
 	}
 	conv := st.Conversation
 	snap.in.Conv = conv
-	if timer {
+	if ev.agent != nil || ev.dispatch {
+		if conv == nil {
+			return nil, errNoConversation
+		}
+		snap.in.OptedOut = st.OptedOut
+	} else if timer {
 		if conv == nil || conv.Deadline.IsZero() || conv.Deadline.After(snap.in.Now) {
 			snap.idle = true // ended meanwhile (a reply, STOP), answered, or not due yet
 			return snap, nil
@@ -178,7 +207,7 @@ func (s *Server) readStep(ctx context.Context, in Inbound, timer bool, f fieldNa
 	if err := s.syncDirectory(ctx, st.DirectoryVersion); err != nil { // another replica saved one (directory.go)
 		return nil, err
 	}
-	if !timer {
+	if !timer && ev.agent == nil && !ev.dispatch {
 		rt, err := s.routeTableAt(ctx, st.RoutesVersion)
 		if err != nil {
 			return nil, err
@@ -205,6 +234,9 @@ func (s *Server) readStep(ctx context.Context, in Inbound, timer bool, f fieldNa
 	}
 	snap.in.Directory = s.directory().CheckFile()
 	if err := s.readEdits(ctx, &snap.in, reads.Edits, st.Edits); err != nil { // the contact's edits and reply marks, the http client (effects.go)
+		return nil, err
+	}
+	if err := s.readQueues(ctx, &snap.in); err != nil { // the teams' queues the step may touch (queue.go)
 		return nil, err
 	}
 	return snap, nil
@@ -330,7 +362,7 @@ func (s *Server) applyStep(ctx context.Context, tx store.Tx, snap *snapshot, p *
 	if err := tx.LockConversation(ctx, m.From, m.To); err != nil {
 		return processed{}, err
 	}
-	if !in.Timer && in.Conv == nil && in.Route != nil { // a first message: its route must hold too
+	if in.isMessage() && in.Conv == nil && in.Route != nil { // a first message: its route must hold too
 		moved, err := tx.AdvanceRevisionRouted(ctx, m.From, m.To, snap.revision, snap.routes)
 		if err != nil {
 			return processed{}, err
@@ -416,10 +448,13 @@ func (s *Server) apply(ctx context.Context, tx store.Tx, in *stepInput, p *plan)
 			return err
 		}
 	}
+	if err := s.applyQueue(ctx, tx, in, p); err != nil { // queue.go
+		return err
+	}
 	if err := s.recordInteractions(ctx, tx, in, p); err != nil { // history.go
 		return err
 	}
-	if !p.Record {
+	if !p.Record || in.Agent != nil || in.Dispatch { // a person's action is no message
 		return nil
 	}
 	resp, _ := json.Marshal(p.Answer)

@@ -46,16 +46,16 @@ func historyTx(tx store.Tx) (store.HistoryTx, error) {
 // above), in its transaction. An inbound MessageSid recorded before is
 // store.ErrConflict, as the message's own insert would be.
 func (s *Server) recordInteractions(ctx context.Context, tx store.Tx, in *stepInput, p *plan) error {
-	if !p.Record {
-		return nil
-	}
 	ht, ok := tx.(store.HistoryTx)
-	if !ok {
+	if !ok || p.stage == nil {
 		return nil // a store without history (a test's wrapper): nothing to record
 	}
 	m := in.Msg
-	for _, x := range inbound.Interactions(in.Timer, p.Answer.Outcome, len(p.Answer.Replies), m.To, in.Now) {
+	for _, x := range inbound.Interactions(inboundInput(in), p.stage) {
 		rec := store.Interaction{Contact: m.From, Number: m.To, At: x.At, Kind: x.Kind, Direction: x.Direction, CauseSID: m.SID}
+		if x.User != nil {
+			rec.User = *x.User
+		}
 		if x.Direction == runtime.DirectionInbound {
 			rec.SID = m.SID
 		}

@@ -56,7 +56,7 @@ func conversationMessages(ctx context.Context, tx store.Tx, in *stepInput) ([]st
 		total int
 	)
 	limit := MaxInboxMessages
-	if !in.Timer {
+	if in.isMessage() {
 		limit-- // room for the message handled now, not stored yet
 	}
 	if in.Conv != nil { // else the conversation starts with in.Msg
@@ -65,7 +65,7 @@ func conversationMessages(ctx context.Context, tx store.Tx, in *stepInput) ([]st
 			return nil, 0, err
 		}
 	}
-	if !in.Timer {
+	if in.isMessage() {
 		media := in.Msg.Media
 		if media == nil {
 			media = []string{}

@@ -19,9 +19,14 @@ import (
 // stepInput is everything a step reads, gathered by readStep in one
 // short transaction.
 type stepInput struct {
-	Timer bool      // a conversation's deadline passed (else: a message arrived)
-	Msg   Inbound   // the message; for a timer, SID names the deadline and From/To the conversation
-	Now   time.Time // the step's clock, for the VM and every stored time
+	Timer bool // a conversation's deadline passed (else: a message arrived)
+	// Agent is a person's action on the queued conversation (the agent
+	// API), Dispatch a member's becoming available (queue.go); else a
+	// message or a timer.
+	Agent    *inbound.AgentEvent
+	Dispatch bool
+	Msg      Inbound   // the message; for a timer, SID names the deadline and From/To the conversation
+	Now      time.Time // the step's clock, for the VM and every stored time
 
 	Route    *routed // the flow serving Msg.To; nil when none (messages only)
 	OptedOut bool    // the contact sent STOP to Msg.To (messages only)
@@ -37,7 +42,13 @@ type stepInput struct {
 
 	HTTP  vm.HTTPDoer          // sends http steps' requests (effects.go); nil: they fail (a deploy's replay)
 	Marks map[string]time.Time // once-per-period replies sent to Msg.From on Msg.To
+
+	Queues map[string]*inbound.QueueData // the teams' queues the step may touch (queue.go)
 }
+
+// isMessage reports whether the step's event is a message from the
+// contact (not a timer, a person's action or a dispatch).
+func (in *stepInput) isMessage() bool { return !in.Timer && in.Agent == nil && !in.Dispatch }
 
 // routed is the active flow of a business number.
 type routed struct {
@@ -65,6 +76,9 @@ type plan struct {
 
 	Record  bool  // store the message (false: a timer whose run failed)
 	FlowErr error // the VM failed: the caller logs it
+
+	Queue *inbound.QueuePlan // what it did to the conversation's place in a queue (queue.go)
+	stage *inbound.Plan      // the inbound stage's plan, as decided
 }
 
 // Texts sent by the opt-out stage (vm/inbound's).
@@ -88,7 +102,8 @@ func step(ctx context.Context, in *stepInput, applets appletRunner) (*plan, erro
 // inboundInput is in as the inbound stage takes it.
 func inboundInput(in *stepInput) *inbound.Input {
 	ii := &inbound.Input{Timer: in.Timer, Msg: vmMessage(in.Msg), Now: in.Now, OptedOut: in.OptedOut,
-		Contact: in.Contact, Lists: in.Lists, EventBudget: in.EventBudget, HTTP: in.HTTP, Marks: in.Marks}
+		Contact: in.Contact, Lists: in.Lists, EventBudget: in.EventBudget, HTTP: in.HTTP, Marks: in.Marks,
+		Agent: in.Agent, Dispatch: in.Dispatch, Queues: in.Queues}
 	ii.Directory = in.Directory
 	if in.Route != nil {
 		ii.Route = &inbound.Route{Flow: in.Route.Flow, Version: in.Route.Version, Program: in.Route.Program}
@@ -104,7 +119,7 @@ func planOf(in *stepInput, ip *inbound.Plan) *plan {
 	m := in.Msg
 	p := &plan{Answer: Answer{Outcome: ip.Outcome, Flow: ip.Flow, Replies: ip.Replies}, Flow: ip.Flow, Version: ip.Version,
 		OptOut: ip.OptOut, End: ip.End, Deliver: ip.Deliver, Tags: ip.Tags, Record: ip.Record, FlowErr: ip.FlowErr,
-		Effects: ip.Effects}
+		Effects: ip.Effects, Queue: ip.Queue, stage: ip}
 	if !ip.Record { // a failed timer: nothing answered or stored
 		p.Answer = Answer{}
 	}
@@ -116,7 +131,7 @@ func planOf(in *stepInput, ip *inbound.Plan) *plan {
 		p.Outbox = append(p.Outbox, store.OutboxItem{Kind: f.Kind, To: f.To, From: m.To, Body: f.Body,
 			MessageSID: m.SID, Created: in.Now, NotBefore: in.Now})
 	}
-	if in.Timer { // no webhook is waiting: the replies go out through the outbox
+	if !in.isMessage() { // no webhook is waiting: the replies go out through the outbox
 		for _, r := range ip.Replies {
 			p.Outbox = append(p.Outbox, store.OutboxItem{Kind: "sms", To: m.From, From: m.To, Body: storable(r), Contact: m.From,
 				MessageSID: m.SID, Created: in.Now, NotBefore: in.Now})

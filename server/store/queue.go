@@ -42,21 +42,6 @@ type QueueTeam struct {
 	Waiting int
 }
 
-// QueueStat names (QueueTx.AddQueueStats): counters per team.
-const (
-	StatEntered        = "entered"            // conversations that entered the queue
-	StatFull           = "full"               // refused: the queue was full
-	StatOffered        = "offered"            // offers made to members (each offer of a conversation)
-	StatAccepted       = "accepted"           // taken from the queue (not transfers)
-	StatWithinSL       = "within_sl"          // of those, taken within the service level
-	StatAbandoned      = "abandoned"          // left before anyone took it (wait timeout, STOP)
-	StatAbandonedAfter = "abandoned_after_sl" // of those, after waiting longer than the service level
-	StatTransferred    = "transferred"        // transfers made
-	StatReturned       = "returned"           // transfers not taken in time, back with who made them
-	StatFinished       = "finished"           // finished by the person who had it
-	StatClosed         = "closed"             // closed by inactivity or STOP while someone had it
-)
-
 // QueueTx is the queues' part of a transaction (server/queue.go).
 type QueueTx interface {
 	// LockQueue takes team's lock for this transaction (PostgreSQL: an
@@ -75,7 +60,8 @@ type QueueTx interface {
 	SetQueueMemory(ctx context.Context, team, memory string) error
 	// QueueMemberDone counts a finish by user at at.
 	QueueMemberDone(ctx context.Context, user string, at time.Time) error
-	// AddQueueStats adds each delta to team's counter of that name.
+	// AddQueueStats adds each delta to team's counter of that name
+	// (the names are vm/inbound's Count*).
 	AddQueueStats(ctx context.Context, team string, deltas map[string]int) error
 	// AddConversationNote stores a note on the conversation started at
 	// started.

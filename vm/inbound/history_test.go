@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/flowc-dev/flowc/runtime"
+	"github.com/flowc-dev/flowc/vm"
 	"github.com/flowc-dev/flowc/vm/inbound"
 	"github.com/flowc-dev/flowc/vm/sim"
 )
@@ -17,24 +18,35 @@ func TestInteractionsOfAStep(t *testing.T) {
 	kinds := func(xs []runtime.Interaction) (s string) {
 		for _, x := range xs {
 			s += x.Direction[:1]
+			if x.User != nil {
+				s += "(" + *x.User + ")"
+			}
 		}
 		return s
 	}
+	done := &vm.Result{}
 	for _, c := range []struct {
 		timer   bool
+		agent   *inbound.AgentEvent
 		outcome string
 		replies int
+		result  *vm.Result
 		want    string
 	}{
-		{false, inbound.OutcomeRouted, 2, "ioo"},
-		{false, inbound.OutcomeHelp, 1, "i"},
-		{false, inbound.OutcomeOptOut, 1, "i"},
-		{false, inbound.OutcomeOptIn, 1, "i"},
-		{false, inbound.OutcomeOptedOut, 0, "i"},
-		{true, inbound.OutcomeTimer, 1, "o"},
+		{false, nil, inbound.OutcomeRouted, 2, done, "ioo"},
+		{false, nil, inbound.OutcomeHelp, 1, nil, "i"},
+		{false, nil, inbound.OutcomeOptOut, 1, nil, "i"},
+		{false, nil, inbound.OutcomeOptIn, 1, nil, "i"},
+		{false, nil, inbound.OutcomeOptedOut, 0, nil, "i"},
+		{true, nil, inbound.OutcomeTimer, 1, done, "o"},
+		{false, &inbound.AgentEvent{Kind: inbound.AgentReply, User: "bob"}, inbound.OutcomeAgent, 1, nil, "o(bob)"},
+		{false, &inbound.AgentEvent{Kind: inbound.AgentFinish, User: "bob"}, inbound.OutcomeAgent, 1, done, "o"}, // on done's survey: the flow's
+		{false, &inbound.AgentEvent{Kind: inbound.AgentAccept, User: "bob"}, inbound.OutcomeAgent, 0, nil, ""},
 	} {
-		if got := kinds(inbound.Interactions(c.timer, c.outcome, c.replies, "+15550100", at)); got != c.want {
-			t.Errorf("timer %v, %s with %d replies: %q, want %q", c.timer, c.outcome, c.replies, got, c.want)
+		in := &inbound.Input{Timer: c.timer, Agent: c.agent, Msg: vm.Message{To: "+15550100"}, Now: at}
+		p := &inbound.Plan{Record: true, Outcome: c.outcome, Replies: make([]string, c.replies), Result: c.result}
+		if got := kinds(inbound.Interactions(in, p)); got != c.want {
+			t.Errorf("timer %v, agent %v, %s with %d replies: %q, want %q", c.timer, c.agent, c.outcome, c.replies, got, c.want)
 		}
 	}
 }

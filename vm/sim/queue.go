@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/flowc-dev/flowc/runtime"
 	"github.com/flowc-dev/flowc/vm"
 	"github.com/flowc-dev/flowc/vm/inbound"
 	"github.com/flowc-dev/flowc/vm/queue"
@@ -136,19 +135,6 @@ func (c *Conversation) Ticket() *queue.Ticket {
 		return nil
 	}
 	return c.State.Queue
-}
-
-// recordAgent keeps an agent's reply in the contact's history: an
-// outbound text with the user who sent it.
-func (c *Conversation) recordAgent(in *inbound.Input, p *inbound.Plan) {
-	for range p.Replies {
-		if p.Result != nil { // the flow's own (on done): no user
-			c.Env.Record(c.From, runtime.Interaction{Kind: runtime.InteractionSMS, Direction: runtime.DirectionOutbound, Number: c.To, At: c.Env.Clock})
-			continue
-		}
-		user := in.Agent.User
-		c.Env.Record(c.From, runtime.Interaction{Kind: runtime.InteractionSMS, Direction: runtime.DirectionOutbound, Number: c.To, User: &user, At: c.Env.Clock})
-	}
 }
 
 // Dispatch offers the conversation, if it waits in a queue, to the

@@ -342,15 +342,7 @@ func (c *Conversation) input(timer bool, m vm.Message) *inbound.Input {
 // reply, an outbound text without a user. They are recorded after the
 // step, so a flow sees the history before its message.
 func (c *Conversation) record(in *inbound.Input, p *inbound.Plan) {
-	if !p.Record {
-		return
-	}
-	at := c.Env.Clock
-	if in.Agent != nil {
-		c.recordAgent(in, p)
-		return
-	}
-	for _, x := range inbound.Interactions(in.Timer, p.Outcome, len(p.Replies), c.To, at) {
+	for _, x := range inbound.Interactions(in, p) {
 		c.Env.Record(c.From, x)
 	}
 }

@@ -1,0 +1,368 @@
+package server
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/flowc-dev/flowc/server/store"
+	"github.com/flowc-dev/flowc/vm/inbound"
+	"github.com/flowc-dev/flowc/vm/queue"
+)
+
+// Queues on the server (the Queues issue). The decisions are vm/inbound's
+// and vm/queue's, the same as `flowc test`'s; this file reads what they
+// need and writes what they decided:
+//
+//   - readQueues reads, for each team the step may touch (the programs'
+//     queue steps, a transfer's target), the members in the directory's
+//     order with their availability and weight, their finished counts and
+//     last finishes, the team's round-robin memory and how many other
+//     conversations wait in it (inbound.QueueData).
+//   - applyQueue, in the step's transaction: when the decision depended
+//     on the team (an offer, the `max` check), the team's lock is taken
+//     and what was read is checked again; a change since (another
+//     replica's step) is store.ErrConflict and the step runs again from
+//     its reads, so two replicas never both fill a queue's last place or
+//     offer by a stale round-robin memory. Then the conversation's ticket
+//     is indexed from the state saved (queue_tickets, queue_offers), the
+//     memory and the finisher's counters are kept, and the statistics
+//     counted (inbound.QueueCounts).
+//   - Act runs a person's action (the agent API) and dispatchTeam offers
+//     a team's waiting conversations when a member becomes available:
+//     each is a step of its conversation, in its keyedFIFO turn, like a
+//     message.
+//
+// The queue's limits (wait, reservation, transfer, inactivity) are the
+// conversation's deadline (queue.Next), so the timers that fire menus'
+// timeouts fire them too: once, on whichever replica claims them, and
+// after a restart or SIGKILL from the store.
+
+// errNoConversation: a person's action on a conversation that is over.
+var errNoConversation = &badRequest{http.StatusNotFound, "the conversation is over or was never queued"}
+
+// queueTeams are the teams whose queues the step may touch.
+func (in *stepInput) queueTeams() []string {
+	var teams []string
+	if in.Route != nil && in.Route.Program != nil {
+		teams = inbound.QueueTeams(in.Route.Program)
+	}
+	if in.ConvProgram != nil {
+		for _, t := range inbound.QueueTeams(in.ConvProgram) {
+			if !slices.Contains(teams, t) {
+				teams = append(teams, t)
+			}
+		}
+	}
+	if a := in.Agent; a != nil && a.Kind == inbound.AgentTransfer {
+		if t, ok := strings.CutPrefix(a.To, "team:"); ok && !slices.Contains(teams, t) {
+			teams = append(teams, t)
+		}
+	}
+	return teams
+}
+
+// readQueues reads Input.Queues for the teams the step may touch, in one
+// read transaction; nothing when it touches none.
+func (s *Server) readQueues(ctx context.Context, in *stepInput) error {
+	teams := in.queueTeams()
+	if len(teams) == 0 {
+		return nil
+	}
+	in.Queues = make(map[string]*inbound.QueueData, len(teams))
+	return s.readStoreTx(ctx, func(tx store.Tx) error {
+		qt, ok := tx.(store.QueueTx)
+		if !ok {
+			return fmt.Errorf("store %T keeps no queues", tx)
+		}
+		for _, team := range teams {
+			d, err := queueData(ctx, qt, in, team)
+			if err != nil {
+				return err
+			}
+			in.Queues[team] = d
+		}
+		return nil
+	})
+}
+
+// queueData is one team's inbound.QueueData as tx has it.
+func queueData(ctx context.Context, qt store.QueueTx, in *stepInput, team string) (*inbound.QueueData, error) {
+	members := inbound.QueueMembers(in.Directory, team)
+	names := make([]string, len(members))
+	for i, m := range members {
+		names[i] = m.Name
+	}
+	st, err := qt.QueueTeam(ctx, team, names, in.Msg.From, in.Msg.To)
+	if err != nil {
+		return nil, err
+	}
+	for i := range members {
+		c := st.Members[members[i].Name]
+		members[i].Handled, members[i].LastDone = c.Handled, c.LastDone
+	}
+	return &inbound.QueueData{Members: members, Memory: st.Memory, Waiting: st.Waiting}, nil
+}
+
+// decidedByTeam reports whether the plan's event chose from the team's
+// data (an offer, or the `max` check): then the data must still hold
+// at commit.
+func decidedByTeam(q *inbound.QueuePlan) bool {
+	switch q.Event {
+	case inbound.QueueEntered, inbound.QueueFull, inbound.QueueReoffered, inbound.QueueOffered:
+		return true
+	case inbound.QueueTransferred:
+		return len(q.Offer) > 0
+	}
+	return false
+}
+
+// applyQueue writes what the step did to the queues (see above).
+func (s *Server) applyQueue(ctx context.Context, tx store.Tx, in *stepInput, p *plan) error {
+	var (
+		before         *queue.Ticket
+		beforeSettings queue.Settings
+	)
+	if in.Conv != nil {
+		before, beforeSettings = inbound.TicketOf(in.ConvProgram, in.Conv.State)
+	}
+	if p.Queue == nil && before == nil {
+		return nil
+	}
+	qt, ok := tx.(store.QueueTx)
+	if !ok {
+		return fmt.Errorf("store %T keeps no queues", tx)
+	}
+	for q := p.Queue; q != nil; q = q.Previous {
+		if q.Team == "" || !decidedByTeam(q) {
+			continue
+		}
+		if err := qt.LockQueue(ctx, q.Team); err != nil {
+			return err
+		}
+		read := in.Queues[q.Team]
+		now, err := queueData(ctx, qt, in, q.Team)
+		if err != nil {
+			return err
+		}
+		if read == nil || now.Memory != read.Memory || now.Waiting != read.Waiting {
+			return fmt.Errorf("queue %s changed since the step read it: %w", q.Team, store.ErrConflict)
+		}
+	}
+	// The ticket as the state saved has it (the index follows the state).
+	after, prog := (*queue.Ticket)(nil), in.ConvProgram
+	if in.Conv == nil && in.Route != nil {
+		prog = in.Route.Program
+	}
+	if p.Save != nil {
+		after, _ = inbound.TicketOf(prog, p.Save.State)
+	}
+	m := in.Msg
+	switch {
+	case after != nil:
+		t := &store.QueueTicket{Contact: m.From, Number: m.To, Started: conversationStart(in), Team: after.Team, Status: after.Status,
+			Assignee: after.Assignee, Offered: slices.Sorted(slices.Values(after.Offered)), Since: after.Since, Updated: in.Now, Flow: p.Flow}
+		if err := qt.SaveQueueTicket(ctx, t); err != nil {
+			return err
+		}
+	case before != nil:
+		if err := qt.DeleteQueueTicket(ctx, m.From, m.To); err != nil {
+			return err
+		}
+	}
+	for q := p.Queue; q != nil; q = q.Previous {
+		if q.Memory != "" {
+			if err := qt.SetQueueMemory(ctx, q.Team, q.Memory); err != nil {
+				return err
+			}
+		}
+		if q.Event == inbound.QueueFinished && before != nil && before.Assignee != "" {
+			if err := qt.QueueMemberDone(ctx, before.Assignee, in.Now); err != nil {
+				return err
+			}
+		}
+	}
+	counts := map[string]map[string]int{}
+	for _, c := range inbound.QueueCounts(p.Queue, before, beforeSettings.ServiceLevel, in.Now) {
+		if counts[c.Team] == nil {
+			counts[c.Team] = map[string]int{}
+		}
+		counts[c.Team][c.Name] += c.Delta
+	}
+	for _, team := range slices.Sorted(mapsKeys(counts)) {
+		if err := qt.AddQueueStats(ctx, team, counts[team]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func mapsKeys[V any](m map[string]V) func(func(string) bool) {
+	return func(yield func(string) bool) {
+		for k := range m {
+			if !yield(k) {
+				return
+			}
+		}
+	}
+}
+
+// ConversationID names a conversation for the agent API: its contact,
+// number and start, so that an id names one conversation and never the
+// next one of the same contact and number.
+func ConversationID(contact, number string, started time.Time) string {
+	raw := contact + "|" + number + "|" + strconv.FormatInt(started.UnixMicro(), 10)
+	return "cv_" + base64.RawURLEncoding.EncodeToString([]byte(raw))
+}
+
+// parseConversationID is ConversationID's inverse.
+func parseConversationID(id string) (contact, number string, started time.Time, err error) {
+	bad := &badRequest{http.StatusNotFound, fmt.Sprintf("no conversation %q", id)}
+	rest, ok := strings.CutPrefix(id, "cv_")
+	if !ok || len(rest) > 200 {
+		return "", "", time.Time{}, bad
+	}
+	raw, err := base64.RawURLEncoding.DecodeString(rest)
+	if err != nil {
+		return "", "", time.Time{}, bad
+	}
+	parts := strings.Split(string(raw), "|")
+	if len(parts) != 3 {
+		return "", "", time.Time{}, bad
+	}
+	us, err := strconv.ParseInt(parts[2], 10, 64)
+	if err != nil {
+		return "", "", time.Time{}, bad
+	}
+	return parts[0], parts[1], time.UnixMicro(us).UTC(), nil
+}
+
+// errNotYours and errNotNow are the agent API's answers to a refused
+// action (403, 409).
+var (
+	errNotYours = &badRequest{http.StatusForbidden, "the conversation is not yours"}
+)
+
+// Act runs a person's action on the queued conversation id, as one step
+// of it, and returns what it did to the queue. A refused action is a
+// *badRequest: 403 when the conversation is not the person's, 409 when
+// its state forbids it (already taken, not offered), 422 when the contact
+// opted out; 404 when there is no such conversation.
+func (s *Server) Act(ctx context.Context, id string, a inbound.AgentEvent) (*inbound.QueuePlan, error) {
+	contact, number, started, err := parseConversationID(id)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.sameConversation(ctx, contact, number, started, id); err != nil {
+		return nil, err
+	}
+	key := contact + "\x00" + number
+	if err := s.order.LockContext(ctx, key); err != nil {
+		return nil, err
+	}
+	defer s.order.Unlock(key)
+	res, err := s.processEvent(ctx, Inbound{SID: agentSID(a, s.cfg.Now()), From: contact, To: number}, event{agent: &a}, jsonFields)
+	if err != nil {
+		return nil, err
+	}
+	q := res.queue
+	if q == nil {
+		return nil, errNoConversation
+	}
+	switch {
+	case errors.Is(q.Err, queue.ErrNotYours):
+		return q, errNotYours
+	case errors.Is(q.Err, queue.ErrState):
+		return q, &badRequest{http.StatusConflict, fmt.Sprintf("cannot %s the conversation now", a.Kind)}
+	case errors.Is(q.Err, inbound.ErrOptedOut):
+		return q, &badRequest{http.StatusUnprocessableEntity, "the contact has opted out"}
+	case q.Err != nil:
+		return q, &badRequest{http.StatusBadRequest, q.Err.Error()}
+	}
+	if a.Kind == inbound.AgentFinish || (a.Kind == inbound.AgentTransfer && len(q.Offer) == 0) {
+		// The person is free again, or a transfer found nobody: others may wait.
+		s.dispatchAfter(ctx, q.Team)
+	}
+	return q, nil
+}
+
+// agentSID names a person's action in the step (its trace, the ids the
+// strategies seed from): unique enough, never stored as a message.
+func agentSID(a inbound.AgentEvent, now time.Time) string {
+	return "AG" + strconv.FormatInt(now.UnixNano(), 36) + "-" + a.Kind + "-" + a.User
+}
+
+// sameConversation checks that the conversation contact/number now in
+// progress is the one id names (started then).
+func (s *Server) sameConversation(ctx context.Context, contact, number string, started time.Time, id string) error {
+	qr, ok := s.store.(store.QueueReader)
+	if !ok {
+		return fmt.Errorf("store %T keeps no queues", s.store)
+	}
+	t, err := qr.QueueTicket(ctx, contact, number)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && t.Started.Sub(started).Abs() >= time.Microsecond) {
+		return &badRequest{http.StatusNotFound, fmt.Sprintf("conversation %s is over or was never queued", id)}
+	}
+	return err
+}
+
+// dispatchTeam offers team's waiting conversations, first come first
+// served, to the members available now (a member became available, or
+// one finished). Each is a step of its conversation; one that fails is
+// logged and the others go on.
+func (s *Server) dispatchTeam(ctx context.Context, team string) {
+	qr, ok := s.store.(store.QueueReader)
+	if !ok {
+		return
+	}
+	tickets, err := qr.TeamTickets(ctx, team, true, 1000)
+	if err != nil {
+		s.log.Error("dispatch: reading the queue", "team", team, "error", clipErr(err))
+		return
+	}
+	for _, t := range tickets {
+		if t.Status != queue.Waiting {
+			continue
+		}
+		key := t.Contact + "\x00" + t.Number
+		if err := s.order.LockContext(ctx, key); err != nil {
+			return
+		}
+		res, err := s.processEvent(ctx, Inbound{SID: "DI" + strconv.FormatInt(s.cfg.Now().UnixNano(), 36), From: t.Contact, To: t.Number}, event{dispatch: true}, jsonFields)
+		s.order.Unlock(key)
+		if err != nil && !errors.Is(err, errNoConversation) {
+			s.log.Error("dispatch failed", "team", team, "error", clipErr(err))
+			continue
+		}
+		if res.queue != nil && res.queue.Event == inbound.QueueUnchanged {
+			return // nobody available: the later ones would find nobody either
+		}
+	}
+}
+
+// dispatchAfter is dispatchTeam for every team of user's or the team named.
+func (s *Server) dispatchAfter(ctx context.Context, team string) {
+	if team != "" {
+		s.dispatchTeam(ctx, team)
+	}
+}
+
+// DispatchUser offers the waiting conversations of every team user is a
+// member of (user became available).
+func (s *Server) DispatchUser(ctx context.Context, user string) {
+	d := s.directory().CheckFile()
+	if d == nil {
+		return
+	}
+	for _, t := range d.Teams {
+		if slices.Contains(t.Members, user) {
+			s.dispatchTeam(ctx, t.Name)
+		}
+	}
+}
