@@ -351,6 +351,9 @@ func (s *Server) patchUser(w http.ResponseWriter, r *http.Request) {
 		s.storeError(w, err)
 		return
 	}
+	if req.Available != nil && *req.Available {
+		s.DispatchUser(r.Context(), name) // queue.go: the waiting conversations of their teams
+	}
 	writeJSON(w, http.StatusOK, d)
 }
 

@@ -243,11 +243,9 @@ func parseConversationID(id string) (contact, number string, started time.Time, 
 	return parts[0], parts[1], time.UnixMicro(us).UTC(), nil
 }
 
-// errNotYours and errNotNow are the agent API's answers to a refused
-// action (403, 409).
-var (
-	errNotYours = &badRequest{http.StatusForbidden, "the conversation is not yours"}
-)
+// errNotYours is the agent API's answer to an action on a conversation
+// offered to or held by someone else.
+var errNotYours = &badRequest{http.StatusForbidden, "the conversation is not yours"}
 
 // Act runs a person's action on the queued conversation id, as one step
 // of it, and returns what it did to the queue. A refused action is a
@@ -255,13 +253,11 @@ var (
 // its state forbids it (already taken, not offered), 422 when the contact
 // opted out; 404 when there is no such conversation.
 func (s *Server) Act(ctx context.Context, id string, a inbound.AgentEvent) (*inbound.QueuePlan, error) {
-	contact, number, started, err := parseConversationID(id)
+	_, t, err := s.queuedTicket(ctx, id)
 	if err != nil {
 		return nil, err
 	}
-	if err := s.sameConversation(ctx, contact, number, started, id); err != nil {
-		return nil, err
-	}
+	contact, number := t.Contact, t.Number
 	key := contact + "\x00" + number
 	if err := s.order.LockContext(ctx, key); err != nil {
 		return nil, err
@@ -298,18 +294,26 @@ func agentSID(a inbound.AgentEvent, now time.Time) string {
 	return "AG" + strconv.FormatInt(now.UnixNano(), 36) + "-" + a.Kind + "-" + a.User
 }
 
-// sameConversation checks that the conversation contact/number now in
-// progress is the one id names (started then).
-func (s *Server) sameConversation(ctx context.Context, contact, number string, started time.Time, id string) error {
+// queuedTicket reads the ticket of the conversation id names: 404 when
+// it is over (or was never queued), or when the contact and number have
+// another conversation now.
+func (s *Server) queuedTicket(ctx context.Context, id string) (store.QueueReader, *store.QueueTicket, error) {
+	contact, number, started, err := parseConversationID(id)
+	if err != nil {
+		return nil, nil, err
+	}
 	qr, ok := s.store.(store.QueueReader)
 	if !ok {
-		return fmt.Errorf("store %T keeps no queues", s.store)
+		return nil, nil, fmt.Errorf("store %T keeps no queues", s.store)
 	}
 	t, err := qr.QueueTicket(ctx, contact, number)
 	if errors.Is(err, store.ErrNotFound) || (err == nil && t.Started.Sub(started).Abs() >= time.Microsecond) {
-		return &badRequest{http.StatusNotFound, fmt.Sprintf("conversation %s is over or was never queued", id)}
+		return nil, nil, &badRequest{http.StatusNotFound, fmt.Sprintf("conversation %s is over or was never queued", id)}
 	}
-	return err
+	if err != nil {
+		return nil, nil, err
+	}
+	return qr, t, nil
 }
 
 // dispatchTeam offers team's waiting conversations, first come first

@@ -89,10 +89,11 @@ type QueueReader interface {
 
 // ConversationNote is an agent's note on a conversation.
 type ConversationNote struct {
-	ID              int64
-	Contact, Number string
-	Started         time.Time
-	User            string
-	Body            string
-	Created         time.Time
+	ID      int64     `json:"id"`
+	Contact string    `json:"contact"`
+	Number  string    `json:"number"`
+	Started time.Time `json:"-"`
+	User    string    `json:"user"`
+	Body    string    `json:"text"`
+	Created time.Time `json:"created"`
 }

@@ -65,7 +65,29 @@ type Option func(*options)
 type options struct {
 	eventBudget time.Duration
 	http        vm.HTTPDoer // requests no mock answers (WithHTTP, http.go)
+	observe     Observer
 }
+
+// Observed is one step as the simulator ran it, for an Observer: the
+// step, the conversation after it, the step's results (a send's, each
+// timer's of a wait, an agent's action's) and, for an agent's action,
+// its refusal.
+type Observed struct {
+	Step    Step
+	Conv    *sim.Conversation
+	Results []*vm.Result
+	Refused error
+}
+
+// Observer sees each step of a scenario (not its expectations) after the
+// simulator ran it; an error is the step's failure. It is how one
+// scenario drives another implementation beside the simulator (the
+// server's tests run .flowtest files through the HTTP server with it)
+// and compares what each did, so that the two cannot drift apart.
+type Observer func(ctx context.Context, o Observed) error
+
+// WithObserver calls observe after each step (WithObserver's doc).
+func WithObserver(observe Observer) Option { return func(o *options) { o.observe = observe } }
 
 // WithEventBudget sets the time all applet calls of one event may take
 // (vm.Options.EventBudget), as the server's FLOWC_EVENT_BUDGET does.
@@ -120,6 +142,7 @@ func RunWith(ctx context.Context, t *Test, p *vm.Program, real sim.AppletFunc, o
 		if s.Kind != StepExpect && stepFail {
 			break // later steps would only cascade
 		}
+		observed := Observed{Step: s, Conv: conv}
 		switch s.Kind {
 		case StepHistory:
 			applyHistory(env, t.From, to, s.History, env.Clock)
@@ -135,6 +158,7 @@ func RunWith(ctx context.Context, t *Test, p *vm.Program, real sim.AppletFunc, o
 			step.delivered = conv.Delivered
 			r.Traces = append(r.Traces, res.Trace)
 			r.keepLogs(s.Pos, res)
+			observed.Results = []*vm.Result{res}
 		case StepWait:
 			results, err := conv.Wait(ctx, s.Dur)
 			if err != nil {
@@ -149,6 +173,7 @@ func RunWith(ctx context.Context, t *Test, p *vm.Program, real sim.AppletFunc, o
 				r.Traces = append(r.Traces, res.Trace)
 				r.keepLogs(s.Pos, res)
 			}
+			observed.Results = results
 		case StepAgent, StepAvailability, StepQueueWaiting:
 			res, refused, err := runAgentLine(ctx, conv, s)
 			if err != nil {
@@ -163,7 +188,9 @@ func RunWith(ctx context.Context, t *Test, p *vm.Program, real sim.AppletFunc, o
 				step.refused = refused
 				if res != nil {
 					r.Traces = append(r.Traces, res.Trace)
+					observed.Results = []*vm.Result{res}
 				}
+				observed.Refused = refused
 			}
 		case StepExpect:
 			for _, a := range step.actions {
@@ -174,6 +201,13 @@ func RunWith(ctx context.Context, t *Test, p *vm.Program, real sim.AppletFunc, o
 			if exp, got, ok := step.check(s.Exp, vars, conv, loc); !ok {
 				fail(s.Pos, exp, got)
 				stepFail = true
+			}
+			continue
+		}
+		if o.observe != nil {
+			if err := o.observe(ctx, observed); err != nil {
+				fail(s.Pos, "the observer to agree with the simulator", err.Error())
+				return r
 			}
 		}
 	}

@@ -1,0 +1,326 @@
+package server
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/go-chi/chi/v5"
+
+	"github.com/flowc-dev/flowc/server/store"
+	"github.com/flowc-dev/flowc/vm/inbound"
+	"github.com/flowc-dev/flowc/vm/queue"
+)
+
+// The agent API's queue routes (under /v1/agent, each request already
+// authenticated as one user by a per-user token): the person's offered
+// and open conversations, one conversation's thread, and the actions on
+// it. Each action is a step of the conversation (Server.Act), decided by
+// vm/inbound as `flowc test` decides a .flowtest's `agent` line; a
+// conversation that is not the person's is 403 for every route.
+
+// AgentConversation is a queued conversation as the agent API shows it.
+type AgentConversation struct {
+	ID       string    `json:"id"`
+	Contact  string    `json:"contact"`
+	Number   string    `json:"number"`
+	Flow     string    `json:"flow"`
+	Team     string    `json:"team"`
+	Status   string    `json:"status"` // waiting, offered, open, transferring
+	Assignee string    `json:"assignee,omitempty"`
+	Offered  []string  `json:"offered"`
+	Since    time.Time `json:"since"` // entered the queue
+	Updated  time.Time `json:"updated"`
+	// Position is its place in its team's line (1: next), while it
+	// waits or is offered; 0 once someone has it.
+	Position int `json:"position,omitempty"`
+}
+
+// AgentThread is one conversation with its messages and notes.
+type AgentThread struct {
+	AgentConversation
+	Messages        []store.InboxMessage     `json:"messages"`         // the contact's texts since it started, oldest first
+	MessagesOmitted int                      `json:"messages_omitted"` // older ones left out
+	Notes           []store.ConversationNote `json:"notes"`
+}
+
+// AgentAction is an action's body: reply's and note's text, transfer's
+// target (user:NAME or team:NAME).
+type AgentAction struct {
+	Text string `json:"text,omitempty"`
+	To   string `json:"to,omitempty"`
+}
+
+// AgentActionResult is what an action did.
+type AgentActionResult struct {
+	Event        string             `json:"event"`                  // vm/inbound's Queue* event: accepted, replied, transferred, finished
+	Conversation *AgentConversation `json:"conversation,omitempty"` // nil once it left the queue
+	Offered      []string           `json:"offered,omitempty"`      // a transfer's: who it is offered to now
+}
+
+// queueAgentRoutes adds the queue routes to the agent router; user is
+// the authenticated user of a request.
+func (s *Server) queueAgentRoutes(r chi.Router, user func(*http.Request) string) {
+	r.Get("/conversations", func(w http.ResponseWriter, r *http.Request) { s.myConversations(w, r, user(r)) })
+	r.Get("/conversations/{id}", func(w http.ResponseWriter, r *http.Request) { s.agentThread(w, r, user(r)) })
+	for _, kind := range []string{inbound.AgentAccept, inbound.AgentReply, inbound.AgentTransfer, inbound.AgentFinish} {
+		r.Post("/conversations/{id}/"+kind, func(w http.ResponseWriter, r *http.Request) { s.agentAct(w, r, user(r), kind) })
+	}
+	r.Post("/conversations/{id}/notes", func(w http.ResponseWriter, r *http.Request) { s.agentNote(w, r, user(r)) })
+}
+
+func (s *Server) queueReader() (store.QueueReader, error) {
+	qr, ok := s.store.(store.QueueReader)
+	if !ok {
+		return nil, fmt.Errorf("store %T keeps no queues", s.store)
+	}
+	return qr, nil
+}
+
+// agentView is t as the agent API shows it, with its position in line.
+func (s *Server) agentView(ctx context.Context, qr store.QueueReader, t store.QueueTicket) (AgentConversation, error) {
+	c := AgentConversation{ID: ConversationID(t.Contact, t.Number, t.Started), Contact: t.Contact, Number: t.Number, Flow: t.Flow,
+		Team: t.Team, Status: t.Status, Assignee: t.Assignee, Offered: nonNilStrings(t.Offered), Since: t.Since.UTC(), Updated: t.Updated.UTC()}
+	if t.Status == queue.Waiting || t.Status == queue.Offered {
+		line, err := qr.TeamTickets(ctx, t.Team, true, 0)
+		if err != nil {
+			return c, err
+		}
+		c.Position = slices.IndexFunc(line, func(o store.QueueTicket) bool { return o.Contact == t.Contact && o.Number == t.Number }) + 1
+	}
+	return c, nil
+}
+
+func nonNilStrings(a []string) []string {
+	if a == nil {
+		return []string{}
+	}
+	return a
+}
+
+// mine reports whether user may see and act on t: it is offered to
+// them, theirs, or theirs while they transfer it.
+func mine(t *store.QueueTicket, user string) bool {
+	return t.Assignee == user || slices.Contains(t.Offered, user)
+}
+
+func (s *Server) myConversations(w http.ResponseWriter, r *http.Request, user string) {
+	qr, err := s.queueReader()
+	if err != nil {
+		s.storeError(w, err)
+		return
+	}
+	ts, err := qr.UserTickets(r.Context(), user)
+	if err != nil {
+		s.storeError(w, err)
+		return
+	}
+	out := []AgentConversation{}
+	for _, t := range ts {
+		c, err := s.agentView(r.Context(), qr, t)
+		if err != nil {
+			s.storeError(w, err)
+			return
+		}
+		out = append(out, c)
+	}
+	writeJSON(w, http.StatusOK, struct {
+		User          string              `json:"user"`
+		Conversations []AgentConversation `json:"conversations"`
+	}{user, out})
+}
+
+// ticketFor reads the conversation id names and checks it is user's:
+// 404 when over (or never queued), 403 when not theirs.
+func (s *Server) ticketFor(ctx context.Context, id, user string) (store.QueueReader, *store.QueueTicket, error) {
+	qr, t, err := s.queuedTicket(ctx, id)
+	if err != nil {
+		return nil, nil, err
+	}
+	if !mine(t, user) {
+		return nil, nil, errNotYours
+	}
+	return qr, t, nil
+}
+
+func (s *Server) agentThread(w http.ResponseWriter, r *http.Request, user string) {
+	ctx := r.Context()
+	qr, t, err := s.ticketFor(ctx, chi.URLParam(r, "id"), user)
+	if err != nil {
+		s.storeError(w, err)
+		return
+	}
+	c, err := s.agentView(ctx, qr, *t)
+	if err != nil {
+		s.storeError(w, err)
+		return
+	}
+	th := AgentThread{AgentConversation: c}
+	err = s.readStoreTx(ctx, func(tx store.Tx) error {
+		var err error
+		th.Messages, th.MessagesOmitted, err = tx.ContactMessages(ctx, t.Contact, t.Number, t.Started, MaxInboxMessages)
+		if err != nil {
+			return err
+		}
+		th.MessagesOmitted = max(th.MessagesOmitted-len(th.Messages), 0)
+		return nil
+	})
+	if err != nil {
+		s.storeError(w, err)
+		return
+	}
+	if th.Notes, err = qr.ConversationNotes(ctx, t.Contact, t.Number, t.Started); err != nil {
+		s.storeError(w, err)
+		return
+	}
+	th.Messages = boundInboxMessages(th.Messages, MaxInboxMessageBytes)
+	if th.Messages == nil {
+		th.Messages = []store.InboxMessage{}
+	}
+	if th.Notes == nil {
+		th.Notes = []store.ConversationNote{}
+	}
+	writeJSON(w, http.StatusOK, th)
+}
+
+// checkAgentText checks a reply's or a note's text.
+func checkAgentText(text string) error {
+	switch {
+	case strings.TrimSpace(text) == "":
+		return &badRequest{http.StatusBadRequest, "text is empty"}
+	case !utf8.ValidString(text) || strings.IndexByte(text, 0) >= 0:
+		return &badRequest{http.StatusBadRequest, "text is not valid UTF-8, or holds a NUL character"}
+	case utf8.RuneCountInString(text) > MaxOutboundBodyRunes:
+		return &badRequest{http.StatusBadRequest, fmt.Sprintf("text: %d characters, at most %d", utf8.RuneCountInString(text), MaxOutboundBodyRunes)}
+	}
+	return nil
+}
+
+func (s *Server) agentAct(w http.ResponseWriter, r *http.Request, user, kind string) {
+	ctx := r.Context()
+	var body AgentAction
+	if r.ContentLength != 0 && !readAPIJSON(w, r, &body) {
+		return
+	}
+	id := chi.URLParam(r, "id")
+	_, t, err := s.ticketFor(ctx, id, user)
+	if err != nil {
+		s.storeError(w, err)
+		return
+	}
+	a := inbound.AgentEvent{Kind: kind, User: user}
+	switch kind {
+	case inbound.AgentReply:
+		if err := checkAgentText(body.Text); err != nil {
+			s.storeError(w, err)
+			return
+		}
+		if err := s.refuseBlacklisted(ctx, t.Contact); err != nil {
+			s.storeError(w, err)
+			return
+		}
+		a.Text = body.Text
+	case inbound.AgentTransfer:
+		if err := s.checkTransferTarget(body.To); err != nil {
+			s.storeError(w, err)
+			return
+		}
+		a.To = body.To
+	}
+	q, err := s.Act(ctx, id, a)
+	if err != nil {
+		s.storeError(w, err)
+		return
+	}
+	res := AgentActionResult{Event: q.Event, Offered: q.Offer}
+	if q.Ticket != nil {
+		qr, _ := s.queueReader()
+		if nt, err := qr.QueueTicket(ctx, t.Contact, t.Number); err == nil {
+			c, err := s.agentView(ctx, qr, *nt)
+			if err == nil {
+				res.Conversation = &c
+			}
+		}
+	}
+	writeJSON(w, http.StatusOK, res)
+}
+
+// refuseBlacklisted refuses a reply to a contact on the outbound
+// blacklist (Config.OutboundBlacklist), as POST /v1/outbound does; the
+// opt-out is the step's (the inbound stage refuses it).
+func (s *Server) refuseBlacklisted(ctx context.Context, contact string) error {
+	var listed bool
+	err := s.readStoreTx(ctx, func(tx store.Tx) error {
+		ht, err := historyTx(tx)
+		if err != nil {
+			return err
+		}
+		listed, err = ht.InList(ctx, s.cfg.OutboundBlacklist, contact)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	if listed {
+		return &badRequest{http.StatusUnprocessableEntity, fmt.Sprintf("%s is on the outbound blacklist (list %q)", contact, s.cfg.OutboundBlacklist)}
+	}
+	return nil
+}
+
+// checkTransferTarget checks a transfer's target names a directory user
+// or team.
+func (s *Server) checkTransferTarget(to string) error {
+	d := s.directory().CheckFile()
+	if kind, name, ok := strings.Cut(to, ":"); ok && d != nil {
+		switch kind {
+		case "user":
+			if _, ok := d.User(name); ok {
+				return nil
+			}
+		case "team":
+			if _, ok := d.Team(name); ok {
+				return nil
+			}
+		}
+	}
+	return &badRequest{http.StatusBadRequest, fmt.Sprintf("to %q is not user:NAME or team:NAME of the directory", to)}
+}
+
+func (s *Server) agentNote(w http.ResponseWriter, r *http.Request, user string) {
+	ctx := r.Context()
+	var body AgentAction
+	if !readAPIJSON(w, r, &body) {
+		return
+	}
+	if err := checkAgentText(body.Text); err != nil {
+		s.storeError(w, err)
+		return
+	}
+	_, t, err := s.ticketFor(ctx, chi.URLParam(r, "id"), user)
+	if err != nil {
+		s.storeError(w, err)
+		return
+	}
+	n := &store.ConversationNote{Contact: t.Contact, Number: t.Number, Started: t.Started, User: user, Body: body.Text, Created: s.cfg.Now()}
+	err = s.store.InTx(ctx, func(tx store.Tx) error {
+		qt, ok := tx.(store.QueueTx)
+		if !ok {
+			return fmt.Errorf("store %T keeps no queues", tx)
+		}
+		c := *n // a retried transaction inserts anew
+		if err := qt.AddConversationNote(ctx, &c); err != nil {
+			return err
+		}
+		n.ID = c.ID
+		return nil
+	})
+	if err != nil {
+		s.storeError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, n)
+}
