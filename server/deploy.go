@@ -360,7 +360,6 @@ func (s *Server) compileRequest(w http.ResponseWriter, r *http.Request, req *Dep
 	progs, cd := compiler.All(res)
 	all := append(append(diag.List{}, res.Diags...), cd...)
 	all = append(all, check.Directory(res.Files, s.directory().CheckFile())...) // `inbox team:slaes` routes nowhere
-	all = append(all, NotYetServed(res.Files, progs)...)                        // unserved.go
 	all.Sort()
 	report := diag.Report(all, 1)
 	if all.HasErrors() || len(progs) != 1 {

@@ -67,7 +67,6 @@ func runServe(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	progs, cd := compiler.All(res)
 	all := append(append(diag.List{}, res.Diags...), cd...)
 	all = append(all, check.Directory(res.Files, directory.CheckFile())...) // as `flowc check` does
-	all = append(all, server.NotYetServed(res.Files, progs)...)             // queues are offline only for now
 	all.Sort()
 	if all.HasErrors() {
 		logDiagnostics(log, all)
