@@ -102,10 +102,10 @@ func nonNilStrings(a []string) []string {
 	return a
 }
 
-// mine reports whether user may see and act on t: it is offered to
-// them, theirs, or theirs while they transfer it.
-func mine(t *store.QueueTicket, user string) bool {
-	return t.Assignee == user || slices.Contains(t.Offered, user)
+// mine reports whether user may see and act on t (inbound.MayAct: it is
+// offered to them, theirs, or a handoff and they are a platform).
+func (s *Server) mine(t *store.QueueTicket, user string) bool {
+	return inbound.MayAct(s.directory().CheckFile(), t.Assignee, t.Offered, user)
 }
 
 func (s *Server) myConversations(w http.ResponseWriter, r *http.Request, user string) {
@@ -141,7 +141,7 @@ func (s *Server) ticketFor(ctx context.Context, id, user string) (store.QueueRea
 	if err != nil {
 		return nil, nil, err
 	}
-	if !mine(t, user) {
+	if !s.mine(t, user) {
 		return nil, nil, errNotYours
 	}
 	return qr, t, nil

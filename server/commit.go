@@ -116,7 +116,7 @@ func (s *Server) readAndRun(ctx context.Context, in Inbound, ev event, f fieldNa
 	if err != nil || snap.stored != nil || snap.idle {
 		return snap, nil, err
 	}
-	snap.in.EventBudget = s.cfg.EventBudget
+	snap.in.EventBudget, snap.in.HandoffIdle = s.cfg.EventBudget, s.cfg.HandoffIdle
 	p, err := step(ctx, &snap.in, s.cfg.Applets) // no transaction open
 	return snap, p, err
 }

@@ -2,7 +2,6 @@ package server
 
 import (
 	"context"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"net/http"
@@ -165,6 +164,7 @@ func (s *Server) applyQueue(ctx context.Context, tx store.Tx, in *stepInput, p *
 	}
 	m := in.Msg
 	switch {
+	case p.Save == nil && !p.End: // the state is unchanged (a refused action): so is its ticket
 	case after != nil:
 		t := &store.QueueTicket{Contact: m.From, Number: m.To, Started: conversationStart(in), Team: after.Team, Status: after.Status,
 			Assignee: after.Assignee, Offered: slices.Sorted(slices.Values(after.Offered)), Since: after.Since, Updated: in.Now, Flow: p.Flow}
@@ -213,34 +213,19 @@ func mapsKeys[V any](m map[string]V) func(func(string) bool) {
 	}
 }
 
-// ConversationID names a conversation for the agent API: its contact,
-// number and start, so that an id names one conversation and never the
-// next one of the same contact and number.
+// ConversationID names a conversation for the agent API
+// (inbound.ConversationID: webhook forwards carry the same).
 func ConversationID(contact, number string, started time.Time) string {
-	raw := contact + "|" + number + "|" + strconv.FormatInt(started.UnixMicro(), 10)
-	return "cv_" + base64.RawURLEncoding.EncodeToString([]byte(raw))
+	return inbound.ConversationID(contact, number, started)
 }
 
-// parseConversationID is ConversationID's inverse.
+// parseConversationID is inbound.ParseConversationID, a bad id a 404.
 func parseConversationID(id string) (contact, number string, started time.Time, err error) {
-	bad := &badRequest{http.StatusNotFound, fmt.Sprintf("no conversation %q", id)}
-	rest, ok := strings.CutPrefix(id, "cv_")
-	if !ok || len(rest) > 200 {
-		return "", "", time.Time{}, bad
-	}
-	raw, err := base64.RawURLEncoding.DecodeString(rest)
+	contact, number, started, err = inbound.ParseConversationID(id)
 	if err != nil {
-		return "", "", time.Time{}, bad
+		return "", "", time.Time{}, &badRequest{http.StatusNotFound, fmt.Sprintf("no conversation %q", id)}
 	}
-	parts := strings.Split(string(raw), "|")
-	if len(parts) != 3 {
-		return "", "", time.Time{}, bad
-	}
-	us, err := strconv.ParseInt(parts[2], 10, 64)
-	if err != nil {
-		return "", "", time.Time{}, bad
-	}
-	return parts[0], parts[1], time.UnixMicro(us).UTC(), nil
+	return contact, number, started, nil
 }
 
 // errNotYours is the agent API's answer to an action on a conversation

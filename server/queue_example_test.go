@@ -11,7 +11,9 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -24,17 +26,24 @@ import (
 	"github.com/flowc-dev/flowc/vm/scenario"
 )
 
-// TestSMSChannelScenariosThroughTheServer: every scenario of
-// examples/sms-channel.flowtest runs once, driving both the simulator
-// (`flowc test`: every expectation is checked there) and the HTTP
-// server with the agent API, step by step; after each step the server
-// must have done what the simulator did: the same texts to the contact
-// (in the webhook's answer or through the outbox), the same refusals of
-// agents' actions, the same place in the queue (status, who it is
-// offered to, who has it). So the scenarios pass through the server too,
-// on both stores.
-func TestSMSChannelScenariosThroughTheServer(t *testing.T) {
-	const flowPath = "../examples/sms-channel.flow"
+// TestQueueScenariosThroughTheServer: every scenario of
+// examples/sms-channel.flowtest (uContact's SMS channel) and
+// examples/flex-handoff.flowtest (Send to Flex) runs once, driving both
+// the simulator (`flowc test`: every expectation is checked there) and
+// the HTTP server with the agent API, step by step; after each step the
+// server must have done what the simulator did: the same texts to the
+// contact (in the webhook's answer or through the outbox), the same
+// forwards (a webhook's carrying the conversation's id), the same
+// refusals of agents' actions, the same place in the queue (status, who
+// it is offered to, who has it). So the scenarios pass through the
+// server too, on both stores.
+func TestQueueScenariosThroughTheServer(t *testing.T) {
+	for _, name := range []string{"sms-channel", "flex-handoff"} {
+		t.Run(name, func(t *testing.T) { runScenariosThroughServer(t, "../examples/"+name+".flow") })
+	}
+}
+
+func runScenariosThroughServer(t *testing.T, flowPath string) {
 	src, err := os.ReadFile(flowPath)
 	if err != nil {
 		t.Fatal(err)
@@ -47,7 +56,7 @@ func TestSMSChannelScenariosThroughTheServer(t *testing.T) {
 	if res.Diags.HasErrors() || cd.HasErrors() || len(progs) != 1 {
 		t.Fatalf("sms-channel.flow: %v %v", res.Diags.Err(), cd.Err())
 	}
-	file, err := scenario.ParseFile("../examples/sms-channel.flowtest")
+	file, err := scenario.ParseFile(strings.TrimSuffix(flowPath, ".flow") + ".flowtest")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -55,7 +64,7 @@ func TestSMSChannelScenariosThroughTheServer(t *testing.T) {
 		t.Run(sc.name, func(t *testing.T) {
 			for _, test := range file.Tests {
 				t.Run(test.Name, func(t *testing.T) {
-					h := startFlowAt(t, sc.open(t), "sms-channel.flow", string(src), time.Date(2026, 11, 23, 10, 0, 0, 0, ny), nil)
+					h := startFlowAt(t, sc.open(t), filepath.Base(flowPath), string(src), time.Date(2026, 11, 23, 10, 0, 0, 0, ny), nil)
 					d := &channelDriver{h: h, t: t, contact: test.From, number: progs[0].Numbers[0], agents: httptest.NewServer(server.AgentQueueHandler(h.srv))}
 					t.Cleanup(d.agents.Close)
 					r := scenario.RunWith(context.Background(), test, progs[0], nil, scenario.WithObserver(d.observe))
@@ -138,6 +147,9 @@ func (d *channelDriver) observe(ctx context.Context, o scenario.Observed) error 
 	if want := replies(o.Results); !slices.Equal(got, want) {
 		return fmt.Errorf("%q: the server sent %q, the simulator %q", o.Step.Text, got, want)
 	}
+	if want, got := forwards(o.Results), d.newForwards(); !slices.Equal(got, want) {
+		return fmt.Errorf("%q: the server forwarded to %q, the simulator to %q", o.Step.Text, got, want)
+	}
 	return d.sameTicket(ctx, conv.Ticket())
 }
 
@@ -164,16 +176,64 @@ func twimlMessages(t *testing.T, answer string) []string {
 	return r.Messages
 }
 
-// newTexts are the outbox's texts to the contact not seen before.
-func (d *channelDriver) newTexts() []string {
+// forwards are the simulator's results' forwards, as kind:target.
+func forwards(results []*vm.Result) []string {
+	var out []string
+	for _, r := range results {
+		for _, a := range r.Actions {
+			if a.Kind == vm.ActForward {
+				out = append(out, a.Target.Kind+":"+a.Target.Name)
+			}
+		}
+	}
+	return out
+}
+
+// newItems are the outbox's items not seen before that keep says to.
+func (d *channelDriver) newItems(keep func(store.OutboxItem) bool) []store.OutboxItem {
 	if d.seen == nil {
 		d.seen = map[int64]bool{}
 	}
-	var out []string
+	var out []store.OutboxItem
 	for _, it := range d.h.outbox("") {
-		if it.Kind == "sms" && it.To == d.contact && !d.seen[it.ID] {
+		if keep(it) && !d.seen[it.ID] {
 			d.seen[it.ID] = true
-			out = append(out, it.Body)
+			out = append(out, it)
+		}
+	}
+	return out
+}
+
+// newTexts are the outbox's texts to the contact not seen before.
+func (d *channelDriver) newTexts() []string {
+	var out []string
+	for _, it := range d.newItems(func(it store.OutboxItem) bool { return it.Kind == "sms" && it.To == d.contact }) {
+		out = append(out, it.Body)
+	}
+	return out
+}
+
+// newForwards are the outbox's forwards not seen before, as kind:target;
+// a webhook's body must name the conversation (its id, as the agent API
+// takes it) and carry the flow's variables.
+func (d *channelDriver) newForwards() []string {
+	var out []string
+	for _, it := range d.newItems(func(it store.OutboxItem) bool { return it.Kind != "sms" }) {
+		out = append(out, it.Kind+":"+it.To)
+		if it.Kind != "webhook" {
+			continue
+		}
+		var body struct {
+			ConversationID string         `json:"conversation_id"`
+			Variables      map[string]any `json:"variables"`
+		}
+		if err := json.Unmarshal([]byte(it.Body), &body); err != nil || body.Variables == nil {
+			d.t.Errorf("webhook forward body %s: no variables (%v)", it.Body, err)
+		}
+		if t, err := d.h.store.(store.QueueReader).QueueTicket(context.Background(), d.contact, d.number); err == nil {
+			if id := server.ConversationID(t.Contact, t.Number, t.Started); body.ConversationID != id {
+				d.t.Errorf("webhook forward names conversation %q, the agent API %q", body.ConversationID, id)
+			}
 		}
 	}
 	return out

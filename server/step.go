@@ -43,7 +43,8 @@ type stepInput struct {
 	HTTP  vm.HTTPDoer          // sends http steps' requests (effects.go); nil: they fail (a deploy's replay)
 	Marks map[string]time.Time // once-per-period replies sent to Msg.From on Msg.To
 
-	Queues map[string]*inbound.QueueData // the teams' queues the step may touch (queue.go)
+	Queues      map[string]*inbound.QueueData // the teams' queues the step may touch (queue.go)
+	HandoffIdle time.Duration                 // Config.HandoffIdle
 }
 
 // isMessage reports whether the step's event is a message from the
@@ -103,13 +104,13 @@ func step(ctx context.Context, in *stepInput, applets appletRunner) (*plan, erro
 func inboundInput(in *stepInput) *inbound.Input {
 	ii := &inbound.Input{Timer: in.Timer, Msg: vmMessage(in.Msg), Now: in.Now, OptedOut: in.OptedOut,
 		Contact: in.Contact, Lists: in.Lists, EventBudget: in.EventBudget, HTTP: in.HTTP, Marks: in.Marks,
-		Agent: in.Agent, Dispatch: in.Dispatch, Queues: in.Queues}
+		Agent: in.Agent, Dispatch: in.Dispatch, Queues: in.Queues, HandoffIdle: in.HandoffIdle}
 	ii.Directory = in.Directory
 	if in.Route != nil {
 		ii.Route = &inbound.Route{Flow: in.Route.Flow, Version: in.Route.Version, Program: in.Route.Program}
 	}
 	if in.Conv != nil {
-		ii.Conv = &inbound.Conversation{Flow: in.Conv.Flow, Version: in.Conv.Version, Program: in.ConvProgram, State: in.Conv.State}
+		ii.Conv = &inbound.Conversation{Flow: in.Conv.Flow, Version: in.Conv.Version, Program: in.ConvProgram, State: in.Conv.State, Started: in.Conv.Started}
 	}
 	return ii
 }

@@ -89,7 +89,13 @@ func runServe(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "flowc serve:", err)
 		return exitUsage
 	}
+	handoffIdle, err := parseDurationSetting("FLOWC_HANDOFF_IDLE", os.Getenv("FLOWC_HANDOFF_IDLE"))
+	if err != nil {
+		fmt.Fprintln(stderr, "flowc serve:", err)
+		return exitUsage
+	}
 	cfg := server.Config{
+		HandoffIdle:              handoffIdle,
 		AdminReads:               adminReads,
 		TwilioAuthToken:          os.Getenv("FLOWC_TWILIO_AUTH_TOKEN"),
 		TwilioAuthTokenSecondary: os.Getenv("FLOWC_TWILIO_AUTH_TOKEN_SECONDARY"),

@@ -38,6 +38,10 @@ type User struct {
 	// Weight is the user's share of a queue's conversations under the
 	// weighted-random strategy (`queue team:X wrandom`); 0 counts as 1.
 	Weight int `json:"weight,omitempty"`
+	// Platform marks an agent platform's account (Twilio Flex, a
+	// helpdesk): its token may reply to and finish the conversations
+	// handed off to a webhook (`forward webhook:`), which no person holds.
+	Platform bool `json:"platform,omitempty"`
 }
 
 // IsAvailable reports whether the user takes inbox items now.

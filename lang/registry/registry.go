@@ -160,7 +160,10 @@ func init() {
 		Syntax:  `forward email:"ADDRESS" | email:(EXPR) | webhook:"URL" [< on error -> … >]`,
 		Example: `forward email:"owner@example.com"`,
 		Notes: "A webhook's URL is always written in the file (it cannot be computed), so `flowc check` and a reader see every " +
-			"place a message can be sent. " + computedNotes,
+			"place a message can be sent. A run that ends after a webhook forward is a **handoff** to an agent platform (Flex, a " +
+			"helpdesk): the conversation stays open with the webhook, the contact's later texts are forwarded to it with the same " +
+			"`conversation_id` (the body also carries the flow's `variables`), and the platform replies and finishes through the " +
+			"agent API (docs/server.md). " + computedNotes,
 	})
 	register(&Applet{
 		Name: "tag", Summary: "Add a tag to the contact.",

@@ -47,6 +47,9 @@ type Input struct {
 	// (QueueOffered). The caller dispatches its team's waiting
 	// conversations first come, first served (queue.Position).
 	Dispatch bool
+	// HandoffIdle is how long a conversation handed off to a webhook stays
+	// open without a text either way (handoff.go); 0: DefaultHandoffIdle.
+	HandoffIdle time.Duration
 
 	EventBudget time.Duration // the applet calls' time budget (vm.Options.EventBudget)
 	AppletLogs  bool          // keep the applets' console output (offline only)
@@ -68,6 +71,7 @@ type Conversation struct {
 	Flow, Version string
 	Program       *vm.Program
 	State         []byte
+	Started       time.Time // when its first message came (its ConversationID's); zero: unknown
 }
 
 // Saved is a conversation's new state.
@@ -279,10 +283,15 @@ func options(in *Input) vm.Options {
 
 // collect turns a run's actions into the plan.
 func collect(p *Plan, in *Input, res *vm.Result) {
-	m := in.Msg
 	p.Result = res
 	if len(res.Errors) > 0 {
 		p.Outcome = OutcomeErrors
+	}
+	var vars map[string]any // the flow's variables, for a webhook forward (handoff.go)
+	for _, a := range res.Actions {
+		if a.Kind == vm.ActForward && a.Target.Kind == "webhook" && vars == nil {
+			vars = runVars(in, res)
+		}
 	}
 	for _, a := range res.Actions {
 		switch a.Kind {
@@ -294,8 +303,7 @@ func collect(p *Plan, in *Input, res *vm.Result) {
 		case vm.ActDeliver:
 			p.Deliver = append(p.Deliver, a.Target)
 		case vm.ActForward:
-			body, _ := json.Marshal(map[string]any{"flow": p.Flow, "message_sid": m.ID, "from": m.From, "to": m.To, "body": m.Body, "media": m.Media})
-			p.Forwards = append(p.Forwards, Forward{Kind: a.Target.Kind, To: Storable(a.Target.Name), Body: string(body)})
+			p.Forwards = append(p.Forwards, Forward{Kind: a.Target.Kind, To: Storable(a.Target.Name), Body: forwardBody(in, p.Flow, a.Target.Kind, vars)})
 		case vm.ActTag:
 			p.Tags = append(p.Tags, Storable(a.Text))
 			p.Effects.Untags = without(p.Effects.Untags, Storable(a.Text)) // effects.go
@@ -313,6 +321,7 @@ func collect(p *Plan, in *Input, res *vm.Result) {
 	if p.Program != nil && p.FlowErr == nil {
 		afterRun(p, in, res)
 	}
+	keepWithWebhook(p, in, res, vars) // a handoff stays open (handoff.go)
 }
 
 // Storable makes text computed by a flow (an applet's tag, reply or

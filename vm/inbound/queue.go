@@ -85,7 +85,7 @@ type QueuePlan struct {
 // leftThen records that the conversation left a queue (left) and, if
 // the flow queued it again in the same run, that too.
 func leftThen(p *Plan, left *QueuePlan) {
-	if p.Queue != nil && p.Queue.Event == QueueEntered {
+	if p.Queue != nil && (p.Queue.Event == QueueEntered || p.Queue.Event == QueueHandedOff) {
 		p.Queue.Previous = left
 		return
 	}
@@ -98,6 +98,9 @@ var ErrOptedOut = errors.New("the contact has opted out")
 // queueOf returns the state's ticket and the settings of the queue step
 // it waits at; ok is false when the state is not waiting in a queue.
 func queueOf(prog *vm.Program, st *vm.State) (queue.Settings, *queue.Ticket, bool) {
+	if s, t, ok := handoffOf(st); ok {
+		return s, t, true
+	}
 	if st == nil || st.Queue == nil || st.PC < 0 || st.PC >= len(prog.Code) || prog.Code[st.PC] != vm.OpQueue {
 		return queue.Settings{}, nil, false
 	}
@@ -130,6 +133,7 @@ func joinStep(in *Input, st *vm.State, s queue.Settings, t *queue.Ticket) *Plan 
 	p := &Plan{Outcome: OutcomeQueued, Flow: in.Conv.Flow, Version: in.Conv.Version, Replies: []string{}, Record: true, Program: in.Conv.Program}
 	t = queue.Contact(t, in.Now)
 	p.Queue = &QueuePlan{Team: t.Team, Event: QueueJoined, Ticket: t, Notify: t.Assignee}
+	p.Forwards = joinedForward(in, in.Conv.Flow, st, t) // a handoff's webhook gets the text (handoff.go)
 	saveTicket(p, s, st, t)
 	return p
 }
@@ -236,6 +240,9 @@ func agentStep(ctx context.Context, in *Input, applets AppletRunner) (*Plan, err
 	s, t, ok := queueOf(in.Conv.Program, st)
 	if !ok {
 		return refused("", queue.ErrState), nil
+	}
+	if IsHandoff(t.Assignee) {
+		return handoffAgentStep(in, st, t), nil
 	}
 	p := &Plan{Outcome: OutcomeAgent, Flow: in.Conv.Flow, Version: in.Conv.Version, Replies: []string{}, Record: true, Program: in.Conv.Program}
 	qp := &QueuePlan{Team: t.Team}

@@ -46,6 +46,9 @@ func QueueCounts(q *QueuePlan, before *queue.Ticket, sl time.Duration, now time.
 		out = QueueCounts(q.Previous, before, sl, now)
 		before = nil // the rest is the new queue's
 	}
+	if q.Team == "" { // a handoff to a webhook: in no team's queue
+		return out
+	}
 	add := func(name string) { out = append(out, QueueCount{Team: q.Team, Name: name, Delta: 1}) }
 	waiting := before != nil && (before.Status == queue.Waiting || before.Status == queue.Offered)
 	abandoned := func() {

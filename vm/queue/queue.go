@@ -73,6 +73,10 @@ type Ticket struct {
 	TransferTo   string    `json:"transfer_to,omitempty"` // user:NAME or team:NAME
 	TransferAt   time.Time `json:"transfer_at,omitzero"`
 	LastActivity time.Time `json:"last_activity,omitzero"`
+	// Idle is a handed-off conversation's inactivity limit (vm/inbound's
+	// handoffs to an agent platform's webhook, which have no queue step
+	// to hold it); zero for a queue's, whose step has it.
+	Idle time.Duration `json:"idle,omitempty"`
 }
 
 // Clone returns a copy that shares no slice with t.

@@ -267,6 +267,7 @@ type Conversation struct {
 	// the last Wait fired, with the member each went to.
 	Delivered []Delivery
 	seq       int
+	started   time.Time // when the conversation in progress started (its ConversationID's)
 	// deadline is the conversation's timer as the stage saved it
 	// (Saved.Deadline): its State's, or a queue limit's.
 	deadline time.Time
@@ -332,7 +333,7 @@ func (c *Conversation) input(timer bool, m vm.Message) *inbound.Input {
 		Queues: c.Env.queueData(c.Prog, c.State)}
 	if c.State != nil {
 		state, _ := json.Marshal(c.State)
-		in.Conv = &inbound.Conversation{Flow: c.Prog.Name, Version: c.Prog.Version, Program: c.Prog, State: state}
+		in.Conv = &inbound.Conversation{Flow: c.Prog.Name, Version: c.Prog.Version, Program: c.Prog, State: state, Started: c.started}
 	}
 	return in
 }
@@ -374,6 +375,9 @@ func (c *Conversation) step(ctx context.Context, in *inbound.Input) (*vm.Result,
 		if err := json.Unmarshal(p.Save.State, st); err != nil {
 			return nil, fmt.Errorf("conversation state: %w", err)
 		}
+		if c.State == nil {
+			c.started = in.Now
+		}
 		c.State = st
 	case p.End:
 		c.State, c.deadline = nil, time.Time{}
@@ -384,12 +388,15 @@ func (c *Conversation) step(ctx context.Context, in *inbound.Input) (*vm.Result,
 	if p.Result != nil {
 		return p.Result, nil
 	}
-	// The stage decided (STOP, START, HELP, an opted-out contact): its
-	// replies, and the end of the conversation STOP interrupted, as
-	// actions.
+	// The stage decided (STOP, START, HELP, an opted-out contact, a text
+	// that joined a handed-off conversation): its replies, its forwards,
+	// and the end of the conversation STOP interrupted, as actions.
 	res := &vm.Result{}
 	for _, r := range p.Replies {
 		res.Actions = append(res.Actions, vm.Action{Kind: vm.ActReply, Text: r, PC: -1})
+	}
+	for _, f := range p.Forwards {
+		res.Actions = append(res.Actions, vm.Action{Kind: vm.ActForward, Target: vm.Target{Kind: f.Kind, Name: f.To}, PC: -1})
 	}
 	if p.End && in.Conv != nil {
 		res.Actions = append(res.Actions, vm.Action{Kind: vm.ActEnd, PC: -1})

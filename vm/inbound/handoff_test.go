@@ -1,0 +1,55 @@
+package inbound_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/flowc-dev/flowc/lang/directory"
+	"github.com/flowc-dev/flowc/vm/inbound"
+)
+
+// TestConversationIDNamesOneConversation: an id reads back as its
+// contact, number and start; the next conversation of the same contact
+// and number has another; text that is not an id is refused.
+func TestConversationIDNamesOneConversation(t *testing.T) {
+	at := time.Date(2026, 12, 2, 10, 0, 0, 123456000, time.UTC)
+	id := inbound.ConversationID("+15557654321", "+15550500", at)
+	c, n, s, err := inbound.ParseConversationID(id)
+	if err != nil || c != "+15557654321" || n != "+15550500" || !s.Equal(at) {
+		t.Fatalf("ParseConversationID(%q) = %q %q %s %v", id, c, n, s, err)
+	}
+	if inbound.ConversationID("+15557654321", "+15550500", at.Add(time.Second)) == id {
+		t.Error("two conversations of one contact and number share an id")
+	}
+	for _, bad := range []string{"", "cv_", "cv_!!", "conv_abc", "cv_" + "YQ"} {
+		if _, _, _, err := inbound.ParseConversationID(bad); err == nil {
+			t.Errorf("ParseConversationID(%q) accepted", bad)
+		}
+	}
+}
+
+// TestOnlyThePlatformActsOnAHandoff: a person may act on what is
+// offered to them or theirs; a handed-off conversation only a directory
+// user marked platform may act on.
+func TestOnlyThePlatformActsOnAHandoff(t *testing.T) {
+	d := &directory.Directory{Users: []directory.User{{Name: "bob"}, {Name: "flex", Platform: true}}}
+	hook := "webhook:https://agents.example.com/in"
+	for _, c := range []struct {
+		assignee string
+		offered  []string
+		user     string
+		want     bool
+	}{
+		{"bob", nil, "bob", true},
+		{"", []string{"bob"}, "bob", true},
+		{"", []string{"carol"}, "bob", false},
+		{"carol", nil, "flex", false}, // a platform acts on handoffs only
+		{hook, nil, "flex", true},
+		{hook, nil, "bob", false},
+		{hook, nil, "nobody", false},
+	} {
+		if got := inbound.MayAct(d, c.assignee, c.offered, c.user); got != c.want {
+			t.Errorf("MayAct(%q, %v, %q) = %v, want %v", c.assignee, c.offered, c.user, got, c.want)
+		}
+	}
+}
