@@ -145,6 +145,7 @@ func TestQueueStatisticsMatchAScriptedScenario(t *testing.T) {
 			if s.Waiting != 2 || s.LongestWaitSeconds != 150 {
 				t.Fatalf("at 3:30: %d waiting, longest %vs; want 2 and 150s", s.Waiting, s.LongestWaitSeconds)
 			}
+			q.checkWaitingList(c4, c5)
 			// 3:30 c4 is taken after 2.5 minutes: after the service level.
 			q.act(c4, inbound.AgentAccept, "", "")
 			for _, d := range []time.Duration{4 * time.Minute, 5 * time.Minute, 5*time.Minute + 40*time.Second} {
@@ -203,6 +204,47 @@ func TestQueueStatisticsMatchAScriptedScenario(t *testing.T) {
 				t.Errorf("a service level for a team that took nothing:\n%s", grepPrefix(scrape, "flowc_queue_service_level"))
 			}
 		})
+	}
+}
+
+// checkWaitingList: at 3:30, GET /v1/admin/queues/support lists first
+// and second (who came at 1:00), oldest first, with their positions and
+// whom they are offered to, a page at a time.
+func (q *queueScenario) checkWaitingList(first, second string) {
+	q.t.Helper()
+	get := func(path string) (int, server.QueueResponse, string) {
+		code, body := q.admin("GET", path, adminToken, nil)
+		var out server.QueueResponse
+		if code == http.StatusOK && json.Unmarshal(body, &out) != nil {
+			q.t.Fatalf("GET %s: %s", path, body)
+		}
+		return code, out, string(body)
+	}
+	code, all, body := get("/v1/admin/queues/support")
+	if code != http.StatusOK || all.Stats.Waiting != 2 || all.More || len(all.Waiting) != 2 {
+		q.t.Fatalf("GET /v1/admin/queues/support: %d %s", code, body)
+	}
+	for i, c := range []string{first, second} {
+		w, tk := all.Waiting[i], q.ticket(c)
+		want := server.QueueWaitingTicket{Position: i + 1, Conversation: server.ConversationID(c, statsNumber, tk.Started),
+			Contact: c, Number: statsNumber, Status: "offered", Offered: tk.Offered, Since: q.t0.Add(time.Minute),
+			WaitSeconds: 150, Flow: "support-stats"}
+		if len(w.Offered) != 1 || w.Position != want.Position || w.Conversation != want.Conversation || w.Contact != c ||
+			w.Number != statsNumber || w.Status != want.Status || w.Offered[0] != tk.Offered[0] || !w.Since.Equal(want.Since) ||
+			w.WaitSeconds != want.WaitSeconds || w.Flow != want.Flow {
+			q.t.Errorf("waiting[%d] = %+v, want %+v", i, w, want)
+		}
+	}
+	if code, page, body := get("/v1/admin/queues/support?limit=1"); code != http.StatusOK || !page.More || len(page.Waiting) != 1 || page.Waiting[0].Contact != first {
+		q.t.Errorf("GET /v1/admin/queues/support?limit=1: %d %s, want %s and more", code, body, first)
+	}
+	if code, sales, body := get("/v1/admin/queues/sales"); code != http.StatusOK || sales.Stats.Team != "sales" || sales.Stats.Entered != 0 || len(sales.Waiting) != 0 || !strings.Contains(body, `"waiting": []`) {
+		q.t.Errorf("GET /v1/admin/queues/sales (a directory team never queued to): %d %s", code, body)
+	}
+	for path, want := range map[string]int{"/v1/admin/queues/nobody": 404, "/v1/admin/queues/support?limit=0": 400, "/v1/admin/queues/support?limit=1001": 400} {
+		if code, _, body := get(path); code != want {
+			q.t.Errorf("GET %s: %d %s, want %d", path, code, body, want)
+		}
 	}
 }
 
