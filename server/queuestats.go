@@ -214,7 +214,7 @@ type queueCollector struct{ s *Server }
 var (
 	queueWaitingDesc     = prometheus.NewDesc("flowc_queue_waiting", "Conversations waiting in the team's queue (waiting or offered, not yet taken).", []string{"team"}, nil)
 	queueLongestWaitDesc = prometheus.NewDesc("flowc_queue_longest_wait_seconds", "How long the oldest conversation waiting in the team's queue has waited (0: none waits).", []string{"team"}, nil)
-	queueEventsDesc      = prometheus.NewDesc("flowc_queue_conversations_total", "Queue events by team: entered, offered (each offer), accepted, abandoned, transferred, returned, finished, full.", []string{"team", "event"}, nil)
+	queueEventsDesc      = prometheus.NewDesc("flowc_queue_conversations_total", "Queue events by team: entered, offered (each offer), accepted, abandoned, transferred, returned, finished, full; within_sl and abandoned_after_sl, the service level's terms.", []string{"team", "event"}, nil)
 	queueSLDesc          = prometheus.NewDesc("flowc_queue_service_level_ratio", "Taken within the service level over taken plus abandoned after it (absent until one of them happened).", []string{"team"}, nil)
 )
 
@@ -239,7 +239,8 @@ func (c *queueCollector) Collect(ch chan<- prometheus.Metric) {
 			event string
 			n     int64
 		}{{"entered", q.Entered}, {"offered", q.Offered}, {"accepted", q.Accepted}, {"abandoned", q.Abandoned},
-			{"transferred", q.Transferred}, {"returned", q.Returned}, {"finished", q.Finished}, {"full", q.Full}} {
+			{"transferred", q.Transferred}, {"returned", q.Returned}, {"finished", q.Finished}, {"full", q.Full},
+			{"within_sl", q.WithinSL}, {"abandoned_after_sl", q.AbandonedAfterSL}} {
 			ch <- prometheus.MustNewConstMetric(queueEventsDesc, prometheus.CounterValue, float64(e.n), q.Team, e.event)
 		}
 		if r, ok := q.serviceLevel(); ok {

@@ -190,6 +190,8 @@ func TestQueueStatisticsMatchAScriptedScenario(t *testing.T) {
 				`flowc_queue_conversations_total{event="returned",team="support"} 1`,
 				`flowc_queue_conversations_total{event="finished",team="support"} 2`,
 				`flowc_queue_conversations_total{event="full",team="support"} 1`,
+				`flowc_queue_conversations_total{event="within_sl",team="support"} 3`,
+				`flowc_queue_conversations_total{event="abandoned_after_sl",team="support"} 1`,
 				`flowc_queue_service_level_ratio{team="support"} 0.6`,
 				// A directory team with no conversation yet: zeros, and no
 				// service level.
