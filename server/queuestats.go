@@ -28,6 +28,9 @@ import (
 // queueStatsOf turns them into QueueStats with the clock, so the three
 // outputs cannot disagree about what a number means. The reads are
 // the store's, not a replica's memory: every replica shows the same.
+// They are two reads, not one snapshot: a conversation taken between
+// them may show as taken and as still waiting in one answer (never in
+// the next).
 
 // QueueStats is one team's queue statistics. The counters count since
 // the store was created; Waiting and LongestWaitSeconds are now.
@@ -225,6 +228,9 @@ func (c *queueCollector) Describe(ch chan<- *prometheus.Desc) {
 }
 
 func (c *queueCollector) Collect(ch chan<- prometheus.Metric) {
+	if _, ok := c.s.store.(store.QueueStatsReader); !ok {
+		return // a store that keeps no queues has no queue series
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), outboxScrapeTimeout)
 	defer cancel()
 	all, err := c.s.queueStats(ctx)
