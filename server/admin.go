@@ -120,6 +120,8 @@ func (s *Server) adminRoutes(r chi.Router) {
 	r.Get("/lists/{name}", s.getList)
 	r.Put("/lists/{name}/{entry}", s.putListEntry)
 	r.Delete("/lists/{name}/{entry}", s.deleteListEntry)
+	r.With(s.adminRead).Get("/queues", s.listQueues)      // queuestats.go
+	r.With(s.adminRead).Get("/queues/{team}", s.getQueue) // queuestats.go
 }
 
 type apiError struct {

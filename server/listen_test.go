@@ -267,11 +267,12 @@ func TestAdminAddrMustDifferFromAddr(t *testing.T) {
 	}
 }
 
-// TestMetricsPassPromtool: a real scrape, after webhooks, admin calls and
-// a 404, passes `promtool check metrics`, and has the series operators
-// alert on.
+// TestMetricsPassPromtool: a real scrape, after webhooks, admin calls, a
+// 404 and with a queue's statistics, passes `promtool check metrics`,
+// and has the series operators alert on.
 func TestMetricsPassPromtool(t *testing.T) {
-	_, ls := serveTest(t, Listen{Drain: 10 * time.Second})
+	s, ls := serveTest(t, Listen{Drain: 10 * time.Second})
+	addQueueData(t, s) // queuestats_internal_test.go
 	base := "http://" + ls.addr
 	scrape := scrapeAfterTraffic(t, base)
 	for _, want := range []string{
@@ -283,6 +284,10 @@ func TestMetricsPassPromtool(t *testing.T) {
 		`flowc_db_max_open_connections 1`,
 		`flowc_build_info{commit="`,
 		`flowc_messages_total{flow="hi",outcome="routed"} 1`,
+		`flowc_queue_waiting{team="support"} 1`,
+		`flowc_queue_longest_wait_seconds{team="support"} `,
+		`flowc_queue_conversations_total{event="offered",team="support"} 5`,
+		`flowc_queue_service_level_ratio{team="support"} 0.75`,
 	} {
 		if !strings.Contains(scrape, want) {
 			t.Errorf("the scrape lacks %s", want)

@@ -188,6 +188,7 @@ func New(cfg Config, st store.Store) *Server {
 		commits: &groupCommit{max: committers(st)}, adminReads: newAdminGate(cfg.AdminReads)}
 	s.pace = newPacer(cfg.SMSPace)
 	s.metrics.reg.MustRegister(&outboxCollector{s})
+	s.metrics.reg.MustRegister(&queueCollector{s}) // queuestats.go
 	s.dir.Store(cfg.Directory)
 	return s
 }

@@ -82,6 +82,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"InsertStartingMessage", testInsertStartingMessage},
 		{"ContactEdits", testContactEdits}, // effects.go
 		{"Queues", testQueues},             // queue.go
+		{"QueueWaiting", testQueueWaiting}, // queuestats.go
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
