@@ -110,8 +110,11 @@ func (s *Server) adminRoutes(r chi.Router) {
 	r.Get("/directory", s.getDirectory)
 	r.Put("/directory", s.putDirectory)
 	r.Patch("/directory/users/{user}", s.patchUser)
-	r.Get("/contacts/{phone}", s.getContact)     // contacts.go
-	r.Patch("/contacts/{phone}", s.patchContact) // contacts.go
+	r.Post("/users/{user}/tokens", s.createUserToken)        // users.go
+	r.Get("/users/{user}/tokens", s.listUserTokens)          // users.go
+	r.Delete("/users/{user}/tokens/{id}", s.revokeUserToken) // users.go
+	r.Get("/contacts/{phone}", s.getContact)                 // contacts.go
+	r.Patch("/contacts/{phone}", s.patchContact)             // contacts.go
 	r.With(s.adminRead).Get("/inbox/{kind}/{name}", s.listInbox)
 	r.Post("/inbox/items/{id}/done", s.markDone)
 	r.Get("/executions/{sid}", s.getExecution)
@@ -298,7 +301,13 @@ func e164(n string) bool {
 	return true
 }
 
+// getDirectory answers the stored directory (read again: another
+// replica may have changed it since this one last did).
 func (s *Server) getDirectory(w http.ResponseWriter, r *http.Request) {
+	if _, err := s.LoadStoredDirectory(r.Context()); err != nil {
+		s.storeError(w, err)
+		return
+	}
 	writeJSON(w, http.StatusOK, s.directory())
 }
 
@@ -319,42 +328,14 @@ func (s *Server) putDirectory(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) patchUser(w http.ResponseWriter, r *http.Request) {
-	name := chi.URLParam(r, "user")
-	var req struct {
-		Available *bool  `json:"available"`
-		Email     string `json:"email,omitempty"`
-	}
+	var req UserPatch
 	if !readJSON(w, r, &req) {
 		return
 	}
-	cur := s.directory()
-	d := cur.clone()
-	found := false
-	for i := range d.Users {
-		if d.Users[i].Name == name {
-			found = true
-			if req.Available != nil {
-				d.Users[i].Available = req.Available
-			}
-			if req.Email != "" {
-				d.Users[i].Email = req.Email
-			}
-		}
-	}
-	if !found {
-		writeJSON(w, http.StatusNotFound, apiError{Error: fmt.Sprintf("no user named %q", name)})
-		return
-	}
-	if _, err := d.index(); err != nil {
-		writeJSON(w, http.StatusBadRequest, apiError{Error: err.Error()})
-		return
-	}
-	if err := s.saveDirectory(r.Context(), d); err != nil {
+	d, err := s.patchDirectoryUser(r.Context(), chi.URLParam(r, "user"), req) // users.go
+	if err != nil {
 		s.storeError(w, err)
 		return
-	}
-	if req.Available != nil && *req.Available {
-		s.DispatchUser(r.Context(), name) // queue.go: the waiting conversations of their teams
 	}
 	writeJSON(w, http.StatusOK, d)
 }

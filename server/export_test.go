@@ -2,10 +2,7 @@ package server
 
 import (
 	"context"
-	"net/http"
 	"time"
-
-	"github.com/go-chi/chi/v5"
 )
 
 // Test hooks.
@@ -70,11 +67,3 @@ const MaxBatch = maxBatch
 
 // Panicked is what the step's commit panicked with (nil: it did not).
 func (p *Pending) Panicked() any { <-p.r.done; return p.r.panicked }
-
-// AgentQueueHandler serves the agent API's queue routes as the user the
-// X-Test-User header names (the tokens are tested on their own).
-func AgentQueueHandler(s *Server) http.Handler {
-	r := chi.NewRouter()
-	s.queueAgentRoutes(r, func(r *http.Request) string { return r.Header.Get("X-Test-User") })
-	return r
-}

@@ -1,15 +1,12 @@
 package server_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"encoding/xml"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"slices"
@@ -65,8 +62,7 @@ func runScenariosThroughServer(t *testing.T, flowPath string) {
 			for _, test := range file.Tests {
 				t.Run(test.Name, func(t *testing.T) {
 					h := startFlowAt(t, sc.open(t), filepath.Base(flowPath), string(src), time.Date(2026, 11, 23, 10, 0, 0, 0, ny), nil)
-					d := &channelDriver{h: h, t: t, contact: test.From, number: progs[0].Numbers[0], agents: httptest.NewServer(server.AgentQueueHandler(h.srv))}
-					t.Cleanup(d.agents.Close)
+					d := &channelDriver{h: h, t: t, contact: test.From, number: progs[0].Numbers[0]}
 					r := scenario.RunWith(context.Background(), test, progs[0], nil, scenario.WithObserver(d.observe))
 					for _, f := range r.Failures {
 						t.Errorf("%s: expected %s, got %s", f.Where, f.Expected, f.Got)
@@ -85,7 +81,6 @@ type channelDriver struct {
 	h               *harness
 	t               *testing.T
 	contact, number string
-	agents          *httptest.Server
 	lastID          string         // the conversation's id as last seen (an action after it ended uses it)
 	seen            map[int64]bool // outbox items already compared
 	others          int            // conversations seeded as waiting (`queue team:X waiting N`)
@@ -265,17 +260,8 @@ func (d *channelDriver) act(user, kind, text, to string) (int, string) {
 	if id == "" {
 		id = server.ConversationID(d.contact, d.number, time.Time{})
 	}
-	b, _ := json.Marshal(server.AgentAction{Text: text, To: to})
-	path := map[string]string{"accept": "accept", "reply": "reply", "transfer": "transfer", "finish": "finish"}[kind]
-	req, _ := http.NewRequest(http.MethodPost, d.agents.URL+"/conversations/"+id+"/"+path, bytes.NewReader(b))
-	req.Header.Set("X-Test-User", user)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		d.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	out, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(out)
+	code, out := d.h.agent(user, "POST", "/conversations/"+id+"/"+kind, server.AgentAction{Text: text, To: to})
+	return code, string(out)
 }
 
 // seedWaiting puts n other conversations in team's queue, ahead of the

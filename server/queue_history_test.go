@@ -1,11 +1,8 @@
 package server_test
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"net/http"
-	"net/http/httptest"
 	"testing"
 	"time"
 
@@ -32,20 +29,10 @@ queue team:support round-robin wait 1h <
 	for _, sc := range stores {
 		t.Run(sc.name, func(t *testing.T) {
 			h := startFlowAt(t, sc.open(t), "q.flow", flow, time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC), nil)
-			agents := httptest.NewServer(server.AgentQueueHandler(h.srv))
-			defer agents.Close()
 			act := func(user, id, action string, body any) {
 				t.Helper()
-				b, _ := json.Marshal(body)
-				req, _ := http.NewRequest("POST", agents.URL+"/conversations/"+id+"/"+action, bytes.NewReader(b))
-				req.Header.Set("X-Test-User", user)
-				resp, err := http.DefaultClient.Do(req)
-				if err != nil {
-					t.Fatal(err)
-				}
-				resp.Body.Close()
-				if resp.StatusCode != http.StatusOK {
-					t.Fatalf("%s %s: %d", user, action, resp.StatusCode)
+				if code, out := h.agent(user, "POST", "/conversations/"+id+"/"+action, body); code != http.StatusOK {
+					t.Fatalf("%s %s: %d %s", user, action, code, out)
 				}
 			}
 			if got := h.text(ann, "+15550930", "hi"); got != twiml() {

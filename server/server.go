@@ -213,6 +213,7 @@ func (s *Server) routes(public, admin bool) http.Handler {
 		r.Post("/v1/messages", s.timed("json", s.withDeadline(s.handleJSON)))
 		r.Post("/v1/outbound", s.timed("outbound", s.withDeadline(s.handleOutbound)))
 		r.Post("/v1/interactions", s.timed("interactions", s.withDeadline(s.handleInteraction)))
+		r.Route("/v1/agent", s.agentRoutes) // agent.go: people's own tokens
 		r.Get("/v1/openapi.json", func(w http.ResponseWriter, _ *http.Request) {
 			w.Header().Set("Content-Type", "application/json")
 			w.Write(OpenAPI)

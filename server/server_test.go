@@ -38,6 +38,8 @@ type harness struct {
 	store store.Store
 	clock *clock
 	seq   int
+	// tokens are the per-user tokens made for the agent API (agent_test.go).
+	tokens map[string]string
 }
 
 type clock struct {

@@ -12,6 +12,7 @@ import (
 	"github.com/flowc-dev/flowc/compiler"
 	"github.com/flowc-dev/flowc/lang"
 	"github.com/flowc-dev/flowc/server"
+	"github.com/flowc-dev/flowc/server/store"
 	"github.com/flowc-dev/flowc/server/store/sqlite"
 )
 
@@ -22,6 +23,7 @@ type adminServer struct {
 	srv   *server.Server
 	url   string
 	token string
+	store store.Store
 }
 
 func startAdminServer(t *testing.T, flows string, cfg server.Config) *adminServer {
@@ -54,7 +56,7 @@ func startAdminServer(t *testing.T, flows string, cfg server.Config) *adminServe
 	}
 	hs := httptest.NewServer(srv.Handler())
 	t.Cleanup(hs.Close)
-	return &adminServer{srv: srv, url: hs.URL, token: token}
+	return &adminServer{srv: srv, url: hs.URL, token: token, store: st}
 }
 
 // flowc runs a client command against the server, with its URL and token.

@@ -82,6 +82,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"InsertStartingMessage", testInsertStartingMessage},
 		{"ContactEdits", testContactEdits}, // effects.go
 		{"Queues", testQueues},             // queue.go
+		{"UserTokens", testUserTokens},     // users.go
 		{"QueueWaiting", testQueueWaiting}, // queuestats.go
 	}
 	for _, tc := range tests {

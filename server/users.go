@@ -1,0 +1,292 @@
+package server
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/go-chi/chi/v5"
+
+	"github.com/flowc-dev/flowc/server/store"
+)
+
+// Per-user tokens and the agent API's authentication. An admin makes a
+// token for a directory user (POST /v1/admin/users/{user}/tokens, `flowc
+// users token NAME`); the server keeps only its SHA-256, shows the token
+// once, and an agent's request carries it as a Bearer token. An agent's
+// token opens /v1/agent and nothing else; the admin token does not open
+// /v1/agent (an admin acts as no one).
+
+// userTokenPrefix starts every per-user token, so that a leaked one is
+// recognisable (secret scanners) and never mistaken for the admin token.
+const userTokenPrefix = "flowc_u_"
+
+// tokenDigest is the hex SHA-256 of a token, as the store keys it.
+func tokenDigest(token string) string {
+	d := sha256.Sum256([]byte(token))
+	return hex.EncodeToString(d[:])
+}
+
+// NewUserToken is a fresh per-user token: the prefix and 32 random bytes.
+func newUserToken() (string, error) {
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		return "", err
+	}
+	return userTokenPrefix + base64.RawURLEncoding.EncodeToString(b), nil
+}
+
+// UserTokenAnswer is POST /v1/admin/users/{user}/tokens's answer: the
+// token, shown this once.
+type UserTokenAnswer struct {
+	store.UserToken
+	Token string `json:"token"`
+}
+
+func usersTx(tx store.Tx) (store.UsersTx, error) {
+	ut, ok := tx.(store.UsersTx)
+	if !ok {
+		return nil, fmt.Errorf("store %T keeps no user tokens", tx)
+	}
+	return ut, nil
+}
+
+func (s *Server) usersReader() (store.UsersReader, error) {
+	ur, ok := s.store.(store.UsersReader)
+	if !ok {
+		return nil, fmt.Errorf("store %T keeps no user tokens", s.store)
+	}
+	return ur, nil
+}
+
+// directoryUser is the directory's user name, or a 404.
+func (s *Server) directoryUser(name string) error {
+	if d := s.directory().CheckFile(); d != nil {
+		if _, ok := d.User(name); ok {
+			return nil
+		}
+	}
+	return &badRequest{http.StatusNotFound, fmt.Sprintf("no user named %q in the directory", name)}
+}
+
+func (s *Server) createUserToken(w http.ResponseWriter, r *http.Request) {
+	user := chi.URLParam(r, "user")
+	if err := s.directoryUser(user); err != nil {
+		s.storeError(w, err)
+		return
+	}
+	var req struct {
+		Label string `json:"label"`
+	}
+	if r.ContentLength != 0 && !readAPIJSON(w, r, &req) {
+		return
+	}
+	if ref := checkName("label", req.Label); ref != nil {
+		writeJSON(w, ref.status, ref)
+		return
+	}
+	token, err := newUserToken()
+	if err != nil {
+		s.storeError(w, err)
+		return
+	}
+	ans := UserTokenAnswer{UserToken: store.UserToken{User: user, Label: req.Label, Created: s.cfg.Now().UTC()}, Token: token}
+	err = s.store.InTx(r.Context(), func(tx store.Tx) error {
+		ut, err := usersTx(tx)
+		if err != nil {
+			return err
+		}
+		t := ans.UserToken // a retried transaction inserts anew
+		if err := ut.AddUserToken(r.Context(), &t, tokenDigest(token)); err != nil {
+			return err
+		}
+		ans.ID = t.ID
+		return nil
+	})
+	if err != nil {
+		s.storeError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, ans)
+}
+
+func (s *Server) listUserTokens(w http.ResponseWriter, r *http.Request) {
+	ur, err := s.usersReader()
+	if err != nil {
+		s.storeError(w, err)
+		return
+	}
+	ts, err := ur.UserTokens(r.Context(), chi.URLParam(r, "user"))
+	if err != nil {
+		s.storeError(w, err)
+		return
+	}
+	if ts == nil {
+		ts = []store.UserToken{}
+	}
+	writeJSON(w, http.StatusOK, ts)
+}
+
+func (s *Server) revokeUserToken(w http.ResponseWriter, r *http.Request) {
+	user := chi.URLParam(r, "user")
+	id, err := strconv.ParseInt(chi.URLParam(r, "id"), 10, 64)
+	if err != nil {
+		writeJSON(w, http.StatusBadRequest, apiError{Error: fmt.Sprintf("token id %q is not a number", chi.URLParam(r, "id"))})
+		return
+	}
+	err = s.store.InTx(r.Context(), func(tx store.Tx) error {
+		ut, err := usersTx(tx)
+		if err != nil {
+			return err
+		}
+		return ut.RevokeUserToken(r.Context(), user, id, s.cfg.Now())
+	})
+	if errors.Is(err, store.ErrNotFound) {
+		writeJSON(w, http.StatusNotFound, apiError{Error: fmt.Sprintf("%s has no token %d in force", user, id)})
+		return
+	}
+	if err != nil {
+		s.storeError(w, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+type agentUserKey struct{}
+
+// agentUser is the user requireAgent authenticated.
+func agentUser(ctx context.Context) string {
+	u, _ := ctx.Value(agentUserKey{}).(string)
+	return u
+}
+
+// requireAgent authenticates the agent API: a Bearer per-user token in
+// force, of a user still in the directory. Anything else is 401.
+func (s *Server) requireAgent(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		refuse := func(msg string) {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="flowc agent"`)
+			writeJSON(w, http.StatusUnauthorized, apiError{Error: msg})
+		}
+		scheme, tok, ok := strings.Cut(r.Header.Get("Authorization"), " ")
+		tok = strings.TrimLeft(tok, " ")
+		if !ok || !strings.EqualFold(scheme, "Bearer") || tok == "" {
+			refuse("missing agent token (Authorization: Bearer …; an admin makes one with `flowc users token NAME`)")
+			return
+		}
+		if !strings.HasPrefix(tok, userTokenPrefix) {
+			refuse("not an agent token: the agent API takes a user's own token, never the admin token")
+			return
+		}
+		ur, err := s.usersReader()
+		if err != nil {
+			s.storeError(w, err)
+			return
+		}
+		t, err := ur.TokenByDigest(r.Context(), tokenDigest(tok))
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+			refuse("unknown agent token")
+			return
+		case err != nil:
+			s.storeError(w, err)
+			return
+		case !t.Revoked.IsZero():
+			refuse("this agent token was revoked")
+			return
+		case s.directoryUser(t.User) != nil:
+			refuse(fmt.Sprintf("user %q is no longer in the directory", t.User))
+			return
+		}
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), agentUserKey{}, t.User)))
+	})
+}
+
+// UserPatch is a change to one directory user (PATCH
+// /v1/admin/directory/users/{user}; an agent's own availability).
+type UserPatch struct {
+	Available *bool  `json:"available,omitempty"`
+	Email     string `json:"email,omitempty"`
+	Weight    *int   `json:"weight,omitempty"`
+}
+
+// patchDirectoryUser changes one user of the stored directory under the
+// directory's lock, reading the stored one inside the transaction, so
+// that two replicas changing two users at once keep both changes; then
+// this process's copy. A user who becomes available is offered the
+// waiting conversations of their teams.
+func (s *Server) patchDirectoryUser(ctx context.Context, name string, p UserPatch) (*Directory, error) {
+	if p.Weight != nil && (*p.Weight < 0 || *p.Weight > 1000) {
+		return nil, &badRequest{http.StatusBadRequest, fmt.Sprintf("weight %d: want 0 to 1000", *p.Weight)}
+	}
+	var saved *Directory
+	err := s.store.InTx(ctx, func(tx store.Tx) error {
+		ut, err := usersTx(tx)
+		if err != nil {
+			return err
+		}
+		otx, ok := tx.(store.OutboxTx)
+		if !ok {
+			return fmt.Errorf("store %T keeps no settings", tx)
+		}
+		if err := ut.LockDirectory(ctx); err != nil {
+			return err
+		}
+		d := s.directory().clone()
+		raw, err := otx.Setting(ctx, directorySetting)
+		switch {
+		case err == nil:
+			d = &Directory{}
+			if err := json.Unmarshal([]byte(raw), d); err != nil {
+				return fmt.Errorf("the stored directory: %w", err)
+			}
+		case !errors.Is(err, store.ErrNotFound):
+			return err
+		}
+		found := false
+		for i := range d.Users {
+			u := &d.Users[i]
+			if u.Name != name {
+				continue
+			}
+			found = true
+			if p.Available != nil {
+				u.Available = p.Available
+			}
+			if p.Email != "" {
+				u.Email = p.Email
+			}
+			if p.Weight != nil {
+				u.Weight = *p.Weight
+			}
+		}
+		if !found {
+			return &badRequest{http.StatusNotFound, fmt.Sprintf("no user named %q", name)}
+		}
+		if _, err := d.index(); err != nil {
+			return &badRequest{http.StatusBadRequest, err.Error()}
+		}
+		b, err := json.Marshal(d)
+		if err != nil {
+			return err
+		}
+		saved = d
+		return otx.SetSetting(ctx, directorySetting, string(b))
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.dir.Store(saved)
+	if p.Available != nil && *p.Available {
+		s.DispatchUser(ctx, name) // queue.go
+	}
+	return saved, nil
+}
