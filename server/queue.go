@@ -163,8 +163,13 @@ func (s *Server) applyQueue(ctx context.Context, tx store.Tx, in *stepInput, p *
 	if p.Save != nil {
 		after, _ = inbound.TicketOf(prog, p.Save.State)
 	}
+	// A step that neither saved nor ended the conversation (a refused
+	// action, HELP, a dispatch that found nobody) left its state, and so
+	// its place, as it was.
+	kept := p.Save == nil && !p.End
 	m := in.Msg
 	switch {
+	case kept:
 	case after != nil:
 		t := &store.QueueTicket{Contact: m.From, Number: m.To, Started: conversationStart(in), Team: after.Team, Status: after.Status,
 			Assignee: after.Assignee, Offered: slices.Sorted(slices.Values(after.Offered)), Since: after.Since, Updated: in.Now, Flow: p.Flow}
