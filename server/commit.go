@@ -76,8 +76,15 @@ type event struct {
 
 // processEvent is process for any event.
 func (s *Server) processEvent(ctx context.Context, in Inbound, ev event, f fieldNames) (processed, error) {
+	var last *snapshot // the attempt's read: its turns at queues end with it (queue.go), even on a panic
+	defer func() {
+		if last != nil {
+			last.in.endQueueTurns()
+		}
+	}()
 	for attempt := 1; ; attempt++ {
 		snap, p, err := s.readAndRun(ctx, in, ev, f)
+		last = snap
 		if err != nil {
 			return processed{}, err
 		}
@@ -88,6 +95,7 @@ func (s *Server) processEvent(ctx context.Context, in Inbound, ev event, f field
 			return processed{}, nil
 		}
 		res, err := s.groupCommit(ctx, snap, p)
+		snap.in.endQueueTurns() // queue.go: held from the teams' read to here
 		if errors.Is(err, store.ErrConflict) {
 			s.metrics.conflicts.Inc()
 			if attempt < MaxStepAttempts {
@@ -117,6 +125,12 @@ func (s *Server) readAndRun(ctx context.Context, in Inbound, ev event, f fieldNa
 		return snap, nil, err
 	}
 	snap.in.EventBudget = s.cfg.EventBudget
+	defer func() {
+		if r := recover(); r != nil {
+			snap.in.endQueueTurns() // queue.go
+			panic(r)
+		}
+	}()
 	p, err := step(ctx, &snap.in, s.cfg.Applets) // no transaction open
 	return snap, p, err
 }

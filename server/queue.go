@@ -69,14 +69,20 @@ func (in *stepInput) queueTeams() []string {
 }
 
 // readQueues reads Input.Queues for the teams the step may touch, in one
-// read transaction; nothing when it touches none.
+// read transaction; nothing when it touches none. A step likely to decide
+// from them takes its turns at those teams first (takeQueueTurns).
 func (s *Server) readQueues(ctx context.Context, in *stepInput) error {
 	teams := in.queueTeams()
 	if len(teams) == 0 {
 		return nil
 	}
+	if in.likelyDecidesByTeam() {
+		if err := s.takeQueueTurns(ctx, in, teams); err != nil {
+			return err
+		}
+	}
 	in.Queues = make(map[string]*inbound.QueueData, len(teams))
-	return s.readStoreTx(ctx, func(tx store.Tx) error {
+	err := s.readStoreTx(ctx, func(tx store.Tx) error {
 		qt, ok := tx.(store.QueueTx)
 		if !ok {
 			return fmt.Errorf("store %T keeps no queues", tx)
@@ -90,6 +96,72 @@ func (s *Server) readQueues(ctx context.Context, in *stepInput) error {
 		}
 		return nil
 	})
+	if err != nil {
+		in.endQueueTurns()
+	}
+	return err
+}
+
+// Within one process, the steps that decide from a team's queue (an
+// offer by round-robin memory, the `max` check) take turns at the team
+// from their read of it to the end of their commit: each reads what the
+// one before committed, so a burst of texts into one queue does not make
+// every step but one find the team changed at commit and run again (with
+// MaxStepAttempts, most of a burst of 30 was answered 503). Other
+// replicas' steps are still caught by applyQueue's check. A step's
+// turns are taken after its conversation's (keyedFIFO), in the teams'
+// order, so two steps never wait for each other.
+
+// likelyDecidesByTeam reports whether the step will probably decide from
+// the teams' queues: a dispatch, a transfer, a reservation that passed,
+// and any message or timer of a conversation not in a queue yet (it may
+// enter one). The others (a text joining, accept, reply, finish, the
+// other limits) rarely do (`on done` or `on timeout` may queue again),
+// and are only checked at commit.
+func (in *stepInput) likelyDecidesByTeam() bool {
+	switch {
+	case in.Dispatch:
+		return true
+	case in.Agent != nil:
+		return in.Agent.Kind == inbound.AgentTransfer
+	case in.Conv == nil:
+		return true
+	}
+	t, settings := inbound.TicketOf(in.ConvProgram, in.Conv.State)
+	switch {
+	case t == nil:
+		return true
+	case in.Timer:
+		return queue.Due(settings, t, in.Now) == queue.LimitReservation
+	}
+	return false
+}
+
+// takeQueueTurns waits for the step's turns at teams (sorted), giving
+// up when ctx ends; endQueueTurns ends them.
+func (s *Server) takeQueueTurns(ctx context.Context, in *stepInput, teams []string) error {
+	sorted := slices.Sorted(slices.Values(teams))
+	for i, team := range sorted {
+		if err := s.teamTurns.LockContext(ctx, team); err != nil {
+			for _, t := range sorted[:i] {
+				s.teamTurns.Unlock(t)
+			}
+			return err
+		}
+	}
+	in.endTurns = func() {
+		for _, t := range sorted {
+			s.teamTurns.Unlock(t)
+		}
+	}
+	return nil
+}
+
+func (in *stepInput) endQueueTurns() {
+	if in.endTurns != nil {
+		in.endTurns()
+		in.endTurns = nil
+	}
 }
 
 // queueData is one team's inbound.QueueData as tx has it.
@@ -123,6 +195,22 @@ func decidedByTeam(q *inbound.QueuePlan) bool {
 	return false
 }
 
+// teamChanged reports whether what a decision read of its team (read)
+// differs from the team now, in what the decision depended on: the
+// waiting count for the `max` check (entering, or finding it full), the
+// round-robin memory for an offer chosen from it (only rrmemory's set
+// one). A change in anything else (another conversation entering while
+// this one is offered again) leaves the decision as it was.
+func teamChanged(q *inbound.QueuePlan, read, now *inbound.QueueData) bool {
+	switch q.Event {
+	case inbound.QueueEntered, inbound.QueueFull:
+		if now.Waiting != read.Waiting {
+			return true
+		}
+	}
+	return q.Memory != "" && now.Memory != read.Memory
+}
+
 // applyQueue writes what the step did to the queues (see above).
 func (s *Server) applyQueue(ctx context.Context, tx store.Tx, in *stepInput, p *plan) error {
 	var (
@@ -151,7 +239,7 @@ func (s *Server) applyQueue(ctx context.Context, tx store.Tx, in *stepInput, p *
 		if err != nil {
 			return err
 		}
-		if read == nil || now.Memory != read.Memory || now.Waiting != read.Waiting {
+		if read == nil || teamChanged(q, read, now) {
 			return fmt.Errorf("queue %s changed since the step read it: %w", q.Team, store.ErrConflict)
 		}
 	}

@@ -31,6 +31,7 @@ const (
 	qNumber      = "+15550760"
 	qNightNumber = "+15550761"
 	qFiveNumber  = "+15550762"
+	qManyNumber  = "+15550763"
 )
 
 const (
@@ -111,6 +112,7 @@ func queuePrograms(t *testing.T) []*vm.Program {
 		"queued.flow": queuedFlow("queued", qNumber, "support", 2),
 		"night.flow":  queuedFlow("night", qNightNumber, "night", 0),
 		"five.flow":   queuedFlow("five", qFiveNumber, "support", 5),
+		"many.flow":   queuedFlow("many", qManyNumber, "support", 0),
 	})})
 	if err != nil {
 		t.Fatal(err)
