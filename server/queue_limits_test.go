@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -46,6 +47,11 @@ const (
 // reservation, 5 minutes to take a transfer, an hour of silence closes
 // it; `on done` asks qSurvey.
 func queuedFlow(name, number, team string, max int) string {
+	return queuedFlowSaying(name, number, team, max, qSorry)
+}
+
+// queuedFlowSaying is queuedFlow whose `on timeout` replies sorry.
+func queuedFlowSaying(name, number, team string, max int, sorry string) string {
 	limit := ""
 	if max > 0 {
 		limit = fmt.Sprintf(" max %d", max)
@@ -61,7 +67,7 @@ queue team:%s round-robin%s wait 10m service-level 2m reserve 1m transfer 5m ina
     timeout 1h -> end
   > then reply "Thanks for {{score}}"
 >
-`, name, number, qConnecting, team, limit, qFull, qSorry, qSurvey)
+`, name, number, qConnecting, team, limit, qFull, sorry, qSurvey)
 }
 
 // queueDirectory is examples/directory.json's support and sales teams,
@@ -105,12 +111,13 @@ func closing(t *testing.T, st store.Store) (store.Store, func()) {
 	return st, c
 }
 
-// queuePrograms compiles the three queue flows.
-func queuePrograms(t *testing.T) []*vm.Program {
+// queuePrograms compiles the queue flows; the night queue's `on
+// timeout` replies sorry ("": qSorry).
+func queuePrograms(t *testing.T, sorry string) []*vm.Program {
 	t.Helper()
 	res, err := lang.Load([]string{flowDir(t, map[string]string{
 		"queued.flow": queuedFlow("queued", qNumber, "support", 2),
-		"night.flow":  queuedFlow("night", qNightNumber, "night", 0),
+		"night.flow":  queuedFlowSaying("night", qNightNumber, "night", 0, cmp.Or(sorry, qSorry)),
 		"five.flow":   queuedFlow("five", qFiveNumber, "support", 5),
 		"many.flow":   queuedFlow("many", qManyNumber, "support", 0),
 	})})
@@ -130,6 +137,12 @@ func queuePrograms(t *testing.T) []*vm.Program {
 // flows. seq numbers its texts' SIDs (distinct per replica).
 func startQueue(t *testing.T, st store.Store, clk *clock, seq int) *harness {
 	t.Helper()
+	return startQueueSaying(t, st, clk, seq, "")
+}
+
+// startQueueSaying is startQueue deploying queuePrograms(t, sorry).
+func startQueueSaying(t *testing.T, st store.Store, clk *clock, seq int, sorry string) *harness {
+	t.Helper()
 	path := filepath.Join(t.TempDir(), "directory.json")
 	if err := os.WriteFile(path, []byte(queueDirectory), 0o644); err != nil {
 		t.Fatal(err)
@@ -142,7 +155,10 @@ func startQueue(t *testing.T, st store.Store, clk *clock, seq int) *harness {
 		clk = &clock{t: time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)}
 	}
 	srv := server.New(server.Config{TwilioAuthToken: authToken, AdminToken: adminToken, Directory: d, Now: clk.Now, Logger: quiet}, st)
-	if err := srv.Deploy(context.Background(), queuePrograms(t)); err != nil {
+	if err := srv.Deploy(context.Background(), queuePrograms(t, sorry)); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := srv.EnsureAdminToken(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	srv.SetReady(true)

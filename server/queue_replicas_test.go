@@ -64,8 +64,10 @@ func fireAll(t *testing.T, hs []*harness) int {
 
 // TestQueuedConversationsSurviveARestart: conversations waiting, offered,
 // open and transferring when the server closes are all there when a new
-// server opens the same store (a redeploy), and each of their limits
-// fires once, from the new server.
+// server opens the same store and deploys a new version of the flows (a
+// redeploy), and each of their limits fires once, from the new server,
+// on the version each conversation started with (the waiting one's
+// `on timeout` says the old version's words; a new one's, the new's).
 func TestQueuedConversationsSurviveARestart(t *testing.T) {
 	const (
 		waiting      = "+15552000001" // team:night, nobody available
@@ -89,7 +91,9 @@ func TestQueuedConversationsSurviveARestart(t *testing.T) {
 			closeStore()
 
 			st2, _ := db(t)
-			b := startQueue(t, st2, a.clock, 1000)
+			b := startQueueSaying(t, st2, a.clock, 1000, "Sorry, v2")
+			const later = "+15552000005"
+			b.text(later, qNightNumber, "hi")
 			b.wantTicket(waiting, qNightNumber, queue.Waiting, "")
 			b.wantTicket(offered, qNumber, queue.Offered, "", "bob")
 			b.wantTicket(open, qNumber, queue.Open, "carol")
@@ -104,10 +108,11 @@ func TestQueuedConversationsSurviveARestart(t *testing.T) {
 			b.fire(1)
 			b.fire(0)
 			b.wantTicket(transferring, qNumber, queue.Open, "bob")
-			b.advance(5 * time.Minute) // 10:10: the wait
-			b.fire(1)
+			b.advance(5 * time.Minute) // 10:10: the wait (the old one's and the new one's)
+			b.fire(2)
 			b.fire(0)
 			b.wantNoTicket(waiting, qNightNumber)
+			b.wantSent(later, "Sorry, v2")
 			b.advance(50 * time.Minute) // 11:00: carol's silence since 10:00
 			b.fire(1)
 			b.wantNoTicket(open, qNumber)
@@ -415,6 +420,40 @@ func TestBurstIntoOneQueueIsAnswered(t *testing.T) {
 			if per := offers(); per["[bob]"] != n/2 || per["[carol]"] != n/2 {
 				t.Fatalf("offers after the reservations passed: %v, want %d each", per, n/2)
 			}
+		})
+	}
+}
+
+// TestAvailabilityOnOneReplicaDispatchesOnAnother: a conversation waits
+// in team:night (dave is away); dave is made available through replica
+// A's admin API, and replica B's dispatch (DispatchUser, as when a member
+// becomes available) offers it to him, reading the directory A stored;
+// dave accepts through replica C, which sees the offer.
+func TestAvailabilityOnOneReplicaDispatchesOnAnother(t *testing.T) {
+	const contact = "+15557000001"
+	for _, sc := range queueStores {
+		t.Run(sc.name, func(t *testing.T) {
+			hs := replicas(t, sc.db(t), 3)
+			a, b, c := hs[0], hs[1], hs[2]
+			c.text(contact, qNightNumber, "hi")
+			b.advance(3 * time.Minute)
+			b.srv.DispatchUser(context.Background(), "dave")
+			b.wantTicket(contact, qNightNumber, queue.Waiting, "")
+			if code, body := a.admin(http.MethodPatch, "/v1/admin/directory/users/dave", adminToken, map[string]any{"available": true}); code != http.StatusOK {
+				t.Fatalf("PATCH dave through A: %d %s", code, body)
+			}
+			b.srv.DispatchUser(context.Background(), "dave")
+			b.wantTicket(contact, qNightNumber, queue.Offered, "", "dave")
+			q := c.mustAct(contact, qNightNumber, accept("dave"))
+			if !q.Taken || q.Waited != 3*time.Minute || q.WithinServiceLevel {
+				t.Fatalf("dave's accept: %+v; want taken after 3m, over the 2m service level", q)
+			}
+			c.wantTicket(contact, qNightNumber, queue.Open, "dave")
+			b.advance(10 * time.Minute) // past the wait: taken, it no longer times out
+			if got := fireAll(t, hs); got != 0 {
+				t.Fatalf("%d timers fired for a taken conversation", got)
+			}
+			a.wantSent(contact)
 		})
 	}
 }
