@@ -359,8 +359,13 @@ func (s *Server) Act(ctx context.Context, id string, a inbound.AgentEvent) (*inb
 	if err := s.order.LockContext(ctx, key); err != nil {
 		return nil, err
 	}
-	defer s.order.Unlock(key)
-	res, err := s.processEvent(ctx, Inbound{SID: agentSID(a, s.cfg.Now()), From: contact, To: number}, event{agent: &a}, jsonFields)
+	// The turn ends before the dispatch below, which takes other
+	// conversations' turns: two finishes dispatching at once would
+	// otherwise each wait for the other's conversation.
+	res, err := func() (processed, error) {
+		defer s.order.Unlock(key)
+		return s.processEvent(ctx, Inbound{SID: agentSID(a, s.cfg.Now()), From: contact, To: number}, event{agent: &a}, jsonFields)
+	}()
 	if err != nil {
 		return nil, err
 	}

@@ -517,3 +517,51 @@ func TestQueueTextsJoinUntilFinished(t *testing.T) {
 		})
 	}
 }
+
+// TestFinishDispatchesWithoutHoldingTheConversation: finishing offers the
+// team's waiting conversations (dispatch), each in its conversation's
+// turn; the finished conversation's own turn is given up first, or two
+// people finishing at once, each dispatch waiting for the other's
+// conversation, would wait for each other forever (here the other
+// finish is played by a turn held on the waiting conversation, and the
+// test then takes the finished one's turn, as the other dispatch would).
+func TestFinishDispatchesWithoutHoldingTheConversation(t *testing.T) {
+	const finished, waiting = "+15551000071", "+15551000072"
+	st, _ := queueStores[0].db(t)(t)
+	h := startQueue(t, st, nil, 0)
+	h.text(finished, qNumber, "hi")
+	h.mustAct(finished, qNumber, accept("bob"))
+	for _, u := range []string{"bob", "carol"} {
+		if code, body := h.admin(http.MethodPatch, "/v1/admin/directory/users/"+u, adminToken, map[string]any{"available": false}); code != http.StatusOK {
+			t.Fatalf("PATCH %s: %d %s", u, code, body)
+		}
+	}
+	h.text(waiting, qNumber, "hi")
+	h.wantTicket(waiting, qNumber, queue.Waiting, "")
+
+	waitingKey, finishedKey := waiting+"\x00"+qNumber, finished+"\x00"+qNumber
+	server.LockConversation(h.srv, waitingKey)
+	dispatching := make(chan struct{}, 1)
+	server.SetQueuedHook(h.srv, func(k string) {
+		if k == waitingKey {
+			dispatching <- struct{}{}
+		}
+	})
+	id := server.ConversationID(finished, qNumber, h.ticket(finished, qNumber).Started)
+	acted := make(chan error, 1)
+	go func() {
+		_, err := h.srv.Act(context.Background(), id, inbound.AgentEvent{Kind: inbound.AgentFinish, User: "bob"})
+		acted <- err
+	}()
+	waitFor(t, dispatching, "the finish's dispatch to wait for the waiting conversation's turn")
+	took := make(chan struct{})
+	go func() { server.LockConversation(h.srv, finishedKey); close(took) }()
+	waitFor(t, took, "the finished conversation's turn while its dispatch waits")
+	server.UnlockConversation(h.srv, finishedKey)
+	server.UnlockConversation(h.srv, waitingKey)
+	if err := waitFor(t, acted, "the finish"); err != nil {
+		t.Fatal(err)
+	}
+	h.wantSent(finished, qSurvey)
+	h.wantTicket(waiting, qNumber, queue.Waiting, "")
+}
