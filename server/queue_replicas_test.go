@@ -457,3 +457,48 @@ func TestAvailabilityOnOneReplicaDispatchesOnAnother(t *testing.T) {
 		})
 	}
 }
+
+// TestAcceptRacesTheReservation: bob accepts on replica A just as his
+// reservation passes and replica B fires the timer. Exactly one of them
+// happens: bob has it (and the timer fired nothing), or it passed to
+// carol (and bob's accept is refused, 403).
+func TestAcceptRacesTheReservation(t *testing.T) {
+	for _, sc := range queueStores {
+		t.Run(sc.name, func(t *testing.T) {
+			hs := replicas(t, sc.db(t), 2)
+			a, b := hs[0], hs[1]
+			for i := range 6 {
+				contact := fmt.Sprintf("+155590000%02d", i)
+				a.text(contact, qManyNumber, "hi")
+				if tk := a.ticket(contact, qManyNumber); fmt.Sprint(tk.Offered) != "[bob]" {
+					// round-robin: every other one is carol's; let hers be taken
+					a.mustAct(contact, qManyNumber, accept("carol"))
+					continue
+				}
+				id := server.ConversationID(contact, qManyNumber, a.ticket(contact, qManyNumber).Started)
+				a.advance(time.Minute)
+				var (
+					wg        sync.WaitGroup
+					acceptErr error
+					fired     int
+					fireErr   error
+				)
+				wg.Go(func() { _, acceptErr = a.srv.Act(context.Background(), id, accept("bob")) })
+				wg.Go(func() { fired, fireErr = b.srv.FireTimers(context.Background()) })
+				wg.Wait()
+				if fireErr != nil {
+					t.Fatal(fireErr)
+				}
+				switch {
+				case acceptErr == nil && fired == 0:
+					a.wantTicket(contact, qManyNumber, queue.Open, "bob")
+				case server.HTTPStatus(acceptErr) == http.StatusForbidden && fired == 1:
+					a.wantTicket(contact, qManyNumber, queue.Offered, "", "carol")
+					a.mustAct(contact, qManyNumber, accept("carol")) // no timer left for the next round
+				default:
+					t.Fatalf("bob's accept: %v; timers fired: %d; ticket %+v", acceptErr, fired, a.ticket(contact, qManyNumber))
+				}
+			}
+		})
+	}
+}
