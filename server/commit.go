@@ -72,6 +72,10 @@ type event struct {
 	timer    bool
 	agent    *inbound.AgentEvent
 	dispatch bool
+	// queueTurns: take the turns at the teams before reading their
+	// queues (a step run again after its team's decision conflicted,
+	// queue.go).
+	queueTurns bool
 }
 
 // processEvent is process for any event.
@@ -94,11 +98,15 @@ func (s *Server) processEvent(ctx context.Context, in Inbound, ev event, f field
 		if snap.idle {
 			return processed{}, nil
 		}
+		if err := s.takeCommitTurns(ctx, &snap.in, p); err != nil { // queue.go
+			return processed{}, err
+		}
 		res, err := s.groupCommit(ctx, snap, p)
-		snap.in.endQueueTurns() // queue.go: held from the teams' read to here
+		snap.in.endQueueTurns()
 		if errors.Is(err, store.ErrConflict) {
 			s.metrics.conflicts.Inc()
 			if attempt < MaxStepAttempts {
+				ev.queueTurns = decidedByTeams(p) // queue.go: the next attempt reads the teams in its turns
 				continue
 			}
 			return processed{}, &errConversationBusy{attempt}
@@ -168,7 +176,7 @@ func (s *Server) readStep(ctx context.Context, in Inbound, timer bool, f fieldNa
 // the queues the step may touch (queue.go).
 func (s *Server) readEvent(ctx context.Context, in Inbound, ev event, f fieldNames) (*snapshot, error) {
 	timer := ev.timer
-	snap := &snapshot{in: stepInput{Timer: timer, Agent: ev.agent, Dispatch: ev.dispatch, Msg: in, Now: s.cfg.Now()}}
+	snap := &snapshot{in: stepInput{Timer: timer, Agent: ev.agent, Dispatch: ev.dispatch, Msg: in, Now: s.cfg.Now(), queueTurns: ev.queueTurns}}
 	// A timer's SID names its deadline, which the state holds; in.SID is
 	// the one the scheduler found due (fireTimer), looked up in the same
 	// statement, and still the right one unless the deadline moved since.

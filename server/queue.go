@@ -69,14 +69,14 @@ func (in *stepInput) queueTeams() []string {
 }
 
 // readQueues reads Input.Queues for the teams the step may touch, in one
-// read transaction; nothing when it touches none. A step likely to decide
-// from them takes its turns at those teams first (takeQueueTurns).
+// read transaction; nothing when it touches none. A step run again after
+// its team's decision conflicted reads them in its turns (see below).
 func (s *Server) readQueues(ctx context.Context, in *stepInput) error {
 	teams := in.queueTeams()
 	if len(teams) == 0 {
 		return nil
 	}
-	if in.likelyDecidesByTeam() {
+	if in.queueTurns {
 		if err := s.takeQueueTurns(ctx, in, teams); err != nil {
 			return err
 		}
@@ -102,39 +102,38 @@ func (s *Server) readQueues(ctx context.Context, in *stepInput) error {
 	return err
 }
 
-// Within one process, the steps that decide from a team's queue (an
-// offer by round-robin memory, the `max` check) take turns at the team
-// from their read of it to the end of their commit: each reads what the
-// one before committed, so a burst of texts into one queue does not make
-// every step but one find the team changed at commit and run again (with
-// MaxStepAttempts, most of a burst of 30 was answered 503). Other
-// replicas' steps are still caught by applyQueue's check. A step's
-// turns are taken after its conversation's (keyedFIFO), in the teams'
-// order, so two steps never wait for each other.
+// Turns at a team (Server.teamTurns), within one process. A step whose
+// plan decided from a team's queue (decidedByTeam) commits in its turns
+// at the step's teams (takeCommitTurns), so the check at commit compares
+// with what no other step of this process moves meanwhile; a step whose
+// check found the team changed runs again in its turns from its read of
+// the queues to its commit (event.queueTurns), so its second read is the
+// one it commits by. Without them a burst of texts into one round-robin
+// queue made every step but one per commit find the memory moved, and
+// most of a burst of 30 were answered 503 after MaxStepAttempts. Steps
+// run (applets, http) outside any turn unless run again. Other
+// replicas' steps are still caught by applyQueue's check. Turns are
+// taken after the conversation's (keyedFIFO), in the teams' order, so
+// two steps never wait for each other.
 
-// likelyDecidesByTeam reports whether the step will probably decide from
-// the teams' queues: a dispatch, a transfer, a reservation that passed,
-// and any message or timer of a conversation not in a queue yet (it may
-// enter one). The others (a text joining, accept, reply, finish, the
-// other limits) rarely do (`on done` or `on timeout` may queue again),
-// and are only checked at commit.
-func (in *stepInput) likelyDecidesByTeam() bool {
-	switch {
-	case in.Dispatch:
-		return true
-	case in.Agent != nil:
-		return in.Agent.Kind == inbound.AgentTransfer
-	case in.Conv == nil:
-		return true
-	}
-	t, settings := inbound.TicketOf(in.ConvProgram, in.Conv.State)
-	switch {
-	case t == nil:
-		return true
-	case in.Timer:
-		return queue.Due(settings, t, in.Now) == queue.LimitReservation
+// decidedByTeams reports whether any of the plan's queue events decided
+// from its team's queue.
+func decidedByTeams(p *plan) bool {
+	for q := p.Queue; q != nil; q = q.Previous {
+		if q.Team != "" && decidedByTeam(q) {
+			return true
+		}
 	}
 	return false
+}
+
+// takeCommitTurns takes the step's turns at its teams for its commit
+// when its plan decided from one and it holds none yet.
+func (s *Server) takeCommitTurns(ctx context.Context, in *stepInput, p *plan) error {
+	if in.endTurns != nil || !decidedByTeams(p) {
+		return nil
+	}
+	return s.takeQueueTurns(ctx, in, in.queueTeams())
 }
 
 // takeQueueTurns waits for the step's turns at teams (sorted), giving

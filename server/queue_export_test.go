@@ -11,7 +11,3 @@ func HTTPStatus(err error) int {
 	}
 	return 0
 }
-
-// EndQueueTurns ends the prepared step's turns at the teams it decides
-// from (held from its read to its commit, as processEvent ends them).
-func (p *Pending) EndQueueTurns() { p.r.snap.in.endQueueTurns() }

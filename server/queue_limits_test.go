@@ -33,6 +33,7 @@ const (
 	qNightNumber = "+15550761"
 	qFiveNumber  = "+15550762"
 	qManyNumber  = "+15550763"
+	qLookup      = "+15550765" // team:support, after an applet's lookup
 )
 
 const (
@@ -69,6 +70,29 @@ queue team:%s round-robin%s wait 10m service-level 2m reserve 1m transfer 5m ina
 >
 `, name, number, qConnecting, team, limit, qFull, sorry, qSurvey)
 }
+
+// lookupFlow runs an applet (in tests, Config.Applets) before queueing
+// for team:support: the bot on start looking the contact up.
+const lookupFlow = `flow lookup
+numbers "+15550765"
+timezone "UTC"
+applet wait = "wait.js"
+
+run wait(body) as r < on error -> reply "applet failed" >
+reply "Connecting you"
+queue team:support round-robin wait 10m reserve 1m <
+  on timeout -> reply "Sorry for the wait" then end
+>
+`
+
+// waitJS is the applet lookupFlow declares (tests run a fake instead).
+var waitJS = func() string {
+	b, err := os.ReadFile("testdata/wait.js")
+	if err != nil {
+		panic(err)
+	}
+	return string(b)
+}()
 
 // queueDirectory is examples/directory.json's support and sales teams,
 // and team:night, whose only member is away.
@@ -115,12 +139,32 @@ func closing(t *testing.T, st store.Store) (store.Store, func()) {
 // timeout` replies sorry ("": qSorry).
 func queuePrograms(t *testing.T, sorry string) []*vm.Program {
 	t.Helper()
-	res, err := lang.Load([]string{flowDir(t, map[string]string{
+	key := t.Name() + "\x00" + sorry
+	if p, ok := compiledQueues.Load(key); ok {
+		return p.([]*vm.Program)
+	}
+	progs := compileQueues(t, sorry)
+	compiledQueues.Store(key, progs)
+	return progs
+}
+
+// compiledQueues are queuePrograms' by test and sorry: the replicas of a
+// test deploy the same programs (the applet's path is in a program, and
+// a version is its content's).
+var compiledQueues, queueDirs sync.Map
+
+func compileQueues(t *testing.T, sorry string) []*vm.Program {
+	t.Helper()
+	dir, _ := queueDirs.LoadOrStore(t.Name(), t.TempDir()) // one per test: a new version is a redeploy from the same place
+	writeFiles(t, dir.(string), map[string]string{
 		"queued.flow": queuedFlow("queued", qNumber, "support", 2),
 		"night.flow":  queuedFlowSaying("night", qNightNumber, "night", 0, cmp.Or(sorry, qSorry)),
 		"five.flow":   queuedFlow("five", qFiveNumber, "support", 5),
 		"many.flow":   queuedFlow("many", qManyNumber, "support", 0),
-	})})
+		"lookup.flow": lookupFlow,
+		"wait.js":     waitJS,
+	})
+	res, err := lang.Load([]string{dir.(string)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -137,11 +181,12 @@ func queuePrograms(t *testing.T, sorry string) []*vm.Program {
 // flows. seq numbers its texts' SIDs (distinct per replica).
 func startQueue(t *testing.T, st store.Store, clk *clock, seq int) *harness {
 	t.Helper()
-	return startQueueSaying(t, st, clk, seq, "")
+	return startQueueSaying(t, st, clk, seq, "", nil)
 }
 
-// startQueueSaying is startQueue deploying queuePrograms(t, sorry).
-func startQueueSaying(t *testing.T, st store.Store, clk *clock, seq int, sorry string) *harness {
+// startQueueSaying is startQueue deploying queuePrograms(t, sorry), with
+// the applet runner applets (nil: none).
+func startQueueSaying(t *testing.T, st store.Store, clk *clock, seq int, sorry string, applets func(ctx context.Context, a *vm.Applet, in vm.AppletInput) (any, error)) *harness {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "directory.json")
 	if err := os.WriteFile(path, []byte(queueDirectory), 0o644); err != nil {
@@ -154,7 +199,7 @@ func startQueueSaying(t *testing.T, st store.Store, clk *clock, seq int, sorry s
 	if clk == nil {
 		clk = &clock{t: time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)}
 	}
-	srv := server.New(server.Config{TwilioAuthToken: authToken, AdminToken: adminToken, Directory: d, Now: clk.Now, Logger: quiet}, st)
+	srv := server.New(server.Config{TwilioAuthToken: authToken, AdminToken: adminToken, Directory: d, Now: clk.Now, Logger: quiet, Applets: applets}, st)
 	if err := srv.Deploy(context.Background(), queuePrograms(t, sorry)); err != nil {
 		t.Fatal(err)
 	}
@@ -564,4 +609,50 @@ func TestFinishDispatchesWithoutHoldingTheConversation(t *testing.T) {
 	}
 	h.wantSent(finished, qSurvey)
 	h.wantTicket(waiting, qNumber, queue.Waiting, "")
+}
+
+// TestHeldAppletStallsNoOtherStepOfTheQueue: a contact's bot on start
+// waits for its applet; another contact's text into the same queue is
+// answered meanwhile (steps run outside their team's turn), and the held
+// one is queued once released, the two offered to different members.
+func TestHeldAppletStallsNoOtherStepOfTheQueue(t *testing.T) {
+	const held, other = "+15551000081", "+15551000082"
+	for _, sc := range queueStores {
+		t.Run(sc.name, func(t *testing.T) {
+			entered, release := make(chan struct{}, 1), make(chan struct{})
+			var once sync.Once
+			free := func() { once.Do(func() { close(release) }) }
+			applets := func(ctx context.Context, _ *vm.Applet, in vm.AppletInput) (any, error) {
+				if fmt.Sprint(in.Args...) == "slow" {
+					select {
+					case entered <- struct{}{}:
+					default:
+					}
+					select {
+					case <-release:
+					case <-ctx.Done():
+						return nil, ctx.Err()
+					}
+				}
+				return "ok", nil
+			}
+			st, _ := sc.db(t)(t)
+			h := startQueueSaying(t, st, nil, 0, "", applets)
+			t.Cleanup(free) // before the server closes, should the test fail first
+			f := h.form("SMheld", held, qLookup, "slow")
+			sig := h.sign("/webhooks/twilio/sms", f)
+			answered := make(chan string, 1)
+			go func() { code, body := h.post(f, sig); answered <- fmt.Sprint(code, " ", body) }()
+			waitFor(t, entered, "the held applet")
+			if got := h.text(other, qLookup, "fast"); got != twiml(qConnecting) {
+				t.Fatalf("the other contact, while the applet is held: %s", got)
+			}
+			h.wantTicket(other, qLookup, queue.Offered, "", "bob")
+			free()
+			if got := waitFor(t, answered, "the held contact's answer"); got != fmt.Sprint("200 ", twiml(qConnecting)) {
+				t.Fatalf("the held contact: %s", got)
+			}
+			h.wantTicket(held, qLookup, queue.Offered, "", "carol")
+		})
+	}
 }

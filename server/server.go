@@ -126,8 +126,8 @@ type Server struct {
 	log     *slog.Logger
 	metrics *metrics
 	order   *keyedFIFO
-	// teamTurns: the steps that decide from a team's queue take turns
-	// per team, from their read of it to their commit (queue.go).
+	// teamTurns: the steps that decide from a team's queue commit in
+	// turns per team (queue.go).
 	teamTurns *keyedFIFO
 	commits   *groupCommit // steps waiting to commit (groupcommit.go)
 	// stepping counts the steps reading or running (commit.go's

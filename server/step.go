@@ -44,9 +44,11 @@ type stepInput struct {
 	Marks map[string]time.Time // once-per-period replies sent to Msg.From on Msg.To
 
 	Queues map[string]*inbound.QueueData // the teams' queues the step may touch (queue.go)
-	// endTurns ends the step's turns at the teams it decides from
-	// (queue.go's takeQueueTurns); nil when it took none.
-	endTurns func()
+	// queueTurns: take the turns at the teams before reading their
+	// queues; endTurns ends the turns taken (queue.go's takeQueueTurns),
+	// nil when none.
+	queueTurns bool
+	endTurns   func()
 }
 
 // isMessage reports whether the step's event is a message from the
