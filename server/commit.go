@@ -72,12 +72,23 @@ type event struct {
 	timer    bool
 	agent    *inbound.AgentEvent
 	dispatch bool
+	// queueTurns: take the turns at the teams before reading their
+	// queues (a step run again after its team's decision conflicted,
+	// queue.go).
+	queueTurns bool
 }
 
 // processEvent is process for any event.
 func (s *Server) processEvent(ctx context.Context, in Inbound, ev event, f fieldNames) (processed, error) {
+	var last *snapshot // the attempt's read: its turns at queues end with it (queue.go), even on a panic
+	defer func() {
+		if last != nil {
+			last.in.endQueueTurns()
+		}
+	}()
 	for attempt := 1; ; attempt++ {
 		snap, p, err := s.readAndRun(ctx, in, ev, f)
+		last = snap
 		if err != nil {
 			return processed{}, err
 		}
@@ -87,10 +98,15 @@ func (s *Server) processEvent(ctx context.Context, in Inbound, ev event, f field
 		if snap.idle {
 			return processed{}, nil
 		}
+		if err := s.takeCommitTurns(ctx, &snap.in, p); err != nil { // queue.go
+			return processed{}, err
+		}
 		res, err := s.groupCommit(ctx, snap, p)
+		snap.in.endQueueTurns()
 		if errors.Is(err, store.ErrConflict) {
 			s.metrics.conflicts.Inc()
 			if attempt < MaxStepAttempts {
+				ev.queueTurns = decidedByTeams(p) // queue.go: the next attempt reads the teams in its turns
 				continue
 			}
 			return processed{}, &errConversationBusy{attempt}
@@ -117,6 +133,12 @@ func (s *Server) readAndRun(ctx context.Context, in Inbound, ev event, f fieldNa
 		return snap, nil, err
 	}
 	snap.in.EventBudget, snap.in.HandoffIdle = s.cfg.EventBudget, s.cfg.HandoffIdle
+	defer func() {
+		if r := recover(); r != nil {
+			snap.in.endQueueTurns() // queue.go
+			panic(r)
+		}
+	}()
 	p, err := step(ctx, &snap.in, s.cfg.Applets) // no transaction open
 	return snap, p, err
 }
@@ -154,7 +176,7 @@ func (s *Server) readStep(ctx context.Context, in Inbound, timer bool, f fieldNa
 // the queues the step may touch (queue.go).
 func (s *Server) readEvent(ctx context.Context, in Inbound, ev event, f fieldNames) (*snapshot, error) {
 	timer := ev.timer
-	snap := &snapshot{in: stepInput{Timer: timer, Agent: ev.agent, Dispatch: ev.dispatch, Msg: in, Now: s.cfg.Now()}}
+	snap := &snapshot{in: stepInput{Timer: timer, Agent: ev.agent, Dispatch: ev.dispatch, Msg: in, Now: s.cfg.Now(), queueTurns: ev.queueTurns}}
 	// A timer's SID names its deadline, which the state holds; in.SID is
 	// the one the scheduler found due (fireTimer), looked up in the same
 	// statement, and still the right one unless the deadline moved since.

@@ -68,14 +68,20 @@ func (in *stepInput) queueTeams() []string {
 }
 
 // readQueues reads Input.Queues for the teams the step may touch, in one
-// read transaction; nothing when it touches none.
+// read transaction; nothing when it touches none. A step run again after
+// its team's decision conflicted reads them in its turns (see below).
 func (s *Server) readQueues(ctx context.Context, in *stepInput) error {
 	teams := in.queueTeams()
 	if len(teams) == 0 {
 		return nil
 	}
+	if in.queueTurns {
+		if err := s.takeQueueTurns(ctx, in, teams); err != nil {
+			return err
+		}
+	}
 	in.Queues = make(map[string]*inbound.QueueData, len(teams))
-	return s.readStoreTx(ctx, func(tx store.Tx) error {
+	err := s.readStoreTx(ctx, func(tx store.Tx) error {
 		qt, ok := tx.(store.QueueTx)
 		if !ok {
 			return fmt.Errorf("store %T keeps no queues", tx)
@@ -89,6 +95,71 @@ func (s *Server) readQueues(ctx context.Context, in *stepInput) error {
 		}
 		return nil
 	})
+	if err != nil {
+		in.endQueueTurns()
+	}
+	return err
+}
+
+// Turns at a team (Server.teamTurns), within one process. A step whose
+// plan decided from a team's queue (decidedByTeam) commits in its turns
+// at the step's teams (takeCommitTurns), so the check at commit compares
+// with what no other step of this process moves meanwhile; a step whose
+// check found the team changed runs again in its turns from its read of
+// the queues to its commit (event.queueTurns), so its second read is the
+// one it commits by. Without them a burst of texts into one round-robin
+// queue made every step but one per commit find the memory moved, and
+// most of a burst of 30 were answered 503 after MaxStepAttempts. Steps
+// run (applets, http) outside any turn unless run again. Other
+// replicas' steps are still caught by applyQueue's check. Turns are
+// taken after the conversation's (keyedFIFO), in the teams' order, so
+// two steps never wait for each other.
+
+// decidedByTeams reports whether any of the plan's queue events decided
+// from its team's queue.
+func decidedByTeams(p *plan) bool {
+	for q := p.Queue; q != nil; q = q.Previous {
+		if q.Team != "" && decidedByTeam(q) {
+			return true
+		}
+	}
+	return false
+}
+
+// takeCommitTurns takes the step's turns at its teams for its commit
+// when its plan decided from one and it holds none yet.
+func (s *Server) takeCommitTurns(ctx context.Context, in *stepInput, p *plan) error {
+	if in.endTurns != nil || !decidedByTeams(p) {
+		return nil
+	}
+	return s.takeQueueTurns(ctx, in, in.queueTeams())
+}
+
+// takeQueueTurns waits for the step's turns at teams (sorted), giving
+// up when ctx ends; endQueueTurns ends them.
+func (s *Server) takeQueueTurns(ctx context.Context, in *stepInput, teams []string) error {
+	sorted := slices.Sorted(slices.Values(teams))
+	for i, team := range sorted {
+		if err := s.teamTurns.LockContext(ctx, team); err != nil {
+			for _, t := range sorted[:i] {
+				s.teamTurns.Unlock(t)
+			}
+			return err
+		}
+	}
+	in.endTurns = func() {
+		for _, t := range sorted {
+			s.teamTurns.Unlock(t)
+		}
+	}
+	return nil
+}
+
+func (in *stepInput) endQueueTurns() {
+	if in.endTurns != nil {
+		in.endTurns()
+		in.endTurns = nil
+	}
 }
 
 // queueData is one team's inbound.QueueData as tx has it.
@@ -122,6 +193,22 @@ func decidedByTeam(q *inbound.QueuePlan) bool {
 	return false
 }
 
+// teamChanged reports whether what a decision read of its team (read)
+// differs from the team now, in what the decision depended on: the
+// waiting count for the `max` check (entering, or finding it full), the
+// round-robin memory for an offer chosen from it (only rrmemory's set
+// one). A change in anything else (another conversation entering while
+// this one is offered again) leaves the decision as it was.
+func teamChanged(q *inbound.QueuePlan, read, now *inbound.QueueData) bool {
+	switch q.Event {
+	case inbound.QueueEntered, inbound.QueueFull:
+		if now.Waiting != read.Waiting {
+			return true
+		}
+	}
+	return q.Memory != "" && now.Memory != read.Memory
+}
+
 // applyQueue writes what the step did to the queues (see above).
 func (s *Server) applyQueue(ctx context.Context, tx store.Tx, in *stepInput, p *plan) error {
 	var (
@@ -150,7 +237,7 @@ func (s *Server) applyQueue(ctx context.Context, tx store.Tx, in *stepInput, p *
 		if err != nil {
 			return err
 		}
-		if read == nil || now.Memory != read.Memory || now.Waiting != read.Waiting {
+		if read == nil || teamChanged(q, read, now) {
 			return fmt.Errorf("queue %s changed since the step read it: %w", q.Team, store.ErrConflict)
 		}
 	}
@@ -162,9 +249,13 @@ func (s *Server) applyQueue(ctx context.Context, tx store.Tx, in *stepInput, p *
 	if p.Save != nil {
 		after, _ = inbound.TicketOf(prog, p.Save.State)
 	}
+	// A step that neither saved nor ended the conversation (a refused
+	// action, HELP, a dispatch that found nobody) left its state, and so
+	// its place, as it was.
+	kept := p.Save == nil && !p.End
 	m := in.Msg
 	switch {
-	case p.Save == nil && !p.End: // the state is unchanged (a refused action): so is its ticket
+	case kept:
 	case after != nil:
 		t := &store.QueueTicket{Contact: m.From, Number: m.To, Started: conversationStart(in), Team: after.Team, Status: after.Status,
 			Assignee: after.Assignee, Offered: slices.Sorted(slices.Values(after.Offered)), Since: after.Since, Updated: in.Now, Flow: p.Flow}
@@ -247,8 +338,13 @@ func (s *Server) Act(ctx context.Context, id string, a inbound.AgentEvent) (*inb
 	if err := s.order.LockContext(ctx, key); err != nil {
 		return nil, err
 	}
-	defer s.order.Unlock(key)
-	res, err := s.processEvent(ctx, Inbound{SID: agentSID(a, s.cfg.Now()), From: contact, To: number}, event{agent: &a}, jsonFields)
+	// The turn ends before the dispatch below, which takes other
+	// conversations' turns: two finishes dispatching at once would
+	// otherwise each wait for the other's conversation.
+	res, err := func() (processed, error) {
+		defer s.order.Unlock(key)
+		return s.processEvent(ctx, Inbound{SID: agentSID(a, s.cfg.Now()), From: contact, To: number}, event{agent: &a}, jsonFields)
+	}()
 	if err != nil {
 		return nil, err
 	}

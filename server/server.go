@@ -130,7 +130,10 @@ type Server struct {
 	log     *slog.Logger
 	metrics *metrics
 	order   *keyedFIFO
-	commits *groupCommit // steps waiting to commit (groupcommit.go)
+	// teamTurns: the steps that decide from a team's queue commit in
+	// turns per team (queue.go).
+	teamTurns *keyedFIFO
+	commits   *groupCommit // steps waiting to commit (groupcommit.go)
 	// stepping counts the steps reading or running (commit.go's
 	// readAndRun), which a committer gives a moment to join its batch.
 	stepping atomic.Int64
@@ -184,7 +187,7 @@ func New(cfg Config, st store.Store) *Server {
 		log = log.With("dev_mode", true)
 	}
 	cfg.Outbound = withStatusCallback(cfg.Outbound, cfg.PublicURL)
-	s := &Server{cfg: cfg, store: st, log: log, metrics: newMetrics(st), order: newKeyedFIFO(), senders: newSenders(), programs: map[string]*vm.Program{},
+	s := &Server{cfg: cfg, store: st, log: log, metrics: newMetrics(st), order: newKeyedFIFO(), teamTurns: newKeyedFIFO(), senders: newSenders(), programs: map[string]*vm.Program{},
 		commits: &groupCommit{max: committers(st)}, adminReads: newAdminGate(cfg.AdminReads)}
 	s.pace = newPacer(cfg.SMSPace)
 	s.metrics.reg.MustRegister(&outboxCollector{s})

@@ -45,6 +45,11 @@ type stepInput struct {
 
 	Queues      map[string]*inbound.QueueData // the teams' queues the step may touch (queue.go)
 	HandoffIdle time.Duration                 // Config.HandoffIdle
+	// queueTurns: take the turns at the teams before reading their
+	// queues; endTurns ends the turns taken (queue.go's takeQueueTurns),
+	// nil when none.
+	queueTurns bool
+	endTurns   func()
 }
 
 // isMessage reports whether the step's event is a message from the
