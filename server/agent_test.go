@@ -173,9 +173,10 @@ func TestAgentsActOnlyOnTheirConversations(t *testing.T) {
 }
 
 // TestAvailabilityChangesOnTwoReplicasKeepBoth: two replicas (each with
-// its own copy of the directory) change two users' availability one
-// after the other; the stored directory keeps both changes (each change
-// reads the stored directory under its lock, not the replica's copy).
+// its own copy of the directory) change users' availability and a
+// contact one after the other; the stored directory keeps every change
+// (each reads the stored directory under its lock, not the replica's
+// copy).
 func TestAvailabilityChangesOnTwoReplicasKeepBoth(t *testing.T) {
 	for _, sc := range stores {
 		t.Run(sc.name, func(t *testing.T) {
@@ -198,7 +199,13 @@ func TestAvailabilityChangesOnTwoReplicasKeepBoth(t *testing.T) {
 			if code, body := b.admin("PATCH", "/v1/admin/directory/users/carol", adminToken, map[string]any{"available": false, "weight": 3}); code != http.StatusOK {
 				t.Fatalf("carol away through B: %d %s", code, body)
 			}
-			_, body := a.admin("GET", "/v1/admin/directory", adminToken, nil)
+			if code, body := a.admin("PATCH", "/v1/admin/contacts/+15551239999", adminToken, map[string]any{"name": "Zoe"}); code != http.StatusOK {
+				t.Fatalf("a contact through A: %d %s", code, body)
+			}
+			if code, body := b.admin("PATCH", "/v1/admin/directory/users/alice", adminToken, map[string]any{"available": false}); code != http.StatusOK {
+				t.Fatalf("alice away through B: %d %s", code, body)
+			}
+			_, body := b.admin("GET", "/v1/admin/directory", adminToken, nil)
 			var got server.Directory
 			json.Unmarshal(body, &got)
 			away := map[string]bool{}
@@ -210,8 +217,11 @@ func TestAvailabilityChangesOnTwoReplicasKeepBoth(t *testing.T) {
 					t.Errorf("carol's weight %d, want 3", u.Weight)
 				}
 			}
-			if !away["bob"] || !away["carol"] {
-				t.Errorf("users away in the stored directory: %v, want bob and carol", away)
+			if !away["bob"] || !away["carol"] || !away["alice"] {
+				t.Errorf("users away in the stored directory: %v, want alice, bob and carol", away)
+			}
+			if !strings.Contains(string(body), "Zoe") {
+				t.Error("the contact patched through A was lost by B's change")
 			}
 		})
 	}

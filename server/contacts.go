@@ -2,12 +2,10 @@ package server
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"slices"
 	"sort"
-	"sync"
 
 	"github.com/go-chi/chi/v5"
 
@@ -43,10 +41,6 @@ type ContactView struct {
 	Directory *Contact          `json:"directory,omitempty"` // the entry alone, when there is one
 }
 
-// contactMu orders this process's PATCHes: each reads the directory,
-// changes one entry and stores it whole.
-var contactMu sync.Mutex
-
 func (s *Server) getContact(w http.ResponseWriter, r *http.Request) {
 	phone := chi.URLParam(r, "phone")
 	if !e164(phone) {
@@ -71,68 +65,52 @@ func (s *Server) patchContact(w http.ResponseWriter, r *http.Request) {
 	if !readJSON(w, r, &req) {
 		return
 	}
-	contactMu.Lock()
-	defer contactMu.Unlock()
-	d := s.directory().clone()
-	i := slices.IndexFunc(d.Contacts, func(c Contact) bool { return c.Phone == phone })
-	if i < 0 {
-		d.Contacts = append(d.Contacts, Contact{Phone: phone})
-		i = len(d.Contacts) - 1
-	}
-	c := &d.Contacts[i]
-	if req.Name != nil {
-		c.Name = *req.Name
-	}
-	if req.Owner != nil {
-		c.Owner = *req.Owner
-	}
-	if req.Tags != nil {
-		c.Tags = slices.Clone(*req.Tags)
-	}
-	var fields []string
-	for k, v := range req.Fields {
+	for k := range req.Fields {
 		if k == "" {
 			writeJSON(w, http.StatusBadRequest, apiError{Error: "fields: a field needs a name"})
 			return
 		}
-		fields = append(fields, k)
-		if v == nil || *v == "" {
-			delete(c.Fields, k)
-			continue
-		}
-		if c.Fields == nil {
-			c.Fields = map[string]string{}
-		}
-		c.Fields[k] = *v
 	}
-	sort.Strings(fields)
-	if _, err := d.index(); err != nil {
-		writeJSON(w, http.StatusBadRequest, apiError{Error: err.Error()})
-		return
-	}
-	b, err := json.Marshal(d)
-	if err != nil {
-		s.storeError(w, err)
-		return
-	}
-	err = s.store.InTx(r.Context(), func(tx store.Tx) error {
-		otx, ok := tx.(store.OutboxTx)
-		if !ok {
-			return fmt.Errorf("store %T keeps no settings", tx)
+	// The stored directory under its lock (changeDirectory), so that a
+	// replica's change of a user at the same time is kept.
+	d, err := s.changeDirectory(r.Context(), func(tx store.Tx, d *Directory) (*Directory, error) {
+		i := slices.IndexFunc(d.Contacts, func(c Contact) bool { return c.Phone == phone })
+		if i < 0 {
+			d.Contacts = append(d.Contacts, Contact{Phone: phone})
+			i = len(d.Contacts) - 1
 		}
-		if err := otx.SetSetting(r.Context(), directorySetting, string(b)); err != nil {
-			return err
+		c := &d.Contacts[i]
+		if req.Name != nil {
+			c.Name = *req.Name
 		}
+		if req.Owner != nil {
+			c.Owner = *req.Owner
+		}
+		if req.Tags != nil {
+			c.Tags = slices.Clone(*req.Tags)
+		}
+		var fields []string
+		for k, v := range req.Fields {
+			fields = append(fields, k)
+			if v == nil || *v == "" {
+				delete(c.Fields, k)
+				continue
+			}
+			if c.Fields == nil {
+				c.Fields = map[string]string{}
+			}
+			c.Fields[k] = *v
+		}
+		sort.Strings(fields)
 		if et, ok := tx.(store.EditsTx); ok && (len(fields) > 0 || req.Tags != nil) {
-			return et.ClearContactEdits(r.Context(), phone, fields, req.Tags != nil)
+			return d, et.ClearContactEdits(r.Context(), phone, fields, req.Tags != nil)
 		}
-		return nil
+		return d, nil
 	})
 	if err != nil {
 		s.storeError(w, err)
 		return
 	}
-	s.dir.Store(d)
 	v, err := s.contactView(r.Context(), d, phone)
 	if err != nil {
 		s.storeError(w, err)

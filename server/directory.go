@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"net/http"
 
 	"github.com/flowc-dev/flowc/lang/directory"
 	"github.com/flowc-dev/flowc/runtime"
@@ -92,22 +93,74 @@ func (d *Directory) CheckFile() *directory.Directory {
 
 // saveDirectory persists d and makes it the directory in use.
 func (s *Server) saveDirectory(ctx context.Context, d *Directory) error {
-	b, err := json.Marshal(d)
-	if err != nil {
-		return err
-	}
-	err = s.store.InTx(ctx, func(tx store.Tx) error {
+	_, err := s.changeDirectory(ctx, func(store.Tx, *Directory) (*Directory, error) { return d, nil })
+	return err
+}
+
+// changeDirectory is every change the admin and agent APIs make to the
+// directory: in one transaction holding the directory's lock
+// (store.UsersTx.LockDirectory) it reads the stored directory (this
+// process's when none is stored), lets change make the new one from a
+// copy of it, checks it and stores it; then it is this process's. Reading
+// the stored one under the lock, not this process's copy, is what keeps
+// two replicas changing two users (or a user and a contact) at once from
+// losing either change. change's error is returned as is, and nothing is
+// stored.
+func (s *Server) changeDirectory(ctx context.Context, change func(tx store.Tx, cur *Directory) (*Directory, error)) (*Directory, error) {
+	var d *Directory
+	err := s.store.InTx(ctx, func(tx store.Tx) error {
 		otx, ok := tx.(store.OutboxTx)
 		if !ok {
 			return fmt.Errorf("store %T keeps no settings", tx)
 		}
+		if ut, ok := tx.(store.UsersTx); ok {
+			if err := ut.LockDirectory(ctx); err != nil {
+				return err
+			}
+		}
+		cur, err := storedDirectory(ctx, otx)
+		if err != nil {
+			return err
+		}
+		if cur == nil {
+			cur = s.directory()
+		}
+		if d, err = change(tx, cur.clone()); err != nil {
+			return err
+		}
+		if _, err := d.index(); err != nil {
+			return &badRequest{http.StatusBadRequest, err.Error()}
+		}
+		b, err := json.Marshal(d)
+		if err != nil {
+			return err
+		}
 		return otx.SetSetting(ctx, directorySetting, string(b))
 	})
 	if err != nil {
-		return err
+		return nil, err
 	}
 	s.dir.Store(d)
-	return nil
+	return d, nil
+}
+
+// storedDirectory is the directory the admin API stored, nil if none.
+func storedDirectory(ctx context.Context, otx store.OutboxTx) (*Directory, error) {
+	raw, err := otx.Setting(ctx, directorySetting)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && raw == "") {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	d := &Directory{}
+	if err := json.Unmarshal([]byte(raw), d); err != nil {
+		return nil, fmt.Errorf("stored directory: %w", err)
+	}
+	if _, err := d.index(); err != nil {
+		return nil, fmt.Errorf("stored directory: %w", err)
+	}
+	return d, nil
 }
 
 // syncDirectory loads the stored directory again when the store's
@@ -137,28 +190,18 @@ func (s *Server) LoadStoredDirectory(ctx context.Context) (bool, error) {
 	if s.store == nil { // a server without a store (a unit test's) keeps nothing
 		return false, nil
 	}
-	var raw string
+	var d *Directory
 	err := s.store.InTx(ctx, func(tx store.Tx) error {
 		otx, ok := tx.(store.OutboxTx)
 		if !ok {
 			return nil
 		}
-		v, err := otx.Setting(ctx, directorySetting)
-		if errors.Is(err, store.ErrNotFound) {
-			return nil
-		}
-		raw = v
+		var err error
+		d, err = storedDirectory(ctx, otx)
 		return err
 	})
-	if err != nil || raw == "" {
+	if err != nil || d == nil {
 		return false, err
-	}
-	d := &Directory{}
-	if err := json.Unmarshal([]byte(raw), d); err != nil {
-		return false, fmt.Errorf("stored directory: %w", err)
-	}
-	if _, err := d.index(); err != nil {
-		return false, fmt.Errorf("stored directory: %w", err)
 	}
 	s.dir.Store(d)
 	return true, nil

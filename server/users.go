@@ -6,7 +6,6 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -218,46 +217,20 @@ type UserPatch struct {
 	Weight    *int   `json:"weight,omitempty"`
 }
 
-// patchDirectoryUser changes one user of the stored directory under the
-// directory's lock, reading the stored one inside the transaction, so
-// that two replicas changing two users at once keep both changes; then
-// this process's copy. A user who becomes available is offered the
+// patchDirectoryUser changes one user (changeDirectory: under the
+// directory's lock, from the stored one, so that two replicas changing
+// two users at once keep both changes). A user who becomes available is offered the
 // waiting conversations of their teams.
 func (s *Server) patchDirectoryUser(ctx context.Context, name string, p UserPatch) (*Directory, error) {
 	if p.Weight != nil && (*p.Weight < 0 || *p.Weight > 1000) {
 		return nil, &badRequest{http.StatusBadRequest, fmt.Sprintf("weight %d: want 0 to 1000", *p.Weight)}
 	}
-	var saved *Directory
-	err := s.store.InTx(ctx, func(tx store.Tx) error {
-		ut, err := usersTx(tx)
-		if err != nil {
-			return err
-		}
-		otx, ok := tx.(store.OutboxTx)
-		if !ok {
-			return fmt.Errorf("store %T keeps no settings", tx)
-		}
-		if err := ut.LockDirectory(ctx); err != nil {
-			return err
-		}
-		d := s.directory().clone()
-		raw, err := otx.Setting(ctx, directorySetting)
-		switch {
-		case err == nil:
-			d = &Directory{}
-			if err := json.Unmarshal([]byte(raw), d); err != nil {
-				return fmt.Errorf("the stored directory: %w", err)
-			}
-		case !errors.Is(err, store.ErrNotFound):
-			return err
-		}
-		found := false
+	saved, err := s.changeDirectory(ctx, func(_ store.Tx, d *Directory) (*Directory, error) {
 		for i := range d.Users {
 			u := &d.Users[i]
 			if u.Name != name {
 				continue
 			}
-			found = true
 			if p.Available != nil {
 				u.Available = p.Available
 			}
@@ -267,24 +240,13 @@ func (s *Server) patchDirectoryUser(ctx context.Context, name string, p UserPatc
 			if p.Weight != nil {
 				u.Weight = *p.Weight
 			}
+			return d, nil
 		}
-		if !found {
-			return &badRequest{http.StatusNotFound, fmt.Sprintf("no user named %q", name)}
-		}
-		if _, err := d.index(); err != nil {
-			return &badRequest{http.StatusBadRequest, err.Error()}
-		}
-		b, err := json.Marshal(d)
-		if err != nil {
-			return err
-		}
-		saved = d
-		return otx.SetSetting(ctx, directorySetting, string(b))
+		return nil, &badRequest{http.StatusNotFound, fmt.Sprintf("no user named %q", name)}
 	})
 	if err != nil {
 		return nil, err
 	}
-	s.dir.Store(saved)
 	if p.Available != nil && *p.Available {
 		s.DispatchUser(ctx, name) // queue.go
 	}
