@@ -11,6 +11,7 @@ import (
 
 	"github.com/flowc-dev/flowc/server"
 	"github.com/flowc-dev/flowc/server/store"
+	"github.com/flowc-dev/flowc/vm/inbound"
 )
 
 // agentToken makes (once per harness and user) a per-user token through
@@ -224,5 +225,67 @@ func TestAvailabilityChangesOnTwoReplicasKeepBoth(t *testing.T) {
 				t.Error("the contact patched through A was lost by B's change")
 			}
 		})
+	}
+}
+
+// finish has user finish the conversation contact/number holds (a
+// queue's or an inbox's: vm/inbound's holds), through Server.Act, so that
+// the contact's next text starts the flow again.
+func (h *harness) finish(contact, number, user string) {
+	h.t.Helper()
+	tk, err := h.store.(store.QueueReader).QueueTicket(context.Background(), contact, number)
+	if err != nil {
+		h.t.Fatalf("the conversation %s/%s is held by nobody: %v", contact, number, err)
+	}
+	if _, err := h.srv.Act(context.Background(), server.ConversationID(contact, number, tk.Started), inbound.AgentEvent{Kind: inbound.AgentFinish, User: user}); err != nil {
+		h.t.Fatalf("%s finishes %s/%s: %v", user, contact, number, err)
+	}
+}
+
+// TestInboxDeliveryHoldsTheConversation: a text delivered to a team's
+// inbox leaves the conversation held by the team: each member sees it
+// in their list and may reply; the contact's next texts join it (no
+// answer, shown in the thread) until a member finishes it; then the flow
+// runs again.
+func TestInboxDeliveryHoldsTheConversation(t *testing.T) {
+	const flow = `flow desk
+numbers "+15550960"
+timezone "UTC"
+reply "Thanks, the desk will text you."
+inbox team:support
+`
+	h := startFlowAt(t, nil, "desk.flow", flow, time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC), nil)
+	if got := h.text(ann, "+15550960", "my order is late"); got != twiml("Thanks, the desk will text you.") {
+		t.Fatalf("first text: %s", got)
+	}
+	if got := h.text(ann, "+15550960", "order #123"); got != twiml() {
+		t.Fatalf("a text while the team holds it: %s, want no answer", got)
+	}
+	var ids []string
+	for _, user := range []string{"bob", "carol"} {
+		_, body := h.agent(user, "GET", "/conversations", nil)
+		var list struct{ Conversations []server.AgentConversation }
+		json.Unmarshal(body, &list)
+		if len(list.Conversations) != 1 || list.Conversations[0].Assignee != "team:support" {
+			t.Fatalf("%s's list: %s", user, body)
+		}
+		ids = append(ids, list.Conversations[0].ID)
+	}
+	if code, body := h.agent("alice", "GET", "/conversations/"+ids[0], nil); code != http.StatusForbidden {
+		t.Errorf("alice (not of support) reads it: %d %s", code, body)
+	}
+	_, body := h.agent("carol", "GET", "/conversations/"+ids[1], nil)
+	var th server.AgentThread
+	if json.Unmarshal(body, &th); len(th.Messages) != 2 || th.Messages[1].Body != "order #123" {
+		t.Errorf("the thread: %s", body)
+	}
+	if code, body := h.agent("carol", "POST", "/conversations/"+ids[1]+"/reply", server.AgentAction{Text: "It ships today."}); code != http.StatusOK {
+		t.Fatalf("carol replies: %d %s", code, body)
+	}
+	if code, body := h.agent("bob", "POST", "/conversations/"+ids[0]+"/finish", nil); code != http.StatusOK {
+		t.Fatalf("bob finishes: %d %s", code, body)
+	}
+	if got := h.text(ann, "+15550960", "one more thing"); got != twiml("Thanks, the desk will text you.") {
+		t.Fatalf("after the finish: %s, want the flow again", got)
 	}
 }

@@ -119,6 +119,16 @@ func (s *Server) myConversations(w http.ResponseWriter, r *http.Request, user st
 		s.storeError(w, err)
 		return
 	}
+	// And the conversations the inboxes of their teams hold (vm/inbound's holds).
+	for _, team := range s.me(user).Teams {
+		held, err := qr.UserTickets(r.Context(), "team:"+team)
+		if err != nil {
+			s.storeError(w, err)
+			return
+		}
+		ts = append(ts, held...)
+	}
+	slices.SortStableFunc(ts, func(a, b store.QueueTicket) int { return a.Since.Compare(b.Since) })
 	out := []AgentConversation{}
 	for _, t := range ts {
 		c, err := s.agentView(r.Context(), qr, t)

@@ -439,9 +439,15 @@ func (s *Server) apply(ctx context.Context, tx store.Tx, in *stepInput, p *plan)
 		}
 		item := store.InboxItem{MessageSID: m.SID, Contact: m.From, Number: m.To, Body: m.Body, Flow: p.Flow, Created: now,
 			Messages: msgs, MessagesOmitted: omitted}
-		for _, t := range p.Deliver {
-			if err := s.deliver(ctx, tx, t, item); err != nil {
+		for i, t := range p.Deliver {
+			assignee, err := s.deliver(ctx, tx, t, item)
+			if err != nil {
 				return err
+			}
+			if i == len(p.Deliver)-1 && t.Kind == "team" && p.Save != nil {
+				// The member the strategy chose holds the conversation
+				// the run left with the team (vm/inbound's holds).
+				p.Save.State = inbound.HoldFor(p.Save.State, t.Name, assignee)
 			}
 		}
 	}
@@ -515,13 +521,14 @@ func messageDetails(m Inbound) []byte {
 }
 
 // deliver stores an inbox item (a copy of base) for a target, choosing
-// the member of a team by its strategy.
-func (s *Server) deliver(ctx context.Context, tx store.Tx, t vm.Target, base store.InboxItem) error {
+// the member of a team by its strategy, and says whom it went to ("": a
+// team's, to nobody in particular).
+func (s *Server) deliver(ctx context.Context, tx store.Tx, t vm.Target, base store.InboxItem) (string, error) {
 	item := &base
 	item.TargetKind, item.TargetName = t.Kind, storable(t.Name)
 	if t.Kind == "user" {
 		item.Assignee = item.TargetName
-		return tx.AddInboxItem(ctx, item)
+		return item.Assignee, tx.AddInboxItem(ctx, item)
 	}
 	// The member is chosen by the same function as the simulator's
 	// (`expect assignee` in a .flowtest), from the store's counters.
@@ -532,17 +539,17 @@ func (s *Server) deliver(ctx context.Context, tx store.Tx, t vm.Target, base sto
 		case "round-robin":
 			i, err := tx.NextRoundRobin(ctx, t.Name, len(members)) // advances the stored counter itself
 			if err != nil {
-				return err
+				return "", err
 			}
 			a.Counter = int64(i)
 		case "least-busy":
 			counts, err := tx.OpenItemCounts(ctx, members)
 			if err != nil {
-				return err
+				return "", err
 			}
 			a.Open = counts
 		}
 		item.Assignee, _ = inbound.Assign(a)
 	}
-	return tx.AddInboxItem(ctx, item)
+	return item.Assignee, tx.AddInboxItem(ctx, item)
 }

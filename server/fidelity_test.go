@@ -52,6 +52,7 @@ type fidelityStep struct {
 	from, body string
 	media      []string
 	wait       time.Duration
+	finish     string // a user who finishes the conversation its inbox gave them
 }
 
 // observed is everything a user could notice of one step, and the state
@@ -95,10 +96,13 @@ func TestSimulatorIsTheServer(t *testing.T) {
 		{from: ann, body: "hi"},
 		{from: ann, body: "1"},  // tag "returning", "Thanks Ann!" from the directory
 		{from: ann, body: "hi"}, // the next conversation sees the tag
+		{from: ann, finish: "alice"},
 		{from: ann, body: "look", media: []string{"https://media.example.com/a.jpg", "https://media.example.com/b.png"}},
 		{from: stranger, body: "hi"},
 		{from: stranger, wait: 9 * time.Minute}, // nothing due
 		{from: stranger, wait: 6 * time.Minute}, // the timeout fires
+		{from: stranger, body: "held"},          // the owner's inbox holds it: the text joins
+		{from: stranger, finish: "owner"},
 		{from: stranger, body: "hi"},
 		{from: stranger, body: "x"}, // a re-prompt; the deadline stays
 		{from: stranger, body: "2"},
@@ -113,6 +117,19 @@ func TestSimulatorIsTheServer(t *testing.T) {
 		name := fmt.Sprintf("step %d (%s %q)", i, s.from, s.body)
 		if s.wait > 0 {
 			name = fmt.Sprintf("step %d (%s waits %s)", i, s.from, s.wait)
+		}
+		if s.finish != "" {
+			if _, err := c.Agent(context.Background(), inbound.AgentEvent{Kind: inbound.AgentFinish, User: s.finish}); err != nil {
+				t.Fatalf("step %d: simulator: %s finishes: %v", i, s.finish, err)
+			}
+			h.finish(s.from, number, s.finish)
+			if c.State != nil {
+				t.Errorf("step %d: the simulator's conversation is still held after %s finished it", i, s.finish)
+			}
+			if w, _, _ := h.storedState(s.from, number); w != "" {
+				t.Errorf("step %d: the server's conversation is still there after %s finished it: %s", i, s.finish, w)
+			}
+			continue
 		}
 		inboxBefore, outboxBefore := h.allInbox(d), h.outbox("")
 		var want observed

@@ -75,11 +75,13 @@ func TestInboxItemsCarryTheContactsMessages(t *testing.T) {
 			const num, bob = "+15550100", "+15550002222"
 			at := func(min int) time.Time { return time.Date(2026, 11, 23, 10, min, 0, 0, ny) }
 
-			// An earlier conversation, ended by its menu reply.
+			// An earlier conversation, ended by its menu reply and finished by
+			// the member its inbox gave it to.
 			h.clock.Set(at(0))
 			h.text(ann, num, "hi")
 			h.clock.Set(at(1))
 			h.text(ann, num, "1")
+			h.finish(ann, num, "alice") // the sales inbox held it until then
 
 			h.clock.Set(at(10))
 			if got := h.mms("SMphoto", ann, num, "My order #123 arrived broken", "https://api.twilio.com/m/photo"); got != twiml("Reply 1 for sales, 2 for support") {

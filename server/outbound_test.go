@@ -103,7 +103,9 @@ func TestMenuTimeoutSendsThroughProviderOnce(t *testing.T) {
 	if n := len(h.inbox("team", "sales")); n != 1 {
 		t.Fatalf("sales inbox has %d items, want 1", n)
 	}
-	// The conversation is over: the next message starts a new one.
+	// The sales inbox holds it until a member finishes it; then the next
+	// message starts a new one.
+	h.finish(contact, number, "alice")
 	if got := h.text(contact, number, "hello"); got != twiml("Reply 1 for a callback") {
 		t.Fatalf("after the timeout: %s", got)
 	}

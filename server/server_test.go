@@ -183,7 +183,13 @@ func TestMenuConversationAcrossMessages(t *testing.T) {
 	if len(items) != 1 || items[0].Body != "2" || items[0].Contact != ann {
 		t.Fatalf("support inbox = %+v", items)
 	}
-	// The conversation is over: the next message starts the flow again.
+	// The support team's inbox holds the conversation: the next text joins
+	// it (no answer, the flow does not run) until a member finishes it.
+	if got := h.text(ann, "+15550100", "are you there?"); got != twiml() {
+		t.Fatalf("a text while the inbox holds the conversation: %s", got)
+	}
+	h.finish(ann, "+15550100", "carol")
+	// Then the next message starts the flow again.
 	if got := h.text(ann, "+15550100", "hello again"); got != twiml("Reply 1 for sales, 2 for support") {
 		t.Fatalf("new conversation: %s", got)
 	}

@@ -68,7 +68,7 @@ func runWithInput(t *testing.T, stdin string, args ...string) (int, string, stri
 func TestRunShowsAppletConsoleOutput(t *testing.T) {
 	dir := writeLoggingFlow(t)
 	flow := filepath.Join(dir, "logs.flow")
-	code, out, errs := runWithInput(t, "hi\nboom\n", "run", flow)
+	code, out, errs := runWithInput(t, "hi\n:wait 24h\nboom\n", "run", flow)
 	if code != exitOK {
 		t.Fatalf("exit %d\n%s%s", code, out, errs)
 	}

@@ -197,6 +197,9 @@ func describeState(p *vm.Program, st *vm.State) string {
 	if st == nil {
 		return "no conversation (the next message starts the flow)"
 	}
+	if q := st.Queue; st.PC == -1 && q != nil { // held without a queue step (vm/inbound's holds)
+		return fmt.Sprintf("held by %s: the contact's texts join it until they finish it (or %s without a text either way)", q.Assignee, q.Idle)
+	}
 	s := "waiting at " + p.LocString(st.PC)
 	if !st.Deadline.IsZero() && (st.Queue == nil || st.Queue.Status == "waiting" || st.Queue.Status == "offered") {
 		s += " until " + st.Deadline.In(p.Location()).Format("Mon 15:04")

@@ -40,6 +40,17 @@ func printQueue(w io.Writer, p *inbound.Plan) {
 		return
 	}
 	q := p.Queue
+	if q.Team == "" && q.Previous == nil { // a hold (vm/inbound's holds), no queue
+		switch {
+		case q.Event == inbound.QueueHandedOff && q.Ticket != nil:
+			fmt.Fprintf(w, "  (held by %s until they finish it: the contact's next texts join it)\n", q.Ticket.Assignee)
+		case q.Event == inbound.QueueJoined:
+			fmt.Fprintf(w, "  (joined the conversation held by %s)\n", q.Notify)
+		default:
+			fmt.Fprintf(w, "  (held conversation: %s)\n", q.Event)
+		}
+		return
+	}
 	s := "queue team:" + q.Team + ": " + q.Event
 	if len(q.Offer) > 0 {
 		s += ", offered to " + strings.Join(q.Offer, ", ")

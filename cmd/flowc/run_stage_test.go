@@ -29,7 +29,7 @@ func TestRunSharesTheServersInboundStage(t *testing.T) {
 	// A tag stays with the contact after the conversation ends, as in
 	// the server's store (2026-11-28 is a Saturday: "weekend").
 	_, out, _ = runWithInput(t, "hi\n:state\n", "run", "--at", "2026-11-28T10:00", filepath.Join("..", "..", "examples", "multi-number.flow"))
-	if !strings.Contains(out, "  state: no conversation (the next message starts the flow)\n  tags added: weekend\n") {
+	if !strings.Contains(out, "  state: held by bob: the contact's texts join it until they finish it (or 24h0m0s without a text either way)\n  tags added: weekend\n") {
 		t.Errorf("tags after the conversation: %s", out)
 	}
 

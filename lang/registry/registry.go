@@ -149,7 +149,10 @@ func init() {
 		Handles: true,
 		Syntax:  `inbox user:NAME | team:NAME | user:(EXPR) | team:(EXPR) [by round-robin|least-busy|random|all] [< on error -> … >]`,
 		Example: `inbox user:(contact.owner) < on error -> inbox team:sales >`,
-		Notes:   computedNotes,
+		Notes: "A run that ends after an inbox delivery leaves the conversation **held** by whom it went to (the user, the member " +
+			"the strategy chose, or the whole team): the contact's later texts join it, reaching that person through the agent API " +
+			"and never restarting the flow, until they finish it (`POST /v1/agent/conversations/{id}/finish`, a .flowtest's " +
+			"`agent NAME finishes`), STOP, or `FLOWC_HANDOFF_IDLE` (24h) without a text either way. " + computedNotes,
 	})
 	register(&Applet{
 		Name: "forward", Summary: "Forward the message by e-mail or to a webhook (for agent platforms).",

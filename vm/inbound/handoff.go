@@ -13,17 +13,20 @@ import (
 	"github.com/flowc-dev/flowc/vm/queue"
 )
 
-// Handoffs to an agent platform (Twilio Flex's "Send to Flex", a
-// helpdesk). A run that ends by forwarding the message to a webhook
-// (`forward webhook:"…"`) does not end the conversation: it stays open
-// with the webhook, as a queued conversation stays open with the person
-// who took it. Its ticket is held by "webhook:URL" (no team, status
-// open), so the stage treats it with the queue's rules: the contact's
-// later texts join it and are forwarded to the same webhook with the same
-// conversation id, STOP closes it, an idle time (Input.HandoffIdle)
-// closes it, and the platform replies and finishes through the agent API
-// as a directory user marked "platform". Then the next text starts the
-// flow again.
+// Holds: a conversation a run handed to someone without a queue step.
+// A run that ends by delivering the message to an inbox (`inbox
+// user:bob`, `inbox team:sales …`) or by forwarding it to an agent
+// platform's webhook (`forward webhook:"…"`: Twilio Flex's "Send to
+// Flex", a helpdesk) does not end the conversation: it stays open with
+// them, as a queued conversation stays open with the person who took it.
+// Its ticket (no team, status open) is held by the user, by "team:NAME"
+// (any member may act; the caller makes it the member a strategy chose,
+// HoldFor) or by "webhook:URL", so the stage treats it with the queue's
+// rules: the contact's later texts join it (a webhook's are forwarded to
+// it with the same conversation id), STOP closes it, an idle time
+// (Input.HandoffIdle) closes it, and the holder replies and finishes
+// through the agent API (a webhook's holder: a directory user marked
+// "platform"). Then the next text starts the flow again.
 //
 // A webhook forward's JSON body carries the conversation's id and the
 // flow's variables (the task attributes, for Flex), besides the message.
@@ -40,9 +43,10 @@ func IsHandoff(assignee string) bool { return strings.HasPrefix(assignee, "webho
 const DefaultHandoffIdle = 24 * time.Hour
 
 // MayAct reports whether user may see and act on a queued conversation
-// held by assignee and offered to offered: theirs, offered to them, or,
-// for a handoff, when the directory marks user as an agent platform's
-// account. The agent API and the stage decide with it.
+// held by assignee and offered to offered: theirs, offered to them, held
+// by a team they are a member of, or, for a handoff, when the directory
+// marks user as an agent platform's account. The agent API and the stage
+// decide with it.
 func MayAct(d *directory.Directory, assignee string, offered []string, user string) bool {
 	if assignee == user {
 		return true
@@ -52,9 +56,21 @@ func MayAct(d *directory.Directory, assignee string, offered []string, user stri
 			return true
 		}
 	}
-	if IsHandoff(assignee) && d != nil {
+	if d == nil {
+		return false
+	}
+	if IsHandoff(assignee) {
 		u, ok := d.User(user)
 		return ok && u.Platform
+	}
+	if team, ok := strings.CutPrefix(assignee, "team:"); ok {
+		if t, ok := d.Team(team); ok {
+			for _, m := range t.Members {
+				if m == user {
+					return true
+				}
+			}
+		}
 	}
 	return false
 }
@@ -141,39 +157,71 @@ func runVars(in *Input, res *vm.Result) map[string]any {
 	return vars
 }
 
-// keepWithWebhook keeps a conversation the run ended open with the last
-// webhook it was forwarded to (see above).
-func keepWithWebhook(p *Plan, in *Input, res *vm.Result, vars map[string]any) {
-	url := ""
+// keepHeld keeps a conversation the run ended open with whom it handed
+// it to (see above): the last webhook it was forwarded to, else the last
+// inbox it was delivered to.
+func keepHeld(p *Plan, in *Input, res *vm.Result, vars map[string]any) {
+	if !p.End || p.Save != nil || p.FlowErr != nil || p.Program == nil {
+		return
+	}
+	holder := ""
 	for _, f := range p.Forwards {
 		if f.Kind == "webhook" {
-			url = f.To
+			holder = handoffHolder(f.To)
 		}
 	}
-	if url == "" || !p.End || p.Save != nil || p.FlowErr != nil || p.Program == nil {
+	if holder == "" && len(p.Deliver) > 0 {
+		t := p.Deliver[len(p.Deliver)-1]
+		holder = t.Name
+		if t.Kind == "team" {
+			holder = "team:" + t.Name
+		}
+	}
+	if holder == "" {
 		return
+	}
+	if vars == nil {
+		vars = runVars(in, res)
 	}
 	idle := in.HandoffIdle
 	if idle <= 0 {
 		idle = DefaultHandoffIdle
 	}
-	t := &queue.Ticket{Status: queue.Open, Since: in.Now, Assignee: handoffHolder(url), AcceptedAt: in.Now, LastActivity: in.Now, Idle: idle}
+	t := &queue.Ticket{Status: queue.Open, Since: in.Now, Assignee: holder, AcceptedAt: in.Now, LastActivity: in.Now, Idle: idle}
 	st := &vm.State{Version: p.Program.Version, PC: -1, Vars: vars, Contact: in.Msg.From, Number: in.Msg.To}
 	p.End = false
 	saveTicket(p, handoffSettings(t), st, t)
 	p.Queue = &QueuePlan{Event: QueueHandedOff, Ticket: t}
 }
 
-// QueueHandedOff: the run ended with a webhook forward, and the
-// conversation stays open with the webhook (handoff.go).
+// HoldFor is state with its hold by team:NAME given to member: what the
+// caller does once a team delivery's strategy chose the member (the
+// server at commit, the simulator after the step), so that the member
+// the inbox item went to holds the conversation. state is returned as it
+// is when it is not so held.
+func HoldFor(state []byte, team, member string) []byte {
+	st := &vm.State{}
+	if member == "" || json.Unmarshal(state, st) != nil || st.PC != -1 || st.Queue == nil || st.Queue.Assignee != "team:"+team {
+		return state
+	}
+	st.Queue.Assignee = member
+	out, err := json.Marshal(st)
+	if err != nil {
+		return state
+	}
+	return out
+}
+
+// QueueHandedOff: the run ended with an inbox delivery or a webhook
+// forward, and the conversation stays open with its holder (handoff.go).
 const QueueHandedOff = "handed-off"
 
 // handoffSettings are a handoff's queue settings: only its idle time.
 func handoffSettings(t *queue.Ticket) queue.Settings { return queue.Settings{Inactivity: t.Idle} }
 
-// handoffOf is queueOf for a handed-off conversation.
+// handoffOf is queueOf for a held conversation.
 func handoffOf(st *vm.State) (queue.Settings, *queue.Ticket, bool) {
-	if st == nil || st.PC != -1 || st.Queue == nil || !IsHandoff(st.Queue.Assignee) {
+	if st == nil || st.PC != -1 || st.Queue == nil {
 		return queue.Settings{}, nil, false
 	}
 	return handoffSettings(st.Queue), st.Queue, true
@@ -189,9 +237,9 @@ func joinedForward(in *Input, flow string, st *vm.State, t *queue.Ticket) []Forw
 	return []Forward{{Kind: "webhook", To: url, Body: forwardBody(in, flow, "webhook", st.Vars)}}
 }
 
-// handoffAgentStep is a platform's action on a handed-off conversation:
-// a reply, or finishing it (no `on done`: the flow had ended); accepting
-// or transferring it is not for a platform.
+// handoffAgentStep is an action on a held conversation: a reply, or
+// finishing it (no `on done`: the flow had ended); it is not offered, so
+// there is nothing to accept, and it has no queue to transfer within.
 func handoffAgentStep(in *Input, st *vm.State, t *queue.Ticket) *Plan {
 	a := in.Agent
 	p := &Plan{Outcome: OutcomeAgent, Flow: in.Conv.Flow, Version: in.Conv.Version, Replies: []string{}, Record: true, Program: in.Conv.Program}
@@ -202,12 +250,16 @@ func handoffAgentStep(in *Input, st *vm.State, t *queue.Ticket) *Plan {
 	if !MayAct(in.Directory, t.Assignee, nil, a.User) {
 		return refused(queue.ErrNotYours)
 	}
+	who := a.User // a team's or a webhook's hold: its member or platform acts as the holder
+	if IsHandoff(t.Assignee) || strings.HasPrefix(t.Assignee, "team:") {
+		who = t.Assignee
+	}
 	switch a.Kind {
 	case AgentReply:
 		if in.OptedOut {
 			return refused(ErrOptedOut)
 		}
-		nt, err := queue.Reply(t, t.Assignee, in.Now)
+		nt, err := queue.Reply(t, who, in.Now)
 		if err != nil {
 			return refused(err)
 		}

@@ -321,7 +321,7 @@ func collect(p *Plan, in *Input, res *vm.Result) {
 	if p.Program != nil && p.FlowErr == nil {
 		afterRun(p, in, res)
 	}
-	keepWithWebhook(p, in, res, vars) // a handoff stays open (handoff.go)
+	keepHeld(p, in, res, vars) // a handoff stays open (handoff.go)
 }
 
 // Storable makes text computed by a flow (an applet's tag, reply or

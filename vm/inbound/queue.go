@@ -241,7 +241,7 @@ func agentStep(ctx context.Context, in *Input, applets AppletRunner) (*Plan, err
 	if !ok {
 		return refused("", queue.ErrState), nil
 	}
-	if IsHandoff(t.Assignee) {
+	if st.PC == -1 { // held without a queue step (handoff.go)
 		return handoffAgentStep(in, st, t), nil
 	}
 	p := &Plan{Outcome: OutcomeAgent, Flow: in.Conv.Flow, Version: in.Conv.Version, Replies: []string{}, Record: true, Program: in.Conv.Program}

@@ -116,16 +116,20 @@ test "round-robin takes turns among the available"
   send "rr"
   expect inbox team:sales by round-robin
   expect assignee alice
+  agent alice finishes
   send "rr"
   expect assignee bob
+  agent bob finishes
   send "rr"
   expect assignee alice
 
 test "least-busy"
   send "rr"
   expect assignee alice
+  agent alice finishes
   send "busy"
   expect assignee bob
+  agent bob finishes
   send "busy"
   expect assignee alice
 
@@ -142,9 +146,9 @@ test "no team delivery"
   expect assignee alice
 `)
 	want := []string{
-		`random is one of the available: ` + dir + `/f.flowtest:23: expected assignee carol, got assignee `,
-		`nobody available: ` + dir + `/f.flowtest:27: expected assignee dan, got nobody (team:support has no available member in the directory)`,
-		`no team delivery: ` + dir + `/f.flowtest:31: expected assignee alice, got no team delivery`,
+		`random is one of the available: ` + dir + `/f.flowtest:27: expected assignee carol, got assignee `,
+		`nobody available: ` + dir + `/f.flowtest:31: expected assignee dan, got nobody (team:support has no available member in the directory)`,
+		`no team delivery: ` + dir + `/f.flowtest:35: expected assignee alice, got no team delivery`,
 	}
 	if len(got) != len(want) {
 		t.Fatalf("failures = %q", got)

@@ -86,20 +86,22 @@ func TestReplyOncePer(t *testing.T) {
 	dir, p := compileDir(t, map[string]string{"f.flow": `flow f
 numbers "+15550100"
 reply "We're closed, back at 9." once per 12h
-inbox team:support
+inbox user:bob
 `})
 	runTests(t, dir, p, `at 2026-11-23T22:00
 test "once per period"
   send "hello?"
   expect reply "We're closed, back at 9."
-  expect inbox team:support
+  expect inbox user:bob
   expect end
   expect nothing else
+  agent bob finishes
   wait 1h
   send "anyone?"
-  expect inbox team:support
+  expect inbox user:bob
   expect end
   expect nothing else
+  agent bob finishes
   wait 11h
   send "morning"
   expect reply "We're closed, back at 9."

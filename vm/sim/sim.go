@@ -359,8 +359,12 @@ func (c *Conversation) step(ctx context.Context, in *inbound.Input) (*vm.Result,
 	c.Last = p
 	c.Delivered = nil
 	c.record(in, p)
-	for _, t := range p.Deliver {
-		c.Delivered = append(c.Delivered, c.Env.deliver(t, in.Msg.ID))
+	for i, t := range p.Deliver {
+		d := c.Env.deliver(t, in.Msg.ID)
+		c.Delivered = append(c.Delivered, d)
+		if i == len(p.Deliver)-1 && t.Kind == "team" && p.Save != nil {
+			p.Save.State = inbound.HoldFor(p.Save.State, t.Name, d.Assignee) // as the server's commit does
+		}
 	}
 	if p.OptOut != nil {
 		c.OptedOut = *p.OptOut
