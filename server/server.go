@@ -50,8 +50,8 @@ type Config struct {
 	// Applets runs JavaScript applets; nil means flows calling applets take
 	// their error branch.
 	Applets func(ctx context.Context, a *vm.Applet, in vm.AppletInput) (any, error)
-	// HandoffIdle is how long a conversation handed off to a webhook
-	// (`forward webhook:`) stays open without a text either way;
+	// HandoffIdle is how long a conversation a run left held (an inbox
+	// delivery, `forward webhook:`) stays open without a text either way;
 	// zero: inbound.DefaultHandoffIdle (FLOWC_HANDOFF_IDLE).
 	HandoffIdle time.Duration
 	// EventBudget is the time all applet calls of one message (or timer)

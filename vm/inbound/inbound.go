@@ -47,8 +47,9 @@ type Input struct {
 	// (QueueOffered). The caller dispatches its team's waiting
 	// conversations first come, first served (queue.Position).
 	Dispatch bool
-	// HandoffIdle is how long a conversation handed off to a webhook stays
-	// open without a text either way (handoff.go); 0: DefaultHandoffIdle.
+	// HandoffIdle is how long a conversation a run left held (an inbox
+	// delivery, a webhook handoff) stays open without a text either way
+	// (handoff.go); 0: DefaultHandoffIdle.
 	HandoffIdle time.Duration
 
 	EventBudget time.Duration // the applet calls' time budget (vm.Options.EventBudget)
