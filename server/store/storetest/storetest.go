@@ -81,6 +81,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"AdvanceRevisionRouted", testAdvanceRevisionRouted},
 		{"InsertStartingMessage", testInsertStartingMessage},
 		{"ContactEdits", testContactEdits}, // effects.go
+		{"Pipeline", testPipeline},         // pipeline.go
+		{"ReadSteps", testReadSteps},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
