@@ -43,6 +43,13 @@
 //     without waiting for each other or for an inbound message in
 //     progress, and lock order is always "conversation lock, then row".
 //
+// Pipelines: a transaction's writes that answer only an error, a count
+// or an id are queued and sent as one pgx batch on the transaction's
+// connection (store.PipelineTx, sqlstore's pipeline.go) where the server
+// asks for it (its group commits), and several steps' reads are one
+// statement (ReadSteps, store.StepBatchReader): on the same machine a
+// round trip cost the client and the backend more than most statements.
+//
 // Why not SERIALIZABLE: the server's transactions all begin by locking the
 // conversation, so for them SERIALIZABLE would add only aborts — every
 // pair of concurrent transactions touching the round-robin counters or the
