@@ -302,6 +302,9 @@ func (s *Server) commitTogether(ctx context.Context, live []*commitReq, cur **co
 		if err != nil {
 			return err
 		}
+		if err := prefetchInboxMessages(ctx, tx, live, held); err != nil {
+			return err
+		}
 		for i, r := range live {
 			if !held[i] {
 				apart = append(apart, i)
@@ -407,4 +410,30 @@ func advanceRouted(ctx context.Context, tx store.Tx, snap *snapshot) error {
 		return err
 	}
 	return checkRoute(ctx, tx, snap)
+}
+
+// prefetchInboxMessages reads, where the store can
+// (store.ContactMessagesPrefetcher), the conversation messages every
+// step of the batch whose lock it holds will copy onto its inbox items
+// (inboxMessagesRead), in one statement: else each step's read would be
+// a round trip in the middle of the batch's pipeline (a timer's timeout
+// branch that delivers to an inbox, for one).
+func prefetchInboxMessages(ctx context.Context, tx store.Tx, live []*commitReq, held []bool) error {
+	pf, ok := tx.(store.ContactMessagesPrefetcher)
+	if !ok {
+		return nil
+	}
+	var keys []store.ContactMessagesKey
+	for i, r := range live {
+		if !held[i] || len(r.p.Deliver) == 0 {
+			continue
+		}
+		if k, ok := inboxMessagesRead(&r.snap.in); ok {
+			keys = append(keys, k)
+		}
+	}
+	if len(keys) < 2 {
+		return nil
+	}
+	return pf.PrefetchContactMessages(ctx, keys)
 }

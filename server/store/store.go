@@ -673,3 +673,22 @@ type StepKey struct{ Contact, Number, SID string }
 type StepBatchReader interface {
 	ReadSteps(ctx context.Context, keys []StepKey) ([]*StepState, error)
 }
+
+// ContactMessagesKey is one Tx.ContactMessages read: its arguments.
+type ContactMessagesKey struct {
+	Contact, Number string
+	Since           time.Time
+	Limit           int
+}
+
+// ContactMessagesPrefetcher is a Tx that reads several ContactMessages
+// in one statement (PostgreSQL): a later ContactMessages with the same
+// arguments in the transaction answers what was read then, without a
+// statement (once; a key not read, or asked a second time, is read as
+// usual). A group commit reads its batch's so, once it holds their
+// conversations' locks: no other transaction can add messages of those
+// conversations before its commit, and no step of the batch writes
+// another's.
+type ContactMessagesPrefetcher interface {
+	PrefetchContactMessages(ctx context.Context, keys []ContactMessagesKey) error
+}

@@ -26,6 +26,9 @@ type Tx struct {
 	// (pipeline.go).
 	conn *sql.Conn
 	pipe *pipeline
+	// prefetched holds ContactMessages answers read ahead
+	// (PrefetchContactMessages, stepbatch.go).
+	prefetched map[messagesKey]prefetchedMessages
 }
 
 var (
@@ -569,6 +572,9 @@ func (t *Tx) Enqueue(ctx context.Context, o *store.OutboxItem) error {
 // ContactMessages reads messages_from_to_received: the count and the
 // newest limit rows of one (contact, number) from since on.
 func (t *Tx) ContactMessages(ctx context.Context, contact, number string, since time.Time, limit int) ([]store.InboxMessage, int, error) {
+	if p, ok := t.takePrefetched(store.ContactMessagesKey{Contact: contact, Number: number, Since: since, Limit: limit}); ok {
+		return p.msgs, p.total, nil // read with the batch's (PrefetchContactMessages)
+	}
 	where := `WHERE from_number = ? AND to_number = ? AND outcome <> 'timer'`
 	args := []any{contact, number}
 	if !since.IsZero() {

@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"reflect"
 	"testing"
+	"time"
 
 	"github.com/flowc-dev/flowc/server/store"
 )
@@ -259,5 +261,68 @@ func testReadSteps(t *testing.T, s store.Store) {
 			t.Fatal(err)
 		}
 		checkEqual(t, fmt.Sprintf("ReadSteps' state %d (%v) against ReadStep's", i, k), stepView(got[i]), stepView(want))
+	}
+}
+
+// testPrefetchContactMessages: ContactMessages answers, after
+// PrefetchContactMessages (store.ContactMessagesPrefetcher) read it with
+// others, what it answers read alone: the count and the newest rows,
+// timers' left out, for a limit, no limit room (0), a since that leaves
+// some out and a conversation with none.
+func testPrefetchContactMessages(t *testing.T, s store.Store) {
+	const number = "+1555900"
+	inTx(t, s, func(ctx context.Context, tx store.Tx) error {
+		for i := range 5 {
+			for _, c := range []string{"+1555101", "+1555102"} {
+				outcome := "routed"
+				if i == 3 {
+					outcome = "timer"
+				}
+				if err := tx.InsertMessage(ctx, &store.Message{SID: fmt.Sprintf("SMc%s%d", c, i), From: c, To: number, Body: fmt.Sprint("b", i),
+					Media: []string{"https://m.example/" + fmt.Sprint(i)}, Outcome: outcome, Received: T0.Add(time.Duration(i) * time.Minute)}); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+	keys := []store.ContactMessagesKey{
+		{Contact: "+1555101", Number: number, Since: T0, Limit: 2},
+		{Contact: "+1555102", Number: number, Since: T0.Add(2 * time.Minute), Limit: 19},
+		{Contact: "+1555101", Number: number, Since: T0, Limit: 0},
+		{Contact: "+1555199", Number: number, Since: T0, Limit: 5},
+	}
+	type answer struct {
+		Msgs  []store.InboxMessage
+		Total int
+	}
+	read := func(prefetch bool) []answer {
+		var out []answer
+		inTx(t, s, func(ctx context.Context, tx store.Tx) error {
+			out = nil
+			if pf, ok := tx.(store.ContactMessagesPrefetcher); ok && prefetch {
+				if err := pf.PrefetchContactMessages(ctx, keys); err != nil {
+					return err
+				}
+			}
+			for _, k := range keys {
+				msgs, total, err := tx.ContactMessages(ctx, k.Contact, k.Number, k.Since, k.Limit)
+				if err != nil {
+					return err
+				}
+				out = append(out, answer{msgs, total})
+			}
+			return nil
+		})
+		return out
+	}
+	alone, prefetched := read(false), read(true)
+	if alone[0].Total != 4 || len(alone[0].Msgs) != 2 || alone[1].Total != 2 {
+		t.Fatalf("read alone: %+v", alone)
+	}
+	for i := range keys {
+		if !reflect.DeepEqual(prefetched[i], alone[i]) {
+			t.Errorf("ContactMessages(%+v) after PrefetchContactMessages:\n%+v\nalone:\n%+v", keys[i], prefetched[i], alone[i])
+		}
 	}
 }

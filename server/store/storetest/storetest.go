@@ -83,6 +83,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"ContactEdits", testContactEdits}, // effects.go
 		{"Pipeline", testPipeline},         // pipeline.go
 		{"ReadSteps", testReadSteps},
+		{"PrefetchContactMessages", testPrefetchContactMessages},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
