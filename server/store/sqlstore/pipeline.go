@@ -164,11 +164,3 @@ func (r row) Scan(dst ...any) error {
 	}
 	return r.r.Scan(dst...)
 }
-
-// Err is the row's error (sql.Row's), for the callers that only check.
-func (r row) Err() error {
-	if r.err != nil {
-		return r.err
-	}
-	return r.r.Err()
-}

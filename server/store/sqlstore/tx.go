@@ -197,7 +197,8 @@ func (t *Tx) lock(ctx context.Context, key int64) error {
 		return nil
 	}
 	if t.pipelining() && t.db.d.LockQuery != "" {
-		if err := t.write(ctx, Queued{SQL: t.db.d.LockQuery, Args: []any{key}}); err != nil {
+		if err := t.write(ctx, Queued{SQL: t.db.d.LockQuery, Args: []any{key},
+			Check: wrapped(func(err error) error { return t.errorf("lock %d: %w", key, err) })}); err != nil {
 			return err
 		}
 	} else {
