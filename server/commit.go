@@ -305,6 +305,9 @@ func (s *Server) stepState(ctx context.Context, contact, number, sid string, gue
 	if r, ok := s.store.(store.StepReaderWith); ok && (guess.History || guess.Edits) {
 		return r.ReadStepWith(ctx, contact, number, sid, store.StepReads{History: guess.History, HistoryLimit: runtime.MaxInteractions, Edits: guess.Edits})
 	}
+	if r, ok := s.store.(store.StepBatchReader); ok { // with other steps' reads (groupread.go)
+		return s.groupReadStep(ctx, r, store.StepKey{Contact: contact, Number: number, SID: sid})
+	}
 	if r, ok := s.store.(store.StepReader); ok {
 		return r.ReadStep(ctx, contact, number, sid)
 	}
@@ -369,6 +372,7 @@ func (s *Server) commitStep(ctx context.Context, snap *snapshot, p *plan) (proce
 	var res processed
 	err := s.store.InTx(ctx, func(tx store.Tx) error {
 		var err error
+		pipelineStep(tx, 0) // groupcommit.go; InTx sends what is queued before its commit
 		res, err = s.applyStep(ctx, tx, snap, p)
 		return err
 	})
@@ -385,14 +389,8 @@ func (s *Server) applyStep(ctx context.Context, tx store.Tx, snap *snapshot, p *
 		return processed{}, err
 	}
 	if in.isMessage() && in.Conv == nil && in.Route != nil { // a first message: its route must hold too
-		moved, err := tx.AdvanceRevisionRouted(ctx, m.From, m.To, snap.revision, snap.routes)
-		if err != nil {
+		if err := advanceRouted(ctx, tx, snap); err != nil { // groupcommit.go
 			return processed{}, err
-		}
-		if moved {
-			if err := checkRoute(ctx, tx, snap); err != nil {
-				return processed{}, err
-			}
 		}
 	} else if err := tx.AdvanceRevision(ctx, m.From, m.To, snap.revision); err != nil {
 		return processed{}, err

@@ -76,8 +76,13 @@
 // commit together (groupcommit.go): a step that finds a committer free
 // commits at once, and the steps that arrive meanwhile are the next
 // batch, one transaction for all of them (on SQLite one WAL write instead
-// of one per message; on PostgreSQL one BEGIN/COMMIT and the batch's
-// locks in one statement). Each step of a batch is applied as alone, with
+// of one per message; on PostgreSQL one BEGIN/COMMIT, the batch's locks
+// in one statement, and the steps' writes queued and sent together in
+// one pipeline, store.PipelineTx: one round trip where each statement
+// was one; a write's failure is still its own step's). On PostgreSQL the
+// steps' reads are grouped the same way (groupread.go: the reads that
+// wait at once are one statement, store.StepBatchReader, that starts
+// after each of them was asked). Each step of a batch is applied as alone, with
 // its lock, its revision check and its message's INSERT; one that fails
 // fails alone (the transaction rolls back and the others commit again
 // without it), and on PostgreSQL a conversation whose lock another

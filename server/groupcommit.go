@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"runtime"
 	"runtime/debug"
@@ -301,18 +302,26 @@ func (s *Server) commitTogether(ctx context.Context, live []*commitReq, cur **co
 		if err != nil {
 			return err
 		}
+		if err := prefetchInboxMessages(ctx, tx, live, held); err != nil {
+			return err
+		}
 		for i, r := range live {
 			if !held[i] {
 				apart = append(apart, i)
 				continue
 			}
 			*cur = r
+			pipelineStep(tx, i)
 			if results[i], err = s.applyStep(ctx, tx, r.snap, r.p); err != nil {
-				failed = i
+				failed = stepOf(err, i)
 				return err
 			}
 		}
 		*cur = nil
+		if err := flush(ctx, tx); err != nil {
+			failed = stepOf(err, -1)
+			return err
+		}
 		return nil
 	})
 	if err != nil && failed < 0 {
@@ -355,4 +364,76 @@ func tryLocks(ctx context.Context, tx store.Tx, live []*commitReq) ([]bool, erro
 		keys[i] = store.ConversationKey{Contact: r.snap.in.Msg.From, Number: r.snap.in.Msg.To}
 	}
 	return tl.TryLockConversations(ctx, keys)
+}
+
+// pipelineStep has tx queue the writes of the batch's step i where the
+// store can (store.PipelineTx: on PostgreSQL one round trip for many
+// statements, sent at the step's next read or at flush).
+func pipelineStep(tx store.Tx, i int) {
+	if p, ok := tx.(store.PipelineTx); ok {
+		p.PipelineStep(i)
+	}
+}
+
+// flush sends what tx queued (pipelineStep).
+func flush(ctx context.Context, tx store.Tx) error {
+	if p, ok := tx.(store.PipelineTx); ok {
+		return p.Flush(ctx)
+	}
+	return nil
+}
+
+// stepOf is the step of a batch err belongs to: the one a queued write's
+// failure names (store.StepError: it may be an earlier step's, sent with
+// a later one's read), else cur (-1: none in particular).
+func stepOf(err error, cur int) int {
+	if se, ok := errors.AsType[*store.StepError](err); ok {
+		return se.Step
+	}
+	return cur
+}
+
+// advanceRouted is applyStep's revision and route check for a message
+// that starts a conversation: AdvanceRevisionRouted, and when the route
+// table moved meanwhile, the number's own route (checkRoute). Where the
+// store can (store.RoutedRevisionTx) it is queued with the step's other
+// writes, the route checked once it is sent.
+func advanceRouted(ctx context.Context, tx store.Tx, snap *snapshot) error {
+	m := snap.in.Msg
+	if rt, ok := tx.(store.RoutedRevisionTx); ok {
+		return rt.AdvanceRevisionRoutedThen(ctx, m.From, m.To, snap.revision, snap.routes, func(ctx context.Context) error {
+			return checkRoute(ctx, tx, snap)
+		})
+	}
+	moved, err := tx.AdvanceRevisionRouted(ctx, m.From, m.To, snap.revision, snap.routes)
+	if err != nil || !moved {
+		return err
+	}
+	return checkRoute(ctx, tx, snap)
+}
+
+// prefetchInboxMessages reads, where the store can
+// (store.ContactMessagesPrefetcher), the conversation messages every
+// step of the batch whose lock it holds will copy onto its inbox items
+// (inboxMessagesRead), in one statement: else each step's read would be
+// a round trip in the middle of the batch's pipeline (a timer's timeout
+// branch that delivers to an inbox, for one).
+func prefetchInboxMessages(ctx context.Context, tx store.Tx, live []*commitReq, held []bool) error {
+	pf, ok := tx.(store.ContactMessagesPrefetcher)
+	if !ok {
+		return nil
+	}
+	var keys []store.ContactMessagesKey
+	for i, r := range live {
+		if !held[i] || len(r.p.Deliver) == 0 {
+			continue
+		}
+		if k, ok := inboxMessagesRead(&r.snap.in); ok {
+			keys = append(keys, k)
+		}
+	}
+	if len(keys) < 2 {
+		return nil
+	}
+	return pf.PrefetchContactMessages(ctx, keys)
 }

@@ -55,13 +55,9 @@ func conversationMessages(ctx context.Context, tx store.Tx, in *stepInput) ([]st
 		msgs  []store.InboxMessage
 		total int
 	)
-	limit := MaxInboxMessages
-	if in.isMessage() {
-		limit-- // room for the message handled now, not stored yet
-	}
-	if in.Conv != nil { // else the conversation starts with in.Msg
+	if k, ok := inboxMessagesRead(in); ok {
 		var err error
-		if msgs, total, err = tx.ContactMessages(ctx, in.Msg.From, in.Msg.To, conversationStart(in), limit); err != nil {
+		if msgs, total, err = tx.ContactMessages(ctx, k.Contact, k.Number, k.Since, k.Limit); err != nil {
 			return nil, 0, err
 		}
 	}
@@ -75,6 +71,21 @@ func conversationMessages(ctx context.Context, tx store.Tx, in *stepInput) ([]st
 	}
 	msgs = boundInboxMessages(msgs, MaxInboxMessageBytes)
 	return msgs, total - len(msgs), nil
+}
+
+// inboxMessagesRead is the stored messages conversationMessages reads
+// for in (Tx.ContactMessages' arguments), false when it reads none (the
+// conversation starts with in.Msg). A group commit reads them for its
+// whole batch at once (groupcommit.go).
+func inboxMessagesRead(in *stepInput) (store.ContactMessagesKey, bool) {
+	if in.Conv == nil {
+		return store.ContactMessagesKey{}, false
+	}
+	limit := MaxInboxMessages
+	if in.isMessage() {
+		limit-- // room for the message handled now, not stored yet
+	}
+	return store.ContactMessagesKey{Contact: in.Msg.From, Number: in.Msg.To, Since: conversationStart(in), Limit: limit}, true
 }
 
 // boundInboxMessages keeps the newest of msgs (oldest first) whose sizes

@@ -134,6 +134,7 @@ type Server struct {
 	// turns per team (queue.go).
 	teamTurns *keyedFIFO
 	commits   *groupCommit // steps waiting to commit (groupcommit.go)
+	reads     *groupRead   // steps waiting to read (groupread.go)
 	// stepping counts the steps reading or running (commit.go's
 	// readAndRun), which a committer gives a moment to join its batch.
 	stepping atomic.Int64
@@ -188,7 +189,7 @@ func New(cfg Config, st store.Store) *Server {
 	}
 	cfg.Outbound = withStatusCallback(cfg.Outbound, cfg.PublicURL)
 	s := &Server{cfg: cfg, store: st, log: log, metrics: newMetrics(st), order: newKeyedFIFO(), teamTurns: newKeyedFIFO(), senders: newSenders(), programs: map[string]*vm.Program{},
-		commits: &groupCommit{max: committers(st)}, adminReads: newAdminGate(cfg.AdminReads)}
+		commits: &groupCommit{max: committers(st)}, reads: &groupRead{max: committers(st)}, adminReads: newAdminGate(cfg.AdminReads)}
 	s.pace = newPacer(cfg.SMSPace)
 	s.metrics.reg.MustRegister(&outboxCollector{s})
 	s.metrics.reg.MustRegister(&queueCollector{s}) // queuestats.go

@@ -616,3 +616,79 @@ type Draft struct {
 	Numbers  []string // the draft program's declared numbers
 	Created  time.Time
 }
+
+// PipelineTx is a Tx that can send its writes to the database in
+// pipelines instead of one round trip each (PostgreSQL, through pgx's
+// batches): after PipelineStep, a write whose only answer is an error,
+// a count of rows or an inserted row's id (the conversation's lock, the
+// revision's compare-and-swap, the message, the inbox item, the outbox
+// item, the interactions, the conversation's save or delete) is queued,
+// and the queue is sent, in order, in one round trip at the next
+// statement that must answer at once (a read) or at Flush. The
+// statements run in the same order as without a pipeline, in the same
+// transaction, so what is committed is the same; only their errors come
+// later: at the read that sent them or at Flush, as a *StepError naming
+// the step that queued the statement that failed, so a group commit
+// fails that step alone. An id an insert sets (InboxItem.ID,
+// OutboxItem.ID, Interaction.ID) is set when its statement is sent, so
+// code that reads it before calling Flush gets 0. Where the database
+// has no pipelines, both are no-ops and every write answers at once.
+type PipelineTx interface {
+	// PipelineStep queues the writes that follow, tagged as the step's
+	// (the index of a step in a group commit).
+	PipelineStep(step int)
+	// Flush sends what is queued and checks each answer; a failure is a
+	// *StepError, and every later Flush or read returns it again.
+	Flush(ctx context.Context) error
+}
+
+// StepError is a queued write's failure (PipelineTx): Err, of the write
+// the step numbered Step queued.
+type StepError struct {
+	Step int
+	Err  error
+}
+
+func (e *StepError) Error() string { return e.Err.Error() }
+func (e *StepError) Unwrap() error { return e.Err }
+
+// RoutedRevisionTx is a Tx whose AdvanceRevisionRouted can be queued in
+// a pipeline (PipelineTx): instead of answering routesMoved at once, it
+// runs moved (in the transaction, once what was queued has been sent)
+// when the revision was still from but the route table's version had
+// moved, for the caller to check the route itself, as it would have
+// after AdvanceRevisionRouted answered routesMoved.
+type RoutedRevisionTx interface {
+	AdvanceRevisionRoutedThen(ctx context.Context, contact, number string, from, routes int64, moved func(context.Context) error) error
+}
+
+// StepKey names what one step reads (StepBatchReader): its conversation
+// and the MessageSid looked up with it.
+type StepKey struct{ Contact, Number, SID string }
+
+// StepBatchReader is a StepReader that reads the StepState of several
+// steps in one statement (PostgreSQL: one round trip for a whole batch
+// of due timers or concurrent webhooks). Each state is what ReadStep
+// would have returned at the statement's snapshot, in the order of keys.
+type StepBatchReader interface {
+	ReadSteps(ctx context.Context, keys []StepKey) ([]*StepState, error)
+}
+
+// ContactMessagesKey is one Tx.ContactMessages read: its arguments.
+type ContactMessagesKey struct {
+	Contact, Number string
+	Since           time.Time
+	Limit           int
+}
+
+// ContactMessagesPrefetcher is a Tx that reads several ContactMessages
+// in one statement (PostgreSQL): a later ContactMessages with the same
+// arguments in the transaction answers what was read then, without a
+// statement (once; a key not read, or asked a second time, is read as
+// usual). A group commit reads its batch's so, once it holds their
+// conversations' locks: no other transaction can add messages of those
+// conversations before its commit, and no step of the batch writes
+// another's.
+type ContactMessagesPrefetcher interface {
+	PrefetchContactMessages(ctx context.Context, keys []ContactMessagesKey) error
+}

@@ -43,6 +43,13 @@
 //     without waiting for each other or for an inbound message in
 //     progress, and lock order is always "conversation lock, then row".
 //
+// Pipelines: a transaction's writes that answer only an error, a count
+// or an id are queued and sent as one pgx batch on the transaction's
+// connection (store.PipelineTx, sqlstore's pipeline.go) where the server
+// asks for it (its group commits), and several steps' reads are one
+// statement (ReadSteps, store.StepBatchReader): on the same machine a
+// round trip cost the client and the backend more than most statements.
+//
 // Why not SERIALIZABLE: the server's transactions all begin by locking the
 // conversation, so for them SERIALIZABLE would add only aborts — every
 // pair of concurrent transactions touching the round-robin counters or the
@@ -130,6 +137,8 @@ var (
 	_ store.Store      = (*Store)(nil)
 	_ store.Reader     = (*Store)(nil)
 	_ store.StepReader = (*Store)(nil)
+
+	_ store.StepBatchReader = (*Store)(nil)
 )
 
 // types scans text[] columns through database/sql.
@@ -167,6 +176,9 @@ var dialect = sqlstore.Dialect{
 		return err
 	},
 	TryLocks:      tryLocks,
+	Pipeline:      pipeline,
+	Arrays:        true,
+	LockQuery:     `SELECT pg_advisory_xact_lock($1)`,
 	ProgramsOrder: "seq",
 	// messages has no sequence: a tie in received time is broken by SID.
 	MessagesOrder: "sid",
@@ -180,6 +192,43 @@ var dialect = sqlstore.Dialect{
 	},
 	TxOptions:     &sql.TxOptions{Isolation: sql.LevelReadCommitted},
 	ReadTxOptions: &sql.TxOptions{Isolation: sql.LevelReadCommitted, ReadOnly: true},
+}
+
+// pipeline sends qs as one pgx batch on the transaction's connection
+// (sqlstore.Dialect.Pipeline): one round trip, the statements run in
+// order in the transaction; after one fails PostgreSQL skips the rest
+// (the transaction is aborted), and the first failure is returned.
+func pipeline(ctx context.Context, driverConn any, qs []sqlstore.Queued) (int, error) {
+	c, ok := driverConn.(*stdlib.Conn)
+	if !ok {
+		return 0, fmt.Errorf("a pipeline on a %T connection", driverConn)
+	}
+	b := &pgx.Batch{}
+	for _, q := range qs {
+		b.Queue(q.SQL, q.Args...)
+	}
+	br := c.Conn().SendBatch(ctx, b)
+	for i, q := range qs {
+		var n int64
+		var err error
+		if q.Scan != nil {
+			if err = br.QueryRow().Scan(q.Scan...); err == nil {
+				n = 1
+			}
+		} else {
+			var tag pgconn.CommandTag
+			tag, err = br.Exec()
+			n = tag.RowsAffected()
+		}
+		if q.Check != nil {
+			err = q.Check(n, err)
+		}
+		if err != nil {
+			br.Close()
+			return i, err
+		}
+	}
+	return -1, br.Close()
 }
 
 // tryLocks tries each key's advisory lock without waiting, in one round
@@ -366,6 +415,12 @@ func (s *Store) DBStats() sql.DBStats {
 		WaitCount:          st.EmptyAcquireCount(),
 		WaitDuration:       st.EmptyAcquireWaitTime(),
 	}
+}
+
+// ReadSteps reads the StepState of each of keys in one statement
+// (store.StepBatchReader).
+func (s *Store) ReadSteps(ctx context.Context, keys []store.StepKey) ([]*store.StepState, error) {
+	return s.ReadStepsBatch(ctx, keys)
 }
 
 // Close closes the pool's connections, waiting for those in use to be

@@ -66,6 +66,19 @@ type Dialect struct {
 	// nanoseconds (step.go's folded reads).
 	JSONRows func(cols, from string) string
 	JSONTime func(col string) string
+	// Pipeline sends qs (Queued, pipeline.go) in one round trip on
+	// driverConn (the transaction's connection, as database/sql's
+	// Conn.Raw gives it), in order, checking each answer with its Check,
+	// and returns the index of the first that failed with its error (-1
+	// and nil when none did). nil: no pipelines, every statement answers
+	// at once. LockQuery is Lock's statement (argument: the key), for a
+	// lock queued in a pipeline.
+	Pipeline func(ctx context.Context, driverConn any, qs []Queued) (failed int, err error)
+	// Arrays: unnest(CAST(? AS text[]), …) WITH ORDINALITY reads lists
+	// given as Strings arguments as rows (PostgreSQL), so many steps'
+	// states are one statement (ReadStepsBatch).
+	Arrays    bool
+	LockQuery string
 	// PrepareStatements: keep the queries prepared on the write pool
 	// (SQLite, where parsing SQL was a large part of a message's cost;
 	// PostgreSQL's driver caches its statements by itself).
@@ -165,7 +178,17 @@ func (db *DB) InReadTx(ctx context.Context, fn func(tx store.Tx) error) error {
 }
 
 func (db *DB) inTx(ctx context.Context, pool *sql.DB, opts *sql.TxOptions, prepared bool, fn func(tx store.Tx) error) error {
-	sqlTx, err := pool.BeginTx(ctx, opts)
+	var conn *sql.Conn // its own, for pipelines (Conn.Raw)
+	begin := pool.BeginTx
+	if db.d.Pipeline != nil && pool == db.w {
+		var err error
+		if conn, err = pool.Conn(ctx); err != nil {
+			return fmt.Errorf("%s: begin: %w", db.d.Name, err)
+		}
+		defer conn.Close()
+		begin = conn.BeginTx
+	}
+	sqlTx, err := begin(ctx, opts)
 	if err != nil {
 		return fmt.Errorf("%s: begin: %w", db.d.Name, err)
 	}
@@ -175,7 +198,12 @@ func (db *DB) inTx(ctx context.Context, pool *sql.DB, opts *sql.TxOptions, prepa
 			sqlTx.Rollback() // fn panicked
 		}
 	}()
-	if err := fn(&Tx{tx: sqlTx, db: db, prepared: prepared}); err != nil {
+	tx := &Tx{tx: sqlTx, db: db, prepared: prepared, conn: conn}
+	err = fn(tx)
+	if err == nil {
+		err = tx.Flush(ctx) // what fn queued and did not send (pipeline.go)
+	}
+	if err != nil {
 		done = true
 		sqlTx.Rollback()
 		return err

@@ -28,6 +28,12 @@
 // store always did: a profile showed RETURNING opening a statement
 // journal there).
 //
+// Where the dialect has pipelines (PostgreSQL), a transaction runs on a
+// connection of its own (database/sql's Conn, whose Raw gives pgx's),
+// and after PipelineStep its writes are queued and sent together
+// (pipeline.go); every statement that answers at once sends the queue
+// first, so the statements run in the order written.
+//
 // A DB may have a second *sql.DB for read-only transactions (InReadTx):
 // SQLite's admin reads use a pool of read-only WAL connections, so a long
 // listing never holds the single write connection. A step's read

@@ -42,17 +42,15 @@ func (t *Tx) RecordInteraction(ctx context.Context, in *store.Interaction) error
 	if in.OutboxID != 0 {
 		outbox = in.OutboxID
 	}
-	id, err := t.insert(ctx, `INSERT INTO interactions (contact, number, at, kind, direction, user_name, campaign, reply_user, reply_email, sid, cause_sid, outbox_id)
+	kind, sid, contact, number := in.Kind, in.SID, in.Contact, in.Number
+	return t.insertInto(ctx, &in.ID, wrapped(func(err error) error {
+		if t.db.d.IsDuplicate(err) {
+			return t.errorf("interaction %s %s: %w", kind, sid, store.ErrConflict)
+		}
+		return t.errorf("interaction of %s/%s: %w", contact, number, err)
+	}), `INSERT INTO interactions (contact, number, at, kind, direction, user_name, campaign, reply_user, reply_email, sid, cause_sid, outbox_id)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, in.Contact, in.Number, at, in.Kind, in.Direction,
 		nullable(in.User), nullable(in.Campaign), nullable(in.ReplyUser), nullable(in.ReplyEmail), in.SID, in.CauseSID, outbox)
-	if err != nil {
-		if t.db.d.IsDuplicate(err) {
-			return t.errorf("interaction %s %s: %w", in.Kind, in.SID, store.ErrConflict)
-		}
-		return t.errorf("interaction of %s/%s: %w", in.Contact, in.Number, err)
-	}
-	in.ID = id
-	return nil
 }
 
 func scanInteraction(sc interface{ Scan(...any) error }, part *int) (store.Interaction, error) {

@@ -18,16 +18,12 @@ func (t *Tx) AddInboxItem(ctx context.Context, it *store.InboxItem) error {
 	if err != nil {
 		return err
 	}
-	it.ID, err = t.insert(ctx, `
+	return t.insertInto(ctx, &it.ID, wrapped(func(err error) error { return t.errorf("add inbox item: %w", err) }), `
 		INSERT INTO inbox_items (target_kind, target_name, assignee, message_sid, contact, number, body, flow, created, done, done_at,
 			messages, messages_omitted)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		it.TargetKind, it.TargetName, it.Assignee, it.MessageSID, it.Contact, it.Number, it.Body, it.Flow,
 		times[0], it.Done, times[1], msgs, it.MessagesOmitted)
-	if err != nil {
-		return t.errorf("add inbox item: %w", err)
-	}
-	return nil
 }
 
 // InboxItems lists the items sent to the target, oldest (lowest ID) first.

@@ -55,11 +55,11 @@ const editsFolded = `
 	UNION ALL SELECT 'u', tag, '', NULL FROM contact_untags WHERE contact = ?
 	UNION ALL SELECT 'f', name, value, NULL FROM contact_fields WHERE contact = ?`
 
-func (db *DB) scanStep(row *sql.Row, contact, number string) (*store.StepState, error) {
+func (db *DB) scanStep(row scanner, contact, number string) (*store.StepState, error) {
 	return db.scanStepWith(row, contact, number, store.StepReads{})
 }
 
-func (db *DB) scanStepWith(row *sql.Row, contact, number string, with store.StepReads) (*store.StepState, error) {
+func (db *DB) scanStepWith(row scanner, contact, number string, with store.StepReads) (*store.StepState, error) {
 	var (
 		convContact                     sql.NullString
 		c                               store.Conversation
@@ -381,3 +381,53 @@ func (t *Tx) AdvanceRevisionRouted(ctx context.Context, contact, number string, 
 	}
 	return true, t.AdvanceRevision(ctx, contact, number, from)
 }
+
+// AdvanceRevisionRoutedThen is AdvanceRevisionRouted as a write that a
+// pipeline can queue (store.RoutedRevisionTx): the statement's count is
+// checked when it is sent, and only when it changed no row are the route
+// table's version read and the revision advanced on its own, then moved
+// run, once the rest of the pipeline has been sent.
+func (t *Tx) AdvanceRevisionRoutedThen(ctx context.Context, contact, number string, from, routes int64, moved func(context.Context) error) error {
+	if !t.pipelining() {
+		m, err := t.AdvanceRevisionRouted(ctx, contact, number, from, routes)
+		if err != nil || !m {
+			return err
+		}
+		return moved(ctx)
+	}
+	const sameRoutes = `(SELECT version FROM routes_version WHERE id = 1) = ?`
+	q := Queued{SQL: `UPDATE conversation_revisions SET revision = revision + 1
+			WHERE contact = ? AND number = ? AND revision = ? AND ` + sameRoutes, Args: []any{contact, number, from, routes}}
+	if from == 0 {
+		q = Queued{SQL: `INSERT INTO conversation_revisions (contact, number, revision) SELECT ?, ?, 1
+			WHERE ` + sameRoutes + ` ON CONFLICT DO NOTHING`, Args: []any{contact, number, routes}}
+	}
+	var advanced bool
+	q.Check = func(n int64, err error) error {
+		if err != nil {
+			return t.errorf("advance revision of %s/%s: %w", contact, number, err)
+		}
+		advanced = n == 1
+		return nil
+	}
+	q.After = func(ctx context.Context) error {
+		if advanced {
+			return nil
+		}
+		v, err := t.RoutesVersion(ctx)
+		if err != nil {
+			return err
+		}
+		if v == routes {
+			return t.errorf("revision of %s/%s is no longer %d: %w", contact, number, from, store.ErrConflict)
+		}
+		if err := t.AdvanceRevision(ctx, contact, number, from); err != nil {
+			return err
+		}
+		return moved(ctx)
+	}
+	return t.write(ctx, q)
+}
+
+// scanner is a row to scan: *sql.Row, *sql.Rows, a Tx's row.
+type scanner interface{ Scan(dst ...any) error }

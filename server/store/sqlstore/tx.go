@@ -21,6 +21,14 @@ type Tx struct {
 	// locked holds the advisory lock keys this transaction holds, so
 	// that a lock taken again costs no round trip.
 	locked map[int64]bool
+	// conn is the transaction's connection where the dialect has
+	// pipelines (Dialect.Pipeline), pipe what is queued on it
+	// (pipeline.go).
+	conn *sql.Conn
+	pipe *pipeline
+	// prefetched holds ContactMessages answers read ahead
+	// (PrefetchContactMessages, stepbatch.go).
+	prefetched map[messagesKey]prefetchedMessages
 }
 
 var (
@@ -59,7 +67,14 @@ func (t *Tx) stmt(ctx context.Context, query string) *sql.Stmt {
 }
 
 func (t *Tx) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	query = t.db.rebind(query)
+	if err := t.flushFirst(ctx); err != nil {
+		return nil, err
+	}
+	return t.execBound(ctx, t.db.rebind(query), args...)
+}
+
+// execBound is exec of a query already rebound, sending nothing queued.
+func (t *Tx) execBound(ctx context.Context, query string, args ...any) (sql.Result, error) {
 	if st := t.stmt(ctx, query); st != nil {
 		return st.ExecContext(ctx, args...)
 	}
@@ -67,6 +82,9 @@ func (t *Tx) exec(ctx context.Context, query string, args ...any) (sql.Result, e
 }
 
 func (t *Tx) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	if err := t.flushFirst(ctx); err != nil {
+		return nil, err
+	}
 	query = t.db.rebind(query)
 	if st := t.stmt(ctx, query); st != nil {
 		return st.QueryContext(ctx, args...)
@@ -74,12 +92,20 @@ func (t *Tx) query(ctx context.Context, query string, args ...any) (*sql.Rows, e
 	return t.tx.QueryContext(ctx, query, args...)
 }
 
-func (t *Tx) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
-	query = t.db.rebind(query)
-	if st := t.stmt(ctx, query); st != nil {
-		return st.QueryRowContext(ctx, args...)
+func (t *Tx) queryRow(ctx context.Context, query string, args ...any) row {
+	if err := t.flushFirst(ctx); err != nil {
+		return row{err: err}
 	}
-	return t.tx.QueryRowContext(ctx, query, args...)
+	return t.queryRowBound(ctx, t.db.rebind(query), args...)
+}
+
+// queryRowBound is queryRow of a query already rebound, sending nothing
+// queued.
+func (t *Tx) queryRowBound(ctx context.Context, query string, args ...any) row {
+	if st := t.stmt(ctx, query); st != nil {
+		return row{r: st.QueryRowContext(ctx, args...)}
+	}
+	return row{r: t.tx.QueryRowContext(ctx, query, args...)}
 }
 
 // insert runs query, an INSERT, and returns the id of the row it
@@ -95,6 +121,17 @@ func (t *Tx) insert(ctx context.Context, query string, args ...any) (int64, erro
 	var id int64
 	err := t.queryRow(ctx, query+` RETURNING id`, args...).Scan(&id)
 	return id, err
+}
+
+// insertInto is insert as a write (queued when pipelining: *id is set
+// when it is sent), its failure checked by check.
+func (t *Tx) insertInto(ctx context.Context, id *int64, check func(int64, error) error, query string, args ...any) error {
+	if t.db.d.LastInsertID || !t.pipelining() {
+		var err error
+		*id, err = t.insert(ctx, query, args...)
+		return check(1, err)
+	}
+	return t.write(ctx, Queued{SQL: query + ` RETURNING id`, Args: args, Scan: []any{id}, Check: check})
 }
 
 // affected is how many rows res changed.
@@ -159,8 +196,18 @@ func (t *Tx) lock(ctx context.Context, key int64) error {
 	if t.db.d.Lock == nil || t.locked[key] {
 		return nil
 	}
-	if err := t.db.d.Lock(ctx, t.tx, key); err != nil {
-		return err
+	if t.pipelining() && t.db.d.LockQuery != "" {
+		if err := t.write(ctx, Queued{SQL: t.db.d.LockQuery, Args: []any{key},
+			Check: wrapped(func(err error) error { return t.errorf("lock %d: %w", key, err) })}); err != nil {
+			return err
+		}
+	} else {
+		if err := t.flushFirst(ctx); err != nil {
+			return err
+		}
+		if err := t.db.d.Lock(ctx, t.tx, key); err != nil {
+			return err
+		}
 	}
 	if t.locked == nil {
 		t.locked = map[int64]bool{}
@@ -203,6 +250,9 @@ func (t *Tx) TryLockConversations(ctx context.Context, convs []store.Conversatio
 	}
 	if len(keys) == 0 {
 		return held, nil
+	}
+	if err := t.flushFirst(ctx); err != nil {
+		return nil, err
 	}
 	ok, err := t.db.d.TryLocks(ctx, t.tx, keys)
 	if err != nil {
@@ -272,14 +322,13 @@ func (t *Tx) insertMessage(ctx context.Context, m *store.Message, suffix string,
 		q = `WITH m AS (` + insertMessage + ` RETURNING sid) ` + suffix
 	}
 	args := append([]any{m.SID, m.From, m.To, m.Body, media, m.Flow, m.Version, m.Outcome, m.Response, blob(m.Trace), received, blob(m.Details)}, more...)
-	_, err = t.exec(ctx, q, args...)
-	if err != nil && t.db.d.IsDuplicate(err) {
-		return t.errorf("insert message %s: already stored: %w", m.SID, store.ErrConflict)
-	}
-	if err != nil {
-		return t.errorf("insert message %s: %w", m.SID, err)
-	}
-	return nil
+	sid := m.SID
+	return t.write(ctx, Queued{SQL: q, Args: args, Check: wrapped(func(err error) error {
+		if t.db.d.IsDuplicate(err) {
+			return t.errorf("insert message %s: already stored: %w", sid, store.ErrConflict)
+		}
+		return t.errorf("insert message %s: %w", sid, err)
+	})})
 }
 
 // Revisions.
@@ -304,23 +353,22 @@ func (t *Tx) ConversationRevision(ctx context.Context, contact, number string) (
 // the INSERT finds the committed row and does nothing; either affects no
 // row.
 func (t *Tx) AdvanceRevision(ctx context.Context, contact, number string, from int64) error {
-	var res sql.Result
-	var err error
+	q := Queued{SQL: `UPDATE conversation_revisions SET revision = revision + 1
+			WHERE contact = ? AND number = ? AND revision = ?`, Args: []any{contact, number, from}}
 	if from == 0 {
-		res, err = t.exec(ctx, `INSERT INTO conversation_revisions (contact, number, revision) VALUES (?, ?, 1)
-			ON CONFLICT DO NOTHING`, contact, number)
-	} else {
-		res, err = t.exec(ctx, `UPDATE conversation_revisions SET revision = revision + 1
-			WHERE contact = ? AND number = ? AND revision = ?`, contact, number, from)
+		q = Queued{SQL: `INSERT INTO conversation_revisions (contact, number, revision) VALUES (?, ?, 1)
+			ON CONFLICT DO NOTHING`, Args: []any{contact, number}}
 	}
-	n, err := affected(res, err)
-	if err != nil {
-		return t.errorf("advance revision of %s/%s: %w", contact, number, err)
+	q.Check = func(n int64, err error) error {
+		if err != nil {
+			return t.errorf("advance revision of %s/%s: %w", contact, number, err)
+		}
+		if n == 0 {
+			return t.errorf("revision of %s/%s is no longer %d: %w", contact, number, from, store.ErrConflict)
+		}
+		return nil
 	}
-	if n == 0 {
-		return t.errorf("revision of %s/%s is no longer %d: %w", contact, number, from, store.ErrConflict)
-	}
-	return nil
+	return t.write(ctx, q) // queued when pipelining (pipeline.go)
 }
 
 // Conversations.
@@ -360,24 +408,19 @@ func (t *Tx) SaveConversation(ctx context.Context, c *store.Conversation) error 
 	if err != nil {
 		return err
 	}
-	_, err = t.exec(ctx, `
-		INSERT INTO conversations (`+conversationColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+	return t.write(ctx, Queued{SQL: `
+		INSERT INTO conversations (` + conversationColumns + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (contact, number) DO UPDATE SET
 			flow = excluded.flow, version = excluded.version, state = excluded.state,
 			deadline = excluded.deadline, updated = excluded.updated, started = excluded.started`,
-		c.Contact, c.Number, c.Flow, c.Version, blob(c.State), times[0], times[1], times[2])
-	if err != nil {
-		return t.errorf("save conversation %s/%s: %w", c.Contact, c.Number, err)
-	}
-	return nil
+		Args:  []any{c.Contact, c.Number, c.Flow, c.Version, blob(c.State), times[0], times[1], times[2]},
+		Check: wrapped(func(err error) error { return t.errorf("save conversation %s/%s: %w", c.Contact, c.Number, err) })})
 }
 
 // DeleteConversation deletes the conversation if there is one.
 func (t *Tx) DeleteConversation(ctx context.Context, contact, number string) error {
-	if _, err := t.exec(ctx, `DELETE FROM conversations WHERE contact = ? AND number = ?`, contact, number); err != nil {
-		return t.errorf("delete conversation %s/%s: %w", contact, number, err)
-	}
-	return nil
+	return t.write(ctx, Queued{SQL: `DELETE FROM conversations WHERE contact = ? AND number = ?`, Args: []any{contact, number},
+		Check: wrapped(func(err error) error { return t.errorf("delete conversation %s/%s: %w", contact, number, err) })})
 }
 
 // DueConversations claims the conversations whose non-zero deadline is at
@@ -466,14 +509,11 @@ func (t *Tx) SetOptOut(ctx context.Context, contact, number string, out bool, at
 	if err != nil {
 		return err
 	}
-	_, err = t.exec(ctx, `
+	return t.write(ctx, Queued{SQL: `
 		INSERT INTO opt_outs (contact, number, opted_out, updated) VALUES (?, ?, ?, ?)
 		ON CONFLICT (contact, number) DO UPDATE SET opted_out = excluded.opted_out, updated = excluded.updated`,
-		contact, number, out, a)
-	if err != nil {
-		return t.errorf("set opt-out %s/%s: %w", contact, number, err)
-	}
-	return nil
+		Args:  []any{contact, number, out, a},
+		Check: wrapped(func(err error) error { return t.errorf("set opt-out %s/%s: %w", contact, number, err) })})
 }
 
 // Tags.
@@ -481,11 +521,8 @@ func (t *Tx) SetOptOut(ctx context.Context, contact, number string, out bool, at
 // AddContactTag adds tag to the contact's tags; adding it again does
 // nothing.
 func (t *Tx) AddContactTag(ctx context.Context, contact, tag string) error {
-	_, err := t.exec(ctx, `INSERT INTO contact_tags (contact, tag) VALUES (?, ?) ON CONFLICT DO NOTHING`, contact, tag)
-	if err != nil {
-		return t.errorf("add tag %q to %s: %w", tag, contact, err)
-	}
-	return nil
+	return t.write(ctx, Queued{SQL: `INSERT INTO contact_tags (contact, tag) VALUES (?, ?) ON CONFLICT DO NOTHING`, Args: []any{contact, tag},
+		Check: wrapped(func(err error) error { return t.errorf("add tag %q to %s: %w", tag, contact, err) })})
 }
 
 // ContactTags returns the contact's tags, sorted bytewise.
@@ -527,19 +564,18 @@ func (t *Tx) Enqueue(ctx context.Context, o *store.OutboxItem) error {
 	if err != nil {
 		return err
 	}
-	o.ID, err = t.insert(ctx, `
+	return t.insertInto(ctx, &o.ID, wrapped(func(err error) error { return t.errorf("enqueue: %w", err) }), `
 		INSERT INTO outbox (kind, to_addr, from_addr, body, message_sid, contact, created, not_before, destination)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		o.Kind, o.To, o.From, o.Body, o.MessageSID, o.Contact, times[0], times[1], o.Destination)
-	if err != nil {
-		return t.errorf("enqueue: %w", err)
-	}
-	return nil
 }
 
 // ContactMessages reads messages_from_to_received: the count and the
 // newest limit rows of one (contact, number) from since on.
 func (t *Tx) ContactMessages(ctx context.Context, contact, number string, since time.Time, limit int) ([]store.InboxMessage, int, error) {
+	if p, ok := t.takePrefetched(store.ContactMessagesKey{Contact: contact, Number: number, Since: since, Limit: limit}); ok {
+		return p.msgs, p.total, nil // read with the batch's (PrefetchContactMessages)
+	}
 	where := `WHERE from_number = ? AND to_number = ? AND outcome <> 'timer'`
 	args := []any{contact, number}
 	if !since.IsZero() {

@@ -84,6 +84,9 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Queues", testQueues},             // queue.go
 		{"UserTokens", testUserTokens},     // users.go
 		{"QueueWaiting", testQueueWaiting}, // queuestats.go
+		{"Pipeline", testPipeline},         // pipeline.go
+		{"ReadSteps", testReadSteps},
+		{"PrefetchContactMessages", testPrefetchContactMessages},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
