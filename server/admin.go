@@ -346,10 +346,25 @@ func (s *Server) markDone(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusBadRequest, apiError{Error: "item id must be a number"})
 		return
 	}
-	err = s.store.InTx(r.Context(), func(tx store.Tx) error { return tx.MarkInboxDone(r.Context(), id, s.cfg.Now()) })
+	var item *store.InboxItem
+	err = s.store.InTx(r.Context(), func(tx store.Tx) error {
+		if qt, ok := tx.(store.QueueTx); ok {
+			var err error
+			if item, err = qt.InboxItemHolder(r.Context(), id); err != nil && !errors.Is(err, store.ErrNotFound) {
+				return err
+			}
+		}
+		return tx.MarkInboxDone(r.Context(), id, s.cfg.Now())
+	})
 	if err != nil {
 		s.storeError(w, err)
 		return
+	}
+	if item != nil {
+		if err := s.finishInboxHold(r.Context(), item); err != nil {
+			s.storeError(w, err)
+			return
+		}
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"id": id, "done": true})
 }

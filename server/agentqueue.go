@@ -82,13 +82,21 @@ func (s *Server) queueReader() (store.QueueReader, error) {
 }
 
 // agentView is t as the agent API shows it, with its position in line.
-func (s *Server) agentView(ctx context.Context, qr store.QueueReader, t store.QueueTicket) (AgentConversation, error) {
+// lines caches the teams' lines it read, for a listing of many (nil:
+// none kept).
+func (s *Server) agentView(ctx context.Context, qr store.QueueReader, t store.QueueTicket, lines map[string][]store.QueueTicket) (AgentConversation, error) {
 	c := AgentConversation{ID: ConversationID(t.Contact, t.Number, t.Started), Contact: t.Contact, Number: t.Number, Flow: t.Flow,
 		Team: t.Team, Status: t.Status, Assignee: t.Assignee, Offered: nonNilStrings(t.Offered), Since: t.Since.UTC(), Updated: t.Updated.UTC()}
-	if t.Status == queue.Waiting || t.Status == queue.Offered {
-		line, err := qr.TeamTickets(ctx, t.Team, true, 0)
-		if err != nil {
-			return c, err
+	if t.Team != "" && (t.Status == queue.Waiting || t.Status == queue.Offered) {
+		line, ok := lines[t.Team]
+		if !ok {
+			var err error
+			if line, err = qr.TeamTickets(ctx, t.Team, true, 0); err != nil {
+				return c, err
+			}
+			if lines != nil {
+				lines[t.Team] = line
+			}
 		}
 		c.Position = slices.IndexFunc(line, func(o store.QueueTicket) bool { return o.Contact == t.Contact && o.Number == t.Number }) + 1
 	}
@@ -130,8 +138,9 @@ func (s *Server) myConversations(w http.ResponseWriter, r *http.Request, user st
 	}
 	slices.SortStableFunc(ts, func(a, b store.QueueTicket) int { return a.Since.Compare(b.Since) })
 	out := []AgentConversation{}
+	lines := map[string][]store.QueueTicket{} // each team's line read once
 	for _, t := range ts {
-		c, err := s.agentView(r.Context(), qr, t)
+		c, err := s.agentView(r.Context(), qr, t, lines)
 		if err != nil {
 			s.storeError(w, err)
 			return
@@ -164,7 +173,7 @@ func (s *Server) agentThread(w http.ResponseWriter, r *http.Request, user string
 		s.storeError(w, err)
 		return
 	}
-	c, err := s.agentView(ctx, qr, *t)
+	c, err := s.agentView(ctx, qr, *t, nil)
 	if err != nil {
 		s.storeError(w, err)
 		return
@@ -250,7 +259,7 @@ func (s *Server) agentAct(w http.ResponseWriter, r *http.Request, user, kind str
 	if q.Ticket != nil {
 		qr, _ := s.queueReader()
 		if nt, err := qr.QueueTicket(ctx, t.Contact, t.Number); err == nil {
-			c, err := s.agentView(ctx, qr, *nt)
+			c, err := s.agentView(ctx, qr, *nt, nil)
 			if err == nil {
 				res.Conversation = &c
 			}

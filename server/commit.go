@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"time"
 
 	"github.com/flowc-dev/flowc/runtime"
 	"github.com/flowc-dev/flowc/server/store"
@@ -71,6 +72,7 @@ func (s *Server) process(ctx context.Context, in Inbound, timer bool, f fieldNam
 type event struct {
 	timer    bool
 	agent    *inbound.AgentEvent
+	started  time.Time // agent: the start of the conversation acted on (its id's)
 	dispatch bool
 	// queueTurns: take the turns at the teams before reading their
 	// queues (a step run again after its team's decision conflicted,
@@ -194,6 +196,9 @@ func (s *Server) readEvent(ctx context.Context, in Inbound, ev event, f fieldNam
 	if ev.agent != nil || ev.dispatch {
 		if conv == nil {
 			return nil, errNoConversation
+		}
+		if started := conversationStart(&stepInput{Conv: conv}); !ev.started.IsZero() && started.Sub(ev.started).Abs() >= time.Microsecond {
+			return nil, errNoConversation // that one ended; this is the contact's next conversation
 		}
 		snap.in.OptedOut = st.OptedOut
 	} else if timer {
@@ -442,10 +447,12 @@ func (s *Server) apply(ctx context.Context, tx store.Tx, in *stepInput, p *plan)
 			if err != nil {
 				return err
 			}
-			if i == len(p.Deliver)-1 && t.Kind == "team" && p.Save != nil {
+			if i == len(p.Deliver)-1 && t.Kind == "team" && p.Save != nil && p.stage != nil && p.stage.Save != nil {
 				// The member the strategy chose holds the conversation
-				// the run left with the team (vm/inbound's holds).
-				p.Save.State = inbound.HoldFor(p.Save.State, t.Name, assignee)
+				// the run left with the team (vm/inbound's holds): from the
+				// stage's state each time, as a retried transaction may
+				// choose another member.
+				p.Save.State = inbound.HoldFor(p.stage.Save.State, t.Name, assignee)
 			}
 		}
 	}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io/fs"
 	"net/http"
+	"slices"
 
 	"github.com/flowc-dev/flowc/lang/directory"
 	"github.com/flowc-dev/flowc/runtime"
@@ -107,7 +108,11 @@ func (s *Server) saveDirectory(ctx context.Context, d *Directory) error {
 // losing either change. change's error is returned as is, and nothing is
 // stored.
 func (s *Server) changeDirectory(ctx context.Context, change func(tx store.Tx, cur *Directory) (*Directory, error)) (*Directory, error) {
-	var d *Directory
+	var (
+		d      *Directory
+		became []string // users the change made available
+		went   []string // and made away
+	)
 	err := s.store.InTx(ctx, func(tx store.Tx) error {
 		otx, ok := tx.(store.OutboxTx)
 		if !ok {
@@ -131,6 +136,15 @@ func (s *Server) changeDirectory(ctx context.Context, change func(tx store.Tx, c
 		if _, err := d.index(); err != nil {
 			return &badRequest{http.StatusBadRequest, err.Error()}
 		}
+		var removed []string
+		became, went, removed = usersChanged(cur, d)
+		if ut, ok := tx.(store.UsersTx); ok {
+			for _, u := range removed { // their tokens die with them: a new user of the name gets none
+				if err := ut.RevokeAllUserTokens(ctx, u, s.cfg.Now()); err != nil {
+					return err
+				}
+			}
+		}
 		b, err := json.Marshal(d)
 		if err != nil {
 			return err
@@ -141,7 +155,38 @@ func (s *Server) changeDirectory(ctx context.Context, change func(tx store.Tx, c
 		return nil, err
 	}
 	s.dir.Store(d)
+	for _, u := range became {
+		s.DispatchUser(ctx, u) // queue.go: their teams' waiting conversations
+	}
+	for _, u := range went {
+		s.passOffersOf(ctx, u) // queue.go: what was offered to them goes on
+	}
 	return d, nil
+}
+
+// usersChanged compares two directories: the users the second makes
+// available (new and available, or back from away), those it makes away
+// and those it removes.
+func usersChanged(before, after *Directory) (available, away, removed []string) {
+	was := map[string]bool{}
+	for _, u := range before.Users {
+		was[u.Name] = u.IsAvailable()
+	}
+	for _, u := range after.Users {
+		avail, ok := was[u.Name]
+		switch {
+		case u.IsAvailable() && (!ok || !avail):
+			available = append(available, u.Name)
+		case !u.IsAvailable() && ok && avail:
+			away = append(away, u.Name)
+		}
+		delete(was, u.Name)
+	}
+	for name := range was {
+		removed = append(removed, name)
+	}
+	slices.Sort(removed)
+	return available, away, removed
 }
 
 // storedDirectory is the directory the admin API stored, nil if none.

@@ -200,9 +200,15 @@ func decidedByTeam(q *inbound.QueuePlan) bool {
 // one). A change in anything else (another conversation entering while
 // this one is offered again) leaves the decision as it was.
 func teamChanged(q *inbound.QueuePlan, read, now *inbound.QueueData) bool {
+	// Only what the decision depended on: with a `max`, whether there is
+	// room (entered: still; full: still none); without, nothing.
 	switch q.Event {
-	case inbound.QueueEntered, inbound.QueueFull:
-		if now.Waiting != read.Waiting {
+	case inbound.QueueEntered:
+		if q.Max > 0 && now.Waiting >= q.Max {
+			return true
+		}
+	case inbound.QueueFull:
+		if q.Max > 0 && now.Waiting < q.Max {
 			return true
 		}
 	}
@@ -343,7 +349,7 @@ func (s *Server) Act(ctx context.Context, id string, a inbound.AgentEvent) (*inb
 	// otherwise each wait for the other's conversation.
 	res, err := func() (processed, error) {
 		defer s.order.Unlock(key)
-		return s.processEvent(ctx, Inbound{SID: agentSID(a, s.cfg.Now()), From: contact, To: number}, event{agent: &a}, jsonFields)
+		return s.processEvent(ctx, Inbound{SID: agentSID(a, s.cfg.Now()), From: contact, To: number}, event{agent: &a, started: t.Started}, jsonFields)
 	}()
 	if err != nil {
 		return nil, err
@@ -357,6 +363,8 @@ func (s *Server) Act(ctx context.Context, id string, a inbound.AgentEvent) (*inb
 		return q, errNotYours
 	case errors.Is(q.Err, queue.ErrState):
 		return q, &badRequest{http.StatusConflict, fmt.Sprintf("cannot %s the conversation now", a.Kind)}
+	case errors.Is(q.Err, inbound.ErrNobodyAvailable):
+		return q, &badRequest{http.StatusConflict, q.Err.Error()}
 	case errors.Is(q.Err, inbound.ErrOptedOut):
 		return q, &badRequest{http.StatusUnprocessableEntity, "the contact has opted out"}
 	case q.Err != nil:
@@ -448,6 +456,64 @@ func (s *Server) DispatchUser(ctx context.Context, user string) {
 	for _, t := range d.Teams {
 		if slices.Contains(t.Members, user) {
 			s.dispatchTeam(ctx, t.Name)
+		}
+	}
+}
+
+// finishInboxHold ends the hold an inbox item's delivery left on its
+// conversation, when the item is marked done: the same step as its
+// holder finishing it through the agent API. Nothing when the
+// conversation is not held by the item's holder (a later conversation,
+// a queue's, already finished).
+func (s *Server) finishInboxHold(ctx context.Context, item *store.InboxItem) error {
+	qr, ok := s.store.(store.QueueReader)
+	if !ok {
+		return nil
+	}
+	t, err := qr.QueueTicket(ctx, item.Contact, item.Number)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if t.Team != "" || !slices.Contains(inbound.InboxHolder(item.TargetKind, item.TargetName, item.Assignee), t.Assignee) {
+		return nil
+	}
+	_, err = s.Act(ctx, ConversationID(t.Contact, t.Number, t.Started), inbound.AgentEvent{Kind: inbound.AgentFinish, User: t.Assignee})
+	var br *badRequest
+	if errors.As(err, &br) && br.status == http.StatusNotFound {
+		return nil // finished meanwhile
+	}
+	return err
+}
+
+// passOffersOf passes on what is offered to user, who went away: each
+// such conversation is a dispatch step (inbound's dispatchStep moves an
+// offer held by an absent member on, as its reservation running out
+// would).
+func (s *Server) passOffersOf(ctx context.Context, user string) {
+	qr, ok := s.store.(store.QueueReader)
+	if !ok {
+		return
+	}
+	tickets, err := qr.UserTickets(ctx, user)
+	if err != nil {
+		s.log.Error("passing offers on: reading the tickets", "user", user, "error", clipErr(err))
+		return
+	}
+	for _, t := range tickets {
+		if t.Status != queue.Offered {
+			continue
+		}
+		key := t.Contact + "\x00" + t.Number
+		if err := s.order.LockContext(ctx, key); err != nil {
+			return
+		}
+		_, err := s.processEvent(ctx, Inbound{SID: "DI" + strconv.FormatInt(s.cfg.Now().UnixNano(), 36), From: t.Contact, To: t.Number}, event{dispatch: true}, jsonFields)
+		s.order.Unlock(key)
+		if err != nil && !errors.Is(err, errNoConversation) {
+			s.log.Error("passing an offer on failed", "user", user, "error", clipErr(err))
 		}
 	}
 }

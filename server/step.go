@@ -115,7 +115,7 @@ func inboundInput(in *stepInput) *inbound.Input {
 		ii.Route = &inbound.Route{Flow: in.Route.Flow, Version: in.Route.Version, Program: in.Route.Program}
 	}
 	if in.Conv != nil {
-		ii.Conv = &inbound.Conversation{Flow: in.Conv.Flow, Version: in.Conv.Version, Program: in.ConvProgram, State: in.Conv.State, Started: in.Conv.Started}
+		ii.Conv = &inbound.Conversation{Flow: in.Conv.Flow, Version: in.Conv.Version, Program: in.ConvProgram, State: in.Conv.State, Started: conversationStart(in)}
 	}
 	return ii
 }

@@ -66,6 +66,9 @@ type QueueTx interface {
 	// AddConversationNote stores a note on the conversation started at
 	// started.
 	AddConversationNote(ctx context.Context, n *ConversationNote) error
+	// InboxItemHolder is the inbox item id's target, assignee, contact
+	// and number; ErrNotFound when there is none.
+	InboxItemHolder(ctx context.Context, id int64) (*InboxItem, error)
 }
 
 // QueueReader reads the queues for the agent and admin APIs (on

@@ -23,6 +23,9 @@ type UsersTx interface {
 	// RevokeUserToken revokes user's token id at at: ErrNotFound when
 	// user has no such token (or it was revoked before).
 	RevokeUserToken(ctx context.Context, user string, id int64, at time.Time) error
+	// RevokeAllUserTokens revokes every token of user in force at at (the
+	// user left the directory: a new user of the same name gets none).
+	RevokeAllUserTokens(ctx context.Context, user string, at time.Time) error
 	// LockDirectory takes the directory's lock for this transaction
 	// (PostgreSQL: an advisory lock; SQLite's writer is exclusive), so
 	// that two replicas changing two users do not lose one change.

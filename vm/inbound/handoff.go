@@ -237,6 +237,35 @@ func joinedForward(in *Input, flow string, st *vm.State, t *queue.Ticket) []Forw
 	return []Forward{{Kind: "webhook", To: url, Body: forwardBody(in, flow, "webhook", st.Vars)}}
 }
 
+// joinedDelivery is the inbox delivery of a contact's text that joined a
+// conversation an inbox holds: to the holder (the user, or the team), so
+// that whoever works the inbox sees it; none for a queue's or a
+// webhook's.
+func joinedDelivery(st *vm.State, t *queue.Ticket) []vm.Target {
+	if st.PC != -1 || t.Team != "" || IsHandoff(t.Assignee) || t.Assignee == "" {
+		return nil
+	}
+	if team, ok := strings.CutPrefix(t.Assignee, "team:"); ok {
+		return []vm.Target{{Kind: "team", Name: team}}
+	}
+	return []vm.Target{{Kind: "user", Name: t.Assignee}}
+}
+
+// InboxHolder lists who holds a conversation an inbox item's delivery
+// left held: the user it went to; for a team's, the team or the member
+// the strategy chose. Marking the item done finishes a hold by one of
+// them (the server's admin API), as the holder finishing it would.
+func InboxHolder(targetKind, targetName, assignee string) []string {
+	if targetKind == "user" {
+		return []string{targetName}
+	}
+	out := []string{"team:" + targetName}
+	if assignee != "" {
+		out = append(out, assignee)
+	}
+	return out
+}
+
 // handoffAgentStep is an action on a held conversation: a reply, or
 // finishing it (no `on done`: the flow had ended); it is not offered, so
 // there is nothing to accept, and it has no queue to transfer within.

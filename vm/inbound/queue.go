@@ -75,8 +75,11 @@ type QueuePlan struct {
 	Taken              bool
 	Waited             time.Duration
 	WithinServiceLevel bool
-	Left               bool  // it left the queue (finished, timed out, closed)
-	Err                error // refused: queue.ErrNotYours (the API's 403), queue.ErrState, ErrOptedOut
+	Left               bool // it left the queue (finished, timed out, closed)
+	// Max is the queue's `max` when the event was decided by it
+	// (entered, full; 0: no limit): what a commit must find still true.
+	Max int
+	Err error // refused: queue.ErrNotYours (the API's 403), queue.ErrState, ErrOptedOut
 	// Previous is how it left its last queue (finished, timed out) when
 	// the flow then queued it again in the same step (Event: entered).
 	Previous *QueuePlan
@@ -91,6 +94,10 @@ func leftThen(p *Plan, left *QueuePlan) {
 	}
 	p.Queue = left
 }
+
+// ErrNobodyAvailable refuses a transfer to a team none of whose members
+// is available: it would sit with nobody, so it stays with the assignee.
+var ErrNobodyAvailable = errors.New("nobody can take it")
 
 // ErrOptedOut refuses an agent's reply to a contact who sent STOP.
 var ErrOptedOut = errors.New("the contact has opted out")
@@ -134,6 +141,7 @@ func joinStep(in *Input, st *vm.State, s queue.Settings, t *queue.Ticket) *Plan 
 	t = queue.Contact(t, in.Now)
 	p.Queue = &QueuePlan{Team: t.Team, Event: QueueJoined, Ticket: t, Notify: t.Assignee}
 	p.Forwards = joinedForward(in, in.Conv.Flow, st, t) // a handoff's webhook gets the text (handoff.go)
+	p.Deliver = joinedDelivery(st, t)                   // an inbox's holder gets it in their inbox (handoff.go)
 	saveTicket(p, s, st, t)
 	return p
 }
@@ -162,7 +170,8 @@ func closeQueued(in *Input) *QueuePlan {
 func afterRun(p *Plan, in *Input, res *vm.Result) {
 	for _, s := range res.Trace {
 		if s.Outcome.Kind == vm.BranchFull && s.PC < len(p.Program.Code) {
-			p.Queue = &QueuePlan{Team: p.Program.Queues[p.Program.Args[s.PC]].Team, Event: QueueFull}
+			q := p.Program.Queues[p.Program.Args[s.PC]]
+			p.Queue = &QueuePlan{Team: q.Team, Event: QueueFull, Max: q.Settings.Max}
 		}
 	}
 	if res.State == nil || p.Save == nil {
@@ -181,7 +190,7 @@ func afterRun(p *Plan, in *Input, res *vm.Result) {
 		d = &QueueData{}
 	}
 	t, off := queue.Offer(s, t, queue.Pick{Members: d.Members, Memory: d.Memory, Seed: in.Msg.ID}, in.Now)
-	p.Queue = &QueuePlan{Team: t.Team, Event: QueueEntered, Ticket: t, Offer: off.To, Memory: off.Last}
+	p.Queue = &QueuePlan{Team: t.Team, Event: QueueEntered, Ticket: t, Offer: off.To, Memory: off.Last, Max: s.Max}
 	st := *res.State
 	saveTicket(p, s, &st, t)
 }
@@ -280,6 +289,9 @@ func agentStep(ctx context.Context, in *Input, applets AppletRunner) (*Plan, err
 			ts.Strategy = queue.RingAll // a transfer to a team goes to every available member
 			var off queue.Offering
 			t, off = queue.Offer(ts, t, queue.Pick{Members: d.Members, Seed: in.Msg.ID}, in.Now)
+			if len(off.To) == 0 { // nobody to take it: refused, it stays with the assignee
+				return refused(qp.Team, fmt.Errorf("%w: nobody of %s is available", ErrNobodyAvailable, a.To)), nil
+			}
 			qp.Offer = off.To
 		}
 	case AgentFinish:
@@ -368,12 +380,20 @@ func dispatchStep(in *Input) (*Plan, error) {
 		return nil, err
 	}
 	s, t, ok := queueOf(in.Conv.Program, st)
-	if !ok || t.Status != queue.Waiting {
+	if !ok || t.Team == "" || (t.Status != queue.Waiting && t.Status != queue.Offered) {
 		return p, nil
 	}
 	d := in.Queues[t.Team]
 	if d == nil {
 		d = &QueueData{}
+	}
+	if t.Status == queue.Offered {
+		// An offer held by a member who went away passes on, as if its
+		// reservation had run out; an offer to members all still here stays.
+		if !offeredToSomeoneAway(t, d.Members) {
+			return p, nil
+		}
+		t, _ = queue.Expire(t, queue.LimitReservation, in.Now)
 	}
 	t, off := queue.Offer(s, t, queue.Pick{Members: d.Members, Memory: d.Memory, Seed: in.Msg.ID}, in.Now)
 	p.Queue = &QueuePlan{Team: t.Team, Event: QueueUnchanged, Ticket: t}
@@ -382,6 +402,18 @@ func dispatchStep(in *Input) (*Plan, error) {
 		saveTicket(p, s, st, t)
 	}
 	return p, nil
+}
+
+// offeredToSomeoneAway reports whether the ticket is offered to a
+// member who is not available now.
+func offeredToSomeoneAway(t *queue.Ticket, members []queue.Member) bool {
+	for _, name := range t.Offered {
+		i := slices.IndexFunc(members, func(m queue.Member) bool { return m.Name == name })
+		if i < 0 || !members[i].Available {
+			return true
+		}
+	}
+	return false
 }
 
 // OutcomeDispatch is a dispatch step's outcome (nothing is recorded).

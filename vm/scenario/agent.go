@@ -177,16 +177,15 @@ func runAgentLine(ctx context.Context, conv *sim.Conversation, s Step) (res *vm.
 	switch s.Kind {
 	case StepAvailability:
 		conv.Env.SetAvailable(a.Event.User, a.Available)
-		if a.Available { // as the server will: a member back offers them the waiting conversation
-			err = conv.Dispatch(ctx)
-		}
-		return nil, nil, err
+		// As the server does: a member back is offered the waiting
+		// conversation; one gone away passes their offer on.
+		return nil, nil, conv.Dispatch(ctx)
 	case StepQueueWaiting:
 		conv.Env.SetWaiting(a.Team, a.Waiting)
 		return nil, nil, nil
 	}
 	res, err = conv.Agent(ctx, a.Event)
-	if errors.Is(err, queue.ErrNotYours) || errors.Is(err, queue.ErrState) || errors.Is(err, inbound.ErrOptedOut) {
+	if errors.Is(err, queue.ErrNotYours) || errors.Is(err, queue.ErrState) || errors.Is(err, inbound.ErrOptedOut) || errors.Is(err, inbound.ErrNobodyAvailable) {
 		return res, err, nil
 	}
 	return res, nil, err

@@ -137,11 +137,12 @@ func (c *Conversation) Ticket() *queue.Ticket {
 	return c.State.Queue
 }
 
-// Dispatch offers the conversation, if it waits in a queue, to the
-// members available now: what the server does when a member becomes
-// available (SetAvailable does not do it by itself).
+// Dispatch offers the conversation, if it waits in a queue (or is
+// offered to a member who went away), to the members available now: what
+// the server does when a member's availability changes (SetAvailable
+// does not do it by itself).
 func (c *Conversation) Dispatch(ctx context.Context) error {
-	if t := c.Ticket(); t == nil || t.Status != queue.Waiting {
+	if t := c.Ticket(); t == nil || (t.Status != queue.Waiting && t.Status != queue.Offered) {
 		return nil
 	}
 	c.seq++

@@ -289,3 +289,19 @@ func (db *DB) ConversationNotes(ctx context.Context, contact, number string, sta
 	}
 	return notes, nil
 }
+
+// InboxItemHolder is who an inbox item went to, and its conversation
+// (store.QueueTx): what marking it done needs to end the conversation
+// its inbox holds.
+func (t *Tx) InboxItemHolder(ctx context.Context, id int64) (*store.InboxItem, error) {
+	it := &store.InboxItem{ID: id}
+	err := t.queryRow(ctx, `SELECT target_kind, target_name, assignee, contact, number FROM inbox_items WHERE id = ?`, id).
+		Scan(&it.TargetKind, &it.TargetName, &it.Assignee, &it.Contact, &it.Number)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, store.ErrNotFound
+	}
+	if err != nil {
+		return nil, t.errorf("inbox item %d: %w", id, err)
+	}
+	return it, nil
+}

@@ -48,6 +48,18 @@ func (t *Tx) RevokeUserToken(ctx context.Context, user string, id int64, at time
 	return nil
 }
 
+// RevokeAllUserTokens revokes every token of user still in force.
+func (t *Tx) RevokeAllUserTokens(ctx context.Context, user string, at time.Time) error {
+	a, err := t.time(at)
+	if err != nil {
+		return err
+	}
+	if _, err := t.exec(ctx, `UPDATE user_tokens SET revoked = ? WHERE user_name = ? AND revoked IS NULL`, a, user); err != nil {
+		return t.errorf("revoke the tokens of %s: %w", user, err)
+	}
+	return nil
+}
+
 // LockDirectory takes the directory's advisory lock.
 func (t *Tx) LockDirectory(ctx context.Context) error {
 	if err := t.lock(ctx, directoryKey); err != nil {
