@@ -56,12 +56,12 @@ type Info struct {
 	Holidays  []string
 	Applets   map[string]AppletDecl
 	Help      string
-	Hosts     []Host  // the hosts the flow's http steps may call (http.go)
+	Hosts     []Host // the hosts the flow's http steps may call (http.go)
 	// Channel is what the flow handles: ChannelSMS (texts, the default)
 	// or ChannelVoice (calls, `channel voice`; voice.go).
 	Channel     string
 	ChannelSpan file.Span
-	cache     *parsed // calls bound, templates parsed, timeouts read (calls.go)
+	cache       *parsed // calls bound, templates parsed, timeouts read (calls.go)
 }
 
 // Number is one E.164 number and where it was declared.

@@ -74,9 +74,9 @@ type Applet struct {
 	// ("sms": reply, menu, ask, queue), calls ("voice": say, gather,
 	// ring, …; voice.go), or both ("").
 	Channel string
-	Syntax   string
-	Example  string
-	Notes    string // more documentation (markdown), after the branches
+	Syntax  string
+	Example string
+	Notes   string // more documentation (markdown), after the branches
 }
 
 // Tag returns the tag named name, or nil.
