@@ -25,11 +25,11 @@ const (
 	EventQueueDone
 	// The events of calls (voice.go): a call starts the call flow, and
 	// the provider's callbacks resume it where it waits.
-	EventCall      // an incoming call (Message: From the caller, To the number)
-	EventDigits    // the caller pressed Message.Body at a gather ("": nothing, the timeout)
-	EventDial      // a ring's dial ended: Call.Status, Call.Member
-	EventRecorded  // a voicemail's recording is done: Call.Recording, Call.Length
-	EventHangup    // the caller hung up: the call is over
+	EventCall     // an incoming call (Message: From the caller, To the number)
+	EventDigits   // the caller pressed Message.Body at a gather ("": nothing, the timeout)
+	EventDial     // a ring's dial ended: Call.Status, Call.Member
+	EventRecorded // a voicemail's recording is done: Call.Recording, Call.Length
+	EventHangup   // the caller hung up: the call is over
 )
 
 // Message is one inbound text.
@@ -54,7 +54,7 @@ type Message struct {
 // Event is what Run reacts to.
 type Event struct {
 	Kind    EventKind
-	Message Message // for EventMessage (for timers: From and To name the conversation)
+	Message Message   // for EventMessage (for timers: From and To name the conversation)
 	Call    CallEvent // for EventDial and EventRecorded (voice.go)
 }
 
