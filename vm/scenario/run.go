@@ -98,6 +98,9 @@ func RunWith(ctx context.Context, t *Test, p *vm.Program, real sim.AppletFunc, o
 	if to == "" && len(p.Numbers) > 0 {
 		to = p.Numbers[0]
 	}
+	if to == "" && len(p.CallNumbers) > 0 {
+		to = p.CallNumbers[0] // a call flow's (voice.go)
+	}
 	dir, err := testDirectory(t)
 	if err != nil {
 		fail(t.Pos, "the directory to load", err.Error())
@@ -165,6 +168,15 @@ func RunWith(ctx context.Context, t *Test, p *vm.Program, real sim.AppletFunc, o
 					r.Traces = append(r.Traces, res.Trace)
 				}
 			}
+		case StepCall, StepPress, StepRinging, StepRecord, StepCallerHangsUp:
+			res, err := runCallLine(ctx, conv, s) // voice.go
+			if err != nil {
+				fail(s.Pos, "the call's event to run", err.Error())
+				return r
+			}
+			step = newStep(res)
+			step.delivered = conv.Delivered
+			r.Traces = append(r.Traces, res.Trace)
 		case StepExpect:
 			for _, a := range step.actions {
 				if a.Kind == vm.ActSet {
@@ -326,6 +338,9 @@ func describeExpect(e Expect) string {
 	case ExpField:
 		return fmt.Sprintf("field %q %s", e.Var, text)
 	}
+	if d, ok := describeCallExpect(e); ok { // voice.go
+		return d
+	}
 	return describeQueueExpect(e)
 }
 
@@ -432,6 +447,10 @@ func (s *stepState) check(e Expect, vars map[string]any, conv *sim.Conversation,
 		slices.Sort(want)
 		ok = slices.Equal(slices.Compact(have), slices.Compact(want))
 	default:
+		var handled bool
+		if ok, handled = s.checkCall(e); handled { // voice.go
+			break
+		}
 		var g string
 		if g, ok = s.checkQueue(e, conv); g != "" {
 			got = g
