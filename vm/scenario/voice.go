@@ -35,11 +35,11 @@ import (
 
 // Step kinds of calls.
 const (
-	StepCall     StepKind = iota + 300 // call
-	StepPress                          // press DIGITS
-	StepRinging                        // ringing USER answers | no answer | busy | fails
-	StepRecord                         // record DURATION
-	StepCallerHangsUp                  // caller hangs up
+	StepCall          StepKind = iota + 300 // call
+	StepPress                               // press DIGITS
+	StepRinging                             // ringing USER answers | no answer | busy | fails
+	StepRecord                              // record DURATION
+	StepCallerHangsUp                       // caller hangs up
 )
 
 // CallLine is a call line's event.
