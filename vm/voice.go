@@ -42,6 +42,15 @@ type Ring struct {
 	Written [3]bool
 }
 
+// String is the ring as written: team:sales in order for 15s.
+func (r Ring) String() string {
+	how := "all"
+	if r.InOrder {
+		how = "in order"
+	}
+	return fmt.Sprintf("%s %s for %s", r.Target, how, FormatDuration(r.Timeout))
+}
+
 // DefaultRingTimeout is how long a ring lasts without `for`.
 const DefaultRingTimeout = 20 * time.Second
 
@@ -324,11 +333,7 @@ func (p *Program) describeVoice(op Opcode, arg int) string {
 		return fmt.Sprintf("menu %d", p.Gathers[arg].Menu)
 	case OpRing:
 		r := p.Rings[arg]
-		how := "all"
-		if r.InOrder {
-			how = "in order"
-		}
-		return fmt.Sprintf("%s %s for %s answered→%04d no-answer→%04d busy→%04d", r.Target, how, FormatDuration(r.Timeout), r.AnsweredPC, r.NoAnswerPC, r.BusyPC)
+		return fmt.Sprintf("%s answered→%04d no-answer→%04d busy→%04d", r, r.AnsweredPC, r.NoAnswerPC, r.BusyPC)
 	case OpVoicemail:
 		return "max " + FormatDuration(p.Voicemails[arg].Max)
 	}
