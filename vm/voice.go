@@ -173,6 +173,10 @@ func (m *machine) ringMembers(r *Ring) []string {
 // the next one in order) and waits for the dial's status.
 func (m *machine) dial(pc int, r *Ring) *Result {
 	rs := m.stv.Ring
+	if rs.Next < 0 || rs.Next >= len(rs.Members) { // a stored state that says otherwise is not to be trusted
+		m.stv.Ring = nil
+		return m.finishResult()
+	}
 	now := rs.Members[rs.Next:]
 	if r.InOrder {
 		now = now[:1]
@@ -226,7 +230,7 @@ func (m *machine) resumeVoice(ev *Event, at int, op Opcode, arg int) (int, bool)
 			m.branch(at, m.note("answered by ", ev.Call.Member), Outcome{Kind: BranchAnswered, Target: r.AnsweredPC})
 			return r.AnsweredPC, true
 		}
-		if rs := m.stv.Ring; rs != nil && rs.Next < len(rs.Members) {
+		if rs := m.stv.Ring; rs != nil && rs.Next > 0 && rs.Next < len(rs.Members) {
 			m.trace(at, m.note(status, ": ringing the next"))
 			m.stv.Ring = &RingState{Members: rs.Members, Next: rs.Next} // the caller's state is never changed
 			m.redial = true

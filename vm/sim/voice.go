@@ -36,6 +36,9 @@ func (c *Conversation) Ringing() []string {
 		return nil
 	}
 	r := c.Prog.Rings[c.Prog.Args[st.PC]]
+	if st.Ring.Next < 1 || st.Ring.Next > len(st.Ring.Members) {
+		return nil
+	}
 	if r.InOrder {
 		return st.Ring.Members[st.Ring.Next-1 : st.Ring.Next]
 	}
