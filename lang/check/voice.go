@@ -1,7 +1,11 @@
 package check
 
 import (
+	"strings"
+
 	"github.com/flowc-dev/flowc/lang/diag"
+	"github.com/flowc-dev/flowc/lang/directory"
+	"github.com/flowc-dev/flowc/lang/file"
 	"github.com/flowc-dev/flowc/lang/registry"
 	"github.com/flowc-dev/flowc/lang/syntax"
 )
@@ -15,7 +19,23 @@ import (
 const (
 	CodeChannel    = "flow/channel"      // a bad channel header, or an applet of the other channel
 	CodeNoCallFlow = "flow/no-call-flow" // a number with an SMS flow and no call flow
+	CodeUnringable = "flow/unringable"   // a ring reaches a user with no phone or client
 )
+
+// unringable warns at a ring's target about the users it names whom the
+// directory gives no way to ring.
+func unringable(diags *diag.List, sp file.Span, d *directory.Directory, names ...string) {
+	var none []string
+	for _, n := range names {
+		if u, ok := d.User(n); ok && !u.Ringable() {
+			none = append(none, n)
+		}
+	}
+	if len(none) > 0 {
+		diags.Warnf(sp, CodeUnringable, "the directory has no phone or client for %s: a ring cannot reach them", strings.Join(none, ", ")).Hint =
+			`give each user a "phone" ("+15550111") or a "client" ("client:alice", "sip:alice@example.com") in the directory`
+	}
+}
 
 // IsVoice reports whether the file is a call flow.
 func (i *Info) IsVoice() bool { return i.Channel == registry.Voice }
