@@ -59,8 +59,6 @@ const (
 	ExpText
 )
 
-func isCallStep(k StepKind) bool { return k >= StepCall && k <= StepCallerHangsUp }
-
 const wantCall = `want: call, press DIGITS, ringing USER answers, ringing [USER] no answer|busy|fails, record DURATION or caller hangs up`
 
 // parseCallLine reads a call line; ok is false for a line that is not
