@@ -257,7 +257,7 @@ func statementItems(lineStart bool) []completionItem {
 	}
 	kw := []string{"when", "set"}
 	if lineStart {
-		kw = append(kw, "section", "flow", "numbers", "timezone", "schedule", "holidays", "applet", "help", "hosts")
+		kw = append(kw, "section", "flow", "numbers", "timezone", "schedule", "holidays", "applet", "help", "hosts", "channel")
 	}
 	for _, k := range kw {
 		out = append(out, completionItem{Label: k, Kind: kindKeyword})
