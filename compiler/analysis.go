@@ -140,6 +140,9 @@ func (c *compiler) deadEnds(reached []bool, missing map[int]int) map[int]bool {
 					if h := c.queueDeadEndHint(where); h != "" {
 						d.Hint = h
 					}
+					if h := c.ringDeadEndHint(where); h != "" {
+						d.Hint = h
+					}
 				}
 				continue
 			}

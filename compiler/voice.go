@@ -124,6 +124,18 @@ func ringOrigins(p *vm.Program, pc int) []int {
 	return out // an unwritten busy goes where no answer goes
 }
 
+// ringDeadEndHint is the hint for a dead end that starts where a ring
+// without `on no-answer` goes on: nothing after it for the caller.
+func (c *compiler) ringDeadEndHint(where int) string {
+	for _, r := range c.p.Rings {
+		if r.NoAnswerPC == where && !r.Written[1] {
+			return "when nobody answers, nothing more happens: add `on no-answer -> voicemail then inbox team:…` " +
+				"(or steps after the ring: ring team:sales then voicemail …)"
+		}
+	}
+	return ""
+}
+
 // gatherMissing notes a gather without else or timeout, as a menu's.
 func (c *compiler) gatherMissing(m vm.Menu, head file.Span) {
 	if m.ElsePC < 0 {
