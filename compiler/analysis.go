@@ -140,8 +140,11 @@ func (c *compiler) deadEnds(reached []bool, missing map[int]int) map[int]bool {
 					if h := c.queueDeadEndHint(where); h != "" {
 						d.Hint = h
 					}
-					if h := c.ringDeadEndHint(where); h != "" {
+					if msg, h := c.callDeadEnd(where); h != "" { // voice.go
 						d.Hint = h
+						if msg != "" {
+							d.Message = msg
+						}
 					}
 				}
 				continue

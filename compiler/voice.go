@@ -124,16 +124,22 @@ func ringOrigins(p *vm.Program, pc int) []int {
 	return out // an unwritten busy goes where no answer goes
 }
 
-// ringDeadEndHint is the hint for a dead end that starts where a ring
-// without `on no-answer` goes on: nothing after it for the caller.
-func (c *compiler) ringDeadEndHint(where int) string {
+// callDeadEnd says more of a call flow's dead end that starts where a
+// ring without `on no-answer` goes on (nothing after it for the
+// caller), or after a voicemail (the recording reaches nobody): a
+// message, when it is not the usual one, and the hint.
+func (c *compiler) callDeadEnd(where int) (msg, hint string) {
 	for _, r := range c.p.Rings {
 		if r.NoAnswerPC == where && !r.Written[1] {
-			return "when nobody answers, nothing more happens: add `on no-answer -> voicemail then inbox team:…` " +
+			return "", "when nobody answers, nothing more happens: add `on no-answer -> voicemail then inbox team:…` " +
 				"(or steps after the ring: ring team:sales then voicemail …)"
 		}
 	}
-	return ""
+	if where > 0 && c.p.Code[where-1] == vm.OpVoicemail {
+		return "dead end: the voicemail recorded here reaches nobody",
+			"deliver it with `then inbox team:…` or `then forward email:\"…\"`"
+	}
+	return "", ""
 }
 
 // gatherMissing notes a gather without else or timeout, as a menu's.
