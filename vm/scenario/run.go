@@ -129,6 +129,10 @@ func RunWith(ctx context.Context, t *Test, p *vm.Program, real sim.AppletFunc, o
 		case StepList:
 			applyList(env, s.List, s.Entries)
 		case StepSend:
+			if p.Channel == "voice" { // voice.go
+				fail(s.Pos, "a text to an SMS flow", p.Name+" is a call flow: place a call with `call`, then press, ringing, record")
+				return r
+			}
 			res, err := conv.SendMessage(ctx, vm.Message{Body: s.Body, Media: s.Media})
 			if err != nil {
 				fail(s.Pos, "the message to run", err.Error())

@@ -121,6 +121,9 @@ func parseCallLine(toks []token, text string) (s Step, ok bool, err error) {
 // naming a user who is not being rung is an error: the test says who
 // the flow should ring.
 func runCallLine(ctx context.Context, conv *sim.Conversation, s Step) (*vm.Result, error) {
+	if conv.Prog.Channel != "voice" {
+		return nil, fmt.Errorf("%s handles texts: a call needs a call flow (the header `channel voice`)", conv.Prog.Name)
+	}
 	ev := s.Call.Event
 	switch s.Kind {
 	case StepRinging:
