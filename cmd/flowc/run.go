@@ -194,7 +194,11 @@ func printResult(w io.Writer, p *vm.Program, r *vm.Result, explain bool) {
 	}
 	for _, a := range r.Actions {
 		if a.Kind == vm.ActWait && !a.Deadline.IsZero() {
-			fmt.Fprintf(w, "  wait until %s\n", a.Deadline.In(p.Location()).Format("Mon 15:04"))
+			layout := "Mon 15:04"
+			if a.Deadline.Second() != 0 { // a voice menu's timeout, in seconds
+				layout = "Mon 15:04:05"
+			}
+			fmt.Fprintf(w, "  wait until %s\n", a.Deadline.In(p.Location()).Format(layout))
 			continue
 		}
 		fmt.Fprintf(w, "  %s\n", a)

@@ -19,6 +19,7 @@ func TestRunSimulatesACall(t *testing.T) {
 	for _, want := range []string{
 		"# call flow main-line, +15557654321 calling +15550100",
 		": call\n  say \"Thanks for calling Example Co.\" voice \"Polly.Joanna\" language \"en-US\"\n  gather \"For sales, press 1.",
+		"  wait until Mon 10:00:05\n",
 		": press 1\n  ring alice (team:sales) in order for 15s\n",
 		": ringing carol answers\n  ! carol is not being rung (ringing: alice)\n",
 		": ringing busy\n  ring bob (team:sales) in order for 15s\n",
