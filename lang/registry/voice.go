@@ -59,9 +59,10 @@ func init() {
 		Suspends: true, Handles: true, Channel: Voice,
 		Syntax:  `ring user:NAME | team:NAME [all | in order] [for DUR] [< on answered -> … ; on no-answer -> … ; on busy -> … >]`,
 		Example: `ring team:sales in order for 15s < on no-answer -> ring team:sales all for 20s ; on busy -> voicemail then inbox team:sales >`,
-		Notes: "`on answered` runs when the call ended after someone answered (a missing one: the steps after the ring); " +
-			"`on no-answer` when nobody answered (a failed call counts as no answer), `on busy` when the last one rung was busy " +
-			"(without `on busy`, a busy line takes `on no-answer`). Ringing in order goes on to the next member on no answer, " +
+		Notes: "`on answered` runs once the call with whoever answered is over (without it, the call simply ends then); " +
+			"`on no-answer` when nobody answered (a failed call counts as no answer; without it, the steps after the ring run, " +
+			"so `ring team:sales then voicemail` reads \"ring sales, else voicemail\"), `on busy` when the last one rung was busy " +
+			"(without `on busy`, a busy line takes the no-answer way). Ringing in order goes on to the next member on no answer, " +
 			"busy or failed and stops at the first who answers. A path after an unanswered ring must still do something for " +
 			"the caller: `flowc check` reports it as a dead end otherwise.",
 	})
