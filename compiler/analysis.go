@@ -77,6 +77,8 @@ func (c *compiler) deadEnds(reached []bool, missing map[int]int) map[int]bool {
 		}
 		if p.Code[pc] == vm.OpQueue {
 			origins = append(origins, queueOrigins(p, pc)...)
+		} else if p.Code[pc] == vm.OpRing {
+			origins = append(origins, ringOrigins(p, pc)...) // voice.go
 		} else if next, resume := p.Successors(pc); resume {
 			origins = append(origins, next...)
 		}
@@ -131,8 +133,18 @@ func (c *compiler) deadEnds(reached []bool, missing map[int]int) map[int]bool {
 					d := c.diags.Warnf(c.span(where), CodeDeadEnd,
 						"dead end: on a path through here the message is neither replied to, delivered, forwarded nor ended")
 					d.Hint = "end every path with reply, inbox, forward or end (add an else branch?)"
+					if c.info.IsVoice() {
+						d.Message = "dead end: on a path through here the caller is left in silence: nobody is rung, no voicemail is taken and the call is not ended"
+						d.Hint = "end every path with hangup, voicemail, ring, forward number:\"…\" or end (add an else branch?)"
+					}
 					if h := c.queueDeadEndHint(where); h != "" {
 						d.Hint = h
+					}
+					if msg, h := c.callDeadEnd(where); h != "" { // voice.go
+						d.Hint = h
+						if msg != "" {
+							d.Message = msg
+						}
 					}
 				}
 				continue

@@ -15,6 +15,7 @@ import (
 	"github.com/flowc-dev/flowc/lang/check"
 	"github.com/flowc-dev/flowc/lang/diag"
 	"github.com/flowc-dev/flowc/lang/file"
+	"github.com/flowc-dev/flowc/lang/registry"
 	"github.com/flowc-dev/flowc/lang/syntax"
 	"github.com/flowc-dev/flowc/runtime"
 	"github.com/flowc-dev/flowc/runtime/applet"
@@ -102,7 +103,7 @@ func Compile(f *syntax.File, info *check.Info) (*vm.Program, diag.List) {
 		schedules[name] = s.String()
 	}
 	c.p = &vm.Program{
-		Name: info.Name, File: f.Source.Name, Source: f.Source.Text, Numbers: numbers(info),
+		Name: info.Name, File: f.Source.Name, Source: f.Source.Text, Numbers: numbers(info), Channel: channel(info),
 		Timezone: info.Timezone.String(), Holidays: info.Holidays, Schedules: schedules, Help: info.Help,
 		Hosts: hosts(info), // effects.go
 	}
@@ -112,6 +113,9 @@ func Compile(f *syntax.File, info *check.Info) (*vm.Program, diag.List) {
 		return nil, c.diags
 	}
 	c.p.SetCalendar(cal)
+	if c.p.Channel == registry.Voice {
+		c.p.Numbers, c.p.CallNumbers = nil, c.p.Numbers // voice.go: a call flow's numbers route calls, not texts
+	}
 	vars := c.declareVars()
 	c.exprs = &runtime.Compiler{Cal: cal, Vars: vars}
 	for v := range vars {
@@ -508,6 +512,8 @@ func (c *compiler) command(cmd *syntax.Command) {
 		c.run(cmd, b, head)
 	case "queue":
 		c.queue(cmd, b, head)
+	default:
+		c.voice(cmd, b, sp, head) // voice.go
 	}
 }
 
@@ -533,10 +539,17 @@ func (c *compiler) branches(blk *syntax.Block) (map[*syntax.Branch]int, []int) {
 }
 
 func (c *compiler) menu(cmd *syntax.Command, b check.Bound, head file.Span) {
+	c.keyMenu(cmd, b, head, "menu", func(idx int) int { return c.emit(vm.OpMenu, idx, head) })
+}
+
+// keyMenu compiles a block of keys, timeout and else: a menu's (the
+// contact's reply), or a gather's (the caller's digits; voice.go). emit
+// emits the suspending instruction for the menu at index idx.
+func (c *compiler) keyMenu(cmd *syntax.Command, b check.Bound, head file.Span, kind string, emit func(idx int) int) {
 	m := vm.Menu{Prompt: -1, TimeoutPC: -1, ElsePC: -1}
 	idx := len(c.p.Menus)
 	c.p.Menus = append(c.p.Menus, m)
-	pc := c.emit(vm.OpMenu, idx, head)
+	pc := emit(idx)
 	if v := b.Positional[0]; v != nil {
 		t, exprs := c.template(v)
 		m.Prompt = t
@@ -569,7 +582,11 @@ func (c *compiler) menu(cmd *syntax.Command, b check.Bound, head file.Span) {
 	for _, j := range jumps {
 		c.patch(j, end)
 	}
-	c.noteBlock("menu", pc, end, pcs)
+	c.noteBlock(kind, pc, end, pcs)
+	if kind == "gather" {
+		c.gatherMissing(m, head) // voice.go
+		return
+	}
 	if m.ElsePC < 0 {
 		c.missing = append(c.missing, missing{span: head, msg: "menu without else: a reply matching no key is not handled"})
 	}

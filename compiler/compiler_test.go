@@ -66,7 +66,8 @@ type step struct {
 
 func transcript(t testing.TB, p *vm.Program, at time.Time, steps []step) []string {
 	t.Helper()
-	conv := &sim.Conversation{Prog: p, From: "+15557654321", To: p.Numbers[0], Env: &sim.Env{Clock: at,
+	to := append(p.Numbers, p.CallNumbers...)[0] // a call flow's steps are a call and the digits pressed
+	conv := &sim.Conversation{Prog: p, From: "+15557654321", To: to, Env: &sim.Env{Clock: at,
 		Contacts: map[string]runtime.Contact{"+15557654321": {Known: true, Name: runtime.Str("Ann")}}}}
 	var out []string
 	ctx := context.Background()
@@ -79,7 +80,15 @@ func transcript(t testing.TB, p *vm.Program, at time.Time, steps []step) []strin
 			}
 			results = rs
 		} else {
-			r, err := conv.Send(ctx, s.body)
+			send := func() (*vm.Result, error) { return conv.Send(ctx, s.body) }
+			if p.Channel == "voice" && conv.State == nil {
+				send = func() (*vm.Result, error) { return conv.Call(ctx, vm.Event{Kind: vm.EventCall}) }
+			} else if p.Channel == "voice" {
+				send = func() (*vm.Result, error) {
+					return conv.Call(ctx, vm.Event{Kind: vm.EventDigits, Message: vm.Message{Body: s.body}})
+				}
+			}
+			r, err := send()
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -22,6 +22,9 @@ const (
 	BranchError                       // a run failed: its `on error` branch, or the end of the conversation
 	BranchFull                        // a queue had no room: its `on full` branch (or the step after it)
 	BranchDone                        // a queued conversation was finished: its `on done` branch (or the step after it)
+	BranchAnswered                    // a ring was answered: its `on answered` branch (voice.go)
+	BranchNoAnswer                    // nobody a ring rang answered (or the call failed): `on no-answer`
+	BranchBusy                        // the last one a ring rang was busy: `on busy`
 )
 
 var branchKindNames = [...]string{
@@ -40,6 +43,9 @@ var branchKindNames = [...]string{
 	BranchError:     "error",
 	BranchFull:      "full",
 	BranchDone:      "done",
+	BranchAnswered:  "answered",
+	BranchNoAnswer:  "no-answer",
+	BranchBusy:      "busy",
 }
 
 func (k BranchKind) String() string {

@@ -13,7 +13,7 @@ import (
 
 func TestEveryBranchKindHasAName(t *testing.T) {
 	seen := map[string]vm.BranchKind{}
-	for k := vm.NoBranch; k <= vm.BranchDone; k++ {
+	for k := vm.NoBranch; k <= vm.BranchBusy; k++ {
 		name := k.String()
 		if name == "branch?" || name == "" {
 			t.Errorf("branch kind %d has no name", k)
@@ -23,7 +23,7 @@ func TestEveryBranchKindHasAName(t *testing.T) {
 		}
 		seen[name] = k
 	}
-	if got := (vm.BranchDone + 1).String(); got != "branch?" {
+	if got := (vm.BranchBusy + 1).String(); got != "branch?" {
 		t.Errorf("out-of-range kind prints %q, want branch?", got)
 	}
 }

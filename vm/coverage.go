@@ -60,6 +60,21 @@ func (p *Program) Branches() []Branch {
 			for _, o := range p.QueueOutcomes(pc) {
 				add(pc, o.Target, o.Kind, "", "queue team:"+p.Queues[arg].Team+" "+o.Label)
 			}
+		case OpGather:
+			m := p.Menus[p.Gathers[arg].Menu]
+			for _, k := range m.Keys {
+				add(pc, k.PC, BranchKey, k.Key, fmt.Sprintf("gather key %s", k.Key))
+			}
+			if m.TimeoutPC >= 0 {
+				add(pc, m.TimeoutPC, BranchTimeout, "", fmt.Sprintf("gather timeout %s", FormatDuration(m.Timeout)))
+			}
+			if m.ElsePC >= 0 {
+				add(pc, m.ElsePC, BranchElse, "", "gather else")
+			}
+		case OpRing:
+			for _, o := range p.RingOutcomes(pc) {
+				add(pc, o.Target, o.Kind, "", "ring "+p.Rings[arg].Target.String()+" "+o.Label)
+			}
 		case OpRetry:
 			r := p.Retries[arg]
 			add(pc, r.PC, BranchRetry, "", fmt.Sprintf("retry %d (prompt again)", r.Times))

@@ -30,7 +30,13 @@
 // timer takes `on timeout`, an EventQueueDone (the person finished it)
 // `on done`, and a message changes nothing (vm/inbound joins it to the
 // open conversation instead); a queue with no room (QueueCounter) takes
-// `on full` in the same run. Every event has a step budget,
+// `on full` in the same run. A call flow (Program.Channel "voice",
+// voice.go) is a conversation whose first event is EventCall: a gather
+// suspends for EventDigits (or its timer), a ring for EventDial (a ring
+// in order rings its next member and waits again, State.Ring), a
+// voicemail for EventRecorded, and EventHangup ends the call wherever it
+// waits; what the caller hears and who is rung are actions (ActSay …
+// ActText) a server renders as TwiML. Every event has a step budget,
 // so no flow can spin. A Program is immutable once built and safe for
 // concurrent use by many goroutines.
 //

@@ -90,5 +90,5 @@ func (p *Program) describeEffect(op Opcode, arg int) string {
 		o := p.Onces[arg]
 		return fmt.Sprintf("%q once per %s", p.templateSource(o.Template), FormatDuration(o.Period))
 	}
-	return ""
+	return p.describeVoice(op, arg) // voice.go
 }

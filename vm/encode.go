@@ -17,7 +17,7 @@ import (
 // programs a server stored before an upgrade keep running.
 const (
 	Magic            = "FLOWC\x00"
-	FormatVersion    = uint16(4) // 2: run routes (RunCall.Routes); 3: computed targets (Computed, INBOX_EXPR, FORWARD_EXPR), http steps, untag, field, once-per replies; 4: queues (Queues, QUEUE)
+	FormatVersion    = uint16(5) // 2: run routes (RunCall.Routes); 3: computed targets (Computed, INBOX_EXPR, FORWARD_EXPR), http steps, untag, field, once-per replies; 4: queues (Queues, QUEUE); 5: call flows (Channel, CallNumbers, Says, Gathers, Rings, Voicemails; SAY … TEXT)
 	MinFormatVersion = uint16(1) // 1 decodes as 2 without routes
 )
 
@@ -106,6 +106,9 @@ func (p *Program) checkIndices() error {
 		default:
 			var known bool
 			if ok, known = p.effectIndex(op, a); !known {
+				ok, known = p.voiceIndex(op, a) // voice.go
+			}
+			if !known {
 				return fmt.Errorf("instruction %d: unknown opcode %d", i, op)
 			}
 		}

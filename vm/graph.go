@@ -26,18 +26,21 @@ func (p *Program) Successors(pc int) (next []int, resume bool) {
 			return []int{pc + 1, e}, false
 		}
 	case OpMenu:
-		m := p.Menus[arg]
+		return p.Menus[arg].successors(), true
+	case OpGather:
+		return p.Menus[p.Gathers[arg].Menu].successors(), true
+	case OpRing:
 		var out []int
-		for _, k := range m.Keys {
-			out = append(out, k.PC)
-		}
-		if m.TimeoutPC >= 0 {
-			out = append(out, m.TimeoutPC)
-		}
-		if m.ElsePC >= 0 {
-			out = append(out, m.ElsePC)
+		for _, o := range p.RingOutcomes(pc) {
+			if o.Target >= 0 {
+				out = append(out, o.Target)
+			}
 		}
 		return out, true
+	case OpVoicemail:
+		return []int{pc + 1}, true
+	case OpHangup:
+		return nil, false
 	case OpQueue:
 		var out []int
 		for _, o := range p.QueueOutcomes(pc) {
@@ -53,6 +56,22 @@ func (p *Program) Successors(pc int) (next []int, resume bool) {
 		return out, true
 	}
 	return []int{pc + 1}, false
+}
+
+// successors are where a menu (or a gather, whose keys are a menu's)
+// goes on: each key, the timeout, else.
+func (m *Menu) successors() []int {
+	var out []int
+	for _, k := range m.Keys {
+		out = append(out, k.PC)
+	}
+	if m.TimeoutPC >= 0 {
+		out = append(out, m.TimeoutPC)
+	}
+	if m.ElsePC >= 0 {
+		out = append(out, m.ElsePC)
+	}
+	return out
 }
 
 // Describe renders pc's argument as the disassembler does (a reply's

@@ -24,6 +24,13 @@ const (
 	OpField                     // arg: field index (effects.go)
 	OpReplyOnce                 // arg: once index (effects.go)
 	OpQueue                     // arg: queue index; suspends in the queue (or, full, takes `on full`)
+	OpSay                       // arg: say index (voice.go)
+	OpPlay                      // arg: const index (the audio's URL)
+	OpGather                    // arg: gather index; suspends for the digits
+	OpRing                      // arg: ring index; suspends for the dial's status
+	OpVoicemail                 // arg: voicemail index; suspends for the recording
+	OpHangup                    // ends the call
+	OpText                      // arg: template index (a text to the caller)
 	opCount
 )
 
@@ -48,6 +55,13 @@ var opNames = [...]string{
 	OpField:       "FIELD",
 	OpReplyOnce:   "REPLY_ONCE",
 	OpQueue:       "QUEUE",
+	OpSay:         "SAY",
+	OpPlay:        "PLAY",
+	OpGather:      "GATHER",
+	OpRing:        "RING",
+	OpVoicemail:   "VOICEMAIL",
+	OpHangup:      "HANGUP",
+	OpText:        "TEXT",
 }
 
 func (op Opcode) String() string {
@@ -58,13 +72,16 @@ func (op Opcode) String() string {
 }
 
 // Suspends reports whether the instruction waits for the next message.
-func (op Opcode) Suspends() bool { return op == OpMenu || op == OpAsk || op == OpQueue }
+func (op Opcode) Suspends() bool {
+	return op == OpMenu || op == OpAsk || op == OpQueue || op == OpGather || op == OpRing || op == OpVoicemail
+}
 
 // Handles reports whether executing the instruction deals with the
 // current message (it is answered, delivered, forwarded or ended).
 func (op Opcode) Handles() bool {
 	switch op {
-	case OpReply, OpInbox, OpForward, OpMenu, OpAsk, OpEnd, OpInboxExpr, OpForwardExpr, OpReplyOnce, OpQueue:
+	case OpReply, OpInbox, OpForward, OpMenu, OpAsk, OpEnd, OpInboxExpr, OpForwardExpr, OpReplyOnce, OpQueue,
+		OpGather, OpRing, OpVoicemail, OpHangup:
 		return true
 	}
 	return false

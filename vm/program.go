@@ -45,6 +45,14 @@ type Program struct {
 	Fields    []FieldSet // effects.go
 	Onces     []Once
 	Queues    []Queue
+	// A call flow's (voice.go): Channel is "voice" and its numbers are
+	// CallNumbers (Numbers, which route texts, is empty).
+	Channel     string
+	CallNumbers []string
+	Says        []Say
+	Gathers     []Gather
+	Rings       []Ring
+	Voicemails  []Voicemail
 
 	cal *runtime.Calendar
 }

@@ -24,9 +24,19 @@ const (
 	ActUntag                     // remove the tag Text from the contact (effects.go)
 	ActField                     // set the contact's field Var to Text ("" removes it)
 	ActQueue                     // the conversation entered Target's queue (Target.Strategy: the strategy)
+	// A call's (voice.go; Voice holds the details):
+	ActSay      // say Text (Voice.Voice, Voice.Language)
+	ActPlay     // play the audio at Text
+	ActGather   // collect digits: say Text while waiting, for Voice.Timeout
+	ActDial     // ring Voice.Members (Target: the user or team) all at once or in order, each for Voice.Timeout
+	ActRecord   // record a voicemail of at most Voice.Length (Voice.Transcribe)
+	ActRecorded // the recording is at Text, Voice.Length long: the inbox and forward steps after it deliver it
+	ActHangup   // end the call
+	ActText     // send Text to the caller as an SMS, from the number called
 )
 
-var actionNames = [...]string{"reply", "deliver", "forward", "tag", "set", "wait", "end", "untag", "field", "queue"}
+var actionNames = [...]string{"reply", "deliver", "forward", "tag", "set", "wait", "end", "untag", "field", "queue",
+	"say", "play", "gather", "dial", "record", "recorded", "hangup", "text"}
 
 func (k ActionKind) String() string { return actionNames[k] }
 
@@ -39,6 +49,7 @@ type Action struct {
 	Value    any
 	Deadline time.Time
 	PC       int
+	Voice    *VoiceAction // for a call's actions (voice.go)
 }
 
 func (a Action) String() string {
@@ -71,7 +82,7 @@ func (a Action) String() string {
 	case ActQueue:
 		return "queue " + a.Target.String() + " " + a.Target.Strategy
 	}
-	return "?"
+	return a.voiceString() // voice.go
 }
 
 func formatValue(v any) string {
@@ -206,6 +217,9 @@ func (m *machine) result(withState bool) *Result {
 		if s.Queue != nil {
 			st.Queue = s.Queue
 		}
+		if s.Ring != nil {
+			st.Ring = s.Ring
+		}
 		if s.Deadline != (time.Time{}) {
 			st.Deadline = s.Deadline
 		}
@@ -257,6 +271,9 @@ func storeAction(d, a *Action) {
 	}
 	if a.Deadline != (time.Time{}) {
 		d.Deadline = a.Deadline
+	}
+	if a.Voice != nil {
+		d.Voice = a.Voice
 	}
 }
 

@@ -23,6 +23,13 @@ const (
 	// EventQueueDone: the person who had the queued conversation
 	// finished it; it goes on at the queue's `on done` (vm/queue.Finish).
 	EventQueueDone
+	// The events of calls (voice.go): a call starts the call flow, and
+	// the provider's callbacks resume it where it waits.
+	EventCall     // an incoming call (Message: From the caller, To the number)
+	EventDigits   // the caller pressed Message.Body at a gather ("": nothing, the timeout)
+	EventDial     // a ring's dial ended: Call.Status, Call.Member
+	EventRecorded // a voicemail's recording is done: Call.Recording, Call.Length
+	EventHangup   // the caller hung up: the call is over
 )
 
 // Message is one inbound text.
@@ -47,7 +54,8 @@ type Message struct {
 // Event is what Run reacts to.
 type Event struct {
 	Kind    EventKind
-	Message Message // for EventMessage (for timers: From and To name the conversation)
+	Message Message   // for EventMessage (for timers: From and To name the conversation)
+	Call    CallEvent // for EventDial and EventRecorded (voice.go)
 }
 
 // State is a suspended conversation. It is plain data (JSON-friendly) so
@@ -64,6 +72,9 @@ type State struct {
 	// at a `queue` step (PC), nil otherwise: who is offered it or has it
 	// (vm/queue.Ticket; vm/inbound keeps it up to date).
 	Queue *queue.Ticket `json:"queue,omitempty"`
+	// Ring is who a `ring … in order` rings and who is next, while a
+	// call waits at it (voice.go).
+	Ring *RingState `json:"ring,omitempty"`
 }
 
 // Env is everything from outside that a run may consult.
@@ -165,6 +176,7 @@ type machine struct {
 	contactDone bool   // looked up (or nothing to look up)
 	numberDone  bool   // number.* filled (fillNumber)
 	fatal       error  // ends the run: the contact look-up failed
+	redial      bool   // a ring in order resumed to ring its next member (voice.go)
 
 	// What the run decided, gathered on the stack and copied into one
 	// allocation of the right size at the end (newResult): out holds the
@@ -211,8 +223,8 @@ func Run(ctx context.Context, p *Program, st *State, ev Event, env Env, opts Opt
 	defer m.release()
 	pc := 0
 	if st == nil {
-		if ev.Kind == EventTimer || ev.Kind == EventQueueDone {
-			return m.result(false), nil // a timer for a conversation that is over
+		if ev.Kind != EventMessage && ev.Kind != EventCall {
+			return m.result(false), nil // a timer or a callback for a conversation that is over
 		}
 		// m.stv is zero: set field by field, no literal to build and copy.
 		m.stv.Version, m.stv.Contact, m.stv.Number = p.Version, ev.Message.From, ev.Message.To
@@ -222,6 +234,10 @@ func Run(ctx context.Context, p *Program, st *State, ev Event, env Env, opts Opt
 			return nil, ErrVersion
 		}
 		m.stv = *st
+	}
+	if st != nil && ev.Kind == EventHangup {
+		m.trace(st.PC, "the caller hung up")
+		return m.finish()
 	}
 	if st != nil {
 		var ok bool
@@ -242,7 +258,7 @@ func Run(ctx context.Context, p *Program, st *State, ev Event, env Env, opts Opt
 	// the first expression or applet that may read it runs (needKeyword).
 	fillEnv(&m.envv, msg, m.kw, runtime.Contact{}, m.stv.Vars, m.now, nil)
 	m.envKw = m.haveKw
-	if ev.Kind == EventTimer {
+	if ev.Kind != EventMessage && ev.Kind != EventCall {
 		m.envv.From, m.envv.To = m.stv.Contact, m.stv.Number
 	}
 	res, err := m.exec(pc)
@@ -301,6 +317,9 @@ func (m *machine) resume(ev *Event) (pc int, ok bool) {
 	op, arg := m.p.Code[at], m.p.Args[at]
 	if op == OpQueue || ev.Kind == EventQueueDone {
 		return m.resumeQueue(ev, at, int(arg))
+	}
+	if isVoiceWait(op) || ev.Kind >= EventCall {
+		return m.resumeVoice(ev, at, op, int(arg)) // voice.go
 	}
 	if ev.Kind == EventTimer {
 		if m.stv.Deadline.IsZero() || m.now.Before(m.stv.Deadline) {
@@ -738,6 +757,13 @@ func (m *machine) exec(pc int) (*Result, error) {
 			next, wait := m.enqueue(pc, arg)
 			if wait {
 				return m.suspend(pc, p.Queues[arg].Wait, p.Queues[arg].TimeoutPC)
+			}
+			pc = next
+			continue
+		case OpSay, OpPlay, OpGather, OpRing, OpVoicemail, OpHangup, OpText:
+			next, res := m.execVoice(pc, op, arg) // voice.go
+			if res != nil {
+				return res, nil
 			}
 			pc = next
 			continue

@@ -184,6 +184,10 @@ func legacyCoverage(p *vm.Program, traces [][]vm.TraceStep) []bool {
 				if s.Outcome.Kind != vm.NoBranch {
 					mark(s.PC, s.Outcome.Kind, "")
 				}
+			case vm.OpGather, vm.OpRing: // call steps too
+				if s.Outcome.Kind != vm.NoBranch {
+					mark(s.PC, s.Outcome.Kind, s.Outcome.Key)
+				}
 			case vm.OpInboxExpr, vm.OpForwardExpr: // computed targets came with typed outcomes; their notes read alike
 				switch {
 				case strings.HasPrefix(s.Note, "names nobody: "), strings.HasPrefix(s.Note, "error: "):

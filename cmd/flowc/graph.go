@@ -90,7 +90,11 @@ func buildGraph(p *vm.Program) *flowGraph {
 	unhandled := unhandledAt(p)
 	id := func(pc int) string { return fmt.Sprintf("n%d", pc) }
 
-	g.node("start", nodeStart, "inbound SMS\n"+p.Name, 0)
+	start, silence := "inbound SMS\n", "dead end\nmessage not handled"
+	if p.Channel == "voice" {
+		start, silence = "inbound call\n", "dead end\ncaller left in silence"
+	}
+	g.node("start", nodeStart, start+p.Name, 0)
 	seen := map[int]bool{}
 	var queue []int
 	// target adds the node for pc (after jumps) and returns its id. An
@@ -102,12 +106,12 @@ func buildGraph(p *vm.Program) *flowGraph {
 			fromHandles := from >= 0 && p.Code[from].Handles()
 			if from >= 0 && (resume || (unhandled[from] && !fromHandles)) {
 				d := fmt.Sprintf("dead%d", from)
-				g.node(d, nodeDeadEnd, "dead end\nmessage not handled", lineOf(p, from))
+				g.node(d, nodeDeadEnd, silence, lineOf(p, from))
 				return d
 			}
 			if from < 0 {
 				d := "dead_start"
-				g.node(d, nodeDeadEnd, "dead end\nmessage not handled", 0)
+				g.node(d, nodeDeadEnd, silence, 0)
 				return d
 			}
 			g.node("done", nodeEnd, "end", 0)
@@ -168,6 +172,45 @@ func buildGraph(p *vm.Program) *flowGraph {
 			} else {
 				missing(pc, "else")
 			}
+		case vm.OpGather:
+			m := p.Menus[p.Gathers[arg].Menu]
+			label := "gather"
+			if m.Prompt >= 0 {
+				label += fmt.Sprintf(" %q", p.TemplateSource(m.Prompt))
+			}
+			g.node(id(pc), nodeWait, label+"\n"+src, line)
+			for _, k := range m.Keys {
+				edge(id(pc), target(pc, k.PC, true), "press "+k.Key)
+			}
+			if m.TimeoutPC >= 0 {
+				edge(id(pc), target(pc, m.TimeoutPC, true), "timeout "+vm.FormatDuration(m.Timeout))
+			} else {
+				missing(pc, "timeout")
+			}
+			if m.ElsePC >= 0 {
+				edge(id(pc), target(pc, m.ElsePC, true), "else")
+			} else {
+				missing(pc, "else")
+			}
+		case vm.OpRing:
+			g.node(id(pc), nodeWait, "ring "+p.Rings[arg].String()+"\n"+src, line)
+			for _, o := range p.RingOutcomes(pc) {
+				if o.Target < 0 { // answered, with no branch: the call is over when they hang up
+					g.node("done", nodeEnd, "end", 0)
+					edge(id(pc), "done", "answered")
+					continue
+				}
+				label := strings.TrimPrefix(o.Label, "on ")
+				if o.Kind == vm.BranchNoAnswer && !p.Rings[arg].Written[2] {
+					label = "no-answer / busy"
+				}
+				edge(id(pc), target(pc, o.Target, true), label)
+			}
+		case vm.OpVoicemail:
+			g.node(id(pc), nodeWait, "voicemail "+p.Describe(pc)+"\n"+src, line)
+			edge(id(pc), target(pc, pc+1, true), "recorded")
+		case vm.OpHangup:
+			g.node(id(pc), nodeEnd, "hangup\n"+src, line)
 		case vm.OpQueue:
 			q := p.Queues[arg]
 			g.node(id(pc), nodeWait, fmt.Sprintf("queue team:%s %s\n%s", q.Team, q.Strategy, src), line)

@@ -17,15 +17,16 @@ import (
 )
 
 func init() {
-	register(command{name: "run", summary: "simulate a conversation: each stdin line is a message (:wait 15m advances the clock, :agent bob accepts acts on a queued one)", run: runRun})
+	register(command{name: "run", summary: "simulate a conversation: each stdin line is a message (:wait 15m advances the clock, :agent bob accepts acts on a queued one); for a call flow, a call (2 presses 2, :answer alice, :no-answer, :busy, :record 30s, :hangup)", run: runRun})
 }
 
 func runRun(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	fs := newFlagSet("run", "flowc run FILE [--at TIME] [--from NUMBER] [--to NUMBER] [--directory FILE] [--explain] [--net] [--http-mocks FILE]", stderr)
+	fs := newFlagSet("run", "flowc run FILE [--call] [--at TIME] [--from NUMBER] [--to NUMBER] [--directory FILE] [--explain] [--net] [--http-mocks FILE]", stderr)
 	at := fs.String("at", "", "the fake clock's start, RFC 3339 (2026-11-23T10:00:00-05:00) or YYYY-MM-DDTHH:MM in the flow's zone; default now")
 	from := fs.String("from", "+15557654321", "the contact's number")
 	to := fs.String("to", "", "the business number texted (default: the flow's first number)")
 	explain := fs.Bool("explain", false, "print each step taken, with file:line")
+	call := fs.Bool("call", false, "simulate a call: FILE must be a call flow (channel voice), which flowc run always calls")
 	dirFile := fs.String("directory", "", "the directory file (users, teams, contacts) the server would use; default: directory.json beside the flow, if any")
 	net, mocks := httpFlags(fs) // http.go
 	paths, err := parseFlags(fs, args)
@@ -49,9 +50,16 @@ func runRun(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		}
 		start = t
 	}
+	if *call && prog.Channel != "voice" {
+		fmt.Fprintf(stderr, "flowc run: --call: %s handles texts; a call flow has the header `channel voice`\n", paths[0])
+		return exitUsage
+	}
 	number := *to
 	if number == "" && len(prog.Numbers) > 0 {
 		number = prog.Numbers[0]
+	}
+	if number == "" && len(prog.CallNumbers) > 0 {
+		number = prog.CallNumbers[0]
 	}
 	applets, closeApplets, err := offlineApplets()
 	if err != nil {
@@ -81,6 +89,9 @@ func runRun(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 	ctx := context.Background()
+	if prog.Channel == "voice" {
+		return runCall(ctx, conv, prog, stdin, stdout, stderr, *explain) // run_call.go
+	}
 	fmt.Fprintf(stdout, "# flow %s, %s texting %s, clock %s\n", prog.Name, *from, number, start.In(prog.Location()).Format("Mon 2006-01-02 15:04 MST"))
 	sc := bufio.NewScanner(stdin)
 	for lineNo := 1; sc.Scan(); lineNo++ {
@@ -183,7 +194,11 @@ func printResult(w io.Writer, p *vm.Program, r *vm.Result, explain bool) {
 	}
 	for _, a := range r.Actions {
 		if a.Kind == vm.ActWait && !a.Deadline.IsZero() {
-			fmt.Fprintf(w, "  wait until %s\n", a.Deadline.In(p.Location()).Format("Mon 15:04"))
+			layout := "Mon 15:04"
+			if a.Deadline.Second() != 0 { // a voice menu's timeout, in seconds
+				layout = "Mon 15:04:05"
+			}
+			fmt.Fprintf(w, "  wait until %s\n", a.Deadline.In(p.Location()).Format(layout))
 			continue
 		}
 		fmt.Fprintf(w, "  %s\n", a)

@@ -98,7 +98,7 @@ func complete(f *fileState, before string) []completionItem {
 		return out
 	}
 	if statementWord.MatchString(before) {
-		return statementItems(strings.TrimSpace(before) == wordBefore.FindString(before))
+		return statementItems(strings.TrimSpace(before) == wordBefore.FindString(before), f.info != nil && f.info.IsVoice())
 	}
 	if m := afterTargetApplet.FindStringSubmatch(before); m != nil {
 		if a, ok := registry.Lookup(m[1]); ok && len(a.Params) > 0 && a.Params[0].Kinds&registry.Target != 0 {
@@ -246,18 +246,22 @@ func targets(f *fileState, kind string) []completionItem {
 	return out
 }
 
-// statementItems are the applets, with snippets of their arguments, and
-// at the start of a line the keywords that begin one.
-func statementItems(lineStart bool) []completionItem {
+// statementItems are the applets of the file's channel (a call flow's
+// when voice), with snippets of their arguments, and at the start of a
+// line the keywords that begin one.
+func statementItems(lineStart, voice bool) []completionItem {
 	var out []completionItem
 	for _, a := range registry.All() {
+		if a.Channel == registry.SMS && voice || a.Channel == registry.Voice && !voice {
+			continue // check's flow/channel error
+		}
 		out = append(out, completionItem{Label: a.Name, Kind: kindFunction, Detail: a.Summary,
 			Documentation: &markupContent{Kind: "markdown", Value: appletDoc(a)},
 			InsertText:    AppletSnippet(a), InsertTextFormat: formatSnippet})
 	}
 	kw := []string{"when", "set"}
 	if lineStart {
-		kw = append(kw, "section", "flow", "numbers", "timezone", "schedule", "holidays", "applet", "help", "hosts")
+		kw = append(kw, "section", "flow", "numbers", "timezone", "schedule", "holidays", "applet", "help", "hosts", "channel")
 	}
 	for _, k := range kw {
 		out = append(out, completionItem{Label: k, Kind: kindKeyword})

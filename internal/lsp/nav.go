@@ -278,7 +278,7 @@ func validName(k RefKind, name string) error {
 
 func isKeyword(s string) bool {
 	switch s {
-	case "when", "else", "then", "set", "section", "flow", "numbers", "timezone", "schedule", "holidays", "applet", "help", "hosts":
+	case "when", "else", "then", "set", "section", "flow", "numbers", "timezone", "schedule", "holidays", "applet", "help", "hosts", "channel":
 		return true
 	}
 	return false

@@ -398,6 +398,7 @@ func (c *checker) command(cmd *syntax.Command) {
 	templated := map[*syntax.Value]bool{}
 	b, probs := Bind(a, cmd.Args)
 	c.info.parsed().calls[cmd] = &Call{Applet: a, Bound: b}
+	c.channelFit(cmd, a, b) // voice.go
 	probs = c.computedTargets(cmd, a, b, probs)
 	// `reply "Hi" inbox team:sales`: an argument that does not fit and
 	// names an applet is the next step, its `then` left out. That is one

@@ -56,8 +56,12 @@ type Info struct {
 	Holidays  []string
 	Applets   map[string]AppletDecl
 	Help      string
-	Hosts     []Host  // the hosts the flow's http steps may call (http.go)
-	cache     *parsed // calls bound, templates parsed, timeouts read (calls.go)
+	Hosts     []Host // the hosts the flow's http steps may call (http.go)
+	// Channel is what the flow handles: ChannelSMS (texts, the default)
+	// or ChannelVoice (calls, `channel voice`; voice.go).
+	Channel     string
+	ChannelSpan file.Span
+	cache       *parsed // calls bound, templates parsed, timeouts read (calls.go)
 }
 
 // Number is one E.164 number and where it was declared.
@@ -85,8 +89,6 @@ func Files(files []*syntax.File) ([]*Info, diag.List) {
 		infos = append(infos, info)
 		all = append(all, d...)
 	}
-	numbers := map[string]Number{}
-	flowByNumber := map[string]string{}
 	names := map[string]*Info{}
 	for _, info := range infos {
 		if prev, ok := names[info.Name]; ok {
@@ -95,16 +97,8 @@ func Files(files []*syntax.File) ([]*Info, diag.List) {
 		} else {
 			names[info.Name] = info
 		}
-		for _, n := range info.Numbers {
-			if prev, ok := numbers[n.Value]; ok && flowByNumber[n.Value] != info.Name {
-				all.Errorf(n.Span, CodeNumber, "number %s is already served by flow %q (%s); a number has exactly one SMS flow",
-					n.Value, flowByNumber[n.Value], prev.Span)
-				continue
-			}
-			numbers[n.Value] = n
-			flowByNumber[n.Value] = info.Name
-		}
 	}
+	channels(infos, &all) // voice.go
 	all.Sort()
 	return infos, all
 }
@@ -169,7 +163,7 @@ var e164 = regexp.MustCompile(`^\+[1-9][0-9]{1,14}$`)
 func (c *checker) header(h *syntax.Header, seen map[string]file.Span) {
 	sp := c.f.Span(h)
 	kw := h.Keyword
-	single := kw == "flow" || kw == "timezone" || kw == "help"
+	single := kw == "flow" || kw == "timezone" || kw == "help" || kw == "channel"
 	if single {
 		if prev, ok := seen[kw]; ok {
 			c.diags.Errorf(sp, CodeHeader, "duplicate %s header (first at %s)", kw, prev)
@@ -177,7 +171,7 @@ func (c *checker) header(h *syntax.Header, seen map[string]file.Span) {
 		}
 		seen[kw] = sp
 	}
-	wantName := kw == "flow" || kw == "schedule" || kw == "applet"
+	wantName := kw == "flow" || kw == "schedule" || kw == "applet" || kw == "channel"
 	wantEq := kw == "schedule" || kw == "applet"
 	switch {
 	case wantName && h.Name == nil:
@@ -200,7 +194,7 @@ func (c *checker) header(h *syntax.Header, seen map[string]file.Span) {
 		values[i] = s
 	}
 	switch {
-	case kw == "flow" && len(values) != 0, (kw == "timezone" || kw == "schedule" || kw == "applet" || kw == "help") && len(values) != 1:
+	case (kw == "flow" || kw == "channel") && len(values) != 0, (kw == "timezone" || kw == "schedule" || kw == "applet" || kw == "help") && len(values) != 1:
 		c.diags.Errorf(sp, CodeHeader, "malformed %s header: %s", kw, headerSyntax[kw])
 		return
 	case (kw == "numbers" || kw == "holidays" || kw == "hosts") && len(values) == 0:
@@ -286,6 +280,8 @@ func (c *checker) header(h *syntax.Header, seen map[string]file.Span) {
 		c.info.Applets[name] = c.appletDecl(h, name, values[0]) // paths.go
 	case "help":
 		c.info.Help = values[0]
+	case "channel":
+		c.channelHeader(h) // voice.go
 	case "hosts":
 		c.hostsHeader(h, values) // http.go
 	}
@@ -293,6 +289,7 @@ func (c *checker) header(h *syntax.Header, seen map[string]file.Span) {
 
 var headerSyntax = map[string]string{
 	"flow":     "flow NAME",
+	"channel":  "channel voice (or channel sms, the default)",
 	"numbers":  `numbers "+15550100", "+15550101"`,
 	"timezone": `timezone "America/New_York"`,
 	"schedule": `schedule NAME = "mon-fri 9-17"`,

@@ -125,6 +125,9 @@ func TestThreeErrors(t *testing.T) {
 func TestRegistryExamples(t *testing.T) {
 	for _, a := range registry.All() {
 		text := "numbers \"+15550100\"\napplet lookup = \"lookup.js\"\n" + a.Example + "\nsection support < inbox team:support >\n"
+		if a.Channel == registry.Voice {
+			text = "channel voice\n" + text
+		}
 		f, diags := syntax.ParseString(filepath.Join("testdata", "example-"+a.Name+".flow"), text)
 		_, d := check.Files([]*syntax.File{f})
 		diags = append(diags, d...)

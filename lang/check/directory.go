@@ -40,7 +40,7 @@ func Directory(files []*syntax.File, d *directory.Directory) diag.List {
 	for _, f := range files {
 		eachCommand(f, func(cmd *syntax.Command) {
 			a, ok := registry.Lookup(cmd.Name.Value)
-			if !ok || a.Name != "inbox" && a.Name != "queue" {
+			if !ok || a.Name != "inbox" && a.Name != "queue" && a.Name != "ring" {
 				return
 			}
 			b, _ := Bind(a, cmd.Args)
@@ -66,9 +66,14 @@ func Directory(files []*syntax.File, d *directory.Directory) diag.List {
 					diags.Warnf(sp, CodeEmptyTeam, "no member of team %q is available: its inbox items reach nobody now", name).Hint =
 						fmt.Sprintf("members %s are all marked \"available\": false in the directory", strings.Join(t.Members, ", "))
 				}
+				if a.Name == "ring" {
+					unringable(&diags, sp, d, t.Members...) // voice.go
+				}
 			case "user":
 				if _, ok := d.User(name); !ok {
 					unknown(&diags, sp, kind, name, users)
+				} else if a.Name == "ring" {
+					unringable(&diags, sp, d, name) // voice.go
 				}
 			}
 		})

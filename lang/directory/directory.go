@@ -42,6 +42,11 @@ type User struct {
 	// helpdesk): its token may reply to and finish the conversations
 	// handed off to a webhook (`forward webhook:`), which no person holds.
 	Platform bool `json:"platform,omitempty"`
+	// How a call flow's `ring` reaches the user: a phone number (E.164)
+	// and/or a Twilio Client identity or SIP address ("client:alice",
+	// "sip:alice@example.sip.twilio.com"). Both rings both.
+	Phone  string `json:"phone,omitempty"`
+	Client string `json:"client,omitempty"`
 }
 
 // IsAvailable reports whether the user takes inbox items now.
@@ -165,6 +170,9 @@ func (d *Directory) Validate() error {
 		}
 		if u.Weight < 0 || u.Weight > 1000 {
 			return fmt.Errorf("users[%d] (%s): weight %d is not between 0 and 1000 (a queue's wrandom share; 0 counts as 1)", i, u.Name, u.Weight)
+		}
+		if err := u.validateRing(); err != nil {
+			return fmt.Errorf("users[%d] (%s): %v", i, u.Name, err)
 		}
 		users[u.Name] = true
 	}

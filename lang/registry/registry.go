@@ -70,9 +70,13 @@ type Applet struct {
 	Suspends bool // waits for the contact's next message
 	Handles  bool // the message counts as dealt with (no dead end)
 	Terminal bool // control never continues past it in the chain
-	Syntax   string
-	Example  string
-	Notes    string // more documentation (markdown), after the branches
+	// Channel is the one kind of flow the applet belongs in: SMS
+	// ("sms": reply, menu, ask, queue), calls ("voice": say, gather,
+	// ring, …; voice.go), or both ("").
+	Channel string
+	Syntax  string
+	Example string
+	Notes   string // more documentation (markdown), after the branches
 }
 
 // Tag returns the tag named name, or nil.
@@ -134,7 +138,7 @@ func init() {
 		Params: []Param{{Name: "text", Kinds: Template, Doc: "the message; `{{ expr }}` inserts a value"}},
 		Tags: []Tag{{Name: "once", Words: []string{"per"}, Value: Param{Name: "period", Kinds: Duration},
 			Doc: "send it at most once per period to a contact on this number (see below)"}},
-		Handles: true,
+		Handles: true, Channel: SMS,
 		Syntax:  `reply TEMPLATE [once per DUR]`,
 		Example: `reply "Thanks {{contact.name ?? 'there'}}, we got your message."`,
 		Notes:   onceNotes, // effects.go
@@ -155,12 +159,12 @@ func init() {
 			"`agent NAME finishes`), STOP, or `FLOWC_HANDOFF_IDLE` (24h) without a text either way. " + computedNotes,
 	})
 	register(&Applet{
-		Name: "forward", Summary: "Forward the message by e-mail or to a webhook (for agent platforms).",
-		Params: []Param{{Name: "to", Kinds: Target, Targets: []string{"email", "webhook"}, Computed: []string{"email"},
-			Doc: `email:"a@b.c" or webhook:"https://…"; email:(EXPR) computes the address`}},
+		Name: "forward", Summary: "Forward the message by e-mail or to a webhook (for agent platforms); in a call flow, connect the call to a number.",
+		Params: []Param{{Name: "to", Kinds: Target, Targets: []string{"email", "webhook", "number"}, Computed: []string{"email"},
+			Doc: `email:"a@b.c" or webhook:"https://…"; email:(EXPR) computes the address; in a call flow, number:"+1…" connects the call to that number`}},
 		Block:   Branches{On: []string{"error"}},
 		Handles: true,
-		Syntax:  `forward email:"ADDRESS" | email:(EXPR) | webhook:"URL" [< on error -> … >]`,
+		Syntax:  `forward email:"ADDRESS" | email:(EXPR) | webhook:"URL" | number:"+1…" [< on error -> … >]`,
 		Example: `forward email:"owner@example.com"`,
 		Notes: "A webhook's URL is always written in the file (it cannot be computed), so `flowc check` and a reader see every " +
 			"place a message can be sent. A run that ends after a webhook forward is a **handoff** to an agent platform (Flex, a " +
@@ -180,7 +184,7 @@ func init() {
 		Tags: []Tag{{Name: "as", Value: Param{Name: "variable", Kinds: Ident}, Required: true,
 			Doc: "the variable that receives the reply"}},
 		Block:    Branches{Timeout: true},
-		Suspends: true, Handles: true,
+		Suspends: true, Handles: true, Channel: SMS,
 		Syntax:  `ask TEMPLATE as NAME [< timeout DUR -> … >]`,
 		Example: `ask "What is your order number?" as order < timeout 1h -> inbox team:support >`,
 	})
@@ -188,7 +192,7 @@ func init() {
 		Name: "menu", Summary: "Send a prompt and branch on the key the contact replies with.",
 		Params:   []Param{{Name: "prompt", Kinds: Template, Optional: true}},
 		Block:    Branches{Keys: true, KeysDoc: "a reply: a number, a word or a string", Timeout: true, Else: true, Required: true},
-		Suspends: true, Handles: true,
+		Suspends: true, Handles: true, Channel: SMS,
 		Syntax:  `menu [TEMPLATE] < KEY -> … ; timeout DUR -> … ; else -> … >`,
 		Example: `menu "Reply 1 for sales, 2 for support" < 1 -> inbox team:sales ; 2 -> inbox team:support ; timeout 10m -> inbox team:sales ; else -> retry 2 >`,
 	})
@@ -234,7 +238,7 @@ func init() {
 			{Name: "inactivity", Value: Param{Name: "time", Kinds: Duration}, Doc: "an open conversation with no text either way for this long is closed (default: never)"},
 		},
 		Block:    Branches{On: []string{"full", "timeout", "done"}},
-		Suspends: true, Handles: true,
+		Suspends: true, Handles: true, Channel: SMS,
 		Syntax:  `queue team:NAME [STRATEGY] [max N] [wait DUR] [service-level DUR] [reserve DUR] [transfer DUR] [inactivity DUR] [< on full -> … ; on timeout -> … ; on done -> … >]`,
 		Example: `queue team:support rrmemory max 20 wait 10m service-level 2m < on full -> reply "We are busy, try later." ; on timeout -> reply "Sorry for the wait, we'll text you back." ; on done -> ask "How did we do, 1 to 5?" as score < timeout 1h -> end > >`,
 		Notes: "The steps before `queue` are the bot on start. The conversation then waits in the queue: only available " +

@@ -49,7 +49,7 @@ type gItem struct {
 // `schedule office = "mon-fri 9-17"` or `applet lookup = "lookup.js"`.
 type gHeader struct {
 	Tokens  []lexer.Token
-	Keyword string  `parser:"@('flow' | 'numbers' | 'timezone' | 'schedule' | 'holidays' | 'applet' | 'help' | 'hosts')"`
+	Keyword string  `parser:"@('flow' | 'numbers' | 'timezone' | 'schedule' | 'holidays' | 'applet' | 'help' | 'hosts' | 'channel')"`
 	Name    *gName  `parser:"@@?"`
 	Eq      bool    `parser:"( @'=' NL? )?"`
 	Values  []*gStr `parser:"( @@ ( ',' NL? @@ )* )?"`

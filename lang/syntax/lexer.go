@@ -44,11 +44,11 @@ var tokenNames = map[lexer.TokenType]string{
 var keywords = map[string]bool{
 	"when": true, "else": true, "then": true, "set": true, "section": true,
 	"flow": true, "numbers": true, "timezone": true, "schedule": true,
-	"holidays": true, "applet": true, "help": true, "hosts": true,
+	"holidays": true, "applet": true, "help": true, "hosts": true, "channel": true,
 }
 
 // HeaderKeywords are the keywords that start a header line.
-var HeaderKeywords = []string{"flow", "numbers", "timezone", "schedule", "holidays", "applet", "help", "hosts"}
+var HeaderKeywords = []string{"flow", "numbers", "timezone", "schedule", "holidays", "applet", "help", "hosts", "channel"}
 
 // Comment is a `#` comment, kept aside from the token stream so the
 // formatter can put it back.

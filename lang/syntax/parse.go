@@ -304,7 +304,7 @@ func hintFor(src *file.Source, toks []lexer.Token, idx int) string {
 	}
 	if idx < len(toks) && toks[idx].Type == Keyword && idx > 0 && toks[idx-1].Type == NL {
 		switch toks[idx].Value {
-		case "flow", "numbers", "timezone", "schedule", "holidays", "applet", "help", "hosts":
+		case "flow", "numbers", "timezone", "schedule", "holidays", "applet", "help", "hosts", "channel":
 			return "headers such as `" + toks[idx].Value + "` belong at the top level of the file, not inside a block"
 		}
 	}

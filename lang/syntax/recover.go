@@ -481,7 +481,7 @@ func outOfPlace(src *file.Source, t lexer.Token) *diag.Diagnostic {
 	case "section":
 		return &diag.Diagnostic{Severity: diag.Error, Code: "flow/parse", Span: span,
 			Message: "a section cannot be inside a block", Hint: "sections are declared at the top level of the file"}
-	case "flow", "numbers", "timezone", "schedule", "holidays", "applet", "help", "hosts":
+	case "flow", "numbers", "timezone", "schedule", "holidays", "applet", "help", "hosts", "channel":
 		return &diag.Diagnostic{Severity: diag.Error, Code: "flow/parse", Span: span,
 			Message: fmt.Sprintf("the header %q cannot be inside a block", t.Value),
 			Hint:    "headers such as `" + t.Value + "` belong at the top level of the file, not inside a block"}

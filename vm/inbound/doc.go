@@ -50,6 +50,16 @@
 // version it started with. A timer runs the conversation's timeout
 // branch.
 //
+// Calls (voice.go). Input.Call is a call's event (vm.EventCall starts the
+// call flow of Route; digits, a dial's status, a recording or the caller
+// hanging up resume the call in Conv). There is no carrier-keyword stage
+// (STOP is a text's) and nothing is recorded as a text; the plan's Call
+// lists what the caller hears and who is rung (say, play, gather, dial,
+// record, recorded, hangup, forward to a number), in order, for the
+// caller to render as TwiML, and Texts the texts to the caller. A team
+// is rung by its available members, in the directory's order
+// (vm.Ringer).
+//
 // Queues (queue.go). A `queue` step suspends the conversation in a
 // team's queue; from then until it is finished it has an owner, and the
 // stage decides every event of it with vm/queue's pure functions, from

@@ -161,8 +161,8 @@ func runVars(in *Input, res *vm.Result) map[string]any {
 // it to (see above): the last webhook it was forwarded to, else the last
 // inbox it was delivered to.
 func keepHeld(p *Plan, in *Input, res *vm.Result, vars map[string]any) {
-	if !p.End || p.Save != nil || p.FlowErr != nil || p.Program == nil {
-		return
+	if !p.End || p.Save != nil || p.FlowErr != nil || p.Program == nil || p.Program.Channel == "voice" || in.Call != nil {
+		return // a call's inbox delivery (a voicemail) ends with the call
 	}
 	holder := ""
 	for _, f := range p.Forwards {

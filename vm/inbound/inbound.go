@@ -51,6 +51,10 @@ type Input struct {
 	// delivery, a webhook handoff) stays open without a text either way
 	// (handoff.go); 0: DefaultHandoffIdle.
 	HandoffIdle time.Duration
+	// Call is a call's event (voice.go): EventCall starts the call flow
+	// of Route (Msg: From the caller, To the number called), the others
+	// resume the call in Conv.
+	Call *vm.Event
 
 	EventBudget time.Duration // the applet calls' time budget (vm.Options.EventBudget)
 	AppletLogs  bool          // keep the applets' console output (offline only)
@@ -112,6 +116,12 @@ type Plan struct {
 	Program  *vm.Program // the program that ran; nil when the stage decided
 	Result   *vm.Result  // the VM's result; nil when the stage decided or the run failed
 	Queue    *QueuePlan  // what happened to the conversation's place in a queue; nil: nothing
+	// A call's (voice.go): what the caller hears and who is rung, in
+	// order (ActSay, ActPlay, ActGather, ActDial, ActRecord, ActRecorded,
+	// ActHangup, and ActForward to a number), and the texts to the
+	// caller (ActText).
+	Call  []vm.Action
+	Texts []string
 }
 
 // Texts sent by the opt-out stage.
@@ -164,6 +174,9 @@ func Step(ctx context.Context, in *Input, applets AppletRunner) (*Plan, error) {
 	}
 	if in.Dispatch {
 		return dispatchStep(in)
+	}
+	if in.Call != nil {
+		return callStep(ctx, in, applets) // voice.go
 	}
 	if in.Timer {
 		return timerStep(ctx, in, applets)
@@ -295,6 +308,9 @@ func collect(p *Plan, in *Input, res *vm.Result) {
 		}
 	}
 	for _, a := range res.Actions {
+		if collectCall(p, a) { // voice.go
+			continue
+		}
 		switch a.Kind {
 		case vm.ActReply:
 			p.Replies = append(p.Replies, a.Text)

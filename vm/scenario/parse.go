@@ -111,6 +111,7 @@ type Step struct {
 	Entries []string // … its entries
 
 	Agent *AgentLine // an agent or queue line (agent.go)
+	Call  *CallLine  // a call's line (voice.go)
 }
 
 // ExpectKind is what an expectation checks.
@@ -313,7 +314,21 @@ func Parse(path, src string) (*File, error) {
 				return nil, perr("%v", err)
 			}
 			cur.Steps = append(cur.Steps, Step{Kind: StepExpect, Pos: pos, Text: text, Exp: e})
-		case "texted", "called", "call", "campaign":
+		case "call", "press", "ringing", "record", "caller":
+			st, ok, err := parseCallLine(toks, text) // voice.go
+			if err != nil {
+				return nil, perr("%v", err)
+			}
+			if ok {
+				if cur == nil {
+					return nil, perr(`%s outside a test (start one with: test "NAME")`, toks[0].s)
+				}
+				st.Pos = pos
+				cur.Steps = append(cur.Steps, st)
+				break
+			}
+			fallthrough
+		case "texted", "called", "campaign":
 			h, err := parseHistory(toks)
 			if err != nil {
 				return nil, perr("%v", err)
@@ -350,7 +365,7 @@ func Parse(path, src string) (*File, error) {
 			t := target()
 			t.Numbers = append(t.Numbers, ns)
 		default:
-			return nil, perr("unknown line %q (want test, flow, at, from, to, contact, directory, user, team, applet, texted, called, call, campaign, list, number, http, agent, queue, send, wait or expect)", toks[0].s)
+			return nil, perr("unknown line %q (want test, flow, at, from, to, contact, directory, user, team, applet, texted, called, call, campaign, list, number, http, agent, queue, press, ringing, record, caller, send, wait or expect)", toks[0].s)
 		}
 	}
 	if len(f.Tests) == 0 {
@@ -362,7 +377,7 @@ func Parse(path, src string) (*File, error) {
 			return nil, &Error{t.Pos, fmt.Sprintf("test %q already defined at %s", t.Name, p)}
 		}
 		seen[t.Name] = t.Pos
-		if !slices.ContainsFunc(t.Steps, func(s Step) bool { return s.Kind == StepSend || s.Kind == StepWait }) {
+		if !slices.ContainsFunc(t.Steps, func(s Step) bool { return s.Kind == StepSend || s.Kind == StepWait || s.Kind == StepCall }) {
 			return nil, &Error{t.Pos, fmt.Sprintf("test %q has no steps", t.Name)}
 		}
 
@@ -699,10 +714,13 @@ func parseExpect(toks []token) (Expect, error) {
 	case "untag", "field":
 		return parseEffectExpect(e, toks[0].s, rest) // http.go
 	default:
+		if ce, ok, err := parseCallExpect(toks); ok { // voice.go
+			return ce, err
+		}
 		if qe, ok, err := parseQueueExpect(toks); ok {
 			return qe, err
 		}
-		return e, fmt.Errorf("unknown expectation %q (want reply, inbox, forward, tag, untag, field, var, wait, end, error, nothing, assignee, opted-out, not opted-out, tags, queue, refused)", toks[0].s)
+		return e, fmt.Errorf("unknown expectation %q (want reply, inbox, forward, tag, untag, field, var, wait, end, error, nothing, assignee, opted-out, not opted-out, tags, queue, refused, say, gather, play, ring, voicemail, hangup, text)", toks[0].s)
 	}
 	return e, err
 }

@@ -120,6 +120,9 @@ func RunWith(ctx context.Context, t *Test, p *vm.Program, real sim.AppletFunc, o
 	if to == "" && len(p.Numbers) > 0 {
 		to = p.Numbers[0]
 	}
+	if to == "" && len(p.CallNumbers) > 0 {
+		to = p.CallNumbers[0] // a call flow's (voice.go)
+	}
 	dir, err := testDirectory(t)
 	if err != nil {
 		fail(t.Pos, "the directory to load", err.Error())
@@ -149,6 +152,10 @@ func RunWith(ctx context.Context, t *Test, p *vm.Program, real sim.AppletFunc, o
 		case StepList:
 			applyList(env, s.List, s.Entries)
 		case StepSend:
+			if p.Channel == "voice" { // voice.go
+				fail(s.Pos, "a text to an SMS flow", p.Name+" is a call flow: place a call with `call`, then press, ringing, record")
+				return r
+			}
 			res, err := conv.SendMessage(ctx, vm.Message{Body: s.Body, Media: s.Media})
 			if err != nil {
 				fail(s.Pos, "the message to run", err.Error())
@@ -192,6 +199,15 @@ func RunWith(ctx context.Context, t *Test, p *vm.Program, real sim.AppletFunc, o
 				}
 				observed.Refused = refused
 			}
+		case StepCall, StepPress, StepRinging, StepRecord, StepCallerHangsUp:
+			res, err := runCallLine(ctx, conv, s) // voice.go
+			if err != nil {
+				fail(s.Pos, "the call's event to run", err.Error())
+				return r
+			}
+			step = newStep(res)
+			step.delivered = conv.Delivered
+			r.Traces = append(r.Traces, res.Trace)
 		case StepExpect:
 			for _, a := range step.actions {
 				if a.Kind == vm.ActSet {
@@ -360,6 +376,9 @@ func describeExpect(e Expect) string {
 	case ExpField:
 		return fmt.Sprintf("field %q %s", e.Var, text)
 	}
+	if d, ok := describeCallExpect(e); ok { // voice.go
+		return d
+	}
 	return describeQueueExpect(e)
 }
 
@@ -466,6 +485,10 @@ func (s *stepState) check(e Expect, vars map[string]any, conv *sim.Conversation,
 		slices.Sort(want)
 		ok = slices.Equal(slices.Compact(have), slices.Compact(want))
 	default:
+		var handled bool
+		if ok, handled = s.checkCall(e); handled { // voice.go
+			break
+		}
 		var g string
 		if g, ok = s.checkQueue(e, conv); g != "" {
 			got = g

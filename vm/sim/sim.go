@@ -13,7 +13,8 @@
 // round-robin memory, each member's finished count and last finish,
 // availability changes and other conversations said to wait. People act
 // on a queued conversation with Conversation.Agent, through the same
-// stage (Input.Agent).
+// stage (Input.Agent). A call to a call flow is a Conversation too: its
+// events go through Conversation.Call (voice.go; Input.Call).
 package sim
 
 import (

@@ -1,0 +1,79 @@
+package inbound
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+
+	"github.com/flowc-dev/flowc/vm"
+)
+
+// OutcomeCall is a call's step: the call flow ran on a call's event.
+const OutcomeCall = "call"
+
+// callStep runs a call's event through its call flow. There is no
+// opt-out stage (STOP is a text's), and nothing is recorded as a text:
+// a call's history is the server's to keep from its callbacks.
+func callStep(ctx context.Context, in *Input, applets AppletRunner) (*Plan, error) {
+	ev := *in.Call
+	if ev.Message.From == "" {
+		ev.Message.From = in.Msg.From
+	}
+	if ev.Message.To == "" {
+		ev.Message.To = in.Msg.To
+	}
+	var st *vm.State
+	var flow, version string
+	var prog *vm.Program
+	switch {
+	case ev.Kind == vm.EventCall:
+		if in.Route == nil {
+			return &Plan{Outcome: OutcomeNoFlow, Replies: []string{}}, nil
+		}
+		flow, version, prog = in.Route.Flow, in.Route.Version, in.Route.Program
+	case in.Conv == nil:
+		return &Plan{Outcome: OutcomeCall, Replies: []string{}}, nil // a callback for a call that is over
+	default:
+		flow, version, prog = in.Conv.Flow, in.Conv.Version, in.Conv.Program
+		st = &vm.State{}
+		if err := json.Unmarshal(in.Conv.State, st); err != nil {
+			return nil, fmt.Errorf("conversation state: %w", err)
+		}
+	}
+	p := &Plan{Outcome: OutcomeCall, Flow: flow, Version: version, Replies: []string{}, Program: prog}
+	res, err := vm.Run(ctx, prog, st, ev, env(in, applets), options(in))
+	if err != nil {
+		p.Outcome, p.End, p.FlowErr = OutcomeError, true, err
+		return p, nil
+	}
+	collect(p, in, res)
+	return p, nil
+}
+
+// collectCall puts a call's action in the plan: what the caller hears
+// and who is rung in Call, texts in Texts. It reports whether a was one.
+func collectCall(p *Plan, a vm.Action) bool {
+	switch a.Kind {
+	case vm.ActSay, vm.ActPlay, vm.ActGather, vm.ActDial, vm.ActRecord, vm.ActRecorded, vm.ActHangup:
+	case vm.ActForward:
+		if a.Target.Kind != "number" {
+			return false
+		}
+	case vm.ActText:
+		p.Texts = append(p.Texts, Storable(a.Text))
+		return true
+	default:
+		return false
+	}
+	p.Call = append(p.Call, a)
+	return true
+}
+
+// TeamMembers implements vm.Ringer: a team's available members, in the
+// directory's order; without a directory, the team is rung as one.
+func (e *runEnv) TeamMembers(team string) []string {
+	if e.dir == nil {
+		return []string{"team:" + team}
+	}
+	return e.dir.Members(team)
+}
