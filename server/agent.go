@@ -31,7 +31,7 @@ func (s *Server) me(name string) AgentMe {
 	me := AgentMe{User: name, Teams: []string{}}
 	if d := s.directory().CheckFile(); d != nil {
 		if u, ok := d.User(name); ok {
-			me.Available, me.Platform = u.IsAvailable(), u.Platform
+			me.Available, me.Platform = u.IsAvailable(), len(u.Webhooks) > 0
 		}
 		for _, t := range d.Teams {
 			if slices.Contains(t.Members, name) {

@@ -38,10 +38,12 @@ type User struct {
 	// Weight is the user's share of a queue's conversations under the
 	// weighted-random strategy (`queue team:X wrandom`); 0 counts as 1.
 	Weight int `json:"weight,omitempty"`
-	// Platform marks an agent platform's account (Twilio Flex, a
+	// Webhooks make the user an agent platform's account (Twilio Flex, a
 	// helpdesk): its token may reply to and finish the conversations
-	// handed off to a webhook (`forward webhook:`), which no person holds.
-	Platform bool `json:"platform,omitempty"`
+	// handed off to these webhooks (`forward webhook:"URL"`; an entry
+	// ending in "/" is a prefix), which no person holds. Another
+	// platform's handoffs stay out of its reach.
+	Webhooks []string `json:"webhooks,omitempty"`
 	// How a call flow's `ring` reaches the user: a phone number (E.164)
 	// and/or a Twilio Client identity or SIP address ("client:alice",
 	// "sip:alice@example.sip.twilio.com"). Both rings both.
@@ -168,6 +170,14 @@ func (d *Directory) Validate() error {
 		if users[u.Name] {
 			return fmt.Errorf("users[%d] (%s): name is used by an earlier user", i, u.Name)
 		}
+		if strings.ContainsAny(u.Name, ":\x00\r\n") {
+			return fmt.Errorf("users[%d] (%s): a name may not hold \":\" or a line break (team:NAME and webhook:URL name who holds a conversation)", i, u.Name)
+		}
+		for j, w := range u.Webhooks {
+			if !strings.HasPrefix(w, "https://") && !strings.HasPrefix(w, "http://") {
+				return fmt.Errorf("users[%d] (%s): webhooks[%d] %q is not an http(s) URL", i, u.Name, j, w)
+			}
+		}
 		if u.Weight < 0 || u.Weight > 1000 {
 			return fmt.Errorf("users[%d] (%s): weight %d is not between 0 and 1000 (a queue's wrandom share; 0 counts as 1)", i, u.Name, u.Weight)
 		}
@@ -183,6 +193,9 @@ func (d *Directory) Validate() error {
 		}
 		if teams[t.Name] {
 			return fmt.Errorf("teams[%d] (%s): name is used by an earlier team", i, t.Name)
+		}
+		if strings.ContainsAny(t.Name, ":\x00\r\n") {
+			return fmt.Errorf("teams[%d] (%s): a name may not hold \":\" or a line break", i, t.Name)
 		}
 		teams[t.Name] = true
 		for _, m := range t.Members {

@@ -20,6 +20,9 @@ func TestParseRejects(t *testing.T) {
 		{"negative weight", `{"users":[{"name":"a","weight":-1}]}`, "d.json: users[0] (a): weight -1 is not between 0 and 1000"},
 		{"duplicate team", `{"teams":[{"name":"s"},{"name":"s"}]}`, "d.json: teams[1] (s): name is used by an earlier team"},
 		{"phoneless contact", `{"contacts":[{"name":"Ann"}]}`, "d.json: contacts[0]: phone is required"},
+		{"holder-like user name", `{"users":[{"name":"team:support"}]}`, `d.json: users[0] (team:support): a name may not hold ":"`},
+		{"holder-like team name", `{"teams":[{"name":"webhook:x"}]}`, `d.json: teams[0] (webhook:x): a name may not hold ":"`},
+		{"webhook not a URL", `{"users":[{"name":"flex","webhooks":["agents.example.com"]}]}`, `d.json: users[0] (flex): webhooks[0] "agents.example.com" is not an http(s) URL`},
 		{"empty", ``, "d.json: empty file"},
 		{"trailing", `{} {}`, "d.json: data after"},
 	} {

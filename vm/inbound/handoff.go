@@ -59,9 +59,9 @@ func MayAct(d *directory.Directory, assignee string, offered []string, user stri
 	if d == nil {
 		return false
 	}
-	if IsHandoff(assignee) {
+	if url, ok := strings.CutPrefix(assignee, "webhook:"); ok {
 		u, ok := d.User(user)
-		return ok && u.Platform
+		return ok && platformFor(u.Webhooks, url)
 	}
 	if team, ok := strings.CutPrefix(assignee, "team:"); ok {
 		if t, ok := d.Team(team); ok {
@@ -70,6 +70,17 @@ func MayAct(d *directory.Directory, assignee string, offered []string, user stri
 					return true
 				}
 			}
+		}
+	}
+	return false
+}
+
+// platformFor reports whether a platform's webhooks (exact URLs, or
+// prefixes ending in "/") take the handoffs to url.
+func platformFor(webhooks []string, url string) bool {
+	for _, w := range webhooks {
+		if url == w || (strings.HasSuffix(w, "/") && strings.HasPrefix(url, w)) {
+			return true
 		}
 	}
 	return false

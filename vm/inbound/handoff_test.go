@@ -32,7 +32,8 @@ func TestConversationIDNamesOneConversation(t *testing.T) {
 // offered to them or theirs; a handed-off conversation only a directory
 // user marked platform may act on.
 func TestOnlyThePlatformActsOnAHandoff(t *testing.T) {
-	d := &directory.Directory{Users: []directory.User{{Name: "bob"}, {Name: "flex", Platform: true}}}
+	d := &directory.Directory{Users: []directory.User{{Name: "bob"}, {Name: "flex", Webhooks: []string{"https://agents.example.com/"}},
+		{Name: "desk", Webhooks: []string{"https://helpdesk.example.com/in"}}}}
 	hook := "webhook:https://agents.example.com/in"
 	for _, c := range []struct {
 		assignee string
@@ -47,6 +48,9 @@ func TestOnlyThePlatformActsOnAHandoff(t *testing.T) {
 		{hook, nil, "flex", true},
 		{hook, nil, "bob", false},
 		{hook, nil, "nobody", false},
+		{hook, nil, "desk", false}, // another platform's handoff
+		{"webhook:https://helpdesk.example.com/in", nil, "desk", true},
+		{"webhook:https://helpdesk.example.com/in2", nil, "desk", false}, // an exact URL is no prefix
 	} {
 		if got := inbound.MayAct(d, c.assignee, c.offered, c.user); got != c.want {
 			t.Errorf("MayAct(%q, %v, %q) = %v, want %v", c.assignee, c.offered, c.user, got, c.want)

@@ -1,6 +1,7 @@
 package inbound
 
 import (
+	"bytes"
 	"encoding/json"
 	"time"
 
@@ -99,8 +100,8 @@ func QueueCounts(q *QueuePlan, before *queue.Ticket, sl time.Duration, now time.
 // TicketOf is the ticket a conversation's state holds and the settings
 // of the queue step it waits at (nil, zero settings: in no queue).
 func TicketOf(prog *vm.Program, state []byte) (*queue.Ticket, queue.Settings) {
-	if prog == nil || len(state) == 0 {
-		return nil, queue.Settings{}
+	if prog == nil || len(state) == 0 || !bytes.Contains(state, []byte(`"queue":`)) {
+		return nil, queue.Settings{} // most states hold no ticket: no decoding for them
 	}
 	st := &vm.State{}
 	if json.Unmarshal(state, st) != nil {
