@@ -57,3 +57,24 @@ func TestOnlyThePlatformActsOnAHandoff(t *testing.T) {
 		}
 	}
 }
+
+// FuzzConversationID: the agent API's id parser takes any text without
+// panicking, and what it accepts names the conversation it was made
+// from.
+func FuzzConversationID(f *testing.F) {
+	f.Add("cv_" + "KzE1NTU3NjU0MzIxfCsxNTU1MDUwMHwxNzk0OTk1MjAwMDAwMDAw")
+	f.Add(inbound.ConversationID("+15557654321", "+15550500", time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)))
+	f.Add("cv_")
+	f.Add("not an id")
+	f.Fuzz(func(t *testing.T, id string) {
+		c, n, s, err := inbound.ParseConversationID(id)
+		if err != nil {
+			return
+		}
+		if again := inbound.ConversationID(c, n, s); again != id {
+			if c2, n2, s2, err := inbound.ParseConversationID(again); err != nil || c2 != c || n2 != n || !s2.Equal(s) {
+				t.Fatalf("%q parses as %q %q %s, which names %q", id, c, n, s, again)
+			}
+		}
+	})
+}
