@@ -142,8 +142,9 @@ func startReplicas(t *testing.T, dir, dbURL string, providers ...string) []*repl
 		t.Fatal(err)
 	}
 	var rs []*replica
-	for _, prov := range providers {
-		r := &replica{addr: freeAddr(t), logs: filepath.Join(t.TempDir(), "serve.log")}
+	addrs := freeAddrs(t, len(providers))
+	for i, prov := range providers {
+		r := &replica{addr: addrs[i], logs: filepath.Join(t.TempDir(), "serve.log")}
 		logs, err := os.Create(r.logs)
 		if err != nil {
 			t.Fatal(err)

@@ -35,6 +35,22 @@ var buildFlowc = sync.OnceValues(func() (string, error) {
 	return bin, nil
 })
 
+// freeAddrs is n distinct free loopback addresses: their listeners are
+// all held until the last is found, so that two processes started one
+// after the other (the first not yet listening) never get the same port.
+func freeAddrs(t *testing.T, n int) []string {
+	var out []string
+	for range n {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer l.Close()
+		out = append(out, l.Addr().String())
+	}
+	return out
+}
+
 func freeAddr(t *testing.T) string {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
