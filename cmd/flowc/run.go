@@ -100,20 +100,9 @@ func runRun(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			cmd, arg, _ := strings.Cut(strings.TrimSpace(line[1:]), " ")
 			switch cmd {
 			case "wait":
-				d, err := check.ParseDuration(strings.TrimSpace(arg))
-				if err != nil {
-					fmt.Fprintf(stderr, "flowc run: line %d: %v\n", lineNo, err)
+				results, ok := runWait(ctx, conv, prog, arg, lineNo, "Mon 15:04", *explain, stdout, stderr)
+				if !ok {
 					return exitUsage
-				}
-				results, err := conv.Wait(ctx, d)
-				if err != nil {
-					fmt.Fprintf(stderr, "flowc run: %v\n", err)
-					return exitUsage
-				}
-				fmt.Fprintf(stdout, "~ %s later (%s)\n", d, conv.Env.Clock.In(prog.Location()).Format("Mon 15:04"))
-				for _, r := range results {
-					fmt.Fprintln(stdout, "  (timer fired)")
-					printResult(stdout, prog, r, *explain)
 				}
 				if len(results) > 0 {
 					printQueue(stdout, conv.Last)
@@ -206,6 +195,28 @@ func printResult(w io.Writer, p *vm.Program, r *vm.Result, explain bool) {
 	for _, e := range r.Errors {
 		fmt.Fprintf(w, "  ! %s\n", e)
 	}
+}
+
+// runWait is `:wait D`: the clock moves on, the timers due meanwhile
+// fire and their results are shown; false when D or a timer failed (said
+// on stderr).
+func runWait(ctx context.Context, conv *sim.Conversation, prog *vm.Program, arg string, lineNo int, clock string, explain bool, stdout, stderr io.Writer) ([]*vm.Result, bool) {
+	d, err := check.ParseDuration(strings.TrimSpace(arg))
+	if err != nil {
+		fmt.Fprintf(stderr, "flowc run: line %d: %v\n", lineNo, err)
+		return nil, false
+	}
+	results, err := conv.Wait(ctx, d)
+	if err != nil {
+		fmt.Fprintf(stderr, "flowc run: %v\n", err)
+		return nil, false
+	}
+	fmt.Fprintf(stdout, "~ %s later (%s)\n", d, conv.Env.Clock.In(prog.Location()).Format(clock))
+	for _, r := range results {
+		fmt.Fprintln(stdout, "  (timer fired)")
+		printResult(stdout, prog, r, explain)
+	}
+	return results, true
 }
 
 func describeState(p *vm.Program, st *vm.State) string {

@@ -7,7 +7,6 @@ import (
 	"io"
 	"strings"
 
-	"github.com/flowc-dev/flowc/lang/check"
 	"github.com/flowc-dev/flowc/vm"
 	"github.com/flowc-dev/flowc/vm/scenario"
 	"github.com/flowc-dev/flowc/vm/sim"
@@ -64,20 +63,8 @@ func runCall(ctx context.Context, conv *sim.Conversation, prog *vm.Program, stdi
 		arg = strings.TrimSpace(arg)
 		switch cmd {
 		case "wait":
-			d, err := check.ParseDuration(arg)
-			if err != nil {
-				fmt.Fprintf(stderr, "flowc run: line %d: %v\n", lineNo, err)
+			if _, ok := runWait(ctx, conv, prog, arg, lineNo, "Mon 15:04:05", explain, stdout, stderr); !ok {
 				return exitUsage
-			}
-			results, err := conv.Wait(ctx, d)
-			if err != nil {
-				fmt.Fprintf(stderr, "flowc run: %v\n", err)
-				return exitUsage
-			}
-			fmt.Fprintf(stdout, "~ %s later (%s)\n", d, conv.Env.Clock.In(prog.Location()).Format("Mon 15:04:05"))
-			for _, r := range results {
-				fmt.Fprintln(stdout, "  (timer fired)")
-				printResult(stdout, prog, r, explain)
 			}
 		case "state":
 			fmt.Fprintf(stdout, "  state: %s\n", describeCall(prog, conv))
