@@ -517,3 +517,18 @@ func (s *Server) passOffersOf(ctx context.Context, user string) {
 		}
 	}
 }
+
+// DispatchWaiting offers every team's waiting conversations to its
+// members available now, oldest first: what `flowc serve` does at start,
+// so that a conversation left waiting by a dispatch a restart or a
+// SIGKILL cut short (or by a directory changed while the server was
+// down) is offered without waiting for its next limit.
+func (s *Server) DispatchWaiting(ctx context.Context) {
+	d := s.directory().CheckFile()
+	if d == nil {
+		return
+	}
+	for _, t := range d.Teams {
+		s.dispatchTeam(ctx, t.Name)
+	}
+}

@@ -8,6 +8,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -247,6 +250,40 @@ func TestUnlimitedQueueEntryDoesNotConflict(t *testing.T) {
 			if _, err := pb.Wait(); err != nil {
 				t.Errorf("B's entry into a queue without max, offered to nobody: %v; want committed", err)
 			}
+		})
+	}
+}
+
+// TestWaitingConversationsAreOfferedAtStart: a conversation waiting with
+// nobody available, and a server started again with a directory where a
+// member is back (directory.json edited while it was down): the start's
+// DispatchWaiting offers it at once, not at its next limit.
+func TestWaitingConversationsAreOfferedAtStart(t *testing.T) {
+	const c = "+15551009011"
+	for _, sc := range queueStores {
+		t.Run(sc.name, func(t *testing.T) {
+			st, _ := sc.db(t)(t)
+			h := startQueue(t, st, nil, 0)
+			h.text(c, qNightNumber, "hi")
+			h.wantTicket(c, qNightNumber, queue.Waiting, "")
+			path := filepath.Join(t.TempDir(), "directory.json")
+			back := strings.Replace(queueDirectory, `"email": "dave@example.com", "available": false}`, `"email": "dave@example.com"}`, 1)
+			if back == queueDirectory {
+				t.Fatal("the test's directory no longer has dave away")
+			}
+			if err := os.WriteFile(path, []byte(back), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			d, err := server.LoadDirectory(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			srv := server.New(server.Config{TwilioAuthToken: authToken, Directory: d, Now: h.clock.Now, Logger: quiet}, st)
+			if err := srv.Deploy(context.Background(), queuePrograms(t, "")); err != nil {
+				t.Fatal(err)
+			}
+			srv.DispatchWaiting(context.Background())
+			h.wantTicket(c, qNightNumber, queue.Offered, "", "dave")
 		})
 	}
 }

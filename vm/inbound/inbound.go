@@ -280,7 +280,11 @@ func timerStep(ctx context.Context, in *Input, applets AppletRunner) (*Plan, err
 	ev := vm.Event{Kind: vm.EventTimer, Message: vm.Message{ID: m.ID, From: m.From, To: m.To}}
 	res, err := vm.Run(ctx, in.Conv.Program, st, ev, env(in, applets), options(in))
 	if err != nil {
-		return &Plan{Flow: in.Conv.Flow, Version: in.Conv.Version, Replies: []string{}, End: true, FlowErr: err, Program: in.Conv.Program}, nil
+		p := &Plan{Flow: in.Conv.Flow, Version: in.Conv.Version, Replies: []string{}, End: true, FlowErr: err, Program: in.Conv.Program}
+		if waited != nil { // `on timeout` failed: it left the queue all the same (abandoned)
+			p.Queue = &QueuePlan{Team: waited.Team, Event: QueueTimedOut, Left: true, Notify: waited.Assignee}
+		}
+		return p, nil
 	}
 	p := &Plan{Outcome: OutcomeRouted, Flow: in.Conv.Flow, Version: in.Conv.Version, Replies: []string{}, Record: true, Program: in.Conv.Program}
 	collect(p, in, res)

@@ -301,8 +301,9 @@ func agentStep(ctx context.Context, in *Input, applets AppletRunner) (*Plan, err
 		m := in.Msg
 		ev := vm.Event{Kind: vm.EventQueueDone, Message: vm.Message{ID: m.ID, From: m.From, To: m.To}}
 		res, err := vm.Run(ctx, in.Conv.Program, st, ev, env(in, applets), options(in))
-		if err != nil {
+		if err != nil { // `on done` failed: it is finished all the same (and counted so)
 			p.End, p.FlowErr, p.Outcome = true, err, OutcomeError
+			qp.Event, qp.Left, qp.Notify = QueueFinished, true, t.Assignee
 			return p, nil
 		}
 		p.Queue = nil
