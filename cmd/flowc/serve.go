@@ -189,7 +189,7 @@ func runServe(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 		log.Info("deployed", "flow", d.Flow, "version", short(d.Version), "status", d.Status, "active", short(d.Active))
 	}
 	go srv.RunBackground(ctx, *tick)
-	go srv.DispatchWaiting(ctx) // conversations a cut-short dispatch or a changed directory.json left waiting
+	go srv.DispatchWaiting(ctx)                     // conversations a cut-short dispatch or a changed directory.json left waiting
 	defer startRetention(ctx, st, retention, log)() // runs before st.Close
 	defer startHistoryRetention(ctx, st, historyRetention, log)()
 	err = srv.Serve(ctx, server.Listen{Addr: *addr, AdminAddr: *adminAddr, DrainDelay: *drainDelay, Drain: *drain, Started: func(a, admin net.Addr) {
