@@ -265,6 +265,11 @@ func (s *Server) applyQueue(ctx context.Context, tx store.Tx, in *stepInput, p *
 	case after != nil:
 		t := &store.QueueTicket{Contact: m.From, Number: m.To, Started: conversationStart(in), Team: after.Team, Status: after.Status,
 			Assignee: after.Assignee, Offered: slices.Sorted(slices.Values(after.Offered)), Since: after.Since, Updated: in.Now, Flow: p.Flow}
+		var was []string // the offers stored now: the ticket read's (none when there was none)
+		if before != nil {
+			was = slices.Sorted(slices.Values(before.Offered))
+		}
+		t.OffersKept = slices.Equal(t.Offered, was)
 		if err := qt.SaveQueueTicket(ctx, t); err != nil {
 			return err
 		}

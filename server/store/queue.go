@@ -23,6 +23,10 @@ type QueueTicket struct {
 	Since           time.Time // when it entered the queue
 	Updated         time.Time // its last change
 	Flow            string
+	// OffersKept: the caller knows the stored offers are Offered already
+	// (the ticket's offers did not change, or a new hold has none), so
+	// SaveQueueTicket does not rewrite them.
+	OffersKept bool
 }
 
 // QueueMember is a member's counters: how many queued conversations it

@@ -90,6 +90,9 @@ func (t *Tx) SaveQueueTicket(ctx context.Context, q *store.QueueTicket) error {
 		q.Contact, q.Number, ts[0], q.Team, q.Status, q.Assignee, ts[1], ts[2], q.Flow); err != nil {
 		return t.errorf("save queue ticket of %s/%s: %w", q.Contact, q.Number, err)
 	}
+	if q.OffersKept {
+		return nil
+	}
 	if _, err := t.exec(ctx, `DELETE FROM queue_offers WHERE contact = ? AND number = ?`, q.Contact, q.Number); err != nil {
 		return t.errorf("save queue offers of %s/%s: %w", q.Contact, q.Number, err)
 	}
