@@ -99,7 +99,9 @@ func sameContent(stored *store.Program, p *vm.Program) error {
 	}
 	same := old.Name == p.Name && old.Source == p.Source && len(old.Applets) == len(p.Applets)
 	for i := 0; same && i < len(p.Applets); i++ {
-		same = old.Applets[i].Path == p.Applets[i].Path && bytes.Equal(old.Applets[i].Source, p.Applets[i].Source)
+		// Not the applet's path: the version does not hash it (the same
+		// flow and applet deployed from another folder are one version).
+		same = bytes.Equal(old.Applets[i].Source, p.Applets[i].Source)
 	}
 	if !same {
 		return conflict("version %s of flow %q is already saved with different content (a version id collision)", short(p.Version), p.Name)
