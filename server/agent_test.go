@@ -289,3 +289,27 @@ inbox team:support
 		t.Fatalf("after the finish: %s, want the flow again", got)
 	}
 }
+
+// TestConversationNotesAreBounded: a conversation keeps at most
+// MaxConversationNotes notes; the next is refused (422) and the thread
+// still reads.
+func TestConversationNotesAreBounded(t *testing.T) {
+	h := startFlowAt(t, nil, "q.flow", agentFlow, time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC), nil)
+	h.text(ann, "+15550940", "hi")
+	tk, err := h.store.(store.QueueReader).QueueTicket(context.Background(), ann, "+15550940")
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := server.ConversationID(ann, "+15550940", tk.Started)
+	for i := range server.MaxConversationNotes {
+		if code, body := h.agent("bob", "POST", "/conversations/"+id+"/notes", server.AgentAction{Text: "note"}); code != http.StatusCreated {
+			t.Fatalf("note %d: %d %s", i, code, body)
+		}
+	}
+	if code, body := h.agent("bob", "POST", "/conversations/"+id+"/notes", server.AgentAction{Text: "one too many"}); code != http.StatusUnprocessableEntity {
+		t.Fatalf("the note past the bound: %d %s, want 422", code, body)
+	}
+	if code, _ := h.agent("bob", "GET", "/conversations/"+id, nil); code != http.StatusOK {
+		t.Fatalf("the thread: %d", code)
+	}
+}

@@ -23,6 +23,11 @@ import (
 // vm/inbound as `flowc test` decides a .flowtest's `agent` line; a
 // conversation that is not the person's is 403 for every route.
 
+// MaxConversationNotes bounds one conversation's notes (each at most
+// MaxOutboundBodyRunes characters), so that a thread stays readable in
+// one answer.
+const MaxConversationNotes = 200
+
 // AgentConversation is a queued conversation as the agent API shows it.
 type AgentConversation struct {
 	ID       string    `json:"id"`
@@ -319,9 +324,16 @@ func (s *Server) agentNote(w http.ResponseWriter, r *http.Request, user string) 
 		s.storeError(w, err)
 		return
 	}
-	_, t, err := s.ticketFor(ctx, chi.URLParam(r, "id"), user)
+	qr, t, err := s.ticketFor(ctx, chi.URLParam(r, "id"), user)
 	if err != nil {
 		s.storeError(w, err)
+		return
+	}
+	if notes, err := qr.ConversationNotes(ctx, t.Contact, t.Number, t.Started); err != nil {
+		s.storeError(w, err)
+		return
+	} else if len(notes) >= MaxConversationNotes {
+		s.storeError(w, &badRequest{http.StatusUnprocessableEntity, fmt.Sprintf("the conversation has %d notes, the most it keeps", len(notes))})
 		return
 	}
 	n := &store.ConversationNote{Contact: t.Contact, Number: t.Number, Started: t.Started, User: user, Body: body.Text, Created: s.cfg.Now()}
