@@ -131,6 +131,30 @@ func buildGraph(p *vm.Program) *flowGraph {
 	}
 
 	edge("start", target(-1, 0, false), "")
+	// menuNode draws a menu or a voice menu (gather): its keys, its
+	// timeout and its else, or what is missing of them.
+	menuNode := func(pc int, m vm.Menu, name, keyPrefix string) {
+		line := lineOf(p, pc)
+		src := fmt.Sprintf("line %d", line)
+		label := name
+		if m.Prompt >= 0 {
+			label += fmt.Sprintf(" %q", p.TemplateSource(m.Prompt))
+		}
+		g.node(id(pc), nodeWait, label+"\n"+src, line)
+		for _, k := range m.Keys {
+			edge(id(pc), target(pc, k.PC, true), keyPrefix+k.Key)
+		}
+		if m.TimeoutPC >= 0 {
+			edge(id(pc), target(pc, m.TimeoutPC, true), "timeout "+vm.FormatDuration(m.Timeout))
+		} else {
+			missing(pc, "timeout")
+		}
+		if m.ElsePC >= 0 {
+			edge(id(pc), target(pc, m.ElsePC, true), "else")
+		} else {
+			missing(pc, "else")
+		}
+	}
 	for len(queue) > 0 {
 		pc := queue[0]
 		queue = queue[1:]
@@ -153,45 +177,9 @@ func buildGraph(p *vm.Program) *flowGraph {
 			g.node(id(pc), nodeStep, "test "+p.Exprs[arg].Source+"\n"+src, line)
 			edge(id(pc), target(pc, pc+1, false), "")
 		case vm.OpMenu:
-			m := p.Menus[arg]
-			label := "menu"
-			if m.Prompt >= 0 {
-				label += fmt.Sprintf(" %q", p.TemplateSource(m.Prompt))
-			}
-			g.node(id(pc), nodeWait, label+"\n"+src, line)
-			for _, k := range m.Keys {
-				edge(id(pc), target(pc, k.PC, true), k.Key)
-			}
-			if m.TimeoutPC >= 0 {
-				edge(id(pc), target(pc, m.TimeoutPC, true), "timeout "+vm.FormatDuration(m.Timeout))
-			} else {
-				missing(pc, "timeout")
-			}
-			if m.ElsePC >= 0 {
-				edge(id(pc), target(pc, m.ElsePC, true), "else")
-			} else {
-				missing(pc, "else")
-			}
+			menuNode(pc, p.Menus[arg], "menu", "")
 		case vm.OpGather:
-			m := p.Menus[p.Gathers[arg].Menu]
-			label := "gather"
-			if m.Prompt >= 0 {
-				label += fmt.Sprintf(" %q", p.TemplateSource(m.Prompt))
-			}
-			g.node(id(pc), nodeWait, label+"\n"+src, line)
-			for _, k := range m.Keys {
-				edge(id(pc), target(pc, k.PC, true), "press "+k.Key)
-			}
-			if m.TimeoutPC >= 0 {
-				edge(id(pc), target(pc, m.TimeoutPC, true), "timeout "+vm.FormatDuration(m.Timeout))
-			} else {
-				missing(pc, "timeout")
-			}
-			if m.ElsePC >= 0 {
-				edge(id(pc), target(pc, m.ElsePC, true), "else")
-			} else {
-				missing(pc, "else")
-			}
+			menuNode(pc, p.Menus[p.Gathers[arg].Menu], "gather", "press ")
 		case vm.OpRing:
 			g.node(id(pc), nodeWait, "ring "+p.Rings[arg].String()+"\n"+src, line)
 			for _, o := range p.RingOutcomes(pc) {
