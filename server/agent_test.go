@@ -313,3 +313,39 @@ func TestConversationNotesAreBounded(t *testing.T) {
 		t.Fatalf("the thread: %d", code)
 	}
 }
+
+// TestAgentAPIRefusesBadRequests: an empty or over-long reply, an unknown
+// field, malformed JSON and a transfer to nobody of the directory are
+// 400s naming what is wrong, and none of them reaches the contact.
+func TestAgentAPIRefusesBadRequests(t *testing.T) {
+	h := startFlowAt(t, nil, "q.flow", agentFlow, time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC), nil)
+	h.text(ann, "+15550940", "hi")
+	tk, err := h.store.(store.QueueReader).QueueTicket(context.Background(), ann, "+15550940")
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := server.ConversationID(ann, "+15550940", tk.Started)
+	if code, body := h.agent("bob", "POST", "/conversations/"+id+"/accept", nil); code != http.StatusOK {
+		t.Fatalf("accept: %d %s", code, body)
+	}
+	for _, c := range []struct {
+		path string
+		body any
+		want string
+	}{
+		{"reply", server.AgentAction{Text: "   "}, "text is empty"},
+		{"reply", server.AgentAction{Text: strings.Repeat("x", server.MaxOutboundBodyRunes+1)}, "at most"},
+		{"reply", map[string]string{"txt": "hello"}, "unknown field"},
+		{"notes", server.AgentAction{Text: "bad\x00byte"}, "NUL"},
+		{"transfer", server.AgentAction{To: "user:nobody"}, "not user:NAME or team:NAME of the directory"},
+		{"transfer", server.AgentAction{To: "bob"}, "not user:NAME or team:NAME"},
+	} {
+		code, body := h.agent("bob", "POST", "/conversations/"+id+"/"+c.path, c.body)
+		if code != http.StatusBadRequest || !strings.Contains(string(body), c.want) {
+			t.Errorf("%s %+v: %d %s, want 400 saying %q", c.path, c.body, code, body, c.want)
+		}
+	}
+	if n := len(h.outbox("")); n != 0 {
+		t.Errorf("%d texts reached the outbox from refused requests", n)
+	}
+}
