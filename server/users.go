@@ -190,6 +190,18 @@ func (s *Server) requireAgent(next http.Handler) http.Handler {
 			s.storeError(w, err)
 			return
 		}
+		// The stored directory, not this replica's copy: a user removed,
+		// made away or moved between teams through another replica counts
+		// at once. One small read; the directory itself is read again only
+		// when it changed.
+		v, err := ur.StoredDirectoryVersion(r.Context())
+		if err == nil {
+			err = s.syncDirectory(r.Context(), v)
+		}
+		if err != nil {
+			s.storeError(w, err)
+			return
+		}
 		t, err := ur.TokenByDigest(r.Context(), tokenDigest(tok))
 		switch {
 		case errors.Is(err, store.ErrNotFound):
@@ -247,8 +259,5 @@ func (s *Server) patchDirectoryUser(ctx context.Context, name string, p UserPatc
 	if err != nil {
 		return nil, err
 	}
-	if p.Available != nil && *p.Available {
-		s.DispatchUser(ctx, name) // queue.go
-	}
-	return saved, nil
+	return saved, nil // changeDirectory dispatched if they became available
 }

@@ -40,4 +40,8 @@ type UsersReader interface {
 	// TokenByDigest is the token whose digest this is; ErrNotFound when
 	// none (a revoked one is returned, with Revoked set).
 	TokenByDigest(ctx context.Context, digest string) (*UserToken, error)
+	// StoredDirectoryVersion is the stored directory's version (the one
+	// StepState carries), so that a request can tell, with one small read,
+	// whether another replica changed the directory.
+	StoredDirectoryVersion(ctx context.Context) (int64, error)
 }

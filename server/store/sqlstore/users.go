@@ -94,3 +94,12 @@ func (db *DB) TokenByDigest(ctx context.Context, digest string) (*store.UserToke
 	}
 	return &u, nil
 }
+
+// StoredDirectoryVersion reads directory_version (migration 00014).
+func (db *DB) StoredDirectoryVersion(ctx context.Context) (int64, error) {
+	var v int64
+	if err := db.r.QueryRowContext(ctx, `SELECT version FROM directory_version WHERE id = 1`).Scan(&v); err != nil {
+		return 0, db.readErr("directory version", err)
+	}
+	return v, nil
+}

@@ -37,6 +37,16 @@ func testUserTokens(t *testing.T, s store.Store) {
 	if bob1.ID == 0 || bob1.ID == bob2.ID {
 		t.Fatalf("ids %d, %d", bob1.ID, bob2.ID)
 	}
+	v1, err := ur.StoredDirectoryVersion(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	inTx(t, s, func(ctx context.Context, tx store.Tx) error {
+		return tx.(store.OutboxTx).SetSetting(ctx, "directory", `{"users": []}`)
+	})
+	if v2, err := ur.StoredDirectoryVersion(ctx); err != nil || v2 <= v1 {
+		t.Errorf("StoredDirectoryVersion after a directory change: %d (before %d), %v; want it higher", v2, v1, err)
+	}
 	got, err := ur.TokenByDigest(ctx, "d2")
 	if err != nil || got.User != "bob" || got.ID != bob2.ID || !got.Revoked.IsZero() {
 		t.Fatalf("TokenByDigest(d2) = %+v, %v", got, err)
