@@ -18,6 +18,9 @@ func Interactions(in *Input, p *Plan) []runtime.Interaction {
 	if !p.Record {
 		return nil
 	}
+	if in.Call != nil {
+		return callInteractions(in, p) // voice.go
+	}
 	var out []runtime.Interaction
 	if !in.Timer && in.Agent == nil && !in.Dispatch {
 		out = append(out, runtime.Interaction{Kind: runtime.InteractionSMS, Direction: runtime.DirectionInbound, Number: in.Msg.To, At: in.Now})

@@ -112,6 +112,23 @@ func testCalls(t *testing.T, s store.Store) {
 	}); !errors.Is(err, store.ErrConflict) {
 		t.Errorf("step 1 stored again: %v, want ErrConflict", err)
 	}
+	inTx(t, s, func(ctx context.Context, tx store.Tx) error {
+		ct := tx.(store.CallsTx)
+		for _, tc := range []struct {
+			step int
+			user string
+			want bool
+		}{{2, "bob", false}, {1, "carol", true}, {1, "dave", false}} {
+			ok, err := ct.SetCallAnswered(ctx, "CA1", tc.step, tc.user)
+			if err != nil || ok != tc.want {
+				t.Errorf("SetCallAnswered(step %d, %s) = %v, %v; want %v", tc.step, tc.user, ok, err, tc.want)
+			}
+		}
+		if got, err := ct.Call(ctx, "CA1"); err != nil || got.AnsweredBy != "carol" {
+			t.Errorf("answered by %q, %v; want carol (the first report)", got.AnsweredBy, err)
+		}
+		return nil
+	})
 	later := T0.Add(5 * time.Second)
 	next := *c
 	next.Step, next.State, next.Updated, next.Ended, next.AnsweredBy = 2, nil, later, later, "alice"
