@@ -15,11 +15,11 @@ import (
 // in the step's transaction with their SIDs, and the simulator in memory,
 // so that `flowc test` and the server see the same history.
 func Interactions(in *Input, p *Plan) []runtime.Interaction {
-	if !p.Record {
-		return nil
-	}
 	if in.Call != nil {
 		return callInteractions(in, p) // voice.go
+	}
+	if !p.Record {
+		return nil
 	}
 	var out []runtime.Interaction
 	if !in.Timer && in.Agent == nil && !in.Dispatch {
