@@ -325,3 +325,79 @@ func callsTx(tx store.Tx) (store.CallsTx, error) {
 	}
 	return ct, nil
 }
+
+// CallExecution is a call step by step (GET /v1/admin/calls/{sid},
+// `flowc trace CALLSID`): what the provider said at each step, what the
+// flow did (its trace, with file:line:col) and answered, and what it
+// sent.
+type CallExecution struct {
+	SID        string          `json:"sid"`
+	From       string          `json:"from"`
+	To         string          `json:"to"`
+	Flow       string          `json:"flow"`
+	Version    string          `json:"version"`
+	Started    time.Time       `json:"started"`
+	Ended      *time.Time      `json:"ended"`
+	AnsweredBy string          `json:"answered_by,omitempty"`
+	Steps      []CallStepTrace `json:"steps"`
+}
+
+// CallStepTrace is one step of a CallExecution.
+type CallStepTrace struct {
+	Step       int             `json:"step"`
+	At         time.Time       `json:"at"`
+	Event      string          `json:"event"`
+	Outcome    string          `json:"outcome"`
+	TwiML      string          `json:"twiml"`
+	Trace      json.RawMessage `json:"trace"`
+	Deliveries []Delivery      `json:"deliveries"`
+}
+
+func (s *Server) getCall(w http.ResponseWriter, r *http.Request) {
+	sid := pathParam(r, "sid")
+	var out CallExecution
+	err := s.readStoreTx(r.Context(), func(tx store.Tx) error {
+		ct, err := callsTx(tx)
+		if err != nil {
+			return err
+		}
+		c, err := ct.Call(r.Context(), sid)
+		if err != nil {
+			return err
+		}
+		steps, err := ct.CallSteps(r.Context(), sid)
+		if err != nil {
+			return err
+		}
+		sids := make([]string, len(steps))
+		for i, st := range steps {
+			sids[i] = callStepSID(sid, st.Step)
+		}
+		deliveries, err := s.deliveriesOfMany(r.Context(), tx, sids)
+		if err != nil {
+			return err
+		}
+		out = CallExecution{SID: c.SID, From: c.Contact, To: c.Number, Flow: c.Flow, Version: c.Version, Started: c.Started,
+			AnsweredBy: c.AnsweredBy, Steps: make([]CallStepTrace, len(steps))}
+		if !c.Ended.IsZero() {
+			out.Ended = &c.Ended
+		}
+		for i, st := range steps {
+			trace := json.RawMessage(st.Trace)
+			if len(trace) == 0 {
+				trace = json.RawMessage("null")
+			}
+			out.Steps[i] = CallStepTrace{Step: st.Step, At: st.At, Event: st.Event, Outcome: st.Outcome, TwiML: st.TwiML, Trace: trace,
+				Deliveries: nonNilSlice(deliveries[sids[i]])}
+		}
+		return nil
+	})
+	if err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			err = fmt.Errorf("no call %s: %w", sid, err)
+		}
+		s.storeError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, out)
+}
