@@ -29,17 +29,17 @@ func runTrace(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 		return traceCall(c, paths[0], *asJSON, stdout, stderr)
 	}
 	var ex struct {
-		SID      string          `json:"sid"`
-		From     string          `json:"from"`
-		To       string          `json:"to"`
-		Body     string          `json:"body"`
-		Flow     string          `json:"flow"`
-		Version  string          `json:"version"`
-		Outcome  string          `json:"outcome"`
-		Received time.Time       `json:"received"`
-		Answer   json.RawMessage `json:"answer"`
-		Trace    *executionTrace `json:"trace"`
-		Deliveries []delivery `json:"deliveries"`
+		SID        string          `json:"sid"`
+		From       string          `json:"from"`
+		To         string          `json:"to"`
+		Body       string          `json:"body"`
+		Flow       string          `json:"flow"`
+		Version    string          `json:"version"`
+		Outcome    string          `json:"outcome"`
+		Received   time.Time       `json:"received"`
+		Answer     json.RawMessage `json:"answer"`
+		Trace      *executionTrace `json:"trace"`
+		Deliveries []delivery      `json:"deliveries"`
 	}
 	if code, err := c.call("GET", "/v1/admin/executions/"+url.PathEscape(paths[0]), nil, &ex, stderr); err != nil {
 		fmt.Fprintln(stderr, "flowc trace:", err)
