@@ -237,6 +237,11 @@ func Run(ctx context.Context, p *Program, st *State, ev Event, env Env, opts Opt
 	}
 	if st != nil && ev.Kind == EventHangup {
 		m.trace(st.PC, "the caller hung up")
+		if st.PC >= 0 && st.PC < len(p.Code) && p.Code[st.PC] == OpRing && int(p.Args[st.PC]) < len(p.Rings) {
+			// A missed call: whoever the ring rang has it in their inbox
+			// (smrtPhone's missed calls), whatever the flow would have done.
+			m.emit(Action{Kind: ActDeliver, Target: p.Rings[p.Args[st.PC]].Target, PC: st.PC})
+		}
 		return m.finish()
 	}
 	if st != nil {

@@ -117,7 +117,7 @@ func TestCallAnsweredBusyTimeoutAndHangup(t *testing.T) {
 	want(t, "9: else, retry", res, `gather "Press 1 for sales, 2 to leave a message."; wait until 2026-11-23T10:00:05Z`)
 
 	res = callEv(t, p, ringing.State, env, vm.Event{Kind: vm.EventHangup})
-	want(t, "hung up while ringing", res, `end`)
+	want(t, "hung up while ringing: a missed call in the ring's inbox", res, `inbox team:sales; end`)
 	if res.State != nil {
 		t.Fatal("the call is over")
 	}

@@ -25,6 +25,9 @@ func callStep(ctx context.Context, in *Input, applets AppletRunner) (*Plan, erro
 		// the recording: it is the event's message.
 		in.Msg.Body, in.Msg.Media = VoicemailBody(ev.Call.Recording, ev.Call.Length), []string{ev.Call.Recording}
 	}
+	if ev.Kind == vm.EventHangup {
+		in.Msg.Body = MissedCallBody(in.Msg.From) // what a missed call's inbox item says (vm.Run)
+	}
 	if ev.Message.From == "" {
 		ev.Message.From = in.Msg.From
 	}
@@ -81,6 +84,12 @@ func callInteractions(in *Input, p *Plan) []runtime.Interaction {
 // message's media).
 func VoicemailBody(url string, length time.Duration) string {
 	return fmt.Sprintf("Voicemail (%s): %s", vm.FormatDuration(length.Round(time.Second)), url)
+}
+
+// MissedCallBody is what the inbox item of a call the caller hung up
+// on while it rang says.
+func MissedCallBody(caller string) string {
+	return "Missed call from " + caller + " (hung up while it rang)"
 }
 
 // collectCall puts a call's action in the plan: what the caller hears
