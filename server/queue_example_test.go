@@ -41,6 +41,22 @@ func TestQueueScenariosThroughTheServer(t *testing.T) {
 }
 
 func runScenariosThroughServer(t *testing.T, flowPath string) {
+	eachScenarioThroughServer(t, flowPath, func(t *testing.T, h *harness, test *scenario.Test, p *vm.Program) scenario.Observer {
+		d := &channelDriver{h: h, t: t, contact: test.From, number: p.Numbers[0]}
+		t.Cleanup(func() {
+			if d.steps == 0 {
+				t.Error("the server was never driven")
+			}
+		})
+		return d.observe
+	})
+}
+
+// eachScenarioThroughServer runs every scenario of the flow's .flowtest
+// on a new server of each store, with the observer drive makes for it:
+// the simulator checks each expectation, the observer that the server
+// did what the simulator did.
+func eachScenarioThroughServer(t *testing.T, flowPath string, drive func(t *testing.T, h *harness, test *scenario.Test, p *vm.Program) scenario.Observer) {
 	src, err := os.ReadFile(flowPath)
 	if err != nil {
 		t.Fatal(err)
@@ -51,7 +67,7 @@ func runScenariosThroughServer(t *testing.T, flowPath string) {
 	}
 	progs, cd := compiler.All(res)
 	if res.Diags.HasErrors() || cd.HasErrors() || len(progs) != 1 {
-		t.Fatalf("sms-channel.flow: %v %v", res.Diags.Err(), cd.Err())
+		t.Fatalf("%s: %v %v", flowPath, res.Diags.Err(), cd.Err())
 	}
 	file, err := scenario.ParseFile(strings.TrimSuffix(flowPath, ".flow") + ".flowtest")
 	if err != nil {
@@ -62,13 +78,9 @@ func runScenariosThroughServer(t *testing.T, flowPath string) {
 			for _, test := range file.Tests {
 				t.Run(test.Name, func(t *testing.T) {
 					h := startFlowAt(t, sc.open(t), filepath.Base(flowPath), string(src), time.Date(2026, 11, 23, 10, 0, 0, 0, ny), nil)
-					d := &channelDriver{h: h, t: t, contact: test.From, number: progs[0].Numbers[0]}
-					r := scenario.RunWith(context.Background(), test, progs[0], nil, scenario.WithObserver(d.observe))
+					r := scenario.RunWith(context.Background(), test, progs[0], nil, scenario.WithObserver(drive(t, h, test, progs[0])))
 					for _, f := range r.Failures {
 						t.Errorf("%s: expected %s, got %s", f.Where, f.Expected, f.Got)
-					}
-					if d.steps == 0 {
-						t.Error("the server was never driven")
 					}
 				})
 			}

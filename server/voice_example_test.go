@@ -14,8 +14,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/flowc-dev/flowc/compiler"
-	"github.com/flowc-dev/flowc/lang"
 	"github.com/flowc-dev/flowc/server/store"
 	"github.com/flowc-dev/flowc/vm"
 	"github.com/flowc-dev/flowc/vm/scenario"
@@ -35,40 +33,15 @@ import (
 // sent again, as Twilio retries it: the same TwiML, and nothing new
 // stored. On both stores.
 func TestCallScenariosThroughTheServer(t *testing.T) {
-	const flowPath = "../examples/main-line.flow"
-	src, err := os.ReadFile(flowPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	res, err := lang.Load([]string{flowPath})
-	if err != nil {
-		t.Fatal(err)
-	}
-	progs, cd := compiler.All(res)
-	if res.Diags.HasErrors() || cd.HasErrors() || len(progs) != 1 {
-		t.Fatalf("main-line.flow: %v %v", res.Diags.Err(), cd.Err())
-	}
-	file, err := scenario.ParseFile("../examples/main-line.flowtest")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, sc := range stores {
-		t.Run(sc.name, func(t *testing.T) {
-			for _, test := range file.Tests {
-				t.Run(test.Name, func(t *testing.T) {
-					h := startFlowAt(t, sc.open(t), "main-line.flow", string(src), time.Date(2026, 11, 23, 10, 0, 0, 0, ny), nil)
-					d := &callDriver{h: h, t: t, caller: test.From, number: progs[0].CallNumbers[0]}
-					r := scenario.RunWith(context.Background(), test, progs[0], nil, scenario.WithObserver(d.observe))
-					for _, f := range r.Failures {
-						t.Errorf("%s: expected %s, got %s", f.Where, f.Expected, f.Got)
-					}
-					if d.steps == 0 {
-						t.Error("the server was never driven")
-					}
-				})
+	eachScenarioThroughServer(t, "../examples/main-line.flow", func(t *testing.T, h *harness, test *scenario.Test, p *vm.Program) scenario.Observer {
+		d := &callDriver{h: h, t: t, caller: test.From, number: p.CallNumbers[0]}
+		t.Cleanup(func() {
+			if d.steps == 0 {
+				t.Error("the server was never driven")
 			}
 		})
-	}
+		return d.observe
+	})
 }
 
 // callDriver plays each scenario step as Twilio's request for it.

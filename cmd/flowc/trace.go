@@ -7,6 +7,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/flowc-dev/flowc/server"
 )
 
 func init() {
@@ -90,25 +92,7 @@ func (t *executionTrace) print(w io.Writer, indent string) {
 
 // traceCall prints a call step by step (GET /v1/admin/calls/{sid}).
 func traceCall(c *adminClient, sid string, asJSON bool, stdout, stderr io.Writer) int {
-	var call struct {
-		SID        string     `json:"sid"`
-		From       string     `json:"from"`
-		To         string     `json:"to"`
-		Flow       string     `json:"flow"`
-		Version    string     `json:"version"`
-		Started    time.Time  `json:"started"`
-		Ended      *time.Time `json:"ended"`
-		AnsweredBy string     `json:"answered_by"`
-		Steps      []struct {
-			Step       int             `json:"step"`
-			At         time.Time       `json:"at"`
-			Event      string          `json:"event"`
-			Outcome    string          `json:"outcome"`
-			TwiML      string          `json:"twiml"`
-			Trace      *executionTrace `json:"trace"`
-			Deliveries []delivery      `json:"deliveries"`
-		} `json:"steps"`
-	}
+	var call server.CallExecution
 	var raw json.RawMessage
 	if code, err := c.call("GET", "/v1/admin/calls/"+url.PathEscape(sid), nil, &raw, stderr); err != nil {
 		fmt.Fprintln(stderr, "flowc trace:", err)
@@ -139,9 +123,11 @@ func traceCall(c *adminClient, sid string, asJSON bool, stdout, stderr io.Writer
 	fmt.Fprintln(stdout)
 	for _, st := range call.Steps {
 		fmt.Fprintf(stdout, "step %d at %s: %s\n", st.Step, st.At.Format("15:04:05"), st.Event)
-		st.Trace.print(stdout, "  ")
+		var tr *executionTrace
+		json.Unmarshal(st.Trace, &tr)
+		tr.print(stdout, "  ")
 		for _, d := range st.Deliveries {
-			fmt.Fprintf(stdout, "  → %s\n", d.describe())
+			fmt.Fprintf(stdout, "  → %s\n", delivery(d).describe())
 		}
 	}
 	return exitOK
