@@ -83,6 +83,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"ContactEdits", testContactEdits}, // effects.go
 		{"Queues", testQueues},             // queue.go
 		{"UserTokens", testUserTokens},     // users.go
+		{"OwnedNumbers", testOwnedNumbers}, // owned.go
 		{"QueueWaiting", testQueueWaiting}, // queuestats.go
 		{"Pipeline", testPipeline},         // pipeline.go
 		{"ReadSteps", testReadSteps},
