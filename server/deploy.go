@@ -73,7 +73,7 @@ func (s *Server) saveVersion(ctx context.Context, tx store.Tx, p *vm.Program, no
 	if err := p.Encode(&buf); err != nil {
 		return false, err
 	}
-	err = tx.SaveProgram(ctx, &store.Program{Flow: p.Name, Version: p.Version, Encoded: buf.Bytes(), Numbers: p.Numbers, Created: now})
+	err = tx.SaveProgram(ctx, &store.Program{Flow: p.Name, Version: p.Version, Encoded: buf.Bytes(), Numbers: p.Served(), Created: now, Channel: p.Channel})
 	var vc *store.VersionConflictError
 	if errors.As(err, &vc) {
 		return false, conflict("version %s is already saved for flow %q, not %q", short(p.Version), vc.Flow, p.Name)
@@ -134,7 +134,7 @@ func (s *Server) activate(ctx context.Context, tx store.Tx, p *vm.Program, now t
 	if active == p.Version {
 		return StatusUnchanged, nil
 	}
-	if err := activateVersion(ctx, tx, p.Name, p.Version, p.Numbers, now); err != nil {
+	if err := activateVersion(ctx, tx, p.Name, p.Version, p.Served(), now); err != nil {
 		return "", err
 	}
 	if isNew {
@@ -391,6 +391,10 @@ func (s *Server) deployFlow(w http.ResponseWriter, r *http.Request) {
 	if p == nil {
 		return
 	}
+	if req.Draft && p.Channel == "voice" {
+		writeJSON(w, http.StatusBadRequest, apiError{Error: fmt.Sprintf(`%s is a call flow (channel voice): a draft answers its test contacts' texts, so a call flow is deployed without "draft"`, p.Name)})
+		return
+	}
 	var status string
 	isNew := false
 	err := s.store.InTx(r.Context(), func(tx store.Tx) error {
@@ -411,7 +415,7 @@ func (s *Server) deployFlow(w http.ResponseWriter, r *http.Request) {
 	if status == StatusCreated || (status == StatusDraft && isNew) {
 		code = http.StatusCreated
 	}
-	resp := DeployResponse{Flow: p.Name, Version: p.Version, Status: status, Numbers: nonNil(p.Numbers), Warnings: warnings}
+	resp := DeployResponse{Flow: p.Name, Version: p.Version, Status: status, Numbers: nonNil(p.Served()), Warnings: warnings}
 	if req.Draft {
 		resp.TestContacts = contacts
 	}

@@ -23,8 +23,9 @@ import (
 type routeTable struct {
 	version int64
 	numbers map[string]store.NumberRoute
-	drafts  []store.Draft    // by flow, as the store lists them
-	tested  map[string][]int // test contact → indexes into drafts, in order
+	calls   map[string]store.NumberRoute // the numbers' call flows
+	drafts  []store.Draft                // by flow, as the store lists them
+	tested  map[string][]int             // test contact → indexes into drafts, in order
 }
 
 func newRouteTable(rt *store.RouteTable) *routeTable {
@@ -32,6 +33,10 @@ func newRouteTable(rt *store.RouteTable) *routeTable {
 		drafts: rt.Drafts, tested: map[string][]int{}}
 	for _, n := range rt.Numbers {
 		t.numbers[n.Number] = n
+	}
+	t.calls = make(map[string]store.NumberRoute, len(rt.Calls))
+	for _, n := range rt.Calls {
+		t.calls[n.Number] = n
 	}
 	for i, d := range rt.Drafts {
 		for _, c := range d.Contacts {
@@ -51,6 +56,13 @@ func (t *routeTable) route(number, contact string) (flow, version string, ok boo
 	}
 	flow, version = draftRoute(n.Flow, n.Version, number, drafts)
 	return flow, version, routed || flow != ""
+}
+
+// callRoute is the call flow and version answering a call to number;
+// ok false when none does. (Drafts answer test contacts' texts only.)
+func (t *routeTable) callRoute(number string) (flow, version string, ok bool) {
+	n, ok := t.calls[number]
+	return n.Flow, n.Version, ok
 }
 
 // draftRoute is the route of a first message to number from a contact

@@ -361,3 +361,12 @@ func (p *Program) RingOutcomes(pc int) []RingOutcome {
 	}
 	return out
 }
+
+// Served is the numbers the program serves: a call flow's calls
+// (CallNumbers), an SMS flow's texts (Numbers).
+func (p *Program) Served() []string {
+	if p.Channel == "voice" {
+		return p.CallNumbers
+	}
+	return p.Numbers
+}

@@ -165,7 +165,8 @@ type Tx interface {
 	Program(ctx context.Context, version string) (*Program, error)
 	Programs(ctx context.Context, flow string) ([]Program, error) // newest first
 	// Activate makes version the active one of its flow and routes the
-	// given numbers to it (a number has exactly one flow). The numbers
+	// given numbers to it (a number has exactly one SMS flow and one call
+	// flow: the program's Channel says which it is). The numbers
 	// replace the flow's: a number the flow served that is not listed is
 	// no longer routed, and the program's Numbers become numbers. A number
 	// routed to another flow is refused with *NumberTakenError (nothing is
@@ -291,6 +292,7 @@ type StepReaderWith interface {
 type RouteTable struct {
 	Version int64
 	Numbers []NumberRoute // sorted by number
+	Calls   []NumberRoute // the numbers routed to call flows, sorted by number
 	Drafts  []Draft       // by flow
 }
 
@@ -561,9 +563,14 @@ type Program struct {
 	Flow    string
 	Version string
 	Encoded []byte // vm.Program.Encode output
+	// Numbers are the numbers the program serves: its texts' for an SMS
+	// flow, its calls' for a call flow (Channel "voice").
 	Numbers []string
 	Created time.Time
 	Active  bool
+	// Channel is the flow's (vm.Program.Channel): "sms" (also "") or
+	// "voice". Activate routes a call flow's numbers for calls.
+	Channel string
 }
 
 // DeployTx is what safer deploys need beyond Tx: drafts served to test

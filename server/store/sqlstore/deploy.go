@@ -35,8 +35,8 @@ func (t *Tx) SaveProgram(ctx context.Context, p *store.Program) error {
 		enc = []byte{}
 	}
 	n, err := affected(t.exec(ctx, `
-		INSERT INTO programs (version, flow, encoded, numbers, created, active) VALUES (?, ?, ?, ?, ?, false)
-		ON CONFLICT (version) DO NOTHING`, p.Version, p.Flow, enc, numbers, created))
+		INSERT INTO programs (version, flow, encoded, numbers, created, active, channel) VALUES (?, ?, ?, ?, ?, false, ?)
+		ON CONFLICT (version) DO NOTHING`, p.Version, p.Flow, enc, numbers, created, channelOf(p.Channel)))
 	if err != nil {
 		return t.errorf("save program %s: %w", p.Version, err)
 	}
@@ -53,11 +53,27 @@ func (t *Tx) SaveProgram(ctx context.Context, p *store.Program) error {
 	return nil
 }
 
-const programColumns = `flow, version, encoded, numbers, created, active`
+const programColumns = `flow, version, encoded, numbers, created, active, channel`
+
+// channelOf is a program's channel as stored: "" is "sms".
+func channelOf(c string) string {
+	if c == "" {
+		return "sms"
+	}
+	return c
+}
+
+// routesTable is the table routing a channel's numbers.
+func routesTable(channel string) string {
+	if channel == "voice" {
+		return "call_numbers"
+	}
+	return "numbers"
+}
 
 func (t *Tx) scanProgram(sc interface{ Scan(...any) error }) (store.Program, error) {
 	var p store.Program
-	err := sc.Scan(&p.Flow, &p.Version, &p.Encoded, t.scanStrs(&p.Numbers), scanTime(&p.Created), &p.Active)
+	err := sc.Scan(&p.Flow, &p.Version, &p.Encoded, t.scanStrs(&p.Numbers), scanTime(&p.Created), &p.Active, &p.Channel)
 	p.Encoded = blob(p.Encoded)
 	return p, err
 }
@@ -110,8 +126,8 @@ func (t *Tx) Activate(ctx context.Context, flow, version string, numbers []strin
 	if err != nil {
 		return err
 	}
-	var pflow string
-	err = t.queryRow(ctx, `SELECT flow FROM programs WHERE version = ?`, version).Scan(&pflow)
+	var pflow, channel string
+	err = t.queryRow(ctx, `SELECT flow, channel FROM programs WHERE version = ?`, version).Scan(&pflow, &channel)
 	if errors.Is(err, sql.ErrNoRows) {
 		return t.errorf("activate %s: %w", version, store.ErrNotFound)
 	}
@@ -131,7 +147,7 @@ func (t *Tx) Activate(ctx context.Context, flow, version string, numbers []strin
 	// the transaction as it was (the caller may go on using it).
 	for _, n := range nums {
 		var other string
-		err := t.queryRow(ctx, `SELECT flow FROM numbers WHERE number = ?`, n).Scan(&other)
+		err := t.queryRow(ctx, `SELECT flow FROM `+routesTable(channel)+` WHERE number = ?`, n).Scan(&other)
 		if errors.Is(err, sql.ErrNoRows) {
 			continue
 		}
@@ -152,10 +168,13 @@ func (t *Tx) Activate(ctx context.Context, flow, version string, numbers []strin
 	}{
 		{`UPDATE programs SET active = false WHERE flow = ? AND version <> ? AND active = true`, []any{flow, version}},
 		{`UPDATE programs SET active = true, activated = ?, numbers = ? WHERE version = ?`, []any{a, enc, version}},
+		// Both tables: a flow whose new version changed its channel
+		// leaves the other channel's routes.
 		{`DELETE FROM numbers WHERE flow = ?`, []any{flow}},
+		{`DELETE FROM call_numbers WHERE flow = ?`, []any{flow}},
 	}
 	if len(nums) > 0 {
-		q := `INSERT INTO numbers (number, flow, version) VALUES (?, ?, ?)` + repeat(`, (?, ?, ?)`, len(nums)-1)
+		q := `INSERT INTO ` + routesTable(channel) + ` (number, flow, version) VALUES (?, ?, ?)` + repeat(`, (?, ?, ?)`, len(nums)-1)
 		var args []any
 		for _, n := range nums {
 			args = append(args, n, flow, version)

@@ -335,6 +335,10 @@ func (t *Tx) RouteTable(ctx context.Context) (*store.RouteTable, error) {
 	if err != nil {
 		return nil, err
 	}
+	calls, err := t.CallNumbers(ctx)
+	if err != nil {
+		return nil, err
+	}
 	drafts, err := t.Drafts(ctx)
 	if err != nil {
 		return nil, err
@@ -346,7 +350,7 @@ func (t *Tx) RouteTable(ctx context.Context) (*store.RouteTable, error) {
 	if again != v {
 		return nil, t.errorf("route table changed while read (version %d, then %d): %w", v, again, store.ErrConflict)
 	}
-	return &store.RouteTable{Version: v, Numbers: numbers, Drafts: drafts}, nil
+	return &store.RouteTable{Version: v, Numbers: numbers, Calls: calls, Drafts: drafts}, nil
 }
 
 // AdvanceRevisionRouted is AdvanceRevision's compare-and-swap with the

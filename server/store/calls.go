@@ -1,0 +1,56 @@
+package store
+
+import (
+	"context"
+	"time"
+)
+
+// Call is one call answered by a call flow (migration 00017's calls):
+// its suspended state between two of the provider's callbacks, and the
+// number of callbacks answered so far.
+type Call struct {
+	SID     string // the provider's CallSid
+	Contact string // the caller
+	Number  string // the business number called
+	Flow    string
+	Version string
+	State   []byte // the flow's vm.State as JSON; nil once the call is over
+	// Step is the number of the provider's requests answered (the call
+	// itself is step 1): the callback of step N's answer is step N+1.
+	Step                    int
+	Started, Updated, Ended time.Time // Ended zero: live
+	AnsweredBy              string    // the user who answered a ring, "" when none has
+}
+
+// CallStep is one answered request of a call: what the provider said
+// (Event, as the trace tells it) and the TwiML answered, kept so that a
+// retried callback is answered identically and the call can be traced.
+type CallStep struct {
+	SID     string
+	Step    int
+	At      time.Time
+	Event   string
+	Outcome string
+	TwiML   string
+	Trace   []byte // the step's execution record (server/trace.go's JSON), nil when none ran
+}
+
+// CallsTx keeps calls and their steps. A store's Tx implements it.
+type CallsTx interface {
+	// Call reads the call, locking it for the transaction (PostgreSQL:
+	// FOR UPDATE); ErrNotFound when there is none.
+	Call(ctx context.Context, sid string) (*Call, error)
+	// SaveCall stores c: a new call when c.Step is 1 (ErrConflict,
+	// wrapped, when the call is stored already), else the call whose
+	// Step is c.Step-1 (ErrConflict when it is not: another request
+	// answered that step first). The transaction must then be rolled
+	// back.
+	SaveCall(ctx context.Context, c *Call) error
+	// AddCallStep stores one answered step (ErrConflict when the call has
+	// that step already).
+	AddCallStep(ctx context.Context, s *CallStep) error
+	// CallStep reads one step (ErrNotFound when none).
+	CallStep(ctx context.Context, sid string, step int) (*CallStep, error)
+	// CallSteps reads a call's steps in order (none: an empty list).
+	CallSteps(ctx context.Context, sid string) ([]CallStep, error)
+}
