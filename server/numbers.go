@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -18,7 +19,8 @@ import (
 // gives every number exactly one of each, and shows a number without a
 // call flow in red.
 
-// NumberInfo is one number of GET /v1/admin/numbers.
+// NumberInfo is one number of GET /v1/admin/numbers. Empty fields are
+// left out (a page is hundreds of these).
 type NumberInfo struct {
 	Number string `json:"number"`
 	// Name is the directory's name of the number, else Twilio's friendly
@@ -26,34 +28,36 @@ type NumberInfo struct {
 	Name string `json:"name,omitempty"`
 	// Owned says where the business is known to hold the number:
 	// "directory" (directory.json's numbers), "twilio" (the account's
-	// numbers, as the last `flowc numbers sync` read them). Empty for a
+	// numbers, as the last `flowc numbers sync` read them). None for a
 	// number known only by its routes or a text.
-	Owned []string `json:"owned"`
-	// SMS and Voice say what the number can receive: Twilio's
-	// capabilities for a synced number, else both.
-	SMS   bool `json:"sms"`
-	Voice bool `json:"voice"`
-	// The flow and version answering its texts and its calls; "" when
-	// none does.
-	SMSFlow     string `json:"sms_flow"`
-	SMSVersion  string `json:"sms_version"`
-	CallFlow    string `json:"call_flow"`
-	CallVersion string `json:"call_version"`
+	Owned []string `json:"owned,omitempty"`
+	// Capabilities is what the number can receive, as Twilio said; nil
+	// (both) for a number not synced.
+	Capabilities *Capabilities `json:"capabilities,omitempty"`
+	// The flow and version answering its texts and its calls; none when
+	// no flow does.
+	SMSFlow     string `json:"sms_flow,omitempty"`
+	SMSVersion  string `json:"sms_version,omitempty"`
+	CallFlow    string `json:"call_flow,omitempty"`
+	CallVersion string `json:"call_version,omitempty"`
 	// TextedUnrouted: texts reached the number while no flow served them,
 	// and still none does.
-	TextedUnrouted bool `json:"texted_unrouted"`
+	TextedUnrouted bool `json:"texted_unrouted,omitempty"`
 	// Missing lists what the number can receive but no flow answers:
-	// "sms_flow", "call_flow" (smrtPhone's red buttons).
-	Missing []string `json:"missing"`
+	// "sms_flow", "call_flow" (smrtPhone's red buttons); none when it
+	// lacks nothing.
+	Missing []string `json:"missing,omitempty"`
+}
+
+// Capabilities is what a number can receive.
+type Capabilities struct {
+	SMS   bool `json:"sms"`
+	Voice bool `json:"voice"`
 }
 
 // NumbersResponse is a page of the numbers, in number order (bytewise).
 type NumbersResponse struct {
 	Numbers []NumberInfo `json:"numbers"`
-	// Routed and Unrouted are the page's numbers with an SMS flow and
-	// those texted with none, as clients from before Numbers read them.
-	Routed   []store.NumberRoute `json:"routed"`
-	Unrouted []string            `json:"unrouted"`
 	// Next is the cursor of the next page, "" when this is the last.
 	Next string `json:"next"`
 }
@@ -99,17 +103,20 @@ func (s *Server) listNumbers(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	// The directory's numbers as stored: another replica may have changed
-	// it (one small read; the directory is read again only then).
-	if ur, err := s.usersReader(); err == nil {
-		v, err := ur.StoredDirectoryVersion(r.Context())
-		if err == nil {
-			err = s.syncDirectory(r.Context(), v)
-		}
-		if err != nil {
-			s.storeError(w, err)
-			return
-		}
+	var l *store.NumbersListing
+	err = s.readTx(r.Context(), func(tx store.Tx, a store.AdminTx) error {
+		var err error
+		l, err = numbersListingPage(r.Context(), tx, a, after, limit+1)
+		return err
+	})
+	if err == nil {
+		// The directory's numbers as stored: another replica may have
+		// changed it (read again only then).
+		err = s.syncDirectory(r.Context(), l.DirectoryVersion)
+	}
+	if err != nil {
+		s.storeError(w, err)
+		return
 	}
 	dir := s.directory().sortedNumbers()
 	from, _ := slices.BinarySearchFunc(dir, after, func(n Number, after string) int { return strings.Compare(n.Number, after) })
@@ -118,37 +125,11 @@ func (s *Server) listNumbers(w http.ResponseWriter, r *http.Request) {
 	}
 	dir = dir[from:min(len(dir), from+limit+1)]
 
-	var (
-		texts, calls []store.NumberRoute
-		owned        []store.OwnedNumber
-		unrouted     []string
-	)
-	err = s.readTx(r.Context(), func(tx store.Tx, a store.AdminTx) error {
-		var err error
-		if texts, err = a.NumbersPage(r.Context(), after, limit+1); err != nil {
-			return err
-		}
-		if calls, err = a.CallNumbersPage(r.Context(), after, limit+1); err != nil {
-			return err
-		}
-		if ot, ok := tx.(store.OwnedNumbersTx); ok {
-			if owned, err = ot.OwnedNumbersPage(r.Context(), after, limit+1); err != nil {
-				return err
-			}
-		}
-		unrouted, err = a.UnroutedNumbersPage(r.Context(), after, limit+1)
-		return err
-	})
-	if err != nil {
-		s.storeError(w, err)
-		return
-	}
-
 	byNumber := map[string]*NumberInfo{}
 	info := func(n string) *NumberInfo {
 		i := byNumber[n]
 		if i == nil {
-			i = &NumberInfo{Number: n, SMS: true, Voice: true, Owned: []string{}}
+			i = &NumberInfo{Number: n}
 			byNumber[n] = i
 		}
 		return i
@@ -157,22 +138,22 @@ func (s *Server) listNumbers(w http.ResponseWriter, r *http.Request) {
 		i := info(d.Number)
 		i.Name, i.Owned = d.Name, append(i.Owned, "directory")
 	}
-	for _, o := range owned {
+	for _, o := range l.Owned {
 		i := info(o.Number)
 		if i.Name == "" {
 			i.Name = o.Name
 		}
-		i.Owned, i.SMS, i.Voice = append(i.Owned, o.Source), o.SMS, o.Voice
+		i.Owned, i.Capabilities = append(i.Owned, o.Source), &Capabilities{SMS: o.SMS, Voice: o.Voice}
 	}
-	for _, t := range texts {
+	for _, t := range l.Texts {
 		i := info(t.Number)
 		i.SMSFlow, i.SMSVersion = t.Flow, t.Version
 	}
-	for _, c := range calls {
+	for _, c := range l.Calls {
 		i := info(c.Number)
 		i.CallFlow, i.CallVersion = c.Flow, c.Version
 	}
-	for _, n := range unrouted {
+	for _, n := range l.Unrouted {
 		info(n).TextedUnrouted = true
 	}
 	numbers := make([]string, 0, len(byNumber))
@@ -180,27 +161,21 @@ func (s *Server) listNumbers(w http.ResponseWriter, r *http.Request) {
 		numbers = append(numbers, n)
 	}
 	slices.Sort(numbers)
-	out := NumbersResponse{Numbers: []NumberInfo{}, Routed: []store.NumberRoute{}, Unrouted: []string{}}
+	out := NumbersResponse{Numbers: make([]NumberInfo, 0, len(numbers))}
 	if len(numbers) > limit {
 		numbers = numbers[:limit]
 		out.Next = numberCursor + numbers[limit-1]
 	}
 	for _, n := range numbers {
 		i := byNumber[n]
-		i.Missing = []string{}
-		if i.SMS && i.SMSFlow == "" {
+		c := i.Capabilities
+		if i.SMSFlow == "" && (c == nil || c.SMS) {
 			i.Missing = append(i.Missing, "sms_flow")
 		}
-		if i.Voice && i.CallFlow == "" {
+		if i.CallFlow == "" && (c == nil || c.Voice) {
 			i.Missing = append(i.Missing, "call_flow")
 		}
 		out.Numbers = append(out.Numbers, *i)
-		if i.SMSFlow != "" {
-			out.Routed = append(out.Routed, store.NumberRoute{Number: n, Flow: i.SMSFlow, Version: i.SMSVersion})
-		}
-		if i.TextedUnrouted {
-			out.Unrouted = append(out.Unrouted, n)
-		}
 	}
 	writeJSON(w, http.StatusOK, out)
 }
@@ -291,6 +266,29 @@ func (s *Server) unassignNumber(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, out)
+}
+
+// numbersListingPage reads a page of each source of the listing: in one
+// statement when the store can (store.NumbersListingReader).
+func numbersListingPage(ctx context.Context, tx store.Tx, a store.AdminTx, after string, limit int) (*store.NumbersListing, error) {
+	if lr, ok := tx.(store.NumbersListingReader); ok {
+		return lr.NumbersListingPage(ctx, after, limit)
+	}
+	l := &store.NumbersListing{}
+	var err error
+	if l.Texts, err = a.NumbersPage(ctx, after, limit); err != nil {
+		return nil, err
+	}
+	if l.Calls, err = a.CallNumbersPage(ctx, after, limit); err != nil {
+		return nil, err
+	}
+	if ot, ok := tx.(store.OwnedNumbersTx); ok {
+		if l.Owned, err = ot.OwnedNumbersPage(ctx, after, limit); err != nil {
+			return nil, err
+		}
+	}
+	l.Unrouted, err = a.UnroutedNumbersPage(ctx, after, limit)
+	return l, err
 }
 
 // sortedNumbers is the directory's numbers in number order.

@@ -218,7 +218,7 @@ func TestNumbersSync(t *testing.T) {
 			for _, n := range infos {
 				byNumber[n.Number] = n
 			}
-			if fax := byNumber["+15550950"]; fax.Name != "Fax line" || fax.SMS || !fax.Voice {
+			if fax := byNumber["+15550950"]; fax.Name != "Fax line" || fax.Capabilities == nil || *fax.Capabilities != (server.Capabilities{Voice: true}) {
 				t.Errorf("fax line %+v: want its name, voice only", fax)
 			}
 

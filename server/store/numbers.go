@@ -33,3 +33,23 @@ type OwnedNumbersTx interface {
 	// the number after ("" for the first page), sorted bytewise.
 	OwnedNumbersPage(ctx context.Context, after string, limit int) ([]OwnedNumber, error)
 }
+
+// NumbersListing is what a page of the numbers listing (GET
+// /v1/admin/numbers) merges, read in one statement by
+// NumbersListingReader: at most limit of each source after the cursor,
+// each sorted bytewise.
+type NumbersListing struct {
+	Texts    []NumberRoute // NumbersPage's
+	Calls    []NumberRoute // CallNumbersPage's
+	Owned    []OwnedNumber // OwnedNumbersPage's (Synced not read)
+	Unrouted []string      // UnroutedNumbersPage's
+	// DirectoryVersion is StepState's: the stored directory's version,
+	// whose numbers the listing merges as well.
+	DirectoryVersion int64
+}
+
+// NumbersListingReader is a Tx that reads a page of every source of the
+// numbers listing in one statement (one round trip instead of five).
+type NumbersListingReader interface {
+	NumbersListingPage(ctx context.Context, after string, limit int) (*NumbersListing, error)
+}

@@ -71,3 +71,62 @@ func (t *Tx) OwnedNumbersPage(ctx context.Context, after string, limit int) ([]s
 	}
 	return out, nil
 }
+
+var _ store.NumbersListingReader = (*Tx)(nil)
+
+// NumbersListingPage reads the pages of NumbersPage, CallNumbersPage,
+// OwnedNumbersPage and UnroutedNumbersPage (its loose index scan) and
+// the directory's version in one statement, each page from its own
+// index as alone.
+func (t *Tx) NumbersListingPage(ctx context.Context, after string, limit int) (*store.NumbersListing, error) {
+	c, lim := t.db.d.Bytewise, limitOrAll(limit)
+	page := func(table string) string {
+		return `SELECT number, flow, version FROM ` + table + ` WHERE number` + c + ` > ? ORDER BY number` + c + ` LIMIT ?`
+	}
+	q := `WITH RECURSIVE u(n) AS (
+			SELECT (SELECT to_number` + c + ` FROM messages WHERE outcome = 'no-flow' AND to_number` + c + ` > ?
+				ORDER BY to_number` + c + ` LIMIT 1)
+			UNION ALL
+			SELECT (SELECT to_number` + c + ` FROM messages WHERE outcome = 'no-flow' AND to_number` + c + ` > u.n
+				ORDER BY to_number` + c + ` LIMIT 1)
+			FROM u WHERE u.n IS NOT NULL)
+		SELECT 's', number, flow, version, false, false, 0 FROM (` + page("numbers") + `) AS s
+		UNION ALL SELECT 'c', number, flow, version, false, false, 0 FROM (` + page("call_numbers") + `) AS c
+		UNION ALL SELECT 'o', number, name, source, sms, voice, 0 FROM (
+			SELECT number, name, source, sms, voice FROM owned_numbers WHERE number` + c + ` > ? ORDER BY number` + c + ` LIMIT ?) AS o
+		UNION ALL SELECT 'u', n, '', '', false, false, 0 FROM (
+			SELECT n FROM u WHERE n IS NOT NULL AND NOT EXISTS (SELECT 1 FROM numbers WHERE number = u.n) ORDER BY n` + c + ` LIMIT ?) AS t
+		UNION ALL SELECT 'd', '', '', '', false, false, version FROM directory_version WHERE id = 1`
+	rows, err := t.query(ctx, q, after, after, lim, after, lim, after, lim, lim)
+	if err != nil {
+		return nil, t.errorf("numbers listing: %w", err)
+	}
+	defer rows.Close()
+	out := &store.NumbersListing{}
+	for rows.Next() {
+		var (
+			kind, number, a, b string
+			sms, voice         bool
+			version            int64
+		)
+		if err := rows.Scan(&kind, &number, &a, &b, &sms, &voice, &version); err != nil {
+			return nil, t.errorf("numbers listing: %w", err)
+		}
+		switch kind {
+		case "s":
+			out.Texts = append(out.Texts, store.NumberRoute{Number: number, Flow: a, Version: b})
+		case "c":
+			out.Calls = append(out.Calls, store.NumberRoute{Number: number, Flow: a, Version: b})
+		case "o":
+			out.Owned = append(out.Owned, store.OwnedNumber{Number: number, Name: a, Source: b, SMS: sms, Voice: voice})
+		case "u":
+			out.Unrouted = append(out.Unrouted, number)
+		case "d":
+			out.DirectoryVersion = version
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, t.errorf("numbers listing: %w", err)
+	}
+	return out, nil
+}

@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"context"
+	"fmt"
 	"reflect"
 	"slices"
 	"testing"
@@ -116,5 +117,75 @@ func testOwnedNumbers(t *testing.T, s store.Store) {
 	}
 	if got := page(t, "", 0); len(got) != 0 {
 		t.Errorf("owned after an empty sync: %v", numbers(got))
+	}
+}
+
+// testNumbersListing: NumbersListingPage reads in one statement what
+// NumbersPage, CallNumbersPage, OwnedNumbersPage and UnroutedNumbersPage
+// read apart, after any cursor and at any limit, with the directory's
+// version.
+func testNumbersListing(t *testing.T, s store.Store) {
+	inTx(t, s, func(ctx context.Context, tx store.Tx) error {
+		sales, line := program("sales", "s1", T0, "+15550100", "+15550300"), program("main-line", "m1", T0, "+15550100", "+15550200")
+		line.Channel = "voice"
+		for _, p := range []store.Program{sales, line} {
+			if err := tx.SaveProgram(ctx, &p); err != nil {
+				return err
+			}
+			if err := tx.Activate(ctx, p.Flow, p.Version, p.Numbers, T0); err != nil {
+				return err
+			}
+		}
+		for i, to := range []string{"+15550050", "+15550400", "+15550400", "+15550300"} { // +15550300 is routed
+			if err := tx.InsertMessage(ctx, &store.Message{SID: fmt.Sprintf("SMl%d", i), From: "+15557654321", To: to, Outcome: "no-flow", Response: "{}", Received: T0}); err != nil {
+				return err
+			}
+		}
+		if err := tx.(store.OutboxTx).SetSetting(ctx, "directory", `{"users": []}`); err != nil {
+			return err
+		}
+		_, err := tx.(store.OwnedNumbersTx).ReplaceOwnedNumbers(ctx, "twilio", []store.OwnedNumber{
+			{Number: "+15550100", Name: "Main", SMS: true, Voice: true}, {Number: "+15550500", Name: "Fax", Voice: true}}, T0)
+		return err
+	})
+	ur, ok := s.(store.UsersReader)
+	if !ok {
+		t.Fatalf("store %T is not a store.UsersReader", s)
+	}
+	dirVersion, err := ur.StoredDirectoryVersion(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, after := range []string{"", "+15550050", "+15550100", "+15550250", "+15550500"} {
+		for _, limit := range []int{0, 1, 2, 5} {
+			inTx(t, s, func(ctx context.Context, tx store.Tx) error {
+				a := tx.(store.AdminTx)
+				got, err := tx.(store.NumbersListingReader).NumbersListingPage(ctx, after, limit)
+				if err != nil {
+					return err
+				}
+				var want store.NumbersListing
+				if want.Texts, err = a.NumbersPage(ctx, after, limit); err != nil {
+					return err
+				}
+				if want.Calls, err = a.CallNumbersPage(ctx, after, limit); err != nil {
+					return err
+				}
+				if want.Owned, err = tx.(store.OwnedNumbersTx).OwnedNumbersPage(ctx, after, limit); err != nil {
+					return err
+				}
+				for i := range want.Owned {
+					want.Owned[i].Synced = time.Time{}
+				}
+				if want.Unrouted, err = a.UnroutedNumbersPage(ctx, after, limit); err != nil {
+					return err
+				}
+				want.DirectoryVersion = dirVersion
+				if !reflect.DeepEqual(*got, want) {
+					t.Errorf("NumbersListingPage(%q, %d) =\n %+v\nwant %+v", after, limit, *got, want)
+				}
+				return nil
+			})
+		}
 	}
 }
