@@ -41,8 +41,9 @@ const (
 	maxSyncPages = 2*MaxOwnedNumbers/syncPageSize + 10
 	// syncPageSize is the PageSize asked for: Twilio's largest.
 	syncPageSize = 1000
-	// syncTimeout bounds the whole sync.
-	syncTimeout = 2 * time.Minute
+	// syncTimeout bounds the whole sync, within the admin listener's
+	// 30 s write timeout (listen.go) so that its answer still goes out.
+	syncTimeout = 25 * time.Second
 	// maxNumberName bounds a stored friendly name (Twilio's own limit is
 	// 64 characters).
 	maxNumberName = 256
