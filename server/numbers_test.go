@@ -144,3 +144,35 @@ func TestNumbersListing(t *testing.T) {
 		})
 	}
 }
+
+// TestNumbersListingSeesAnotherReplicasDirectory: a number added to the
+// directory through one replica is listed by another at once (the
+// listing reads the stored directory's version with its page).
+func TestNumbersListingSeesAnotherReplicasDirectory(t *testing.T) {
+	path := t.TempDir() + "/flowc.db"
+	a, tok := syncHarness(t, openSQLite(t, path), "http://127.0.0.1:1")
+	b, _ := syncHarness(t, openSQLite(t, path), "http://127.0.0.1:1")
+	listed := func(h *harness) bool {
+		for _, n := range h.numbers(tok, 500) {
+			if n.Number == "+15550901" {
+				return n.Name == "Second line" && slices.Equal(n.Owned, []string{"directory"})
+			}
+		}
+		return false
+	}
+	if listed(b) {
+		t.Fatal("listed before it was added")
+	}
+	_, body := a.admin("GET", "/v1/admin/directory", tok, nil)
+	var dir map[string]any
+	if err := json.Unmarshal(body, &dir); err != nil {
+		t.Fatal(err)
+	}
+	dir["numbers"] = []any{map[string]any{"number": "+15550901", "name": "Second line"}}
+	if code, body := a.admin("PUT", "/v1/admin/directory", tok, dir); code != http.StatusOK {
+		t.Fatalf("PUT directory: %d %s", code, body)
+	}
+	if !listed(b) {
+		t.Error("the other replica does not list the number the directory gained")
+	}
+}
