@@ -119,6 +119,7 @@ func (s *Server) adminRoutes(r chi.Router) {
 	r.With(s.adminRead).Get("/inbox/{kind}/{name}", s.listInbox)
 	r.Post("/inbox/items/{id}/done", s.markDone)
 	r.Get("/executions/{sid}", s.getExecution)
+	r.Get("/calls/{sid}", s.getCall) // voice.go
 	r.With(s.adminRead).Get("/outbox", s.listOutbox)
 	r.Get("/lists", s.listLists)
 	r.Get("/lists/{name}", s.getList)

@@ -435,39 +435,7 @@ func (s *Server) apply(ctx context.Context, tx store.Tx, in *stepInput, p *plan)
 			return err
 		}
 	}
-	if len(p.Deliver) > 0 {
-		msgs, omitted, err := conversationMessages(ctx, tx, in)
-		if err != nil {
-			return err
-		}
-		item := store.InboxItem{MessageSID: m.SID, Contact: m.From, Number: m.To, Body: m.Body, Flow: p.Flow, Created: now,
-			Messages: msgs, MessagesOmitted: omitted}
-		for i, t := range p.Deliver {
-			assignee, err := s.deliver(ctx, tx, t, item)
-			if err != nil {
-				return err
-			}
-			if i == len(p.Deliver)-1 && t.Kind == "team" && p.Save != nil && p.stage != nil && p.stage.Save != nil {
-				// The member the strategy chose holds the conversation
-				// the run left with the team (vm/inbound's holds): from the
-				// stage's state each time, as a retried transaction may
-				// choose another member.
-				p.Save.State = inbound.HoldFor(p.stage.Save.State, t.Name, assignee)
-			}
-		}
-	}
-	for i := range p.Outbox {
-		it := p.Outbox[i] // a copy: Enqueue sets its ID, and a retried transaction enqueues anew
-		if err := tx.Enqueue(ctx, &it); err != nil {
-			return err
-		}
-	}
-	for _, tag := range p.Tags {
-		if err := tx.AddContactTag(ctx, m.From, tag); err != nil {
-			return err
-		}
-	}
-	if err := applyEffects(ctx, tx, in, p); err != nil { // effects.go
+	if err := s.applyOutputs(ctx, tx, in, p); err != nil {
 		return err
 	}
 	switch {
@@ -502,6 +470,50 @@ func (s *Server) apply(ctx context.Context, tx store.Tx, in *stepInput, p *plan)
 		return dt.InsertStartingMessage(ctx, msg)
 	}
 	return tx.InsertMessage(ctx, msg)
+}
+
+// applyOutputs writes what a step sends and changes of the contact: its
+// inbox deliveries, its outbox items (forwards, texts), tags and edits.
+// A call's step (voicestep.go) writes these and nothing else of apply's.
+func (s *Server) applyOutputs(ctx context.Context, tx store.Tx, in *stepInput, p *plan) error {
+	m, now := in.Msg, in.Now
+	if len(p.Deliver) > 0 {
+		item := store.InboxItem{MessageSID: m.SID, Contact: m.From, Number: m.To, Body: m.Body, Flow: p.Flow, Created: now}
+		if in.Call == nil {
+			msgs, omitted, err := conversationMessages(ctx, tx, in)
+			if err != nil {
+				return err
+			}
+			item.Messages, item.MessagesOmitted = msgs, omitted
+		} else { // a call's (a voicemail): what it says, with the recording as its media
+			item.Messages = []store.InboxMessage{{SID: m.SID, Body: m.Body, Media: m.Media, Received: now}}
+		}
+		for i, t := range p.Deliver {
+			assignee, err := s.deliver(ctx, tx, t, item)
+			if err != nil {
+				return err
+			}
+			if i == len(p.Deliver)-1 && t.Kind == "team" && in.Call == nil && p.Save != nil && p.stage != nil && p.stage.Save != nil {
+				// The member the strategy chose holds the conversation
+				// the run left with the team (vm/inbound's holds): from the
+				// stage's state each time, as a retried transaction may
+				// choose another member.
+				p.Save.State = inbound.HoldFor(p.stage.Save.State, t.Name, assignee)
+			}
+		}
+	}
+	for i := range p.Outbox {
+		it := p.Outbox[i] // a copy: Enqueue sets its ID, and a retried transaction enqueues anew
+		if err := tx.Enqueue(ctx, &it); err != nil {
+			return err
+		}
+	}
+	for _, tag := range p.Tags {
+		if err := tx.AddContactTag(ctx, m.From, tag); err != nil {
+			return err
+		}
+	}
+	return applyEffects(ctx, tx, in, p) // effects.go
 }
 
 // messageDetails is what is stored of m beyond its ids, body and media:

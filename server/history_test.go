@@ -61,7 +61,13 @@ func startHistoryFlow(t *testing.T, st store.Store, src string, cfg func(*server
 // set and a fake clock at at; cfg may change the configuration.
 func startFlowAt(t *testing.T, st store.Store, name, src string, at time.Time, cfg func(*server.Config)) *harness {
 	t.Helper()
-	res, err := lang.Load([]string{flowDir(t, map[string]string{name: src})})
+	return startFlowsAt(t, st, map[string]string{name: src}, at, cfg)
+}
+
+// startFlowsAt is startFlowAt for several files.
+func startFlowsAt(t *testing.T, st store.Store, files map[string]string, at time.Time, cfg func(*server.Config)) *harness {
+	t.Helper()
+	res, err := lang.Load([]string{flowDir(t, files)})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -214,6 +214,10 @@ func (s *Server) routes(public, admin bool) http.Handler {
 	if public {
 		r.Post("/webhooks/twilio/sms", s.timed("twilio", s.withDeadline(s.handleTwilio)))
 		r.Post(StatusCallbackPath, s.timed("twilio-status", s.withDeadline(s.handleTwilioStatus)))
+		r.Post(VoicePath, s.timed("twilio-voice", s.withDeadline(s.handleVoice))) // voice.go
+		r.Post(VoiceStatusPath, s.timed("twilio-voice-status", s.withDeadline(s.handleVoiceStatus)))
+		r.Post(VoiceLegPath, s.timed("twilio-voice-leg", s.withDeadline(s.handleVoiceLeg)))
+		r.Post(VoiceRecordingPath, s.timed("twilio-voice-recording", s.withDeadline(s.handleVoiceRecording)))
 		r.Post("/v1/messages", s.timed("json", s.withDeadline(s.handleJSON)))
 		r.Post("/v1/outbound", s.timed("outbound", s.withDeadline(s.handleOutbound)))
 		r.Post("/v1/interactions", s.timed("interactions", s.withDeadline(s.handleInteraction)))

@@ -43,6 +43,9 @@ type stepInput struct {
 	HTTP  vm.HTTPDoer          // sends http steps' requests (effects.go); nil: they fail (a deploy's replay)
 	Marks map[string]time.Time // once-per-period replies sent to Msg.From on Msg.To
 
+	// Call is a call's event (voicestep.go); nil for every other step.
+	Call *vm.Event
+
 	Queues      map[string]*inbound.QueueData // the teams' queues the step may touch (queue.go)
 	HandoffIdle time.Duration                 // Config.HandoffIdle
 	// queueTurns: take the turns at the teams before reading their
@@ -54,7 +57,9 @@ type stepInput struct {
 
 // isMessage reports whether the step's event is a message from the
 // contact (not a timer, a person's action or a dispatch).
-func (in *stepInput) isMessage() bool { return !in.Timer && in.Agent == nil && !in.Dispatch }
+func (in *stepInput) isMessage() bool {
+	return !in.Timer && in.Agent == nil && !in.Dispatch && in.Call == nil
+}
 
 // routed is the active flow of a business number.
 type routed struct {
@@ -109,7 +114,7 @@ func step(ctx context.Context, in *stepInput, applets appletRunner) (*plan, erro
 func inboundInput(in *stepInput) *inbound.Input {
 	ii := &inbound.Input{Timer: in.Timer, Msg: vmMessage(in.Msg), Now: in.Now, OptedOut: in.OptedOut,
 		Contact: in.Contact, Lists: in.Lists, EventBudget: in.EventBudget, HTTP: in.HTTP, Marks: in.Marks,
-		Agent: in.Agent, Dispatch: in.Dispatch, Queues: in.Queues, HandoffIdle: in.HandoffIdle}
+		Agent: in.Agent, Dispatch: in.Dispatch, Queues: in.Queues, HandoffIdle: in.HandoffIdle, Call: in.Call}
 	ii.Directory = in.Directory
 	if in.Route != nil {
 		ii.Route = &inbound.Route{Flow: in.Route.Flow, Version: in.Route.Version, Program: in.Route.Program}

@@ -5,15 +5,16 @@ import (
 	"fmt"
 	"io"
 	"net/url"
+	"strings"
 	"time"
 )
 
 func init() {
-	register(command{name: "trace", summary: "show how a message was routed, step by step with file:line (trace MESSAGE_SID)", run: runTrace})
+	register(command{name: "trace", summary: "show how a message or a call was routed, step by step with file:line (trace MESSAGE_SID | CALL_SID)", run: runTrace})
 }
 
 func runTrace(args []string, _ io.Reader, stdout, stderr io.Writer) int {
-	fs := newFlagSet("trace", "flowc trace MESSAGE_SID [--json] [--server URL] [--token TOKEN]", stderr)
+	fs := newFlagSet("trace", "flowc trace MESSAGE_SID|CALL_SID [--json] [--server URL] [--token TOKEN]", stderr)
 	c := adminFlags(fs)
 	asJSON := fs.Bool("json", false, "print the server's JSON")
 	paths, err := parseFlags(fs, args)
@@ -24,24 +25,21 @@ func runTrace(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 		fs.Usage()
 		return exitUsage
 	}
+	if strings.HasPrefix(paths[0], "CA") { // Twilio's CallSids start CA, MessageSids SM or MM
+		return traceCall(c, paths[0], *asJSON, stdout, stderr)
+	}
 	var ex struct {
-		SID      string          `json:"sid"`
-		From     string          `json:"from"`
-		To       string          `json:"to"`
-		Body     string          `json:"body"`
-		Flow     string          `json:"flow"`
-		Version  string          `json:"version"`
-		Outcome  string          `json:"outcome"`
-		Received time.Time       `json:"received"`
-		Answer   json.RawMessage `json:"answer"`
-		Trace    *struct {
-			Steps []struct {
-				Loc, Op, Note string
-			} `json:"steps"`
-			Actions []string `json:"actions"`
-			Errors  []string `json:"errors"`
-		} `json:"trace"`
-		Deliveries []delivery `json:"deliveries"`
+		SID        string          `json:"sid"`
+		From       string          `json:"from"`
+		To         string          `json:"to"`
+		Body       string          `json:"body"`
+		Flow       string          `json:"flow"`
+		Version    string          `json:"version"`
+		Outcome    string          `json:"outcome"`
+		Received   time.Time       `json:"received"`
+		Answer     json.RawMessage `json:"answer"`
+		Trace      *executionTrace `json:"trace"`
+		Deliveries []delivery      `json:"deliveries"`
 	}
 	if code, err := c.call("GET", "/v1/admin/executions/"+url.PathEscape(paths[0]), nil, &ex, stderr); err != nil {
 		fmt.Fprintln(stderr, "flowc trace:", err)
@@ -55,23 +53,96 @@ func runTrace(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprintf(stdout, "message %s from %s to %s at %s: %q\n", ex.SID, ex.From, ex.To, ex.Received.Format(time.RFC3339), ex.Body)
 	fmt.Fprintf(stdout, "flow %s version %s: %s\n", ex.Flow, short(ex.Version), ex.Outcome)
-	if ex.Trace != nil {
-		for _, s := range ex.Trace.Steps {
-			note := ""
-			if s.Note != "" {
-				note = ": " + s.Note
-			}
-			fmt.Fprintf(stdout, "  · %s %s%s\n", s.Loc, s.Op, note)
-		}
-		for _, a := range ex.Trace.Actions {
-			fmt.Fprintf(stdout, "  %s\n", a)
-		}
-		for _, e := range ex.Trace.Errors {
-			fmt.Fprintf(stdout, "  ! %s\n", e)
-		}
-	}
+	ex.Trace.print(stdout, "  ")
 	for _, d := range ex.Deliveries {
 		fmt.Fprintf(stdout, "  → %s\n", d.describe())
+	}
+	return exitOK
+}
+
+// executionTrace is a step's execution record (server/trace.go's JSON).
+type executionTrace struct {
+	Steps []struct {
+		Loc, Op, Note string
+	} `json:"steps"`
+	Actions []string `json:"actions"`
+	Errors  []string `json:"errors"`
+}
+
+func (t *executionTrace) print(w io.Writer, indent string) {
+	if t == nil {
+		return
+	}
+	for _, s := range t.Steps {
+		note := ""
+		if s.Note != "" {
+			note = ": " + s.Note
+		}
+		fmt.Fprintf(w, "%s· %s %s%s\n", indent, s.Loc, s.Op, note)
+	}
+	for _, a := range t.Actions {
+		fmt.Fprintf(w, "%s%s\n", indent, a)
+	}
+	for _, e := range t.Errors {
+		fmt.Fprintf(w, "%s! %s\n", indent, e)
+	}
+}
+
+// traceCall prints a call step by step (GET /v1/admin/calls/{sid}).
+func traceCall(c *adminClient, sid string, asJSON bool, stdout, stderr io.Writer) int {
+	var call struct {
+		SID        string     `json:"sid"`
+		From       string     `json:"from"`
+		To         string     `json:"to"`
+		Flow       string     `json:"flow"`
+		Version    string     `json:"version"`
+		Started    time.Time  `json:"started"`
+		Ended      *time.Time `json:"ended"`
+		AnsweredBy string     `json:"answered_by"`
+		Steps      []struct {
+			Step       int             `json:"step"`
+			At         time.Time       `json:"at"`
+			Event      string          `json:"event"`
+			Outcome    string          `json:"outcome"`
+			TwiML      string          `json:"twiml"`
+			Trace      *executionTrace `json:"trace"`
+			Deliveries []delivery      `json:"deliveries"`
+		} `json:"steps"`
+	}
+	var raw json.RawMessage
+	if code, err := c.call("GET", "/v1/admin/calls/"+url.PathEscape(sid), nil, &raw, stderr); err != nil {
+		fmt.Fprintln(stderr, "flowc trace:", err)
+		return clientExit(code)
+	}
+	if asJSON {
+		var v any
+		json.Unmarshal(raw, &v)
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		enc.SetEscapeHTML(false) // the TwiML reads as written
+		enc.Encode(v)
+		return exitOK
+	}
+	if err := json.Unmarshal(raw, &call); err != nil {
+		fmt.Fprintln(stderr, "flowc trace: the server's answer:", err)
+		return exitUsage
+	}
+	state := "in progress"
+	if call.Ended != nil {
+		state = "ended " + call.Ended.Format(time.RFC3339)
+	}
+	fmt.Fprintf(stdout, "call %s from %s to %s at %s (%s)\n", call.SID, call.From, call.To, call.Started.Format(time.RFC3339), state)
+	fmt.Fprintf(stdout, "flow %s version %s", call.Flow, short(call.Version))
+	if call.AnsweredBy != "" {
+		fmt.Fprintf(stdout, ", answered by %s", call.AnsweredBy)
+	}
+	fmt.Fprintln(stdout)
+	for _, st := range call.Steps {
+		fmt.Fprintf(stdout, "step %d at %s: %s\n", st.Step, st.At.Format("15:04:05"), st.Event)
+		st.Trace.print(stdout, "  ")
+		for _, d := range st.Deliveries {
+			fmt.Fprintf(stdout, "  → %s\n", d.describe())
+		}
 	}
 	return exitOK
 }

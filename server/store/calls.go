@@ -37,8 +37,9 @@ type CallStep struct {
 
 // CallsTx keeps calls and their steps. A store's Tx implements it.
 type CallsTx interface {
-	// Call reads the call, locking it for the transaction (PostgreSQL:
-	// FOR UPDATE); ErrNotFound when there is none.
+	// Call reads the call (ErrNotFound when there is none); it locks
+	// nothing, so it may be read in a read-only transaction: SaveCall's
+	// compare-and-swap on the step is what orders two requests.
 	Call(ctx context.Context, sid string) (*Call, error)
 	// SaveCall stores c: a new call when c.Step is 1 (ErrConflict,
 	// wrapped, when the call is stored already), else the call whose
@@ -46,6 +47,11 @@ type CallsTx interface {
 	// answered that step first). The transaction must then be rolled
 	// back.
 	SaveCall(ctx context.Context, c *Call) error
+	// SetCallAnswered records who answered the ring of step (the
+	// provider's report of a rung leg's answer): only while the call is
+	// at that step and nobody answered yet; ok false when it changed
+	// nothing (a retried report, or a step past).
+	SetCallAnswered(ctx context.Context, sid string, step int, user string) (ok bool, err error)
 	// AddCallStep stores one answered step (ErrConflict when the call has
 	// that step already).
 	AddCallStep(ctx context.Context, s *CallStep) error

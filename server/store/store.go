@@ -574,7 +574,7 @@ type Program struct {
 	Numbers []string
 	Created time.Time
 	Active  bool
-	// Channel is the flow's (vm.Program.Channel): "sms" (also "") or
+	// Channel is the flow's (vm.Program.Channel): "" (sms) or
 	// "voice". Activate routes a call flow's numbers for calls.
 	Channel string
 }

@@ -15,6 +15,9 @@ import (
 // in the step's transaction with their SIDs, and the simulator in memory,
 // so that `flowc test` and the server see the same history.
 func Interactions(in *Input, p *Plan) []runtime.Interaction {
+	if in.Call != nil {
+		return callInteractions(in, p) // voice.go
+	}
 	if !p.Record {
 		return nil
 	}

@@ -4,6 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strings"
+	"time"
+
+	"github.com/flowc-dev/flowc/runtime"
 
 	"github.com/flowc-dev/flowc/vm"
 )
@@ -16,6 +20,11 @@ const OutcomeCall = "call"
 // a call's history is the server's to keep from its callbacks.
 func callStep(ctx context.Context, in *Input, applets AppletRunner) (*Plan, error) {
 	ev := *in.Call
+	if ev.Kind == vm.EventRecorded && ev.Call.Recording != "" {
+		// What the steps after the voicemail deliver (inbox, e-mail) is
+		// the recording: it is the event's message.
+		in.Msg.Body, in.Msg.Media = VoicemailBody(ev.Call.Recording, ev.Call.Length), []string{ev.Call.Recording}
+	}
 	if ev.Message.From == "" {
 		ev.Message.From = in.Msg.From
 	}
@@ -48,6 +57,30 @@ func callStep(ctx context.Context, in *Input, applets AppletRunner) (*Plan, erro
 	}
 	collect(p, in, res)
 	return p, nil
+}
+
+// callInteractions is what a call's step adds to the contact's history:
+// the call itself when it comes in (no user), and the call again with
+// the user who answered a ring, which contact.last_called_by reads. A
+// text back to the caller is an outbound text (the server records it
+// when the outbox sends it, as every queued text).
+func callInteractions(in *Input, p *Plan) []runtime.Interaction {
+	ev := in.Call
+	switch {
+	case ev.Kind == vm.EventCall && p.Outcome != OutcomeNoFlow:
+		return []runtime.Interaction{{Kind: runtime.InteractionCall, Direction: runtime.DirectionInbound, Number: in.Msg.To, At: in.Now}}
+	case ev.Kind == vm.EventDial && ev.Call.Status == "answered" && ev.Call.Member != "" && !strings.Contains(ev.Call.Member, ":"):
+		u := ev.Call.Member
+		return []runtime.Interaction{{Kind: runtime.InteractionCall, Direction: runtime.DirectionInbound, Number: in.Msg.To, User: &u, At: in.Now}}
+	}
+	return nil
+}
+
+// VoicemailBody is what an inbox item or an e-mail of a voicemail says:
+// its length and where to listen to it (the recording's URL is also the
+// message's media).
+func VoicemailBody(url string, length time.Duration) string {
+	return fmt.Sprintf("Voicemail (%s): %s", vm.FormatDuration(length.Round(time.Second)), url)
 }
 
 // collectCall puts a call's action in the plan: what the caller hears

@@ -208,6 +208,7 @@ func RunWith(ctx context.Context, t *Test, p *vm.Program, real sim.AppletFunc, o
 			step = newStep(res)
 			step.delivered = conv.Delivered
 			r.Traces = append(r.Traces, res.Trace)
+			observed.Results = []*vm.Result{res}
 		case StepExpect:
 			for _, a := range step.actions {
 				if a.Kind == vm.ActSet {

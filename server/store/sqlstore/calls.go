@@ -25,11 +25,11 @@ func (t *Tx) CallNumbers(ctx context.Context) ([]store.NumberRoute, error) {
 	return out, nil
 }
 
-// Call reads a call and locks its row.
+// Call reads a call (no lock: SaveCall is a compare-and-swap on its step).
 func (t *Tx) Call(ctx context.Context, sid string) (*store.Call, error) {
 	var c store.Call
 	err := t.queryRow(ctx, `SELECT sid, contact, number, flow, version, state, step, started, updated, ended, answered_by
-		FROM calls WHERE sid = ?`+t.db.d.ForUpdate, sid).
+		FROM calls WHERE sid = ?`, sid).
 		Scan(&c.SID, &c.Contact, &c.Number, &c.Flow, &c.Version, &c.State, &c.Step,
 			scanTime(&c.Started), scanTime(&c.Updated), scanTime(&c.Ended), &c.AnsweredBy)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -65,6 +65,15 @@ func (t *Tx) SaveCall(ctx context.Context, c *store.Call) error {
 		return t.errorf("call %s is past step %d: %w", c.SID, c.Step-1, store.ErrConflict)
 	}
 	return nil
+}
+
+// SetCallAnswered records who answered step's ring, once.
+func (t *Tx) SetCallAnswered(ctx context.Context, sid string, step int, user string) (bool, error) {
+	n, err := affected(t.exec(ctx, `UPDATE calls SET answered_by = ? WHERE sid = ? AND step = ? AND answered_by = '' AND ended IS NULL`, user, sid, step))
+	if err != nil {
+		return false, t.errorf("call %s answered: %w", sid, err)
+	}
+	return n == 1, nil
 }
 
 // AddCallStep stores one answered step.

@@ -74,6 +74,9 @@ func routesTable(channel string) string {
 func (t *Tx) scanProgram(sc interface{ Scan(...any) error }) (store.Program, error) {
 	var p store.Program
 	err := sc.Scan(&p.Flow, &p.Version, &p.Encoded, t.scanStrs(&p.Numbers), scanTime(&p.Created), &p.Active, &p.Channel)
+	if p.Channel == "sms" {
+		p.Channel = "" // as vm.Program has it
+	}
 	p.Encoded = blob(p.Encoded)
 	return p, err
 }

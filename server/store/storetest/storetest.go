@@ -89,6 +89,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Pipeline", testPipeline},             // pipeline.go
 		{"ReadSteps", testReadSteps},
 		{"PrefetchContactMessages", testPrefetchContactMessages},
+		{"CallRoutes", testCallRoutes}, // calls.go
+		{"Calls", testCalls},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
