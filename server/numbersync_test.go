@@ -341,3 +341,28 @@ func TestNumbersSyncFailures(t *testing.T) {
 		t.Errorf("sync without credentials: %d %s, want 409 naming the settings", code, body)
 	}
 }
+
+// TestNumbersSyncBound: an account of server.MaxOwnedNumbers numbers is
+// stored (and synced again unchanged); one more is refused, changing
+// nothing.
+func TestNumbersSyncBound(t *testing.T) {
+	nums := make([]fakeNumber, server.MaxOwnedNumbers)
+	for i := range nums {
+		nums[i] = fakeNumber{fmt.Sprintf("+1555%07d", i), fmt.Sprintf("line %d", i), true, true}
+	}
+	fake, api := newFakeTwilio(t, nums...)
+	fake.pageSize = 1000
+	h, tok := syncHarness(t, openSQLite(t, t.TempDir()+"/flowc.db"), api.URL)
+	for range 2 {
+		if code, got, body := h.sync(tok); code != http.StatusOK || got.Numbers != server.MaxOwnedNumbers {
+			t.Fatalf("sync of %d numbers: %d %.300s", server.MaxOwnedNumbers, code, body)
+		}
+	}
+	fake.set(func(f *fakeTwilio) { f.numbers = append(f.numbers, fakeNumber{"+15559999999", "one too many", true, true}) })
+	if code, _, body := h.sync(tok); code != http.StatusBadGateway || !strings.Contains(body, "more than 10000 numbers") || !strings.Contains(body, "nothing was changed") {
+		t.Errorf("sync of one more: %d %s", code, body)
+	}
+	if n := len(owned(h.numbers(tok, 5000), "twilio")); n != server.MaxOwnedNumbers {
+		t.Errorf("%d numbers owned after the refused sync, want %d", n, server.MaxOwnedNumbers)
+	}
+}

@@ -16,7 +16,10 @@ var _ store.OwnedNumbersTx = (*Tx)(nil)
 var ownedNumbersKey = LockKey("flowc owned numbers")
 
 // ReplaceOwnedNumbers makes nums the numbers source holds, under the
-// owned numbers' lock: upserts each, then deletes source's others.
+// owned numbers' lock. A sync of an unchanged account writes one
+// statement (the synced time): only the numbers new or changed are
+// upserted, and only the ones gone deleted, so that a large account does
+// not hold SQLite's writer for a statement per number.
 func (t *Tx) ReplaceOwnedNumbers(ctx context.Context, source string, nums []store.OwnedNumber, at time.Time) ([]string, error) {
 	a, err := t.time(at)
 	if err != nil {
@@ -25,17 +28,27 @@ func (t *Tx) ReplaceOwnedNumbers(ctx context.Context, source string, nums []stor
 	if err := t.lock(ctx, ownedNumbersKey); err != nil {
 		return nil, t.errorf("owned numbers: lock: %w", err)
 	}
-	rows, err := t.query(ctx, `SELECT number FROM owned_numbers WHERE source = ?`, source)
-	held, err := collect(rows, err, func(r *sql.Rows) (string, error) {
-		var n string
-		return n, r.Scan(&n)
+	rows, err := t.query(ctx, `SELECT number, name, source, sms, voice FROM owned_numbers`)
+	held, err := collect(rows, err, func(r *sql.Rows) (store.OwnedNumber, error) {
+		var n store.OwnedNumber
+		return n, r.Scan(&n.Number, &n.Name, &n.Source, &n.SMS, &n.Voice)
 	})
 	if err != nil {
+		return nil, t.errorf("owned numbers: %w", err)
+	}
+	before := make(map[string]store.OwnedNumber, len(held))
+	for _, n := range held {
+		before[n.Number] = n
+	}
+	if _, err := t.exec(ctx, `UPDATE owned_numbers SET synced = ? WHERE source = ?`, a, source); err != nil {
 		return nil, t.errorf("owned numbers of %s: %w", source, err)
 	}
 	keep := make(map[string]bool, len(nums))
 	for _, n := range nums {
 		keep[n.Number] = true
+		if b, ok := before[n.Number]; ok && b.Name == n.Name && b.Source == source && b.SMS == n.SMS && b.Voice == n.Voice {
+			continue
+		}
 		_, err := t.exec(ctx, `INSERT INTO owned_numbers (number, name, source, sms, voice, synced) VALUES (?, ?, ?, ?, ?, ?)
 			ON CONFLICT (number) DO UPDATE SET name = excluded.name, source = excluded.source, sms = excluded.sms,
 				voice = excluded.voice, synced = excluded.synced`, n.Number, n.Name, source, n.SMS, n.Voice, a)
@@ -45,13 +58,13 @@ func (t *Tx) ReplaceOwnedNumbers(ctx context.Context, source string, nums []stor
 	}
 	var removed []string
 	for _, n := range held {
-		if keep[n] {
+		if n.Source != source || keep[n.Number] {
 			continue
 		}
-		if _, err := t.exec(ctx, `DELETE FROM owned_numbers WHERE number = ? AND source = ?`, n, source); err != nil {
-			return nil, t.errorf("owned number %s: %w", n, err)
+		if _, err := t.exec(ctx, `DELETE FROM owned_numbers WHERE number = ? AND source = ?`, n.Number, source); err != nil {
+			return nil, t.errorf("owned number %s: %w", n.Number, err)
 		}
-		removed = append(removed, n)
+		removed = append(removed, n.Number)
 	}
 	slices.Sort(removed)
 	return removed, nil
