@@ -358,7 +358,9 @@ func TestNumbersSyncBound(t *testing.T) {
 			t.Fatalf("sync of %d numbers: %d %.300s", server.MaxOwnedNumbers, code, body)
 		}
 	}
-	fake.set(func(f *fakeTwilio) { f.numbers = append(f.numbers, fakeNumber{"+15559999999", "one too many", true, true}) })
+	fake.set(func(f *fakeTwilio) {
+		f.numbers = append(f.numbers, fakeNumber{"+15559999999", "one too many", true, true})
+	})
 	if code, _, body := h.sync(tok); code != http.StatusBadGateway || !strings.Contains(body, "more than 10000 numbers") || !strings.Contains(body, "nothing was changed") {
 		t.Errorf("sync of one more: %d %s", code, body)
 	}
