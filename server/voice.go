@@ -119,6 +119,9 @@ func parseCallRequest(q url.Values, form url.Values) (*callRequest, error) {
 	}
 	switch c.On {
 	case "":
+		if c.Step != 0 {
+			return nil, badField("on", "is missing: a callback's URL names its step and which of its waits it ends (gather, dial, record)")
+		}
 		c.Event.Kind = vm.EventCall
 	case "gather":
 		d := form.Get("Digits")

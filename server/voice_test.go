@@ -116,6 +116,7 @@ func TestVoiceRequestsNameTheFieldAtFault(t *testing.T) {
 		{"/webhooks/twilio/voice", callForm("CA1", "From", "+1\x00"), "From contains a NUL"},
 		{"/webhooks/twilio/voice?step=x&on=gather", callForm("CA1"), "step is not a whole number"},
 		{"/webhooks/twilio/voice?step=1&on=dance", callForm("CA1"), `on "dance" is not one of gather, dial, record`},
+		{"/webhooks/twilio/voice?step=1", callForm("CA1"), "on is missing"}, // found by FuzzCallRequest
 		{"/webhooks/twilio/voice?step=1&on=gather", callForm("CA1", "Digits", "12a"), "Digits is not at most 64 of 0-9, * and #"},
 		{"/webhooks/twilio/voice?step=1&on=dial", callForm("CA1"), "DialCallStatus is missing"},
 		{"/webhooks/twilio/voice?step=1&on=dial", callForm("CA1", "DialCallStatus", "exploded"), `DialCallStatus "exploded" is not one of`},

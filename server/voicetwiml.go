@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/twilio/twilio-go/twiml"
 
@@ -65,13 +66,13 @@ func (s *Server) renderCall(actions []vm.Action, c *store.Call, dir *directory.D
 		}
 		switch a.Kind {
 		case vm.ActSay:
-			verbs = append(verbs, twiml.VoiceSay{Message: a.Text, Voice: v.Voice, Language: v.Language})
+			verbs = append(verbs, twiml.VoiceSay{Message: xmlText(a.Text), Voice: xmlText(v.Voice), Language: xmlText(v.Language)})
 		case vm.ActPlay:
-			verbs = append(verbs, twiml.VoicePlay{Url: a.Text})
+			verbs = append(verbs, twiml.VoicePlay{Url: xmlText(a.Text)})
 		case vm.ActGather:
 			g := twiml.VoiceGather{Input: "dtmf", Timeout: seconds(v.Timeout), Action: action("gather"), Method: "POST", ActionOnEmptyResult: "true"}
 			if a.Text != "" {
-				g.InnerElements = []twiml.Element{twiml.VoiceSay{Message: a.Text, Voice: v.Voice, Language: v.Language}}
+				g.InnerElements = []twiml.Element{twiml.VoiceSay{Message: xmlText(a.Text), Voice: xmlText(v.Voice), Language: xmlText(v.Language)}}
 			}
 			verbs = append(verbs, g)
 		case vm.ActDial:
@@ -90,7 +91,7 @@ func (s *Server) renderCall(actions []vm.Action, c *store.Call, dir *directory.D
 			}
 			verbs = append(verbs, r)
 		case vm.ActForward:
-			verbs = append(verbs, twiml.VoiceDial{InnerElements: []twiml.Element{twiml.VoiceNumber{PhoneNumber: a.Target.Name}}})
+			verbs = append(verbs, twiml.VoiceDial{InnerElements: []twiml.Element{twiml.VoiceNumber{PhoneNumber: xmlText(a.Target.Name)}}})
 		case vm.ActHangup:
 			verbs = append(verbs, twiml.VoiceHangup{})
 			hungUp = true
@@ -131,6 +132,35 @@ func (s *Server) memberNouns(members []string, dir *directory.Directory, step st
 		}
 	}
 	return nouns
+}
+
+// xmlText is s as XML can hold it: invalid UTF-8, and characters XML
+// 1.0 has no place for (control characters but tab and line feeds,
+// U+FFFE, U+FFFF), become U+FFFD; a carriage return a line feed, as an
+// XML parser reads it anyway. A say's text comes from templates that
+// insert contacts' and applets' values: none of them can break the
+// answer Twilio has to parse.
+func xmlText(s string) string {
+	ok := func(r rune) bool {
+		return r == '\t' || r == '\n' || (r >= 0x20 && r <= 0xD7FF) || (r >= 0xE000 && r <= 0xFFFD) || r >= 0x10000
+	}
+	clean := utf8.ValidString(s) && !strings.ContainsRune(s, '\r')
+	for _, r := range s {
+		if !ok(r) {
+			clean = false
+			break
+		}
+	}
+	if clean {
+		return s
+	}
+	s = strings.ReplaceAll(strings.ReplaceAll(strings.ToValidUTF8(s, "\uFFFD"), "\r\n", "\n"), "\r", "\n")
+	return strings.Map(func(r rune) rune {
+		if !ok(r) {
+			return '\uFFFD'
+		}
+		return r
+	}, s)
 }
 
 // seconds is a duration as TwiML's whole seconds (at least 1).
