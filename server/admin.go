@@ -104,9 +104,10 @@ func (s *Server) adminRoutes(r chi.Router) {
 	r.Post("/flows/{flow}/rollback", s.rollback)
 	r.Post("/flows/{flow}/promote", s.promote)
 	r.Post("/flows/diff", s.diffFlow)
-	r.With(s.adminRead).Get("/numbers", s.listNumbers)
+	r.With(s.adminRead).Get("/numbers", s.listNumbers) // numbers.go
 	r.Put("/numbers/{number}", s.assignNumber)
 	r.Delete("/numbers/{number}", s.unassignNumber)
+	r.Post("/numbers/sync", s.syncNumbers) // numbersync.go
 	r.Get("/directory", s.getDirectory)
 	r.Put("/directory", s.putDirectory)
 	r.Patch("/directory/users/{user}", s.patchUser)
@@ -248,36 +249,6 @@ func (s *Server) listVersions(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, out)
-}
-
-func (s *Server) assignNumber(w http.ResponseWriter, r *http.Request) {
-	number := pathParam(r, "number")
-	var req struct {
-		Flow string `json:"flow"`
-	}
-	if !readJSON(w, r, &req) {
-		return
-	}
-	if !e164(number) {
-		writeJSON(w, http.StatusBadRequest, apiError{Error: fmt.Sprintf("%q is not an E.164 number (+ then digits)", number)})
-		return
-	}
-	err := s.adminTx(r.Context(), func(tx store.Tx, a store.AdminTx) error { return a.AssignNumber(r.Context(), number, req.Flow) })
-	if err != nil {
-		s.storeError(w, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, map[string]string{"number": number, "flow": req.Flow})
-}
-
-func (s *Server) unassignNumber(w http.ResponseWriter, r *http.Request) {
-	number := pathParam(r, "number")
-	err := s.adminTx(r.Context(), func(tx store.Tx, a store.AdminTx) error { return a.UnassignNumber(r.Context(), number) })
-	if err != nil {
-		s.storeError(w, err)
-		return
-	}
-	w.WriteHeader(http.StatusNoContent)
 }
 
 // pathParam is a URL path parameter, unescaped (chi hands back the raw

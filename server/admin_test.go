@@ -205,11 +205,14 @@ func TestInboxNumbersDirectoryAndTrace(t *testing.T) {
 	_, body = h.admin("GET", "/v1/admin/numbers", tok, nil)
 	var nums server.NumbersResponse
 	json.Unmarshal(body, &nums)
-	routedToSales := false
-	for _, r := range nums.Routed {
-		routedToSales = routedToSales || (r.Number == "+15550100" && r.Flow == "sales")
+	routedToSales, unrouted := false, []string{}
+	for _, n := range nums.Numbers {
+		routedToSales = routedToSales || (n.Number == "+15550100" && n.SMSFlow == "sales")
+		if n.TextedUnrouted {
+			unrouted = append(unrouted, n.Number)
+		}
 	}
-	if len(nums.Unrouted) != 1 || nums.Unrouted[0] != "+15559999999" || !routedToSales {
+	if len(unrouted) != 1 || unrouted[0] != "+15559999999" || !routedToSales {
 		t.Fatalf("numbers: %s", body)
 	}
 	if code, body := h.admin("PUT", "/v1/admin/numbers/%2B15559999999", tok, map[string]string{"flow": "support"}); code != 200 {

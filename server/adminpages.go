@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/go-chi/chi/v5"
@@ -132,86 +131,6 @@ func pageSize(r *http.Request) (int, error) {
 		return 0, &badRequest{http.StatusBadRequest, fmt.Sprintf("limit %q: want a number from 1 to %d", v, maxPageSize)}
 	}
 	return n, nil
-}
-
-// NumbersResponse lists routed numbers and numbers texted with no flow:
-// one page of the routed ones, then of the unrouted ones, in number
-// order.
-type NumbersResponse struct {
-	Routed   []store.NumberRoute `json:"routed"`
-	Unrouted []string            `json:"unrouted"`
-	// Next is the cursor of the next page, "" when this is the last.
-	Next string `json:"next"`
-}
-
-// The numbers cursor names the list and the last number listed:
-// "routed:+15551234567", "unrouted:+15557654321" ("unrouted:" is the
-// unrouted list's start).
-const (
-	routedCursor   = "routed:"
-	unroutedCursor = "unrouted:"
-)
-
-func (s *Server) listNumbers(w http.ResponseWriter, r *http.Request) {
-	limit, err := pageSize(r)
-	if err != nil {
-		s.storeError(w, err)
-		return
-	}
-	cursor := r.URL.Query().Get("cursor")
-	routedAfter, unroutedAfter, inRouted := "", "", true
-	switch {
-	case cursor == "":
-	case strings.ContainsRune(cursor, ' '):
-		// A number's "+" sent unescaped arrives as a space: without this
-		// the listing would silently start again from the top.
-		writeJSON(w, http.StatusBadRequest, apiError{Error: fmt.Sprintf("cursor %q has a space: a \"+\" in a query string must be escaped as %%2B (pass the last page's \"next\" URL-escaped)", cursor)})
-		return
-	case strings.HasPrefix(cursor, routedCursor):
-		routedAfter = strings.TrimPrefix(cursor, routedCursor)
-	case strings.HasPrefix(cursor, unroutedCursor):
-		unroutedAfter, inRouted = strings.TrimPrefix(cursor, unroutedCursor), false
-	default:
-		writeJSON(w, http.StatusBadRequest, apiError{Error: fmt.Sprintf("cursor %q: not a cursor this server gave (pass the last page's \"next\")", cursor)})
-		return
-	}
-	var out NumbersResponse
-	err = s.readTx(r.Context(), func(_ store.Tx, a store.AdminTx) error {
-		out = NumbersResponse{}
-		left := limit
-		if inRouted {
-			// One more than fits tells whether the list goes on.
-			routed, err := a.NumbersPage(r.Context(), routedAfter, limit+1)
-			if err != nil {
-				return err
-			}
-			if len(routed) > limit {
-				out.Routed, out.Next = routed[:limit], routedCursor+routed[limit-1].Number
-				return nil
-			}
-			out.Routed, left = routed, limit-len(routed)
-		}
-		unrouted, err := a.UnroutedNumbersPage(r.Context(), unroutedAfter, left+1)
-		if err != nil {
-			return err
-		}
-		if len(unrouted) > left {
-			out.Unrouted = unrouted[:left]
-			out.Next = unroutedCursor + unroutedAfter
-			if left > 0 {
-				out.Next = unroutedCursor + unrouted[left-1]
-			}
-			return nil
-		}
-		out.Unrouted = unrouted
-		return nil
-	})
-	if err != nil {
-		s.storeError(w, err)
-		return
-	}
-	out.Routed, out.Unrouted = nonNilSlice(out.Routed), nonNil(out.Unrouted)
-	writeJSON(w, http.StatusOK, out)
 }
 
 // inboxEntry is an item with what its message caused to be sent

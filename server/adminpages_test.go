@@ -14,8 +14,8 @@ import (
 	"github.com/flowc-dev/flowc/server/store"
 )
 
-// TestNumbersPages: GET /v1/admin/numbers?limit=N lists routed then
-// unrouted numbers N at a time, each page's "next" leading to the rest,
+// TestNumbersPages: GET /v1/admin/numbers?limit=N lists the numbers N
+// at a time, each page's "next" leading to the rest,
 // the same as one unpaged listing; a bad limit or cursor is a 400 naming
 // it.
 func TestNumbersPages(t *testing.T) {
@@ -47,26 +47,39 @@ func TestNumbersPages(t *testing.T) {
 		return out
 	}
 	whole := get("")
-	if whole.Next != "" || len(whole.Unrouted) != 5 || len(whole.Routed) < 2 {
+	texted := 0
+	for _, n := range whole.Numbers {
+		if n.TextedUnrouted {
+			texted++
+		}
+	}
+	if whole.Next != "" || texted != 5 || len(whole.Numbers) < 7 {
 		t.Fatalf("one page of everything: %+v", whole)
 	}
-	for _, limit := range []int{1, 2, 3, len(whole.Routed), len(whole.Routed) + 5} {
+	for _, limit := range []int{1, 2, 3, len(whole.Numbers) - 5, len(whole.Numbers), len(whole.Numbers) + 5} {
 		var got server.NumbersResponse
 		cursor, pages := "", 0
 		for {
 			page := get(fmt.Sprintf("?limit=%d&cursor=%s", limit, url.QueryEscape(cursor)))
-			if n := len(page.Routed) + len(page.Unrouted); n > limit || (n == 0 && page.Next != "") {
+			if n := len(page.Numbers); n > limit || (n == 0 && page.Next != "") {
 				t.Fatalf("limit %d: a page of %d numbers, next %q", limit, n, page.Next)
 			}
-			got.Routed = append(got.Routed, page.Routed...)
-			got.Unrouted = append(got.Unrouted, page.Unrouted...)
+			got.Numbers = append(got.Numbers, page.Numbers...)
 			if pages++; page.Next == "" || pages > 50 {
 				break
 			}
 			cursor = page.Next
 		}
-		if !reflect.DeepEqual(got.Routed, whole.Routed) || !reflect.DeepEqual(got.Unrouted, whole.Unrouted) {
+		if !reflect.DeepEqual(got.Numbers, whole.Numbers) {
 			t.Errorf("limit %d, page by page: %+v\nwant %+v", limit, got, whole)
+		}
+	}
+	// The cursors of servers from before the merged listing go on after
+	// the number they name.
+	for _, old := range []string{"routed:", "unrouted:"} {
+		mid := whole.Numbers[3].Number
+		if page := get("?cursor=" + url.QueryEscape(old+mid)); !reflect.DeepEqual(page.Numbers, whole.Numbers[4:]) {
+			t.Errorf("cursor %s%s: %+v, want the numbers after it", old, mid, page.Numbers)
 		}
 	}
 	for _, q := range []string{"?limit=0", "?limit=x", "?cursor=bogus"} {

@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"net/http"
 	"slices"
+	"strings"
 
 	"github.com/flowc-dev/flowc/lang/directory"
 	"github.com/flowc-dev/flowc/runtime"
@@ -26,9 +27,10 @@ type Directory struct {
 	Contacts []Contact `json:"contacts"`
 	Numbers  []Number  `json:"numbers,omitempty"`
 
-	teams    map[string]*Team
-	contacts map[string]*Contact
-	file     *directory.Directory // CheckFile's answer, built once by index
+	teams         map[string]*Team
+	contacts      map[string]*Contact
+	numbersSorted []Number             // Numbers in number order (the numbers listing)
+	file          *directory.Directory // CheckFile's answer, built once by index
 }
 
 // User, Team and Contact are the directory file's entries.
@@ -70,6 +72,7 @@ func (d *Directory) index() (*Directory, error) {
 	for i := range d.Contacts {
 		d.contacts[d.Contacts[i].Phone] = &d.Contacts[i]
 	}
+	d.numbersSorted = slices.SortedFunc(slices.Values(d.Numbers), func(a, b Number) int { return strings.Compare(a.Number, b.Number) })
 	return d, nil
 }
 

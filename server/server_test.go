@@ -64,7 +64,8 @@ type setup struct {
 	apiToken string      // FLOWC_API_TOKEN, for POST /v1/messages
 	store    store.Store // nil: a fresh SQLite database
 	applets  func(ctx context.Context, a *vm.Applet, in vm.AppletInput) (any, error)
-	deadline time.Duration // Config.WebhookDeadline; 0: the default
+	deadline time.Duration    // Config.WebhookDeadline; 0: the default
+	outbound *server.Outbound // Config.Outbound; nil: none
 }
 
 func startWith(t *testing.T, o setup, paths ...string) *harness {
@@ -89,7 +90,7 @@ func startWith(t *testing.T, o setup, paths ...string) *harness {
 	}
 	clk := &clock{t: time.Date(2026, 11, 23, 10, 0, 0, 0, ny)}
 	srv := server.New(server.Config{TwilioAuthToken: o.token, Directory: dir, Now: clk.Now, Logger: quiet, Applets: o.applets, APIToken: o.apiToken,
-		WebhookDeadline: o.deadline}, st)
+		WebhookDeadline: o.deadline, Outbound: o.outbound}, st)
 	if err := srv.Deploy(context.Background(), progs); err != nil {
 		t.Fatal(err)
 	}

@@ -187,15 +187,21 @@ type AdminTx interface {
 	// served them, and still have none.
 	UnroutedNumbers(ctx context.Context) ([]string, error)
 	// AssignNumber routes number to flow's active version (ErrNotFound if
-	// the flow has none), taking it from any other flow.
-	AssignNumber(ctx context.Context, number, flow string) error
-	// UnassignNumber stops routing number (ErrNotFound if it was not).
-	UnassignNumber(ctx context.Context, number string) error
+	// the flow has none), taking it from any other flow of the same
+	// channel: its texts for an SMS flow, its calls for a call flow. It
+	// returns the flow's channel ("sms" or "voice").
+	AssignNumber(ctx context.Context, number, flow string) (channel string, err error)
+	// UnassignNumber stops routing number's texts (channel "sms") or
+	// calls ("voice"); ErrNotFound if they were not routed.
+	UnassignNumber(ctx context.Context, number, channel string) error
 
 	// Pages, for listings that may be long: at most limit (0: all) of
 	// them, after the cursor after (the last number of the page before;
 	// "" for the first page), in the order of the full listing.
 	NumbersPage(ctx context.Context, after string, limit int) ([]NumberRoute, error)
+	// CallNumbersPage is NumbersPage for the numbers routed to call
+	// flows.
+	CallNumbersPage(ctx context.Context, after string, limit int) ([]NumberRoute, error)
 	UnroutedNumbersPage(ctx context.Context, after string, limit int) ([]string, error)
 	// InboxPage lists at most limit (> 0) of the target's items with an
 	// ID above after, oldest first, and the cursor of the next page (the

@@ -73,38 +73,60 @@ func UnroutedNumbersQuery(d Dialect) string {
 }
 
 // AssignNumber routes number to flow's active version (ErrNotFound if the
-// flow has none), taking it from any other flow.
-func (t *Tx) AssignNumber(ctx context.Context, number, flow string) error {
+// flow has none), in the routes of the flow's channel, taking it from
+// any other flow of that channel.
+func (t *Tx) AssignNumber(ctx context.Context, number, flow string) (string, error) {
 	if err := t.lockDeployments(ctx); err != nil {
-		return t.errorf("assign %s: lock: %w", number, err)
+		return "", t.errorf("assign %s: lock: %w", number, err)
 	}
-	var version string
-	err := t.queryRow(ctx, `SELECT version FROM programs WHERE flow = ? AND active = true`, flow).Scan(&version)
+	var version, channel string
+	err := t.queryRow(ctx, `SELECT version, channel FROM programs WHERE flow = ? AND active = true`, flow).Scan(&version, &channel)
 	if errors.Is(err, sql.ErrNoRows) {
-		return fmt.Errorf("flow %q has no active version: %w", flow, store.ErrNotFound)
+		return "", fmt.Errorf("flow %q has no active version: %w", flow, store.ErrNotFound)
 	}
 	if err != nil {
-		return t.errorf("assign %s: %w", number, err)
+		return "", t.errorf("assign %s: %w", number, err)
 	}
-	_, err = t.exec(ctx, `INSERT INTO numbers (number, flow, version) VALUES (?, ?, ?)
+	channel = channelOf(channel)
+	_, err = t.exec(ctx, `INSERT INTO `+routesTable(channel)+` (number, flow, version) VALUES (?, ?, ?)
 		ON CONFLICT (number) DO UPDATE SET flow = excluded.flow, version = excluded.version`, number, flow, version)
 	if err != nil {
-		return t.errorf("assign %s: %w", number, err)
+		return "", t.errorf("assign %s: %w", number, err)
 	}
-	return nil
+	return channel, nil
 }
 
-// UnassignNumber stops routing number (ErrNotFound if it was not).
-func (t *Tx) UnassignNumber(ctx context.Context, number string) error {
+// UnassignNumber stops routing number's texts or calls (ErrNotFound if
+// they were not).
+func (t *Tx) UnassignNumber(ctx context.Context, number, channel string) error {
 	if err := t.lockDeployments(ctx); err != nil {
 		return t.errorf("unassign %s: lock: %w", number, err)
 	}
-	n, err := affected(t.exec(ctx, `DELETE FROM numbers WHERE number = ?`, number))
+	n, err := affected(t.exec(ctx, `DELETE FROM `+routesTable(channel)+` WHERE number = ?`, number))
 	if err != nil {
 		return t.errorf("unassign %s: %w", number, err)
 	}
 	if n == 0 {
-		return fmt.Errorf("number %s is not routed: %w", number, store.ErrNotFound)
+		what := "texts"
+		if channel == "voice" {
+			what = "calls"
+		}
+		return fmt.Errorf("the %s of number %s are not routed: %w", what, number, store.ErrNotFound)
 	}
 	return nil
+}
+
+// CallNumbersPage lists at most limit (0: all) numbers routed to call
+// flows after the number after, sorted bytewise.
+func (t *Tx) CallNumbersPage(ctx context.Context, after string, limit int) ([]store.NumberRoute, error) {
+	rows, err := t.query(ctx, `SELECT number, flow, version FROM call_numbers WHERE number`+t.db.d.Bytewise+` > ?
+		ORDER BY number`+t.db.d.Bytewise+` LIMIT ?`, after, limitOrAll(limit))
+	out, err := collect(rows, err, func(r *sql.Rows) (store.NumberRoute, error) {
+		var n store.NumberRoute
+		return n, r.Scan(&n.Number, &n.Flow, &n.Version)
+	})
+	if err != nil {
+		return nil, t.errorf("call numbers: %w", err)
+	}
+	return out, nil
 }

@@ -273,10 +273,11 @@ func testRoutesVersion(t *testing.T, s store.Store) {
 			return tx.Activate(ctx, "support", "p1", []string{"+1555200"}, T0)
 		}},
 		{"AssignNumber", func(ctx context.Context, tx store.Tx) error {
-			return tx.(store.AdminTx).AssignNumber(ctx, "+1555300", "support")
+			_, err := tx.(store.AdminTx).AssignNumber(ctx, "+1555300", "support")
+			return err
 		}},
 		{"UnassignNumber", func(ctx context.Context, tx store.Tx) error {
-			return tx.(store.AdminTx).UnassignNumber(ctx, "+1555300")
+			return tx.(store.AdminTx).UnassignNumber(ctx, "+1555300", "sms")
 		}},
 		{"SetDraft", func(ctx context.Context, tx store.Tx) error {
 			return deployTx(t, tx).SetDraft(ctx, &store.Draft{Flow: "sales", Version: "s2", Contacts: []string{"+1555001"}, Numbers: []string{"+1555100"}, Created: T0})

@@ -80,11 +80,13 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"RoutesVersion", testRoutesVersion},
 		{"AdvanceRevisionRouted", testAdvanceRevisionRouted},
 		{"InsertStartingMessage", testInsertStartingMessage},
-		{"ContactEdits", testContactEdits}, // effects.go
-		{"Queues", testQueues},             // queue.go
-		{"UserTokens", testUserTokens},     // users.go
-		{"QueueWaiting", testQueueWaiting}, // queuestats.go
-		{"Pipeline", testPipeline},         // pipeline.go
+		{"ContactEdits", testContactEdits},     // effects.go
+		{"Queues", testQueues},                 // queue.go
+		{"UserTokens", testUserTokens},         // users.go
+		{"OwnedNumbers", testOwnedNumbers},     // owned.go
+		{"NumbersListing", testNumbersListing}, // owned.go
+		{"QueueWaiting", testQueueWaiting},     // queuestats.go
+		{"Pipeline", testPipeline},             // pipeline.go
 		{"ReadSteps", testReadSteps},
 		{"PrefetchContactMessages", testPrefetchContactMessages},
 		{"CallRoutes", testCallRoutes}, // calls.go
