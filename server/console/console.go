@@ -170,26 +170,28 @@ func New(b Backend, opt Options) *Console {
 		}
 		c.tmpl[strings.TrimPrefix(n, "templates/")] = template.Must(template.Must(layout.Clone()).ParseFS(templateFS, n))
 	}
-	r := chi.NewRouter()
-	r.Use(securityHeaders)
-	static, _ := fs.Sub(staticFS, "static")
-	r.Handle("/static/*", http.StripPrefix(Base+"/static/", http.FileServer(http.FS(static))))
-	r.Get("/", func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, Base+"/home", http.StatusSeeOther) })
-	r.Get("/login", c.loginForm)
-	r.Post("/login", c.login)
-	r.Group(func(r chi.Router) {
-		r.Use(c.requireSession)
-		r.Post("/logout", c.logout)
-		c.page(r, "/home", http.MethodGet, "", c.home)
-		c.page(r, "/flows", http.MethodGet, "", c.flowsPage)              // flows.go
-		c.page(r, "/flows", http.MethodGet, "/{flow}", c.flowPage)        // flows.go
-		c.page(r, "/flows", http.MethodGet, "/{flow}/diff", c.diffPage)   // flows.go
-		c.page(r, "/flows", http.MethodPost, "/{flow}/rollback", c.rollback) // flows.go
+	root := chi.NewRouter()
+	root.Use(securityHeaders)
+	root.Route(Base, func(r chi.Router) {
+		static, _ := fs.Sub(staticFS, "static")
+		r.Handle("/static/*", http.StripPrefix(Base+"/static/", http.FileServer(http.FS(static))))
+		r.Get("/", func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, Base+"/home", http.StatusSeeOther) })
+		r.Get("/login", c.loginForm)
+		r.Post("/login", c.login)
+		r.Group(func(r chi.Router) {
+			r.Use(c.requireSession)
+			r.Post("/logout", c.logout)
+			c.page(r, "/home", http.MethodGet, "", c.home)
+			c.page(r, "/flows", http.MethodGet, "", c.flowsPage)                 // flows.go
+			c.page(r, "/flows", http.MethodGet, "/{flow}", c.flowPage)           // flows.go
+			c.page(r, "/flows", http.MethodGet, "/{flow}/diff", c.diffPage)      // flows.go
+			c.page(r, "/flows", http.MethodPost, "/{flow}/rollback", c.rollback) // flows.go
+		})
 	})
-	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
+	root.NotFound(func(w http.ResponseWriter, r *http.Request) {
 		c.fail(w, r, http.StatusNotFound, "There is no such page.")
 	})
-	c.router = r
+	c.router = root
 	return c
 }
 
@@ -214,7 +216,12 @@ func (c *Console) page(r chi.Router, page, method, sub string, h http.HandlerFun
 	}))
 }
 
-func (c *Console) ServeHTTP(w http.ResponseWriter, r *http.Request) { c.router.ServeHTTP(w, r) }
+// ServeHTTP serves the console's paths (under Base) however it is
+// mounted: its router starts from the full path, not from where an outer
+// chi router's Mount left off.
+func (c *Console) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	c.router.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), chi.RouteCtxKey, (*chi.Context)(nil))))
+}
 
 // securityHeaders: a strict Content-Security-Policy (no inline script or
 // style, nothing from elsewhere), no framing, no caching of pages that
