@@ -60,22 +60,9 @@ func (b consoleBackend) StillValid(ctx context.Context, p console.Principal) (st
 		}
 		return "", nil
 	case console.RoleAgent:
-		ur, err := b.s.usersReader()
-		if err != nil {
-			return "", err
-		}
-		t, err := ur.TokenByDigest(ctx, p.TokenDigest)
-		switch {
-		case errors.Is(err, store.ErrNotFound):
-			return "the token is gone", nil
-		case err != nil:
-			return "", err
-		case !t.Revoked.IsZero():
-			return "the token was revoked", nil
-		case b.s.directoryUser(t.User) != nil:
-			return "the user is no longer in the directory", nil
-		}
-		return "", nil
+		// As requireAgent: the stored directory, the token in force.
+		_, refusal, err := b.s.agentByDigest(ctx, p.TokenDigest)
+		return refusal, err
 	}
 	return "no role", nil
 }

@@ -202,6 +202,12 @@ func (s *Server) requireAgent(next http.Handler) http.Handler {
 // in the directory; refusal says why not (requireAgent's 401, the
 // console's login form).
 func (s *Server) agentByToken(ctx context.Context, tok string) (user, refusal string, err error) {
+	return s.agentByDigest(ctx, tokenDigest(tok))
+}
+
+// agentByDigest is agentByToken by the token's digest (the console's
+// sessions keep the digest, and check it at each request).
+func (s *Server) agentByDigest(ctx context.Context, digest string) (user, refusal string, err error) {
 	ur, err := s.usersReader()
 	if err != nil {
 		return "", "", err
@@ -217,7 +223,7 @@ func (s *Server) agentByToken(ctx context.Context, tok string) (user, refusal st
 	if err != nil {
 		return "", "", err
 	}
-	t, err := ur.TokenByDigest(ctx, tokenDigest(tok))
+	t, err := ur.TokenByDigest(ctx, digest)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		return "", "unknown agent token", nil

@@ -123,8 +123,9 @@ func TestAgentSessionCannotReachAdminPages(t *testing.T) {
 
 // TestSessionsAcrossReplicasAndRestarts: a session made on one replica
 // works on another and on a replica started later (a restart); signing
-// out on one ends it on all; revoking the agent's token ends theirs;
-// a session lasts SessionTTL.
+// out on one ends it on all; revoking the agent's token, or removing
+// the user from the directory on another replica, ends theirs; a
+// session lasts SessionTTL.
 func TestSessionsAcrossReplicasAndRestarts(t *testing.T) {
 	for _, sc := range stores {
 		t.Run(sc.name, func(t *testing.T) {
@@ -176,6 +177,32 @@ func TestSessionsAcrossReplicasAndRestarts(t *testing.T) {
 			}
 			if code, _ := agent.on(bEnv).get("/ui/home"); code != http.StatusSeeOther {
 				t.Errorf("a revoked token's session still opens /ui/home: %d", code)
+			}
+
+			// A user removed from the directory through another replica
+			// is signed out on this one at its next request.
+			flex := a.browser()
+			flex.mustLogin(a.userToken("flex"))
+			if code, _ := flex.on(bEnv).get("/ui/home"); code != http.StatusOK {
+				t.Fatalf("flex home: %d", code)
+			}
+			_, body = a.api("GET", "/v1/admin/directory", nil)
+			var dir map[string]any
+			if err := json.Unmarshal(body, &dir); err != nil {
+				t.Fatal(err)
+			}
+			var users []any
+			for _, u := range dir["users"].([]any) {
+				if u.(map[string]any)["name"] != "flex" {
+					users = append(users, u)
+				}
+			}
+			dir["users"] = users
+			if code, body := a.api("PUT", "/v1/admin/directory", dir); code != http.StatusOK {
+				t.Fatalf("put directory: %d %s", code, body)
+			}
+			if code, _ := flex.on(bEnv).get("/ui/home"); code != http.StatusSeeOther {
+				t.Errorf("a user removed from the directory on another replica is still signed in: %d", code)
 			}
 
 			admin2 := a.browser()

@@ -45,24 +45,22 @@ type gap struct {
 }
 
 type flowView struct {
-	Flow      string
-	Versions  []Version
-	Version   Version // shown
-	Active    string
-	Lines     []srcLine
-	Diags     []diagView
-	Errors    int
-	Warnings  int
-	Graph     template.HTML
-	GraphErr  string
-	DeadEnds  []gap
-	Missing   []gap
-	Flash     string
-	CSRF      string
-	Applets   []string
-	File      string
-	Timezone  string
-	NumbersOf []string
+	Flow     string
+	Versions []Version
+	Version  Version // shown
+	Active   string
+	Lines    []srcLine
+	Diags    []diagView
+	Errors   int
+	Warnings int
+	Graph    template.HTML
+	GraphErr string
+	DeadEnds []gap
+	Missing  []gap
+	Flash    string
+	CSRF     string
+	File     string
+	Timezone string
 }
 
 // versions is the flow's versions and the one the request names (the

@@ -12,7 +12,6 @@ import (
 	graphviz "github.com/goccy/go-graphviz"
 
 	"github.com/flowc-dev/flowc/lang/syntax"
-	"github.com/flowc-dev/flowc/vm"
 	"github.com/flowc-dev/flowc/vm/flowgraph"
 )
 
@@ -178,6 +177,3 @@ func splitLines(s string) []string {
 	}
 	return strings.Split(s, "\n")
 }
-
-// programLabel names a version for a page.
-func programLabel(p *vm.Program) string { return p.Name + " " + short(p.Version) }
