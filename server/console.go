@@ -166,3 +166,43 @@ func (b consoleBackend) Diagnostics(p *vm.Program) diag.List {
 	all.Sort()
 	return all
 }
+
+// Replay is the behaviour diff of `flowc deploy --diff` (diff.go) for a
+// stored version against the active one.
+func (b consoleBackend) Replay(ctx context.Context, version string, days int) (*console.Replay, error) {
+	p, err := b.Program(ctx, version)
+	if err != nil {
+		return nil, err
+	}
+	d, err := b.s.diff(ctx, p, days)
+	if err != nil {
+		return nil, err
+	}
+	out := &console.Replay{Days: days, Replayed: d.Replayed, Truncated: d.Truncated}
+	for _, c := range d.Changed {
+		out.Changed = append(out.Changed, console.ReplayChange{SID: c.SID, From: c.From, Body: c.Body, Received: c.Received,
+			Active: c.Active.describe(), New: c.New.describe()})
+	}
+	return out, nil
+}
+
+// describe says in words what a version did with a message.
+func (r Routing) describe() string {
+	var parts []string
+	for _, t := range r.Replies {
+		parts = append(parts, fmt.Sprintf("reply %q", t))
+	}
+	for _, d := range r.Deliveries {
+		parts = append(parts, "inbox "+d)
+	}
+	for _, f := range r.Forwards {
+		parts = append(parts, "forward "+f)
+	}
+	for _, t := range r.Tags {
+		parts = append(parts, fmt.Sprintf("tag %q", t))
+	}
+	if len(parts) == 0 {
+		return r.Outcome
+	}
+	return r.Outcome + ": " + strings.Join(parts, ", ")
+}

@@ -159,6 +159,9 @@ func TestBrowserAdminFlow(t *testing.T) {
 	v1 := e.deploy(flowV1)
 	e.clock.Add(time.Hour)
 	v2 := e.deploy(flowV2)
+	if code, body := e.api("POST", "/v1/messages", map[string]string{"sid": "SM1", "from": "+15557654321", "to": "+15550900", "body": "hi"}); code != http.StatusOK {
+		t.Fatalf("message: %d %s", code, body)
+	}
 
 	signIn(t, ctx, e.ts.URL, "/ui/flows", adminToken, "login")
 	do(t, ctx, chromedp.WaitVisible(chromedp.CSS(`a[href="/ui/flows/gaps"]`)))
@@ -202,7 +205,13 @@ func TestBrowserAdminFlow(t *testing.T) {
 	}
 	shot(t, ctx, "rollback")
 
-	do(t, ctx, chromedp.Navigate(e.ts.URL+"/ui/flows/gaps/diff?a="+v1+"&b="+v2), chromedp.WaitVisible(chromedp.CSS("#diff-summary")))
+	// The diff from the (now active) v1 to v2, and the replay of the
+	// recent message through both, started from its form by keyboard.
+	do(t, ctx, chromedp.Navigate(e.ts.URL+"/ui/flows/gaps/diff?a="+v1+"&b="+v2), chromedp.WaitVisible(chromedp.CSS("#diff-summary")),
+		chromedp.SendKeys(chromedp.CSS("#replay-days"), "\r"), chromedp.WaitVisible(chromedp.CSS("#replay-summary")))
+	if got := eval[string](t, ctx, `document.getElementById("replay-summary").textContent`); !strings.Contains(got, "1 routed differently") {
+		t.Errorf("replay: %q", got)
+	}
 	shot(t, ctx, "diff")
 
 	// Phone width: nothing wider than the screen but the graph and the

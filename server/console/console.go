@@ -102,6 +102,26 @@ type Backend interface {
 	Rollback(ctx context.Context, flow, version string) error
 	// Diagnostics are `flowc check`'s for a stored version's source.
 	Diagnostics(p *vm.Program) diag.List
+	// Replay is `flowc deploy --diff` for a stored version: the last
+	// days' first messages of its flow replayed through the active
+	// version and through it.
+	Replay(ctx context.Context, version string, days int) (*Replay, error)
+}
+
+// Replay is what a version would have done differently with recent
+// messages.
+type Replay struct {
+	Days      int
+	Replayed  int
+	Truncated bool // more messages than a replay takes: the oldest were left out
+	Changed   []ReplayChange
+}
+
+// ReplayChange is one message the version routes differently.
+type ReplayChange struct {
+	SID, From, Body string
+	Received        time.Time
+	Active, New     string // what each version did, in words
 }
 
 // Options configure a Console.

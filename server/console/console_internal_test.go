@@ -45,6 +45,9 @@ func (f *fakeBackend) Program(context.Context, string) (*vm.Program, error) {
 }
 func (f *fakeBackend) Rollback(context.Context, string, string) error { return nil }
 func (f *fakeBackend) Diagnostics(*vm.Program) diag.List              { return nil }
+func (f *fakeBackend) Replay(context.Context, string, int) (*Replay, error) {
+	return nil, store.ErrNotFound
+}
 
 // TestAdminSignsInOnlyWhereTheAdminAPIIs: on a listener without the
 // admin API (AdminLogin false: the public one, with --admin-addr), the

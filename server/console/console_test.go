@@ -319,6 +319,23 @@ func TestFlowPage(t *testing.T) {
 			if code != http.StatusOK || !strings.Contains(diff, `<span class="d-add">`) || !strings.Contains(diff, "Hello") || !strings.Contains(diff, `<span class="d-del">`) {
 				t.Errorf("diff: %d\n%s", code, diff)
 			}
+			// Replaying recent messages: a text v2 (active) answered with
+			// its else branch would get v1's menu.
+			if code, body := e.api("POST", "/v1/messages", map[string]string{"sid": "SM1", "from": "+15557654321", "to": "+15550900", "body": "hi"}); code != http.StatusOK {
+				t.Fatalf("message: %d %s", code, body)
+			}
+			if _, diff := b.get("/ui/flows/gaps/diff?a=" + v2 + "&b=" + v1); !strings.Contains(diff, `name="replay"`) {
+				t.Errorf("the diff from the active version offers no replay:\n%s", diff)
+			}
+			code, replay := b.get("/ui/flows/gaps/diff?a=" + v2 + "&b=" + v1 + "&replay=7")
+			for _, want := range []string{"1 first message(s) of the last 7 day(s) replayed", "1 routed differently", `reply &#34;Hello&#34;, inbox team:sales`, `reply &#34;Reply 1 for sales, 2 for news&#34;`} {
+				if code != http.StatusOK || !strings.Contains(replay, want) {
+					t.Errorf("replay: %d, lacks %s\n%s", code, want, replay)
+				}
+			}
+			if code, _ := b.get("/ui/flows/gaps/diff?a=" + v2 + "&b=" + v1 + "&replay=91"); code != http.StatusBadRequest {
+				t.Errorf("replay=91: %d, want 400", code)
+			}
 			if code, _ := b.get("/ui/flows/nope"); code != http.StatusNotFound {
 				t.Errorf("unknown flow: %d", code)
 			}

@@ -6,6 +6,7 @@ import (
 	"html/template"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 
 	"github.com/go-chi/chi/v5"
@@ -182,6 +183,9 @@ func (c *Console) diagnostics(fv *flowView, p *vm.Program) {
 	}
 }
 
+// MaxReplayDays bounds a replay's window (server.MaxDiffDays).
+const MaxReplayDays = 90
+
 type diffView struct {
 	Flow     string
 	Versions []Version
@@ -191,6 +195,11 @@ type diffView struct {
 	Same     bool
 	Added    int
 	Removed  int
+	// CanReplay: a is the active version, so recent messages can be
+	// replayed through b (Backend.Replay); Replay is the answer.
+	CanReplay bool
+	Replay    *Replay
+	ReplayErr string
 }
 
 // diffPage compares the sources of two versions (a: the older, default
@@ -239,6 +248,24 @@ func (c *Console) diffPage(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	dv.Lines = lines
+	dv.CanReplay = a.Active && b.Version != a.Version
+	if dv.CanReplay && q.Get("replay") != "" {
+		days, err := strconv.Atoi(q.Get("replay"))
+		if err != nil || days < 1 || days > MaxReplayDays {
+			c.fail(w, r, http.StatusBadRequest, fmt.Sprintf("replay=%q: want a number of days from 1 to %d.", q.Get("replay"), MaxReplayDays))
+			return
+		}
+		rp, err := c.b.Replay(r.Context(), b.Version, days)
+		var refused *Refused
+		switch {
+		case errors.As(err, &refused):
+			dv.ReplayErr = refused.Msg
+		case err != nil:
+			c.storeFail(w, r, err)
+			return
+		}
+		dv.Replay = rp
+	}
 	c.render(w, r, http.StatusOK, "diff.html", "Diff of "+flow, dv)
 }
 
