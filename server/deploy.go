@@ -513,37 +513,45 @@ func (s *Server) rollback(w http.ResponseWriter, r *http.Request) {
 	if !readJSON(w, r, &req) {
 		return
 	}
-	if err := versionArg(req.Version); err != nil {
-		s.storeError(w, err)
-		return
-	}
-	var chosen store.Program
-	err := s.store.InTx(r.Context(), func(tx store.Tx) error {
-		ps, err := tx.Programs(r.Context(), flow)
-		if err != nil {
-			return err
-		}
-		var matches []store.Program
-		for _, p := range ps {
-			if strings.HasPrefix(p.Version, req.Version) {
-				matches = append(matches, p)
-			}
-		}
-		switch len(matches) {
-		case 0:
-			return fmt.Errorf("flow %q has no version %s: %w", flow, req.Version, store.ErrNotFound)
-		case 1:
-		default:
-			return &badRequest{http.StatusBadRequest, "version prefix " + req.Version + " is ambiguous"}
-		}
-		chosen = matches[0]
-		return activateVersion(r.Context(), tx, flow, chosen.Version, chosen.Numbers, s.cfg.Now())
-	})
+	chosen, err := s.rollbackTo(r.Context(), flow, req.Version)
 	if err != nil {
 		s.storeError(w, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, FlowInfo{Flow: flow, ActiveVersion: chosen.Version, Numbers: nonNil(chosen.Numbers), Deployed: chosen.Created})
+}
+
+// rollbackTo makes a stored version (or a prefix of at least 8
+// characters naming one) the flow's active version again, routing the
+// numbers it had (POST /v1/admin/flows/{flow}/rollback and the
+// console's rollback button).
+func (s *Server) rollbackTo(ctx context.Context, flow, version string) (store.Program, error) {
+	if err := versionArg(version); err != nil {
+		return store.Program{}, err
+	}
+	var chosen store.Program
+	err := s.store.InTx(ctx, func(tx store.Tx) error {
+		ps, err := tx.Programs(ctx, flow)
+		if err != nil {
+			return err
+		}
+		var matches []store.Program
+		for _, p := range ps {
+			if strings.HasPrefix(p.Version, version) {
+				matches = append(matches, p)
+			}
+		}
+		switch len(matches) {
+		case 0:
+			return fmt.Errorf("flow %q has no version %s: %w", flow, version, store.ErrNotFound)
+		case 1:
+		default:
+			return &badRequest{http.StatusBadRequest, "version prefix " + version + " is ambiguous"}
+		}
+		chosen = matches[0]
+		return activateVersion(ctx, tx, flow, chosen.Version, chosen.Numbers, s.cfg.Now())
+	})
+	return chosen, err
 }
 
 // promote makes the flow's draft its active version, for everyone, and

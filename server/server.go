@@ -231,6 +231,7 @@ func (s *Server) routes(public, admin bool) http.Handler {
 		r.Route("/v1/admin", s.adminRoutes)
 		r.Method(http.MethodGet, "/metrics", promhttp.HandlerFor(s.metrics.reg, promhttp.HandlerOpts{}))
 	}
+	r.Mount("/ui", s.console(admin)) // console.go: the web console; admin sign-ins where the admin API is
 	r.Get("/healthz", func(w http.ResponseWriter, _ *http.Request) { w.Write([]byte("ok\n")) })
 	r.Get("/readyz", s.handleReady)
 	return r

@@ -185,40 +185,56 @@ func (s *Server) requireAgent(next http.Handler) http.Handler {
 			refuse("not an agent token: the agent API takes a user's own token, never the admin token")
 			return
 		}
-		ur, err := s.usersReader()
-		if err != nil {
-			s.storeError(w, err)
-			return
-		}
-		// The stored directory, not this replica's copy: a user removed,
-		// made away or moved between teams through another replica counts
-		// at once. One small read; the directory itself is read again only
-		// when it changed.
-		v, err := ur.StoredDirectoryVersion(r.Context())
-		if err == nil {
-			err = s.syncDirectory(r.Context(), v)
-		}
-		if err != nil {
-			s.storeError(w, err)
-			return
-		}
-		t, err := ur.TokenByDigest(r.Context(), tokenDigest(tok))
+		user, refusal, err := s.agentByToken(r.Context(), tok)
 		switch {
-		case errors.Is(err, store.ErrNotFound):
-			refuse("unknown agent token")
-			return
 		case err != nil:
 			s.storeError(w, err)
 			return
-		case !t.Revoked.IsZero():
-			refuse("this agent token was revoked")
-			return
-		case s.directoryUser(t.User) != nil:
-			refuse(fmt.Sprintf("user %q is no longer in the directory", t.User))
+		case refusal != "":
+			refuse(refusal)
 			return
 		}
-		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), agentUserKey{}, t.User)))
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), agentUserKey{}, user)))
 	})
+}
+
+// agentByToken is the user of a per-user token in force, of a user still
+// in the directory; refusal says why not (requireAgent's 401, the
+// console's login form).
+func (s *Server) agentByToken(ctx context.Context, tok string) (user, refusal string, err error) {
+	return s.agentByDigest(ctx, tokenDigest(tok))
+}
+
+// agentByDigest is agentByToken by the token's digest (the console's
+// sessions keep the digest, and check it at each request).
+func (s *Server) agentByDigest(ctx context.Context, digest string) (user, refusal string, err error) {
+	ur, err := s.usersReader()
+	if err != nil {
+		return "", "", err
+	}
+	// The stored directory, not this replica's copy: a user removed,
+	// made away or moved between teams through another replica counts
+	// at once. One small read; the directory itself is read again only
+	// when it changed.
+	v, err := ur.StoredDirectoryVersion(ctx)
+	if err == nil {
+		err = s.syncDirectory(ctx, v)
+	}
+	if err != nil {
+		return "", "", err
+	}
+	t, err := ur.TokenByDigest(ctx, digest)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return "", "unknown agent token", nil
+	case err != nil:
+		return "", "", err
+	case !t.Revoked.IsZero():
+		return "", "this agent token was revoked", nil
+	case s.directoryUser(t.User) != nil:
+		return "", fmt.Sprintf("user %q is no longer in the directory", t.User), nil
+	}
+	return t.User, "", nil
 }
 
 // UserPatch is a change to one directory user (PATCH

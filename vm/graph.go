@@ -1,6 +1,9 @@
 package vm
 
-import "fmt"
+import (
+	"fmt"
+	"strings"
+)
 
 // Successors lists where control can go after pc, for graph walks
 // (`flowc graph`, coverage). resume is true when the successors are only
@@ -77,6 +80,40 @@ func (m *Menu) successors() []int {
 // Describe renders pc's argument as the disassembler does (a reply's
 // template source, a target, a menu's keys …).
 func (p *Program) Describe(pc int) string { return p.describeArg(pc) }
+
+// StepLabel renders pc's argument as the flow wrote it, for a drawing:
+// Describe without the bytecode addresses of the branches (`on error
+// 0002`, `"vip"→0004`), which a graph draws as edges.
+func (p *Program) StepLabel(pc int) string {
+	arg := int(p.Args[pc])
+	switch p.Code[pc] {
+	case OpRun:
+		r := p.Runs[arg]
+		if h := p.Applets[r.Applet].HTTP; h != nil {
+			r.ErrorPC = -1
+			return p.describeHTTP(r, h)
+		}
+		var args []string
+		for _, e := range r.Args {
+			args = append(args, p.Exprs[e].Source)
+		}
+		s := fmt.Sprintf("%s(%s)", p.Applets[r.Applet].Name, strings.Join(args, ", "))
+		if r.As != "" {
+			s += " as " + r.As
+		}
+		return s
+	case OpInboxExpr, OpForwardExpr:
+		c := p.Computed[arg]
+		s := c.String(p)
+		if c.Strategy != "" {
+			s += " by " + c.Strategy
+		}
+		return s
+	case OpJump, OpJumpFalse, OpMenu, OpRetry:
+		return ""
+	}
+	return p.describeArg(pc)
+}
 
 // TemplateSource renders template i as written, {{expressions}} included.
 func (p *Program) TemplateSource(i int) string {

@@ -93,7 +93,7 @@ func TestGraphDotContent(t *testing.T) {
 	flows := graphFlows(t)
 	gaps := graphOf(t, flows[len(flows)-1], "dot")
 	for _, want := range []string{
-		`n0 -> miss0_else [label="else?", style=dashed, color=red`,
+		`n0 -> n3 [label="false (no else)"]`, // a when without else goes on; nothing is missing
 		`[label="missing timeout", shape=box, style=dashed, color=red`,
 		`[label="dead end\nmessage not handled", shape=octagon`,
 		`n12 -> dead12 [color=red]`,
@@ -151,7 +151,7 @@ func TestGraphMermaidSyntax(t *testing.T) {
 	gaps := graphOf(t, flows[len(flows)-1], "mermaid")
 	for _, want := range []string{
 		`reply #quot;a \#quot;quoted\#quot; #lt;b#gt; #124; #35; #amp; reply#quot;`,
-		`n0 -.->|"else?"| miss0_else`,
+		`n0 -->|"false (no else)"| n3`,
 		`class dead12 deadEnd`,
 	} {
 		if !strings.Contains(gaps, want) {

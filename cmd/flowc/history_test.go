@@ -52,7 +52,7 @@ func TestGraphComputedTargets(t *testing.T) {
 	if code != exitOK {
 		t.Fatalf("exit %d\n%s", code, errs)
 	}
-	for _, want := range []string{`inbox user:(contact.last_texted_by ?? contact.last_called_by ?? contact.owner)`, `-->|"on error"|`, `forward email:(number.backup_email)`} {
+	for _, want := range []string{`inbox user:(contact.last_texted_by<br/>?? contact.last_called_by ??<br/>contact.owner)`, `-->|"on error"|`, `forward email:(number.backup_email)`} {
 		if !strings.Contains(out, want) {
 			t.Errorf("graph lacks %q:\n%s", want, out)
 		}

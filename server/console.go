@@ -1,0 +1,208 @@
+package server
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/subtle"
+	"errors"
+	"fmt"
+	"path"
+	"strings"
+	"time"
+
+	"github.com/flowc-dev/flowc/compiler"
+	"github.com/flowc-dev/flowc/lang"
+	"github.com/flowc-dev/flowc/lang/check"
+	"github.com/flowc-dev/flowc/lang/diag"
+	"github.com/flowc-dev/flowc/server/console"
+	"github.com/flowc-dev/flowc/server/store"
+	"github.com/flowc-dev/flowc/vm"
+)
+
+// The console (/ui, server/console) reads and acts through this
+// adapter, the same functions the admin and agent APIs call: the
+// console package does not import the server, so it sees only what is
+// here.
+
+// consoleBackend is the Server as console.Backend.
+type consoleBackend struct{ s *Server }
+
+// console returns the /ui handler; admin: admin logins are taken (the
+// listener that serves the admin API).
+func (s *Server) console(admin bool) *console.Console {
+	return console.New(consoleBackend{s}, console.Options{AdminLogin: admin, Secure: strings.HasPrefix(s.cfg.PublicURL, "https://"), Logger: s.log})
+}
+
+func (b consoleBackend) Now() time.Time { return b.s.cfg.Now() }
+
+func (b consoleBackend) Authenticate(ctx context.Context, token string) (console.Principal, string, error) {
+	if strings.HasPrefix(token, userTokenPrefix) {
+		user, refusal, err := b.s.agentByToken(ctx, token)
+		if err != nil || refusal != "" {
+			return console.Principal{}, refusal, err
+		}
+		return console.Principal{Role: console.RoleAgent, User: user, TokenDigest: tokenDigest(token)}, "", nil
+	}
+	d := b.s.adminDigest.Load()
+	got := sha256.Sum256([]byte(token))
+	if d == nil || subtle.ConstantTimeCompare(got[:], d[:]) != 1 {
+		return console.Principal{}, "wrong token: give the admin token or your own (flowc_u_…) token", nil
+	}
+	return console.Principal{Role: console.RoleAdmin, User: "admin", TokenDigest: fmt.Sprintf("%x", got)}, "", nil
+}
+
+func (b consoleBackend) StillValid(ctx context.Context, p console.Principal) (string, error) {
+	switch p.Role {
+	case console.RoleAdmin:
+		d := b.s.adminDigest.Load()
+		if d == nil || fmt.Sprintf("%x", d[:]) != p.TokenDigest {
+			return "the admin token changed", nil
+		}
+		return "", nil
+	case console.RoleAgent:
+		// As requireAgent: the stored directory, the token in force.
+		_, refusal, err := b.s.agentByDigest(ctx, p.TokenDigest)
+		return refusal, err
+	}
+	return "no role", nil
+}
+
+func (b consoleBackend) settings(ctx context.Context, fn func(otx store.OutboxTx) error) error {
+	return b.s.store.InTx(ctx, func(tx store.Tx) error {
+		otx, ok := tx.(store.OutboxTx)
+		if !ok {
+			return fmt.Errorf("store %T keeps no settings", tx)
+		}
+		return fn(otx)
+	})
+}
+
+func (b consoleBackend) Setting(ctx context.Context, key string) (v string, err error) {
+	err = b.settings(ctx, func(otx store.OutboxTx) error { v, err = otx.Setting(ctx, key); return err })
+	return v, err
+}
+
+func (b consoleBackend) SetSetting(ctx context.Context, key, value string) error {
+	return b.settings(ctx, func(otx store.OutboxTx) error { return otx.SetSetting(ctx, key, value) })
+}
+
+func (b consoleBackend) Flows(ctx context.Context) (out []console.Flow, err error) {
+	err = b.s.store.InTx(ctx, func(tx store.Tx) error {
+		ps, err := tx.ActivePrograms(ctx)
+		if err != nil {
+			return err
+		}
+		dt, err := deployTx(tx)
+		if err != nil {
+			return err
+		}
+		drafts, err := dt.Drafts(ctx)
+		out = out[:0]
+		for _, f := range appendDraftOnly(nil, drafts) {
+			out = append(out, console.Flow{Name: f.Flow, Draft: f.Draft.Version})
+		}
+		for _, p := range ps {
+			f := console.Flow{Name: p.Flow, Active: p.Version, Numbers: p.Numbers, Deployed: p.Created}
+			if d := draftInfo(drafts, p.Flow); d != nil {
+				f.Draft = d.Version
+			}
+			out = append(out, f)
+		}
+		return err
+	})
+	return out, err
+}
+
+func (b consoleBackend) Versions(ctx context.Context, flow string) (out []console.Version, err error) {
+	err = b.s.store.InTx(ctx, func(tx store.Tx) error {
+		ps, err := tx.Programs(ctx, flow)
+		out = out[:0]
+		for _, p := range ps {
+			out = append(out, console.Version{Version: p.Version, Created: p.Created, Active: p.Active, Numbers: p.Numbers})
+		}
+		return err
+	})
+	return out, err
+}
+
+func (b consoleBackend) Program(ctx context.Context, version string) (p *vm.Program, err error) {
+	err = b.s.store.InTx(ctx, func(tx store.Tx) error { p, err = b.s.program(ctx, tx, version); return err })
+	return p, err
+}
+
+func (b consoleBackend) Rollback(ctx context.Context, flow, version string) error {
+	_, err := b.s.rollbackTo(ctx, flow, version)
+	var br *badRequest
+	if errors.As(err, &br) {
+		return &console.Refused{Code: br.status, Msg: br.msg}
+	}
+	return err
+}
+
+// Diagnostics checks a stored version's source again as a deploy does
+// (compileRequest): the flow and its applets, the directory's targets.
+func (b consoleBackend) Diagnostics(p *vm.Program) diag.List {
+	file := path.Base(p.File)
+	if !strings.HasSuffix(file, ".flow") {
+		file = p.Name + ".flow"
+	}
+	req := DeployRequest{File: file, Source: string(p.Source), Applets: map[string]string{}}
+	for _, a := range p.Applets {
+		if a.HTTP == nil && a.Path != "" {
+			req.Applets[a.Path] = string(a.Source)
+		}
+	}
+	bundle, msg := deployBundle(req)
+	if msg != "" {
+		return diag.List{{Severity: diag.Error, Message: msg}}
+	}
+	res, err := lang.LoadFS(bundle, []string{file})
+	if err != nil {
+		return diag.List{{Severity: diag.Error, Message: err.Error()}}
+	}
+	_, cd := compiler.All(res)
+	all := append(append(diag.List{}, res.Diags...), cd...)
+	all = append(all, check.Directory(res.Files, b.s.directory().CheckFile())...)
+	all.Sort()
+	return all
+}
+
+// Replay is the behaviour diff of `flowc deploy --diff` (diff.go) for a
+// stored version against the active one.
+func (b consoleBackend) Replay(ctx context.Context, version string, days int) (*console.Replay, error) {
+	p, err := b.Program(ctx, version)
+	if err != nil {
+		return nil, err
+	}
+	d, err := b.s.diff(ctx, p, days)
+	if err != nil {
+		return nil, err
+	}
+	out := &console.Replay{Days: days, Replayed: d.Replayed, Truncated: d.Truncated}
+	for _, c := range d.Changed {
+		out.Changed = append(out.Changed, console.ReplayChange{SID: c.SID, From: c.From, Body: c.Body, Received: c.Received,
+			Active: c.Active.describe(), New: c.New.describe()})
+	}
+	return out, nil
+}
+
+// describe says in words what a version did with a message.
+func (r Routing) describe() string {
+	var parts []string
+	for _, t := range r.Replies {
+		parts = append(parts, fmt.Sprintf("reply %q", t))
+	}
+	for _, d := range r.Deliveries {
+		parts = append(parts, "inbox "+d)
+	}
+	for _, f := range r.Forwards {
+		parts = append(parts, "forward "+f)
+	}
+	for _, t := range r.Tags {
+		parts = append(parts, fmt.Sprintf("tag %q", t))
+	}
+	if len(parts) == 0 {
+		return r.Outcome
+	}
+	return r.Outcome + ": " + strings.Join(parts, ", ")
+}
