@@ -62,29 +62,48 @@ func deployTx(tx store.Tx) (store.DeployTx, error) {
 // that the stored program is the same flow (name, source, applets): a
 // version names content, and two contents under one name is a conflict.
 func (s *Server) saveVersion(ctx context.Context, tx store.Tx, p *vm.Program, now time.Time) (isNew bool, err error) {
+	isNew, _, err = s.saveVersionFixed(ctx, tx, p, now)
+	return isNew, err
+}
+
+// saveVersionFixed is saveVersion, also saying whether a stored
+// version's channel had to be corrected (fixed): a call flow saved
+// before call flows were routed is stored as an SMS flow serving no
+// number, and must be activated again to route its calls.
+func (s *Server) saveVersionFixed(ctx context.Context, tx store.Tx, p *vm.Program, now time.Time) (isNew, fixed bool, err error) {
 	stored, err := tx.Program(ctx, p.Version)
 	switch {
 	case err == nil:
-		return false, sameContent(stored, p)
+		if err := sameContent(stored, p); err != nil {
+			return false, false, err
+		}
+		if stored.Channel == p.Channel {
+			return false, false, nil
+		}
+		dt, err := deployTx(tx)
+		if err != nil {
+			return false, false, err
+		}
+		return false, true, dt.SetProgramChannel(ctx, p.Version, p.Channel, p.Served())
 	case !errors.Is(err, store.ErrNotFound):
-		return false, err
+		return false, false, err
 	}
 	var buf bytes.Buffer
 	if err := p.Encode(&buf); err != nil {
-		return false, err
+		return false, false, err
 	}
 	err = tx.SaveProgram(ctx, &store.Program{Flow: p.Name, Version: p.Version, Encoded: buf.Bytes(), Numbers: p.Served(), Created: now, Channel: p.Channel})
 	var vc *store.VersionConflictError
 	if errors.As(err, &vc) {
-		return false, conflict("version %s is already saved for flow %q, not %q", short(p.Version), vc.Flow, p.Name)
+		return false, false, conflict("version %s is already saved for flow %q, not %q", short(p.Version), vc.Flow, p.Name)
 	}
 	if err != nil {
-		return false, err
+		return false, false, err
 	}
 	s.mu.Lock()
 	s.programs[p.Version] = p
 	s.mu.Unlock()
-	return true, nil
+	return true, false, nil
 }
 
 // sameContent reports (as a conflict) a stored version whose content is
@@ -123,7 +142,7 @@ func activeVersion(ctx context.Context, tx store.Tx, flow string) (string, error
 // activate makes p its flow's active version, saving it first, and
 // routes its declared numbers to it; its draft goes if it was p.
 func (s *Server) activate(ctx context.Context, tx store.Tx, p *vm.Program, now time.Time) (status string, err error) {
-	isNew, err := s.saveVersion(ctx, tx, p, now)
+	isNew, fixed, err := s.saveVersionFixed(ctx, tx, p, now)
 	if err != nil {
 		return "", err
 	}
@@ -131,7 +150,7 @@ func (s *Server) activate(ctx context.Context, tx store.Tx, p *vm.Program, now t
 	if err != nil {
 		return "", err
 	}
-	if active == p.Version {
+	if active == p.Version && !fixed {
 		return StatusUnchanged, nil
 	}
 	if err := activateVersion(ctx, tx, p.Name, p.Version, p.Served(), now); err != nil {
@@ -549,9 +568,31 @@ func (s *Server) rollbackTo(ctx context.Context, flow, version string) (store.Pr
 			return &badRequest{http.StatusBadRequest, "version prefix " + version + " is ambiguous"}
 		}
 		chosen = matches[0]
+		if err := fixChannel(ctx, tx, &chosen); err != nil {
+			return err
+		}
 		return activateVersion(ctx, tx, flow, chosen.Version, chosen.Numbers, s.cfg.Now())
 	})
 	return chosen, err
+}
+
+// fixChannel corrects a stored version saved as an SMS flow that is a
+// call flow (saved before call flows were routed), so that activating
+// it routes its calls: its program says what it is.
+func fixChannel(ctx context.Context, tx store.Tx, stored *store.Program) error {
+	if stored.Channel != "" {
+		return nil
+	}
+	p, err := vm.Decode(bytes.NewReader(stored.Encoded))
+	if err != nil || p.Channel == stored.Channel {
+		return nil // not readable here: activated as it is stored
+	}
+	dt, err := deployTx(tx)
+	if err != nil {
+		return err
+	}
+	stored.Channel, stored.Numbers = p.Channel, p.Served()
+	return dt.SetProgramChannel(ctx, stored.Version, p.Channel, p.Served())
 }
 
 // promote makes the flow's draft its active version, for everyone, and

@@ -41,10 +41,10 @@ import (
 // The call's status callback (VoiceStatusPath: the caller hung up, or
 // the call ended) is the event EventHangup at the call's current step; a
 // rung leg's answer (VoiceLegPath) records who answered, which the
-// dial's own callback then reports to the flow; recording status
-// callbacks (VoiceRecordingPath) are checked and logged: the voicemail
-// was delivered by the recording's action callback, which carries the
-// same URL.
+// dial's own callback then reports to the flow; a recording's status
+// callback (VoiceRecordingPath) is the voicemail's step as the <Record>
+// action is, so a voicemail is delivered whichever of the two comes (a
+// caller who hangs up at a voicemail leaves the call waiting for it).
 
 // The voice endpoints, to configure in Twilio (docs/voice.md).
 const (
@@ -76,6 +76,9 @@ type callRequest struct {
 	Event vm.Event
 	// Unringable: the dial had nobody to ring (voicetwiml.go's redirect).
 	Unringable bool
+	// fromStore: the request names no numbers (a recording's status
+	// callback): the stored call's are its.
+	fromStore bool
 }
 
 // describe is the event as a call's trace tells it.
@@ -300,9 +303,10 @@ func ringsMember(r *vm.RingState, member string) bool {
 	return false
 }
 
-// handleVoiceRecording takes a recording's status callback: checked and
-// logged (the voicemail was delivered by the <Record> action callback,
-// which carries the same URL; a failed recording is worth a warning).
+// handleVoiceRecording takes a recording's status callback: a completed
+// recording is the voicemail step's event, as the <Record> action's
+// request is (whichever comes first answers the step); a failed or
+// absent recording is logged.
 func (s *Server) handleVoiceRecording(w http.ResponseWriter, r *http.Request) {
 	form, ok := s.twilioRequest(w, r)
 	if !ok {
@@ -313,7 +317,25 @@ func (s *Server) handleVoiceRecording(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	switch st := form.Get("RecordingStatus"); st {
-	case "completed", "in-progress":
+	case "completed":
+		// The same step as the <Record> action's, whichever comes first:
+		// the other finds it answered. So a voicemail is delivered even
+		// when the action's request failed or came after a hangup.
+		q := r.URL.Query()
+		q.Set("on", "record")
+		form.Set("From", "-")
+		form.Set("To", "-")
+		req, err := parseCallRequest(q, form)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		req.fromStore = true
+		if _, err := s.Call(r.Context(), req); err != nil {
+			s.fail(w, r, err)
+			return
+		}
+	case "in-progress":
 		s.log.Info("recording", "request_id", middleware.GetReqID(r.Context()), "call_sid", form.Get("CallSid"), "recording_sid", form.Get("RecordingSid"), "status", st)
 	default:
 		s.log.Warn("recording failed", "request_id", middleware.GetReqID(r.Context()), "call_sid", form.Get("CallSid"), "recording_sid", form.Get("RecordingSid"), "status", clip(st))
@@ -341,7 +363,6 @@ type CallExecution struct {
 	Version    string          `json:"version"`
 	Started    time.Time       `json:"started"`
 	Ended      *time.Time      `json:"ended"`
-	AnsweredBy string          `json:"answered_by,omitempty"`
 	Steps      []CallStepTrace `json:"steps"`
 }
 
@@ -381,7 +402,7 @@ func (s *Server) getCall(w http.ResponseWriter, r *http.Request) {
 			return err
 		}
 		out = CallExecution{SID: c.SID, From: c.Contact, To: c.Number, Flow: c.Flow, Version: c.Version, Started: c.Started,
-			AnsweredBy: c.AnsweredBy, Steps: make([]CallStepTrace, len(steps))}
+			Steps: make([]CallStepTrace, len(steps))}
 		if !c.Ended.IsZero() {
 			out.Ended = &c.Ended
 		}

@@ -202,7 +202,8 @@ func TestWhoAnsweredAndVoicemailByEmail(t *testing.T) {
 				t.Fatalf("no answer: %q, want a voicemail of at most 60s", got)
 			}
 			h.voice("/webhooks/twilio/voice?step=3&on=record", callForm("CA2", "RecordingUrl", recordAt, "RecordingDuration", "42"), http.StatusOK)
-			h.voice("/webhooks/twilio/voice/recording?step=3", url.Values{"CallSid": {"CA2"}, "RecordingSid": {"RE1"}, "RecordingStatus": {"completed"}}, http.StatusNoContent)
+			h.voice("/webhooks/twilio/voice/recording?step=3", url.Values{"CallSid": {"CA2"}, "RecordingSid": {"RE1"}, "RecordingStatus": {"completed"},
+				"RecordingUrl": {recordAt}, "RecordingDuration": {"42"}}, http.StatusNoContent) // the same step as the action's: nothing more
 			var mails []store.OutboxItem
 			for _, it := range h.outbox("") {
 				if it.Kind == "email" {

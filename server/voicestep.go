@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -46,6 +47,7 @@ type callRead struct {
 	routes int64
 	replay *store.CallStep // the step was answered before: answer that
 	over   bool            // the call is over, or not this server's: nothing to run
+	limit  bool            // the call reached MaxCallSteps: this step ends it
 }
 
 func (s *Server) readCall(ctx context.Context, req *callRequest) (*callRead, error) {
@@ -70,6 +72,9 @@ func (s *Server) readCall(ctx context.Context, req *callRequest) (*callRead, err
 			return err
 		}
 		cr.call = c
+		if req.fromStore { // a recording's status callback names no numbers
+			req.From, req.To = c.Contact, c.Number
+		}
 		if c.Contact != req.From || c.Number != req.To {
 			return &badRequest{http.StatusConflict, fmt.Sprintf("CallSid %s is a call from %s to %s, not from %s to %s", req.SID, c.Contact, c.Number, req.From, req.To)}
 		}
@@ -86,8 +91,14 @@ func (s *Server) readCall(ctx context.Context, req *callRequest) (*callRead, err
 			return err
 		case answered > c.Step+1:
 			return &badRequest{http.StatusConflict, fmt.Sprintf("step=%d: call %s has answered %d steps, so its next callback is step=%d", req.Step, req.SID, c.Step, c.Step)}
-		case c.State == nil || c.Step >= MaxCallSteps:
+		case c.State == nil:
 			cr.over = true
+		case !c.Ended.IsZero() && req.Event.Kind != vm.EventRecorded:
+			// The caller hung up at a voicemail (callEvent): only its
+			// recording is still to come.
+			cr.over = true
+		case c.Step >= MaxCallSteps:
+			cr.limit = true
 		}
 		return nil
 	})
@@ -103,10 +114,19 @@ func (s *Server) callAttempt(ctx context.Context, req *callRequest) (string, err
 		return cr.replay.TwiML, nil
 	case cr.over:
 		return hangupTwiML, nil
+	case cr.limit:
+		return s.endCall(ctx, req, cr, "the call reached its limit of steps")
 	}
 	in, err := s.callInput(ctx, req, cr)
 	if err != nil {
 		return "", err
+	}
+	ev, wait := callEvent(req, cr, in.ConvProgram)
+	switch {
+	case wait:
+		return s.awaitRecording(ctx, req, cr)
+	case ev != nil:
+		in.Call = ev
 	}
 	if cr.call == nil && in.Route == nil {
 		s.log.Warn("no call flow serves this number", "outcome", inbound.OutcomeNoFlow)
@@ -126,7 +146,7 @@ func (s *Server) callAttempt(ctx context.Context, req *callRequest) (string, err
 	}
 	c := nextCall(req, cr, in, ip)
 	twiml := s.renderCall(ip.Call, c, in.Directory, callEnds(ip))
-	st := &store.CallStep{SID: req.SID, Step: c.Step, At: in.Now, Event: req.describe(c.AnsweredBy), Outcome: ip.Outcome, TwiML: twiml, Trace: p.Trace}
+	st := &store.CallStep{SID: req.SID, Step: c.Step, At: in.Now, Event: describeEvent(req, in.Call), Outcome: ip.Outcome, TwiML: twiml, Trace: p.Trace}
 	err = s.store.InTx(ctx, func(tx store.Tx) error {
 		ct, err := callsTx(tx)
 		if err != nil {
@@ -201,9 +221,6 @@ func (s *Server) callInput(ctx context.Context, req *callRequest, cr *callRead) 
 	if err := s.readEdits(ctx, &snap.in, reads.Edits, st.Edits); err != nil {
 		return nil, err
 	}
-	if req.Event.Kind == vm.EventDial && req.Event.Call.Status == "answered" && cr.call != nil {
-		snap.in.Call.Call.Member = cr.call.AnsweredBy // the leg's report (handleVoiceLeg)
-	}
 	return &snap.in, nil
 }
 
@@ -219,16 +236,107 @@ func nextCall(req *callRequest, cr *callRead, in *stepInput, ip *inbound.Plan) *
 		c.Flow, c.Version = ip.Flow, ip.Version
 	}
 	c.State = nil
-	if ip.Save != nil && !callEnds(ip) {
+	// The caller is gone when the call ended already (a hangup at a
+	// voicemail, whose recording this is) or hung up (a hangup turned
+	// into the answer it followed, callEvent): whatever the flow does
+	// next is not heard, and the call is over.
+	gone := !c.Ended.IsZero() || req.Event.Kind == vm.EventHangup
+	if ip.Save != nil && !callEnds(ip) && !gone {
 		c.State = ip.Save.State
 	}
-	if c.State == nil {
+	if c.State == nil && c.Ended.IsZero() {
 		c.Ended = in.Now
 	}
-	if req.Event.Kind == vm.EventDial && req.Event.Call.Status != "answered" {
-		c.AnsweredBy = "" // the next ring's answer is its own
-	}
+	c.AnsweredBy = "" // who answered a ring is its dial's: the next ring's is its own
 	return c
+}
+
+// callEvent is the event a request is for the flow, when it is not the
+// request's own: a hangup while a ring rings that somebody answered is
+// that answer (the status callback came before the dial's action, whose
+// request then finds the step answered), and a dial answered is by the
+// member the leg reported, or (ringing in order) the one rung. wait: the
+// caller hung up at a voicemail, whose recording is still to come: the
+// call waits for it (awaitRecording).
+func callEvent(req *callRequest, cr *callRead, p *vm.Program) (ev *vm.Event, wait bool) {
+	c := cr.call
+	if c == nil || p == nil {
+		return nil, false
+	}
+	var st vm.State
+	if json.Unmarshal(c.State, &st) != nil || st.PC < 0 || st.PC >= len(p.Code) {
+		return nil, false
+	}
+	op := p.Code[st.PC]
+	switch {
+	case req.Event.Kind == vm.EventHangup && op == vm.OpVoicemail:
+		return nil, true
+	case req.Event.Kind == vm.EventHangup && op == vm.OpRing && c.AnsweredBy != "":
+		return &vm.Event{Kind: vm.EventDial, Call: vm.CallEvent{Status: "answered", Member: c.AnsweredBy}}, false
+	case req.Event.Kind == vm.EventDial && req.Event.Call.Status == "answered":
+		ev := req.Event
+		ev.Call.Member = c.AnsweredBy
+		if r := st.Ring; ev.Call.Member == "" && r != nil && int(p.Args[st.PC]) < len(p.Rings) && p.Rings[p.Args[st.PC]].InOrder && r.Next >= 1 && r.Next <= len(r.Members) {
+			ev.Call.Member = r.Members[r.Next-1]
+		}
+		return &ev, false
+	}
+	return nil, false
+}
+
+// describeEvent is the step's event as the trace tells it: the
+// request's, and what the flow took it for when that differs.
+func describeEvent(req *callRequest, ev *vm.Event) string {
+	d := req.describe("")
+	if ev == nil || ev == &req.Event {
+		return d
+	}
+	taken := &callRequest{From: req.From, Event: *ev}
+	if req.Event.Kind == vm.EventDial && ev.Kind == vm.EventDial {
+		return taken.describe(ev.Call.Member)
+	}
+	return d + ", taken as " + taken.describe(ev.Call.Member)
+}
+
+// awaitRecording records the hangup of a call waiting at a voicemail:
+// the call is over for everything but the recording, which Twilio sends
+// after (the <Record> action, or its status callback) for the step the
+// call is at, which then delivers it. No step is taken now.
+func (s *Server) awaitRecording(ctx context.Context, req *callRequest, cr *callRead) (string, error) {
+	err := s.store.InTx(ctx, func(tx store.Tx) error {
+		ct, err := callsTx(tx)
+		if err != nil {
+			return err
+		}
+		_, err = ct.MarkCallEnded(ctx, req.SID, cr.call.Step, s.cfg.Now())
+		return err
+	})
+	return hangupTwiML, err
+}
+
+// endCall ends a call without running its flow (MaxCallSteps).
+func (s *Server) endCall(ctx context.Context, req *callRequest, cr *callRead, why string) (string, error) {
+	now := s.cfg.Now()
+	c := *cr.call
+	c.Step++
+	c.State, c.Updated, c.Ended = nil, now, now
+	st := &store.CallStep{SID: req.SID, Step: c.Step, At: now, Event: req.describe("") + ": " + why, Outcome: inbound.OutcomeCall, TwiML: hangupTwiML}
+	s.log.Warn("call ended", "call_sid", req.SID, "reason", why)
+	return hangupTwiML, s.saveCallStep(ctx, &c, st)
+}
+
+// saveCallStep stores a step that ran no flow.
+func (s *Server) saveCallStep(ctx context.Context, c *store.Call, st *store.CallStep) error {
+	return s.store.InTx(ctx, func(tx store.Tx) error {
+		ct, err := callsTx(tx)
+		if err != nil {
+			return err
+		}
+		if err := ct.SaveCall(ctx, c); err != nil {
+			return err
+		}
+		return ct.AddCallStep(ctx, st)
+	})
 }
 
 // callEnds reports whether the step leaves the call over: the flow ended

@@ -70,7 +70,14 @@ func (s *Server) renderCall(actions []vm.Action, c *store.Call, dir *directory.D
 		case vm.ActPlay:
 			verbs = append(verbs, twiml.VoicePlay{Url: xmlText(a.Text)})
 		case vm.ActGather:
-			g := twiml.VoiceGather{Input: "dtmf", Timeout: seconds(v.Timeout), Action: action("gather"), Method: "POST", ActionOnEmptyResult: "true"}
+			timeout := v.Timeout
+			if timeout <= 0 { // a gather without `timeout`: Twilio's default wait (the VM asks again after it)
+				timeout = vm.DefaultGatherTimeout
+			}
+			g := twiml.VoiceGather{Input: "dtmf", Timeout: seconds(timeout), Action: action("gather"), Method: "POST", ActionOnEmptyResult: "true"}
+			if v.Digits > 0 {
+				g.NumDigits = strconv.Itoa(v.Digits)
+			}
 			if a.Text != "" {
 				g.InnerElements = []twiml.Element{twiml.VoiceSay{Message: xmlText(a.Text), Voice: xmlText(v.Voice), Language: xmlText(v.Language)}}
 			}
@@ -122,13 +129,13 @@ func (s *Server) memberNouns(members []string, dir *directory.Directory, step st
 		}
 		cb := s.callbackURL(VoiceLegPath, url.Values{"step": {step}, "member": {m}})
 		if u.Phone != "" {
-			nouns = append(nouns, twiml.VoiceNumber{PhoneNumber: u.Phone, StatusCallbackEvent: "answered", StatusCallback: cb, StatusCallbackMethod: "POST"})
+			nouns = append(nouns, twiml.VoiceNumber{PhoneNumber: xmlText(u.Phone), StatusCallbackEvent: "answered", StatusCallback: cb, StatusCallbackMethod: "POST"})
 		}
 		switch c := u.Client; {
 		case strings.HasPrefix(c, "client:"):
-			nouns = append(nouns, twiml.VoiceClient{Identity: strings.TrimPrefix(c, "client:"), StatusCallbackEvent: "answered", StatusCallback: cb, StatusCallbackMethod: "POST"})
+			nouns = append(nouns, twiml.VoiceClient{Identity: xmlText(strings.TrimPrefix(c, "client:")), StatusCallbackEvent: "answered", StatusCallback: cb, StatusCallbackMethod: "POST"})
 		case strings.HasPrefix(c, "sip:"):
-			nouns = append(nouns, twiml.VoiceSip{SipUrl: c, StatusCallbackEvent: "answered", StatusCallback: cb, StatusCallbackMethod: "POST"})
+			nouns = append(nouns, twiml.VoiceSip{SipUrl: xmlText(c), StatusCallbackEvent: "answered", StatusCallback: cb, StatusCallbackMethod: "POST"})
 		}
 	}
 	return nouns

@@ -2,6 +2,7 @@ package vm
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -54,6 +55,14 @@ func (r Ring) String() string {
 // DefaultRingTimeout is how long a ring lasts without `for`.
 const DefaultRingTimeout = 20 * time.Second
 
+// SilentRetries is how many times a gather without a `timeout` branch
+// asks again when nothing is pressed, before the call ends.
+const SilentRetries = 2
+
+// DefaultGatherTimeout is how long a gather without `timeout` waits for
+// digits (Twilio's own default).
+const DefaultGatherTimeout = 5 * time.Second
+
 // DefaultVoicemailLength is the longest voicemail without `max`.
 const DefaultVoicemailLength = 2 * time.Minute
 
@@ -71,6 +80,23 @@ type VoiceAction struct {
 	Timeout         time.Duration // ActGather: the wait for digits; ActDial: each ring
 	Length          time.Duration // ActRecord: the longest recording; ActRecorded: its length
 	Transcribe      bool          // ActRecord
+	// Digits is how many keys a gather's every choice has (0: they
+	// differ), so the provider ends the gather at the last key pressed
+	// rather than waiting out its timeout.
+	Digits int
+}
+
+// keyDigits is how many digits each of the menu's keys has, when all
+// have as many (0 otherwise, or when one is not all digits).
+func keyDigits(menu *Menu) int {
+	n := 0
+	for i, k := range menu.Keys {
+		if k.Key == "" || strings.Trim(k.Key, "0123456789*#") != "" || (i > 0 && len(k.Key) != n) {
+			return 0
+		}
+		n = len(k.Key)
+	}
+	return n
 }
 
 // CallEvent is what a provider's callback tells: a dial's status and
@@ -130,7 +156,7 @@ func (m *machine) execVoice(pc int, op Opcode, arg int) (int, *Result) {
 			prompt = m.render(pc, menu.Prompt)
 		}
 		m.trace(pc, "waiting for digits")
-		m.emit(Action{Kind: ActGather, Text: prompt, PC: pc, Voice: &VoiceAction{Voice: g.Voice, Language: g.Language, Timeout: menu.Timeout}})
+		m.emit(Action{Kind: ActGather, Text: prompt, PC: pc, Voice: &VoiceAction{Voice: g.Voice, Language: g.Language, Timeout: menu.Timeout, Digits: keyDigits(menu)}})
 		res, _ := m.suspend(pc, menu.Timeout, menu.TimeoutPC)
 		return 0, res
 	case OpVoicemail:
@@ -208,6 +234,19 @@ func (m *machine) resumeVoice(ev *Event, at int, op Opcode, arg int) (int, bool)
 		}
 		m.stv.Deadline = time.Time{}
 		digits := strings.TrimSpace(ev.Message.Body)
+		if (ev.Kind == EventTimer || digits == "") && menu.TimeoutPC < 0 {
+			// No timeout branch: the caller is asked again, at most
+			// SilentRetries times, and then the call ends; never left
+			// waiting in silence.
+			if used := m.stv.Retries[at]; used < SilentRetries {
+				m.ownRetries()
+				m.stv.Retries[at] = used + 1
+				m.branch(at, m.note("nothing pressed: asked again, ", strconv.Itoa(used+1), " of ", strconv.Itoa(SilentRetries)), Outcome{Kind: BranchRetry, Target: at})
+				return at, true
+			}
+			m.branch(at, "nothing pressed, no timeout branch: the call ends", Outcome{Kind: BranchExhausted, Target: -1})
+			return -1, true
+		}
 		if ev.Kind == EventTimer || digits == "" {
 			m.branch(at, "timeout", Outcome{Kind: BranchTimeout, Target: menu.TimeoutPC})
 			return menu.TimeoutPC, menu.TimeoutPC >= 0

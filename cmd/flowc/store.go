@@ -103,15 +103,27 @@ const (
 )
 
 // pruneOnce deletes, in batches of pruneBatch, every message received
-// before before, and says how many it deleted.
+// before before, then every call (with its steps) last changed before
+// it, and says how many it deleted.
 func pruneOnce(ctx context.Context, st store.Store, before time.Time) (int, error) {
-	return pruneBatches(ctx, st, func(tx store.Tx) (int, error) {
+	n, err := pruneBatches(ctx, st, func(tx store.Tx) (int, error) {
 		r, ok := tx.(store.RetentionTx)
 		if !ok {
 			return 0, fmt.Errorf("store %T cannot prune messages", tx)
 		}
 		return r.PruneMessages(ctx, before, pruneBatch)
 	})
+	if err != nil {
+		return n, err
+	}
+	calls, err := pruneBatches(ctx, st, func(tx store.Tx) (int, error) {
+		c, ok := tx.(store.CallsTx)
+		if !ok {
+			return 0, nil // a store without calls
+		}
+		return c.PruneCalls(ctx, before, pruneBatch)
+	})
+	return n + calls, err
 }
 
 // pruneBatches runs prune, which deletes at most pruneBatch rows, in a

@@ -116,11 +116,7 @@ func traceCall(c *adminClient, sid string, asJSON bool, stdout, stderr io.Writer
 		state = "ended " + call.Ended.Format(time.RFC3339)
 	}
 	fmt.Fprintf(stdout, "call %s from %s to %s at %s (%s)\n", call.SID, call.From, call.To, call.Started.Format(time.RFC3339), state)
-	fmt.Fprintf(stdout, "flow %s version %s", call.Flow, short(call.Version))
-	if call.AnsweredBy != "" {
-		fmt.Fprintf(stdout, ", answered by %s", call.AnsweredBy)
-	}
-	fmt.Fprintln(stdout)
+	fmt.Fprintf(stdout, "flow %s version %s\n", call.Flow, short(call.Version))
 	for _, st := range call.Steps {
 		fmt.Fprintf(stdout, "step %d at %s: %s\n", st.Step, st.At.Format("15:04:05"), st.Event)
 		var tr *executionTrace

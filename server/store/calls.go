@@ -52,6 +52,11 @@ type CallsTx interface {
 	// at that step and nobody answered yet; ok false when it changed
 	// nothing (a retried report, or a step past).
 	SetCallAnswered(ctx context.Context, sid string, step int, user string) (ok bool, err error)
+	// MarkCallEnded records that the call ended at at (the caller hung
+	// up) while it is at step, keeping its state for the one event still
+	// to come (a voicemail's recording); ok false when it changed nothing
+	// (a step past, or ended already).
+	MarkCallEnded(ctx context.Context, sid string, step int, at time.Time) (ok bool, err error)
 	// AddCallStep stores one answered step (ErrConflict when the call has
 	// that step already).
 	AddCallStep(ctx context.Context, s *CallStep) error
@@ -59,4 +64,8 @@ type CallsTx interface {
 	CallStep(ctx context.Context, sid string, step int) (*CallStep, error)
 	// CallSteps reads a call's steps in order (none: an empty list).
 	CallSteps(ctx context.Context, sid string) ([]CallStep, error)
+	// PruneCalls deletes at most limit (> 0) calls last changed before
+	// before, oldest first, with their steps (retention, as messages'),
+	// and says how many calls it deleted.
+	PruneCalls(ctx context.Context, before time.Time, limit int) (int, error)
 }

@@ -585,6 +585,11 @@ type Program struct {
 // (replayed by `flowc deploy --diff`). A store's Tx implements it as well
 // as Tx.
 type DeployTx interface {
+	// SetProgramChannel sets a saved version's channel and numbers: a
+	// call flow saved before call flows were routed (migration 00017)
+	// was stored as an SMS flow serving no number (ErrNotFound if the
+	// version was never saved).
+	SetProgramChannel(ctx context.Context, version, channel string, numbers []string) error
 	// SetDraft makes d the flow's draft, replacing any earlier one and
 	// its test contacts (ErrNotFound if d.Version was never saved).
 	SetDraft(ctx context.Context, d *Draft) error

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"time"
 
 	"github.com/flowc-dev/flowc/server/store"
 )
@@ -76,6 +77,19 @@ func (t *Tx) SetCallAnswered(ctx context.Context, sid string, step int, user str
 	return n == 1, nil
 }
 
+// MarkCallEnded records the end of a call still waiting at step.
+func (t *Tx) MarkCallEnded(ctx context.Context, sid string, step int, at time.Time) (bool, error) {
+	a, err := t.time(at)
+	if err != nil {
+		return false, err
+	}
+	n, err := affected(t.exec(ctx, `UPDATE calls SET ended = ?, updated = ? WHERE sid = ? AND step = ? AND ended IS NULL`, a, a, sid, step))
+	if err != nil {
+		return false, t.errorf("call %s ended: %w", sid, err)
+	}
+	return n == 1, nil
+}
+
 // AddCallStep stores one answered step.
 func (t *Tx) AddCallStep(ctx context.Context, s *store.CallStep) error {
 	at, err := t.time(s.At)
@@ -125,4 +139,25 @@ func (t *Tx) CallSteps(ctx context.Context, sid string) ([]store.CallStep, error
 		out = []store.CallStep{}
 	}
 	return out, nil
+}
+
+// PruneCalls deletes a batch of the oldest calls before before, their
+// steps first (chosen by the same subquery, on calls_updated).
+func (t *Tx) PruneCalls(ctx context.Context, before time.Time, limit int) (int, error) {
+	if limit <= 0 {
+		return 0, t.errorf("prune calls: a batch of %d", limit)
+	}
+	b, err := t.time(before)
+	if err != nil || b == nil {
+		return 0, err
+	}
+	const batch = `SELECT sid FROM calls WHERE updated < ? ORDER BY updated LIMIT ?`
+	if _, err := t.exec(ctx, `DELETE FROM call_steps WHERE sid IN (`+batch+`)`, b, limit); err != nil {
+		return 0, t.errorf("prune calls: steps: %w", err)
+	}
+	n, err := affected(t.exec(ctx, `DELETE FROM calls WHERE sid IN (`+batch+`)`, b, limit))
+	if err != nil {
+		return 0, t.errorf("prune calls: %w", err)
+	}
+	return int(n), nil
 }

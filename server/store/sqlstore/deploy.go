@@ -53,6 +53,22 @@ func (t *Tx) SaveProgram(ctx context.Context, p *store.Program) error {
 	return nil
 }
 
+// SetProgramChannel corrects a saved version's channel and numbers.
+func (t *Tx) SetProgramChannel(ctx context.Context, version, channel string, numbers []string) error {
+	enc, err := t.strs(nonNil(numbers))
+	if err != nil {
+		return err
+	}
+	n, err := affected(t.exec(ctx, `UPDATE programs SET channel = ?, numbers = ? WHERE version = ?`, channelOf(channel), enc, version))
+	if err != nil {
+		return t.errorf("program %s: %w", version, err)
+	}
+	if n == 0 {
+		return store.ErrNotFound
+	}
+	return nil
+}
+
 const programColumns = `flow, version, encoded, numbers, created, active, channel`
 
 // channelOf is a program's channel as stored: "" is "sms".

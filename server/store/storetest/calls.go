@@ -127,6 +127,17 @@ func testCalls(t *testing.T, s store.Store) {
 		if got, err := ct.Call(ctx, "CA1"); err != nil || got.AnsweredBy != "carol" {
 			t.Errorf("answered by %q, %v; want carol (the first report)", got.AnsweredBy, err)
 		}
+		for _, tc := range []struct {
+			step int
+			want bool
+		}{{2, false}, {1, true}, {1, false}} {
+			if ok, err := ct.MarkCallEnded(ctx, "CA1", tc.step, T0.Add(time.Second)); err != nil || ok != tc.want {
+				t.Errorf("MarkCallEnded(step %d) = %v, %v; want %v", tc.step, ok, err, tc.want)
+			}
+		}
+		if got, err := ct.Call(ctx, "CA1"); err != nil || !got.Ended.Equal(T0.Add(time.Second)) || got.State == nil {
+			t.Errorf("after MarkCallEnded: %+v, %v; want ended, its state kept", got, err)
+		}
 		return nil
 	})
 	later := T0.Add(5 * time.Second)
@@ -166,6 +177,23 @@ func testCalls(t *testing.T, s store.Store) {
 		}
 		if none, err := ct.CallSteps(ctx, "CA2"); err != nil || none == nil || len(none) != 0 {
 			t.Errorf("CallSteps of an unknown call = %#v, %v; want an empty list", none, err)
+		}
+		return nil
+	})
+	// Retention: a call last changed before the time goes, with its steps.
+	inTx(t, s, func(ctx context.Context, tx store.Tx) error {
+		ct := tx.(store.CallsTx)
+		if n, err := ct.PruneCalls(ctx, later, 10); err != nil || n != 0 {
+			t.Errorf("PruneCalls before its last change = %d, %v; want 0", n, err)
+		}
+		if n, err := ct.PruneCalls(ctx, later.Add(time.Nanosecond*1000), 10); err != nil || n != 1 {
+			t.Errorf("PruneCalls after its last change = %d, %v; want 1", n, err)
+		}
+		if _, err := ct.Call(ctx, "CA1"); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("Call after pruning: %v, want ErrNotFound", err)
+		}
+		if steps, err := ct.CallSteps(ctx, "CA1"); err != nil || len(steps) != 0 {
+			t.Errorf("CallSteps after pruning: %d, %v; want none", len(steps), err)
 		}
 		return nil
 	})
