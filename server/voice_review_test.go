@@ -2,11 +2,11 @@ package server_test
 
 // Regression tests of the voice review (each failed before its fix).
 
-
 import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -15,6 +15,7 @@ import (
 
 	"github.com/flowc-dev/flowc/compiler"
 	"github.com/flowc-dev/flowc/lang"
+	"github.com/flowc-dev/flowc/server"
 	"github.com/flowc-dev/flowc/server/store"
 	"github.com/flowc-dev/flowc/server/store/sqlite"
 )
@@ -174,5 +175,49 @@ func TestACallFlowDeployedBeforeCallRoutesIsRoutedAfterTheUpgrade(t *testing.T) 
 	}
 	if body := h.voice("/webhooks/twilio/voice", callForm("CA2"), http.StatusOK); strings.Contains(body, "<Reject") {
 		t.Errorf("after a rollback to the call flow: %s", body)
+	}
+}
+
+// TestACallEndsAtItsStepLimit: a flow that loops through a gather forever
+// is ended at server.MaxCallSteps: the last answer hangs up and the call
+// is over in the store (a later status callback changes nothing).
+func TestACallEndsAtItsStepLimit(t *testing.T) {
+	const flow = `flow loop
+channel voice
+numbers "+15550100"
+timezone "America/New_York"
+
+goto again
+
+section again <
+  gather "Press a key" <
+    1          -> goto again
+    timeout 5s -> goto again
+    else       -> goto again
+  >
+>
+`
+	h := startFlowsAt(t, nil, map[string]string{"loop.flow": flow}, time.Date(2026, 11, 23, 10, 0, 0, 0, ny), nil)
+	h.voice("/webhooks/twilio/voice", callForm("CA1"), http.StatusOK)
+	var last string
+	for step := 1; step < server.MaxCallSteps; step++ {
+		last = h.voice(fmt.Sprintf("/webhooks/twilio/voice?step=%d&on=gather", step), callForm("CA1", "Digits", "1"), http.StatusOK)
+	}
+	if !strings.Contains(last, "<Gather") {
+		t.Fatalf("step %d: %s, want the gather still", server.MaxCallSteps, last)
+	}
+	last = h.voice(fmt.Sprintf("/webhooks/twilio/voice?step=%d&on=gather", server.MaxCallSteps), callForm("CA1", "Digits", "1"), http.StatusOK)
+	if !strings.Contains(last, "<Hangup/>") || strings.Contains(last, "<Gather") {
+		t.Errorf("past the limit: %s, want a hangup", last)
+	}
+	err := h.store.InTx(context.Background(), func(tx store.Tx) error {
+		c, err := tx.(store.CallsTx).Call(context.Background(), "CA1")
+		if err == nil && (c.State != nil || c.Ended.IsZero() || c.Step != server.MaxCallSteps+1) {
+			t.Errorf("the call after its limit: step %d, ended %v, state %d bytes; want over at step %d", c.Step, c.Ended, len(c.State), server.MaxCallSteps+1)
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }

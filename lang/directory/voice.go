@@ -8,6 +8,10 @@ import (
 
 var e164 = regexp.MustCompile(`^\+[1-9][0-9]{1,14}$`)
 
+// E164 reports whether n is an E.164 phone number (+ then up to 15
+// digits): one that can be texted.
+func E164(n string) bool { return e164.MatchString(n) }
+
 // clientIdentity is a Twilio Client identity: letters, digits and _-.@
 // (Twilio's own rule for identities, without spaces).
 var clientIdentity = regexp.MustCompile(`^[A-Za-z0-9_.@-]{1,121}$`)
@@ -25,7 +29,8 @@ func (u User) validateRing() error {
 			return fmt.Errorf("client %q: an identity is letters, digits and _ - . @", c)
 		}
 	case strings.HasPrefix(c, "sip:"):
-		if at := strings.IndexByte(c, '@'); at < len("sip:")+1 || at == len(c)-1 || strings.ContainsAny(c, " <>\"") {
+		if at := strings.IndexByte(c, '@'); at < len("sip:")+1 || at == len(c)-1 || len(c) > 255 ||
+			strings.ContainsAny(c, " <>\"") || strings.IndexFunc(c, func(r rune) bool { return r < 0x20 || r == 0x7f }) >= 0 {
 			return fmt.Errorf("client %q: a SIP address is sip:USER@HOST", c)
 		}
 	default:

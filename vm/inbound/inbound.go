@@ -312,7 +312,7 @@ func collect(p *Plan, in *Input, res *vm.Result) {
 		}
 	}
 	for _, a := range res.Actions {
-		if collectCall(p, a) { // voice.go
+		if collectCall(p, a, in.Msg.From) { // voice.go
 			continue
 		}
 		switch a.Kind {

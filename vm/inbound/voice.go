@@ -3,10 +3,12 @@ package inbound
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
 
+	"github.com/flowc-dev/flowc/lang/directory"
 	"github.com/flowc-dev/flowc/runtime"
 
 	"github.com/flowc-dev/flowc/vm"
@@ -94,7 +96,7 @@ func MissedCallBody(caller string) string {
 
 // collectCall puts a call's action in the plan: what the caller hears
 // and who is rung in Call, texts in Texts. It reports whether a was one.
-func collectCall(p *Plan, a vm.Action) bool {
+func collectCall(p *Plan, a vm.Action, caller string) bool {
 	switch a.Kind {
 	case vm.ActSay, vm.ActPlay, vm.ActGather, vm.ActDial, vm.ActRecord, vm.ActRecorded, vm.ActHangup:
 	case vm.ActForward:
@@ -102,6 +104,12 @@ func collectCall(p *Plan, a vm.Action) bool {
 			return false
 		}
 	case vm.ActText:
+		if !directory.E164(caller) {
+			// An anonymous caller, or a Twilio Client or SIP one: no
+			// number to text back.
+			p.FlowErr = errors.Join(p.FlowErr, fmt.Errorf("text not sent: the caller %q has no phone number to text", caller))
+			return true
+		}
 		p.Texts = append(p.Texts, Storable(a.Text))
 		return true
 	default:
