@@ -168,7 +168,11 @@ func activateVersion(ctx context.Context, tx store.Tx, flow, version string, num
 	err := tx.Activate(ctx, flow, version, numbers, now)
 	var taken *store.NumberTakenError
 	if errors.As(err, &taken) {
-		return conflict("number %s is served by flow %q: unassign it there first (flowc numbers unassign %s)", taken.Number, taken.Flow, taken.Number)
+		flag, what := "--texts", "its texts are"
+		if taken.Channel == "voice" {
+			flag, what = "--calls", "its calls are"
+		}
+		return conflict("number %s: %s served by flow %q: unassign it there first (flowc numbers unassign %s %s)", taken.Number, what, taken.Flow, taken.Number, flag)
 	}
 	if err != nil {
 		return err

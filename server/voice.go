@@ -356,14 +356,14 @@ func callsTx(tx store.Tx) (store.CallsTx, error) {
 // flow did (its trace, with file:line:col) and answered, and what it
 // sent.
 type CallExecution struct {
-	SID        string          `json:"sid"`
-	From       string          `json:"from"`
-	To         string          `json:"to"`
-	Flow       string          `json:"flow"`
-	Version    string          `json:"version"`
-	Started    time.Time       `json:"started"`
-	Ended      *time.Time      `json:"ended"`
-	Steps      []CallStepTrace `json:"steps"`
+	SID     string          `json:"sid"`
+	From    string          `json:"from"`
+	To      string          `json:"to"`
+	Flow    string          `json:"flow"`
+	Version string          `json:"version"`
+	Started time.Time       `json:"started"`
+	Ended   *time.Time      `json:"ended"`
+	Steps   []CallStepTrace `json:"steps"`
 }
 
 // CallStepTrace is one step of a CallExecution.

@@ -40,8 +40,9 @@ var ErrConflict = errors.New("store: conflict")
 // NumberTakenError is returned by Activate when one of the numbers is
 // routed to another flow: a number has exactly one SMS flow.
 type NumberTakenError struct {
-	Number string // the number asked for
-	Flow   string // the flow that serves it now
+	Number  string // the number asked for
+	Flow    string // the flow that serves it now
+	Channel string // whose routes: "" (texts) or "voice" (calls)
 }
 
 func (e *NumberTakenError) Error() string {

@@ -174,7 +174,11 @@ func (t *Tx) Activate(ctx context.Context, flow, version string, numbers []strin
 			return t.errorf("activate: number %s: %w", n, err)
 		}
 		if other != flow {
-			return &store.NumberTakenError{Number: n, Flow: other}
+			taken := &store.NumberTakenError{Number: n, Flow: other}
+			if channel == "voice" {
+				taken.Channel = channel
+			}
+			return taken
 		}
 	}
 	enc, err := t.strs(nums)

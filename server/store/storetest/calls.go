@@ -64,7 +64,7 @@ func testCallRoutes(t *testing.T, s store.Store) {
 		return tx.Activate(ctx, "other-line", "o1", []string{"+1555101"}, T0)
 	})
 	var taken *store.NumberTakenError
-	if !errors.As(err, &taken) || taken.Number != "+1555101" || taken.Flow != "main-line" {
+	if !errors.As(err, &taken) || taken.Number != "+1555101" || taken.Flow != "main-line" || taken.Channel != "voice" {
 		t.Errorf("a second call flow on +1555101: %v, want NumberTakenError naming main-line", err)
 	}
 	// main-line's next version is an SMS flow: its call routes go.
