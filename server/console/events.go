@@ -1,0 +1,159 @@
+package console
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+)
+
+// The workspace's live updates: GET /ui/workspace/events is a stream of
+// server-sent events for the signed-in user. Each connection reads the
+// store every PollInterval (the user's conversations and, with ?c=ID,
+// instead that thread) and hashes what the page shows into a version; when the
+// version changes it sends one small "change" event and the page's
+// script (static/workspace.js) fetches the page again and swaps its
+// live parts. Reading the store, not a replica's memory, is what makes a
+// text taken by another replica show up here. The page gives the version
+// it was drawn at (?v=), so a change between drawing and connecting is
+// not missed. A session keeps at most MaxStreams open at once (per
+// replica) and each lasts at most StreamLifetime, after which the
+// browser's EventSource reconnects (and the session is checked again).
+
+// Live-update bounds.
+var (
+	PollInterval   = time.Second
+	StreamLifetime = 10 * time.Minute
+	MaxStreams     = 4
+)
+
+// streams counts each session's open event streams, by its CSRF token
+// (random per session).
+var streams = struct {
+	sync.Mutex
+	open map[string]int
+}{open: map[string]int{}}
+
+func takeStream(key string) bool {
+	streams.Lock()
+	defer streams.Unlock()
+	if streams.open[key] >= MaxStreams {
+		return false
+	}
+	streams.open[key]++
+	return true
+}
+
+func dropStream(key string) {
+	streams.Lock()
+	defer streams.Unlock()
+	if streams.open[key]--; streams.open[key] <= 0 {
+		delete(streams.open, key)
+	}
+}
+
+// queueVersion hashes what the queue list shows (not the waiting times,
+// which the clock moves).
+func queueVersion(cs []Conversation) string {
+	h := sha256.New()
+	for _, c := range cs {
+		fmt.Fprintf(h, "%s|%s|%s|%d|%s|%d\n", c.ID, c.Status, c.Assignee, c.Position, strings.Join(c.Offered, ","), c.Updated.UnixNano())
+	}
+	return hex.EncodeToString(h.Sum(nil))[:16]
+}
+
+// threadVersion hashes what the thread page shows; err, when reading it
+// was refused (over, no longer theirs), is its version.
+func threadVersion(th *Thread, err error) string {
+	h := sha256.New()
+	if err != nil {
+		fmt.Fprintf(h, "refused %v", err)
+	} else {
+		fmt.Fprintf(h, "%s|%s|%s|%d|%s|%d|%d\n", th.ID, th.Status, th.Assignee, th.Position, strings.Join(th.Offered, ","), th.Omitted, len(th.Notes))
+		for _, m := range th.Messages {
+			fmt.Fprintf(h, "m %s %d\n", m.SID, len(m.Media))
+		}
+		for _, n := range th.Notes {
+			fmt.Fprintf(h, "n %d\n", n.ID)
+		}
+	}
+	return hex.EncodeToString(h.Sum(nil))[:16]
+}
+
+// events streams "change" events to the workspace's pages.
+func (c *Console) events(w http.ResponseWriter, r *http.Request) {
+	s := session(r)
+	if s.Principal.Role != RoleAgent {
+		c.fail(w, r, http.StatusForbidden, "Live updates are for an agent's workspace.")
+		return
+	}
+	flusher, ok := w.(http.Flusher)
+	if !ok {
+		c.fail(w, r, http.StatusInternalServerError, "This server cannot stream events.")
+		return
+	}
+	user, id := s.Principal.User, r.URL.Query().Get("c")
+	if !takeStream(s.CSRF) {
+		c.fail(w, r, http.StatusTooManyRequests, fmt.Sprintf("This session has %d live pages open already: close one.", MaxStreams))
+		return
+	}
+	defer dropStream(s.CSRF)
+	ctx := r.Context()
+	// A thread's page shows the thread, the list page the list.
+	version := func() (string, error) {
+		if id != "" {
+			th, err := c.b.Thread(ctx, user, id)
+			var refused *Refused
+			if err != nil && !errors.As(err, &refused) {
+				return "", err
+			}
+			return threadVersion(th, err), nil
+		}
+		cs, err := c.b.Conversations(ctx, user)
+		if err != nil {
+			return "", err
+		}
+		return queueVersion(cs), nil
+	}
+	last := r.URL.Query().Get("v") // the version the page was drawn at
+	h := w.Header()
+	h.Set("Content-Type", "text/event-stream")
+	h.Set("Cache-Control", "no-store")
+	h.Set("X-Accel-Buffering", "no")
+	w.WriteHeader(http.StatusOK)
+	fmt.Fprint(w, "retry: 2000\n\n")
+	flusher.Flush()
+	tick := time.NewTicker(PollInterval)
+	defer tick.Stop()
+	end := time.NewTimer(StreamLifetime)
+	defer end.Stop()
+	for {
+		v, err := version()
+		switch {
+		case ctx.Err() != nil:
+			return
+		case err != nil:
+			c.log.Warn("console: events", "user", user, "error", err.Error())
+		case last == "":
+			last = v
+		case v != last:
+			last = v
+			fmt.Fprintf(w, "event: change\ndata: %s\n\n", v)
+			flusher.Flush()
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-end.C:
+			// The browser reconnects, which checks the session again.
+			fmt.Fprint(w, "event: bye\ndata: reconnect\n\n")
+			flusher.Flush()
+			return
+		case <-tick.C:
+		}
+	}
+}
