@@ -22,13 +22,17 @@ import (
 // it was drawn at (?v=), so a change between drawing and connecting is
 // not missed. A session keeps at most MaxStreams open at once (per
 // replica) and each lasts at most StreamLifetime, after which the
-// browser's EventSource reconnects (and the session is checked again).
+// browser's EventSource reconnects; a stream checks every SessionRecheck
+// that its session is still in force, and ends when it is not. The
+// events carry no data of the conversations: the page fetches them
+// through the ordinary, session-checked GET.
 
 // Live-update bounds.
 var (
 	PollInterval   = time.Second
 	StreamLifetime = 10 * time.Minute
 	MaxStreams     = 4
+	SessionRecheck = 15 * time.Second // how often a stream checks its session is still in force
 )
 
 // streams counts each session's open event streams, by its CSRF token
@@ -54,6 +58,18 @@ func dropStream(key string) {
 	if streams.open[key]--; streams.open[key] <= 0 {
 		delete(streams.open, key)
 	}
+}
+
+// sessionInForce reports whether the request's session is still stored
+// and its token still in force (false on a failure to read: the browser
+// reconnects).
+func (c *Console) sessionInForce(r *http.Request) bool {
+	s, _, err := c.loadSession(r.Context(), r)
+	if err != nil || s == nil || s.CSRF != session(r).CSRF {
+		return false
+	}
+	refusal, err := c.b.StillValid(r.Context(), s.Principal)
+	return err == nil && refusal == ""
 }
 
 // queueVersion hashes what the queue list shows (not the waiting times,
@@ -127,6 +143,7 @@ func (c *Console) events(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusOK)
 	fmt.Fprint(w, "retry: 2000\n\n")
 	flusher.Flush()
+	checked, recheck := time.Now(), SessionRecheck
 	tick := time.NewTicker(PollInterval)
 	defer tick.Stop()
 	end := time.NewTimer(StreamLifetime)
@@ -154,6 +171,16 @@ func (c *Console) events(w http.ResponseWriter, r *http.Request) {
 			flusher.Flush()
 			return
 		case <-tick.C:
+		}
+		if time.Since(checked) >= recheck {
+			// Signed out, or the token revoked: the stream ends (the
+			// browser's reconnect is sent to sign in).
+			checked = time.Now()
+			if !c.sessionInForce(r) {
+				fmt.Fprint(w, "event: bye\ndata: signed out\n\n")
+				flusher.Flush()
+				return
+			}
 		}
 	}
 }

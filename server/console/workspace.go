@@ -85,7 +85,11 @@ func (c *Console) workspaceRoutes(r chi.Router) {
 func (c *Console) agentOnly(w http.ResponseWriter, r *http.Request) (string, bool) {
 	p := session(r).Principal
 	if p.Role != RoleAgent {
-		c.render(w, r, http.StatusOK, "workspace.html", "Workspace", workspaceView{Admin: true})
+		code := http.StatusOK
+		if r.Method != http.MethodGet {
+			code = http.StatusForbidden // nothing to act on as the admin
+		}
+		c.render(w, r, code, "workspace.html", "Workspace", workspaceView{Admin: true})
 		return "", false
 	}
 	return p.User, true

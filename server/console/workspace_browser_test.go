@@ -18,11 +18,11 @@ import (
 // and the thread at phone width.
 func TestBrowserAgentWorkspace(t *testing.T) {
 	ctx := tab(t)
-	e, ft := channelEnv(t, stores[0].open(t), &clock{t: open})
+	e, ft := wsChannelEnv(t, stores[0].open(t), &clock{t: wsOpen})
 	e.deployChannel()
-	e.text("hi")
-	e.text("billing", "https://api.twilio.com/2010-04-01/Accounts/AC123/Messages/MM1/Media/ME1")
-	id := e.queued()
+	e.contactTexts("hi")
+	e.contactTexts("billing", "https://api.twilio.com/2010-04-01/Accounts/AC123/Messages/MM1/Media/ME1")
+	id := e.queuedID()
 	e.clock.Add(2*time.Minute + 5*time.Second)
 
 	signIn(t, ctx, e.ts.URL, "/ui/workspace", e.userToken("bob"), "")
@@ -31,7 +31,7 @@ func TestBrowserAgentWorkspace(t *testing.T) {
 		t.Errorf("after sign-in: %s, want /ui/workspace", loc)
 	}
 	row := eval[string](t, ctx, `document.getElementById("row-`+id+`").textContent`)
-	for _, want := range []string{contact, "support", "offered", "2m 05s"} {
+	for _, want := range []string{wsContact, "support", "offered", "2m 05s"} {
 		if !strings.Contains(row, want) {
 			t.Errorf("bob's queue row %q lacks %q", row, want)
 		}
@@ -40,7 +40,7 @@ func TestBrowserAgentWorkspace(t *testing.T) {
 
 	// Accept from the queue by keyboard: the button is focused and Enter
 	// pressed.
-	do(t, ctx, chromedp.SendKeys(chromedp.CSS(`button[aria-label="Accept the conversation with `+contact+`"]`), "\r"))
+	do(t, ctx, chromedp.SendKeys(chromedp.CSS(`button[aria-label="Accept the conversation with `+wsContact+`"]`), "\r"))
 	waitFor(t, ctx, `document.getElementById("flash") !== null && document.getElementById("flash").textContent.includes("Accepted")`)
 	if got := eval[string](t, ctx, `document.getElementById("conv-status").textContent`); got != "open (bob)" {
 		t.Errorf("after accepting: %q", got)
@@ -56,7 +56,7 @@ func TestBrowserAgentWorkspace(t *testing.T) {
 	}
 	var sent []string
 	for _, f := range ft.sent() {
-		if f.Get("To") == contact {
+		if f.Get("To") == wsContact {
 			sent = append(sent, f.Get("Body"))
 		}
 	}
@@ -69,7 +69,7 @@ func TestBrowserAgentWorkspace(t *testing.T) {
 	waitFor(t, ctx, `document.getElementById("workspace").dataset.connected === "true"`)
 	do(t, ctx, chromedp.SendKeys(chromedp.CSS("#note-text"), "Invoice 1234"))
 	eval[bool](t, ctx, `window.notReloaded = true`)
-	e.text("my invoice is wrong, it says $80")
+	e.contactTexts("my invoice is wrong, it says $80")
 	waitFor(t, ctx, `document.getElementById("ws-messages").textContent.includes("my invoice is wrong, it says $80")`)
 	if !eval[bool](t, ctx, `window.notReloaded === true`) {
 		t.Error("the page reloaded")

@@ -3,6 +3,7 @@ package console_test
 import (
 	"bufio"
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -23,27 +24,27 @@ import (
 // channel: the support team is bob and carol, round-robin), on Monday
 // 2026-11-23 at 10:00 in New York, when it is open.
 
-var open = time.Date(2026, 11, 23, 15, 0, 0, 0, time.UTC)
+var wsOpen = time.Date(2026, 11, 23, 15, 0, 0, 0, time.UTC)
 
-const contact = "+15557654321"
+const wsContact = "+15557654321"
 
-// fakeTwilio is Twilio's Messages API: it records every text sent.
-type fakeTwilio struct {
+// wsTwilio is Twilio's Messages API: it records every text sent.
+type wsTwilio struct {
 	mu    sync.Mutex
 	forms []url.Values
 }
 
-func (f *fakeTwilio) sent() []url.Values {
+func (f *wsTwilio) sent() []url.Values {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return append([]url.Values(nil), f.forms...)
 }
 
-// channelEnv is a replica serving sms-channel.flow, sending through a
+// wsChannelEnv is a replica serving sms-channel.flow, sending through a
 // fake Twilio.
-func channelEnv(t *testing.T, st store.Store, c *clock) (*env, *fakeTwilio) {
+func wsChannelEnv(t *testing.T, st store.Store, c *clock) (*env, *wsTwilio) {
 	t.Helper()
-	ft := &fakeTwilio{}
+	ft := &wsTwilio{}
 	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		r.ParseForm()
 		ft.mu.Lock()
@@ -51,7 +52,7 @@ func channelEnv(t *testing.T, st store.Store, c *clock) (*env, *fakeTwilio) {
 		n := len(ft.forms)
 		ft.mu.Unlock()
 		w.WriteHeader(http.StatusCreated)
-		io.WriteString(w, `{"sid":"SMfake`+string(rune('a'+n%26))+`","status":"queued"}`)
+		fmt.Fprintf(w, `{"sid":"SMfake%d","status":"queued"}`, n)
 	}))
 	t.Cleanup(hs.Close)
 	e := newEnv(t, st, c, func(cfg *server.Config) {
@@ -72,14 +73,14 @@ func (e *env) deployChannel() {
 	}
 }
 
-var smsN int
+var wsSMSN int
 
-// text is the contact texting the channel's number, through Twilio's
+// contactTexts is the contact texting the channel's number, through Twilio's
 // SMS webhook (dev mode: no signature); media are MMS attachments.
-func (e *env) text(body string, media ...string) {
+func (e *env) contactTexts(body string, media ...string) {
 	e.t.Helper()
-	smsN++
-	f := url.Values{"MessageSid": {"SMin" + time.Now().Format("150405.000000") + string(rune('a'+smsN%26))}, "From": {contact}, "To": {"+15550750"},
+	wsSMSN++
+	f := url.Values{"MessageSid": {fmt.Sprintf("SMin%06d", wsSMSN)}, "From": {wsContact}, "To": {"+15550750"},
 		"Body": {body}, "AccountSid": {"AC123"}}
 	for i, m := range media {
 		f.Set("MediaUrl"+string(rune('0'+i)), m)
@@ -99,18 +100,18 @@ func (e *env) text(body string, media ...string) {
 	}
 }
 
-// queued is the contact's conversation id, as the agent API gives it.
-func (e *env) queued() string {
+// queuedID is the contact's conversation id, as the agent API gives it.
+func (e *env) queuedID() string {
 	e.t.Helper()
-	tk, err := e.st.(store.QueueReader).QueueTicket(context.Background(), contact, "+15550750")
+	tk, err := e.st.(store.QueueReader).QueueTicket(context.Background(), wsContact, "+15550750")
 	if err != nil {
 		e.t.Fatalf("no queued conversation: %v", err)
 	}
 	return server.ConversationID(tk.Contact, tk.Number, tk.Started)
 }
 
-// post posts a form with the page's CSRF token.
-func (b *browser) post(page, path string, form url.Values) (*http.Response, string) {
+// postForm posts a form with the page's CSRF token.
+func (b *browser) postForm(page, path string, form url.Values) (*http.Response, string) {
 	b.t.Helper()
 	if form == nil {
 		form = url.Values{}
@@ -128,11 +129,11 @@ func (b *browser) post(page, path string, form url.Values) (*http.Response, stri
 func TestWorkspaceWorksAConversation(t *testing.T) {
 	for _, sc := range stores {
 		t.Run(sc.name, func(t *testing.T) {
-			e, ft := channelEnv(t, sc.open(t), &clock{t: open})
+			e, ft := wsChannelEnv(t, sc.open(t), &clock{t: wsOpen})
 			e.deployChannel()
-			e.text("hi")
-			e.text("billing", "https://api.twilio.com/2010-04-01/Accounts/AC123/Messages/MM1/Media/ME1")
-			id := e.queued()
+			e.contactTexts("hi")
+			e.contactTexts("billing", "https://api.twilio.com/2010-04-01/Accounts/AC123/Messages/MM1/Media/ME1")
+			id := e.queuedID()
 			e.clock.Add(90 * time.Second)
 
 			bob, carol := e.browser(), e.browser()
@@ -142,19 +143,19 @@ func TestWorkspaceWorksAConversation(t *testing.T) {
 			if code != http.StatusOK {
 				t.Fatalf("workspace: %d\n%s", code, page)
 			}
-			for _, want := range []string{contact[1:], "offered", "<td>1</td>", "1m 30s", `action="/ui/workspace/` + id + `/accept"`, "You are <strong>available</strong>, in sales, support"} {
+			for _, want := range []string{wsContact[1:], "offered", "<td>1</td>", "1m 30s", `action="/ui/workspace/` + id + `/accept"`, "You are <strong>available</strong>, in sales, support"} {
 				if !strings.Contains(page, want) {
 					t.Errorf("bob's queue lacks %q:\n%s", want, page)
 				}
 			}
-			if _, page := carol.get("/ui/workspace"); strings.Contains(page, contact[1:]) {
+			if _, page := carol.get("/ui/workspace"); strings.Contains(page, wsContact[1:]) {
 				t.Errorf("carol's queue shows bob's offer:\n%s", page)
 			}
 			// Not carol's: 403 to see or act, and nothing changes.
 			if code, page := carol.get("/ui/workspace/" + id); code != http.StatusForbidden || strings.Contains(page, "billing") {
 				t.Errorf("carol opens bob's offer: %d\n%s", code, page)
 			}
-			if res, _ := carol.post("/ui/workspace", "/ui/workspace/"+id+"/accept", nil); res.StatusCode != http.StatusForbidden {
+			if res, _ := carol.postForm("/ui/workspace", "/ui/workspace/"+id+"/accept", nil); res.StatusCode != http.StatusForbidden {
 				t.Errorf("carol accepts bob's offer: %d, want 403", res.StatusCode)
 			}
 			if code, _ := carol.get("/ui/workspace/cv_bm9wZQ"); code != http.StatusNotFound {
@@ -176,7 +177,19 @@ func TestWorkspaceWorksAConversation(t *testing.T) {
 			if code != http.StatusOK || !strings.Contains(page, "billing") || !strings.Contains(page, `href="https://api.twilio.com/2010-04-01/Accounts/AC123/Messages/MM1/Media/ME1"`) {
 				t.Fatalf("bob's thread: %d\n%s", code, page)
 			}
-			res, _ := bob.post(thread, thread+"/accept", nil)
+			// The strict CSP, no inline script or style.
+			for _, p := range []string{"/ui/workspace", thread} {
+				res, body := bob.do("GET", p, nil)
+				if csp := res.Header.Get("Content-Security-Policy"); !strings.Contains(csp, "script-src 'self'") || strings.Contains(csp, "unsafe") {
+					t.Errorf("GET %s: CSP %q", p, csp)
+				}
+				for _, bad := range []string{"<script>", "style=\"", "onclick", "javascript:", "<style"} {
+					if strings.Contains(body, bad) {
+						t.Errorf("GET %s has inline %s", p, bad)
+					}
+				}
+			}
+			res, _ := bob.postForm(thread, thread+"/accept", nil)
 			if res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != thread+"?done=accept" {
 				t.Fatalf("accept: %d %s", res.StatusCode, res.Header.Get("Location"))
 			}
@@ -187,12 +200,12 @@ func TestWorkspaceWorksAConversation(t *testing.T) {
 				t.Errorf("carol opens bob's conversation: %d, want 403", code)
 			}
 			// The state forbids a second accept: 409, in the API's words.
-			res, page = bob.post(thread, thread+"/accept", nil)
+			res, page = bob.postForm(thread, thread+"/accept", nil)
 			if res.StatusCode != http.StatusConflict || !strings.Contains(page, "Cannot accept the conversation now.") {
 				t.Errorf("accept again: %d\n%s", res.StatusCode, page)
 			}
 
-			res, _ = bob.post(thread, thread+"/reply", url.Values{"text": {"Hi, Bob here. Let me look at your invoice."}})
+			res, _ = bob.postForm(thread, thread+"/reply", url.Values{"text": {"Hi, Bob here. Let me look at your invoice."}})
 			if res.StatusCode != http.StatusSeeOther {
 				t.Fatalf("reply: %d", res.StatusCode)
 			}
@@ -201,19 +214,19 @@ func TestWorkspaceWorksAConversation(t *testing.T) {
 			}
 			var got []string
 			for _, f := range ft.sent() {
-				if f.Get("To") == contact {
+				if f.Get("To") == wsContact {
 					got = append(got, f.Get("Body"))
 				}
 			}
 			if len(got) == 0 || got[len(got)-1] != "Hi, Bob here. Let me look at your invoice." {
 				t.Errorf("Twilio got %q", got)
 			}
-			res, page = bob.post(thread, thread+"/reply", url.Values{"text": {"  "}})
+			res, page = bob.postForm(thread, thread+"/reply", url.Values{"text": {"  "}})
 			if res.StatusCode != http.StatusBadRequest || !strings.Contains(page, "Text is empty.") {
 				t.Errorf("empty reply: %d\n%s", res.StatusCode, page)
 			}
 
-			res, _ = bob.post(thread, thread+"/notes", url.Values{"text": {"Invoice 1234, overcharged twice"}})
+			res, _ = bob.postForm(thread, thread+"/notes", url.Values{"text": {"Invoice 1234, overcharged twice"}})
 			if res.StatusCode != http.StatusSeeOther {
 				t.Fatalf("note: %d", res.StatusCode)
 			}
@@ -222,22 +235,22 @@ func TestWorkspaceWorksAConversation(t *testing.T) {
 			}
 
 			// Blacklisted: the reply is a 422 with the API's message.
-			if code, body := e.api("PUT", "/v1/admin/lists/"+server.DefaultOutboundBlacklist+"/"+url.PathEscape(contact), nil); code/100 != 2 {
+			if code, body := e.api("PUT", "/v1/admin/lists/"+server.DefaultOutboundBlacklist+"/"+url.PathEscape(wsContact), nil); code/100 != 2 {
 				t.Fatalf("blacklist: %d %s", code, body)
 			}
-			res, page = bob.post(thread, thread+"/reply", url.Values{"text": {"still there?"}})
+			res, page = bob.postForm(thread, thread+"/reply", url.Values{"text": {"still there?"}})
 			if res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(page, "is on the outbound blacklist") {
-				t.Errorf("reply to a blacklisted contact: %d\n%s", res.StatusCode, page)
+				t.Errorf("reply to a blacklisted wsContact: %d\n%s", res.StatusCode, page)
 			}
-			if code, body := e.api("DELETE", "/v1/admin/lists/"+server.DefaultOutboundBlacklist+"/"+url.PathEscape(contact), nil); code/100 != 2 {
+			if code, body := e.api("DELETE", "/v1/admin/lists/"+server.DefaultOutboundBlacklist+"/"+url.PathEscape(wsContact), nil); code/100 != 2 {
 				t.Fatalf("unblacklist: %d %s", code, body)
 			}
 
-			res, _ = bob.post(thread, thread+"/transfer", url.Values{"to": {"team:nosuch"}})
+			res, _ = bob.postForm(thread, thread+"/transfer", url.Values{"to": {"team:nosuch"}})
 			if res.StatusCode != http.StatusBadRequest {
 				t.Errorf("transfer to a made-up team: %d", res.StatusCode)
 			}
-			res, _ = bob.post(thread, thread+"/transfer", url.Values{"to": {"user:carol"}})
+			res, _ = bob.postForm(thread, thread+"/transfer", url.Values{"to": {"user:carol"}})
 			if res.StatusCode != http.StatusSeeOther {
 				t.Fatalf("transfer: %d", res.StatusCode)
 			}
@@ -245,13 +258,13 @@ func TestWorkspaceWorksAConversation(t *testing.T) {
 			if code != http.StatusOK || !strings.Contains(page, "Invoice 1234") || !strings.Contains(page, `id="accept"`) {
 				t.Fatalf("carol after the transfer: %d\n%s", code, page)
 			}
-			if res, _ := carol.post(thread, thread+"/accept", nil); res.StatusCode != http.StatusSeeOther {
+			if res, _ := carol.postForm(thread, thread+"/accept", nil); res.StatusCode != http.StatusSeeOther {
 				t.Fatalf("carol accepts: %d", res.StatusCode)
 			}
 			if code, _ := bob.get(thread); code != http.StatusForbidden {
 				t.Errorf("bob opens carol's conversation: %d, want 403", code)
 			}
-			res, _ = carol.post(thread, thread+"/finish", nil)
+			res, _ = carol.postForm(thread, thread+"/finish", nil)
 			if res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != "/ui/workspace?done=finish" {
 				t.Fatalf("finish: %d %s", res.StatusCode, res.Header.Get("Location"))
 			}
@@ -271,13 +284,13 @@ func TestWorkspaceWorksAConversation(t *testing.T) {
 func TestWorkspaceAvailability(t *testing.T) {
 	for _, sc := range stores {
 		t.Run(sc.name, func(t *testing.T) {
-			e, _ := channelEnv(t, sc.open(t), &clock{t: open})
+			e, _ := wsChannelEnv(t, sc.open(t), &clock{t: wsOpen})
 			e.deployChannel()
 			bob, carol := e.browser(), e.browser()
 			bob.mustLogin(e.userToken("bob"))
 			carol.mustLogin(e.userToken("carol"))
 			for _, b := range []*browser{bob, carol} {
-				res, _ := b.post("/ui/workspace", "/ui/workspace/availability", url.Values{"available": {"false"}})
+				res, _ := b.postForm("/ui/workspace", "/ui/workspace/availability", url.Values{"available": {"false"}})
 				if res.StatusCode != http.StatusSeeOther {
 					t.Fatalf("unavailable: %d", res.StatusCode)
 				}
@@ -285,26 +298,26 @@ func TestWorkspaceAvailability(t *testing.T) {
 			if _, page := bob.get("/ui/workspace?done=unavailable"); !strings.Contains(page, "You are <strong>unavailable</strong>") {
 				t.Errorf("bob's page:\n%s", page)
 			}
-			e.text("hi")
-			e.text("orders")
-			if _, page := bob.get("/ui/workspace"); strings.Contains(page, contact[1:]) {
+			e.contactTexts("hi")
+			e.contactTexts("orders")
+			if _, page := bob.get("/ui/workspace"); strings.Contains(page, wsContact[1:]) {
 				t.Errorf("offered to an unavailable agent:\n%s", page)
 			}
-			if res, _ := bob.post("/ui/workspace", "/ui/workspace/availability", url.Values{"available": {"maybe"}}); res.StatusCode != http.StatusBadRequest {
+			if res, _ := bob.postForm("/ui/workspace", "/ui/workspace/availability", url.Values{"available": {"maybe"}}); res.StatusCode != http.StatusBadRequest {
 				t.Errorf("available=maybe: %d", res.StatusCode)
 			}
-			if res, _ := bob.post("/ui/workspace", "/ui/workspace/availability", url.Values{"available": {"true"}}); res.StatusCode != http.StatusSeeOther {
+			if res, _ := bob.postForm("/ui/workspace", "/ui/workspace/availability", url.Values{"available": {"true"}}); res.StatusCode != http.StatusSeeOther {
 				t.Fatalf("available: %d", res.StatusCode)
 			}
-			if _, page := bob.get("/ui/workspace"); !strings.Contains(page, contact[1:]) || !strings.Contains(page, "offered") {
+			if _, page := bob.get("/ui/workspace"); !strings.Contains(page, wsContact[1:]) || !strings.Contains(page, "offered") {
 				t.Errorf("available again, bob is not offered the waiting conversation:\n%s", page)
 			}
 		})
 	}
 }
 
-// stream opens a page's event stream (its data-events URL).
-func (b *browser) stream(page string) (*http.Response, *bufio.Reader) {
+// eventStream opens a page's event stream (its data-events URL).
+func (b *browser) eventStream(page string) (*http.Response, *bufio.Reader) {
 	b.t.Helper()
 	_, body := b.get(page)
 	m := regexp.MustCompile(`data-events="([^"]+)"`).FindStringSubmatch(body)
@@ -322,8 +335,8 @@ func (b *browser) stream(page string) (*http.Response, *bufio.Reader) {
 	return res, bufio.NewReader(res.Body)
 }
 
-// nextEvent reads the stream up to its next named event.
-func nextEvent(t *testing.T, r *bufio.Reader) string {
+// nextSSE reads the stream up to its next named event.
+func nextSSE(t *testing.T, r *bufio.Reader) string {
 	t.Helper()
 	for {
 		line, err := r.ReadString('\n')
@@ -344,28 +357,30 @@ func nextEvent(t *testing.T, r *bufio.Reader) string {
 func TestWorkspaceLiveAcrossReplicas(t *testing.T) {
 	for _, sc := range stores {
 		t.Run(sc.name, func(t *testing.T) {
+			defer func(old time.Duration) { console.SessionRecheck = old }(console.SessionRecheck)
+			console.SessionRecheck = 0 // at every poll
 			st := sc.open(t)
-			c := &clock{t: open}
-			a, _ := channelEnv(t, st, c)
-			b, _ := channelEnv(t, st, c)
+			c := &clock{t: wsOpen}
+			a, _ := wsChannelEnv(t, st, c)
+			b, _ := wsChannelEnv(t, st, c)
 			a.deployChannel()
 			bob := a.browser()
 			bob.mustLogin(a.userToken("bob"))
 
-			res, list := bob.stream("/ui/workspace")
+			res, list := bob.eventStream("/ui/workspace")
 			if res.StatusCode != http.StatusOK || res.Header.Get("Content-Type") != "text/event-stream" {
 				t.Fatalf("events: %d %s", res.StatusCode, res.Header.Get("Content-Type"))
 			}
-			b.text("hi")
-			b.text("billing")
-			if ev := nextEvent(t, list); ev != "change" {
+			b.contactTexts("hi")
+			b.contactTexts("billing")
+			if ev := nextSSE(t, list); ev != "change" {
 				t.Fatalf("list stream: %q", ev)
 			}
-			id := a.queued()
+			id := a.queuedID()
 			thread := "/ui/workspace/" + id
-			_, th := bob.stream(thread)
-			b.text("hello? is anyone there?")
-			if ev := nextEvent(t, th); ev != "change" {
+			_, th := bob.eventStream(thread)
+			b.contactTexts("hello? is anyone there?")
+			if ev := nextSSE(t, th); ev != "change" {
 				t.Fatalf("thread stream: %q", ev)
 			}
 			if _, page := bob.get(thread); !strings.Contains(page, "hello? is anyone there?") {
@@ -374,7 +389,7 @@ func TestWorkspaceLiveAcrossReplicas(t *testing.T) {
 
 			// The bound: MaxStreams per session (two are open).
 			for i := 2; i < console.MaxStreams; i++ {
-				bob.stream(thread)
+				bob.eventStream(thread)
 			}
 			_, page := bob.get(thread)
 			u := regexp.MustCompile(`data-events="([^"]+)"`).FindStringSubmatch(page)[1]
@@ -388,6 +403,23 @@ func TestWorkspaceLiveAcrossReplicas(t *testing.T) {
 			admin.mustLogin(adminToken)
 			if code, _ := admin.get("/ui/workspace/events"); code != http.StatusForbidden {
 				t.Errorf("events for the admin: %d, want 403", code)
+			}
+			// The admin has no workspace: a page saying so, and 403 to act.
+			if code, page := admin.get("/ui/workspace"); code != http.StatusOK || !strings.Contains(page, "The workspace is an agent's") {
+				t.Errorf("the admin's workspace: %d\n%s", code, page)
+			}
+			if res, _ := admin.postForm("/ui/home", thread+"/accept", nil); res.StatusCode != http.StatusForbidden {
+				t.Errorf("the admin accepts: %d, want 403", res.StatusCode)
+			}
+
+			// Signing out (on the other replica) ends the open streams.
+			if res, _ := bob.on(b).postForm("/ui/home", "/ui/logout", nil); res.StatusCode != http.StatusSeeOther {
+				t.Fatalf("logout: %d", res.StatusCode)
+			}
+			for {
+				if ev := nextSSE(t, th); ev == "bye" {
+					break
+				}
 			}
 		})
 	}

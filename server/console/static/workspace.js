@@ -15,7 +15,7 @@
     if (busy) { again = true; return; }
     busy = true;
     fetch(location.href, { credentials: "same-origin", headers: { "Accept": "text/html" } }).then(function (res) {
-      if (!res.ok) {
+      if (res.status === 403 || res.status === 404) {
         return res.text().then(function (html) {
           var doc = new DOMParser().parseFromString(html, "text/html");
           var why = doc.querySelector("main [role=alert]");
@@ -28,6 +28,7 @@
           stream.close();
         });
       }
+      if (!res.ok) throw new Error(String(res.status));
       return res.text().then(function (html) {
         var doc = new DOMParser().parseFromString(html, "text/html");
         document.querySelectorAll("[data-live][id]").forEach(function (el) {
@@ -46,4 +47,7 @@
   var stream = new EventSource(root.dataset.events);
   stream.addEventListener("change", refresh);
   stream.addEventListener("open", function () { root.dataset.connected = "true"; });
+  stream.addEventListener("error", function () {
+    if (stream.readyState === EventSource.CLOSED) say("Live updates stopped (signed out?); reload the page.");
+  });
 })();
