@@ -11,6 +11,7 @@ import (
 
 	"github.com/go-chi/chi/v5"
 
+	"github.com/flowc-dev/flowc/runtime"
 	"github.com/flowc-dev/flowc/server/store"
 	"github.com/flowc-dev/flowc/vm/inbound"
 	"github.com/flowc-dev/flowc/vm/queue"
@@ -51,6 +52,74 @@ type AgentThread struct {
 	Messages        []store.InboxMessage     `json:"messages"`         // the contact's texts since it started, oldest first
 	MessagesOmitted int                      `json:"messages_omitted"` // older ones left out
 	Notes           []store.ConversationNote `json:"notes"`
+	// Replies are the texts sent to the contact through the outbox since
+	// it started (the agents' replies, the flow's later texts), oldest
+	// first; the flow's answers in a webhook's TwiML are not among them.
+	Replies []AgentReply `json:"replies"`
+}
+
+// AgentReply is a text sent to the contact in a conversation.
+type AgentReply struct {
+	Text   string    `json:"text"`
+	User   string    `json:"user,omitempty"` // the agent who sent it ("": the flow)
+	At     time.Time `json:"at"`
+	Status string    `json:"status"` // the outbox's: pending, sent, dropped
+}
+
+// maxThreadReplies bounds the interactions a thread reads for its
+// replies.
+const maxThreadReplies = 100
+
+// threadReplies reads the texts sent to t's contact since it started:
+// the contact's outbound interactions (their index range) and the outbox
+// items of the steps that sent them (the outbox's message index).
+func threadReplies(ctx context.Context, tx store.Tx, t *store.QueueTicket) ([]AgentReply, error) {
+	ht, err := historyTx(tx)
+	if err != nil {
+		return nil, err
+	}
+	h, err := ht.ContactHistory(ctx, t.Contact, maxThreadReplies)
+	if err != nil {
+		return nil, err
+	}
+	users := map[string]string{} // cause → who sent
+	var causes []string
+	for _, in := range h.Recent {
+		if in.Kind != runtime.InteractionSMS || in.Direction != runtime.DirectionOutbound || in.Number != t.Number || in.At.Before(t.Started) || in.CauseSID == "" {
+			continue
+		}
+		if _, ok := users[in.CauseSID]; !ok {
+			causes = append(causes, in.CauseSID)
+		}
+		if in.User != "" {
+			users[in.CauseSID] = in.User
+		} else if _, ok := users[in.CauseSID]; !ok {
+			users[in.CauseSID] = ""
+		}
+	}
+	if len(causes) == 0 {
+		return []AgentReply{}, nil
+	}
+	otx, ok := tx.(store.OutboxTx)
+	if !ok {
+		return nil, fmt.Errorf("store %T keeps no outbox", tx)
+	}
+	byCause, err := otx.OutboxByMessages(ctx, causes)
+	if err != nil {
+		return nil, err
+	}
+	out := []AgentReply{}
+	var ids []int64
+	for _, cause := range causes {
+		for _, it := range byCause[cause] {
+			if it.Kind == "sms" && it.To == t.Contact && !slices.Contains(ids, it.ID) {
+				ids = append(ids, it.ID)
+				out = append(out, AgentReply{Text: it.Body, User: users[cause], At: it.Created.UTC(), Status: it.Status})
+			}
+		}
+	}
+	slices.SortStableFunc(out, func(a, b AgentReply) int { return a.At.Compare(b.At) })
+	return out, nil
 }
 
 // AgentAction is an action's body: reply's and note's text, transfer's
@@ -207,7 +276,8 @@ func (s *Server) agentThreadOf(ctx context.Context, id, user string) (*AgentThre
 			return err
 		}
 		th.MessagesOmitted = max(th.MessagesOmitted-len(th.Messages), 0)
-		return nil
+		th.Replies, err = threadReplies(ctx, tx, t)
+		return err
 	})
 	if err != nil {
 		return nil, err

@@ -61,7 +61,11 @@ func (b consoleBackend) Thread(ctx context.Context, user, id string) (*console.T
 	if err != nil {
 		return nil, refusal(err)
 	}
-	return &console.Thread{Conversation: consoleConversation(th.AgentConversation), Messages: th.Messages, Omitted: th.MessagesOmitted, Notes: th.Notes}, nil
+	out := &console.Thread{Conversation: consoleConversation(th.AgentConversation), Messages: th.Messages, Omitted: th.MessagesOmitted, Notes: th.Notes}
+	for _, r := range th.Replies {
+		out.Replies = append(out.Replies, console.Reply{Text: r.Text, User: r.User, Status: r.Status, At: r.At})
+	}
+	return out, nil
 }
 
 func (b consoleBackend) Act(ctx context.Context, user, id, kind, text, to string) (string, error) {

@@ -93,6 +93,9 @@ func threadVersion(th *Thread, err error) string {
 		for _, m := range th.Messages {
 			fmt.Fprintf(h, "m %s %d\n", m.SID, len(m.Media))
 		}
+		for _, rp := range th.Replies {
+			fmt.Fprintf(h, "r %d %s\n", rp.At.UnixNano(), rp.Status)
+		}
 		for _, n := range th.Notes {
 			fmt.Fprintf(h, "n %d\n", n.ID)
 		}

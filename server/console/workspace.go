@@ -49,6 +49,13 @@ type Thread struct {
 	Messages []store.InboxMessage
 	Omitted  int // older messages left out
 	Notes    []store.ConversationNote
+	Replies  []Reply // sent to the contact through the outbox, oldest first
+}
+
+// Reply is a text sent to the contact (the agent API's).
+type Reply struct {
+	Text, User, Status string // User "": the flow
+	At                 time.Time
 }
 
 // Workspace is what the agents' workspace reads and does, for one
@@ -222,6 +229,7 @@ type threadView struct {
 	Users, Teams []string
 	Me           string
 	Events       string
+	Items        []threadItem // the messages and the replies, oldest first
 	// May: the actions the state allows (the forms shown; the API
 	// decides anyway).
 	MayAccept, MayWork bool
@@ -253,7 +261,36 @@ func (c *Console) showThread(w http.ResponseWriter, r *http.Request, user, id st
 		Users: users, Teams: teams, Me: user,
 		Events:    Base + "/workspace/events?c=" + url.QueryEscape(id) + "&v=" + url.QueryEscape(threadVersion(th, nil)),
 		MayAccept: mayAccept(th.Conversation, user), MayWork: th.Assignee == user}
+	v.Items = threadItems(th)
 	c.render(w, r, code, "workspace-thread.html", "Conversation with "+th.Contact, v)
+}
+
+// threadItem is a text of the thread: the contact's, or one sent to them.
+type threadItem struct {
+	Out     bool   // sent to the contact
+	Who     string // the contact, the agent, or "the flow"
+	Body    string
+	Media   []string
+	At      time.Time
+	Status  string // a reply's: pending, sent, dropped
+	Clipped bool
+}
+
+// threadItems interleaves the contact's messages and the replies by time.
+func threadItems(th *Thread) []threadItem {
+	var out []threadItem
+	for _, m := range th.Messages {
+		out = append(out, threadItem{Who: th.Contact, Body: m.Body, Media: m.Media, At: m.Received, Clipped: m.Clipped})
+	}
+	for _, r := range th.Replies {
+		who := r.User
+		if who == "" {
+			who = "the flow"
+		}
+		out = append(out, threadItem{Out: true, Who: who, Body: r.Text, At: r.At, Status: r.Status})
+	}
+	slices.SortStableFunc(out, func(a, b threadItem) int { return a.At.Compare(b.At) })
+	return out
 }
 
 func upper(s string) string {

@@ -64,6 +64,9 @@ func TestBrowserAgentWorkspace(t *testing.T) {
 		t.Errorf("the fake Twilio got %q", sent)
 	}
 
+	if got := eval[string](t, ctx, `document.querySelector("#ws-messages .msg.out").textContent`); !strings.Contains(got, "from bob") || !strings.Contains(got, "Let me look at your invoice.") {
+		t.Errorf("the reply in the thread: %q", got)
+	}
 	// The contact texts in while the thread is open: it appears without
 	// a reload, and the note being typed stays.
 	waitFor(t, ctx, `document.getElementById("workspace").dataset.connected === "true"`)

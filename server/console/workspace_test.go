@@ -3,6 +3,7 @@ package console_test
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -137,7 +138,8 @@ func TestWorkspaceWorksAConversation(t *testing.T) {
 			e.clock.Add(90 * time.Second)
 
 			bob, carol := e.browser(), e.browser()
-			bob.mustLogin(e.userToken("bob"))
+			bobToken := e.userToken("bob")
+			bob.mustLogin(bobToken)
 			carol.mustLogin(e.userToken("carol"))
 			code, page := bob.get("/ui/workspace")
 			if code != http.StatusOK {
@@ -220,6 +222,22 @@ func TestWorkspaceWorksAConversation(t *testing.T) {
 			}
 			if len(got) == 0 || got[len(got)-1] != "Hi, Bob here. Let me look at your invoice." {
 				t.Errorf("Twilio got %q", got)
+			}
+			// The reply is in the thread, the console's and the agent API's.
+			if _, page = bob.get(thread); !strings.Contains(page, "To the contact, from bob") || !strings.Contains(page, "Let me look at your invoice.") {
+				t.Errorf("the reply is not in the thread:\n%s", page)
+			}
+			req, _ := http.NewRequest("GET", e.ts.URL+"/v1/agent/conversations/"+id, nil)
+			req.Header.Set("Authorization", "Bearer "+bobToken)
+			apiRes, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var th server.AgentThread
+			json.NewDecoder(apiRes.Body).Decode(&th)
+			apiRes.Body.Close()
+			if len(th.Replies) != 1 || th.Replies[0].Text != "Hi, Bob here. Let me look at your invoice." || th.Replies[0].User != "bob" || th.Replies[0].Status != "sent" {
+				t.Errorf("the agent API's replies: %+v", th.Replies)
 			}
 			res, page = bob.postForm(thread, thread+"/reply", url.Values{"text": {"  "}})
 			if res.StatusCode != http.StatusBadRequest || !strings.Contains(page, "Text is empty.") {
