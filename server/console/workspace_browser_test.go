@@ -72,6 +72,7 @@ func TestBrowserAgentWorkspace(t *testing.T) {
 	waitFor(t, ctx, `document.getElementById("workspace").dataset.connected === "true"`)
 	do(t, ctx, chromedp.SendKeys(chromedp.CSS("#note-text"), "Invoice 1234"))
 	eval[bool](t, ctx, `window.notReloaded = true`)
+	e.clock.Add(40 * time.Second)
 	e.contactTexts("my invoice is wrong, it says $80")
 	waitFor(t, ctx, `document.getElementById("ws-messages").textContent.includes("my invoice is wrong, it says $80")`)
 	if !eval[bool](t, ctx, `window.notReloaded === true`) {
@@ -93,7 +94,7 @@ func TestBrowserAgentWorkspace(t *testing.T) {
 
 	do(t, ctx, chromedp.SetValue(chromedp.CSS("#transfer-to"), "user:carol"), chromedp.Click(chromedp.CSS("#transfer")))
 	waitFor(t, ctx, `document.getElementById("flash") !== null && document.getElementById("flash").textContent.includes("Transferred")`)
-	if got := eval[string](t, ctx, `document.getElementById("conv-status").textContent`); got != "transferring (bob)" {
+	if got := eval[string](t, ctx, `document.getElementById("conv-status").textContent`); got != "transferring (from bob)" {
 		t.Errorf("after the transfer bob sees %q", got)
 	}
 
