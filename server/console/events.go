@@ -110,10 +110,11 @@ func (c *Console) events(w http.ResponseWriter, r *http.Request) {
 		c.fail(w, r, http.StatusForbidden, "Live updates are for an agent's workspace.")
 		return
 	}
-	flusher, ok := w.(http.Flusher)
-	if !ok {
-		c.fail(w, r, http.StatusInternalServerError, "This server cannot stream events.")
-		return
+	// The listener's write timeout (30 s) is for pages; a stream lives
+	// up to StreamLifetime.
+	rc := http.NewResponseController(w)
+	if err := rc.SetWriteDeadline(time.Now().Add(StreamLifetime + time.Minute)); err != nil && !errors.Is(err, http.ErrNotSupported) {
+		c.log.Warn("console: events: write deadline", "error", err.Error())
 	}
 	user, id := s.Principal.User, r.URL.Query().Get("c")
 	if !takeStream(s.CSRF) {
@@ -145,7 +146,7 @@ func (c *Console) events(w http.ResponseWriter, r *http.Request) {
 	h.Set("X-Accel-Buffering", "no")
 	w.WriteHeader(http.StatusOK)
 	fmt.Fprint(w, "retry: 2000\n\n")
-	flusher.Flush()
+	rc.Flush()
 	checked, recheck := time.Now(), SessionRecheck
 	tick := time.NewTicker(PollInterval)
 	defer tick.Stop()
@@ -163,7 +164,7 @@ func (c *Console) events(w http.ResponseWriter, r *http.Request) {
 		case v != last:
 			last = v
 			fmt.Fprintf(w, "event: change\ndata: %s\n\n", v)
-			flusher.Flush()
+			rc.Flush()
 		}
 		select {
 		case <-ctx.Done():
@@ -171,7 +172,7 @@ func (c *Console) events(w http.ResponseWriter, r *http.Request) {
 		case <-end.C:
 			// The browser reconnects, which checks the session again.
 			fmt.Fprint(w, "event: bye\ndata: reconnect\n\n")
-			flusher.Flush()
+			rc.Flush()
 			return
 		case <-tick.C:
 		}
@@ -181,7 +182,7 @@ func (c *Console) events(w http.ResponseWriter, r *http.Request) {
 			checked = time.Now()
 			if !c.sessionInForce(r) {
 				fmt.Fprint(w, "event: bye\ndata: signed out\n\n")
-				flusher.Flush()
+				rc.Flush()
 				return
 			}
 		}

@@ -442,3 +442,24 @@ func TestWorkspaceLiveAcrossReplicas(t *testing.T) {
 		})
 	}
 }
+
+// TestWorkspaceStreamOutlivesTheWriteTimeout: flowc serve's listener
+// has a write timeout for pages (30 s); an event stream sets its own
+// deadline, so an event after the timeout still arrives.
+func TestWorkspaceStreamOutlivesTheWriteTimeout(t *testing.T) {
+	e, _ := wsChannelEnv(t, stores[0].open(t), &clock{t: wsOpen})
+	e.deployChannel()
+	hs := httptest.NewUnstartedServer(e.srv.Handler())
+	hs.Config.WriteTimeout = 50 * time.Millisecond // the stream polls every second: its first event comes later
+	hs.Start()
+	t.Cleanup(hs.Close)
+	short := &env{t: t, st: e.st, clock: e.clock, srv: e.srv, ts: hs}
+	bob := e.browser()
+	bob.mustLogin(e.userToken("bob"))
+	_, list := bob.on(short).eventStream("/ui/workspace")
+	e.contactTexts("hi")
+	e.contactTexts("billing")
+	if ev := nextSSE(t, list); ev != "change" {
+		t.Fatalf("stream: %q", ev)
+	}
+}
