@@ -121,4 +121,11 @@ func TestBrowserAgentWorkspace(t *testing.T) {
 	if n := eval[int](t, carol, `document.querySelectorAll("#row-`+id+`").length`); n != 0 {
 		t.Error("the finished conversation is still in carol's queue")
 	}
+	do(t, carol, chromedp.EmulateViewport(390, 844), chromedp.Reload(), chromedp.WaitVisible(chromedp.CSS("#toggle-availability")))
+	if w := eval[int](t, carol, "document.documentElement.scrollWidth"); w > 390 {
+		t.Errorf("at 390px the queue is %dpx wide", w)
+	}
+	// The availability toggle by keyboard.
+	do(t, carol, chromedp.SendKeys(chromedp.CSS("#toggle-availability"), "\r"))
+	waitFor(t, carol, `document.getElementById("availability") !== null && document.getElementById("availability").textContent.includes("unavailable")`)
 }
