@@ -33,6 +33,7 @@ var (
 	StreamLifetime = 10 * time.Minute
 	MaxStreams     = 4
 	SessionRecheck = 15 * time.Second // how often a stream checks its session is still in force
+	KeepAlive      = 25 * time.Second // a comment on an idle stream, for proxies
 )
 
 // streams counts each session's open event streams, by its CSRF token
@@ -140,6 +141,9 @@ func (c *Console) events(w http.ResponseWriter, r *http.Request) {
 		return queueVersion(cs), nil
 	}
 	last := r.URL.Query().Get("v") // the version the page was drawn at
+	if len(last) > 64 {
+		last = ""
+	}
 	h := w.Header()
 	h.Set("Content-Type", "text/event-stream")
 	h.Set("Cache-Control", "no-store")
@@ -148,6 +152,7 @@ func (c *Console) events(w http.ResponseWriter, r *http.Request) {
 	fmt.Fprint(w, "retry: 2000\n\n")
 	rc.Flush()
 	checked, recheck := time.Now(), SessionRecheck
+	wrote, failing := time.Now(), false
 	tick := time.NewTicker(PollInterval)
 	defer tick.Stop()
 	end := time.NewTimer(StreamLifetime)
@@ -158,13 +163,25 @@ func (c *Console) events(w http.ResponseWriter, r *http.Request) {
 		case ctx.Err() != nil:
 			return
 		case err != nil:
-			c.log.Warn("console: events", "user", user, "error", err.Error())
+			if !failing { // once, not every second
+				c.log.Warn("console: events", "user", user, "error", err.Error())
+			}
+			failing = true
 		case last == "":
-			last = v
+			last, failing = v, false
 		case v != last:
-			last = v
+			last, failing = v, false
 			fmt.Fprintf(w, "event: change\ndata: %s\n\n", v)
 			rc.Flush()
+			wrote = time.Now()
+		default:
+			failing = false
+		}
+		if time.Since(wrote) >= KeepAlive {
+			// A comment, so that proxies keep an idle stream open.
+			fmt.Fprint(w, ": keep-alive\n\n")
+			rc.Flush()
+			wrote = time.Now()
 		}
 		select {
 		case <-ctx.Done():
