@@ -30,8 +30,8 @@ func consoleAgent(me AgentMe) console.Agent {
 	return console.Agent{User: me.User, Available: me.Available, Teams: me.Teams}
 }
 
-func consoleConversation(c AgentConversation) console.Conversation {
-	return console.Conversation{ID: c.ID, Contact: c.Contact, Number: c.Number, Flow: c.Flow, Team: c.Team, Status: c.Status,
+func consoleConversation(c AgentConversation) console.AgentConversation {
+	return console.AgentConversation{ID: c.ID, Contact: c.Contact, Number: c.Number, Flow: c.Flow, Team: c.Team, Status: c.Status,
 		Assignee: c.Assignee, Offered: c.Offered, Since: c.Since, Updated: c.Updated, Position: c.Position}
 }
 
@@ -44,26 +44,26 @@ func (b consoleBackend) SetAvailable(ctx context.Context, user string, available
 	return consoleAgent(me), refusal(err)
 }
 
-func (b consoleBackend) Conversations(ctx context.Context, user string) ([]console.Conversation, error) {
+func (b consoleBackend) Conversations(ctx context.Context, user string) ([]console.AgentConversation, error) {
 	cs, err := b.s.agentConversations(ctx, user)
 	if err != nil {
 		return nil, refusal(err)
 	}
-	out := make([]console.Conversation, len(cs))
+	out := make([]console.AgentConversation, len(cs))
 	for i, c := range cs {
 		out[i] = consoleConversation(c)
 	}
 	return out, nil
 }
 
-func (b consoleBackend) Thread(ctx context.Context, user, id string) (*console.Thread, error) {
+func (b consoleBackend) Thread(ctx context.Context, user, id string) (*console.AgentThread, error) {
 	th, err := b.s.agentThreadOf(ctx, id, user)
 	if err != nil {
 		return nil, refusal(err)
 	}
-	out := &console.Thread{Conversation: consoleConversation(th.AgentConversation), Messages: th.Messages, Omitted: th.MessagesOmitted, Notes: th.Notes}
+	out := &console.AgentThread{AgentConversation: consoleConversation(th.AgentConversation), Messages: th.Messages, Omitted: th.MessagesOmitted, Notes: th.Notes}
 	for _, r := range th.Replies {
-		out.Replies = append(out.Replies, console.Reply{Text: r.Text, User: r.User, Status: r.Status, At: r.At})
+		out.Replies = append(out.Replies, console.AgentReply{Text: r.Text, User: r.User, Status: r.Status, At: r.At})
 	}
 	return out, nil
 }

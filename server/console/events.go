@@ -75,7 +75,7 @@ func (c *Console) sessionInForce(r *http.Request) bool {
 
 // queueVersion hashes what the queue list shows (not the waiting times,
 // which the clock moves).
-func queueVersion(cs []Conversation) string {
+func queueVersion(cs []AgentConversation) string {
 	h := sha256.New()
 	for _, c := range cs {
 		fmt.Fprintf(h, "%s|%s|%s|%d|%s|%d\n", c.ID, c.Status, c.Assignee, c.Position, strings.Join(c.Offered, ","), c.Updated.UnixNano())
@@ -85,7 +85,7 @@ func queueVersion(cs []Conversation) string {
 
 // threadVersion hashes what the thread page shows; err, when reading it
 // was refused (over, no longer theirs), is its version.
-func threadVersion(th *Thread, err error) string {
+func threadVersion(th *AgentThread, err error) string {
 	h := sha256.New()
 	if err != nil {
 		fmt.Fprintf(h, "refused %v", err)

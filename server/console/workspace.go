@@ -33,8 +33,8 @@ type Agent struct {
 	Teams     []string
 }
 
-// Conversation is a queued conversation (the agent API's).
-type Conversation struct {
+// AgentConversation is a queued conversation (the agent API's).
+type AgentConversation struct {
 	ID, Contact, Number, Flow, Team string
 	Status                          string // waiting, offered, open, transferring
 	Assignee                        string
@@ -43,17 +43,17 @@ type Conversation struct {
 	Position                        int // place in the team's line, while it waits or is offered
 }
 
-// Thread is one conversation with the contact's messages and the notes.
-type Thread struct {
-	Conversation
+// AgentThread is one conversation with the contact's messages and the notes.
+type AgentThread struct {
+	AgentConversation
 	Messages []store.InboxMessage
 	Omitted  int // older messages left out
 	Notes    []store.ConversationNote
-	Replies  []Reply // sent to the contact through the outbox, oldest first
+	Replies  []AgentReply // sent to the contact through the outbox, oldest first
 }
 
-// Reply is a text sent to the contact (the agent API's).
-type Reply struct {
+// AgentReply is a text sent to the contact (the agent API's).
+type AgentReply struct {
 	Text, User, Status string // User "": the flow
 	At                 time.Time
 }
@@ -65,8 +65,8 @@ type Reply struct {
 type Workspace interface {
 	Me(ctx context.Context, user string) (Agent, error)
 	SetAvailable(ctx context.Context, user string, available bool) (Agent, error)
-	Conversations(ctx context.Context, user string) ([]Conversation, error)
-	Thread(ctx context.Context, user, id string) (*Thread, error)
+	Conversations(ctx context.Context, user string) ([]AgentConversation, error)
+	Thread(ctx context.Context, user, id string) (*AgentThread, error)
 	// Act is an action of inbound's (AgentAccept, AgentReply,
 	// AgentTransfer, AgentFinish); text is a reply's, to a transfer's
 	// target (user:NAME or team:NAME). It returns the event, in words.
@@ -112,14 +112,14 @@ type workspaceView struct {
 }
 
 type conversationView struct {
-	Conversation
+	AgentConversation
 	Waiting   string // since it entered the queue, in words
 	MayAccept bool
 }
 
 // mayAccept: the accept form is shown (offered to user, or waiting in
 // their team's inbox); the API decides anyway.
-func mayAccept(c Conversation, user string) bool {
+func mayAccept(c AgentConversation, user string) bool {
 	return c.Assignee != user && (slices.Contains(c.Offered, user) || c.Assignee == "")
 }
 
@@ -222,7 +222,7 @@ func (c *Console) availability(w http.ResponseWriter, r *http.Request) {
 }
 
 type threadView struct {
-	Thread
+	AgentThread
 	Waiting      string
 	CSRF         string
 	Flash, Error string
@@ -257,10 +257,10 @@ func (c *Console) showThread(w http.ResponseWriter, r *http.Request, user, id st
 		return
 	}
 	users, teams := c.b.TransferTargets()
-	v := threadView{Thread: *th, Waiting: waited(c.b.Now(), th.Since), CSRF: session(r).CSRF, Flash: flashText(flash), Error: msg,
+	v := threadView{AgentThread: *th, Waiting: waited(c.b.Now(), th.Since), CSRF: session(r).CSRF, Flash: flashText(flash), Error: msg,
 		Users: users, Teams: teams, Me: user,
 		Events:    Base + "/workspace/events?c=" + url.QueryEscape(id) + "&v=" + url.QueryEscape(threadVersion(th, nil)),
-		MayAccept: mayAccept(th.Conversation, user), MayWork: th.Assignee == user}
+		MayAccept: mayAccept(th.AgentConversation, user), MayWork: th.Assignee == user}
 	v.Items = threadItems(th)
 	c.render(w, r, code, "workspace-thread.html", "Conversation with "+th.Contact, v)
 }
@@ -277,7 +277,7 @@ type threadItem struct {
 }
 
 // threadItems interleaves the contact's messages and the replies by time.
-func threadItems(th *Thread) []threadItem {
+func threadItems(th *AgentThread) []threadItem {
 	var out []threadItem
 	for _, m := range th.Messages {
 		out = append(out, threadItem{Who: th.Contact, Body: m.Body, Media: m.Media, At: m.Received, Clipped: m.Clipped})
