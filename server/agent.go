@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"net/http"
 	"slices"
 
@@ -60,10 +61,19 @@ func (s *Server) setMyAvailability(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusBadRequest, apiError{Error: "available: want true or false"})
 		return
 	}
-	user := agentUser(r.Context())
-	if _, err := s.patchDirectoryUser(r.Context(), user, UserPatch{Available: req.Available}); err != nil {
+	me, err := s.setAvailability(r.Context(), agentUser(r.Context()), *req.Available)
+	if err != nil {
 		s.storeError(w, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, s.me(user))
+	writeJSON(w, http.StatusOK, me)
+}
+
+// setAvailability sets user's own availability (the agent API's PUT
+// /v1/agent/me/availability, the console's toggle).
+func (s *Server) setAvailability(ctx context.Context, user string, available bool) (AgentMe, error) {
+	if _, err := s.patchDirectoryUser(ctx, user, UserPatch{Available: &available}); err != nil {
+		return AgentMe{}, err
+	}
+	return s.me(user), nil
 }

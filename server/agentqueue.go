@@ -11,6 +11,7 @@ import (
 
 	"github.com/go-chi/chi/v5"
 
+	"github.com/flowc-dev/flowc/runtime"
 	"github.com/flowc-dev/flowc/server/store"
 	"github.com/flowc-dev/flowc/vm/inbound"
 	"github.com/flowc-dev/flowc/vm/queue"
@@ -51,6 +52,74 @@ type AgentThread struct {
 	Messages        []store.InboxMessage     `json:"messages"`         // the contact's texts since it started, oldest first
 	MessagesOmitted int                      `json:"messages_omitted"` // older ones left out
 	Notes           []store.ConversationNote `json:"notes"`
+	// Replies are the texts sent to the contact through the outbox since
+	// it started (the agents' replies, the flow's later texts), oldest
+	// first; the flow's answers in a webhook's TwiML are not among them.
+	Replies []AgentReply `json:"replies"`
+}
+
+// AgentReply is a text sent to the contact in a conversation.
+type AgentReply struct {
+	Text   string    `json:"text"`
+	User   string    `json:"user,omitempty"` // the agent who sent it ("": the flow)
+	At     time.Time `json:"at"`
+	Status string    `json:"status"` // the outbox's: pending, sent, dropped
+}
+
+// maxThreadReplies bounds the interactions a thread reads for its
+// replies.
+const maxThreadReplies = 100
+
+// threadReplies reads the texts sent to t's contact since it started:
+// the contact's outbound interactions (their index range) and the outbox
+// items of the steps that sent them (the outbox's message index).
+func threadReplies(ctx context.Context, tx store.Tx, t *store.QueueTicket) ([]AgentReply, error) {
+	ht, err := historyTx(tx)
+	if err != nil {
+		return nil, err
+	}
+	h, err := ht.ContactHistory(ctx, t.Contact, maxThreadReplies)
+	if err != nil {
+		return nil, err
+	}
+	users := map[string]string{} // cause → who sent
+	var causes []string
+	for _, in := range h.Recent {
+		if in.Kind != runtime.InteractionSMS || in.Direction != runtime.DirectionOutbound || in.Number != t.Number || in.At.Before(t.Started) || in.CauseSID == "" {
+			continue
+		}
+		if _, ok := users[in.CauseSID]; !ok {
+			causes = append(causes, in.CauseSID)
+		}
+		if in.User != "" {
+			users[in.CauseSID] = in.User
+		} else if _, ok := users[in.CauseSID]; !ok {
+			users[in.CauseSID] = ""
+		}
+	}
+	if len(causes) == 0 {
+		return []AgentReply{}, nil
+	}
+	otx, ok := tx.(store.OutboxTx)
+	if !ok {
+		return nil, fmt.Errorf("store %T keeps no outbox", tx)
+	}
+	byCause, err := otx.OutboxByMessages(ctx, causes)
+	if err != nil {
+		return nil, err
+	}
+	out := []AgentReply{}
+	var ids []int64
+	for _, cause := range causes {
+		for _, it := range byCause[cause] {
+			if it.Kind == "sms" && it.To == t.Contact && !slices.Contains(ids, it.ID) {
+				ids = append(ids, it.ID)
+				out = append(out, AgentReply{Text: it.Body, User: users[cause], At: it.Created.UTC(), Status: it.Status})
+			}
+		}
+	}
+	slices.SortStableFunc(out, func(a, b AgentReply) int { return a.At.Compare(b.At) })
+	return out, nil
 }
 
 // AgentAction is an action's body: reply's and note's text, transfer's
@@ -122,22 +191,34 @@ func (s *Server) mine(t *store.QueueTicket, user string) bool {
 }
 
 func (s *Server) myConversations(w http.ResponseWriter, r *http.Request, user string) {
-	qr, err := s.queueReader()
+	out, err := s.agentConversations(r.Context(), user)
 	if err != nil {
 		s.storeError(w, err)
 		return
 	}
-	ts, err := qr.UserTickets(r.Context(), user)
+	writeJSON(w, http.StatusOK, struct {
+		User          string              `json:"user"`
+		Conversations []AgentConversation `json:"conversations"`
+	}{user, out})
+}
+
+// agentConversations is user's offered and open conversations and those
+// their teams' inboxes hold, oldest first (GET /v1/agent/conversations,
+// the console's workspace).
+func (s *Server) agentConversations(ctx context.Context, user string) ([]AgentConversation, error) {
+	qr, err := s.queueReader()
 	if err != nil {
-		s.storeError(w, err)
-		return
+		return nil, err
+	}
+	ts, err := qr.UserTickets(ctx, user)
+	if err != nil {
+		return nil, err
 	}
 	// And the conversations the inboxes of their teams hold (vm/inbound's holds).
 	for _, team := range s.me(user).Teams {
-		held, err := qr.UserTickets(r.Context(), "team:"+team)
+		held, err := qr.UserTickets(ctx, "team:"+team)
 		if err != nil {
-			s.storeError(w, err)
-			return
+			return nil, err
 		}
 		ts = append(ts, held...)
 	}
@@ -145,17 +226,13 @@ func (s *Server) myConversations(w http.ResponseWriter, r *http.Request, user st
 	out := []AgentConversation{}
 	lines := map[string][]store.QueueTicket{} // each team's line read once
 	for _, t := range ts {
-		c, err := s.agentView(r.Context(), qr, t, lines)
+		c, err := s.agentView(ctx, qr, t, lines)
 		if err != nil {
-			s.storeError(w, err)
-			return
+			return nil, err
 		}
 		out = append(out, c)
 	}
-	writeJSON(w, http.StatusOK, struct {
-		User          string              `json:"user"`
-		Conversations []AgentConversation `json:"conversations"`
-	}{user, out})
+	return out, nil
 }
 
 // ticketFor reads the conversation id names and checks it is user's:
@@ -172,18 +249,26 @@ func (s *Server) ticketFor(ctx context.Context, id, user string) (store.QueueRea
 }
 
 func (s *Server) agentThread(w http.ResponseWriter, r *http.Request, user string) {
-	ctx := r.Context()
-	qr, t, err := s.ticketFor(ctx, chi.URLParam(r, "id"), user)
+	th, err := s.agentThreadOf(r.Context(), chi.URLParam(r, "id"), user)
 	if err != nil {
 		s.storeError(w, err)
 		return
+	}
+	writeJSON(w, http.StatusOK, th)
+}
+
+// agentThreadOf is conversation id with its messages and notes, for
+// user: 404 when over, 403 when not theirs.
+func (s *Server) agentThreadOf(ctx context.Context, id, user string) (*AgentThread, error) {
+	qr, t, err := s.ticketFor(ctx, id, user)
+	if err != nil {
+		return nil, err
 	}
 	c, err := s.agentView(ctx, qr, *t, nil)
 	if err != nil {
-		s.storeError(w, err)
-		return
+		return nil, err
 	}
-	th := AgentThread{AgentConversation: c}
+	th := &AgentThread{AgentConversation: c}
 	err = s.readStoreTx(ctx, func(tx store.Tx) error {
 		var err error
 		th.Messages, th.MessagesOmitted, err = tx.ContactMessages(ctx, t.Contact, t.Number, t.Started, MaxInboxMessages)
@@ -191,15 +276,14 @@ func (s *Server) agentThread(w http.ResponseWriter, r *http.Request, user string
 			return err
 		}
 		th.MessagesOmitted = max(th.MessagesOmitted-len(th.Messages), 0)
-		return nil
+		th.Replies, err = threadReplies(ctx, tx, t)
+		return err
 	})
 	if err != nil {
-		s.storeError(w, err)
-		return
+		return nil, err
 	}
 	if th.Notes, err = qr.ConversationNotes(ctx, t.Contact, t.Number, t.Started); err != nil {
-		s.storeError(w, err)
-		return
+		return nil, err
 	}
 	th.Messages = boundInboxMessages(th.Messages, MaxInboxMessageBytes)
 	if th.Messages == nil {
@@ -208,7 +292,7 @@ func (s *Server) agentThread(w http.ResponseWriter, r *http.Request, user string
 	if th.Notes == nil {
 		th.Notes = []store.ConversationNote{}
 	}
-	writeJSON(w, http.StatusOK, th)
+	return th, nil
 }
 
 // checkAgentText checks a reply's or a note's text.
@@ -225,40 +309,44 @@ func checkAgentText(text string) error {
 }
 
 func (s *Server) agentAct(w http.ResponseWriter, r *http.Request, user, kind string) {
-	ctx := r.Context()
 	var body AgentAction
 	if r.ContentLength != 0 && !readAPIJSON(w, r, &body) {
 		return
 	}
-	id := chi.URLParam(r, "id")
-	_, t, err := s.ticketFor(ctx, id, user)
+	res, err := s.agentDo(r.Context(), user, kind, chi.URLParam(r, "id"), body)
 	if err != nil {
 		s.storeError(w, err)
 		return
+	}
+	writeJSON(w, http.StatusOK, res)
+}
+
+// agentDo is user's action kind (vm/inbound's Agent*) on conversation
+// id: the checks of its body, then Server.Act.
+func (s *Server) agentDo(ctx context.Context, user, kind, id string, body AgentAction) (AgentActionResult, error) {
+	_, t, err := s.ticketFor(ctx, id, user)
+	if err != nil {
+		return AgentActionResult{}, err
 	}
 	a := inbound.AgentEvent{Kind: kind, User: user}
 	switch kind {
 	case inbound.AgentReply:
 		if err := checkAgentText(body.Text); err != nil {
-			s.storeError(w, err)
-			return
+			return AgentActionResult{}, err
 		}
 		if err := s.refuseBlacklisted(ctx, t.Contact); err != nil {
-			s.storeError(w, err)
-			return
+			return AgentActionResult{}, err
 		}
 		a.Text = body.Text
 	case inbound.AgentTransfer:
 		if err := s.checkTransferTarget(body.To); err != nil {
-			s.storeError(w, err)
-			return
+			return AgentActionResult{}, err
 		}
 		a.To = body.To
 	}
 	q, err := s.Act(ctx, id, a)
 	if err != nil {
-		s.storeError(w, err)
-		return
+		return AgentActionResult{}, err
 	}
 	res := AgentActionResult{Event: q.Event, Offered: q.Offer}
 	if q.Ticket != nil {
@@ -270,7 +358,7 @@ func (s *Server) agentAct(w http.ResponseWriter, r *http.Request, user, kind str
 			}
 		}
 	}
-	writeJSON(w, http.StatusOK, res)
+	return res, nil
 }
 
 // refuseBlacklisted refuses a reply to a contact on the outbound
@@ -315,28 +403,33 @@ func (s *Server) checkTransferTarget(to string) error {
 }
 
 func (s *Server) agentNote(w http.ResponseWriter, r *http.Request, user string) {
-	ctx := r.Context()
 	var body AgentAction
 	if !readAPIJSON(w, r, &body) {
 		return
 	}
-	if err := checkAgentText(body.Text); err != nil {
-		s.storeError(w, err)
-		return
-	}
-	qr, t, err := s.ticketFor(ctx, chi.URLParam(r, "id"), user)
+	n, err := s.addAgentNote(r.Context(), chi.URLParam(r, "id"), user, body.Text)
 	if err != nil {
 		s.storeError(w, err)
 		return
 	}
-	if notes, err := qr.ConversationNotes(ctx, t.Contact, t.Number, t.Started); err != nil {
-		s.storeError(w, err)
-		return
-	} else if len(notes) >= MaxConversationNotes {
-		s.storeError(w, &badRequest{http.StatusUnprocessableEntity, fmt.Sprintf("the conversation has %d notes, the most it keeps", len(notes))})
-		return
+	writeJSON(w, http.StatusCreated, n)
+}
+
+// addAgentNote adds user's note to conversation id.
+func (s *Server) addAgentNote(ctx context.Context, id, user, text string) (*store.ConversationNote, error) {
+	if err := checkAgentText(text); err != nil {
+		return nil, err
 	}
-	n := &store.ConversationNote{Contact: t.Contact, Number: t.Number, Started: t.Started, User: user, Body: body.Text, Created: s.cfg.Now()}
+	qr, t, err := s.ticketFor(ctx, id, user)
+	if err != nil {
+		return nil, err
+	}
+	if notes, err := qr.ConversationNotes(ctx, t.Contact, t.Number, t.Started); err != nil {
+		return nil, err
+	} else if len(notes) >= MaxConversationNotes {
+		return nil, &badRequest{http.StatusUnprocessableEntity, fmt.Sprintf("the conversation has %d notes, the most it keeps", len(notes))}
+	}
+	n := &store.ConversationNote{Contact: t.Contact, Number: t.Number, Started: t.Started, User: user, Body: text, Created: s.cfg.Now()}
 	err = s.store.InTx(ctx, func(tx store.Tx) error {
 		qt, ok := tx.(store.QueueTx)
 		if !ok {
@@ -350,8 +443,7 @@ func (s *Server) agentNote(w http.ResponseWriter, r *http.Request, user string) 
 		return nil
 	})
 	if err != nil {
-		s.storeError(w, err)
-		return
+		return nil, err
 	}
-	writeJSON(w, http.StatusCreated, n)
+	return n, nil
 }

@@ -112,11 +112,24 @@ func runConversations(args []string, _ io.Reader, stdout, stderr io.Writer) int 
 				Text    string    `json:"text"`
 				Created time.Time `json:"created"`
 			} `json:"notes"`
+			Replies []struct {
+				Text   string    `json:"text"`
+				User   string    `json:"user"`
+				At     time.Time `json:"at"`
+				Status string    `json:"status"`
+			} `json:"replies"`
 		}
 		json.Unmarshal(raw, &th)
 		fmt.Fprintf(stdout, "%s  %s  team %s  contact %s  number %s\n", th.ID, th.Status, th.Team, th.Contact, th.Number)
 		for _, m := range th.Messages {
 			fmt.Fprintf(stdout, "  %s  %q %s\n", m.Received.Format("15:04"), m.Body, strings.Join(m.Media, " "))
+		}
+		for _, r := range th.Replies {
+			by := r.User
+			if by == "" {
+				by = "the flow"
+			}
+			fmt.Fprintf(stdout, "  %s  reply by %s (%s): %q\n", r.At.Format("15:04"), by, r.Status, r.Text)
 		}
 		for _, n := range th.Notes {
 			fmt.Fprintf(stdout, "  note by %s at %s: %s\n", n.User, n.Created.Format("15:04"), n.Text)

@@ -64,7 +64,8 @@ queue team:support round-robin wait 1h <
 			t.Fatalf("conversations %v: %d %s %s", step, code, out, errOut)
 		}
 	}
-	if code, out, _ := agent(bob, "show", id); code != exitOK || !strings.Contains(out, `"my order is late"`) || !strings.Contains(out, "note by bob") {
+	if code, out, _ := agent(bob, "show", id); code != exitOK || !strings.Contains(out, `"my order is late"`) || !strings.Contains(out, "note by bob") ||
+		!strings.Contains(out, `reply by bob (pending): "Hi, it ships today."`) {
 		t.Errorf("conversations show: %d\n%s", code, out)
 	}
 	if code, out, _ := agent(bob, "finish", id); code != exitOK || strings.TrimSpace(out) != "finished" {

@@ -106,6 +106,7 @@ type Backend interface {
 	// days' first messages of its flow replayed through the active
 	// version and through it.
 	Replay(ctx context.Context, version string, days int) (*Replay, error)
+	Workspace // workspace.go
 }
 
 // Replay is what a version would have done differently with recent
@@ -163,6 +164,7 @@ func pages() []Page {
 	return []Page{
 		{Path: "/home", Title: "Home"},
 		{Path: "/flows", Title: "Flows", Admin: true},
+		{Path: "/workspace", Title: "Workspace"},
 	}
 }
 
@@ -206,6 +208,7 @@ func New(b Backend, opt Options) *Console {
 			c.page(r, "/flows", http.MethodGet, "/{flow}", c.flowPage)           // flows.go
 			c.page(r, "/flows", http.MethodGet, "/{flow}/diff", c.diffPage)      // flows.go
 			c.page(r, "/flows", http.MethodPost, "/{flow}/rollback", c.rollback) // flows.go
+			c.workspaceRoutes(r)                                                 // workspace.go
 		})
 	})
 	root.NotFound(func(w http.ResponseWriter, r *http.Request) {

@@ -200,7 +200,7 @@ func (c *Console) login(w http.ResponseWriter, r *http.Request) {
 	http.SetCookie(w, c.cookie(sessionCookie, id, int(SessionTTL/time.Second)))
 	c.log.Info("console: signed in", "role", p.Role.String(), "user", p.User)
 	next := safeNext(r.PostFormValue("next"))
-	if p.Role != RoleAdmin && next != Base+"/home" {
+	if p.Role != RoleAdmin && next != Base+"/home" && !strings.HasPrefix(next, Base+"/workspace") {
 		next = Base + "/home"
 	}
 	http.Redirect(w, r, next, http.StatusSeeOther)
