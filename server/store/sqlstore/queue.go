@@ -92,7 +92,7 @@ func (t *Tx) SaveQueueTicket(ctx context.Context, q *store.QueueTicket) error {
 		ON CONFLICT (contact, number) DO UPDATE SET started = excluded.started, team = excluded.team,
 			status = excluded.status, assignee = excluded.assignee, since = excluded.since,
 			updated = excluded.updated, flow = excluded.flow`,
-		Args: []any{q.Contact, q.Number, ts[0], q.Team, q.Status, q.Assignee, ts[1], ts[2], q.Flow},
+		Args:  []any{q.Contact, q.Number, ts[0], q.Team, q.Status, q.Assignee, ts[1], ts[2], q.Flow},
 		Check: wrapped(func(err error) error { return t.errorf("save queue ticket of %s/%s: %w", contact, number, err) })}); err != nil {
 		return err
 	}
