@@ -204,11 +204,11 @@ func (s *Server) FireTimers(ctx context.Context) (int, error) {
 // and returns those not done at their current deadline, in random order
 // (two replicas draining one backlog then mostly fire different
 // conversations instead of racing for the same ones), and whether the
-// claim was full (as many rows as it asked for). The conversations in flight are left out by the claim itself
-// where the store can (store.DueExcepter), so that it neither reads nor
-// locks them (on PostgreSQL its locks sent their steps' commits apart:
-// 3% of the server's CPU firing 200,000 timers); elsewhere it reads past
-// them.
+// claim was full (as many rows as it asked for). The conversations in
+// flight are left out by the claim itself where the store can
+// (store.DueExcepter), so that it neither reads nor locks them (on
+// PostgreSQL its locks sent their steps' commits apart, each in a
+// transaction of its own); elsewhere it reads past them.
 func (s *Server) dueTimers(ctx context.Context, limit int, inFlight map[string]bool, done map[string]time.Time) ([]store.Conversation, bool, error) {
 	var due []store.Conversation
 	asked := limit
