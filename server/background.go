@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"strings"
 	"sync"
 	"time"
 
@@ -159,13 +160,13 @@ func (s *Server) FireTimers(ctx context.Context) (int, error) {
 	}
 	for ctx.Err() == nil && streak < timerErrorStreak {
 		if len(queue) == 0 {
-			limit := timerFetch + len(inFlight) + extra
-			fresh, read, err := s.dueTimers(ctx, limit, inFlight, done)
+			limit := timerFetch + extra
+			fresh, full, err := s.dueTimers(ctx, limit, inFlight, done)
 			if err != nil {
 				firstErr = cmp.Or(firstErr, err)
 				break
 			}
-			if len(fresh) == 0 && read == limit {
+			if len(fresh) == 0 && full {
 				// Every row read was in flight or done and still due
 				// (idle, failed): read further past them.
 				extra = max(timerFetch, 2*extra)
@@ -199,19 +200,35 @@ func (s *Server) FireTimers(ctx context.Context) (int, error) {
 	return fired, firstErr
 }
 
-// dueTimers reads up to limit due conversations and returns those not
-// in flight and not done at their current deadline, in random order (two
-// replicas draining one backlog then mostly fire different conversations
-// instead of racing for the same ones), and how many it read.
-func (s *Server) dueTimers(ctx context.Context, limit int, inFlight map[string]bool, done map[string]time.Time) ([]store.Conversation, int, error) {
+// dueTimers reads up to limit due conversations besides those in flight
+// and returns those not done at their current deadline, in random order
+// (two replicas draining one backlog then mostly fire different
+// conversations instead of racing for the same ones), and whether the
+// claim was full (as many rows as it asked for). The conversations in
+// flight are left out by the claim itself where the store can
+// (store.DueExcepter), so that it neither reads nor locks them (on
+// PostgreSQL its locks sent their steps' commits apart, each in a
+// transaction of its own); elsewhere it reads past them.
+func (s *Server) dueTimers(ctx context.Context, limit int, inFlight map[string]bool, done map[string]time.Time) ([]store.Conversation, bool, error) {
 	var due []store.Conversation
+	asked := limit
 	err := s.store.InTx(ctx, func(tx store.Tx) error {
 		var err error
-		due, err = tx.DueConversations(ctx, s.cfg.Now(), limit)
+		if de, ok := tx.(store.DueExcepter); ok {
+			except := make([]store.ConversationKey, 0, len(inFlight))
+			for key := range inFlight {
+				contact, number, _ := strings.Cut(key, "\x00")
+				except = append(except, store.ConversationKey{Contact: contact, Number: number})
+			}
+			due, err = de.DueConversationsExcept(ctx, s.cfg.Now(), limit, except)
+			return err
+		}
+		asked = limit + len(inFlight)
+		due, err = tx.DueConversations(ctx, s.cfg.Now(), asked)
 		return err
 	})
 	if err != nil {
-		return nil, 0, err
+		return nil, false, err
 	}
 	fresh := due[:0]
 	for _, c := range due {
@@ -225,9 +242,9 @@ func (s *Server) dueTimers(ctx context.Context, limit int, inFlight map[string]b
 		inFlight[key] = true
 		fresh = append(fresh, c)
 	}
-	read := len(due)
+	full := len(due) == asked
 	rand.Shuffle(len(fresh), func(i, j int) { fresh[i], fresh[j] = fresh[j], fresh[i] })
-	return fresh, read, nil
+	return fresh, full, nil
 }
 
 // timerDone books one result: 1 if it fired.

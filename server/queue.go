@@ -253,7 +253,11 @@ func (s *Server) applyQueue(ctx context.Context, tx store.Tx, in *stepInput, p *
 		prog = in.Route.Program
 	}
 	if p.Save != nil {
-		after, _ = inbound.TicketOf(prog, p.Save.State)
+		var saved *inbound.Saved // the stage's: its ticket is known without decoding the state again
+		if p.stage != nil {
+			saved = p.stage.Save
+		}
+		after, _ = saved.TicketOf(prog, p.Save.State)
 	}
 	// A step that neither saved nor ended the conversation (a refused
 	// action, HELP, a dispatch that found nobody) left its state, and so

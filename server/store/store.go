@@ -251,6 +251,16 @@ type ConversationTryLocker interface {
 // ConversationKey names a conversation: its contact and business number.
 type ConversationKey struct{ Contact, Number string }
 
+// DueExcepter is a Tx's DueConversations leaving out the conversations
+// of except (the timer scheduler's own in flight, still due until their
+// steps commit): neither returned nor locked (on PostgreSQL a claim's
+// conversation locks, though held only until its transaction ends, sent
+// a batch's steps of those conversations to commit apart), limit
+// counted past them.
+type DueExcepter interface {
+	DueConversationsExcept(ctx context.Context, now time.Time, limit int, except []ConversationKey) ([]Conversation, error)
+}
+
 // StepState is what a step reads of a conversation (Tx.StepState), all
 // from one snapshot.
 type StepState struct {

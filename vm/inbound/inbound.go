@@ -77,12 +77,16 @@ type Conversation struct {
 	Program       *vm.Program
 	State         []byte
 	Started       time.Time // when its first message came (its ConversationID's); zero: unknown
+
+	decoded *vm.State // State as the step decoded it to resume (runVars reads it instead of decoding again)
 }
 
 // Saved is a conversation's new state.
 type Saved struct {
 	State    []byte    // vm.State's JSON
 	Deadline time.Time // when its timer fires; zero: never
+
+	held *vm.State // what State holds, when it holds a ticket (saveTicket): Saved.TicketOf reads it instead of State
 }
 
 // Forward is an e-mail or webhook forward of the message.
@@ -245,6 +249,7 @@ func runFlow(ctx context.Context, in *Input, applets AppletRunner) (*Plan, error
 		if err := json.Unmarshal(in.Conv.State, st); err != nil {
 			return nil, fmt.Errorf("conversation state: %w", err)
 		}
+		in.Conv.decoded = st
 		if s, t, ok := queueOf(prog, st); ok {
 			return joinStep(in, st, s, t), nil
 		}
@@ -269,6 +274,7 @@ func timerStep(ctx context.Context, in *Input, applets AppletRunner) (*Plan, err
 	if err := json.Unmarshal(in.Conv.State, st); err != nil {
 		return nil, fmt.Errorf("conversation state: %w", err)
 	}
+	in.Conv.decoded = st
 	var waited *queue.Ticket // the ticket whose wait passed
 	if s, t, ok := queueOf(in.Conv.Program, st); ok {
 		if p, run := queueTimer(in, st, s, t); !run {

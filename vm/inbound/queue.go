@@ -131,7 +131,9 @@ func saveTicket(p *Plan, s queue.Settings, st *vm.State, t *queue.Ticket) {
 		p.Outcome, p.End, p.FlowErr = OutcomeError, true, fmt.Errorf("conversation state: %w", err)
 		return
 	}
-	p.Save = &Saved{State: state, Deadline: queue.Next(s, t)}
+	held := *st // a copy of its own: the plan's ticket may change after
+	held.Queue = t.Clone()
+	p.Save = &Saved{State: state, Deadline: queue.Next(s, t), held: &held}
 }
 
 // joinStep: a message from a contact whose conversation is queued joins

@@ -2,6 +2,7 @@ package inbound_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
@@ -62,6 +63,7 @@ func (d *driver) step(in inbound.Input) *inbound.Plan {
 		d.t.Fatal(err)
 	}
 	if p.Save != nil {
+		checkSavedTicket(d.t, d.p, p.Save)
 		d.state, d.timer = p.Save.State, p.Save.Deadline
 	} else if p.End {
 		d.state, d.timer = nil, time.Time{}
@@ -70,6 +72,24 @@ func (d *driver) step(in inbound.Input) *inbound.Plan {
 		d.queues[q.Team].Memory = q.Memory
 	}
 	return p
+}
+
+// checkSavedTicket: Saved.TicketOf (which reads the state the step
+// saved, without decoding it) answers what TicketOf, decoding the saved
+// JSON, answers.
+func checkSavedTicket(t *testing.T, p *vm.Program, s *inbound.Saved) {
+	t.Helper()
+	type view struct {
+		Ticket   *queue.Ticket
+		Settings queue.Settings
+	}
+	memo, memoSettings := s.TicketOf(p, s.State)
+	dec, decSettings := inbound.TicketOf(p, s.State)
+	got, _ := json.Marshal(view{memo, memoSettings})
+	want, _ := json.Marshal(view{dec, decSettings})
+	if string(got) != string(want) {
+		t.Errorf("Saved.TicketOf:\n%s\nTicketOf of the saved state:\n%s", got, want)
+	}
 }
 
 func (d *driver) send(body string) *inbound.Plan {

@@ -262,6 +262,8 @@ type Options struct {
 	// MaxConns is the pool's size: 0 keeps the URL's pool_max_conns, or
 	// DefaultMaxConns when the URL sets none.
 	MaxConns int
+
+	tracer pgx.QueryTracer // the connections' (tests count round trips)
 }
 
 // Open connects to the database at url (a postgres:// URL or a key=value
@@ -292,6 +294,9 @@ func OpenWith(ctx context.Context, url string, opts Options) (*Store, error) {
 		cfg.MaxConns = int32(opts.MaxConns)
 	case !strings.Contains(url, "pool_max_conns"):
 		cfg.MaxConns = DefaultMaxConns
+	}
+	if opts.tracer != nil {
+		cfg.ConnConfig.Tracer = opts.tracer
 	}
 	if cfg.ConnConfig.ConnectTimeout == 0 {
 		cfg.ConnConfig.ConnectTimeout = connectTimeout

@@ -393,3 +393,55 @@ func TestClaimOutboxAcrossReplicas(t *testing.T) {
 		return err
 	})
 }
+
+// TestDueExceptLeavesThemUnlocked: the conversations a claim leaves out
+// (the scheduler's own in flight) are not locked by it, so a group
+// commit of their steps, which takes their locks without waiting,
+// does not find them taken and commit them apart; the others it returns
+// are locked as DueConversations' are.
+func TestDueExceptLeavesThemUnlocked(t *testing.T) {
+	u := freshSchema(t, databaseURL(t))
+	a, b := open(t, u), open(t, u)
+	defer a.Close()
+	defer b.Close()
+	base := storetest.T0.Truncate(time.Second)
+	inTx(t, a, func(ctx context.Context, tx store.Tx) error {
+		for i := range 3 {
+			if err := tx.SaveConversation(ctx, &store.Conversation{Contact: fmt.Sprint("c", i), Number: "+1555999",
+				Flow: "f", Version: "v", Deadline: base.Add(time.Duration(i) * time.Second), Updated: base}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	claimed := make(chan struct{})
+	release, rel := releaser()
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	defer rel()
+	wg.Go(func() {
+		inTx(t, a, func(ctx context.Context, tx store.Tx) error {
+			due, err := tx.(store.DueExcepter).DueConversationsExcept(ctx, base.Add(time.Minute), 10, []store.ConversationKey{{Contact: "c0", Number: "+1555999"}})
+			if err != nil {
+				return err
+			}
+			if len(due) != 2 || due[0].Contact != "c1" || due[1].Contact != "c2" {
+				t.Errorf("claimed %+v, want c1 and c2", due)
+			}
+			close(claimed)
+			<-release
+			return nil
+		})
+	})
+	<-claimed
+	inTx(t, b, func(ctx context.Context, tx store.Tx) error {
+		held, err := tx.(store.ConversationTryLocker).TryLockConversations(ctx, []store.ConversationKey{{Contact: "c0", Number: "+1555999"}, {Contact: "c1", Number: "+1555999"}})
+		if err != nil {
+			return err
+		}
+		if !held[0] || held[1] {
+			t.Errorf("while the claim is open: locks taken %v, want c0's (left out) and not c1's (claimed)", held)
+		}
+		return nil
+	})
+}

@@ -76,40 +76,50 @@ func queueTeam(ctx context.Context, query querier, team string, members []string
 }
 
 // SaveQueueTicket replaces the conversation's ticket and its offers.
+// Its statements are writes a pipeline queues (pipeline.go): a held
+// conversation's ticket is saved at every step that keeps it, and a
+// statement answered at once here would send the batch's pipeline in
+// pieces, a round trip per step.
 func (t *Tx) SaveQueueTicket(ctx context.Context, q *store.QueueTicket) error {
 	ts, err := t.times(q.Started, q.Since, q.Updated)
 	if err != nil {
 		return err
 	}
-	if _, err := t.exec(ctx, `
+	contact, number := q.Contact, q.Number
+	if err := t.write(ctx, Queued{SQL: `
 		INSERT INTO queue_tickets (contact, number, started, team, status, assignee, since, updated, flow)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (contact, number) DO UPDATE SET started = excluded.started, team = excluded.team,
 			status = excluded.status, assignee = excluded.assignee, since = excluded.since,
 			updated = excluded.updated, flow = excluded.flow`,
-		q.Contact, q.Number, ts[0], q.Team, q.Status, q.Assignee, ts[1], ts[2], q.Flow); err != nil {
-		return t.errorf("save queue ticket of %s/%s: %w", q.Contact, q.Number, err)
+		Args:  []any{q.Contact, q.Number, ts[0], q.Team, q.Status, q.Assignee, ts[1], ts[2], q.Flow},
+		Check: wrapped(func(err error) error { return t.errorf("save queue ticket of %s/%s: %w", contact, number, err) })}); err != nil {
+		return err
 	}
 	if q.OffersKept {
 		return nil
 	}
-	if _, err := t.exec(ctx, `DELETE FROM queue_offers WHERE contact = ? AND number = ?`, q.Contact, q.Number); err != nil {
-		return t.errorf("save queue offers of %s/%s: %w", q.Contact, q.Number, err)
+	offersErr := wrapped(func(err error) error { return t.errorf("save queue offers of %s/%s: %w", contact, number, err) })
+	if err := t.write(ctx, Queued{SQL: `DELETE FROM queue_offers WHERE contact = ? AND number = ?`, Args: []any{contact, number},
+		Check: offersErr}); err != nil {
+		return err
 	}
 	for _, u := range q.Offered {
-		if _, err := t.exec(ctx, `INSERT INTO queue_offers (user_name, contact, number) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`,
-			u, q.Contact, q.Number); err != nil {
-			return t.errorf("save queue offers of %s/%s: %w", q.Contact, q.Number, err)
+		if err := t.write(ctx, Queued{SQL: `INSERT INTO queue_offers (user_name, contact, number) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`,
+			Args: []any{u, contact, number}, Check: offersErr}); err != nil {
+			return err
 		}
 	}
 	return nil
 }
 
-// DeleteQueueTicket removes the conversation's ticket and offers.
+// DeleteQueueTicket removes the conversation's ticket and offers
+// (pipelined writes, as SaveQueueTicket's).
 func (t *Tx) DeleteQueueTicket(ctx context.Context, contact, number string) error {
+	check := wrapped(func(err error) error { return t.errorf("delete queue ticket of %s/%s: %w", contact, number, err) })
 	for _, q := range []string{`DELETE FROM queue_offers WHERE contact = ? AND number = ?`, `DELETE FROM queue_tickets WHERE contact = ? AND number = ?`} {
-		if _, err := t.exec(ctx, q, contact, number); err != nil {
-			return t.errorf("delete queue ticket of %s/%s: %w", contact, number, err)
+		if err := t.write(ctx, Queued{SQL: q, Args: []any{contact, number}, Check: check}); err != nil {
+			return err
 		}
 	}
 	return nil
@@ -117,11 +127,9 @@ func (t *Tx) DeleteQueueTicket(ctx context.Context, contact, number string) erro
 
 // SetQueueMemory stores team's round-robin memory.
 func (t *Tx) SetQueueMemory(ctx context.Context, team, memory string) error {
-	if _, err := t.exec(ctx, `INSERT INTO queue_teams (team, memory) VALUES (?, ?)
-		ON CONFLICT (team) DO UPDATE SET memory = excluded.memory`, team, memory); err != nil {
-		return t.errorf("queue memory of %s: %w", team, err)
-	}
-	return nil
+	return t.write(ctx, Queued{SQL: `INSERT INTO queue_teams (team, memory) VALUES (?, ?)
+		ON CONFLICT (team) DO UPDATE SET memory = excluded.memory`, Args: []any{team, memory},
+		Check: wrapped(func(err error) error { return t.errorf("queue memory of %s: %w", team, err) })})
 }
 
 // QueueMemberDone counts a finish.
@@ -130,11 +138,9 @@ func (t *Tx) QueueMemberDone(ctx context.Context, user string, at time.Time) err
 	if err != nil {
 		return err
 	}
-	if _, err := t.exec(ctx, `INSERT INTO queue_members (user_name, handled, last_done) VALUES (?, 1, ?)
-		ON CONFLICT (user_name) DO UPDATE SET handled = queue_members.handled + 1, last_done = excluded.last_done`, user, a); err != nil {
-		return t.errorf("queue member %s: %w", user, err)
-	}
-	return nil
+	return t.write(ctx, Queued{SQL: `INSERT INTO queue_members (user_name, handled, last_done) VALUES (?, 1, ?)
+		ON CONFLICT (user_name) DO UPDATE SET handled = queue_members.handled + 1, last_done = excluded.last_done`, Args: []any{user, a},
+		Check: wrapped(func(err error) error { return t.errorf("queue member %s: %w", user, err) })})
 }
 
 // AddQueueStats adds to team's counters, in name order (so that two
@@ -147,10 +153,11 @@ func (t *Tx) AddQueueStats(ctx context.Context, team string, deltas map[string]i
 		}
 	}
 	slices.Sort(names)
+	check := wrapped(func(err error) error { return t.errorf("queue stats of %s: %w", team, err) })
 	for _, n := range names {
-		if _, err := t.exec(ctx, `INSERT INTO queue_stats (team, name, n) VALUES (?, ?, ?)
-			ON CONFLICT (team, name) DO UPDATE SET n = queue_stats.n + excluded.n`, team, n, deltas[n]); err != nil {
-			return t.errorf("queue stats of %s: %w", team, err)
+		if err := t.write(ctx, Queued{SQL: `INSERT INTO queue_stats (team, name, n) VALUES (?, ?, ?)
+			ON CONFLICT (team, name) DO UPDATE SET n = queue_stats.n + excluded.n`, Args: []any{team, n, deltas[n]}, Check: check}); err != nil {
+			return err
 		}
 	}
 	return nil

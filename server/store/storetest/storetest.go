@@ -366,6 +366,42 @@ func testDueConversations(t *testing.T, s store.Store) {
 	check(base.Add(3*time.Second-time.Millisecond), 10, "c1", "c2")
 	check(base.Add(24*time.Hour), 10, "c1", "c2", "c3", "c10")
 	check(base.Add(24*time.Hour).UTC(), 1, "c1")
+
+	// DueConversationsExcept (store.DueExcepter): the same, the
+	// conversations the caller is firing already left out, the limit
+	// counted past them.
+	except := func(now time.Time, limit int, skip []string, want ...string) {
+		t.Helper()
+		inTx(t, s, func(ctx context.Context, tx store.Tx) error {
+			de, ok := tx.(store.DueExcepter)
+			if !ok {
+				t.Fatalf("%T is not a store.DueExcepter", tx)
+			}
+			var keys []store.ConversationKey
+			for _, c := range skip {
+				keys = append(keys, store.ConversationKey{Contact: c, Number: "+15559990000"})
+			}
+			keys = append(keys, store.ConversationKey{Contact: "c2", Number: "+15559990001"}) // another number's: not c2's
+			got, err := de.DueConversationsExcept(ctx, now, limit, keys)
+			if err != nil {
+				return err
+			}
+			if !sameStrings(contacts(got), want) {
+				t.Errorf("DueConversationsExcept(base%+v, %d, %v) = %v, want %v", now.Sub(base), limit, skip, contacts(got), want)
+			}
+			for _, g := range got {
+				i := slices.IndexFunc(all, func(c store.Conversation) bool { return c.Contact == g.Contact })
+				checkEqual(t, "DueConversationsExcept "+g.Contact, g, all[i])
+			}
+			return nil
+		})
+	}
+	day := base.Add(24 * time.Hour)
+	except(day, 10, nil, "c1", "c2", "c3", "c10")
+	except(day, 2, []string{"c1"}, "c2", "c3")
+	except(day, 2, []string{"c1", "c3", "none"}, "c2", "c10")
+	except(day, 0, []string{"c2", "c10"}, "c1", "c3")
+	except(base.Add(3*time.Second), 10, []string{"c1", "c2", "c3"})
 }
 
 func testOptOuts(t *testing.T, s store.Store) {
