@@ -223,10 +223,11 @@ func (s *Server) listFlows(w http.ResponseWriter, r *http.Request) {
 
 // VersionInfo is one immutable version of a flow.
 type VersionInfo struct {
-	Version string    `json:"version"`
-	Created time.Time `json:"created"`
-	Active  bool      `json:"active"`
-	Numbers []string  `json:"numbers"`
+	Version    string    `json:"version"`
+	Created    time.Time `json:"created"`
+	Active     bool      `json:"active"`
+	Numbers    []string  `json:"numbers"`
+	DeployedBy string    `json:"deployed_by,omitempty"` // who saved it ("": before flowc kept it)
 }
 
 func (s *Server) listVersions(w http.ResponseWriter, r *http.Request) {
@@ -236,7 +237,7 @@ func (s *Server) listVersions(w http.ResponseWriter, r *http.Request) {
 		ps, err := tx.Programs(r.Context(), flow)
 		out = out[:0]
 		for _, p := range ps {
-			out = append(out, VersionInfo{Version: p.Version, Created: p.Created, Active: p.Active, Numbers: nonNil(p.Numbers)})
+			out = append(out, VersionInfo{Version: p.Version, Created: p.Created, Active: p.Active, Numbers: nonNil(p.Numbers), DeployedBy: p.DeployedBy})
 		}
 		return err
 	})

@@ -118,7 +118,7 @@ func (b consoleBackend) Versions(ctx context.Context, flow string) (out []consol
 		ps, err := tx.Programs(ctx, flow)
 		out = out[:0]
 		for _, p := range ps {
-			out = append(out, console.Version{Version: p.Version, Created: p.Created, Active: p.Active, Numbers: p.Numbers})
+			out = append(out, console.Version{Version: p.Version, Created: p.Created, Active: p.Active, Numbers: p.Numbers, DeployedBy: p.DeployedBy})
 		}
 		return err
 	})

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing/fstest"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/go-chi/chi/v5"
 
@@ -58,6 +60,24 @@ func deployTx(tx store.Tx) (store.DeployTx, error) {
 	return d, nil
 }
 
+// deployerKey carries who deploys (withDeployer) to saveVersion, which
+// stores it with a new version.
+type deployerKey struct{}
+
+// withDeployer names who deploys in ctx: what `flowc deploy` sends, or
+// "flowc serve" for serve's own directory.
+func withDeployer(ctx context.Context, by string) context.Context {
+	return context.WithValue(ctx, deployerKey{}, by)
+}
+
+func deployerOf(ctx context.Context) string {
+	by, _ := ctx.Value(deployerKey{}).(string)
+	return by
+}
+
+// MaxDeployerBytes bounds DeployRequest.DeployedBy.
+const MaxDeployerBytes = 128
+
 // saveVersion saves p unless its version is saved already, checking then
 // that the stored program is the same flow (name, source, applets): a
 // version names content, and two contents under one name is a conflict.
@@ -92,7 +112,8 @@ func (s *Server) saveVersionFixed(ctx context.Context, tx store.Tx, p *vm.Progra
 	if err := p.Encode(&buf); err != nil {
 		return false, false, err
 	}
-	err = tx.SaveProgram(ctx, &store.Program{Flow: p.Name, Version: p.Version, Encoded: buf.Bytes(), Numbers: p.Served(), Created: now, Channel: p.Channel})
+	err = tx.SaveProgram(ctx, &store.Program{Flow: p.Name, Version: p.Version, Encoded: buf.Bytes(), Numbers: p.Served(), Created: now,
+		Channel: p.Channel, DeployedBy: deployerOf(ctx)})
 	var vc *store.VersionConflictError
 	if errors.As(err, &vc) {
 		return false, false, conflict("version %s is already saved for flow %q, not %q", short(p.Version), vc.Flow, p.Name)
@@ -232,6 +253,7 @@ type DirectoryDeploy struct {
 // refused, keeping whatever was active, and the others still deploy: a
 // restart always starts. Only a store failure is an error.
 func (s *Server) DeployDirectory(ctx context.Context, progs []*vm.Program) ([]DirectoryDeploy, error) {
+	ctx = withDeployer(ctx, "flowc serve")
 	var out []DirectoryDeploy
 	for _, p := range progs {
 		var r DirectoryDeploy
@@ -311,6 +333,9 @@ type DeployRequest struct {
 	// TestContacts until it is promoted.
 	Draft        bool     `json:"draft,omitempty"`
 	TestContacts []string `json:"test_contacts,omitempty"`
+	// DeployedBy says who deploys (flowc deploy sends USER@HOST, or its
+	// --by): stored with a new version, shown with the flow's versions.
+	DeployedBy string `json:"deployed_by,omitempty"`
 }
 
 // DeployResponse is the result of a deploy.
@@ -410,6 +435,15 @@ func (s *Server) deployFlow(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusBadRequest, apiError{Error: msg})
 		return
 	}
+	by := req.DeployedBy
+	if len(by) > MaxDeployerBytes || !utf8.ValidString(by) || strings.ContainsFunc(by, unicode.IsControl) {
+		writeJSON(w, http.StatusBadRequest, apiError{Error: fmt.Sprintf(`"deployed_by" must be at most %d bytes of text on one line`, MaxDeployerBytes)})
+		return
+	}
+	if by == "" {
+		by = "admin API"
+	}
+	r = r.WithContext(withDeployer(r.Context(), by))
 	p, warnings := s.compileRequest(w, r, &req)
 	if p == nil {
 		return

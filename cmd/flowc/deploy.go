@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/user"
 	"path/filepath"
 	"strings"
 
@@ -33,7 +34,7 @@ type deployWarning struct {
 }
 
 func runDeploy(args []string, _ io.Reader, stdout, stderr io.Writer) int {
-	fs := newFlagSet("deploy", "flowc deploy FILE.flow [--strict] [--draft --test-contact +1555… …] [--diff [--days 7]] [--server URL] [--token TOKEN]", stderr)
+	fs := newFlagSet("deploy", "flowc deploy FILE.flow [--strict] [--draft --test-contact +1555… …] [--diff [--days 7]] [--by NAME] [--server URL] [--token TOKEN]", stderr)
 	c := adminFlags(fs)
 	strict := fs.Bool("strict", false, "refuse the flow when it has warnings (dead ends, missing branches)")
 	draft := fs.Bool("draft", false, "deploy as the flow's draft: it answers only the --test-contact numbers until `flowc promote`")
@@ -41,6 +42,7 @@ func runDeploy(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	fs.Var(&contacts, "test-contact", "a number the draft answers (repeat for several)")
 	diff := fs.Bool("diff", false, "change nothing: list the recent first messages this version would route differently from the active one")
 	days := fs.Int("days", 7, "with --diff: how many days of messages to replay")
+	by := fs.String("by", "", "who deploys, kept with a new version (default: USER@HOST of this machine)")
 	paths, err := parseFlags(fs, args)
 	if err != nil {
 		return flagExit(err)
@@ -75,6 +77,7 @@ func runDeploy(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	if *strict {
 		req["strict"] = true
 	}
+	req["deployed_by"] = deployer(*by)
 	if *draft {
 		req["draft"], req["test_contacts"] = true, []string(contacts)
 	}
@@ -198,4 +201,20 @@ func runDiff(c *adminClient, req map[string]any, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stdout, "%s %s from %s to %s: %q\n  active: %s\n  new:    %s\n", ch.Received, ch.SID, ch.From, ch.To, ch.Body, show(ch.Active), show(ch.New))
 	}
 	return exitOK
+}
+
+// deployer is who a deploy says deploys: --by, else USER@HOST of this
+// machine (as a commit's author names who made it).
+func deployer(by string) string {
+	if by != "" {
+		return by
+	}
+	name := os.Getenv("USER")
+	if u, err := user.Current(); err == nil && u.Username != "" {
+		name = u.Username
+	}
+	if host, err := os.Hostname(); err == nil && host != "" {
+		return name + "@" + host
+	}
+	return name
 }

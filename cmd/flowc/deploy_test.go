@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http/httptest"
@@ -75,5 +76,35 @@ func TestCheckAppletPathsStayInTheFlowsDirectory(t *testing.T) {
 	}
 	if code != exitFail || strings.Contains(text, "SECRET") {
 		t.Fatalf("exit %d:\n%s", code, text)
+	}
+}
+
+// TestVersionsSayWhoDeployedThem: `flowc deploy --by` is kept with the
+// new version, a deploy without it names this machine's USER@HOST, and
+// `flowc flows NAME` lists who saved each version; a deployer that is
+// not one line of text is refused.
+func TestVersionsSayWhoDeployedThem(t *testing.T) {
+	as := startAdminServer(t, "../../examples/sales.flow", server.Config{})
+	work := t.TempDir()
+	flow := filepath.Join(work, "sales.flow")
+	for i, by := range []string{"alice (release 12)", ""} {
+		os.WriteFile(flow, []byte(fmt.Sprintf("flow sales\nnumbers \"+15550100\"\nreply \"version %d\"\n", i)), 0o644)
+		args := []string{"deploy", flow}
+		if by != "" {
+			args = append(args, "--by", by)
+		}
+		if code, out, errOut := as.flowc(args...); code != exitOK {
+			t.Fatalf("deploy %v: %d %s %s", args, code, out, errOut)
+		}
+	}
+	code, out, errOut := as.flowc("flows", "sales")
+	host, _ := os.Hostname()
+	for _, want := range []string{"BY", "alice (release 12)", "@" + host} {
+		if code != exitOK || !strings.Contains(out, want) {
+			t.Errorf("flows sales: %d, want %q in\n%s%s", code, want, out, errOut)
+		}
+	}
+	if code, _, errOut := as.flowc("deploy", flow, "--by", "eve\nadmin"); code == exitOK || !strings.Contains(errOut, `"deployed_by" must be at most 128 bytes of text on one line`) {
+		t.Errorf("deploy --by with a line break: %d %s", code, errOut)
 	}
 }

@@ -6,6 +6,8 @@ import (
 	"net/url"
 	"text/tabwriter"
 	"time"
+
+	"github.com/flowc-dev/flowc/server"
 )
 
 func init() {
@@ -38,23 +40,21 @@ func runFlows(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 			fmt.Fprintf(tw, "%s\t%s\t%s\t%v\n", f.Flow, short(f.ActiveVersion), f.Deployed.Format(time.RFC3339), f.Numbers)
 		}
 	case 1:
-		var versions []struct {
-			Version string    `json:"version"`
-			Created time.Time `json:"created"`
-			Active  bool      `json:"active"`
-			Numbers []string  `json:"numbers"`
-		}
+		var versions []server.VersionInfo
 		if code, err := c.call("GET", "/v1/admin/flows/"+url.PathEscape(paths[0])+"/versions", nil, &versions, stderr); err != nil {
 			fmt.Fprintln(stderr, "flowc flows:", err)
 			return clientExit(code)
 		}
-		fmt.Fprintln(tw, "VERSION\tCREATED\tACTIVE\tNUMBERS")
+		fmt.Fprintln(tw, "VERSION\tCREATED\tBY\tACTIVE\tNUMBERS")
 		for _, v := range versions {
-			active := ""
+			active, by := "", v.DeployedBy
 			if v.Active {
 				active = "active"
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%v\n", v.Version, v.Created.Format(time.RFC3339), active, v.Numbers)
+			if by == "" {
+				by = "-"
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%v\n", v.Version, v.Created.Format(time.RFC3339), by, active, v.Numbers)
 		}
 	default:
 		fs.Usage()

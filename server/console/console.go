@@ -77,10 +77,11 @@ type Flow struct {
 
 // Version is one stored version of a flow.
 type Version struct {
-	Version string
-	Created time.Time
-	Active  bool
-	Numbers []string
+	Version    string
+	Created    time.Time
+	Active     bool
+	Numbers    []string
+	DeployedBy string // "" when unknown (saved before flowc kept it)
 }
 
 // Backend is what the console reads and does, implemented by the server.

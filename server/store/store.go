@@ -588,6 +588,9 @@ type Program struct {
 	// Channel is the flow's (vm.Program.Channel): "" (sms) or
 	// "voice". Activate routes a call flow's numbers for calls.
 	Channel string
+	// DeployedBy is who saved the version ("" when unknown): the first
+	// save's, like the encoding.
+	DeployedBy string
 }
 
 // DeployTx is what safer deploys need beyond Tx: drafts served to test

@@ -35,8 +35,8 @@ func (t *Tx) SaveProgram(ctx context.Context, p *store.Program) error {
 		enc = []byte{}
 	}
 	n, err := affected(t.exec(ctx, `
-		INSERT INTO programs (version, flow, encoded, numbers, created, active, channel) VALUES (?, ?, ?, ?, ?, false, ?)
-		ON CONFLICT (version) DO NOTHING`, p.Version, p.Flow, enc, numbers, created, channelOf(p.Channel)))
+		INSERT INTO programs (version, flow, encoded, numbers, created, active, channel, deployed_by) VALUES (?, ?, ?, ?, ?, false, ?, ?)
+		ON CONFLICT (version) DO NOTHING`, p.Version, p.Flow, enc, numbers, created, channelOf(p.Channel), p.DeployedBy))
 	if err != nil {
 		return t.errorf("save program %s: %w", p.Version, err)
 	}
@@ -69,7 +69,7 @@ func (t *Tx) SetProgramChannel(ctx context.Context, version, channel string, num
 	return nil
 }
 
-const programColumns = `flow, version, encoded, numbers, created, active, channel`
+const programColumns = `flow, version, encoded, numbers, created, active, channel, deployed_by`
 
 // channelOf is a program's channel as stored: "" is "sms".
 func channelOf(c string) string {
@@ -89,7 +89,7 @@ func routesTable(channel string) string {
 
 func (t *Tx) scanProgram(sc interface{ Scan(...any) error }) (store.Program, error) {
 	var p store.Program
-	err := sc.Scan(&p.Flow, &p.Version, &p.Encoded, t.scanStrs(&p.Numbers), scanTime(&p.Created), &p.Active, &p.Channel)
+	err := sc.Scan(&p.Flow, &p.Version, &p.Encoded, t.scanStrs(&p.Numbers), scanTime(&p.Created), &p.Active, &p.Channel, &p.DeployedBy)
 	if p.Channel == "sms" {
 		p.Channel = "" // as vm.Program has it
 	}

@@ -24,7 +24,7 @@ func testCallRoutes(t *testing.T, s store.Store) {
 	inTx(t, s, func(ctx context.Context, tx store.Tx) error {
 		for _, p := range []store.Program{
 			{Flow: "sales", Version: "s1", Encoded: []byte{1}, Numbers: []string{"+1555100"}, Created: T0},
-			{Flow: "main-line", Version: "m1", Encoded: []byte{2}, Numbers: []string{"+1555100", "+1555101"}, Created: T0, Channel: "voice"},
+			{Flow: "main-line", Version: "m1", Encoded: []byte{2}, Numbers: []string{"+1555100", "+1555101"}, Created: T0, Channel: "voice", DeployedBy: "alice@laptop"},
 			{Flow: "other-line", Version: "o1", Encoded: []byte{3}, Numbers: []string{"+1555101"}, Created: T0, Channel: "voice"},
 		} {
 			if err := tx.SaveProgram(ctx, &p); err != nil {
@@ -52,8 +52,8 @@ func testCallRoutes(t *testing.T, s store.Store) {
 			t.Errorf("calls' routes %+v, want %+v", rt.Calls, want)
 		}
 		p, err := tx.Program(ctx, "m1")
-		if err != nil || p.Channel != "voice" {
-			t.Errorf("Program(m1) channel %q, %v; want voice", p.Channel, err)
+		if err != nil || p.Channel != "voice" || p.DeployedBy != "alice@laptop" {
+			t.Errorf("Program(m1) channel %q, deployed by %q, %v; want voice, alice@laptop", p.Channel, p.DeployedBy, err)
 		}
 		if p, err := tx.Program(ctx, "s1"); err != nil || p.Channel != "" {
 			t.Errorf("Program(s1) channel %q, %v; want \"\" (sms)", p.Channel, err)
