@@ -209,7 +209,7 @@ func deployer(by string) string {
 	if by != "" {
 		return by
 	}
-	name := os.Getenv("USER")
+	name := "someone"
 	if u, err := user.Current(); err == nil && u.Username != "" {
 		name = u.Username
 	}
