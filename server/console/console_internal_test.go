@@ -15,7 +15,10 @@ import (
 )
 
 // fakeBackend takes "admin" as the admin token and "flowc_u_bob" as bob's.
-type fakeBackend struct{ settings map[string]string }
+type fakeBackend struct {
+	settings     map[string]string
+	AdminBackend // the admin pages are not tested here
+}
 
 func (f *fakeBackend) Now() time.Time { return time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC) }
 func (f *fakeBackend) Authenticate(_ context.Context, tok string) (Principal, string, error) {
