@@ -437,7 +437,8 @@ var (
 	svgLine = regexp.MustCompile(`xlink:href="#L(\d+)"`)
 )
 
-// markHits adds the class "hit" to the drawing's nodes of the lines hit.
+// markHits adds the class "hit" to the drawing's nodes of the lines hit
+// (not to the missing branches and dead ends drawn beside them).
 func markHits(svg template.HTML, hit map[int]bool) template.HTML {
 	s := string(svg)
 	idx := svgNode.FindAllStringSubmatchIndex(s, -1)
@@ -449,7 +450,7 @@ func markHits(svg template.HTML, hit map[int]bool) template.HTML {
 			end = idx[i+1][0]
 		}
 		lm := svgLine.FindStringSubmatch(s[m[1]:end])
-		if lm == nil {
+		if class := s[m[2]:m[3]]; lm == nil || strings.Contains(class, "missing") || strings.Contains(class, "dead-end") {
 			continue
 		}
 		if n, _ := strconv.Atoi(lm[1]); !hit[n] {
