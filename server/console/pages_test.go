@@ -348,10 +348,80 @@ func TestTracesAndQueuesPages(t *testing.T) {
 			if code, page := b.get("/ui/traces?sid=" + url.QueryEscape("a/b c")); code != http.StatusBadRequest || !strings.Contains(page, "sid:") {
 				t.Errorf("bad SID: %d\n%s", code, page)
 			}
+			// A call, step by step.
+			src, _ := os.ReadFile("../../examples/main-line.flow")
+			if code, body := e.api("POST", "/v1/admin/flows", server.DeployRequest{File: "main-line.flow", Source: string(src)}); code >= 300 {
+				t.Fatalf("deploy main-line: %d %s", code, body)
+			}
+			call := url.Values{"CallSid": {"CAtrace1"}, "From": {"+15557654321"}, "To": {"+15550100"}, "CallStatus": {"ringing"}}
+			res, err := http.PostForm(e.ts.URL+server.VoicePath, call)
+			if err != nil || res.StatusCode != http.StatusOK {
+				t.Fatalf("call: %v %v", err, res)
+			}
+			res.Body.Close()
+			code, page = b.get("/ui/traces?sid=CAtrace1")
+			page = html.UnescapeString(page)
+			if code != http.StatusOK || !strings.Contains(page, "Call <code>CAtrace1</code>") || !strings.Contains(page, "Step 1: call from +15557654321") ||
+				!strings.Contains(page, `href="/ui/flows/main-line?version=`) || !strings.Contains(page, "main-line.flow:44:3</a> <code>voicemail</code>") || !strings.Contains(page, "<Record ") {
+				t.Errorf("call trace: %d\n%s", code, page)
+			}
 			code, page = b.get("/ui/queues")
 			if code != http.StatusOK || !strings.Contains(page, `<tr id="q-sales">`) || !strings.Contains(page, `<tr id="q-support">`) {
 				t.Errorf("queues: %d\n%s", code, page)
 			}
 		})
+	}
+}
+
+// TestPlaygroundPlaysACall: a call flow pasted as a draft is called
+// first, then plays the caller's keys and the ring's answer with the
+// server's directory (team:sales rung in order: alice first); the saved
+// .flowtest parses and passes beside the flow and the directory.
+func TestPlaygroundPlaysACall(t *testing.T) {
+	src, err := os.ReadFile("../../examples/main-line.flow")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := newEnv(t, stores[0].open(t), &clock{t: start}, nil)
+	b := e.browser()
+	b.mustLogin(adminToken)
+	form := url.Values{"csrf": {b.csrf("/ui/playground")}, "draft": {string(src)}, "at": {"2026-11-23T10:00"}, "events": {"press 1"}, "add": {"call"}, "callevent": {"ringing alice answers"}}
+	res, page := b.do("POST", "/ui/playground", form)
+	page = html.UnescapeString(page)
+	if res.StatusCode != http.StatusOK {
+		t.Fatalf("play: %d\n%s", res.StatusCode, page)
+	}
+	for _, want := range []string{"call\npress 1\nringing alice answers</textarea>", `gather "For sales, press 1.`, "ring alice (team:sales) in order", `id="event-3"`} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the call's page lacks %q:\n%s", want, page)
+		}
+	}
+	form.Del("add")
+	form.Set("events", "call\npress 1\nringing alice answers")
+	res, test := b.do("POST", "/ui/playground/flowtest", form)
+	if res.StatusCode != http.StatusOK || res.Header.Get("Content-Disposition") != `attachment; filename="main-line.flowtest"` {
+		t.Fatalf("download: %d\n%s", res.StatusCode, test)
+	}
+	dir := t.TempDir()
+	dirJSON, _ := os.ReadFile("../../examples/directory.json")
+	os.WriteFile(filepath.Join(dir, "directory.json"), dirJSON, 0o644)
+	if err := os.WriteFile(filepath.Join(dir, "main-line.flow"), src, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(dir, "main-line.flowtest"), []byte(test), 0o644)
+	lr, err := lang.Load([]string{filepath.Join(dir, "main-line.flow")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	progs, _ := compiler.All(lr)
+	f, err := scenario.ParseFile(filepath.Join(dir, "main-line.flowtest"))
+	if err != nil {
+		t.Fatalf("the saved .flowtest does not parse: %v\n%s", err, test)
+	}
+	if r := scenario.Run(context.Background(), f.Tests[0], progs[0]); len(r.Failures) > 0 {
+		t.Errorf("the saved .flowtest fails: %+v\n%s", r.Failures, test)
+	}
+	if !strings.Contains(test, "  call\n  expect say \"Thanks for calling Example Co.\"\n") || !strings.Contains(test, "  press 1\n  expect ring in order alice\n") {
+		t.Errorf("the .flowtest:\n%s", test)
 	}
 }

@@ -95,6 +95,14 @@ func expectations(acts []vm.Action) []string {
 			out = append(out, "gather "+quote(a.Text))
 		case vm.ActPlay:
 			out = append(out, "play "+quote(a.Text))
+		case vm.ActDial:
+			if v := a.Voice; v != nil && len(v.Members) > 0 {
+				how := ""
+				if v.InOrder {
+					how = "in order "
+				}
+				out = append(out, "ring "+how+strings.Join(v.Members, ", "))
+			}
 		case vm.ActRecord:
 			out = append(out, "voicemail")
 		case vm.ActHangup:
