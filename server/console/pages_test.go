@@ -9,6 +9,8 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -423,5 +425,42 @@ func TestPlaygroundPlaysACall(t *testing.T) {
 	}
 	if !strings.Contains(test, "  call\n  expect say \"Thanks for calling Example Co.\"\n") || !strings.Contains(test, "  press 1\n  expect ring in order alice\n") {
 		t.Errorf("the .flowtest:\n%s", test)
+	}
+}
+
+// TestNumbersPagePages: 60 numbers synced show 50 on the first page and
+// the rest after "Next page" (the listing's cursor).
+func TestNumbersPagePages(t *testing.T) {
+	twilio := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var nums []string
+		for i := 0; i < 60; i++ {
+			nums = append(nums, `{"phone_number": "+1555070`+strconv.Itoa(1000+i)+`", "capabilities": {"sms": true, "voice": false}}`)
+		}
+		w.Write([]byte(`{"incoming_phone_numbers": [` + strings.Join(nums, ",") + `], "next_page_uri": null}`))
+	}))
+	t.Cleanup(twilio.Close)
+	e := newEnv(t, stores[0].open(t), &clock{t: start}, func(c *server.Config) {
+		c.Outbound = &server.Outbound{TwilioAPIURL: twilio.URL, TwilioAccountSID: "ACtest", TwilioAuthToken: "good"}
+	})
+	b := e.browser()
+	b.mustLogin(adminToken)
+	if res, _ := b.do("POST", "/ui/numbers/sync", url.Values{"csrf": {b.csrf("/ui/numbers")}}); res.StatusCode != http.StatusOK {
+		t.Fatalf("sync: %d", res.StatusCode)
+	}
+	_, page := b.get("/ui/numbers")
+	if n := strings.Count(page, `<tr id="n`); n != 50 {
+		t.Errorf("first page: %d numbers, want 50", n)
+	}
+	next := regexp.MustCompile(`href="(/ui/numbers\?after=[^"]+)" id="next-page"`).FindStringSubmatch(page)
+	if next == nil {
+		t.Fatal("no next page link")
+	}
+	// The second page: +15550701050 to +15550701059, then the directory's +15550800.
+	_, page = b.get(html.UnescapeString(next[1]))
+	if n := strings.Count(page, `<tr id="n`); n != 11 || strings.Contains(page, `id="next-page"`) {
+		t.Errorf("second page: %d numbers (want 11), next link: %v", n, strings.Contains(page, `id="next-page"`))
+	}
+	if r := row(t, page, "+15550701059"); strings.Count(r, `class="missing"`) != 1 || !strings.Contains(r, "cannot receive calls") {
+		t.Errorf("a number that cannot receive calls is red for them:\n%s", r)
 	}
 }
