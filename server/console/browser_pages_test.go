@@ -138,7 +138,11 @@ func TestBrowserTraceBySID(t *testing.T) {
 	do(t, ctx, chromedp.Click(chromedp.CSS(`#trace .trace a.loc[href$='#L8']`)), chromedp.WaitVisible(chromedp.CSS("#source")))
 	waitFor(t, ctx, `document.activeElement.id === "L8"`)
 
+	e.queueOne()
 	do(t, ctx, chromedp.Navigate(e.ts.URL+"/ui/queues"), chromedp.WaitVisible(chromedp.CSS("#queues")))
+	if got := eval[string](t, ctx, `document.querySelector("#q-support td.waiting").textContent`); got != "1" {
+		t.Errorf("support queue waiting %q, want 1", got)
+	}
 	if n := eval[int](t, ctx, `document.querySelectorAll("#queues tbody tr").length`); n < 2 {
 		t.Errorf("%d queues listed", n)
 	}

@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/flowc-dev/flowc/compiler"
 	"github.com/flowc-dev/flowc/lang"
@@ -367,9 +368,14 @@ func TestTracesAndQueuesPages(t *testing.T) {
 				!strings.Contains(page, `href="/ui/flows/main-line?version=`) || !strings.Contains(page, "main-line.flow:44:3</a> <code>voicemail</code>") || !strings.Contains(page, "<Record ") {
 				t.Errorf("call trace: %d\n%s", code, page)
 			}
+			e.queueOne()
 			code, page = b.get("/ui/queues")
-			if code != http.StatusOK || !strings.Contains(page, `<tr id="q-sales">`) || !strings.Contains(page, `<tr id="q-support">`) {
+			if code != http.StatusOK || !strings.Contains(page, `<tr id="q-sales">`) {
 				t.Errorf("queues: %d\n%s", code, page)
+			}
+			if r := page[strings.Index(page, `<tr id="q-support">`):]; !strings.HasPrefix(r[strings.Index(r, "<td"):], `<td class="waiting">1</td>
+    <td>3m0s</td>`) {
+				t.Errorf("the support queue: want 1 waiting for 3m0s:\n%s", r[:min(len(r), 400)])
 			}
 		})
 	}
@@ -426,6 +432,28 @@ func TestPlaygroundPlaysACall(t *testing.T) {
 	if !strings.Contains(test, "  call\n  expect say \"Thanks for calling Example Co.\"\n") || !strings.Contains(test, "  press 1\n  expect ring in order alice\n") {
 		t.Errorf("the .flowtest:\n%s", test)
 	}
+}
+
+// queueOne deploys a flow that queues every text to team:support and
+// texts it; three minutes pass.
+func (e *env) queueOne() {
+	e.t.Helper()
+	const queueFlow = `flow support-queue
+numbers "+15550960"
+timezone "UTC"
+
+queue team:support round-robin max 2 wait 10m service-level 2m reserve 1m <
+  on full    -> reply "All our agents are busy." then end
+  on timeout -> reply "Sorry, nobody is free." then end
+>
+`
+	if code, body := e.api("POST", "/v1/admin/flows", server.DeployRequest{File: "support-queue.flow", Source: queueFlow}); code >= 300 {
+		e.t.Fatalf("deploy: %d %s", code, body)
+	}
+	if code, body := e.api("POST", "/v1/messages", map[string]string{"sid": "SMqueue1", "from": "+15557650001", "to": "+15550960", "body": "my order is late"}); code != http.StatusOK {
+		e.t.Fatalf("message: %d %s", code, body)
+	}
+	e.clock.Add(3 * time.Minute)
 }
 
 // TestNumbersPagePages: 60 numbers synced show 50 on the first page and
