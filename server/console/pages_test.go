@@ -319,6 +319,11 @@ func TestPlaygroundDraftAndBounds(t *testing.T) {
 			t.Errorf("%v: %d, want 400 with %q\n%s", c.form, code, c.want, page)
 		}
 	}
+	// A form past the console's 64 KiB is refused as such (not as a
+	// missing CSRF token).
+	if code, page := play(url.Values{"draft": {strings.Repeat("#", 70<<10)}}); code != http.StatusRequestEntityTooLarge || !strings.Contains(page, "larger than 64 KiB") {
+		t.Errorf("a 70 KiB form: %d\n%s", code, page)
+	}
 	// The CSRF token is required.
 	if res, _ := b.do("POST", "/ui/playground", url.Values{"draft": {flowV2}}); res.StatusCode != http.StatusForbidden {
 		t.Errorf("playground without csrf: %d", res.StatusCode)
