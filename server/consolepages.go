@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"net/http"
 	"strconv"
 	"strings"
 	"time"
@@ -22,13 +23,29 @@ import (
 
 func refusedOf(err error) error {
 	var br *badRequest
-	if errors.As(err, &br) {
+	var busy *adminBusyError
+	switch {
+	case errors.As(err, &br):
 		return &console.Refused{Code: br.status, Msg: br.msg}
+	case errors.As(err, &busy):
+		return &console.Refused{Code: http.StatusServiceUnavailable, Msg: err.Error()}
 	}
 	return err
 }
 
+// adminRead is the API's adminRead for the console: the listings take
+// one of the admin read slots (FLOWC_ADMIN_READS) as their API does.
+func (b consoleBackend) adminRead(ctx context.Context) (func(), error) {
+	release, err := b.s.adminReads.enter(ctx)
+	return release, refusedOf(err)
+}
+
 func (b consoleBackend) Numbers(ctx context.Context, after string, limit int) (*console.NumbersPage, error) {
+	release, err := b.adminRead(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer release()
 	res, err := b.s.numbersPage(ctx, after, limit)
 	if err != nil {
 		return nil, refusedOf(err)
@@ -72,6 +89,11 @@ func (b consoleBackend) SyncNumbers(ctx context.Context) (*console.SyncResult, e
 }
 
 func (b consoleBackend) Queues(ctx context.Context) ([]console.QueueStats, error) {
+	release, err := b.adminRead(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer release()
 	qs, err := b.s.queueStats(ctx)
 	if err != nil {
 		return nil, err

@@ -145,7 +145,7 @@ func (c *Console) showNumbers(w http.ResponseWriter, r *http.Request, code int, 
 	}
 	pg, err := c.admin().Numbers(r.Context(), v.After, numbersPageSize)
 	if err != nil {
-		c.storeFail(w, r, err)
+		c.backendFail(w, r, err)
 		return
 	}
 	flows, err := c.b.Flows(r.Context())
@@ -181,6 +181,16 @@ func refusal(err error) (int, string, bool) {
 		return http.StatusNotFound, err.Error(), true
 	}
 	return 0, "", false
+}
+
+// backendFail answers a failed read: the backend's refusal (admin reads
+// busy) in its words, else the store's failure.
+func (c *Console) backendFail(w http.ResponseWriter, r *http.Request, err error) {
+	if code, msg, ok := refusal(err); ok {
+		c.fail(w, r, code, msg)
+		return
+	}
+	c.storeFail(w, r, err)
 }
 
 // backTo is the numbers page the form was posted from, with a message.

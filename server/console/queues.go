@@ -74,7 +74,7 @@ type queuesView struct {
 func (c *Console) queuesPage(w http.ResponseWriter, r *http.Request) {
 	qs, err := c.admin().Queues(r.Context())
 	if err != nil {
-		c.storeFail(w, r, err)
+		c.backendFail(w, r, err)
 		return
 	}
 	c.render(w, r, http.StatusOK, "queues.html", "Queues", queuesView{Queues: qs, Now: c.b.Now()})
