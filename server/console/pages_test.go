@@ -107,6 +107,15 @@ func TestNumbersPageAssignUnassign(t *testing.T) {
 				t.Errorf("assign an unknown flow: %d\n%s", res.StatusCode, body)
 			}
 
+			for _, p := range []string{"/ui/numbers/unassign", "/ui/numbers/sync", "/ui/playground", "/ui/playground/flowtest"} {
+				res, _ := b.do("POST", p, url.Values{"number": {"+15550800"}, "channel": {"sms"}, "flow": {"gaps"}})
+				if res.StatusCode != http.StatusForbidden {
+					t.Errorf("POST %s without csrf: %d, want 403", p, res.StatusCode)
+				}
+			}
+			if e.numbers()["+15550800"].SMSFlow != "gaps" {
+				t.Error("a refused unassign changed the number")
+			}
 			res, _ = b.do("POST", "/ui/numbers/unassign", url.Values{"csrf": {csrf}, "number": {"+15550800"}, "channel": {"sms"}})
 			if res.StatusCode != http.StatusSeeOther || e.numbers()["+15550800"].SMSFlow != "" {
 				t.Errorf("unassign: %d, SMS flow %q", res.StatusCode, e.numbers()["+15550800"].SMSFlow)
