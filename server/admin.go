@@ -360,30 +360,39 @@ type Execution struct {
 }
 
 func (s *Server) getExecution(w http.ResponseWriter, r *http.Request) {
-	sid := pathParam(r, "sid")
+	out, err := s.execution(r.Context(), pathParam(r, "sid"))
+	if err != nil {
+		s.storeError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+// execution is how message sid was routed (GET /v1/admin/executions/{sid},
+// the console's traces).
+func (s *Server) execution(ctx context.Context, sid string) (Execution, error) {
 	var m *store.Message
 	var deliveries []Delivery
-	err := s.store.InTx(r.Context(), func(tx store.Tx) error {
+	err := s.store.InTx(ctx, func(tx store.Tx) error {
 		var err error
-		if m, err = tx.MessageBySID(r.Context(), sid); err != nil {
+		if m, err = tx.MessageBySID(ctx, sid); err != nil {
 			return err
 		}
-		deliveries, err = s.deliveriesOf(r.Context(), tx, sid)
+		deliveries, err = s.deliveriesOf(ctx, tx, sid)
 		return err
 	})
 	if err != nil {
 		if errors.Is(err, store.ErrNotFound) {
 			err = fmt.Errorf("no message %s: %w", sid, err)
 		}
-		s.storeError(w, err)
-		return
+		return Execution{}, err
 	}
 	trace := json.RawMessage(m.Trace)
 	if len(trace) == 0 {
 		trace = json.RawMessage("null")
 	}
-	writeJSON(w, http.StatusOK, Execution{SID: m.SID, From: m.From, To: m.To, Body: m.Body, Flow: m.Flow, Version: m.Version,
-		Outcome: m.Outcome, Received: m.Received, Answer: json.RawMessage(m.Response), Trace: trace, Deliveries: deliveries})
+	return Execution{SID: m.SID, From: m.From, To: m.To, Body: m.Body, Flow: m.Flow, Version: m.Version,
+		Outcome: m.Outcome, Received: m.Received, Answer: json.RawMessage(m.Response), Trace: trace, Deliveries: deliveries}, nil
 }
 
 func nonNil(s []string) []string {

@@ -397,20 +397,15 @@ func (s *Server) compileRequest(w http.ResponseWriter, r *http.Request, req *Dep
 		}
 		req.Strict = req.Strict || v
 	}
-	bundle, msg := deployBundle(*req)
+	progs, all, msg, err := s.compileBundle(*req)
 	if msg != "" {
 		writeJSON(w, http.StatusBadRequest, apiError{Error: msg})
 		return nil, nil
 	}
-	res, err := lang.LoadFS(bundle, []string{req.File})
 	if err != nil {
 		writeJSON(w, http.StatusInternalServerError, apiError{Error: err.Error()})
 		return nil, nil
 	}
-	progs, cd := compiler.All(res)
-	all := append(append(diag.List{}, res.Diags...), cd...)
-	all = append(all, check.Directory(res.Files, s.directory().CheckFile())...) // `inbox team:slaes` routes nowhere
-	all.Sort()
 	report := diag.Report(all, 1)
 	if all.HasErrors() || len(progs) != 1 {
 		writeJSON(w, http.StatusUnprocessableEntity, apiError{Error: "the flow does not compile", Diagnostics: report.Diagnostics})
@@ -539,6 +534,25 @@ func (s *Server) saveDraft(ctx context.Context, tx store.Tx, p *vm.Program, cont
 // with. Compiling reads from it and from nothing else, so a flow cannot
 // name a file of the server (see lang/check/paths.go); nothing is
 // written to disk. msg is a 400's message naming the field at fault.
+// compileBundle compiles a deploy's flow and applets as a deploy does:
+// its diagnostics with the directory's targets checked (`inbox
+// team:slaes` routes nowhere); msg says what is wrong with the request.
+func (s *Server) compileBundle(req DeployRequest) (progs []*vm.Program, all diag.List, msg string, err error) {
+	bundle, msg := deployBundle(req)
+	if msg != "" {
+		return nil, nil, msg, nil
+	}
+	res, err := lang.LoadFS(bundle, []string{req.File})
+	if err != nil {
+		return nil, nil, "", err
+	}
+	progs, cd := compiler.All(res)
+	all = append(append(diag.List{}, res.Diags...), cd...)
+	all = append(all, check.Directory(res.Files, s.directory().CheckFile())...)
+	all.Sort()
+	return progs, all, "", nil
+}
+
 func deployBundle(req DeployRequest) (bundle fstest.MapFS, msg string) {
 	bundle = fstest.MapFS{req.File: &fstest.MapFile{Data: []byte(req.Source), Mode: 0o444}}
 	for name, src := range req.Applets {

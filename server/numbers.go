@@ -103,20 +103,30 @@ func (s *Server) listNumbers(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	out, err := s.numbersPage(r.Context(), after, limit)
+	if err != nil {
+		s.storeError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+// numbersPage is a page of the numbers after the number after (the
+// listing of GET /v1/admin/numbers and of the console's numbers page).
+func (s *Server) numbersPage(ctx context.Context, after string, limit int) (NumbersResponse, error) {
 	var l *store.NumbersListing
-	err = s.readTx(r.Context(), func(tx store.Tx, a store.AdminTx) error {
+	err := s.readTx(ctx, func(tx store.Tx, a store.AdminTx) error {
 		var err error
-		l, err = numbersListingPage(r.Context(), tx, a, after, limit+1)
+		l, err = numbersListingPage(ctx, tx, a, after, limit+1)
 		return err
 	})
 	if err == nil {
 		// The directory's numbers as stored: another replica may have
 		// changed it (read again only then).
-		err = s.syncDirectory(r.Context(), l.DirectoryVersion)
+		err = s.syncDirectory(ctx, l.DirectoryVersion)
 	}
 	if err != nil {
-		s.storeError(w, err)
-		return
+		return NumbersResponse{}, err
 	}
 	dir := s.directory().sortedNumbers()
 	from, _ := slices.BinarySearchFunc(dir, after, func(n Number, after string) int { return strings.Compare(n.Number, after) })
@@ -177,7 +187,7 @@ func (s *Server) listNumbers(w http.ResponseWriter, r *http.Request) {
 		}
 		out.Numbers = append(out.Numbers, *i)
 	}
-	writeJSON(w, http.StatusOK, out)
+	return out, nil
 }
 
 // AssignResponse is what PUT /v1/admin/numbers/{number} answers.
@@ -199,21 +209,27 @@ func (s *Server) assignNumber(w http.ResponseWriter, r *http.Request) {
 	if !readJSON(w, r, &req) {
 		return
 	}
-	if !e164(number) {
-		writeJSON(w, http.StatusBadRequest, apiError{Error: fmt.Sprintf("%q is not an E.164 number (+ then digits)", number)})
-		return
-	}
-	var channel string
-	err := s.adminTx(r.Context(), func(tx store.Tx, a store.AdminTx) error {
-		var err error
-		channel, err = a.AssignNumber(r.Context(), number, req.Flow)
-		return err
-	})
+	channel, err := s.assign(r.Context(), number, req.Flow)
 	if err != nil {
 		s.storeError(w, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, AssignResponse{Number: number, Flow: req.Flow, Channel: channel})
+}
+
+// assign routes number to flow (the flow's channel says for what) and
+// returns the channel.
+func (s *Server) assign(ctx context.Context, number, flow string) (string, error) {
+	if !e164(number) {
+		return "", &badRequest{http.StatusBadRequest, fmt.Sprintf("%q is not an E.164 number (+ then digits)", number)}
+	}
+	var channel string
+	err := s.adminTx(ctx, func(tx store.Tx, a store.AdminTx) error {
+		var err error
+		channel, err = a.AssignNumber(ctx, number, flow)
+		return err
+	})
+	return channel, err
 }
 
 // UnassignResponse is what DELETE /v1/admin/numbers/{number} answers.
@@ -228,22 +244,31 @@ type UnassignResponse struct {
 // them was routed.
 func (s *Server) unassignNumber(w http.ResponseWriter, r *http.Request) {
 	number := pathParam(r, "number")
+	out, err := s.unassign(r.Context(), number, r.URL.Query().Get("channel"))
+	if err != nil {
+		s.storeError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+// unassign stops routing number for channel ("sms", "voice", "" both).
+func (s *Server) unassign(ctx context.Context, number, channel string) (UnassignResponse, error) {
 	var channels []string
-	switch c := r.URL.Query().Get("channel"); c {
+	switch c := channel; c {
 	case "":
 		channels = []string{"sms", "voice"}
 	case "sms", "voice":
 		channels = []string{c}
 	default:
-		writeJSON(w, http.StatusBadRequest, apiError{Error: fmt.Sprintf("channel %q: want sms (the number's texts) or voice (its calls), or no channel for both", c)})
-		return
+		return UnassignResponse{}, &badRequest{http.StatusBadRequest, fmt.Sprintf("channel %q: want sms (the number's texts) or voice (its calls), or no channel for both", c)}
 	}
 	out := UnassignResponse{Number: number, Unassigned: []string{}}
-	err := s.adminTx(r.Context(), func(tx store.Tx, a store.AdminTx) error {
+	err := s.adminTx(ctx, func(tx store.Tx, a store.AdminTx) error {
 		out.Unassigned = out.Unassigned[:0]
 		var notFound error
 		for _, c := range channels {
-			err := a.UnassignNumber(r.Context(), number, c)
+			err := a.UnassignNumber(ctx, number, c)
 			switch {
 			case err == nil:
 				out.Unassigned = append(out.Unassigned, c)
@@ -261,11 +286,7 @@ func (s *Server) unassignNumber(w http.ResponseWriter, r *http.Request) {
 		}
 		return nil
 	})
-	if err != nil {
-		s.storeError(w, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, out)
+	return out, err
 }
 
 // numbersListingPage reads a page of each source of the listing: in one

@@ -68,31 +68,41 @@ type syncError struct{ msg string }
 func (e *syncError) Error() string { return e.msg }
 
 func (s *Server) syncNumbers(w http.ResponseWriter, r *http.Request) {
-	o := s.cfg.Outbound
-	if o == nil || o.TwilioAccountSID == "" || o.TwilioAuthToken == "" {
-		writeJSON(w, http.StatusConflict, apiError{Error: "numbers sync reads the Twilio account's IncomingPhoneNumbers: set FLOWC_TWILIO_ACCOUNT_SID and FLOWC_TWILIO_AUTH_TOKEN on the server"})
+	out, err := s.syncOwned(r.Context())
+	if err != nil {
+		s.storeError(w, err)
 		return
 	}
-	ctx, cancel := context.WithTimeout(r.Context(), syncTimeout)
+	writeJSON(w, http.StatusOK, out)
+}
+
+// syncOwned reads the Twilio account's numbers and stores them (POST
+// /v1/admin/numbers/sync, the console's "Sync from Twilio"). A failure
+// at Twilio is a *badRequest (502) saying what to fix; nothing changes.
+func (s *Server) syncOwned(ctx context.Context) (SyncResponse, error) {
+	o := s.cfg.Outbound
+	if o == nil || o.TwilioAccountSID == "" || o.TwilioAuthToken == "" {
+		return SyncResponse{}, &badRequest{http.StatusConflict, "numbers sync reads the Twilio account's IncomingPhoneNumbers: set FLOWC_TWILIO_ACCOUNT_SID and FLOWC_TWILIO_AUTH_TOKEN on the server"}
+	}
+	tctx, cancel := context.WithTimeout(ctx, syncTimeout)
 	defer cancel()
-	nums, err := o.incomingNumbers(ctx)
+	nums, err := o.incomingNumbers(tctx)
 	if err != nil {
 		var se *syncError
 		if !errors.As(err, &se) {
 			err = &syncError{fmt.Sprintf("reading Twilio's IncomingPhoneNumbers: %v; nothing was changed", err)}
 		}
 		s.log.Warn("numbers sync failed", "error", err.Error())
-		writeJSON(w, http.StatusBadGateway, apiError{Error: err.Error()})
-		return
+		return SyncResponse{}, &badRequest{http.StatusBadGateway, err.Error()}
 	}
 	now := s.cfg.Now()
 	out := SyncResponse{Source: twilioSource, Numbers: len(nums), Synced: now}
-	err = s.store.InTx(r.Context(), func(tx store.Tx) error {
+	err = s.store.InTx(ctx, func(tx store.Tx) error {
 		ot, ok := tx.(store.OwnedNumbersTx)
 		if !ok {
 			return fmt.Errorf("store %T keeps no owned numbers", tx)
 		}
-		before, err := ot.OwnedNumbersPage(r.Context(), "", 0)
+		before, err := ot.OwnedNumbersPage(ctx, "", 0)
 		if err != nil {
 			return err
 		}
@@ -106,16 +116,15 @@ func (s *Server) syncNumbers(w http.ResponseWriter, r *http.Request) {
 				out.Added = append(out.Added, n.Number)
 			}
 		}
-		out.Removed, err = ot.ReplaceOwnedNumbers(r.Context(), twilioSource, nums, now)
+		out.Removed, err = ot.ReplaceOwnedNumbers(ctx, twilioSource, nums, now)
 		return err
 	})
 	if err != nil {
-		s.storeError(w, err)
-		return
+		return SyncResponse{}, err
 	}
 	out.Added, out.Removed = nonNil(out.Added), nonNil(out.Removed)
 	s.log.Info("numbers synced", "numbers", out.Numbers, "added", len(out.Added), "removed", len(out.Removed))
-	writeJSON(w, http.StatusOK, out)
+	return out, nil
 }
 
 // twilioNumber is the part of Twilio's IncomingPhoneNumber resource a

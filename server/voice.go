@@ -378,18 +378,28 @@ type CallStepTrace struct {
 }
 
 func (s *Server) getCall(w http.ResponseWriter, r *http.Request) {
-	sid := pathParam(r, "sid")
+	out, err := s.callExecution(r.Context(), pathParam(r, "sid"))
+	if err != nil {
+		s.storeError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+// callExecution is call sid step by step (GET /v1/admin/calls/{sid}, the
+// console's traces).
+func (s *Server) callExecution(ctx context.Context, sid string) (CallExecution, error) {
 	var out CallExecution
-	err := s.readStoreTx(r.Context(), func(tx store.Tx) error {
+	err := s.readStoreTx(ctx, func(tx store.Tx) error {
 		ct, err := callsTx(tx)
 		if err != nil {
 			return err
 		}
-		c, err := ct.Call(r.Context(), sid)
+		c, err := ct.Call(ctx, sid)
 		if err != nil {
 			return err
 		}
-		steps, err := ct.CallSteps(r.Context(), sid)
+		steps, err := ct.CallSteps(ctx, sid)
 		if err != nil {
 			return err
 		}
@@ -397,7 +407,7 @@ func (s *Server) getCall(w http.ResponseWriter, r *http.Request) {
 		for i, st := range steps {
 			sids[i] = callStepSID(sid, st.Step)
 		}
-		deliveries, err := s.deliveriesOfMany(r.Context(), tx, sids)
+		deliveries, err := s.deliveriesOfMany(ctx, tx, sids)
 		if err != nil {
 			return err
 		}
@@ -420,8 +430,7 @@ func (s *Server) getCall(w http.ResponseWriter, r *http.Request) {
 		if errors.Is(err, store.ErrNotFound) {
 			err = fmt.Errorf("no call %s: %w", sid, err)
 		}
-		s.storeError(w, err)
-		return
+		return CallExecution{}, err
 	}
-	writeJSON(w, http.StatusOK, out)
+	return out, nil
 }

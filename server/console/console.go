@@ -107,7 +107,8 @@ type Backend interface {
 	// days' first messages of its flow replayed through the active
 	// version and through it.
 	Replay(ctx context.Context, version string, days int) (*Replay, error)
-	Workspace // workspace.go
+	Workspace    // workspace.go
+	AdminBackend // numbers.go: the numbers, playground, queues and traces pages
 }
 
 // Replay is what a version would have done differently with recent
@@ -166,6 +167,10 @@ func pages() []Page {
 		{Path: "/home", Title: "Home"},
 		{Path: "/flows", Title: "Flows", Admin: true},
 		{Path: "/workspace", Title: "Workspace"},
+		{Path: "/numbers", Title: "Numbers", Admin: true},       // numbers.go
+		{Path: "/playground", Title: "Playground", Admin: true}, // playground.go
+		{Path: "/queues", Title: "Queues", Admin: true},         // queues.go
+		{Path: "/traces", Title: "Traces", Admin: true},         // queues.go
 	}
 }
 
@@ -185,10 +190,12 @@ func New(b Backend, opt Options) *Console {
 		},
 		"join": strings.Join,
 	}
-	layout := template.Must(template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html"))
+	adminFuncs(funcs) // numbers.go
+	// templates/_*.html are partials every page may use.
+	layout := template.Must(template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/_*.html"))
 	names, _ := fs.Glob(templateFS, "templates/*.html")
 	for _, n := range names {
-		if n == "templates/layout.html" {
+		if n == "templates/layout.html" || strings.HasPrefix(n, "templates/_") {
 			continue
 		}
 		c.tmpl[strings.TrimPrefix(n, "templates/")] = template.Must(template.Must(layout.Clone()).ParseFS(templateFS, n))
@@ -210,6 +217,7 @@ func New(b Backend, opt Options) *Console {
 			c.page(r, "/flows", http.MethodGet, "/{flow}/diff", c.diffPage)      // flows.go
 			c.page(r, "/flows", http.MethodPost, "/{flow}/rollback", c.rollback) // flows.go
 			c.workspaceRoutes(r)                                                 // workspace.go
+			c.adminPages(r)                                                      // numbers.go: numbers, playground, queues, traces
 		})
 	})
 	root.NotFound(func(w http.ResponseWriter, r *http.Request) {

@@ -16,8 +16,9 @@ import (
 
 // fakeBackend takes "admin" as the admin token and "flowc_u_bob" as bob's.
 type fakeBackend struct {
-	Workspace // unused here (nil)
-	settings  map[string]string
+	Workspace    // unused here (nil)
+	AdminBackend // the admin pages are not tested here
+	settings     map[string]string
 }
 
 func (f *fakeBackend) Now() time.Time { return time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC) }

@@ -9,6 +9,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -127,6 +128,11 @@ func (c *Console) requireSession(next http.Handler) http.Handler {
 		r = r.WithContext(context.WithValue(r.Context(), sessionKey{}, s))
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {
 			r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
+			var tooBig *http.MaxBytesError
+			if err := r.ParseForm(); errors.As(err, &tooBig) {
+				c.fail(w, r, http.StatusRequestEntityTooLarge, fmt.Sprintf("The form is larger than %d KiB, the most a console form takes; nothing was done.", maxFormBytes>>10))
+				return
+			}
 			if got := r.PostFormValue(csrfField); got == "" || subtle.ConstantTimeCompare([]byte(got), []byte(s.CSRF)) != 1 {
 				c.fail(w, r, http.StatusForbidden, "This form has no valid CSRF token: reload the page and try again.")
 				return
