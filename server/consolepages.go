@@ -182,3 +182,22 @@ func (b consoleBackend) CompileDraft(file, source string) (*vm.Program, diag.Lis
 func (b consoleBackend) Playground() console.PlaygroundEnv {
 	return console.PlaygroundEnv{Directory: b.s.directory().CheckFile(), Applets: b.s.cfg.Applets, EventBudget: b.s.cfg.EventBudget}
 }
+
+// ContactTraces lists the contact's newest interactions with the SID of
+// each inbound one (a message's MessageSid; a call's CallSid, whose
+// interactions are keyed by its step), from the history's index.
+func (b consoleBackend) ContactTraces(ctx context.Context, contact string) ([]console.ContactTrace, error) {
+	h, err := b.s.contactHistory(ctx, contact)
+	if err != nil {
+		return nil, err
+	}
+	var out []console.ContactTrace
+	for _, in := range h.Recent {
+		sid := in.SID
+		if i := strings.IndexByte(sid, '/'); i > 0 && in.Kind == "call" {
+			sid = sid[:i] // callStepSID: the call's own
+		}
+		out = append(out, console.ContactTrace{At: in.At, Kind: in.Kind, Direction: in.Direction, Number: in.Number, User: in.User, SID: sid})
+	}
+	return out, nil
+}

@@ -146,7 +146,10 @@ func signIn(t *testing.T, ctx context.Context, base, path, token, screenshot str
 	if screenshot != "" {
 		shot(t, ctx, screenshot)
 	}
-	do(t, ctx, chromedp.SendKeys(chromedp.CSS("#token"), token+"\r"), chromedp.WaitVisible(chromedp.CSS("main h1")))
+	do(t, ctx, chromedp.SendKeys(chromedp.CSS("#token"), token+"\r"))
+	// The sign-in page's own h1 is visible until the browser has the next
+	// page: wait for the form to be gone (a refused sign-in shows it again).
+	waitFor(t, ctx, `!document.querySelector("form.login") && !!document.querySelector("main h1")`)
 }
 
 // TestBrowserAdminFlow: an admin signs in, opens the flows, a flow's

@@ -46,6 +46,9 @@ type AdminBackend interface {
 	// /v1/admin/calls/{sid} (store.ErrNotFound when there is none).
 	Execution(ctx context.Context, sid string) (*Execution, error)
 	Call(ctx context.Context, sid string) (*CallTrace, error)
+	// ContactTraces are the contact's newest interactions (its history,
+	// newest first): each text or call with the SID to trace it by.
+	ContactTraces(ctx context.Context, contact string) ([]ContactTrace, error)
 	// CompileDraft compiles a flow's source as a deploy does (file is
 	// its name, NAME.flow); the program is nil when it does not compile.
 	CompileDraft(file, source string) (*vm.Program, diag.List)

@@ -382,6 +382,14 @@ func TestTracesAndQueuesPages(t *testing.T) {
 				!strings.Contains(page, `href="/ui/flows/main-line?version=`) || !strings.Contains(page, "main-line.flow:44:3</a> <code>voicemail</code>") || !strings.Contains(page, "<Record ") {
 				t.Errorf("call trace: %d\n%s", code, page)
 			}
+			// By contact: their text and their call, each linking to its trace.
+			code, page = b.get("/ui/traces?contact=" + url.QueryEscape("+15557654321"))
+			if code != http.StatusOK || !strings.Contains(page, `href="/ui/traces?sid=SMtrace1"`) || !strings.Contains(page, `href="/ui/traces?sid=CAtrace1"`) {
+				t.Errorf("traces by contact: %d\n%s", code, page)
+			}
+			if code, page := b.get("/ui/traces?contact=" + url.QueryEscape("+15550000")); code != http.StatusOK || !strings.Contains(html.UnescapeString(page), "No text or call of +15550000 is stored.") {
+				t.Errorf("a contact with no history: %d\n%s", code, page)
+			}
 			e.queueOne()
 			code, page = b.get("/ui/queues")
 			if code != http.StatusOK || !strings.Contains(page, `<tr id="q-sales">`) {

@@ -80,10 +80,18 @@ func (c *Console) queuesPage(w http.ResponseWriter, r *http.Request) {
 }
 
 type tracesView struct {
-	SID     string
-	Message *Execution
-	Call    *CallTrace
-	Error   string
+	SID, Contact string
+	Message      *Execution
+	Call         *CallTrace
+	History      []ContactTrace // the contact searched for's
+	Error        string
+}
+
+// ContactTrace is one interaction of a contact, for finding its trace.
+type ContactTrace struct {
+	At                            time.Time
+	Kind, Direction, Number, User string
+	SID                           string // "" when it has none to trace (a reply in a webhook's answer)
 }
 
 // maxSIDLen bounds a searched SID (Twilio's are 34 characters).
@@ -93,9 +101,23 @@ const maxSIDLen = 64
 // call (CA…) by its SID. A SID is tried as a message, then as a call:
 // each lookup is one primary-key read.
 func (c *Console) tracesPage(w http.ResponseWriter, r *http.Request) {
-	v := tracesView{SID: strings.TrimSpace(r.URL.Query().Get("sid"))}
+	v := tracesView{SID: strings.TrimSpace(r.URL.Query().Get("sid")), Contact: strings.TrimSpace(r.URL.Query().Get("contact"))}
 	code := http.StatusOK
 	switch {
+	case v.SID == "" && v.Contact != "":
+		if len(v.Contact) > maxSIDLen || strings.ContainsAny(v.Contact, " /?#\r\n\t") {
+			code, v.Error = http.StatusBadRequest, fmt.Sprintf("contact: %q is not a phone number (at most %d characters).", clipText(v.Contact, 80), maxSIDLen)
+			break
+		}
+		h, err := c.admin().ContactTraces(r.Context(), v.Contact)
+		if err != nil {
+			c.storeFail(w, r, err)
+			return
+		}
+		v.History = h
+		if len(h) == 0 {
+			v.Error = "No text or call of " + v.Contact + " is stored."
+		}
 	case v.SID == "":
 	case len(v.SID) > maxSIDLen || strings.ContainsAny(v.SID, " /?#\r\n\t"):
 		code, v.Error = http.StatusBadRequest, fmt.Sprintf("sid: %q is not a message or call SID (at most %d characters, no spaces or slashes).", clipText(v.SID, 80), maxSIDLen)
