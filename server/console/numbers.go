@@ -205,6 +205,29 @@ func backTo(r *http.Request, msg string) string {
 	return u
 }
 
+// numberFailed answers an assign's or unassign's failure (the API's
+// refusal in its words on the numbers page, else a store failure) and
+// reports whether there was one.
+func (c *Console) numberFailed(w http.ResponseWriter, r *http.Request, err error, prefix string) bool {
+	if err == nil {
+		return false
+	}
+	if code, msg, ok := refusal(err); ok {
+		c.showNumbers(w, r, code, numbersView{Error: prefix + msg})
+		return true
+	}
+	c.storeFail(w, r, err)
+	return true
+}
+
+// channelWords is what a channel's routes carry: texts or calls.
+func channelWords(channel string) string {
+	if channel == "voice" {
+		return "calls"
+	}
+	return "texts"
+}
+
 func (c *Console) assignNumber(w http.ResponseWriter, r *http.Request) {
 	number, flow := strings.TrimSpace(r.PostFormValue("number")), r.PostFormValue("flow")
 	if flow == "" {
@@ -212,18 +235,10 @@ func (c *Console) assignNumber(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	channel, err := c.admin().AssignNumber(r.Context(), number, flow)
-	if err != nil {
-		if code, msg, ok := refusal(err); ok {
-			c.showNumbers(w, r, code, numbersView{Error: "Not assigned: " + msg})
-			return
-		}
-		c.storeFail(w, r, err)
+	if c.numberFailed(w, r, err, "Not assigned: ") {
 		return
 	}
-	what := "texts"
-	if channel == "voice" {
-		what = "calls"
-	}
+	what := channelWords(channel)
 	c.log.Info("console: number assigned", "number", number, "flow", flow, "channel", channel, "user", session(r).Principal.User)
 	http.Redirect(w, r, backTo(r, number+"'s "+what+" now go to "+flow+"."), http.StatusSeeOther)
 }
@@ -235,18 +250,10 @@ func (c *Console) unassignNumber(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	_, err := c.admin().UnassignNumber(r.Context(), number, channel)
-	if err != nil {
-		if code, msg, ok := refusal(err); ok {
-			c.showNumbers(w, r, code, numbersView{Error: "Not unassigned: " + msg})
-			return
-		}
-		c.storeFail(w, r, err)
+	if c.numberFailed(w, r, err, "Not unassigned: ") {
 		return
 	}
-	what := "texts"
-	if channel == "voice" {
-		what = "calls"
-	}
+	what := channelWords(channel)
 	c.log.Info("console: number unassigned", "number", number, "channel", channel, "user", session(r).Principal.User)
 	http.Redirect(w, r, backTo(r, "No flow answers "+number+"'s "+what+" any more."), http.StatusSeeOther)
 }
