@@ -149,6 +149,9 @@ var types = pgtype.NewMap()
 var dialect = sqlstore.Dialect{
 	Name:     "postgres store",
 	Numbered: true,
+	// Planned at every run: the statement's description is cached, its
+	// plan is not (TestBatchReadsPlannedForTheirTables).
+	PlanEach: []any{pgx.QueryExecModeCacheDescribe},
 	Time: func(t time.Time) (any, error) {
 		if t.IsZero() {
 			return nil, nil
@@ -263,7 +266,8 @@ type Options struct {
 	// DefaultMaxConns when the URL sets none.
 	MaxConns int
 
-	tracer pgx.QueryTracer // the connections' (tests count round trips)
+	tracer   pgx.QueryTracer      // the connections' (tests count round trips)
+	onNotice pgconn.NoticeHandler // the connections' (tests read auto_explain's plans)
 }
 
 // Open connects to the database at url (a postgres:// URL or a key=value
@@ -297,6 +301,9 @@ func OpenWith(ctx context.Context, url string, opts Options) (*Store, error) {
 	}
 	if opts.tracer != nil {
 		cfg.ConnConfig.Tracer = opts.tracer
+	}
+	if opts.onNotice != nil {
+		cfg.ConnConfig.OnNotice = opts.onNotice
 	}
 	if cfg.ConnConfig.ConnectTimeout == 0 {
 		cfg.ConnConfig.ConnectTimeout = connectTimeout

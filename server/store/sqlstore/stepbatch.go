@@ -32,7 +32,7 @@ func (db *DB) ReadStepsBatch(ctx context.Context, keys []store.StepKey) ([]*stor
 	for i, k := range keys {
 		contacts[i], numbers[i], sids[i] = k.Contact, k.Number, k.SID
 	}
-	var args []any
+	args := slices.Clone(db.d.PlanEach)
 	for _, a := range [][]string{contacts, numbers, sids} {
 		v, err := db.d.Strings(a)
 		if err != nil {
@@ -146,6 +146,7 @@ func (t *Tx) PrefetchContactMessages(ctx context.Context, keys []store.ContactMe
 	if err != nil {
 		return err
 	}
+	args := append(slices.Clone(t.db.d.PlanEach), cs, ns, since, limits)
 	rows, err := t.query(ctx, `SELECT k.i, t.total, m.sid, m.body, m.media, m.received
 		FROM unnest(CAST(? AS text[]), CAST(? AS text[]), CAST(? AS timestamptz[]), CAST(? AS bigint[])) WITH ORDINALITY AS k(contact, number, since, lim, i)
 		CROSS JOIN LATERAL (SELECT count(*) AS total FROM messages
@@ -153,7 +154,7 @@ func (t *Tx) PrefetchContactMessages(ctx context.Context, keys []store.ContactMe
 		LEFT JOIN LATERAL (SELECT sid, body, media, received FROM messages
 			WHERE from_number = k.contact AND to_number = k.number AND outcome <> 'timer' AND received >= k.since
 			ORDER BY received DESC, `+t.db.d.MessagesOrder+` DESC LIMIT k.lim) AS m ON true
-		ORDER BY k.i, m.received DESC, m.`+t.db.d.MessagesOrder+` DESC`, cs, ns, since, limits)
+		ORDER BY k.i, m.received DESC, m.`+t.db.d.MessagesOrder+` DESC`, args...)
 	if err != nil {
 		return t.errorf("messages of %d conversations: %w", len(contacts), err)
 	}
