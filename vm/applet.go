@@ -57,7 +57,7 @@ func (m *machine) run(pc, arg int) (next int, ok bool) {
 		return m.appletFailed(pc, r)
 	}
 	m.needContact() // ctx.contact
-	if m.fatal != nil {
+	if m.failed() != nil {
 		return pc, false
 	}
 	in := AppletInput{

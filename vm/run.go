@@ -172,11 +172,12 @@ type machine struct {
 	haveKw  bool
 	envKw   bool // envv.Keyword is set (needKeyword)
 
-	contactFrom string // the number the contact is looked up by
-	contactDone bool   // looked up (or nothing to look up)
-	numberDone  bool   // number.* filled (fillNumber)
-	fatal       error  // ends the run: the contact look-up failed
-	redial      bool   // a ring in order resumed to ring its next member (voice.go)
+	contactFrom string      // the number the contact is looked up by
+	contactDone bool        // looked up (or nothing to look up)
+	numberDone  bool        // number.* filled (fillNumber)
+	fatal       error       // ends the run: the contact look-up failed (read through failed)
+	lists       *listReader // the run's lists, once an expression may read one
+	redial      bool        // a ring in order resumed to ring its next member (voice.go)
 
 	// What the run decided, gathered on the stack and copied into one
 	// allocation of the right size at the end (newResult): out holds the
@@ -267,8 +268,8 @@ func Run(ctx context.Context, p *Program, st *State, ev Event, env Env, opts Opt
 		m.envv.From, m.envv.To = m.stv.Contact, m.stv.Number
 	}
 	res, err := m.exec(pc)
-	if m.fatal != nil {
-		return nil, m.fatal
+	if err := m.failed(); err != nil {
+		return nil, err
 	}
 	return res, err
 }
@@ -489,6 +490,16 @@ func (m *machine) needs(c *runtime.Compiled) {
 	}
 }
 
+// failed is the error that ends the run, if any: a contact or a list
+// that could not be read (the latest, as when the list reader set fatal
+// itself: a list read in the expression whose contact look-up failed).
+func (m *machine) failed() error {
+	if m.lists != nil && m.lists.fatal != nil {
+		m.fatal, m.lists.fatal = m.lists.fatal, nil
+	}
+	return m.fatal
+}
+
 // eval evaluates expression e, looking the contact up first when e may
 // read it.
 func (m *machine) eval(e int) (any, error) {
@@ -663,8 +674,8 @@ func (m *machine) exec(pc int) (*Result, error) {
 	// code's length, one bounds check per step serves both.
 	code, args, maxSteps := p.Code, p.Args[:len(p.Code)], m.opts.MaxSteps
 	for steps := 0; ; steps++ {
-		if m.fatal != nil {
-			return nil, m.fatal
+		if err := m.failed(); err != nil {
+			return nil, err
 		}
 		if steps >= maxSteps {
 			return nil, ErrBudget
