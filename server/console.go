@@ -46,7 +46,7 @@ func (b consoleBackend) Authenticate(ctx context.Context, token string) (console
 	d := b.s.adminDigest.Load()
 	got := sha256.Sum256([]byte(token))
 	if d == nil || subtle.ConstantTimeCompare(got[:], d[:]) != 1 {
-		return console.Principal{}, "wrong token: give the admin token or your own (flowc_u_…) token", nil
+		return console.Principal{}, console.WrongToken, nil
 	}
 	return console.Principal{Role: console.RoleAdmin, User: "admin", TokenDigest: fmt.Sprintf("%x", got)}, "", nil
 }
@@ -84,6 +84,15 @@ func (b consoleBackend) Setting(ctx context.Context, key string) (v string, err 
 
 func (b consoleBackend) SetSetting(ctx context.Context, key, value string) error {
 	return b.settings(ctx, func(otx store.OutboxTx) error { return otx.SetSetting(ctx, key, value) })
+}
+
+func (b consoleBackend) DeleteSetting(ctx context.Context, key string) error {
+	return b.settings(ctx, func(otx store.OutboxTx) error { return otx.DeleteSetting(ctx, key) })
+}
+
+func (b consoleBackend) SettingsPrefixed(ctx context.Context, prefix string) (out []store.Setting, err error) {
+	err = b.settings(ctx, func(otx store.OutboxTx) error { out, err = otx.SettingsPrefixed(ctx, prefix); return err })
+	return out, err
 }
 
 func (b consoleBackend) Flows(ctx context.Context) (out []console.Flow, err error) {

@@ -204,6 +204,11 @@ func (s *Server) SetReady(ok bool) { s.ready.Store(ok) }
 // /metrics on one listener (what Serve does without an admin address).
 func (s *Server) Handler() http.Handler { return s.routes(true, true) }
 
+// PublicHandler is the public listener's handler when the admin API
+// listens apart (--admin-addr): the webhooks, the agents' API and a
+// console that takes agents only.
+func (s *Server) PublicHandler() http.Handler { return s.routes(true, false) }
+
 // routes builds the router; public: the webhooks and the JSON message
 // API, admin: the admin API and /metrics. The probes are on both.
 func (s *Server) routes(public, admin bool) http.Handler {

@@ -92,10 +92,12 @@ type Backend interface {
 	// StillValid reports why a signed-in principal's token no longer
 	// counts ("" while it does).
 	StillValid(ctx context.Context, p Principal) (refusal string, err error)
-	// Setting and SetSetting keep the sessions (store.ErrNotFound when
-	// unset).
+	// Setting, SetSetting, DeleteSetting and SettingsPrefixed keep the
+	// sessions (store.ErrNotFound when unset).
 	Setting(ctx context.Context, key string) (string, error)
 	SetSetting(ctx context.Context, key, value string) error
+	DeleteSetting(ctx context.Context, key string) error
+	SettingsPrefixed(ctx context.Context, prefix string) ([]Setting, error)
 	Flows(ctx context.Context) ([]Flow, error)
 	Versions(ctx context.Context, flow string) ([]Version, error) // newest first
 	Program(ctx context.Context, version string) (*vm.Program, error)
@@ -147,6 +149,7 @@ type Page struct {
 // Console serves /ui.
 type Console struct {
 	b      Backend
+	logins loginLimiter
 	opt    Options
 	log    *slog.Logger
 	tmpl   map[string]*template.Template

@@ -29,7 +29,7 @@ func (f *fakeBackend) Authenticate(_ context.Context, tok string) (Principal, st
 	case "flowc_u_bob":
 		return Principal{Role: RoleAgent, User: "bob", TokenDigest: "b"}, "", nil
 	}
-	return Principal{}, "wrong token", nil
+	return Principal{}, WrongToken, nil
 }
 func (f *fakeBackend) StillValid(context.Context, Principal) (string, error) { return "", nil }
 func (f *fakeBackend) Setting(_ context.Context, k string) (string, error) {
@@ -40,7 +40,19 @@ func (f *fakeBackend) Setting(_ context.Context, k string) (string, error) {
 	return v, nil
 }
 func (f *fakeBackend) SetSetting(_ context.Context, k, v string) error { f.settings[k] = v; return nil }
-func (f *fakeBackend) Flows(context.Context) ([]Flow, error)           { return nil, nil }
+func (f *fakeBackend) DeleteSetting(_ context.Context, k string) error {
+	delete(f.settings, k)
+	return nil
+}
+func (f *fakeBackend) SettingsPrefixed(_ context.Context, prefix string) (out []Setting, _ error) {
+	for k, v := range f.settings {
+		if strings.HasPrefix(k, prefix) {
+			out = append(out, Setting{Key: k, Value: v})
+		}
+	}
+	return out, nil
+}
+func (f *fakeBackend) Flows(context.Context) ([]Flow, error) { return nil, nil }
 func (f *fakeBackend) Versions(context.Context, string) ([]Version, error) {
 	return nil, nil
 }

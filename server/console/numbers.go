@@ -6,6 +6,7 @@ import (
 	"html/template"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"time"
 
@@ -144,7 +145,7 @@ func (c *Console) showNumbers(w http.ResponseWriter, r *http.Request, code int, 
 	q := r.URL.Query()
 	v.After = r.FormValue("after")
 	if v.Flash == "" {
-		v.Flash = q.Get("done")
+		v.Flash = numbersFlash(q)
 	}
 	pg, err := c.admin().Numbers(r.Context(), v.After, numbersPageSize)
 	if err != nil {
@@ -196,13 +197,44 @@ func (c *Console) backendFail(w http.ResponseWriter, r *http.Request, err error)
 	c.storeFail(w, r, err)
 }
 
-// backTo is the numbers page the form was posted from, with a message.
-func backTo(r *http.Request, msg string) string {
-	u := Base + "/numbers?done=" + url.QueryEscape(msg)
-	if a := r.PostFormValue("after"); a != "" {
-		u += "&after=" + url.QueryEscape(a)
+// backTo is the numbers page the form was posted from, saying what was
+// done (done: assigned or unassigned) as numbersFlash words it: the
+// redirect carries the facts, never the words, so a link cannot make the
+// console say what it likes.
+func backTo(r *http.Request, done, number, channel, flow string) string {
+	q := url.Values{"done": {done}, "number": {number}, "channel": {channel}}
+	if flow != "" {
+		q.Set("flow", flow)
 	}
-	return u
+	if a := r.PostFormValue("after"); a != "" {
+		q.Set("after", a)
+	}
+	return Base + "/numbers?" + q.Encode()
+}
+
+var (
+	flashNumber = regexp.MustCompile(`^\+?[0-9]{1,20}$`)
+	flashFlow   = regexp.MustCompile(`^[A-Za-z0-9_.-]{1,64}$`)
+)
+
+// numbersFlash says what backTo's query says was done; "" for anything
+// else (a number or flow name that is not one is left out).
+func numbersFlash(q url.Values) string {
+	number, flow := q.Get("number"), q.Get("flow")
+	if !flashNumber.MatchString(number) {
+		number = "the number"
+	}
+	what := channelWords(q.Get("channel"))
+	switch q.Get("done") {
+	case "assigned":
+		if !flashFlow.MatchString(flow) {
+			return "Assigned."
+		}
+		return number + "'s " + what + " now go to " + flow + "."
+	case "unassigned":
+		return "No flow answers " + number + "'s " + what + " any more."
+	}
+	return ""
 }
 
 // numberFailed answers an assign's or unassign's failure (the API's
@@ -238,9 +270,8 @@ func (c *Console) assignNumber(w http.ResponseWriter, r *http.Request) {
 	if c.numberFailed(w, r, err, "Not assigned: ") {
 		return
 	}
-	what := channelWords(channel)
 	c.log.Info("console: number assigned", "number", number, "flow", flow, "channel", channel, "user", session(r).Principal.User)
-	http.Redirect(w, r, backTo(r, number+"'s "+what+" now go to "+flow+"."), http.StatusSeeOther)
+	http.Redirect(w, r, backTo(r, "assigned", number, channel, flow), http.StatusSeeOther)
 }
 
 func (c *Console) unassignNumber(w http.ResponseWriter, r *http.Request) {
@@ -253,9 +284,8 @@ func (c *Console) unassignNumber(w http.ResponseWriter, r *http.Request) {
 	if c.numberFailed(w, r, err, "Not unassigned: ") {
 		return
 	}
-	what := channelWords(channel)
 	c.log.Info("console: number unassigned", "number", number, "channel", channel, "user", session(r).Principal.User)
-	http.Redirect(w, r, backTo(r, "No flow answers "+number+"'s "+what+" any more."), http.StatusSeeOther)
+	http.Redirect(w, r, backTo(r, "unassigned", number, channel, ""), http.StatusSeeOther)
 }
 
 func (c *Console) syncNumbers(w http.ResponseWriter, r *http.Request) {

@@ -10,9 +10,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/flowc-dev/flowc/server/store"
@@ -28,7 +30,16 @@ import (
 // reads it forge an admin cookie). Each request also checks that the
 // token signed in with is still in force, so revoking an agent's token or
 // changing the admin token ends their sessions. A session lasts
-// SessionTTL; one row is written per sign-in and blanked at sign-out.
+// SessionTTL; one row is written per sign-in, deleted at sign-out, and
+// the expired ones are deleted at each sign-in (pruneSessions), so the
+// rows are at most the sessions begun in the last SessionTTL.
+//
+// Admins sign in, and their sessions count, only on the listener that
+// serves the admin API (Options.AdminLogin): an admin's cookie presented
+// on the public listener opens nothing there. On the public listener
+// the admin token is not even checked: it and a wrong token get the same
+// answer, so the sign-in form is no oracle for it, and each address may
+// fail to sign in at most loginFailures times a minute (loginLimiter).
 
 // SessionTTL is how long a session lasts from sign-in.
 const SessionTTL = 12 * time.Hour
@@ -55,9 +66,14 @@ func session(r *http.Request) *Session {
 	return s
 }
 
+// Setting is a stored setting: a session row.
+type Setting = store.Setting
+
+const sessionPrefix = "console/session/"
+
 func settingKey(id string) string {
 	d := sha256.Sum256([]byte(id))
-	return "console/session/" + hex.EncodeToString(d[:])
+	return sessionPrefix + hex.EncodeToString(d[:])
 }
 
 func randomToken() string {
@@ -91,7 +107,7 @@ func (c *Console) loadSession(ctx context.Context, r *http.Request) (*Session, s
 	if err := json.Unmarshal([]byte(v), &s); err != nil {
 		return nil, "", nil
 	}
-	if !c.b.Now().Before(s.Expires) {
+	if !c.b.Now().Before(s.Expires) || (s.Principal.Role == RoleAdmin && !c.opt.AdminLogin) {
 		return nil, "", nil
 	}
 	return &s, ck.Value, nil
@@ -182,17 +198,28 @@ func (c *Console) login(w http.ResponseWriter, r *http.Request) {
 		c.showLogin(w, r, http.StatusUnauthorized, "Give your token.")
 		return
 	}
+	ip := remoteIP(r)
+	if !c.logins.allowed(ip, c.b.Now()) {
+		c.log.Info("console: sign-in refused", "reason", "too many failed sign-ins", "from", ip)
+		c.showLogin(w, r, http.StatusTooManyRequests, fmt.Sprintf("Not signed in: %d failed sign-ins from your address in the last minute; wait a minute.", loginFailures))
+		return
+	}
 	p, refusal, err := c.b.Authenticate(r.Context(), token)
 	if err != nil {
 		c.storeFail(w, r, err)
 		return
 	}
-	if refusal == "" && p.Role == RoleAdmin && !c.opt.AdminLogin {
-		refusal = "admins sign in on the admin address (--admin-addr)"
+	if !c.opt.AdminLogin && (refusal == WrongToken || refusal == "" && p.Role == RoleAdmin) {
+		refusal = wrongAgentToken
 	}
 	if refusal != "" {
+		c.logins.failed(ip, c.b.Now())
 		c.log.Info("console: sign-in refused", "reason", refusal)
 		c.showLogin(w, r, http.StatusUnauthorized, "Not signed in: "+refusal+".")
+		return
+	}
+	if err := c.pruneSessions(r.Context()); err != nil {
+		c.storeFail(w, r, err)
 		return
 	}
 	id := randomToken()
@@ -215,11 +242,86 @@ func (c *Console) login(w http.ResponseWriter, r *http.Request) {
 // logout ends the session everywhere.
 func (c *Console) logout(w http.ResponseWriter, r *http.Request) {
 	if ck, err := r.Cookie(sessionCookie); err == nil {
-		if err := c.b.SetSetting(r.Context(), settingKey(ck.Value), ""); err != nil {
+		if err := c.b.DeleteSetting(r.Context(), settingKey(ck.Value)); err != nil {
 			c.storeFail(w, r, err)
 			return
 		}
 	}
 	http.SetCookie(w, c.cookie(sessionCookie, "", -1))
 	http.Redirect(w, r, Base+"/login", http.StatusSeeOther)
+}
+
+// WrongToken is Backend.Authenticate's refusal of a token that is no
+// one's.
+const WrongToken = "wrong token: give the admin token or your own (flowc_u_…) token"
+
+// wrongAgentToken is the public listener's answer to a token that is not
+// an agent's, the admin token included.
+const wrongAgentToken = "wrong token: give your own (flowc_u_…) token (admins sign in on the admin address, --admin-addr)"
+
+// pruneSessions deletes the stored sessions that have expired (or were
+// blanked at sign-out before sign-outs deleted them).
+func (c *Console) pruneSessions(ctx context.Context) error {
+	rows, err := c.b.SettingsPrefixed(ctx, sessionPrefix)
+	if err != nil {
+		return err
+	}
+	now := c.b.Now()
+	for _, row := range rows {
+		var s Session
+		if row.Value != "" && json.Unmarshal([]byte(row.Value), &s) == nil && now.Before(s.Expires) {
+			continue
+		}
+		if err := c.b.DeleteSetting(ctx, row.Key); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// loginFailures is how many failed sign-ins an address may make in a
+// minute.
+const loginFailures = 10
+
+// loginLimiter counts each address's failed sign-ins in the current
+// minute (per replica: a guesser spread over replicas gets that many
+// tries on each). It forgets every address when it holds too many, so a
+// flood of addresses costs memory only up to that bound.
+type loginLimiter struct {
+	mu     sync.Mutex
+	minute time.Time
+	fails  map[string]int
+}
+
+const loginLimiterAddresses = 100_000
+
+func (l *loginLimiter) allowed(ip string, now time.Time) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.roll(now)
+	return l.fails[ip] < loginFailures
+}
+
+func (l *loginLimiter) failed(ip string, now time.Time) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.roll(now)
+	if len(l.fails) >= loginLimiterAddresses {
+		l.fails = map[string]int{}
+	}
+	l.fails[ip]++
+}
+
+func (l *loginLimiter) roll(now time.Time) {
+	if m := now.Truncate(time.Minute); !m.Equal(l.minute) || l.fails == nil {
+		l.minute, l.fails = m, map[string]int{}
+	}
+}
+
+// remoteIP is the request's peer address without its port.
+func remoteIP(r *http.Request) string {
+	if h, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
+		return h
+	}
+	return r.RemoteAddr
 }

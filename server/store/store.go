@@ -573,7 +573,15 @@ type OutboxTx interface {
 	// Setting reads a server setting (ErrNotFound when unset).
 	Setting(ctx context.Context, key string) (string, error)
 	SetSetting(ctx context.Context, key, value string) error
+	// DeleteSetting removes a setting (none is not an error).
+	DeleteSetting(ctx context.Context, key string) error
+	// SettingsPrefixed lists the settings whose keys start with prefix,
+	// in key order (bytewise).
+	SettingsPrefixed(ctx context.Context, prefix string) ([]Setting, error)
 }
+
+// Setting is a server setting's key and value.
+type Setting struct{ Key, Value string }
 
 // Program is a deployed program version.
 type Program struct {

@@ -278,6 +278,38 @@ func (t *Tx) Setting(ctx context.Context, key string) (string, error) {
 	return v, nil
 }
 
+// DeleteSetting removes a server setting.
+func (t *Tx) DeleteSetting(ctx context.Context, key string) error {
+	if _, err := t.exec(ctx, `DELETE FROM settings WHERE key = ?`, key); err != nil {
+		return t.errorf("delete setting %s: %w", key, err)
+	}
+	return nil
+}
+
+// SettingsPrefixed lists the settings whose keys start with prefix
+// (compared as a substring: a LIKE pattern would need its % and _
+// escaped).
+func (t *Tx) SettingsPrefixed(ctx context.Context, prefix string) ([]store.Setting, error) {
+	rows, err := t.query(ctx, `SELECT key, value FROM settings WHERE substr(key, 1, ?) = ? ORDER BY key`+t.db.d.Bytewise,
+		len(prefix), prefix)
+	if err != nil {
+		return nil, t.errorf("settings %s…: %w", prefix, err)
+	}
+	defer rows.Close()
+	var out []store.Setting
+	for rows.Next() {
+		var s store.Setting
+		if err := rows.Scan(&s.Key, &s.Value); err != nil {
+			return nil, t.errorf("settings %s…: %w", prefix, err)
+		}
+		out = append(out, s)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, t.errorf("settings %s…: %w", prefix, err)
+	}
+	return out, nil
+}
+
 // SetSetting writes a server setting (an upsert: concurrent writers of
 // one key wait for each other, the last to commit wins).
 func (t *Tx) SetSetting(ctx context.Context, key, value string) error {

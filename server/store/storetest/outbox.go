@@ -136,6 +136,30 @@ func testSettings(t *testing.T, s store.Store) {
 		if v, err := tx.Setting(ctx, "admin_token"); err != nil || v != "b" {
 			t.Errorf("setting = %q, %v; want b", v, err)
 		}
+		// Prefixes are literal (no LIKE pattern: % and _ are themselves).
+		for _, k := range []string{"console/session/b", "console/session/a", "console/sessions", "console/session", "console_session/x", "console/session/%"} {
+			if err := tx.SetSetting(ctx, k, "v"+k); err != nil {
+				return err
+			}
+		}
+		got, err := tx.SettingsPrefixed(ctx, "console/session/")
+		if err != nil {
+			return err
+		}
+		want := []store.Setting{{"console/session/%", "vconsole/session/%"}, {"console/session/a", "vconsole/session/a"}, {"console/session/b", "vconsole/session/b"}}
+		checkEqual(t, "settings prefixed console/session/", got, want)
+		if err := tx.DeleteSetting(ctx, "console/session/a"); err != nil {
+			return err
+		}
+		if err := tx.DeleteSetting(ctx, "console/session/none"); err != nil {
+			t.Errorf("deleting a setting that is not there: %v", err)
+		}
+		if _, err := tx.Setting(ctx, "console/session/a"); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("deleted setting: %v, want ErrNotFound", err)
+		}
+		if got, err := tx.SettingsPrefixed(ctx, "console/session/%"); err != nil || len(got) != 1 {
+			t.Errorf("settings prefixed console/session/%%: %v, %v; want the one", got, err)
+		}
 		return nil
 	})
 }
