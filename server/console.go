@@ -2,13 +2,18 @@ package server
 
 import (
 	"context"
+	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"path"
 	"strings"
+	"sync"
 	"time"
+
+	"golang.org/x/crypto/scrypt"
 
 	"github.com/flowc-dev/flowc/compiler"
 	"github.com/flowc-dev/flowc/lang"
@@ -48,14 +53,28 @@ func (b consoleBackend) Authenticate(ctx context.Context, token string) (console
 	if d == nil || subtle.ConstantTimeCompare(got[:], d[:]) != 1 {
 		return console.Principal{}, console.WrongToken, nil
 	}
-	return console.Principal{Role: console.RoleAdmin, User: "admin", TokenDigest: fmt.Sprintf("%x", got)}, "", nil
+	salt := make([]byte, 16)
+	rand.Read(salt)
+	proof, err := b.s.adminProofs.of(d, salt)
+	if err != nil {
+		return console.Principal{}, "", err
+	}
+	return console.Principal{Role: console.RoleAdmin, User: "admin", TokenDigest: proof}, "", nil
 }
 
 func (b consoleBackend) StillValid(ctx context.Context, p console.Principal) (string, error) {
 	switch p.Role {
 	case console.RoleAdmin:
 		d := b.s.adminDigest.Load()
-		if d == nil || fmt.Sprintf("%x", d[:]) != p.TokenDigest {
+		salt, ok := proofSalt(p.TokenDigest)
+		if d == nil || !ok {
+			return "the admin token changed", nil
+		}
+		proof, err := b.s.adminProofs.of(d, salt)
+		if err != nil {
+			return "", err
+		}
+		if subtle.ConstantTimeCompare([]byte(proof), []byte(p.TokenDigest)) != 1 {
 			return "the admin token changed", nil
 		}
 		return "", nil
@@ -214,4 +233,63 @@ func (r Routing) describe() string {
 		return r.Outcome
 	}
 	return r.Outcome + ": " + strings.Join(parts, ", ")
+}
+
+// adminProofs are what admin sessions keep of the admin token: scrypt of
+// its SHA-256 under the session's own random salt, as
+// "scrypt:SALT:KEY" in hex. A session row is in the store (every replica
+// reads it), and the admin token may be one a person chose
+// (FLOWC_ADMIN_TOKEN): a plain hash there would let whoever copies the
+// database test guesses at a hash's speed; scrypt makes each guess cost
+// what a sign-in costs. Each process computes a salt's proof once, at
+// sign-in or at the session's first request, and keeps it for the
+// checks of every request after (StillValid).
+type adminProofCache struct {
+	mu     sync.Mutex
+	proofs map[[sha256.Size + 16]byte]string
+}
+
+// scrypt's cost: 16 MiB and some 40 ms per proof.
+const proofN, proofR, proofP = 1 << 14, 8, 1
+
+// maxAdminProofs bounds the cache (a proof per admin session in force).
+const maxAdminProofs = 1024
+
+func (c *adminProofCache) of(digest *[sha256.Size]byte, salt []byte) (string, error) {
+	var k [sha256.Size + 16]byte
+	copy(k[:], digest[:])
+	copy(k[sha256.Size:], salt)
+	c.mu.Lock()
+	p, ok := c.proofs[k]
+	c.mu.Unlock()
+	if ok {
+		return p, nil
+	}
+	key, err := scrypt.Key(digest[:], salt, proofN, proofR, proofP, 32)
+	if err != nil {
+		return "", fmt.Errorf("admin session proof: %w", err)
+	}
+	p = "scrypt:" + hex.EncodeToString(salt) + ":" + hex.EncodeToString(key)
+	c.mu.Lock()
+	if c.proofs == nil || len(c.proofs) >= maxAdminProofs {
+		c.proofs = map[[sha256.Size + 16]byte]string{}
+	}
+	c.proofs[k] = p
+	c.mu.Unlock()
+	return p, nil
+}
+
+// proofSalt is the salt of a proof; false when it is not one (a session
+// from before proofs, keeping the token's plain digest: signed out).
+func proofSalt(proof string) ([]byte, bool) {
+	rest, ok := strings.CutPrefix(proof, "scrypt:")
+	if !ok {
+		return nil, false
+	}
+	s, _, ok := strings.Cut(rest, ":")
+	salt, err := hex.DecodeString(s)
+	if !ok || err != nil || len(salt) != 16 {
+		return nil, false
+	}
+	return salt, true
 }

@@ -142,6 +142,7 @@ type Server struct {
 	ready    atomic.Bool
 
 	adminDigest atomic.Pointer[[sha256.Size]byte] // of the admin token (admin.go)
+	adminProofs adminProofCache                   // what console sessions keep of it (console.go)
 	dir         atomic.Pointer[Directory]
 	dirVersion  atomic.Int64 // the stored directory's version dir is as new as (syncDirectory)
 	dirMu       sync.Mutex   // one reload at a time

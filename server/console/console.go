@@ -60,9 +60,11 @@ func (r Role) String() string {
 type Principal struct {
 	Role Role   `json:"role"`
 	User string `json:"user"` // the directory user; "admin" for the admin
-	// TokenDigest is the hex SHA-256 of the token signed in with, so
-	// that each request checks the token is still in force (revoked,
-	// rotated: the session ends at once).
+	// TokenDigest says which token signed in, so that each request
+	// checks the token is still in force (revoked, rotated: the session
+	// ends at once): an agent token's hex SHA-256 (as user_tokens keeps
+	// it; those tokens are random), the admin token's salted scrypt
+	// proof (it may be one a person chose; server/console.go).
 	TokenDigest string `json:"token_digest"`
 }
 

@@ -2,6 +2,8 @@ package console_test
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"html"
 	"net/http"
 	"net/http/httptest"
@@ -175,5 +177,32 @@ func TestNumbersFlashIsNotALinksText(t *testing.T) {
 		if tc.not != "" && strings.Contains(page, tc.not) {
 			t.Errorf("?%s: the page shows the link's text %q", tc.query, tc.not)
 		}
+	}
+}
+
+// TestAdminSessionKeepsNoHashOfTheToken: an admin session's row keeps a
+// salted scrypt proof of the admin token, not its plain SHA-256 (which
+// would let whoever copies the database test guesses at a hash's speed),
+// and the proof still opens the session on another replica.
+func TestAdminSessionKeepsNoHashOfTheToken(t *testing.T) {
+	c := &clock{t: start}
+	st := stores[0].open(t)
+	a := newEnv(t, st, c, nil)
+	b := a.browser()
+	b.mustLogin(adminToken)
+	var rows []store.Setting
+	err := st.InTx(context.Background(), func(tx store.Tx) (err error) {
+		rows, err = tx.(store.OutboxTx).SettingsPrefixed(context.Background(), "console/session/")
+		return err
+	})
+	if err != nil || len(rows) != 1 {
+		t.Fatalf("session rows: %v, %v", rows, err)
+	}
+	d := sha256.Sum256([]byte(adminToken))
+	if v := rows[0].Value; strings.Contains(v, hex.EncodeToString(d[:])) || !strings.Contains(v, `"token_digest":"scrypt:`) {
+		t.Errorf("the admin session's row %s: want a scrypt proof and no SHA-256 of the token", v)
+	}
+	if code, _ := b.on(newEnv(t, st, c, nil)).get("/ui/flows"); code != http.StatusOK {
+		t.Errorf("the session on another replica: %d", code)
 	}
 }
