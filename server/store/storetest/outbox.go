@@ -146,7 +146,10 @@ func testSettings(t *testing.T, s store.Store) {
 		if err != nil {
 			return err
 		}
-		want := []store.Setting{{"console/session/%", "vconsole/session/%"}, {"console/session/a", "vconsole/session/a"}, {"console/session/b", "vconsole/session/b"}}
+		var want []store.Setting
+		for _, k := range []string{"console/session/%", "console/session/a", "console/session/b"} {
+			want = append(want, store.Setting{Key: k, Value: "v" + k})
+		}
 		checkEqual(t, "settings prefixed console/session/", got, want)
 		if err := tx.DeleteSetting(ctx, "console/session/a"); err != nil {
 			return err
