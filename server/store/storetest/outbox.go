@@ -3,6 +3,7 @@ package storetest
 import (
 	"context"
 	"errors"
+	"reflect"
 	"slices"
 	"testing"
 	"time"
@@ -150,7 +151,9 @@ func testSettings(t *testing.T, s store.Store) {
 		for _, k := range []string{"console/session/%", "console/session/a", "console/session/b"} {
 			want = append(want, store.Setting{Key: k, Value: "v" + k})
 		}
-		checkEqual(t, "settings prefixed console/session/", got, want)
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("settings prefixed console/session/: %v, want %v", got, want)
+		}
 		if err := tx.DeleteSetting(ctx, "console/session/a"); err != nil {
 			return err
 		}
