@@ -22,12 +22,14 @@ type Dialect struct {
 	// Strings encodes a list argument; ScanStrings scans one (NULL: nil).
 	Strings     func([]string) (any, error)
 	ScanStrings func(*[]string) sql.Scanner
-	// PlanEach leads the arguments of the reads that take many steps'
-	// keys as arrays (ReadStepsBatch, PrefetchContactMessages): the
-	// driver's option to plan such a read at every run, for its arrays'
-	// lengths and the tables as they are then. (PostgreSQL keeps a
-	// prepared statement's generic plan until the tables are analyzed
-	// again; one made while they were small hashed whole tables.)
+	// PlanEach leads the arguments of the reads whose best plan changes
+	// as the tables grow: those that take many steps' keys as arrays
+	// (ReadStepsBatch, PrefetchContactMessages) and the timers' claim
+	// (DueConversationsExcept). It is the driver's option to plan such a
+	// read at every run, for its arguments and the tables as they are
+	// then. (PostgreSQL keeps a prepared statement's generic plan until
+	// the tables are analyzed again; one made while they were small
+	// hashed or scanned whole tables.)
 	PlanEach []any
 	// Bytewise follows an ORDER BY expression to sort it bytewise
 	// whatever the database's collation (` COLLATE "C"`), or is "".

@@ -146,7 +146,7 @@ func (t *Tx) PrefetchContactMessages(ctx context.Context, keys []store.ContactMe
 	if err != nil {
 		return err
 	}
-	args := append(slices.Clone(t.db.d.PlanEach), cs, ns, since, limits)
+	args := t.planEach(cs, ns, since, limits)
 	rows, err := t.query(ctx, `SELECT k.i, t.total, m.sid, m.body, m.media, m.received
 		FROM unnest(CAST(? AS text[]), CAST(? AS text[]), CAST(? AS timestamptz[]), CAST(? AS bigint[])) WITH ORDINALITY AS k(contact, number, since, lim, i)
 		CROSS JOIN LATERAL (SELECT count(*) AS total FROM messages
