@@ -52,6 +52,11 @@ func TestBrowserNumbersAssign(t *testing.T) {
 	if w := eval[int](t, ctx, "document.documentElement.scrollWidth"); w > 390 {
 		t.Errorf("at 390px the numbers page is %dpx wide", w)
 	}
+	// The table fits its box: the flow picker and Assign are not cut off
+	// at the right edge (behind a scroll that nothing shows).
+	if over := eval[int](t, ctx, `(b => b.scrollWidth - b.clientWidth)(document.querySelector("#numbers").closest(".scroll"))`); over > 0 {
+		t.Errorf("at 390px the numbers table is %dpx wider than its box: the flow picker is cut off", over)
+	}
 	shot(t, ctx, "numbers-phone")
 }
 
