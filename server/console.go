@@ -40,13 +40,16 @@ func (s *Server) console(admin bool) *console.Console {
 
 func (b consoleBackend) Now() time.Time { return b.s.cfg.Now() }
 
-func (b consoleBackend) Authenticate(ctx context.Context, token string) (console.Principal, string, error) {
+func (b consoleBackend) Authenticate(ctx context.Context, token string, admin bool) (console.Principal, string, error) {
 	if strings.HasPrefix(token, userTokenPrefix) {
 		user, refusal, err := b.s.agentByToken(ctx, token)
 		if err != nil || refusal != "" {
 			return console.Principal{}, refusal, err
 		}
 		return console.Principal{Role: console.RoleAgent, User: user, TokenDigest: tokenDigest(token)}, "", nil
+	}
+	if !admin {
+		return console.Principal{}, console.WrongToken, nil // not even compared (console.Backend)
 	}
 	d := b.s.adminDigest.Load()
 	got := sha256.Sum256([]byte(token))

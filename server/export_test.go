@@ -3,6 +3,8 @@ package server
 import (
 	"context"
 	"time"
+
+	"github.com/flowc-dev/flowc/server/console"
 )
 
 // Test hooks.
@@ -67,3 +69,15 @@ const MaxBatch = maxBatch
 
 // Panicked is what the step's commit panicked with (nil: it did not).
 func (p *Pending) Panicked() any { <-p.r.done; return p.r.panicked }
+
+// ConsoleAuthenticate is the console backend's Authenticate.
+func ConsoleAuthenticate(s *Server, ctx context.Context, token string, admin bool) (console.Principal, string, error) {
+	return consoleBackend{s}.Authenticate(ctx, token, admin)
+}
+
+// AdminProofs is how many admin session proofs s has computed and kept.
+func AdminProofs(s *Server) int {
+	s.adminProofs.mu.Lock()
+	defer s.adminProofs.mu.Unlock()
+	return len(s.adminProofs.proofs)
+}

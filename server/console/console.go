@@ -90,7 +90,11 @@ type Version struct {
 type Backend interface {
 	Now() time.Time
 	// Authenticate checks a token; refusal says why it is not taken.
-	Authenticate(ctx context.Context, token string) (p Principal, refusal string, err error)
+	// Without admin (the public listener) only agents' tokens are
+	// checked: anything else is WrongToken at once, the admin token
+	// included, so that neither the answer nor its time tells a guesser
+	// whether a guess was the admin token.
+	Authenticate(ctx context.Context, token string, admin bool) (p Principal, refusal string, err error)
 	// StillValid reports why a signed-in principal's token no longer
 	// counts ("" while it does).
 	StillValid(ctx context.Context, p Principal) (refusal string, err error)

@@ -22,7 +22,7 @@ type fakeBackend struct {
 }
 
 func (f *fakeBackend) Now() time.Time { return time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC) }
-func (f *fakeBackend) Authenticate(_ context.Context, tok string) (Principal, string, error) {
+func (f *fakeBackend) Authenticate(_ context.Context, tok string, _ bool) (Principal, string, error) {
 	switch tok {
 	case "admin":
 		return Principal{Role: RoleAdmin, User: "admin", TokenDigest: "a"}, "", nil

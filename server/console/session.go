@@ -204,13 +204,13 @@ func (c *Console) login(w http.ResponseWriter, r *http.Request) {
 		c.showLogin(w, r, http.StatusTooManyRequests, fmt.Sprintf("Not signed in: %d failed sign-ins from your address in the last minute; wait a minute.", loginFailures))
 		return
 	}
-	p, refusal, err := c.b.Authenticate(r.Context(), token)
+	p, refusal, err := c.b.Authenticate(r.Context(), token, c.opt.AdminLogin)
 	if err != nil {
 		c.storeFail(w, r, err)
 		return
 	}
 	if !c.opt.AdminLogin && (refusal == WrongToken || refusal == "" && p.Role == RoleAdmin) {
-		refusal = wrongAgentToken
+		refusal = wrongAgentToken // (a backend that checked the admin token anyway)
 	}
 	if refusal != "" {
 		c.logins.failed(ip, c.b.Now())
