@@ -111,21 +111,10 @@ func (c *Console) events(w http.ResponseWriter, r *http.Request) {
 		c.fail(w, r, http.StatusForbidden, "Live updates are for an agent's workspace.")
 		return
 	}
-	// The listener's write timeout (30 s) is for pages; a stream lives
-	// up to StreamLifetime.
-	rc := http.NewResponseController(w)
-	if err := rc.SetWriteDeadline(time.Now().Add(StreamLifetime + time.Minute)); err != nil && !errors.Is(err, http.ErrNotSupported) {
-		c.log.Warn("console: events: write deadline", "error", err.Error())
-	}
 	user, id := s.Principal.User, r.URL.Query().Get("c")
-	if !takeStream(s.CSRF) {
-		c.fail(w, r, http.StatusTooManyRequests, fmt.Sprintf("This session has %d live pages open already: close one.", MaxStreams))
-		return
-	}
-	defer dropStream(s.CSRF)
 	ctx := r.Context()
 	// A thread's page shows the thread, the list page the list.
-	version := func() (string, error) {
+	c.stream(w, r, user, func() (string, error) {
 		if id != "" {
 			th, err := c.b.Thread(ctx, user, id)
 			var refused *Refused
@@ -139,7 +128,50 @@ func (c *Console) events(w http.ResponseWriter, r *http.Request) {
 			return "", err
 		}
 		return queueVersion(cs), nil
+	})
+}
+
+// queuesEvents streams "change" events to the queues page (admins).
+func (c *Console) queuesEvents(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	c.stream(w, r, session(r).Principal.User, func() (string, error) {
+		qs, err := c.admin().Queues(ctx)
+		if err != nil {
+			return "", err
+		}
+		return queuesVersion(qs), nil
+	})
+}
+
+// queuesVersion hashes what the queues page shows but the waits, which
+// the clock moves (the page redraws them when anything else changes).
+func queuesVersion(qs []QueueStats) string {
+	h := sha256.New()
+	for _, q := range qs {
+		fmt.Fprintf(h, "%s|%d|%d|%d|%d|%d|%d|%d|%d|%d|%d|%d|%d\n", q.Team, q.Waiting, q.Entered, q.Offered, q.Accepted, q.WithinSL,
+			q.Abandoned, q.AbandonedAfterSL, q.Transferred, q.Returned, q.Finished, q.Closed, q.Full)
 	}
+	return hex.EncodeToString(h.Sum(nil))[:16]
+}
+
+// stream sends a "change" event each time version, polled every
+// PollInterval, differs from the one the page was drawn at (its v
+// parameter), for at most StreamLifetime; the session is checked again
+// every SessionRecheck, and a session has at most MaxStreams open.
+func (c *Console) stream(w http.ResponseWriter, r *http.Request, user string, version func() (string, error)) {
+	s := session(r)
+	// The listener's write timeout (30 s) is for pages; a stream lives
+	// up to StreamLifetime.
+	rc := http.NewResponseController(w)
+	if err := rc.SetWriteDeadline(time.Now().Add(StreamLifetime + time.Minute)); err != nil && !errors.Is(err, http.ErrNotSupported) {
+		c.log.Warn("console: events: write deadline", "error", err.Error())
+	}
+	if !takeStream(s.CSRF) {
+		c.fail(w, r, http.StatusTooManyRequests, fmt.Sprintf("This session has %d live pages open already: close one.", MaxStreams))
+		return
+	}
+	defer dropStream(s.CSRF)
+	ctx := r.Context()
 	last := r.URL.Query().Get("v") // the version the page was drawn at
 	if len(last) > 64 {
 		last = ""

@@ -118,7 +118,13 @@ func newEnv(t *testing.T, st store.Store, c *clock, cfg func(*server.Config)) *e
 	}
 	srv.SetReady(true)
 	ts := httptest.NewServer(srv.Handler())
-	t.Cleanup(ts.Close)
+	t.Cleanup(func() {
+		// A page left open on a live stream (the workspace, the queues)
+		// holds a request until its lifetime ends: cut the connections,
+		// or Close waits for it.
+		ts.CloseClientConnections()
+		ts.Close()
+	})
 	return &env{t: t, st: st, clock: c, srv: srv, ts: ts}
 }
 

@@ -122,6 +122,7 @@ func (c *Console) adminPages(r chi.Router) {
 	c.page(r, "/playground", http.MethodPost, "", c.playground)            // playground.go
 	c.page(r, "/playground", http.MethodPost, "/flowtest", c.downloadTest) // playground.go
 	c.page(r, "/queues", http.MethodGet, "", c.queuesPage)                 // queues.go
+	c.page(r, "/queues", http.MethodGet, "/events", c.queuesEvents)        // events.go
 	c.page(r, "/traces", http.MethodGet, "", c.tracesPage)                 // queues.go
 }
 

@@ -3,6 +3,7 @@ package console
 import (
 	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 )
@@ -68,6 +69,7 @@ type CallStep struct {
 type queuesView struct {
 	Queues []QueueStats
 	Now    time.Time
+	Events string // the page's event stream (live updates)
 }
 
 func (c *Console) queuesPage(w http.ResponseWriter, r *http.Request) {
@@ -76,7 +78,8 @@ func (c *Console) queuesPage(w http.ResponseWriter, r *http.Request) {
 		c.backendFail(w, r, err)
 		return
 	}
-	c.render(w, r, http.StatusOK, "queues.html", "Queues", queuesView{Queues: qs, Now: c.b.Now()})
+	c.render(w, r, http.StatusOK, "queues.html", "Queues", queuesView{Queues: qs, Now: c.b.Now(),
+		Events: Base + "/queues/events?v=" + url.QueryEscape(queuesVersion(qs))})
 }
 
 type tracesView struct {

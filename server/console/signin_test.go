@@ -20,7 +20,13 @@ import (
 // routes only, as with --admin-addr.
 func publicOf(e *env) *env {
 	ts := httptest.NewServer(e.srv.PublicHandler())
-	e.t.Cleanup(ts.Close)
+	e.t.Cleanup(func() {
+		// A page left open on a live stream (the workspace, the queues)
+		// holds a request until its lifetime ends: cut the connections,
+		// or Close waits for it.
+		ts.CloseClientConnections()
+		ts.Close()
+	})
 	pub := *e
 	pub.ts = ts
 	return &pub

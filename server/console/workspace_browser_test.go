@@ -129,3 +129,31 @@ func TestBrowserAgentWorkspace(t *testing.T) {
 	do(t, carol, chromedp.SendKeys(chromedp.CSS("#toggle-availability"), "\r"))
 	waitFor(t, carol, `document.getElementById("availability") !== null && document.getElementById("availability").textContent.includes("unavailable")`)
 }
+
+// TestBrowserQueuesPageLive: the admin's queues page follows the queues
+// without a reload: a contact whose conversation enters the support
+// queue shows as waiting there within the poll.
+func TestBrowserQueuesPageLive(t *testing.T) {
+	ctx := tab(t)
+	e, _ := wsChannelEnv(t, stores[0].open(t), &clock{t: wsOpen})
+	e.deployChannel()
+	signIn(t, ctx, e.ts.URL, "/ui/queues", adminToken, "")
+	waitFor(t, ctx, `document.getElementById("queues-live").dataset.connected === "true"`)
+	if got := eval[string](t, ctx, `document.querySelector("#q-support td").textContent.trim()`); got != "0" {
+		t.Fatalf("support waiting before any text: %q", got)
+	}
+	eval[bool](t, ctx, `window.notReloaded = true`)
+	e.contactTexts("hi")
+	e.contactTexts("billing")
+	waitFor(t, ctx, `document.querySelector("#q-support td").textContent.trim() === "1"`)
+	if !eval[bool](t, ctx, `window.notReloaded === true`) {
+		t.Error("the page was reloaded, not updated in place")
+	}
+	if got := eval[string](t, ctx, `document.getElementById("ws-live").textContent`); !strings.Contains(got, "Updated at") {
+		t.Errorf("the status line says %q", got)
+	}
+	shot(t, ctx, "queues-live")
+	// Leave the page, closing its stream: the server's Close waits for
+	// the request in flight.
+	do(t, ctx, chromedp.Navigate("about:blank"))
+}

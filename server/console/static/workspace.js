@@ -1,12 +1,13 @@
-// flowc console, the agents' workspace: live updates without reloading.
-// The page works without this file (reload to see changes). With it,
-// the page listens to its event stream (data-events, server-sent events
-// from /ui/workspace/events) and, on each "change", fetches the page
-// again and swaps its live parts ([data-live] with an id), leaving the
-// forms, and what is typed in them, alone.
+// flowc console, live updates without reloading: the agents' workspace
+// and the admins' queues page. The page works without this file (reload
+// to see changes). With it, the page listens to its event stream (the
+// data-events of its element that has one: server-sent events from
+// /ui/workspace/events or /ui/queues/events) and, on each "change",
+// fetches the page again and swaps its live parts ([data-live] with an
+// id), leaving the forms, and what is typed in them, alone.
 "use strict";
 (function () {
-  var root = document.getElementById("workspace");
+  var root = document.querySelector("[data-events]");
   if (!root || !root.dataset.events || !window.EventSource) return;
   var live = document.getElementById("ws-live");
   var busy = false, again = false;
@@ -24,7 +25,7 @@
           back.href = "/ui/workspace";
           back.textContent = "Back to my queue";
           live.appendChild(back);
-          document.querySelectorAll("#workspace form").forEach(function (f) { f.hidden = true; });
+          root.querySelectorAll("form").forEach(function (f) { f.hidden = true; });
           stream.close();
         });
       }
