@@ -292,19 +292,10 @@ func (t *Tx) DeleteSetting(ctx context.Context, key string) error {
 func (t *Tx) SettingsPrefixed(ctx context.Context, prefix string) ([]store.Setting, error) {
 	rows, err := t.query(ctx, `SELECT key, value FROM settings WHERE substr(key, 1, ?) = ? ORDER BY key`+t.db.d.Bytewise,
 		len(prefix), prefix)
+	out, err := collect(rows, err, func(r *sql.Rows) (s store.Setting, err error) {
+		return s, r.Scan(&s.Key, &s.Value)
+	})
 	if err != nil {
-		return nil, t.errorf("settings %s…: %w", prefix, err)
-	}
-	defer rows.Close()
-	var out []store.Setting
-	for rows.Next() {
-		var s store.Setting
-		if err := rows.Scan(&s.Key, &s.Value); err != nil {
-			return nil, t.errorf("settings %s…: %w", prefix, err)
-		}
-		out = append(out, s)
-	}
-	if err := rows.Err(); err != nil {
 		return nil, t.errorf("settings %s…: %w", prefix, err)
 	}
 	return out, nil

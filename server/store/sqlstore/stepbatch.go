@@ -32,14 +32,15 @@ func (db *DB) ReadStepsBatch(ctx context.Context, keys []store.StepKey) ([]*stor
 	for i, k := range keys {
 		contacts[i], numbers[i], sids[i] = k.Contact, k.Number, k.SID
 	}
-	args := slices.Clone(db.d.PlanEach)
+	var lists []any
 	for _, a := range [][]string{contacts, numbers, sids} {
 		v, err := db.d.Strings(a)
 		if err != nil {
 			return nil, err
 		}
-		args = append(args, v)
+		lists = append(lists, v)
 	}
+	args := db.planEach(lists...)
 	rows, err := db.r.QueryContext(ctx, db.rebind(db.stepsQuery()), args...)
 	if err != nil {
 		return nil, fmt.Errorf("%s: step states of %d conversations: %w", db.d.Name, len(keys), err)
@@ -146,7 +147,7 @@ func (t *Tx) PrefetchContactMessages(ctx context.Context, keys []store.ContactMe
 	if err != nil {
 		return err
 	}
-	args := t.planEach(cs, ns, since, limits)
+	args := t.db.planEach(cs, ns, since, limits)
 	rows, err := t.query(ctx, `SELECT k.i, t.total, m.sid, m.body, m.media, m.received
 		FROM unnest(CAST(? AS text[]), CAST(? AS text[]), CAST(? AS timestamptz[]), CAST(? AS bigint[])) WITH ORDINALITY AS k(contact, number, since, lim, i)
 		CROSS JOIN LATERAL (SELECT count(*) AS total FROM messages

@@ -456,11 +456,11 @@ func (t *Tx) DueConversations(ctx context.Context, now time.Time, limit int) ([]
 var _ store.DueExcepter = (*Tx)(nil)
 
 // planEach is args led by the dialect's PlanEach (Dialect.PlanEach).
-func (t *Tx) planEach(args ...any) []any {
-	if len(t.db.d.PlanEach) == 0 {
+func (db *DB) planEach(args ...any) []any {
+	if len(db.d.PlanEach) == 0 {
 		return args
 	}
-	return append(slices.Clone(t.db.d.PlanEach), args...)
+	return append(slices.Clone(db.d.PlanEach), args...)
 }
 
 // DueConversationsExcept is DueConversations leaving out the
@@ -488,11 +488,11 @@ func (t *Tx) DueConversationsExcept(ctx context.Context, now time.Time, limit in
 		if err := cmp.Or(cerr, nerr); err != nil {
 			return nil, err
 		}
-		rows, err = t.query(ctx, dueConversationsExceptQuery(t.db.d), t.planEach(n, ca, na, limitOrAll(limit))...)
+		rows, err = t.query(ctx, dueConversationsExceptQuery(t.db.d), t.db.planEach(n, ca, na, limitOrAll(limit))...)
 	case limit > 0:
-		rows, err = t.query(ctx, DueConversationsQuery(t.db.d), t.planEach(n, limitOrAll(limit+len(except)))...)
+		rows, err = t.query(ctx, DueConversationsQuery(t.db.d), t.db.planEach(n, limitOrAll(limit+len(except)))...)
 	default:
-		rows, err = t.query(ctx, DueConversationsQuery(t.db.d), t.planEach(n, limitOrAll(limit))...)
+		rows, err = t.query(ctx, DueConversationsQuery(t.db.d), t.db.planEach(n, limitOrAll(limit))...)
 	}
 	due, err := collect(rows, err, func(r *sql.Rows) (store.Conversation, error) { return scanConversation(r) })
 	if err != nil {
